@@ -1,0 +1,42 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
+import websocket from '@fastify/websocket';
+import type { Config } from './config.ts';
+import { loggerOptions } from './logger.ts';
+import { routingPlugin } from './routing/plugin.ts';
+import { healthRoutes } from './routes/health.ts';
+import { whoamiRoutes } from './routes/whoami.ts';
+
+export interface BuildOptions {
+  /** Register the routing hook (benchmarks build the app without it to measure its cost). */
+  routing?: boolean;
+  /** pino-pretty output; defaults to whether stdout is a terminal. */
+  prettyLogs?: boolean;
+}
+
+/** Builds the whole public app without listening, so tests can `inject` or listen on port 0. */
+export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: loggerOptions(config, options.prettyLogs),
+    // Long-lived sockets and streams: let close() end idle keep-alive connections at once.
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  });
+
+  await app.register(cookie);
+  await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
+  if (options.routing !== false) {
+    await app.register(routingPlugin, {
+      machineId: config.machineId,
+      anyMachinePaths: config.anyMachinePaths,
+      maxReplayBodyBytes: config.maxReplayBodyBytes,
+      replayTimeoutMs: config.replayTimeoutMs,
+    });
+  }
+
+  await app.register(healthRoutes);
+  await app.register(whoamiRoutes, { whoami: { machineId: config.machineId, region: config.region, app: config.appName } });
+  // Feature plugins (streams, directory, client) register below.
+
+  return app;
+}

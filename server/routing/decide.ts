@@ -1,0 +1,121 @@
+import { isMachineId } from '../../shared/machine-id.ts';
+
+/** Six days, in seconds: Set-Cookie Max-Age is seconds (a value in ms makes a 16-year cookie). */
+export const COOKIE_MAX_AGE_S = 6 * 24 * 60 * 60;
+
+/** What the hook knows about one request; gathered by the plugin, decided on here without I/O. */
+export interface RoutingInput {
+  /** This Machine's id; null when not on Fly. */
+  self: string | null;
+  path: string;
+  /** Every value of the `instance` query parameter, in order. */
+  instanceParams: string[];
+  /** The `fly-machine-id` cookie, if sent. */
+  cookie: string | undefined;
+  forceInstanceId: string | undefined;
+  /** Headers Fly's proxy adds to a request it has already replayed or re-routed. */
+  replaySrc: string | undefined;
+  replayFailed: string | undefined;
+  preferredUnavailable: string | undefined;
+  /** Declared body size; 'unknown' for a body without content-length (chunked). */
+  bodyBytes: number | 'unknown';
+  /** True for paths any Machine can serve (health, hashed assets, favicon). */
+  anyMachinePath: boolean;
+  /** True for API/WebSocket paths (they get JSON errors rather than a page). */
+  apiPath: boolean;
+  /** True where the cookie must not pin the request (creating a stream homes it where it lands). */
+  cookieExempt: boolean;
+  /** Whether the directory knows the Machine; undefined when it cannot tell. */
+  machineKnown?: (id: string) => boolean | undefined;
+  maxReplayBodyBytes: number;
+  replayTimeoutMs: number;
+}
+
+export type ServeReason =
+  | 'off-fly'
+  | 'any-machine'
+  | 'forced'
+  | 'instance-self'
+  | 'cookie-self'
+  | 'cookie-malformed'
+  | 'cookie-unknown-machine'
+  | 'cookie-exempt'
+  | 'already-replayed'
+  | 'replay-failed'
+  | 'no-preference';
+
+export type CookieChange = { set: string } | 'clear';
+
+export type Decision =
+  | { action: 'serve'; reason: ServeReason; cookie?: CookieChange; loopFrom?: string }
+  | { action: 'replay'; reason: 'instance' | 'cookie'; target: string; header: string }
+  | { action: 'reject'; reason: 'bad-instance' | 'instance-gone' | 'body-too-large'; status: 400 | 404 | 413; error: string; cookie?: CookieChange };
+
+function formatTimeout(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+function wasReplayed(input: RoutingInput): boolean {
+  return input.replaySrc !== undefined || input.replayFailed !== undefined || input.preferredUnavailable !== undefined;
+}
+
+/** A body Fly cannot replay: 1 MiB or more, or of unknown length. */
+function unreplayableBody(input: RoutingInput): Decision | null {
+  const { bodyBytes, maxReplayBodyBytes } = input;
+  if (bodyBytes === 'unknown' || bodyBytes >= maxReplayBodyBytes) {
+    return {
+      action: 'reject',
+      reason: 'body-too-large',
+      status: 413,
+      error: `a request body of ${bodyBytes === 'unknown' ? 'unknown length' : `${bodyBytes} bytes`} cannot be replayed to another Machine (limit ${maxReplayBodyBytes - 1} bytes); send it with the fly-force-instance-id header instead`,
+    };
+  }
+  return null;
+}
+
+/**
+ * The routing decision tree (README "Routing rules"): which Machine serves this request.
+ * Order matters; every branch has a row in decide.test.ts.
+ */
+export function decide(input: RoutingInput): Decision {
+  const { self } = input;
+  if (self === null) return { action: 'serve', reason: 'off-fly' };
+  if (input.anyMachinePath) return { action: 'serve', reason: 'any-machine' };
+  if (input.forceInstanceId === self) return { action: 'serve', reason: 'forced' };
+
+  const replayed = wasReplayed(input);
+  const params = input.instanceParams;
+  if (params.length > 1) {
+    return { action: 'reject', reason: 'bad-instance', status: 400, error: 'the instance parameter must be given once' };
+  }
+  if (params.length === 1) {
+    const target = params[0]!;
+    if (!isMachineId(target)) {
+      return { action: 'reject', reason: 'bad-instance', status: 400, error: 'the instance parameter must be a Machine id: 14 lowercase hex characters' };
+    }
+    if (target === self) return { action: 'serve', reason: 'instance-self', cookie: { set: self } };
+    if (input.replayFailed !== undefined) {
+      // Fly could not reach the Machine named in the link: it is gone (destroyed, or the stream moved).
+      if (input.apiPath) {
+        return { action: 'reject', reason: 'instance-gone', status: 404, error: `Machine ${target} is not reachable; the stream has moved or ended`, cookie: { set: self } };
+      }
+      return { action: 'serve', reason: 'replay-failed', cookie: { set: self }, loopFrom: target };
+    }
+    if (replayed) return { action: 'serve', reason: 'already-replayed', cookie: { set: self }, loopFrom: target };
+    return unreplayableBody(input) ?? {
+      action: 'replay',
+      reason: 'instance',
+      target,
+      header: `instance=${target};timeout=${formatTimeout(input.replayTimeoutMs)};fallback=prefer_self`,
+    };
+  }
+
+  const cookie = input.cookie;
+  if (cookie === undefined) return { action: 'serve', reason: 'no-preference' };
+  if (!isMachineId(cookie)) return { action: 'serve', reason: 'cookie-malformed', cookie: 'clear' };
+  if (cookie === self) return { action: 'serve', reason: 'cookie-self' };
+  if (input.cookieExempt) return { action: 'serve', reason: 'cookie-exempt' };
+  if (replayed) return { action: 'serve', reason: 'already-replayed', cookie: { set: self }, loopFrom: cookie };
+  if (input.machineKnown?.(cookie) === false) return { action: 'serve', reason: 'cookie-unknown-machine', cookie: { set: self } };
+  return unreplayableBody(input) ?? { action: 'replay', reason: 'cookie', target: cookie, header: `prefer_instance=${cookie}` };
+}

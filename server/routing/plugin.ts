@@ -1,0 +1,113 @@
+import fp from 'fastify-plugin';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { MACHINE_COOKIE } from '../../shared/machine-id.ts';
+import { COOKIE_MAX_AGE_S, decide, type CookieChange, type Decision } from './decide.ts';
+
+export interface RoutingOptions {
+  machineId: string | null;
+  anyMachinePaths: string[];
+  maxReplayBodyBytes: number;
+  replayTimeoutMs: number;
+  /** Requests the cookie must not pin; by default creating a stream (it is homed where it lands). */
+  cookieExempt?: (method: string, path: string) => boolean;
+  /** Whether a Machine id is known to the directory (undefined: cannot tell). */
+  machineKnown?: (id: string) => boolean | undefined;
+  /** Called with every decision, e.g. for metrics. */
+  onDecision?: (decision: Decision) => void;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    routing: Decision | null;
+  }
+}
+
+const defaultCookieExempt = (method: string, path: string) => method === 'POST' && path === '/api/streams';
+
+export function isAnyMachinePath(path: string, anyMachinePaths: readonly string[]): boolean {
+  return anyMachinePaths.some((entry) => (entry.endsWith('/') ? path.startsWith(entry) : path === entry));
+}
+
+function declaredBodyBytes(request: FastifyRequest): number | 'unknown' {
+  const length = request.headers['content-length'];
+  if (length !== undefined) {
+    const n = Number(length);
+    return Number.isSafeInteger(n) && n >= 0 ? n : 'unknown';
+  }
+  return request.headers['transfer-encoding'] !== undefined ? 'unknown' : 0;
+}
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function applyCookie(request: FastifyRequest, reply: FastifyReply, change: CookieChange | undefined): void {
+  if (change === undefined) return;
+  if (change === 'clear') {
+    reply.clearCookie(MACHINE_COOKIE, { path: '/' });
+    return;
+  }
+  reply.setCookie(MACHINE_COOKIE, change.set, {
+    maxAge: COOKIE_MAX_AGE_S,
+    path: '/',
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: header(request, 'x-forwarded-proto') === 'https',
+  });
+}
+
+/**
+ * Sends every request, WebSocket upgrades included, to the Machine it belongs to: serve here,
+ * or answer 307 + `fly-replay` so Fly's proxy re-sends it. The decision itself is `decide()`.
+ * Runs in onRequest, before routing and before any upgrade, so a wrong-Machine socket never gets 101.
+ */
+export const routingPlugin = fp<RoutingOptions>(
+  async (app, opts) => {
+    const cookieExempt = opts.cookieExempt ?? defaultCookieExempt;
+    app.decorateRequest('routing', null);
+    app.addHook('onRequest', async (request, reply) => {
+      const url = request.url;
+      const q = url.indexOf('?');
+      const path = q === -1 ? url : url.slice(0, q);
+      const decision = decide({
+        self: opts.machineId,
+        path,
+        instanceParams: q === -1 ? [] : new URLSearchParams(url.slice(q + 1)).getAll('instance'),
+        cookie: request.cookies[MACHINE_COOKIE],
+        forceInstanceId: header(request, 'fly-force-instance-id'),
+        replaySrc: header(request, 'fly-replay-src'),
+        replayFailed: header(request, 'fly-replay-failed'),
+        preferredUnavailable: header(request, 'fly-preferred-instance-unavailable'),
+        bodyBytes: declaredBodyBytes(request),
+        anyMachinePath: isAnyMachinePath(path, opts.anyMachinePaths),
+        apiPath: path.startsWith('/api/') || path.startsWith('/ws/'),
+        cookieExempt: cookieExempt(request.method, path),
+        machineKnown: opts.machineKnown,
+        maxReplayBodyBytes: opts.maxReplayBodyBytes,
+        replayTimeoutMs: opts.replayTimeoutMs,
+      });
+      request.routing = decision;
+      opts.onDecision?.(decision);
+
+      switch (decision.action) {
+        case 'serve':
+          if (decision.loopFrom !== undefined) {
+            request.log.warn(
+              { self: opts.machineId, wanted: decision.loopFrom, reason: decision.reason, replaySrc: header(request, 'fly-replay-src'), replayFailed: header(request, 'fly-replay-failed') },
+              'request already replayed: serving here instead of replaying again',
+            );
+          }
+          applyCookie(request, reply, decision.cookie);
+          return;
+        case 'replay':
+          request.log.info({ target: decision.target, reason: decision.reason }, 'replaying to the Machine that owns this request');
+          return reply.code(307).header('fly-replay', decision.header).header('cache-control', 'no-store').send();
+        case 'reject':
+          applyCookie(request, reply, decision.cookie);
+          return reply.code(decision.status).header('cache-control', 'no-store').send({ error: decision.error });
+      }
+    });
+  },
+  { name: 'routing', fastify: '5.x', dependencies: ['@fastify/cookie'] },
+);
