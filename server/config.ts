@@ -21,7 +21,7 @@ export interface Config {
   replayTimeoutMs: number;
   /** Bodies this size or larger are never replayed (Fly's limit is 1 MiB). */
   maxReplayBodyBytes: number;
-  /** Paths any Machine can serve; never replayed. Entries ending in `/` are prefixes. */
+  /** GET/HEAD paths any Machine can serve; never replayed. Entries ending in `/` are prefixes. */
   anyMachinePaths: string[];
   demoStreams: number;
   maxStreams: number;
@@ -59,7 +59,8 @@ function pattern(env: Env, name: string, re: RegExp, what: string): string | nul
   return raw;
 }
 
-export const DEFAULT_ANY_MACHINE_PATHS = ['/healthz', '/assets/', '/favicon.ico', '/favicon.svg'];
+/** GET/HEAD paths any Machine can answer: health, hashed assets, favicon, and the directory's read API. */
+export const DEFAULT_ANY_MACHINE_PATHS = ['/healthz', '/assets/', '/favicon.ico', '/favicon.svg', '/api/streams', '/api/streams/'];
 
 /** Parses the environment; throws ConfigError naming the first bad variable. */
 export function loadConfig(env: Env = process.env): Config {

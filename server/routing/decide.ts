@@ -19,7 +19,7 @@ export interface RoutingInput {
   preferredUnavailable: string | undefined;
   /** Declared body size; 'unknown' for a body without content-length (chunked). */
   bodyBytes: number | 'unknown';
-  /** True for paths any Machine can serve (health, hashed assets, favicon). */
+  /** True for GET/HEAD of paths any Machine can serve (health, hashed assets, favicon, directory reads). */
   anyMachinePath: boolean;
   /** True for API/WebSocket paths (they get JSON errors rather than a page). */
   apiPath: boolean;

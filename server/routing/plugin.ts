@@ -80,7 +80,7 @@ export const routingPlugin = fp<RoutingOptions>(
         replayFailed: header(request, 'fly-replay-failed'),
         preferredUnavailable: header(request, 'fly-preferred-instance-unavailable'),
         bodyBytes: declaredBodyBytes(request),
-        anyMachinePath: isAnyMachinePath(path, opts.anyMachinePaths),
+        anyMachinePath: (request.method === 'GET' || request.method === 'HEAD') && isAnyMachinePath(path, opts.anyMachinePaths),
         apiPath: path.startsWith('/api/') || path.startsWith('/ws/'),
         cookieExempt: cookieExempt(request.method, path),
         machineKnown: opts.machineKnown,
