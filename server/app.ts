@@ -12,6 +12,8 @@ export interface BuildOptions {
   routing?: boolean;
   /** pino-pretty output; defaults to whether stdout is a terminal. */
   prettyLogs?: boolean;
+  /** Overrides how the routing hook asks whether a Machine still exists (tests). */
+  machineKnown?: (id: string) => boolean | undefined;
 }
 
 /** Builds the whole public app without listening, so tests can `inject` or listen on port 0. */
@@ -31,6 +33,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       anyMachinePaths: config.anyMachinePaths,
       maxReplayBodyBytes: config.maxReplayBodyBytes,
       replayTimeoutMs: config.replayTimeoutMs,
+      machineKnown: (id) => options.machineKnown?.(id),
     });
   }
 

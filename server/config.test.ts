@@ -1,0 +1,55 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { ConfigError, loadConfig } from './config.ts';
+
+test('defaults off Fly', () => {
+  const config = loadConfig({});
+  assert.equal(config.machineId, null);
+  assert.equal(config.port, 8080);
+  assert.equal(config.host, '::');
+  assert.equal(config.internalPort, 8081);
+  assert.equal(config.replayTimeoutMs, 5000);
+  assert.equal(config.maxReplayBodyBytes, 1024 * 1024);
+});
+
+test('Fly variables are read', () => {
+  const config = loadConfig({ FLY_MACHINE_ID: '286533db064e58', FLY_REGION: 'dfw', FLY_APP_NAME: 'replaycast', PORT: '3000', HOST: '127.0.0.2' });
+  assert.deepEqual([config.machineId, config.region, config.appName, config.port, config.host], ['286533db064e58', 'dfw', 'replaycast', 3000, '127.0.0.2']);
+});
+
+const bad: Array<[string, Record<string, string>]> = [
+  ['FLY_MACHINE_ID', { FLY_MACHINE_ID: '286533DB064E58' }],
+  ['FLY_MACHINE_ID', { FLY_MACHINE_ID: '286533db' }],
+  ['FLY_MACHINE_ID', { FLY_MACHINE_ID: '286533db064e58\n' }],
+  ['PORT', { PORT: 'eighty' }],
+  ['PORT', { PORT: '65536' }],
+  ['PORT', { PORT: '-1' }],
+  ['INTERNAL_PORT', { INTERNAL_PORT: '80a' }],
+  ['FLY_REGION', { FLY_REGION: 'AMS!' }],
+  ['FLY_DNS_SERVER', { FLY_DNS_SERVER: 'dns.example:53' }],
+  ['DISCOVERY_INTERVAL_MS', { DISCOVERY_INTERVAL_MS: '5' }],
+  ['MAX_REPLAY_BODY_BYTES', { MAX_REPLAY_BODY_BYTES: '2000000' }],
+  ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
+];
+for (const [variable, env] of bad) {
+  test(`a malformed ${variable} is a ConfigError naming it (${JSON.stringify(Object.values(env)[0])})`, () => {
+    assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && err.variable === variable && err.message.startsWith(`${variable}:`));
+  });
+}
+
+test('ANY_MACHINE_PATHS is a comma list', () => {
+  assert.deepEqual(loadConfig({ ANY_MACHINE_PATHS: '/healthz, /static/' }).anyMachinePaths, ['/healthz', '/static/']);
+});
+
+test('the server refuses to start on bad config: one line naming the variable, exit code 1', () => {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    env: { ...process.env, FLY_MACHINE_ID: 'not-an-id' },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  assert.equal(result.status, 1);
+  const lines = result.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, result.stderr);
+  assert.match(lines[0]!, /FLY_MACHINE_ID/);
+});

@@ -1,0 +1,185 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { build, OTHER_ID, SELF_ID } from '../testing.ts';
+
+function setCookie(res: { headers: Record<string, unknown> }): string {
+  const value = res.headers['set-cookie'];
+  return Array.isArray(value) ? value.join('\n') : String(value ?? '');
+}
+
+test('?instance= this Machine serves and sets the six-day cookie', async (t) => {
+  const app = await build(t);
+  const res = await app.inject({ url: `/api/whoami?instance=${SELF_ID}` });
+  assert.equal(res.statusCode, 200);
+  assert.equal(res.json().machineId, SELF_ID);
+  const cookie = setCookie(res);
+  assert.match(cookie, new RegExp(`^fly-machine-id=${SELF_ID}; `));
+  assert.match(cookie, /Max-Age=518400(;|$)/);
+  assert.match(cookie, /Path=\//);
+  assert.match(cookie, /HttpOnly/);
+  assert.match(cookie, /SameSite=Lax/);
+  assert.doesNotMatch(cookie, /Secure/);
+});
+
+test('the cookie is Secure behind https', async (t) => {
+  const app = await build(t);
+  const res = await app.inject({ url: `/api/whoami?instance=${SELF_ID}`, headers: { 'x-forwarded-proto': 'https' } });
+  assert.match(setCookie(res), /; Secure/);
+});
+
+test('?instance= another Machine answers 307 + fly-replay with an empty body', async (t) => {
+  const app = await build(t);
+  const res = await app.inject({ url: `/api/whoami?instance=${OTHER_ID}` });
+  assert.equal(res.statusCode, 307);
+  assert.equal(res.headers['fly-replay'], `instance=${OTHER_ID};timeout=5s;fallback=prefer_self`);
+  assert.equal(res.headers['cache-control'], 'no-store');
+  assert.equal(res.body, '');
+  assert.equal(res.headers['set-cookie'], undefined);
+});
+
+test('the replay timeout is configurable', async (t) => {
+  const app = await build(t, { replayTimeoutMs: 2500 });
+  const res = await app.inject({ url: `/api/whoami?instance=${OTHER_ID}` });
+  assert.equal(res.headers['fly-replay'], `instance=${OTHER_ID};timeout=2500ms;fallback=prefer_self`);
+});
+
+test('a cookie for another Machine replays with prefer_instance', async (t) => {
+  const app = await build(t);
+  const res = await app.inject({ url: '/api/whoami', cookies: { 'fly-machine-id': OTHER_ID } });
+  assert.equal(res.statusCode, 307);
+  assert.equal(res.headers['fly-replay'], `prefer_instance=${OTHER_ID}`);
+});
+
+test('a cookie for this Machine serves without touching the cookie', async (t) => {
+  const app = await build(t);
+  const res = await app.inject({ url: '/api/whoami', cookies: { 'fly-machine-id': SELF_ID } });
+  assert.equal(res.statusCode, 200);
+  assert.equal(res.headers['set-cookie'], undefined);
+});
+
+test('fly-force-instance-id naming this Machine wins over the cookie', async (t) => {
+  const app = await build(t);
+  const res = await app.inject({ url: '/api/whoami', cookies: { 'fly-machine-id': OTHER_ID }, headers: { 'fly-force-instance-id': SELF_ID } });
+  assert.equal(res.statusCode, 200);
+});
+
+test('off Fly everything is served and no cookie is set', async (t) => {
+  const app = await build(t, { machineId: null });
+  const res = await app.inject({ url: `/api/whoami?instance=${OTHER_ID}`, cookies: { 'fly-machine-id': OTHER_ID } });
+  assert.equal(res.statusCode, 200);
+  assert.deepEqual(res.json(), { machineId: null, region: 'ams', app: 'replaycast-test' });
+  assert.equal(res.headers['set-cookie'], undefined);
+});
+
+test('/healthz is never replayed, whatever the request says', async (t) => {
+  const app = await build(t);
+  const res = await app.inject({ url: `/healthz?instance=${OTHER_ID}`, cookies: { 'fly-machine-id': OTHER_ID } });
+  assert.equal(res.statusCode, 200);
+  assert.deepEqual(res.json(), { ok: true });
+});
+
+test('the any-Machine list is configurable', async (t) => {
+  const app = await build(t, { anyMachinePaths: ['/api/whoami'] });
+  const whoami = await app.inject({ url: '/api/whoami', cookies: { 'fly-machine-id': OTHER_ID } });
+  assert.equal(whoami.statusCode, 200);
+  const health = await app.inject({ url: '/healthz', cookies: { 'fly-machine-id': OTHER_ID } });
+  assert.equal(health.statusCode, 307, 'healthz is no longer in the list');
+});
+
+test('a POST to an any-Machine path still follows the cookie', async (t) => {
+  const app = await build(t);
+  const res = await app.inject({ method: 'POST', url: '/healthz', cookies: { 'fly-machine-id': OTHER_ID }, payload: {} });
+  assert.equal(res.statusCode, 307);
+});
+
+const badInstances: Array<[string, string]> = [
+  ['CRLF', `${OTHER_ID}\r\nx-evil: 1`],
+  ['%0d%0a', `${OTHER_ID}%0d%0ax-evil:%201`],
+  ['13 chars', OTHER_ID.slice(0, 13)],
+  ['15 chars', `${OTHER_ID}0`],
+  ['uppercase', OTHER_ID.toUpperCase()],
+  ['empty', ''],
+];
+for (const [name, value] of badInstances) {
+  test(`bad ?instance= (${name}) -> 400 JSON, value not echoed`, async (t) => {
+    const app = await build(t);
+    const raw = name === '%0d%0a' ? value : encodeURIComponent(value);
+    const res = await app.inject({ url: `/api/whoami?instance=${raw}` });
+    assert.equal(res.statusCode, 400);
+    assert.match(res.headers['content-type'] as string, /application\/json/);
+    assert.match(res.json().error, /instance/);
+    assert.ok(!res.body.includes('evil') && !JSON.stringify(res.headers).includes('evil'));
+    assert.equal(res.headers['fly-replay'], undefined);
+  });
+}
+
+test('a repeated ?instance= is a 400', async (t) => {
+  const app = await build(t);
+  const res = await app.inject({ url: `/api/whoami?instance=${SELF_ID}&instance=${SELF_ID}` });
+  assert.equal(res.statusCode, 400);
+  assert.match(res.json().error, /once/);
+});
+
+test('a garbage cookie is cleared and the request served', async (t) => {
+  const app = await build(t);
+  const res = await app.inject({ url: '/api/whoami', headers: { cookie: 'fly-machine-id=%%%garbage\r' } });
+  assert.equal(res.statusCode, 200);
+  assert.match(setCookie(res), /^fly-machine-id=; .*Expires=Thu, 01 Jan 1970/);
+});
+
+test('an oversized body is not replayed: 413 naming fly-force-instance-id', async (t) => {
+  const app = await build(t);
+  const res = await app.inject({
+    method: 'POST',
+    url: '/api/anything',
+    cookies: { 'fly-machine-id': OTHER_ID },
+    headers: { 'content-type': 'application/octet-stream' },
+    payload: Buffer.alloc(1024 * 1024),
+  });
+  assert.equal(res.statusCode, 413);
+  assert.match(res.json().error, /fly-force-instance-id/);
+  assert.equal(res.headers['fly-replay'], undefined);
+});
+
+test('a body one byte under the limit is replayed', async (t) => {
+  const app = await build(t);
+  const res = await app.inject({
+    method: 'POST',
+    url: '/api/anything',
+    cookies: { 'fly-machine-id': OTHER_ID },
+    headers: { 'content-type': 'application/octet-stream' },
+    payload: Buffer.alloc(1024 * 1024 - 1),
+  });
+  assert.equal(res.statusCode, 307);
+});
+
+test('a replayed request is never replayed again; the stale cookie is rewritten', async (t) => {
+  const app = await build(t);
+  const res = await app.inject({
+    url: '/api/whoami',
+    cookies: { 'fly-machine-id': OTHER_ID },
+    headers: { 'fly-replay-src': `instance=${OTHER_ID};region=dfw;t=1700000000000000` },
+  });
+  assert.equal(res.statusCode, 200);
+  assert.match(setCookie(res), new RegExp(`^fly-machine-id=${SELF_ID};`));
+});
+
+test('fly-replay-failed after an explicit ?instance= on an API path is a 404 reason', async (t) => {
+  const app = await build(t);
+  const res = await app.inject({
+    url: `/api/whoami?instance=${OTHER_ID}`,
+    headers: { 'fly-replay-failed': `instance=${OTHER_ID};app=replaycast-test;region=dfw;replay_source=${SELF_ID};reason=no_candidate;elapsed_ms=3` },
+  });
+  assert.equal(res.statusCode, 404);
+  assert.match(res.json().error, /moved or ended/);
+});
+
+test('the machineKnown option stops replays to Machines the directory does not list', async (t) => {
+  const { buildApp } = await import('../app.ts');
+  const { testConfig } = await import('../config.ts');
+  const app = await buildApp(testConfig({ machineId: SELF_ID }), { machineKnown: (id) => id === SELF_ID ? true : false });
+  t.after(() => app.close());
+  const res = await app.inject({ url: '/api/whoami', cookies: { 'fly-machine-id': OTHER_ID } });
+  assert.equal(res.statusCode, 200);
+  assert.match(setCookie(res), new RegExp(`^fly-machine-id=${SELF_ID};`));
+});

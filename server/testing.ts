@@ -1,0 +1,14 @@
+import type { TestContext } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { buildApp, type BuildOptions } from './app.ts';
+import { testConfig, type Config } from './config.ts';
+
+export const SELF_ID = '0123456789abcd';
+export const OTHER_ID = 'fedcba98765432';
+
+/** Builds the app for one test (logs silent, on "Fly" as SELF_ID in ams) and closes it afterwards. */
+export async function build(t: TestContext, overrides: Partial<Config> = {}, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = await buildApp(testConfig({ machineId: SELF_ID, region: 'ams', appName: 'replaycast-test', ...overrides }), { prettyLogs: false, ...options });
+  t.after(() => app.close());
+  return app;
+}
