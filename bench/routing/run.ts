@@ -1,0 +1,57 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import autocannon from 'autocannon';
+
+/**
+ * Requests/s of a served request (cookie = this Machine) through the app with the routing hook, against
+ * the same app without it. Rounds are interleaved so drift on the shared machine hits both sides alike.
+ */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const ROUND_SECONDS = Number(process.env.BENCH_ROUND_SECONDS ?? 3);
+const CONNECTIONS = 50;
+const TARGET_RATIO = 0.95;
+
+async function start(variant: 'hook' | 'bare'): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./server.ts', import.meta.url).pathname, variant], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [chunk] = (await once(child.stdout!, 'data')) as [Buffer];
+  return { child, port: Number(String(chunk).trim()) };
+}
+
+async function load(port: number): Promise<number> {
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}/api/whoami`,
+    headers: { cookie: 'fly-machine-id=0123456789abcd' },
+    connections: CONNECTIONS,
+    duration: ROUND_SECONDS,
+  });
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`unexpected responses: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return result.requests.average;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+const hook = await start('hook');
+const bare = await start('bare');
+try {
+  await load(hook.port); // warm-up, both sides
+  await load(bare.port);
+  const withHook: number[] = [];
+  const without: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    // Alternate which goes first so neither always gets the cooler machine.
+    const order = round % 2 === 0 ? ['hook', 'bare'] as const : ['bare', 'hook'] as const;
+    for (const side of order) (side === 'hook' ? withHook : without).push(await load(side === 'hook' ? hook.port : bare.port));
+  }
+  const ratio = median(withHook) / median(without);
+  console.log(`routing hook: ${median(withHook).toFixed(0)} req/s (rounds ${withHook.map((v) => v.toFixed(0)).join(', ')})`);
+  console.log(`without hook: ${median(without).toFixed(0)} req/s (rounds ${without.map((v) => v.toFixed(0)).join(', ')})`);
+  console.log(`ratio hook/bare: ${ratio.toFixed(3)} (target >= ${TARGET_RATIO}) ${ratio >= TARGET_RATIO ? 'PASS' : 'FAIL'}`);
+  process.exitCode = ratio >= TARGET_RATIO ? 0 : 1;
+} finally {
+  hook.child.kill('SIGTERM');
+  bare.child.kill('SIGTERM');
+}
