@@ -1,0 +1,489 @@
+/**
+ * replaycast wire protocol, imported by the server and the browser (so: no Node-only APIs).
+ *
+ * Two kinds of WebSocket message travel on `/ws/publish/<id>` and `/ws/watch/<id>`:
+ * - text messages: one JSON control object with a `type` field (typed per direction below);
+ * - binary messages: one encoded video chunk in the frame layout below.
+ * Every decode/parse function returns `{ ok: false, error }` on bad input instead of throwing.
+ * See shared/PROTOCOL.md for the prose version.
+ */
+
+/** Bumped on any incompatible change to the frame layout or the control messages. */
+export const PROTOCOL_VERSION = 1;
+
+// ---------------------------------------------------------------------------------------------
+// Limits shared by both sides (the client enforces them before sending; the server enforces them).
+
+/** Chat text length, in UTF-16 code units (what an `<input maxlength>` counts). */
+export const CHAT_MAX_CHARS = 500;
+/** Chat display name length, in UTF-16 code units. */
+export const CHAT_NAME_MAX_CHARS = 40;
+/** At most this many chat messages per connection within CHAT_RATE_WINDOW_MS. */
+export const CHAT_RATE_MAX_MESSAGES = 5;
+export const CHAT_RATE_WINDOW_MS = 10_000;
+/** Chat messages kept per stream and replayed to late joiners in their hello. */
+export const CHAT_HISTORY_MESSAGES = 50;
+/** Codec strings longer than this are refused (real ones are ~5-40 chars). */
+export const CODEC_MAX_CHARS = 100;
+/** Decoder `description` (e.g. avcC) cap, in bytes before base64. */
+export const DESCRIPTION_MAX_BYTES = 64 * 1024;
+/** Largest coded width/height accepted in a config, in pixels. */
+export const MAX_DIMENSION_PX = 8192;
+
+/** WebSocket close codes used by the server (1000-1011 are the RFC 6455 ones). */
+export const CloseCode = {
+  /** The stream ended (publisher stop, or the reconnect grace period ran out). */
+  normal: 1000,
+  /** This Machine is shutting down: ask the directory where the stream is now. */
+  goingAway: 1001,
+  /** A binary frame larger than the server's maxFrameBytes. */
+  tooBig: 1009,
+  /** A text message that is not a valid control message for this role, or an unparseable frame. */
+  badMessage: 4002,
+  /** The stream is gone (ended between the upgrade check and the upgrade). */
+  notFound: 4004,
+  /** The viewer stayed behind (lag or backlog over its limit) longer than slowViewerCloseMs. */
+  tooSlow: 4008,
+  /** Another publisher connection with the same token took over this stream. */
+  replaced: 4009,
+} as const;
+export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];
+
+// ---------------------------------------------------------------------------------------------
+// Binary frame layout (all integers big-endian):
+//
+//   offset  size  field
+//   0       1     version      = PROTOCOL_VERSION
+//   1       1     flags        bit 0: keyframe; bits 1-7 reserved, must be 0
+//   2       8     timestampUs  unsigned microseconds (<= 2^53 - 1), the chunk's presentation time
+//   10      n     payload      the encoded chunk (EncodedVideoChunk data), n >= 1
+//
+// Publishers send this layout; the server relays the very same bytes to every viewer.
+
+export const FRAME_HEADER_BYTES = 10;
+export const FRAME_FLAG_KEYFRAME = 0x01;
+const FRAME_FLAGS_KNOWN = FRAME_FLAG_KEYFRAME;
+
+export interface Frame {
+  keyframe: boolean;
+  /** Microseconds; WebCodecs' EncodedVideoChunk.timestamp unit. */
+  timestampUs: number;
+  /** On decode: a view into the input (no copy). */
+  payload: Uint8Array;
+}
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: string };
+
+const ok = <T>(value: T): Result<T> => ({ ok: true, value });
+const fail = <T>(error: string): Result<T> => ({ ok: false, error });
+
+const TWO_32 = 2 ** 32;
+
+/** Encodes one frame into a fresh buffer (header + a copy of the payload). Throws only on misuse. */
+export function encodeFrame(frame: Frame): Uint8Array {
+  const { timestampUs, payload } = frame;
+  if (!Number.isSafeInteger(timestampUs) || timestampUs < 0) {
+    throw new RangeError(`timestampUs must be a non-negative safe integer, got ${timestampUs}`);
+  }
+  const out = new Uint8Array(FRAME_HEADER_BYTES + payload.byteLength);
+  writeFrameHeader(out, frame.keyframe, timestampUs);
+  out.set(payload, FRAME_HEADER_BYTES);
+  return out;
+}
+
+/** Writes the 10-byte header in place (lets a sender reuse one buffer, e.g. the demo streams). */
+export function writeFrameHeader(target: Uint8Array, keyframe: boolean, timestampUs: number): void {
+  const view = new DataView(target.buffer, target.byteOffset, FRAME_HEADER_BYTES);
+  view.setUint8(0, PROTOCOL_VERSION);
+  view.setUint8(1, keyframe ? FRAME_FLAG_KEYFRAME : 0);
+  view.setUint32(2, Math.floor(timestampUs / TWO_32));
+  view.setUint32(6, timestampUs % TWO_32);
+}
+
+/** Decodes one binary message. The payload is a view into `data`, not a copy. */
+export function decodeFrame(data: Uint8Array | ArrayBuffer): Result<Frame> {
+  const bytes = data instanceof Uint8Array ? data : data instanceof ArrayBuffer ? new Uint8Array(data) : null;
+  if (bytes === null) return fail('a frame must be binary (Uint8Array or ArrayBuffer)');
+  if (bytes.byteLength < FRAME_HEADER_BYTES + 1) {
+    return fail(`a frame needs a ${FRAME_HEADER_BYTES}-byte header and a payload; got ${bytes.byteLength} bytes`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = view.getUint8(0);
+  if (version !== PROTOCOL_VERSION) return fail(`unsupported frame version ${version} (expected ${PROTOCOL_VERSION})`);
+  const flags = view.getUint8(1);
+  if ((flags & ~FRAME_FLAGS_KNOWN) !== 0) return fail(`unknown frame flags 0x${flags.toString(16)}`);
+  const hi = view.getUint32(2);
+  const lo = view.getUint32(6);
+  if (hi > 0x1fffff) return fail('frame timestamp exceeds 2^53 - 1 microseconds');
+  return ok({
+    keyframe: (flags & FRAME_FLAG_KEYFRAME) !== 0,
+    timestampUs: hi * TWO_32 + lo,
+    payload: bytes.subarray(FRAME_HEADER_BYTES),
+  });
+}
+
+/** Reads just the keyframe flag and timestamp of an already-validated frame (server hot path). */
+export function peekFrameHeader(bytes: Uint8Array): { keyframe: boolean; timestampUs: number } {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, FRAME_HEADER_BYTES);
+  return { keyframe: (view.getUint8(1) & FRAME_FLAG_KEYFRAME) !== 0, timestampUs: view.getUint32(2) * TWO_32 + view.getUint32(6) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Control messages (JSON text messages).
+
+/** What `VideoDecoder.configure()` needs; `description` is base64 (see bytesToBase64). */
+export interface DecoderConfig {
+  codec: string;
+  codedWidth: number;
+  codedHeight: number;
+  description?: string;
+}
+
+/** A stream as described to viewers and publishers. */
+export interface StreamInfo {
+  id: string;
+  title: string;
+  creator: string;
+  /** Milliseconds since the epoch. */
+  startedAt: number;
+  /** The home Machine (null off Fly). */
+  machineId: string | null;
+  region: string | null;
+}
+
+export interface ChatMessage {
+  /** 1, 2, 3... per stream, in broadcast order. */
+  seq: number;
+  name: string;
+  text: string;
+  /** Milliseconds since the epoch, server time. */
+  at: number;
+  role: 'viewer' | 'creator';
+}
+
+export type ErrorCode = 'bad-message' | 'rate-limited' | 'chat-invalid' | 'not-configured' | 'unsupported';
+
+export interface ErrorMessage {
+  type: 'error';
+  code: ErrorCode;
+  message: string;
+  /** For rate-limited: when the next message would be accepted. */
+  retryAfterMs?: number;
+}
+
+export interface ChatBroadcast extends ChatMessage {
+  type: 'chat';
+}
+
+export interface ViewersMessage {
+  type: 'viewers';
+  count: number;
+}
+
+// Publisher -> server
+export interface PublisherConfigMessage {
+  type: 'config';
+  config: DecoderConfig;
+}
+/** Explicit end of the stream: the server ends it at once (no grace period). */
+export interface PublisherStopMessage {
+  type: 'stop';
+}
+/** Chat as the creator (same limits as viewers). */
+export interface ChatSendMessage {
+  type: 'chat';
+  text: string;
+  /** Display name; viewers default to "viewer", the publisher is always the stream's creator. */
+  name?: string;
+}
+export type PublisherToServer = PublisherConfigMessage | PublisherStopMessage | ChatSendMessage;
+
+// Server -> publisher
+export interface PublisherHello {
+  type: 'hello';
+  role: 'publisher';
+  protocolVersion: number;
+  machineId: string | null;
+  region: string | null;
+  stream: StreamInfo;
+  viewers: number;
+  /** The server closes the socket with 1009 for a frame over this size (header included). */
+  maxFrameBytes: number;
+  chat: ChatMessage[];
+}
+export interface KeyframeRequest {
+  type: 'keyframe-request';
+}
+export type ServerToPublisher = PublisherHello | KeyframeRequest | ViewersMessage | ChatBroadcast | ErrorMessage;
+
+// Viewer -> server
+/** Sent periodically (e.g. every 250-500 ms): the timestamp of the last frame the viewer decoded. */
+export interface AckMessage {
+  type: 'ack';
+  timestampUs: number;
+}
+/** After a decoder error: asks for a keyframe (the server throttles requests to the publisher). */
+export interface ViewerKeyframeRequest {
+  type: 'keyframe-request';
+}
+export type ViewerToServer = AckMessage | ViewerKeyframeRequest | ChatSendMessage;
+
+// Server -> viewer
+export interface ViewerHello {
+  type: 'hello';
+  role: 'viewer';
+  protocolVersion: number;
+  /** The Machine serving this socket; equal to stream.machineId by construction (the proof). */
+  machineId: string | null;
+  region: string | null;
+  stream: StreamInfo;
+  /** null until the publisher has sent its config; a `config` message follows then. */
+  config: DecoderConfig | null;
+  viewers: number;
+  /** Whether a publisher is connected now (false during its reconnect grace period). */
+  publisherConnected: boolean;
+  /** The last CHAT_HISTORY_MESSAGES chat messages, oldest first. */
+  chat: ChatMessage[];
+}
+/** A new decoder config (publisher (re)connected or changed size): reconfigure, wait for a keyframe. */
+export interface ConfigMessage {
+  type: 'config';
+  config: DecoderConfig;
+}
+export interface PublisherStateMessage {
+  type: 'publisher';
+  connected: boolean;
+}
+export type EndReason = 'stopped' | 'publisher-lost';
+/** Sent just before a normal (1000) close. */
+export interface EndedMessage {
+  type: 'ended';
+  reason: EndReason;
+}
+export type ServerToViewer = ViewerHello | ConfigMessage | ViewersMessage | PublisherStateMessage | ChatBroadcast | EndedMessage | ErrorMessage;
+
+export type ControlMessage = PublisherToServer | ServerToPublisher | ViewerToServer | ServerToViewer;
+
+/** Serialises a control message (a text WebSocket message). */
+export function encodeControl(message: ControlMessage): string {
+  return JSON.stringify(message);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsing: strict for what the server receives, tolerant of unknown extra fields everywhere
+// (so a newer peer can add optional fields without breaking an older one).
+
+type Obj = Record<string, unknown>;
+
+function parseObject(text: unknown, maxChars: number): Result<Obj> {
+  if (typeof text !== 'string') return fail('a control message must be a text message');
+  if (text.length > maxChars) return fail(`control message longer than ${maxChars} characters`);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return fail('control message is not valid JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail('control message must be a JSON object');
+  if (typeof (value as Obj).type !== 'string') return fail('control message needs a string "type"');
+  return ok(value as Obj);
+}
+
+/** Text messages from clients are small; this bounds JSON.parse work (description is base64). */
+export const CONTROL_MAX_CHARS = 4096 + Math.ceil(DESCRIPTION_MAX_BYTES / 3) * 4;
+
+function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
+
+export function parseDecoderConfig(v: unknown): Result<DecoderConfig> {
+  if (typeof v !== 'object' || v === null) return fail('config must be an object');
+  const c = v as Obj;
+  if (typeof c.codec !== 'string' || c.codec.length === 0 || c.codec.length > CODEC_MAX_CHARS || !/^[\w.+-]+$/.test(c.codec)) {
+    return fail(`config.codec must be a codec string like "vp8" (1-${CODEC_MAX_CHARS} chars of letters, digits, . + - _)`);
+  }
+  for (const key of ['codedWidth', 'codedHeight'] as const) {
+    const n = c[key];
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_DIMENSION_PX) {
+      return fail(`config.${key} must be a whole number of pixels from 1 to ${MAX_DIMENSION_PX}`);
+    }
+  }
+  const config: DecoderConfig = { codec: c.codec, codedWidth: c.codedWidth as number, codedHeight: c.codedHeight as number };
+  if (c.description !== undefined && c.description !== null) {
+    if (typeof c.description !== 'string' || c.description.length % 4 !== 0 || !BASE64_RE.test(c.description)) {
+      return fail('config.description must be base64');
+    }
+    if ((c.description.length / 4) * 3 > DESCRIPTION_MAX_BYTES + 2) return fail(`config.description over ${DESCRIPTION_MAX_BYTES} bytes`);
+    config.description = c.description;
+  }
+  return ok(config);
+}
+
+function parseChatSend(m: Obj): Result<ChatSendMessage> {
+  if (typeof m.text !== 'string') return fail('chat.text must be a string');
+  const text = m.text.trim();
+  if (text.length === 0) return fail('chat.text is empty');
+  if (text.length > CHAT_MAX_CHARS) return fail(`chat.text is longer than ${CHAT_MAX_CHARS} characters`);
+  const msg: ChatSendMessage = { type: 'chat', text };
+  if (m.name !== undefined && m.name !== null) {
+    if (typeof m.name !== 'string') return fail('chat.name must be a string');
+    const name = m.name.trim();
+    if (name.length === 0 || name.length > CHAT_NAME_MAX_CHARS) return fail(`chat.name must be 1-${CHAT_NAME_MAX_CHARS} characters`);
+    msg.name = name;
+  }
+  return ok(msg);
+}
+
+/** Server side: a text message on a publish socket. */
+export function parsePublisherMessage(text: unknown): Result<PublisherToServer> {
+  const parsed = parseObject(text, CONTROL_MAX_CHARS);
+  if (!parsed.ok) return parsed;
+  const m = parsed.value;
+  switch (m.type) {
+    case 'config': {
+      const config = parseDecoderConfig(m.config);
+      return config.ok ? ok({ type: 'config', config: config.value }) : config;
+    }
+    case 'stop':
+      return ok({ type: 'stop' });
+    case 'chat':
+      return parseChatSend(m);
+    default:
+      return fail(`unknown publisher message type ${JSON.stringify(String(m.type).slice(0, 40))}`);
+  }
+}
+
+/** Server side: a text message on a watch socket. */
+export function parseViewerMessage(text: unknown): Result<ViewerToServer> {
+  const parsed = parseObject(text, 4096);
+  if (!parsed.ok) return parsed;
+  const m = parsed.value;
+  switch (m.type) {
+    case 'ack':
+      return isCount(m.timestampUs) ? ok({ type: 'ack', timestampUs: m.timestampUs }) : fail('ack.timestampUs must be a non-negative whole number');
+    case 'keyframe-request':
+      return ok({ type: 'keyframe-request' });
+    case 'chat':
+      return parseChatSend(m);
+    default:
+      return fail(`unknown viewer message type ${JSON.stringify(String(m.type).slice(0, 40))}`);
+  }
+}
+
+function isChatMessage(v: unknown): v is ChatMessage {
+  if (typeof v !== 'object' || v === null) return false;
+  const c = v as Obj;
+  return isCount(c.seq) && typeof c.name === 'string' && typeof c.text === 'string' && isCount(c.at) && (c.role === 'viewer' || c.role === 'creator');
+}
+
+function isStreamInfo(v: unknown): v is StreamInfo {
+  if (typeof v !== 'object' || v === null) return false;
+  const s = v as Obj;
+  return typeof s.id === 'string' && typeof s.title === 'string' && typeof s.creator === 'string' && isCount(s.startedAt)
+    && (s.machineId === null || typeof s.machineId === 'string') && (s.region === null || typeof s.region === 'string');
+}
+
+const nullableString = (v: unknown) => v === null || typeof v === 'string';
+
+function parseCommon(m: Obj): Result<ViewersMessage | ChatBroadcast | ErrorMessage> | null {
+  switch (m.type) {
+    case 'viewers':
+      return isCount(m.count) ? ok({ type: 'viewers', count: m.count }) : fail('viewers.count must be a count');
+    case 'chat':
+      return isChatMessage(m) ? ok({ type: 'chat', seq: m.seq, name: m.name, text: m.text, at: m.at, role: m.role }) : fail('malformed chat message');
+    case 'error':
+      if (typeof m.code !== 'string' || typeof m.message !== 'string') return fail('error needs code and message strings');
+      return ok({
+        type: 'error',
+        code: m.code as ErrorCode,
+        message: m.message,
+        ...(isCount(m.retryAfterMs) ? { retryAfterMs: m.retryAfterMs } : {}),
+      });
+    default:
+      return null;
+  }
+}
+
+/** Client side (watch page): a text message from the server. */
+export function parseServerToViewer(text: unknown): Result<ServerToViewer> {
+  const parsed = parseObject(text, 1024 * 1024);
+  if (!parsed.ok) return parsed;
+  const m = parsed.value;
+  const common = parseCommon(m);
+  if (common !== null) return common;
+  switch (m.type) {
+    case 'hello': {
+      if (m.role !== 'viewer' || !isCount(m.protocolVersion) || !nullableString(m.machineId) || !nullableString(m.region)
+        || !isStreamInfo(m.stream) || !isCount(m.viewers) || typeof m.publisherConnected !== 'boolean'
+        || !Array.isArray(m.chat) || !m.chat.every(isChatMessage)) {
+        return fail('malformed viewer hello');
+      }
+      let config: DecoderConfig | null = null;
+      if (m.config !== null) {
+        const c = parseDecoderConfig(m.config);
+        if (!c.ok) return c;
+        config = c.value;
+      }
+      return ok({
+        type: 'hello', role: 'viewer', protocolVersion: m.protocolVersion, machineId: m.machineId as string | null,
+        region: m.region as string | null, stream: m.stream, config, viewers: m.viewers,
+        publisherConnected: m.publisherConnected, chat: m.chat,
+      });
+    }
+    case 'config': {
+      const c = parseDecoderConfig(m.config);
+      return c.ok ? ok({ type: 'config', config: c.value }) : c;
+    }
+    case 'publisher':
+      return typeof m.connected === 'boolean' ? ok({ type: 'publisher', connected: m.connected }) : fail('publisher.connected must be a boolean');
+    case 'ended':
+      return m.reason === 'stopped' || m.reason === 'publisher-lost' ? ok({ type: 'ended', reason: m.reason }) : fail('ended.reason is unknown');
+    default:
+      return fail(`unknown server message type ${JSON.stringify(String(m.type).slice(0, 40))}`);
+  }
+}
+
+/** Client side (go-live page): a text message from the server. */
+export function parseServerToPublisher(text: unknown): Result<ServerToPublisher> {
+  const parsed = parseObject(text, 1024 * 1024);
+  if (!parsed.ok) return parsed;
+  const m = parsed.value;
+  const common = parseCommon(m);
+  if (common !== null) return common;
+  switch (m.type) {
+    case 'hello':
+      if (m.role !== 'publisher' || !isCount(m.protocolVersion) || !nullableString(m.machineId) || !nullableString(m.region)
+        || !isStreamInfo(m.stream) || !isCount(m.viewers) || !isCount(m.maxFrameBytes)
+        || !Array.isArray(m.chat) || !m.chat.every(isChatMessage)) {
+        return fail('malformed publisher hello');
+      }
+      return ok({
+        type: 'hello', role: 'publisher', protocolVersion: m.protocolVersion, machineId: m.machineId as string | null,
+        region: m.region as string | null, stream: m.stream, viewers: m.viewers, maxFrameBytes: m.maxFrameBytes, chat: m.chat,
+      });
+    case 'keyframe-request':
+      return ok({ type: 'keyframe-request' });
+    default:
+      return fail(`unknown server message type ${JSON.stringify(String(m.type).slice(0, 40))}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// base64 for DecoderConfig.description, without Node's Buffer (btoa/atob exist in both runtimes).
+
+export function bytesToBase64(bytes: Uint8Array): string {
+  let binary = '';
+  const CHUNK = 0x8000;
+  for (let i = 0; i < bytes.length; i += CHUNK) binary += String.fromCharCode(...bytes.subarray(i, i + CHUNK));
+  return btoa(binary);
+}
+
+export function base64ToBytes(text: string): Result<Uint8Array> {
+  if (text.length % 4 !== 0 || !BASE64_RE.test(text)) return fail('not base64');
+  const binary = atob(text);
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  return ok(out);
+}
