@@ -1,0 +1,56 @@
+/**
+ * Limits of the stream directory, each with its unit in the name. These are defaults; the plugin takes
+ * overrides (tests and the benchmark shorten them). The discovery interval itself is config
+ * (`DISCOVERY_INTERVAL_MS`).
+ */
+export interface DirectoryLimits {
+  /** Whole-request bound on one peer fetch or push (connect + response). */
+  peerTimeoutMs: number;
+  /** Snapshot fetches in flight at once during one discovery round; a dead peer holds one slot at most. */
+  maxConcurrentFetches: number;
+  /** A listed Machine whose snapshot fetch fails this many times in a row is dropped with its streams. */
+  maxFailedFetches: number;
+  /** Per DNS try, and tries per query (Node's c-ares resolver options). */
+  dnsTimeoutMs: number;
+  dnsTries: number;
+  /** Retry delay after a failed discovery round: doubles from base up to max. */
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  /** A snapshot larger than this is refused (peer API body) or abandoned (fetch response). */
+  maxSnapshotBytes: number;
+  /** The peer API re-resolves `<app>.internal` for an unknown caller at most this often. */
+  authRefreshMinIntervalMs: number;
+  /** How long shutdown waits for the empty-snapshot push to reach peers. */
+  shutdownPushTimeoutMs: number;
+  /** A forgotten Machine's newest (bootId, version) is remembered this long to ignore its late messages. */
+  tombstoneMs: number;
+  /** SSE: comment line every this often, so proxies keep the stream open. */
+  sseHeartbeatMs: number;
+  /** SSE: clients per Machine; more get 503. */
+  sseMaxClients: number;
+  /** SSE: a client that lets this much pile up unsent is cut off (it reconnects and gets a fresh state). */
+  sseMaxBufferedBytes: number;
+  /** SSE `retry:` hint to browsers, in ms. */
+  sseRetryMs: number;
+}
+
+export const DEFAULT_DIRECTORY_LIMITS: DirectoryLimits = {
+  peerTimeoutMs: 2000,
+  maxConcurrentFetches: 8,
+  maxFailedFetches: 3,
+  dnsTimeoutMs: 1000,
+  dnsTries: 2,
+  backoffBaseMs: 500,
+  backoffMaxMs: 30_000,
+  maxSnapshotBytes: 512 * 1024,
+  authRefreshMinIntervalMs: 1000,
+  shutdownPushTimeoutMs: 1000,
+  tombstoneMs: 10 * 60_000,
+  sseHeartbeatMs: 15_000,
+  sseMaxClients: 1000,
+  sseMaxBufferedBytes: 256 * 1024,
+  sseRetryMs: 3000,
+};
+
+/** Per-field bounds of a snapshot received from a peer (generous: they only stop garbage). */
+export const MAX_SNAPSHOT_TEXT_CHARS = 1024;

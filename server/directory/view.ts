@@ -1,0 +1,95 @@
+import type { Snapshot } from './snapshot.ts';
+import type { MachineRecord } from './state.ts';
+
+/** One live stream as the public API lists it. */
+export interface DirectoryStream {
+  id: string;
+  title: string;
+  creator: string;
+  /** The stream's home Machine: viewers are routed there. */
+  machineId: string;
+  region: string;
+  viewers: number;
+  /** ms since the epoch. */
+  startedAt: number;
+}
+
+export interface DirectoryMachine {
+  id: string;
+  region: string;
+  /** Number of live streams on it. */
+  streams: number;
+  /** Last successful contact with it, ms since the epoch (this Machine: now). */
+  lastSeenMs: number;
+}
+
+/** Body of `GET /api/streams` and of the SSE `state` event. */
+export interface DirectoryView {
+  streams: DirectoryStream[];
+  machines: DirectoryMachine[];
+  stale: boolean;
+}
+
+/** SSE events after the initial `state`: what changed between two views. */
+export type ViewEvent =
+  | { event: 'stream'; data: DirectoryStream }
+  | { event: 'stream-removed'; data: { id: string } }
+  | { event: 'machines'; data: { machines: DirectoryMachine[]; stale: boolean } };
+
+interface Source {
+  snapshot: Snapshot;
+  lastSeenMs: number;
+}
+
+/**
+ * The public view: this Machine's own snapshot plus every shown peer. Newest streams first (then by id);
+ * Machines by region, then id. Should two Machines claim one stream id (a creator who reconnected
+ * elsewhere before the old stream timed out), the later start wins, then this Machine.
+ */
+export function buildView(self: Snapshot | null, records: Iterable<MachineRecord>, nowMs: number, stale: boolean): DirectoryView {
+  const sources: Source[] = [];
+  if (self !== null) sources.push({ snapshot: self, lastSeenMs: nowMs });
+  for (const rec of records) {
+    if (rec.snapshot !== null && rec.snapshot.machineId !== self?.machineId) {
+      sources.push({ snapshot: rec.snapshot, lastSeenMs: rec.lastSeenMs ?? nowMs });
+    }
+  }
+  const byId = new Map<string, DirectoryStream>();
+  const machines: DirectoryMachine[] = [];
+  for (const { snapshot, lastSeenMs } of sources) {
+    machines.push({ id: snapshot.machineId, region: snapshot.region, streams: snapshot.streams.length, lastSeenMs });
+    for (const s of snapshot.streams) {
+      const held = byId.get(s.id);
+      if (held !== undefined && held.startedAt >= s.startedAt) continue;
+      byId.set(s.id, { id: s.id, title: s.title, creator: s.creator, machineId: snapshot.machineId, region: snapshot.region, viewers: s.viewers, startedAt: s.startedAt });
+    }
+  }
+  const streams = [...byId.values()].sort((a, b) => b.startedAt - a.startedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  machines.sort((a, b) => (a.region < b.region ? -1 : a.region > b.region ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return { streams, machines, stale };
+}
+
+function sameStream(a: DirectoryStream, b: DirectoryStream): boolean {
+  return a.title === b.title && a.creator === b.creator && a.machineId === b.machineId && a.region === b.region && a.viewers === b.viewers && a.startedAt === b.startedAt;
+}
+
+/** Machines differ for the SSE feed when membership, region or stream count changes; lastSeenMs alone does not. */
+function sameMachines(a: readonly DirectoryMachine[], b: readonly DirectoryMachine[]): boolean {
+  return a.length === b.length && a.every((m, i) => m.id === b[i]!.id && m.region === b[i]!.region && m.streams === b[i]!.streams);
+}
+
+/** The SSE events that turn `prev` into `next`: removals, then additions/updates, then machines. */
+export function diffViews(prev: DirectoryView, next: DirectoryView): ViewEvent[] {
+  const events: ViewEvent[] = [];
+  const nextById = new Map(next.streams.map((s) => [s.id, s]));
+  const prevById = new Map(prev.streams.map((s) => [s.id, s]));
+  for (const s of prev.streams) if (!nextById.has(s.id)) events.push({ event: 'stream-removed', data: { id: s.id } });
+  for (const s of next.streams) {
+    const before = prevById.get(s.id);
+    if (before === undefined || !sameStream(before, s)) events.push({ event: 'stream', data: s });
+  }
+  if (prev.stale !== next.stale || !sameMachines(prev.machines, next.machines)) {
+    events.push({ event: 'machines', data: { machines: next.machines, stale: next.stale } });
+  }
+  return events;
+}
