@@ -6,6 +6,7 @@ import { loggerOptions } from './logger.ts';
 import { routingPlugin } from './routing/plugin.ts';
 import { healthRoutes } from './routes/health.ts';
 import { whoamiRoutes } from './routes/whoami.ts';
+import { webPlugin } from './web/plugin.ts';
 
 export interface BuildOptions {
   /** Register the routing hook (benchmarks build the app without it to measure its cost). */
@@ -40,6 +41,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(healthRoutes);
   await app.register(whoamiRoutes, { whoami: { machineId: config.machineId, region: config.region, app: config.appName } });
   // Feature plugins (streams, directory, client) register below.
+
+  // Last: it owns the 404 handler and the page fallbacks, so every API route above wins.
+  await app.register(webPlugin, { machineId: config.machineId, region: config.region });
 
   return app;
 }

@@ -1,0 +1,164 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fp from 'fastify-plugin';
+import fastifyStatic from '@fastify/static';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { edgeRegionFrom, parseTemplate, renderPage, type PageTemplate } from './inject.ts';
+
+export interface WebOptions {
+  machineId: string | null;
+  region: string | null;
+  /** Folder Vite builds into; defaults to `dist/client` at the project root. */
+  root?: string;
+}
+
+/** Hashed file names change with their content, so browsers and edges may keep them for a year. */
+export const ASSET_MAX_AGE_S = 365 * 24 * 60 * 60;
+export const ASSET_CACHE_CONTROL = `public, max-age=${ASSET_MAX_AGE_S}, immutable`;
+/** The favicon's name has no hash: cache it for a day only. */
+export const FAVICON_MAX_AGE_S = 24 * 60 * 60;
+
+/** What the pages may load: only this origin (sockets included), camera streams and blobs for media. */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data: blob:",
+  "media-src 'self' blob: mediastream:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const NOT_BUILT_PAGE = `<!doctype html><meta charset="utf-8"><title>replaycast: client not built</title>
+<body style="font:16px system-ui;background:#0e1116;color:#e6e8eb;padding:2rem">
+<h1>The browser client is not built</h1>
+<p>This Machine runs, but <code>dist/client</code> is missing. Run <code>npm run build:client</code>
+(or <code>npm run build</code>) and reload. The API and sockets work without it.</p>`;
+
+/**
+ * Where Vite's output lives: `dist/client` from the source tree (run with tsx), or `../../client`
+ * from the compiled `dist/server/web/` (the same folder once `npm run build` has run).
+ */
+export function defaultClientRoot(moduleUrl: string = import.meta.url): string {
+  const compiled = moduleUrl.endsWith('.js');
+  return fileURLToPath(new URL(compiled ? '../../client/' : '../../dist/client/', moduleUrl));
+}
+
+function isApiPath(path: string): boolean {
+  return path === '/api' || path.startsWith('/api/') || path === '/ws' || path.startsWith('/ws/');
+}
+
+function pathOf(url: string): string {
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}
+
+interface LoadedClient {
+  template: PageTemplate;
+  favicon: Buffer | null;
+}
+
+/**
+ * Serves the built Preact client: hashed `/assets/*` cached for a year (any Machine has them, so the
+ * routing hook never replays them), and the app's HTML with `no-cache` and this Machine's id and
+ * region written on `<body>`. Owns the 404 handler: JSON for `/api/*` and `/ws/*`, the app's own
+ * "not found" page otherwise. Register it last so API routes win.
+ */
+export const webPlugin = fp<WebOptions>(
+  async (app, opts) => {
+    const root = opts.root ?? defaultClientRoot();
+    let loaded: LoadedClient | null = null;
+    let warned = false;
+
+    // Read once; while the build is missing, retry on each page request so a build made after
+    // start-up is picked up without a restart.
+    const load = async (): Promise<LoadedClient | null> => {
+      if (loaded !== null) return loaded;
+      let html: string;
+      try {
+        html = await readFile(join(root, 'index.html'), 'utf8');
+      } catch (err) {
+        if (!warned) {
+          warned = true;
+          app.log.warn({ root, code: (err as NodeJS.ErrnoException).code }, 'client build missing: run `npm run build:client`; pages answer 503 until then');
+        }
+        return null;
+      }
+      const favicon = await readFile(join(root, 'favicon.svg')).catch(() => null);
+      loaded = { template: parseTemplate(html), favicon };
+      app.log.info({ root }, 'serving the built client');
+      return loaded;
+    };
+    await load();
+
+    const sendPage = async (request: FastifyRequest, reply: FastifyReply, status: number) => {
+      const client = await load();
+      if (client === null) {
+        return reply.code(503).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(NOT_BUILT_PAGE);
+      }
+      const html = renderPage(client.template, {
+        machineId: opts.machineId,
+        region: opts.region,
+        edgeRegion: edgeRegionFrom(request.headers['fly-region']),
+      });
+      return reply
+        .code(status)
+        .header('cache-control', 'no-cache')
+        .header('content-security-policy', CONTENT_SECURITY_POLICY)
+        .header('x-content-type-options', 'nosniff')
+        .header('referrer-policy', 'same-origin')
+        .type('text/html; charset=utf-8')
+        .send(html);
+    };
+
+    const page = (request: FastifyRequest, reply: FastifyReply) => sendPage(request, reply, 200);
+    app.get('/', page);
+    app.get('/live', page);
+    app.get('/live/*', page);
+    app.get('/watch/*', page);
+
+    const favicon = async (_request: FastifyRequest, reply: FastifyReply) => {
+      const client = await load();
+      if (client?.favicon == null) return reply.callNotFound();
+      return reply
+        .header('cache-control', `public, max-age=${FAVICON_MAX_AGE_S}`)
+        .type('image/svg+xml')
+        .send(client.favicon);
+    };
+    app.get('/favicon.svg', favicon);
+    app.get('/favicon.ico', favicon);
+
+    // In a child context: @fastify/static's own wildcard route and reply decorators stay private.
+    await app.register(async (assets) => {
+      await assets.register(fastifyStatic, {
+        root: join(root, 'assets'),
+        prefix: '/assets/',
+        decorateReply: false,
+        index: false,
+        cacheControl: true,
+        maxAge: ASSET_MAX_AGE_S * 1000,
+        immutable: true,
+        // We warn about a missing build ourselves; misses fall through to the 404 handler below.
+        suppressWarning: true,
+      });
+    });
+
+    app.setNotFoundHandler(async (request, reply) => {
+      const path = pathOf(request.url);
+      reply.header('cache-control', 'no-store');
+      if (isApiPath(path)) {
+        return reply.code(404).send({ error: `no such endpoint: ${request.method} ${path.slice(0, 200)}` });
+      }
+      if ((request.method === 'GET' || request.method === 'HEAD') && !path.startsWith('/assets/') && (await load()) !== null) {
+        // The app itself says "page not found", with links back; the status stays 404.
+        return sendPage(request, reply, 404);
+      }
+      return reply.code(404).type('text/plain; charset=utf-8').send('404 not found\n');
+    });
+  },
+  { name: 'web', fastify: '5.x' },
+);
