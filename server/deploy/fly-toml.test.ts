@@ -1,0 +1,132 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { buildApp } from '../app.ts';
+import { ConfigError, loadConfig } from '../config.ts';
+import { MACHINE_COOKIE } from '../../shared/machine-id.ts';
+import { durationMs, machineEnv, readFlyToml, REHEARSAL_MACHINE_ID, REPO_ROOT } from './fly-toml.ts';
+
+/** fly.toml's invariants, asserted against the code that runs on the Machine. */
+const toml = readFlyToml();
+const env = machineEnv(toml);
+/** The config a Machine of this app starts with: Fly's variables plus [env]. */
+const config = loadConfig(env);
+const OTHER_ID = 'fedcba98765432';
+/** Keeps DNS lookups of tests on loopback (nothing listens there, so discovery just fails fast). */
+const DEAD_DNS = '127.0.0.1:25053';
+
+test('durationMs reads fly.toml durations and rejects anything else', () => {
+  const rows: [string | number, number][] = [['15s', 15_000], ['500ms', 500], ['2m', 120_000], ['1h', 3_600_000], [5, 5000], ['1.5s', 1500]];
+  for (const [value, ms] of rows) assert.equal(durationMs(value), ms, String(value));
+  for (const bad of ['15', 's', '-1s', '15 s', '', -1]) assert.throws(() => durationMs(bad), /not a fly.toml duration/, String(bad));
+  assert.throws(() => durationMs(undefined));
+});
+
+test('app and primary_region are set (placeholders for fly launch)', () => {
+  assert.match(toml.app ?? '', /^[a-z0-9-]{1,63}$/);
+  assert.match(toml.primary_region ?? '', /^[a-z]{3}$/);
+  assert.equal(config.appName, toml.app);
+});
+
+test('[env] names are not FLY_-prefixed, values are strings, and the server reads and validates each one', () => {
+  const entries = Object.entries(toml.env ?? {});
+  assert.ok(entries.length > 0);
+  for (const [name, value] of entries) {
+    assert.ok(!name.startsWith('FLY_'), `${name}: Fly reserves FLY_ names`);
+    assert.equal(typeof value, 'string', `${name}: give [env] values as strings`);
+    // A variable the server never reads would silently do nothing: a malformed value must be rejected by name.
+    assert.throws(() => loadConfig({ ...env, [name]: 'not valid!' }), (err) => err instanceof ConfigError && err.variable === name, name);
+  }
+});
+
+test('[env] sets the private port and discovery interval the code reads', () => {
+  assert.equal(toml.env?.INTERNAL_PORT, String(config.internalPort));
+  assert.equal(toml.env?.DISCOVERY_INTERVAL_MS, String(config.discoveryIntervalMs));
+  assert.notEqual(config.internalPort, config.port, 'the private port is not the public one');
+  assert.notEqual(config.metricsPort, config.port, 'metrics stay off the public port');
+});
+
+test('internal_port is the port the server listens on, on every interface (6PN is IPv6)', () => {
+  assert.equal(toml.http_service?.internal_port, config.port);
+  assert.equal(config.host, '::');
+});
+
+test('force_https is on and Machines hosting streams are never auto-stopped', () => {
+  assert.equal(toml.http_service?.force_https, true);
+  assert.equal(toml.http_service?.auto_stop_machines, 'off');
+  assert.equal(toml.http_service?.auto_start_machines, true);
+});
+
+test('concurrency counts connections (long-lived WebSockets), soft limit below hard limit', () => {
+  const c = toml.http_service?.concurrency;
+  assert.equal(c?.type, 'connections');
+  assert.ok(Number.isInteger(c?.soft_limit) && Number.isInteger(c?.hard_limit));
+  assert.ok(c!.soft_limit! > 0 && c!.soft_limit! < c!.hard_limit!);
+});
+
+test('deploy strategy keeps Machine ids (rolling, never bluegreen)', () => {
+  assert.equal(toml.deploy?.strategy, 'rolling');
+});
+
+test('kill_timeout outlasts the graceful drain of server/main.ts and stays within Fly\'s cap', () => {
+  const killMs = durationMs(toml.kill_timeout);
+  // main.ts hard-exits one second after SHUTDOWN_TIMEOUT_MS; Fly must not SIGKILL before that.
+  assert.ok(killMs > config.shutdownTimeoutMs + 1000, `kill_timeout ${killMs} ms <= drain ${config.shutdownTimeoutMs} ms + 1 s`);
+  assert.ok(killMs <= 300_000);
+});
+
+test('the replay cache remembers the fly-machine-id cookie for at least 10 s', () => {
+  const entries = toml.http_service?.http_options?.replay_cache ?? [];
+  const entry = entries.find((e) => e.type === 'cookie' && e.name === MACHINE_COOKIE);
+  assert.ok(entry, `a cookie replay_cache entry named ${MACHINE_COOKIE}`);
+  assert.equal(entry.path_prefix, '/');
+  assert.ok(Number.isInteger(entry.ttl_seconds) && entry.ttl_seconds! >= 10);
+});
+
+test('every health check path answers 200 on any Machine, whatever cookie is sent', async (t) => {
+  const checks = toml.http_service?.checks ?? [];
+  assert.ok(checks.length > 0);
+  const app = await buildApp({ ...config, dnsServer: DEAD_DNS, logLevel: 'silent' }, { prettyLogs: false });
+  t.after(() => app.close());
+  for (const check of checks) {
+    assert.ok(durationMs(check.timeout) < durationMs(check.interval), 'check timeout below its interval');
+    for (const cookie of [undefined, `${MACHINE_COOKIE}=${OTHER_ID}`]) {
+      const method = (check.method ?? 'GET').toUpperCase() as 'GET' | 'HEAD';
+      const res = await app.inject({ method, url: check.path!, headers: cookie === undefined ? {} : { cookie } });
+      assert.equal(res.statusCode, 200, `${method} ${check.path} with cookie ${cookie}`);
+      assert.equal(res.headers['fly-replay'], undefined);
+    }
+  }
+});
+
+test('kill_signal makes the server drain and exit 0 within kill_timeout', async () => {
+  const signal = toml.kill_signal as NodeJS.Signals;
+  assert.ok(signal);
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env, HOST: '127.0.0.1', PORT: '0', INTERNAL_PORT: '0', METRICS_PORT: '0', FLY_DNS_SERVER: DEAD_DNS, LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = once(child, 'exit');
+  const killer = setTimeout(() => child.kill('SIGKILL'), 30_000 + durationMs(toml.kill_timeout));
+  let out = '';
+  child.stdout.setEncoding('utf8');
+  const listening = new Promise<void>((resolve) => {
+    child.stdout.on('data', (chunk: string) => {
+      out += chunk;
+      if (out.includes('Server listening')) resolve();
+    });
+  });
+  await Promise.race([listening, exited]);
+  assert.match(out, /Server listening/, 'the server started');
+  const sentAt = Date.now();
+  child.kill(signal);
+  const [code] = await exited;
+  clearTimeout(killer);
+  assert.equal(code, 0, out);
+  assert.ok(Date.now() - sentAt < durationMs(toml.kill_timeout));
+  const shutdownLine = out.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.msg === 'shutting down');
+  assert.equal(shutdownLine?.signal, signal);
+  assert.equal(shutdownLine?.machine, REHEARSAL_MACHINE_ID);
+});
