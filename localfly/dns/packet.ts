@@ -8,7 +8,6 @@ export const EDNS_UDP_PAYLOAD_BYTES = 1232;
 
 const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4 } as const;
 
-type Opt = { type: 'OPT'; name: '.'; udpPayloadSize: number; flags: number; options: [] };
 
 /**
  * Wire in, wire out: the response to one DNS query message, or null when the bytes are not a
@@ -27,25 +26,28 @@ export function respond(query: Buffer, view: DnsView, askerRegion: string | unde
   if (packet.type !== 'query') return null;
 
   const opt = (packet.additionals ?? []).find((a) => a.type === 'OPT') as { udpPayloadSize?: number } | undefined;
-  const additionals: Opt[] = opt ? [{ type: 'OPT', name: '.', udpPayloadSize: EDNS_UDP_PAYLOAD_BYTES, flags: 0, options: [] }] : [];
+  const additionals: dnsPacket.Answer[] = opt
+    ? [{ type: 'OPT', name: '.', udpPayloadSize: EDNS_UDP_PAYLOAD_BYTES, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] }]
+    : [];
   const recursionDesired = packet.flag_rd ? dnsPacket.RECURSION_DESIRED : 0;
   const questions = packet.questions ?? [];
-  const base = { type: 'response' as const, id: packet.id ?? 0, questions, additionals };
+  const base = { type: 'response' as const, id: packet.id ?? 0, questions, additionals, answers: [] as dnsPacket.Answer[] };
 
   if ((packet.flags ?? 0) & 0x7800) {
     // Only standard queries (opcode 0) are served.
-    return dnsPacket.encode({ ...base, flags: recursionDesired | RCODE.NOTIMP, answers: [] });
+    return dnsPacket.encode({ ...base, flags: recursionDesired | RCODE.NOTIMP });
   }
   const question = questions[0];
   if (questions.length !== 1 || question === undefined) {
-    return dnsPacket.encode({ ...base, flags: recursionDesired | RCODE.FORMERR, answers: [] });
+    return dnsPacket.encode({ ...base, flags: recursionDesired | RCODE.FORMERR });
   }
 
   const answer = answerQuestion({ name: question.name, type: question.type }, view, askerRegion);
   const flags = dnsPacket.AUTHORITATIVE_ANSWER | recursionDesired | RCODE[answer.rcode];
-  const full = dnsPacket.encode({ ...base, flags, answers: answer.answers });
+  const answers: dnsPacket.Answer[] = answer.answers.map((a) => (a.type === 'TXT' ? { ...a, data: a.data.map((s) => Buffer.from(s)) } : a));
+  const full = dnsPacket.encode({ ...base, flags, answers });
   if (transport === 'tcp') return full;
   const limit = Math.max(CLASSIC_UDP_PAYLOAD_BYTES, Math.min(opt?.udpPayloadSize ?? 0, EDNS_UDP_PAYLOAD_BYTES));
   if (full.length <= limit) return full;
-  return dnsPacket.encode({ ...base, flags: flags | dnsPacket.TRUNCATED_RESPONSE, answers: [] });
+  return dnsPacket.encode({ ...base, flags: flags | dnsPacket.TRUNCATED_RESPONSE });
 }

@@ -105,7 +105,7 @@ test('TCP: several framed queries on one connection, answered in order', async (
     ]),
   );
   let received = Buffer.alloc(0);
-  const replies: dnsPacket.DecodedPacket[] = [];
+  const replies: Array<dnsPacket.DecodedPacket & { rcode?: string }> = [];
   while (replies.length < 2) {
     const [chunk] = (await once(socket, 'data')) as [Buffer];
     received = Buffer.concat([received, chunk]);
