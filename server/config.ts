@@ -27,6 +27,16 @@ export interface Config {
   maxStreams: number;
   shutdownTimeoutMs: number;
   publishGraceMs: number;
+  /** Stream relay limits (README "Streams and the wire protocol"). */
+  publishStartTimeoutMs: number;
+  maxFrameBytes: number;
+  gopMaxFrames: number;
+  gopMaxBytes: number;
+  viewerMaxBacklogBytes: number;
+  viewerMaxLagMs: number;
+  slowViewerCloseMs: number;
+  keyframeRequestIntervalMs: number;
+  viewerCountIntervalMs: number;
   logLevel: string;
 }
 
@@ -88,11 +98,24 @@ export function loadConfig(env: Env = process.env): Config {
     maxStreams: integer(env, 'MAX_STREAMS', 50, 1, 10_000),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 300_000),
     publishGraceMs: integer(env, 'PUBLISH_GRACE_MS', 15_000, 0, 600_000),
+    publishStartTimeoutMs: integer(env, 'PUBLISH_START_TIMEOUT_MS', 60_000, 100, 3_600_000),
+    // ws's maxPayload in app.ts is 1 MiB: larger frames are refused (1009) before reaching the relay.
+    maxFrameBytes: integer(env, 'MAX_FRAME_BYTES', 512 * 1024, 1024, 1024 * 1024),
+    gopMaxFrames: integer(env, 'GOP_MAX_FRAMES', 300, 1, 10_000),
+    gopMaxBytes: integer(env, 'GOP_MAX_BYTES', 4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+    viewerMaxBacklogBytes: integer(env, 'VIEWER_MAX_BACKLOG_BYTES', 2 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+    viewerMaxLagMs: integer(env, 'VIEWER_MAX_LAG_MS', 2000, 10, 600_000),
+    slowViewerCloseMs: integer(env, 'SLOW_VIEWER_CLOSE_MS', 10_000, 0, 600_000),
+    keyframeRequestIntervalMs: integer(env, 'KEYFRAME_REQUEST_INTERVAL_MS', 1000, 0, 600_000),
+    viewerCountIntervalMs: integer(env, 'VIEWER_COUNT_INTERVAL_MS', 1000, 0, 600_000),
     logLevel: pattern(env, 'LOG_LEVEL', /^(fatal|error|warn|info|debug|trace|silent)$/, 'a pino level') ?? 'info',
   };
 }
 
-/** Config for tests: defaults, overridden field by field. */
+/**
+ * Config for tests: defaults, overridden field by field. Loopback host and an ephemeral metrics port,
+ * so a test that listens never opens a fixed port on every interface.
+ */
 export function testConfig(overrides: Partial<Config> = {}): Config {
-  return { ...loadConfig({}), logLevel: 'silent', ...overrides };
+  return { ...loadConfig({}), host: '127.0.0.1', metricsPort: 0, logLevel: 'silent', ...overrides };
 }

@@ -1,0 +1,53 @@
+/** One relayed frame, stored once: `data` is the exact wire message every viewer is sent. */
+export interface StoredFrame {
+  data: Uint8Array;
+  keyframe: boolean;
+  timestampUs: number;
+}
+
+export interface GopLimits {
+  gopMaxFrames: number;
+  gopMaxBytes: number;
+}
+
+/**
+ * The current group of pictures (last keyframe and what followed), for late joiners.
+ * A keyframe restarts it; a delta frame with no keyframe cached is not kept (useless alone);
+ * past either cap the whole group is dropped until the next keyframe (as SRS does), because a
+ * truncated tail could not be decoded and a stream without keyframes must not grow it forever.
+ */
+export class GopCache {
+  private frames: StoredFrame[] = [];
+  private totalBytes = 0;
+
+  constructor(private readonly limits: GopLimits) {}
+
+  push(frame: StoredFrame): void {
+    if (frame.keyframe) {
+      this.frames = [];
+      this.totalBytes = 0;
+    } else if (this.frames.length === 0) {
+      return;
+    }
+    if (this.frames.length + 1 > this.limits.gopMaxFrames || this.totalBytes + frame.data.byteLength > this.limits.gopMaxBytes) {
+      this.clear();
+      return;
+    }
+    this.frames.push(frame);
+    this.totalBytes += frame.data.byteLength;
+  }
+
+  clear(): void {
+    this.frames = [];
+    this.totalBytes = 0;
+  }
+
+  /** Oldest first; empty, or starting with a keyframe. */
+  get snapshot(): readonly StoredFrame[] {
+    return this.frames;
+  }
+
+  get bytes(): number {
+    return this.totalBytes;
+  }
+}

@@ -1,0 +1,342 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import pino from 'pino';
+import { CHAT_HISTORY_MESSAGES, CloseCode, encodeControl, encodeFrame, type ServerToViewer } from '../../shared/protocol.ts';
+import { FakeClock } from './fake-clock.ts';
+import { FakePeer } from './fake-peer.ts';
+import type { RelayLimits } from './peer.ts';
+import { StreamRegistry } from './registry.ts';
+
+const limits: RelayLimits = {
+  maxFrameBytes: 2000,
+  gopMaxFrames: 100,
+  gopMaxBytes: 100_000,
+  viewerMaxBacklogBytes: 5000,
+  viewerMaxLagMs: 2000,
+  slowViewerCloseMs: 10_000,
+  keyframeRequestIntervalMs: 1000,
+  viewerCountIntervalMs: 1000,
+  publishGraceMs: 15_000,
+  publishStartTimeoutMs: 60_000,
+};
+const config = { codec: 'vp8', codedWidth: 320, codedHeight: 180 };
+
+function setup(overrides: Partial<RelayLimits> = {}) {
+  const clock = new FakeClock();
+  const registry = new StreamRegistry({ limits: { ...limits, ...overrides }, clock, log: pino({ level: 'silent' }), machineId: '0123456789abcd', region: 'dfw', maxStreams: 3 });
+  const created = registry.create({ title: 'Test', creator: 'alice' });
+  assert.ok(created.ok);
+  const stream = created.stream;
+  const pubPeer = new FakePeer();
+  const publisher = stream.connectPublisher(pubPeer);
+  publisher.onText(encodeControl({ type: 'config', config }));
+  let ts = 1_000_000;
+  /** Publishes one frame (keyframe every `gop` frames) of `bytes` payload bytes; returns its timestamp. */
+  const publish = (keyframe: boolean, bytes = 100) => {
+    ts += 33_333;
+    publisher.onBinary(encodeFrame({ keyframe, timestampUs: ts, payload: new Uint8Array(bytes).fill(keyframe ? 1 : 2) }));
+    clock.advance(33);
+    return ts;
+  };
+  return { clock, registry, stream, pubPeer, publisher, publish };
+}
+
+const types = (messages: ServerToViewer[]) => messages.map((m) => m.type);
+
+test('a late joiner gets hello, then the cached GOP starting at its keyframe, then live frames', () => {
+  const { stream, publish } = setup();
+  publish(false); // before any keyframe: dropped
+  const k1 = publish(true);
+  const d1 = publish(false);
+  const k2 = publish(true);
+  const d2 = publish(false);
+  const d3 = publish(false);
+  const peer = new FakePeer();
+  stream.addViewer(peer);
+  assert.equal(peer.order[0], 'text');
+  const hello = peer.viewerMessages()[0]!;
+  assert.equal(hello.type, 'hello');
+  if (hello.type === 'hello') {
+    assert.deepEqual(hello.config, config);
+    assert.equal(hello.machineId, '0123456789abcd');
+    assert.equal(hello.stream.machineId, '0123456789abcd');
+    assert.equal(hello.stream.title, 'Test');
+    assert.equal(hello.viewers, 1);
+    assert.equal(hello.publisherConnected, true);
+  }
+  const gop = peer.frames();
+  assert.deepEqual(gop.map((f) => f.timestampUs), [k2, d2, d3], 'only the last group, from its keyframe');
+  assert.equal(gop[0]!.keyframe, true);
+  const live = publish(false);
+  assert.deepEqual(peer.frames().map((f) => f.timestampUs), [k2, d2, d3, live]);
+  assert.ok(k1 < d1);
+});
+
+test('every viewer gets the very same frame buffer (stored once, never copied per viewer)', () => {
+  const { stream, publish } = setup();
+  const a = new FakePeer();
+  const b = new FakePeer();
+  stream.addViewer(a);
+  stream.addViewer(b);
+  publish(true);
+  publish(false);
+  assert.equal(a.binaries.length, 2);
+  assert.equal(a.binaries[0], b.binaries[0]);
+  assert.equal(a.binaries[1], b.binaries[1]);
+});
+
+test('a viewer joining with no keyframe cached waits for one and triggers a throttled keyframe request', () => {
+  const { stream, pubPeer, publish, clock } = setup();
+  const requests = () => pubPeer.publisherMessages().filter((m) => m.type === 'keyframe-request').length;
+  const v1 = new FakePeer();
+  stream.addViewer(v1);
+  assert.equal(requests(), 1);
+  stream.addViewer(new FakePeer());
+  assert.equal(requests(), 1, 'second request within a second is suppressed');
+  publish(false);
+  assert.equal(v1.binaries.length, 0, 'no delta frame before a keyframe');
+  clock.advance(1000);
+  stream.addViewer(new FakePeer());
+  assert.equal(requests(), 2);
+  const k = publish(true);
+  assert.deepEqual(v1.frames().map((f) => [f.keyframe, f.timestampUs]), [[true, k]]);
+});
+
+test('a decoder error keyframe request from a viewer is throttled to one a second', () => {
+  const { stream, pubPeer, publish, clock } = setup();
+  publish(true);
+  const v = stream.addViewer(new FakePeer());
+  const count = () => pubPeer.publisherMessages().filter((m) => m.type === 'keyframe-request').length;
+  v.onText('{"type":"keyframe-request"}');
+  v.onText('{"type":"keyframe-request"}');
+  assert.equal(count(), 1);
+  clock.advance(999);
+  v.onText('{"type":"keyframe-request"}');
+  assert.equal(count(), 1);
+  clock.advance(1);
+  v.onText('{"type":"keyframe-request"}');
+  assert.equal(count(), 2);
+});
+
+test('a stalled viewer is skipped to the next keyframe and closed after slowViewerCloseMs; a healthy one gets every frame', () => {
+  const { stream, publish, registry } = setup();
+  const healthy = new FakePeer();
+  const stalled = new FakePeer();
+  publish(true);
+  const h = stream.addViewer(healthy);
+  stream.addViewer(stalled);
+  const sent: number[] = [];
+  sent.push(publish(false));
+  // The stalled client stops reading: its socket backlog grows past the limit.
+  stalled.bufferedAmount = 6000;
+  let closedAt = -1;
+  for (let i = 0; i < 400; i++) {
+    sent.push(publish(i % 60 === 0));
+    h.onText(encodeControl({ type: 'ack', timestampUs: sent.at(-1)! }));
+    if (stalled.closed && closedAt < 0) closedAt = i;
+  }
+  assert.equal(healthy.binaries.length, 1 + sent.length, 'healthy viewer got every frame (GOP + live)');
+  assert.equal(stalled.binaries.length, 2, 'stalled viewer got nothing after it fell behind');
+  assert.deepEqual(stalled.closed, { code: CloseCode.tooSlow, reason: 'viewer too slow' });
+  // 33 ms a frame: closed after ~10 s behind (303 frames), not before.
+  assert.ok(closedAt >= 300 && closedAt <= 305, `closed at frame ${closedAt}`);
+  const stats = registry.stats();
+  assert.equal(stats.slowViewersClosed, 1);
+  assert.equal(stats.viewers, 1);
+  assert.ok(stats.framesSkipped >= 300);
+});
+
+test('a viewer that falls behind by its acks resumes at a keyframe once it catches up', () => {
+  const { stream, publish } = setup();
+  publish(true);
+  const peer = new FakePeer();
+  const v = stream.addViewer(peer);
+  const first = publish(false);
+  v.onText(encodeControl({ type: 'ack', timestampUs: first }));
+  // 70 frames (~2.3 s) sent without any newer ack: over viewerMaxLagMs (2 s).
+  for (let i = 0; i < 70; i++) publish(false);
+  const before = peer.binaries.length;
+  const skippedDelta = publish(false);
+  assert.equal(peer.binaries.length, before, 'skipped while behind');
+  // It catches up (acks the last frame it got), but must wait for a keyframe.
+  v.onText(encodeControl({ type: 'ack', timestampUs: peer.frames().at(-1)!.timestampUs }));
+  publish(false);
+  assert.equal(peer.binaries.length, before, 'no delta frame after a skip');
+  const k = publish(true);
+  assert.equal(peer.frames().at(-1)!.timestampUs, k);
+  assert.equal(peer.frames().at(-1)!.keyframe, true);
+  assert.ok(skippedDelta < k);
+});
+
+test('chat: numbered, in order to viewers and publisher, rate-limited with an error, history of 50 for late joiners', () => {
+  const { stream, pubPeer, publisher, clock } = setup();
+  const aPeer = new FakePeer();
+  const bPeer = new FakePeer();
+  const a = stream.addViewer(aPeer);
+  const b = stream.addViewer(bPeer);
+  a.onText(encodeControl({ type: 'chat', text: 'one', name: 'ann' }));
+  b.onText(encodeControl({ type: 'chat', text: 'two' }));
+  publisher.onText(encodeControl({ type: 'chat', text: 'three' }));
+  const chats = (p: FakePeer) => p.viewerMessages().flatMap((m) => (m.type === 'chat' ? [[m.seq, m.name, m.text, m.role]] : []));
+  const expected = [[1, 'ann', 'one', 'viewer'], [2, 'viewer', 'two', 'viewer'], [3, 'alice', 'three', 'creator']];
+  assert.deepEqual(chats(aPeer), expected);
+  assert.deepEqual(chats(bPeer), expected);
+  assert.deepEqual(pubPeer.publisherMessages().flatMap((m) => (m.type === 'chat' ? [[m.seq, m.name, m.text, m.role]] : [])), expected);
+
+  for (let i = 0; i < 5; i++) a.onText(encodeControl({ type: 'chat', text: `a${i}` }));
+  const errors = aPeer.viewerMessages().filter((m) => m.type === 'error');
+  assert.equal(errors.length, 1, 'the sixth message in 10 s gets an error, not silence');
+  assert.equal(errors[0]!.type === 'error' && errors[0]!.code, 'rate-limited');
+  assert.ok(errors[0]!.type === 'error' && errors[0]!.retryAfterMs! > 0);
+  assert.equal(chats(bPeer).length, 7, 'the refused one was not broadcast');
+
+  a.onText(encodeControl({ type: 'chat', text: 'x'.repeat(501) }));
+  const tooLong = aPeer.viewerMessages().filter((m) => m.type === 'error').at(-1)!;
+  assert.equal(tooLong.type === 'error' && tooLong.code, 'chat-invalid');
+
+  for (let i = 0; i < 60; i++) {
+    clock.advance(2001);
+    b.onText(encodeControl({ type: 'chat', text: `m${i}` }));
+  }
+  const late = new FakePeer();
+  stream.addViewer(late);
+  const hello = late.viewerMessages()[0]!;
+  assert.ok(hello.type === 'hello');
+  if (hello.type === 'hello') {
+    assert.equal(hello.chat.length, CHAT_HISTORY_MESSAGES);
+    assert.equal(hello.chat[0]!.text, 'm10');
+    assert.equal(hello.chat.at(-1)!.text, 'm59');
+    assert.deepEqual(hello.chat.map((c) => c.seq), Array.from({ length: 50 }, (_, i) => 18 + i));
+  }
+});
+
+test('publisher reconnects within the grace period: viewers stay and continue from the next keyframe', () => {
+  const { stream, pubPeer, publisher, publish, clock, registry } = setup();
+  publish(true);
+  const viewer = new FakePeer();
+  stream.addViewer(viewer);
+  publisher.onClose();
+  assert.equal(stream.state, 'grace');
+  assert.deepEqual(viewer.viewerMessages().at(-1), { type: 'publisher', connected: false });
+  clock.advance(14_999);
+  assert.equal(registry.list().length, 1, 'still listed during grace');
+  const pub2 = new FakePeer();
+  const session2 = stream.connectPublisher(pub2);
+  assert.equal(stream.state, 'live');
+  assert.deepEqual(viewer.viewerMessages().at(-1), { type: 'publisher', connected: true });
+  session2.onText(encodeControl({ type: 'config', config }));
+  assert.deepEqual(viewer.viewerMessages().at(-1), { type: 'config', config });
+  const before = viewer.binaries.length;
+  session2.onBinary(encodeFrame({ keyframe: false, timestampUs: 5, payload: new Uint8Array([1]) }));
+  assert.equal(viewer.binaries.length, before, 'delta before the new keyframe is dropped');
+  session2.onBinary(encodeFrame({ keyframe: true, timestampUs: 6, payload: new Uint8Array([1]) }));
+  assert.equal(viewer.frames().at(-1)!.timestampUs, 6);
+  clock.advance(60_000);
+  assert.equal(stream.state, 'live', 'the grace timer was cancelled');
+  assert.equal(viewer.closed, null);
+  assert.equal(pubPeer.closed, null);
+});
+
+test('publisher gone past the grace period: viewers get ended + 1000, the stream leaves the list, its token stops working', () => {
+  const { stream, publisher, clock, registry } = setup();
+  const viewer = new FakePeer();
+  stream.addViewer(viewer);
+  let changes = 0;
+  registry.onChange(() => changes++);
+  publisher.onClose();
+  clock.advance(14_999);
+  assert.equal(viewer.closed, null);
+  clock.advance(1);
+  assert.deepEqual(viewer.viewerMessages().at(-1), { type: 'ended', reason: 'publisher-lost' });
+  assert.deepEqual(viewer.closed, { code: 1000, reason: 'stream ended' });
+  assert.equal(registry.list().length, 0);
+  assert.equal(registry.get(stream.id), undefined);
+  assert.ok(changes >= 1);
+});
+
+test('explicit stop ends at once; a second publisher replaces the first (4009)', () => {
+  const { stream, pubPeer } = setup();
+  const second = new FakePeer();
+  const s2 = stream.connectPublisher(second);
+  assert.deepEqual(pubPeer.closed, { code: CloseCode.replaced, reason: 'replaced by a newer publisher connection' });
+  assert.equal(stream.state, 'live');
+  const viewer = new FakePeer();
+  stream.addViewer(viewer);
+  s2.onText('{"type":"stop"}');
+  assert.equal(stream.state, 'ended');
+  assert.deepEqual(viewer.viewerMessages().at(-1), { type: 'ended', reason: 'stopped' });
+  assert.equal(second.closed?.code, 1000);
+});
+
+test('publisher frames: over maxFrameBytes closes 1009, garbage closes 4002, frames before config get one error', () => {
+  const { stream, pubPeer, publisher } = setup();
+  publisher.onBinary(encodeFrame({ keyframe: true, timestampUs: 1, payload: new Uint8Array(2000 - 10) }));
+  assert.equal(pubPeer.closed, null, 'exactly maxFrameBytes is accepted');
+  publisher.onBinary(encodeFrame({ keyframe: true, timestampUs: 1, payload: new Uint8Array(2000 - 9) }));
+  assert.deepEqual(pubPeer.closed, { code: 1009, reason: 'frame over 2000 bytes' });
+
+  const p2 = new FakePeer();
+  const s2 = stream.connectPublisher(p2);
+  s2.onBinary(new Uint8Array([9, 9, 9]));
+  assert.equal(p2.closed?.code, CloseCode.badMessage);
+
+  const p3 = new FakePeer();
+  const s3 = stream.connectPublisher(p3);
+  s3.onBinary(encodeFrame({ keyframe: true, timestampUs: 1, payload: new Uint8Array(1) }));
+  s3.onBinary(encodeFrame({ keyframe: true, timestampUs: 2, payload: new Uint8Array(1) }));
+  const errs = p3.publisherMessages().filter((m) => m.type === 'error');
+  assert.equal(errs.length, 1);
+  assert.equal(errs[0]!.type === 'error' && errs[0]!.code, 'not-configured');
+  s3.onText('{"type":"bogus"}');
+  assert.equal(p3.publisherMessages().at(-1)!.type, 'error');
+  assert.equal(p3.closed, null, 'a bad control message does not close the socket');
+});
+
+test('viewer counts: broadcast and reported at most once a second; a stream created but never published ends', () => {
+  const { stream, clock, registry, pubPeer } = setup();
+  let changes = 0;
+  registry.onChange(() => changes++);
+  const peers = Array.from({ length: 5 }, () => new FakePeer());
+  const sessions = peers.map((p) => stream.addViewer(p));
+  assert.equal(changes, 1, 'first change at once');
+  clock.advance(1000);
+  assert.equal(changes, 2, 'the burst collapsed into one trailing change');
+  assert.equal(registry.list()[0]!.viewers, 5);
+  assert.deepEqual(pubPeer.publisherMessages().filter((m) => m.type === 'viewers').at(-1), { type: 'viewers', count: 5 });
+  sessions[0]!.onClose();
+  clock.advance(5000);
+  assert.equal(registry.list()[0]!.viewers, 4);
+  assert.equal(changes, 3);
+
+  const idle = registry.create({ title: 'idle', creator: 'bob' });
+  assert.ok(idle.ok);
+  assert.equal(registry.list().length, 1, 'not listed before its publisher connects');
+  clock.advance(60_000);
+  assert.equal(registry.get(idle.stream.id), undefined);
+});
+
+test('registry: cap on streams gives 503, tokens are checked in constant time, shutdown closes all with 1001 and empties the list', () => {
+  const { registry, stream } = setup();
+  const token = registry.create({ title: 'b', creator: 'b' });
+  const c = registry.create({ title: 'c', creator: 'c' });
+  assert.ok(token.ok && c.ok);
+  const full = registry.create({ title: 'd', creator: 'd' });
+  assert.deepEqual(full, { ok: false, status: 503, error: 'this Machine already hosts its maximum of 3 streams' });
+  assert.equal(registry.tokenMatches(token.stream.id, token.publishToken), true);
+  assert.equal(registry.tokenMatches(token.stream.id, token.publishToken + 'x'), false);
+  assert.equal(registry.tokenMatches(token.stream.id, undefined), false);
+  assert.equal(registry.tokenMatches(stream.id, token.publishToken), false, "another stream's token");
+  assert.notEqual(token.publishToken, c.publishToken);
+  assert.ok(token.publishToken.length >= 43);
+
+  const viewer = new FakePeer();
+  stream.addViewer(viewer);
+  let lengthSeen = -1;
+  registry.onChange(() => (lengthSeen = registry.list().length));
+  registry.shutdown();
+  assert.equal(lengthSeen, 0, 'listeners told, and the list is empty when they look');
+  assert.equal(viewer.closed?.code, 1001);
+  const after = registry.create({ title: 'e', creator: 'e' });
+  assert.equal(after.ok, false);
+  assert.equal(!after.ok && after.status, 503);
+});

@@ -1,0 +1,302 @@
+import {
+  CHAT_HISTORY_MESSAGES,
+  CHAT_RATE_MAX_MESSAGES,
+  CHAT_RATE_WINDOW_MS,
+  CloseCode,
+  PROTOCOL_VERSION,
+  encodeControl,
+  type ChatMessage,
+  type ChatSendMessage,
+  type ControlMessage,
+  type DecoderConfig,
+  type EndReason,
+  type StreamInfo,
+} from '../../shared/protocol.ts';
+import type { ChatLimiter } from './chat-limiter.ts';
+import type { Clock, TimerHandle } from './clock.ts';
+import { GopCache } from './gop-cache.ts';
+import type { Log, Peer, RelayCounters, RelayLimits } from './peer.ts';
+import { PublisherSession, type PublisherHost } from './publisher-session.ts';
+import type { StreamSummary } from './source.ts';
+import { RateGate, Throttle } from './throttle.ts';
+import { ViewerSession, type ViewerHost } from './viewer-session.ts';
+
+/**
+ * waiting: created, no publisher yet (not listed); live: publisher connected;
+ * grace: publisher dropped, may reconnect; ended: gone for good.
+ */
+export type StreamState = 'waiting' | 'live' | 'grace' | 'ended';
+export type StreamEvent = 'listed' | 'viewers' | 'ended';
+
+export interface StreamDeps {
+  limits: RelayLimits;
+  clock: Clock;
+  counters: RelayCounters;
+  log: Log;
+  machineId: string | null;
+  region: string | null;
+  /** Called on state changes the directory cares about (viewers: already throttled per stream). */
+  onEvent(stream: LiveStream, event: StreamEvent): void;
+}
+
+export interface StreamMeta {
+  id: string;
+  title: string;
+  creator: string;
+  createdAt: number;
+}
+
+const utf8 = new TextEncoder();
+
+/** One live stream on its home Machine: its publisher, viewers, GOP cache and chat. */
+export class LiveStream implements PublisherHost, ViewerHost {
+  state: StreamState = 'waiting';
+  startedAt: number;
+  readonly limits: RelayLimits;
+  readonly counters: RelayCounters;
+  readonly log: Log;
+  private config: DecoderConfig | null = null;
+  /** After a (new) config, frames are dropped until the encoder's first keyframe. */
+  private awaitingKeyframe = true;
+  private readonly gop: GopCache;
+  private readonly viewers = new Set<ViewerSession>();
+  private publisher: PublisherSession | null = null;
+  private readonly chatHistory: ChatMessage[] = [];
+  private chatSeq = 0;
+  private endTimer: TimerHandle | null = null;
+  private readonly keyframeGate: RateGate;
+  private readonly viewerCount: Throttle;
+
+  constructor(
+    readonly meta: StreamMeta,
+    private readonly deps: StreamDeps,
+  ) {
+    this.limits = deps.limits;
+    this.counters = deps.counters;
+    this.log = deps.log;
+    this.startedAt = meta.createdAt;
+    this.gop = new GopCache(deps.limits);
+    this.keyframeGate = new RateGate(deps.limits.keyframeRequestIntervalMs);
+    this.viewerCount = new Throttle(deps.limits.viewerCountIntervalMs, () => this.broadcastViewerCount(), deps.clock);
+    // A created stream nobody publishes to must not linger.
+    this.startEndTimer(deps.limits.publishStartTimeoutMs);
+  }
+
+  get id(): string {
+    return this.meta.id;
+  }
+
+  get maxFrameBytes(): number {
+    return this.limits.maxFrameBytes;
+  }
+
+  get viewerTotal(): number {
+    return this.viewers.size;
+  }
+
+  get publisherConnected(): boolean {
+    return this.publisher !== null;
+  }
+
+  get listed(): boolean {
+    return this.state === 'live' || this.state === 'grace';
+  }
+
+  /** Bytes held by the GOP cache (for stats and tests). */
+  get gopBytes(): number {
+    return this.gop.bytes;
+  }
+
+  now(): number {
+    return this.deps.clock.now();
+  }
+
+  info(): StreamInfo {
+    return { id: this.id, title: this.meta.title, creator: this.meta.creator, startedAt: this.startedAt, machineId: this.deps.machineId, region: this.deps.region };
+  }
+
+  summary(): StreamSummary {
+    return { id: this.id, title: this.meta.title, creator: this.meta.creator, viewers: this.viewers.size, startedAt: this.startedAt };
+  }
+
+  // -- publisher side ---------------------------------------------------------------------------
+
+  /** A publisher socket authenticated for this stream; a previous one is closed (4009). */
+  connectPublisher(peer: Peer): PublisherSession {
+    const previous = this.publisher;
+    const wasListed = this.listed;
+    const wasDisconnected = this.state === 'grace';
+    this.publisher = null;
+    previous?.close(CloseCode.replaced, 'replaced by a newer publisher connection');
+    this.clearEndTimer();
+    const session = new PublisherSession(peer, this);
+    this.publisher = session;
+    if (!wasListed) this.startedAt = this.now();
+    this.state = 'live';
+    this.awaitingKeyframe = true;
+    peer.sendText(encodeControl({
+      type: 'hello', role: 'publisher', protocolVersion: PROTOCOL_VERSION, machineId: this.deps.machineId, region: this.deps.region,
+      stream: this.info(), viewers: this.viewers.size, maxFrameBytes: this.limits.maxFrameBytes, chat: this.chatHistory,
+    }));
+    if (wasDisconnected) this.broadcastViewers({ type: 'publisher', connected: true });
+    if (!wasListed) this.deps.onEvent(this, 'listed');
+    this.log.info({ stream: this.id, reconnect: wasDisconnected || previous !== null }, 'publisher connected');
+    return session;
+  }
+
+  publisherClosed(session: PublisherSession): void {
+    if (this.publisher !== session || this.state === 'ended') return;
+    this.publisher = null;
+    this.state = 'grace';
+    // Frames of the old encoder are useless to a late joiner once a new one starts.
+    this.gop.clear();
+    this.broadcastViewers({ type: 'publisher', connected: false });
+    this.startEndTimer(this.limits.publishGraceMs);
+    this.log.info({ stream: this.id, graceMs: this.limits.publishGraceMs }, 'publisher dropped; waiting for it to reconnect');
+  }
+
+  setConfig(config: DecoderConfig): void {
+    this.config = config;
+    this.awaitingKeyframe = true;
+    this.gop.clear();
+    const message = utf8.encode(encodeControl({ type: 'config', config }));
+    for (const viewer of this.viewers) {
+      viewer.resetTimeline();
+      viewer.peer.sendText(message);
+    }
+  }
+
+  relay(data: Uint8Array, keyframe: boolean, timestampUs: number): void {
+    if (this.state !== 'live') return;
+    if (this.awaitingKeyframe) {
+      if (!keyframe) {
+        this.requestKeyframe();
+        return;
+      }
+      this.awaitingKeyframe = false;
+    }
+    this.counters.framesReceived++;
+    // One exact-size copy per frame: ws may hand us a view into a larger receive buffer, which
+    // the cache must not pin. Every viewer then gets this same buffer.
+    const frame = { data: new Uint8Array(data), keyframe, timestampUs };
+    this.gop.push(frame);
+    const now = this.now();
+    for (const viewer of this.viewers) viewer.offer(frame, now);
+  }
+
+  stop(): void {
+    this.end('stopped');
+  }
+
+  requestKeyframe(): void {
+    if (this.publisher === null || !this.keyframeGate.tryTake(this.now())) return;
+    this.counters.keyframeRequests++;
+    this.publisher.peer.sendText(encodeControl({ type: 'keyframe-request' }));
+  }
+
+  // -- viewer side ------------------------------------------------------------------------------
+
+  /** hello, then the cached GOP (starting at its keyframe), then live frames through offer(). */
+  addViewer(peer: Peer): ViewerSession {
+    const viewer = new ViewerSession(peer, this);
+    this.viewers.add(viewer);
+    peer.sendText(encodeControl({
+      type: 'hello', role: 'viewer', protocolVersion: PROTOCOL_VERSION, machineId: this.deps.machineId, region: this.deps.region,
+      stream: this.info(), config: this.config, viewers: this.viewers.size, publisherConnected: this.publisher !== null, chat: this.chatHistory,
+    }));
+    const gop = this.config !== null && !this.awaitingKeyframe ? this.gop.snapshot : [];
+    viewer.start(gop);
+    if (gop.length === 0) this.requestKeyframe();
+    this.viewerCount.trigger();
+    return viewer;
+  }
+
+  removeViewer(viewer: ViewerSession): void {
+    if (this.viewers.delete(viewer) && this.state !== 'ended') this.viewerCount.trigger();
+  }
+
+  // -- chat ---------------------------------------------------------------------------------------
+
+  chat(from: { peer: Peer; limiter: ChatLimiter }, message: ChatSendMessage, role: 'viewer' | 'creator'): void {
+    const now = this.now();
+    const allowed = from.limiter.tryTake(now);
+    if (!allowed.ok) {
+      from.peer.sendText(encodeControl({
+        type: 'error', code: 'rate-limited', retryAfterMs: allowed.retryAfterMs,
+        message: `at most ${CHAT_RATE_MAX_MESSAGES} chat messages per ${CHAT_RATE_WINDOW_MS / 1000} s; try again in ${Math.ceil(allowed.retryAfterMs / 1000)} s`,
+      }));
+      return;
+    }
+    const chat: ChatMessage = {
+      seq: ++this.chatSeq,
+      name: role === 'creator' ? this.meta.creator : message.name ?? 'viewer',
+      text: message.text,
+      at: now,
+      role,
+    };
+    this.chatHistory.push(chat);
+    if (this.chatHistory.length > CHAT_HISTORY_MESSAGES) this.chatHistory.shift();
+    this.counters.chatMessages++;
+    const bytes = utf8.encode(encodeControl({ type: 'chat', ...chat }));
+    for (const viewer of this.viewers) viewer.peer.sendText(bytes);
+    this.publisher?.peer.sendText(bytes);
+  }
+
+  // -- ending -------------------------------------------------------------------------------------
+
+  /** Viewers get `ended` and a normal close; the publisher a normal close. */
+  end(reason: EndReason): void {
+    if (this.state === 'ended') return;
+    this.finish();
+    const message = utf8.encode(encodeControl({ type: 'ended', reason }));
+    for (const viewer of [...this.viewers]) {
+      viewer.peer.sendText(message);
+      viewer.close(CloseCode.normal, 'stream ended');
+    }
+    this.publisher?.close(CloseCode.normal, 'stream ended');
+    this.publisher = null;
+    this.log.info({ stream: this.id, reason }, 'stream ended');
+    this.deps.onEvent(this, 'ended');
+  }
+
+  /** This Machine is going away: everyone gets 1001 and should ask the directory. */
+  shutdown(): void {
+    if (this.state === 'ended') return;
+    this.finish();
+    for (const viewer of [...this.viewers]) viewer.close(CloseCode.goingAway, 'server shutting down');
+    this.publisher?.close(CloseCode.goingAway, 'server shutting down');
+    this.publisher = null;
+  }
+
+  private finish(): void {
+    this.state = 'ended';
+    this.clearEndTimer();
+    this.viewerCount.cancel();
+    this.gop.clear();
+  }
+
+  private broadcastViewerCount(): void {
+    const bytes = utf8.encode(encodeControl({ type: 'viewers', count: this.viewers.size }));
+    for (const viewer of this.viewers) viewer.peer.sendText(bytes);
+    this.publisher?.peer.sendText(bytes);
+    if (this.listed) this.deps.onEvent(this, 'viewers');
+  }
+
+  private broadcastViewers(message: ControlMessage): void {
+    const bytes = utf8.encode(encodeControl(message));
+    for (const viewer of this.viewers) viewer.peer.sendText(bytes);
+  }
+
+  private startEndTimer(ms: number): void {
+    this.clearEndTimer();
+    this.endTimer = this.deps.clock.setTimeout(() => {
+      this.endTimer = null;
+      this.end('publisher-lost');
+    }, ms);
+  }
+
+  private clearEndTimer(): void {
+    if (this.endTimer !== null) this.deps.clock.clearTimeout(this.endTimer);
+    this.endTimer = null;
+  }
+}

@@ -1,0 +1,83 @@
+import { CHAT_RATE_MAX_MESSAGES, CHAT_RATE_WINDOW_MS, CloseCode, decodeFrame, encodeControl, parsePublisherMessage, type ChatSendMessage, type DecoderConfig } from '../../shared/protocol.ts';
+import { ChatLimiter } from './chat-limiter.ts';
+import type { Peer } from './peer.ts';
+
+/** What a publisher session needs from its stream. */
+export interface PublisherHost {
+  readonly maxFrameBytes: number;
+  setConfig(config: DecoderConfig): void;
+  relay(data: Uint8Array, keyframe: boolean, timestampUs: number): void;
+  stop(): void;
+  chat(from: { peer: Peer; limiter: ChatLimiter }, message: ChatSendMessage, role: 'viewer' | 'creator'): void;
+  publisherClosed(session: PublisherSession): void;
+}
+
+/** One publish socket: validates what the creator's encoder sends and hands it to the stream. */
+export class PublisherSession {
+  readonly limiter = new ChatLimiter(CHAT_RATE_MAX_MESSAGES, CHAT_RATE_WINDOW_MS);
+  /** Frames are refused until this connection has sent its decoder config. */
+  private configured = false;
+  private warnedNotConfigured = false;
+  private closed = false;
+
+  constructor(
+    readonly peer: Peer,
+    private readonly host: PublisherHost,
+  ) {}
+
+  onText(text: unknown): void {
+    if (this.closed) return;
+    const parsed = parsePublisherMessage(text);
+    if (!parsed.ok) {
+      const code = parsed.error.startsWith('chat.') ? 'chat-invalid' : 'bad-message';
+      this.peer.sendText(encodeControl({ type: 'error', code, message: parsed.error }));
+      return;
+    }
+    const message = parsed.value;
+    switch (message.type) {
+      case 'config':
+        this.configured = true;
+        this.host.setConfig(message.config);
+        return;
+      case 'stop':
+        this.host.stop();
+        return;
+      case 'chat':
+        this.host.chat(this, message, 'creator');
+        return;
+    }
+  }
+
+  /** `data` may be a view into ws's receive buffer: the stream copies it once. */
+  onBinary(data: Uint8Array): void {
+    if (this.closed) return;
+    if (data.byteLength > this.host.maxFrameBytes) {
+      this.close(CloseCode.tooBig, `frame over ${this.host.maxFrameBytes} bytes`);
+      return;
+    }
+    const frame = decodeFrame(data);
+    if (!frame.ok) {
+      this.close(CloseCode.badMessage, frame.error.slice(0, 120));
+      return;
+    }
+    if (!this.configured) {
+      if (!this.warnedNotConfigured) {
+        this.warnedNotConfigured = true;
+        this.peer.sendText(encodeControl({ type: 'error', code: 'not-configured', message: 'send a config message before frames; frames are dropped until then' }));
+      }
+      return;
+    }
+    this.host.relay(data, frame.value.keyframe, frame.value.timestampUs);
+  }
+
+  onClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.host.publisherClosed(this);
+  }
+
+  close(code: number, reason: string): void {
+    this.peer.close(code, reason);
+    this.onClose();
+  }
+}

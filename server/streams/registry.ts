@@ -1,0 +1,134 @@
+import { ulid } from 'ulid';
+import type { Clock } from './clock.ts';
+import { LiveStream, type StreamEvent } from './live-stream.ts';
+import { newCounters, type Log, type RelayCounters, type RelayLimits } from './peer.ts';
+import type { LocalStreamSource, StreamSummary } from './source.ts';
+import { Throttle } from './throttle.ts';
+import { hashToken, newPublishToken, tokenMatches } from './tokens.ts';
+
+export interface RegistryOptions {
+  limits: RelayLimits;
+  clock: Clock;
+  log: Log;
+  machineId: string | null;
+  region: string | null;
+  maxStreams: number;
+}
+
+/** What app.streams.stats() returns: gauges now, counters since start. */
+export interface RelayStats extends RelayCounters {
+  liveStreams: number;
+  viewers: number;
+  publishers: number;
+}
+
+export type CreateResult =
+  | { ok: true; stream: LiveStream; publishToken: string }
+  | { ok: false; status: 503; error: string };
+
+/** Stream ids are ULIDs: 26 Crockford base32 characters. */
+export const STREAM_ID_PATTERN = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+/**
+ * Every stream homed on this Machine. Implements the directory's LocalStreamSource: start and end
+ * notify at once, viewer-count changes at most once per viewerCountIntervalMs.
+ */
+export class StreamRegistry implements LocalStreamSource {
+  private readonly streams = new Map<string, LiveStream>();
+  private readonly tokens = new Map<string, Buffer>();
+  private readonly listeners = new Set<() => void>();
+  private readonly counters = newCounters();
+  private readonly countChange: Throttle;
+  private acceptingStreams = true;
+
+  constructor(private readonly options: RegistryOptions) {
+    this.countChange = new Throttle(options.limits.viewerCountIntervalMs, () => this.notify(), options.clock);
+  }
+
+  get accepting(): boolean {
+    return this.acceptingStreams;
+  }
+
+  create(meta: { title: string; creator: string }): CreateResult {
+    if (!this.acceptingStreams) return { ok: false, status: 503, error: 'this Machine is shutting down; try again' };
+    if (this.streams.size >= this.options.maxStreams) {
+      return { ok: false, status: 503, error: `this Machine already hosts its maximum of ${this.options.maxStreams} streams` };
+    }
+    const id = ulid();
+    const publishToken = newPublishToken();
+    const { limits, clock, log, machineId, region } = this.options;
+    const stream = new LiveStream(
+      { id, title: meta.title, creator: meta.creator, createdAt: clock.now() },
+      { limits, clock, log, machineId, region, counters: this.counters, onEvent: (s, e) => this.onStreamEvent(s, e) },
+    );
+    this.streams.set(id, stream);
+    this.tokens.set(id, hashToken(publishToken));
+    return { ok: true, stream, publishToken };
+  }
+
+  get(id: string): LiveStream | undefined {
+    return this.streams.get(id);
+  }
+
+  tokenMatches(id: string, token: unknown): boolean {
+    const hash = this.tokens.get(id);
+    return hash !== undefined && tokenMatches(token, hash);
+  }
+
+  list(): StreamSummary[] {
+    const out: StreamSummary[] = [];
+    for (const stream of this.streams.values()) if (stream.listed) out.push(stream.summary());
+    return out;
+  }
+
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  stats(): RelayStats {
+    let liveStreams = 0;
+    let viewers = 0;
+    let publishers = 0;
+    for (const stream of this.streams.values()) {
+      if (stream.listed) liveStreams++;
+      viewers += stream.viewerTotal;
+      if (stream.publisherConnected) publishers++;
+    }
+    return { ...this.counters, liveStreams, viewers, publishers };
+  }
+
+  /** Stop taking streams, close every socket with 1001, and tell listeners the list is now empty. */
+  shutdown(): void {
+    this.acceptingStreams = false;
+    this.countChange.cancel();
+    const hadListed = this.list().length > 0;
+    const all = [...this.streams.values()];
+    this.streams.clear();
+    this.tokens.clear();
+    for (const stream of all) stream.shutdown();
+    if (hadListed) this.notify();
+  }
+
+  private onStreamEvent(stream: LiveStream, event: StreamEvent): void {
+    if (event === 'ended') {
+      this.streams.delete(stream.id);
+      this.tokens.delete(stream.id);
+      this.notify();
+    } else if (event === 'listed') {
+      this.notify();
+    } else {
+      this.countChange.trigger();
+    }
+  }
+
+  private notify(): void {
+    for (const listener of [...this.listeners]) {
+      try {
+        listener();
+      } catch (err) {
+        this.options.log.error({ err }, 'stream change listener failed');
+      }
+    }
+  }
+}

@@ -1,0 +1,115 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ChatLimiter } from './chat-limiter.ts';
+import { FakeClock } from './fake-clock.ts';
+import { GopCache, type StoredFrame } from './gop-cache.ts';
+import { RateGate, Throttle } from './throttle.ts';
+import { decideFrame, initialFlowState, lagMs, type FlowDecision, type FlowState, type FrameOffer } from './viewer-policy.ts';
+
+const limits = { viewerMaxBacklogBytes: 1000, viewerMaxLagMs: 2000, slowViewerCloseMs: 10_000 };
+const ok: FlowState = { skipping: false, behindSinceMs: null };
+const skipping: FlowState = { skipping: true, behindSinceMs: null };
+const offer = (o: Partial<FrameOffer>): FrameOffer => ({ keyframe: false, nowMs: 100_000, bufferedBytes: 0, lagMs: null, ...o });
+
+test('slow-viewer policy, row by row', () => {
+  const rows: Array<[string, FlowState, FrameOffer, Pick<FlowDecision, 'action' | 'reason'>, FlowState]> = [
+    ['healthy delta is sent', ok, offer({}), { action: 'send', reason: 'ok' }, ok],
+    ['backlog exactly at the limit is still sent', ok, offer({ bufferedBytes: 1000 }), { action: 'send', reason: 'ok' }, ok],
+    ['backlog one byte over is skipped', ok, offer({ bufferedBytes: 1001 }), { action: 'skip', reason: 'backlog' }, { skipping: true, behindSinceMs: 100_000 }],
+    ['lag exactly at the limit is sent', ok, offer({ lagMs: 2000 }), { action: 'send', reason: 'ok' }, ok],
+    ['lag over the limit is skipped', ok, offer({ lagMs: 2001 }), { action: 'skip', reason: 'lag' }, { skipping: true, behindSinceMs: 100_000 }],
+    ['no ack yet: lag ignored', ok, offer({ lagMs: null, bufferedBytes: 10 }), { action: 'send', reason: 'ok' }, ok],
+    ['skipping viewer back under limits waits for a keyframe', skipping, offer({}), { action: 'skip', reason: 'await-keyframe' }, skipping],
+    ['skipping viewer resumes at a keyframe', skipping, offer({ keyframe: true }), { action: 'send', reason: 'ok' }, ok],
+    ['a keyframe is skipped too while over the limit', ok, offer({ keyframe: true, bufferedBytes: 5000 }), { action: 'skip', reason: 'backlog' }, { skipping: true, behindSinceMs: 100_000 }],
+    ['behind since earlier keeps its start time', { skipping: true, behindSinceMs: 95_000 }, offer({ bufferedBytes: 5000 }), { action: 'skip', reason: 'backlog' }, { skipping: true, behindSinceMs: 95_000 }],
+    ['behind 1 ms short of the close limit: skip', { skipping: true, behindSinceMs: 90_001 }, offer({ lagMs: 9000 }), { action: 'skip', reason: 'lag' }, { skipping: true, behindSinceMs: 90_001 }],
+    ['behind exactly the close limit: close', { skipping: true, behindSinceMs: 90_000 }, offer({ lagMs: 9000 }), { action: 'close', reason: 'lag' }, { skipping: true, behindSinceMs: 90_000 }],
+    ['caught up resets the behind clock but still waits for a keyframe', { skipping: true, behindSinceMs: 90_000 }, offer({}), { action: 'skip', reason: 'await-keyframe' }, skipping],
+  ];
+  for (const [name, state, o, expected, next] of rows) {
+    const d = decideFrame(state, o, limits);
+    assert.deepEqual({ action: d.action, reason: d.reason }, expected, name);
+    assert.deepEqual(d.state, next, name);
+  }
+});
+
+test('initial flow state and lag computation', () => {
+  assert.deepEqual(initialFlowState(true), ok);
+  assert.deepEqual(initialFlowState(false), skipping);
+  assert.equal(lagMs(null, 5), null);
+  assert.equal(lagMs(5, null), null);
+  assert.equal(lagMs(3_000_000, 1_000_000), 2000);
+  assert.equal(lagMs(1_000_000, 3_000_000), 0, 'a restarted timeline is not lag');
+});
+
+const frame = (keyframe: boolean, bytes: number, ts = 0): StoredFrame => ({ keyframe, timestampUs: ts, data: new Uint8Array(bytes) });
+
+test('GOP cache: keyframe restarts it, orphan deltas are dropped, caps drop the group', () => {
+  const gop = new GopCache({ gopMaxFrames: 3, gopMaxBytes: 100 });
+  gop.push(frame(false, 10));
+  assert.equal(gop.snapshot.length, 0, 'a delta without a keyframe is useless');
+  gop.push(frame(true, 10, 1));
+  gop.push(frame(false, 10, 2));
+  gop.push(frame(false, 10, 3));
+  assert.deepEqual(gop.snapshot.map((f) => f.timestampUs), [1, 2, 3]);
+  assert.equal(gop.bytes, 30);
+  gop.push(frame(false, 10, 4));
+  assert.equal(gop.snapshot.length, 0, 'a fourth frame breaks gopMaxFrames = 3');
+  assert.equal(gop.bytes, 0);
+  gop.push(frame(false, 10, 5));
+  assert.equal(gop.snapshot.length, 0, 'stays empty until the next keyframe');
+  gop.push(frame(true, 10, 6));
+  assert.deepEqual(gop.snapshot.map((f) => f.timestampUs), [6]);
+
+  const bytes = new GopCache({ gopMaxFrames: 100, gopMaxBytes: 100 });
+  bytes.push(frame(true, 60, 1));
+  bytes.push(frame(false, 40, 2));
+  assert.equal(bytes.bytes, 100, 'exactly gopMaxBytes fits');
+  bytes.push(frame(false, 1, 3));
+  assert.equal(bytes.snapshot.length, 0, 'one byte over drops the group');
+  bytes.push(frame(true, 101, 4));
+  assert.equal(bytes.snapshot.length, 0, 'a keyframe alone over the cap is not cached');
+});
+
+test('chat limiter: 5 per window, refusals do not count, retryAfter is exact', () => {
+  const limiter = new ChatLimiter(5, 10_000);
+  for (let i = 0; i < 5; i++) assert.deepEqual(limiter.tryTake(1000 + i * 100), { ok: true });
+  assert.deepEqual(limiter.tryTake(2000), { ok: false, retryAfterMs: 9000 });
+  assert.deepEqual(limiter.tryTake(10_999), { ok: false, retryAfterMs: 1 });
+  assert.deepEqual(limiter.tryTake(11_000), { ok: true }, 'the first one left the window');
+  assert.deepEqual(limiter.tryTake(11_050), { ok: false, retryAfterMs: 50 });
+});
+
+test('throttle: leading run, one trailing run for a burst, quiet afterwards', () => {
+  const clock = new FakeClock();
+  let runs = 0;
+  const t = new Throttle(1000, () => runs++, clock);
+  t.trigger();
+  assert.equal(runs, 1);
+  t.trigger();
+  t.trigger();
+  t.trigger();
+  assert.equal(runs, 1);
+  clock.advance(999);
+  assert.equal(runs, 1);
+  clock.advance(1);
+  assert.equal(runs, 2, 'one trailing run for the burst');
+  clock.advance(1000);
+  assert.equal(runs, 2);
+  clock.advance(5000);
+  t.trigger();
+  assert.equal(runs, 3, 'idle again: runs at once');
+  t.trigger();
+  t.cancel();
+  clock.advance(5000);
+  assert.equal(runs, 3, 'cancel drops the pending run');
+  assert.equal(clock.pendingTimers, 0);
+});
+
+test('rate gate: at most once per interval', () => {
+  const gate = new RateGate(1000);
+  assert.equal(gate.tryTake(5000), true);
+  assert.equal(gate.tryTake(5999), false);
+  assert.equal(gate.tryTake(6000), true);
+});

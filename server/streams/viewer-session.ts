@@ -1,0 +1,118 @@
+import { CHAT_RATE_MAX_MESSAGES, CHAT_RATE_WINDOW_MS, CloseCode, encodeControl, parseViewerMessage, type ChatSendMessage, type ErrorMessage } from '../../shared/protocol.ts';
+import { ChatLimiter } from './chat-limiter.ts';
+import type { StoredFrame } from './gop-cache.ts';
+import type { Log, Peer, RelayCounters } from './peer.ts';
+import { decideFrame, initialFlowState, lagMs, type FlowLimits, type FlowState } from './viewer-policy.ts';
+
+/** What a viewer session needs from its stream. */
+export interface ViewerHost {
+  readonly limits: FlowLimits;
+  readonly counters: RelayCounters;
+  readonly log: Log;
+  now(): number;
+  removeViewer(viewer: ViewerSession): void;
+  requestKeyframe(): void;
+  chat(from: { peer: Peer; limiter: ChatLimiter }, message: ChatSendMessage, role: 'viewer' | 'creator'): void;
+}
+
+/** One watch socket: applies the slow-viewer policy to every frame offered to it. */
+export class ViewerSession {
+  readonly limiter = new ChatLimiter(CHAT_RATE_MAX_MESSAGES, CHAT_RATE_WINDOW_MS);
+  private flow: FlowState = initialFlowState(false);
+  private lastSentUs: number | null = null;
+  private lastAckUs: number | null = null;
+  private closed = false;
+
+  constructor(
+    readonly peer: Peer,
+    private readonly host: ViewerHost,
+  ) {}
+
+  /** Sends the cached group of pictures on join (whole, without the policy: it is bounded by the GOP caps). */
+  start(gop: readonly StoredFrame[]): void {
+    for (const frame of gop) this.send(frame);
+    this.flow = initialFlowState(gop.length > 0);
+  }
+
+  /** The publisher restarted its encoder: wait for its first keyframe; old acks mean nothing now. */
+  resetTimeline(): void {
+    this.flow = initialFlowState(false);
+    this.lastSentUs = null;
+    this.lastAckUs = null;
+  }
+
+  offer(frame: StoredFrame, nowMs: number): void {
+    if (this.closed) return;
+    const decision = decideFrame(
+      this.flow,
+      { keyframe: frame.keyframe, nowMs, bufferedBytes: this.peer.bufferedAmount, lagMs: lagMs(this.lastSentUs, this.lastAckUs) },
+      this.host.limits,
+    );
+    const wasSkipping = this.flow.skipping;
+    this.flow = decision.state;
+    switch (decision.action) {
+      case 'send':
+        if (wasSkipping) this.host.log.debug({ reason: decision.reason }, 'viewer resumed at a keyframe');
+        this.send(frame);
+        return;
+      case 'skip':
+        if (!wasSkipping) this.host.log.debug({ reason: decision.reason }, 'viewer behind: skipping to the next keyframe');
+        this.host.counters.framesSkipped++;
+        return;
+      case 'close':
+        this.host.counters.slowViewersClosed++;
+        this.host.log.info({ reason: decision.reason, behindMs: nowMs - (decision.state.behindSinceMs ?? nowMs) }, 'closing a viewer that stayed behind');
+        this.close(CloseCode.tooSlow, 'viewer too slow');
+        return;
+    }
+  }
+
+  onText(text: unknown): void {
+    if (this.closed) return;
+    const parsed = parseViewerMessage(text);
+    if (!parsed.ok) {
+      const code = parsed.error.startsWith('chat.') ? 'chat-invalid' : 'bad-message';
+      this.sendError({ type: 'error', code, message: parsed.error });
+      return;
+    }
+    const message = parsed.value;
+    switch (message.type) {
+      case 'ack':
+        this.lastAckUs = message.timestampUs;
+        return;
+      case 'keyframe-request':
+        this.host.requestKeyframe();
+        return;
+      case 'chat':
+        this.host.chat(this, message, 'viewer');
+        return;
+    }
+  }
+
+  onBinary(): void {
+    this.sendError({ type: 'error', code: 'bad-message', message: 'viewers send no binary messages' });
+  }
+
+  /** The socket closed (either side): leave the stream. */
+  onClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.host.removeViewer(this);
+  }
+
+  close(code: number, reason: string): void {
+    this.peer.close(code, reason);
+    this.onClose();
+  }
+
+  private send(frame: StoredFrame): void {
+    this.peer.sendBinary(frame.data);
+    this.lastSentUs = frame.timestampUs;
+    this.host.counters.framesSent++;
+    this.host.counters.bytesSent += frame.data.byteLength;
+  }
+
+  private sendError(error: ErrorMessage): void {
+    this.peer.sendText(encodeControl(error));
+  }
+}
