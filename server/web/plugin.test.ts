@@ -1,6 +1,6 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
@@ -170,6 +170,24 @@ test('a missing build gives a clear 503 page, not a crash, and is picked up once
   const after = await app.inject({ url: '/' });
   assert.equal(after.statusCode, 200);
   assert.match(after.body, /data-region="ams"/);
+});
+
+test('a rebuild while the server runs is served on the next page view; a broken build is a 503', async (t) => {
+  const root = await tempDir(t);
+  await writeBuild(root);
+  const app = await build(t, root);
+  assert.match((await app.inject({ url: '/' })).body, /index-Ab12Cd34\.js/);
+  await writeFile(join(root, 'index.html'), INDEX.replace('Ab12Cd34', 'Zz99Yy88'));
+  const later = new Date(Date.now() + 5000);
+  await utimes(join(root, 'index.html'), later, later);
+  const res = await app.inject({ url: '/' });
+  assert.match(res.body, /index-Zz99Yy88\.js/);
+  assert.match(res.body, /data-instance="286533db064e58"/);
+
+  await writeFile(join(root, 'index.html'), '<html>no body tag</html>');
+  const evenLater = new Date(Date.now() + 10_000);
+  await utimes(join(root, 'index.html'), evenLater, evenLater);
+  assert.equal((await app.inject({ url: '/' })).statusCode, 503);
 });
 
 test('defaultClientRoot finds dist/client from the source tree and from the compiled tree', () => {

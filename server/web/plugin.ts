@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fp from 'fastify-plugin';
@@ -60,6 +60,8 @@ function pathOf(url: string): string {
 interface LoadedClient {
   template: PageTemplate;
   favicon: Buffer | null;
+  /** index.html's mtime when read: a rebuild while the server runs is picked up on the next page. */
+  mtimeMs: number;
 }
 
 /**
@@ -71,25 +73,38 @@ interface LoadedClient {
 export const webPlugin = fp<WebOptions>(
   async (app, opts) => {
     const root = opts.root ?? defaultClientRoot();
+    const indexPath = join(root, 'index.html');
     let loaded: LoadedClient | null = null;
     let warned = false;
 
-    // Read once; while the build is missing, retry on each page request so a build made after
-    // start-up is picked up without a restart.
+    // One stat per page view (pages are not the hot path): a missing build is retried, and a
+    // rebuild is served at once instead of HTML that points at assets which no longer exist.
     const load = async (): Promise<LoadedClient | null> => {
-      if (loaded !== null) return loaded;
+      let mtimeMs: number;
       let html: string;
       try {
-        html = await readFile(join(root, 'index.html'), 'utf8');
+        mtimeMs = (await stat(indexPath)).mtimeMs;
+        if (loaded !== null && loaded.mtimeMs === mtimeMs) return loaded;
+        html = await readFile(indexPath, 'utf8');
       } catch (err) {
         if (!warned) {
           warned = true;
           app.log.warn({ root, code: (err as NodeJS.ErrnoException).code }, 'client build missing: run `npm run build:client`; pages answer 503 until then');
         }
+        loaded = null;
+        return null;
+      }
+      let template: PageTemplate;
+      try {
+        template = parseTemplate(html);
+      } catch (err) {
+        app.log.error({ err, root }, 'the built index.html is unusable; pages answer 503');
+        loaded = null;
         return null;
       }
       const favicon = await readFile(join(root, 'favicon.svg')).catch(() => null);
-      loaded = { template: parseTemplate(html), favicon };
+      loaded = { template, favicon, mtimeMs };
+      warned = false;
       app.log.info({ root }, 'serving the built client');
       return loaded;
     };
