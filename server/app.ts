@@ -3,6 +3,7 @@ import cookie from '@fastify/cookie';
 import websocket from '@fastify/websocket';
 import type { Config } from './config.ts';
 import { loggerOptions } from './logger.ts';
+import { metricsPlugin } from './metrics/plugin.ts';
 import { routingPlugin } from './routing/plugin.ts';
 import { healthRoutes } from './routes/health.ts';
 import { whoamiRoutes } from './routes/whoami.ts';
@@ -28,6 +29,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   await app.register(cookie);
   await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
+  // Private Prometheus endpoint; opens only when the app listens.
+  await app.register(metricsPlugin, { host: config.host, port: config.metricsPort });
   if (options.routing !== false) {
     await app.register(routingPlugin, {
       machineId: config.machineId,
@@ -35,6 +38,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       maxReplayBodyBytes: config.maxReplayBodyBytes,
       replayTimeoutMs: config.replayTimeoutMs,
       machineKnown: (id) => options.machineKnown?.(id),
+      onDecision: (decision) => app.metrics.recordDecision(decision),
     });
   }
 

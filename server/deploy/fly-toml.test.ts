@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { buildApp } from '../app.ts';
 import { ConfigError, loadConfig } from '../config.ts';
 import { MACHINE_COOKIE } from '../../shared/machine-id.ts';
+import { METRICS_PATH } from '../metrics/plugin.ts';
 import { durationMs, machineEnv, readFlyToml, REHEARSAL_MACHINE_ID, REPO_ROOT } from './fly-toml.ts';
 
 /** fly.toml's invariants, asserted against the code that runs on the Machine. */
@@ -82,6 +83,12 @@ test('the replay cache remembers the fly-machine-id cookie for at least 10 s', (
   assert.ok(entry, `a cookie replay_cache entry named ${MACHINE_COOKIE}`);
   assert.equal(entry.path_prefix, '/');
   assert.ok(Number.isInteger(entry.ttl_seconds) && entry.ttl_seconds! >= 10);
+});
+
+test('[metrics] points at the private metrics endpoint', () => {
+  assert.equal(toml.metrics?.port, config.metricsPort);
+  assert.equal(toml.metrics?.path, METRICS_PATH);
+  assert.notEqual(toml.metrics?.port, toml.http_service?.internal_port, 'never scraped through the public port');
 });
 
 test('every health check path answers 200 on any Machine, whatever cookie is sent', async (t) => {
