@@ -5,8 +5,12 @@ import type { Config } from './config.ts';
 import { loggerOptions } from './logger.ts';
 import { metricsPlugin } from './metrics/plugin.ts';
 import { routingPlugin } from './routing/plugin.ts';
+import { streamsPlugin } from './streams/plugin.ts';
 import { healthRoutes } from './routes/health.ts';
 import { whoamiRoutes } from './routes/whoami.ts';
+import { directoryPlugin } from './directory/plugin.ts';
+import { emptyStreamSource } from './directory/empty-source.ts';
+import type { LocalStreamSource } from './streams/source.ts';
 import { webPlugin } from './web/plugin.ts';
 
 export interface BuildOptions {
@@ -45,6 +49,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(healthRoutes);
   await app.register(whoamiRoutes, { whoami: { machineId: config.machineId, region: config.region, app: config.appName } });
   // Feature plugins (streams, directory, client) register below.
+  await app.register(streamsPlugin, { config });
+  // Until the stream relay is registered above, the directory advertises no local streams.
+  await app.register(directoryPlugin, { config, source: app.hasDecorator('streams') ? app.getDecorator<LocalStreamSource>('streams') : emptyStreamSource });
 
   // Last: it owns the 404 handler and the page fallbacks, so every API route above wins.
   await app.register(webPlugin, { machineId: config.machineId, region: config.region });

@@ -102,6 +102,13 @@ export class LiveStream implements PublisherHost, ViewerHost {
     return this.state === 'live' || this.state === 'grace';
   }
 
+  /** Bytes queued in user space for this stream's viewers (shared frames are counted per viewer). */
+  backlogBytes(): number {
+    let total = 0;
+    for (const viewer of this.viewers) total += viewer.peer.bufferedAmount;
+    return total;
+  }
+
   /** Bytes held by the GOP cache (for stats and tests). */
   get gopBytes(): number {
     return this.gop.bytes;

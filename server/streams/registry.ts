@@ -20,6 +20,10 @@ export interface RelayStats extends RelayCounters {
   liveStreams: number;
   viewers: number;
   publishers: number;
+  /** Sum of every viewer's ws.bufferedAmount; frames are shared, so real memory is at most this. */
+  viewerBacklogBytes: number;
+  /** Bytes held by the GOP caches. */
+  gopBytes: number;
 }
 
 export type CreateResult =
@@ -90,12 +94,16 @@ export class StreamRegistry implements LocalStreamSource {
     let liveStreams = 0;
     let viewers = 0;
     let publishers = 0;
+    let viewerBacklogBytes = 0;
+    let gopBytes = 0;
     for (const stream of this.streams.values()) {
+      viewerBacklogBytes += stream.backlogBytes();
+      gopBytes += stream.gopBytes;
       if (stream.listed) liveStreams++;
       viewers += stream.viewerTotal;
       if (stream.publisherConnected) publishers++;
     }
-    return { ...this.counters, liveStreams, viewers, publishers };
+    return { ...this.counters, liveStreams, viewers, publishers, viewerBacklogBytes, gopBytes };
   }
 
   /** Stop taking streams, close every socket with 1001, and tell listeners the list is now empty. */

@@ -1,0 +1,36 @@
+/**
+ * What `POST /api/streams` accepts, shared so the go-live form checks the same rules the server does.
+ * Lengths are in UTF-16 code units (what `<input maxlength>` counts), after trimming.
+ */
+import type { Result } from './protocol.ts';
+
+export const TITLE_MAX_CHARS = 100;
+export const CREATOR_MAX_CHARS = 40;
+
+/** Titles: any visible text; no control, private-use, lone-surrogate or line/paragraph separator chars. */
+const TITLE_BAD_CHARS = /[\p{Cc}\p{Co}\p{Cs}\p{Zl}\p{Zp}]/u;
+/** Creator names: letters and digits, with inner spaces, `_`, `.` and `-`. */
+const CREATOR_PATTERN = /^[\p{L}\p{N}](?:[\p{L}\p{N}\p{M} _.-]*[\p{L}\p{N}\p{M}_.])?$/u;
+
+export interface NewStream {
+  title: string;
+  creator: string;
+}
+
+export function validateNewStream(body: unknown): Result<NewStream> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return { ok: false, error: 'the body must be a JSON object {"title", "creator"}' };
+  }
+  const { title: rawTitle, creator: rawCreator } = body as Record<string, unknown>;
+  if (typeof rawTitle !== 'string') return { ok: false, error: 'title must be a string' };
+  if (typeof rawCreator !== 'string') return { ok: false, error: 'creator must be a string' };
+  const title = rawTitle.trim();
+  const creator = rawCreator.trim();
+  if (title.length === 0 || title.length > TITLE_MAX_CHARS) return { ok: false, error: `title must be 1-${TITLE_MAX_CHARS} characters` };
+  if (TITLE_BAD_CHARS.test(title)) return { ok: false, error: 'title must not contain control characters or line breaks' };
+  if (creator.length === 0 || creator.length > CREATOR_MAX_CHARS) return { ok: false, error: `creator must be 1-${CREATOR_MAX_CHARS} characters` };
+  if (!CREATOR_PATTERN.test(creator)) {
+    return { ok: false, error: 'creator may contain letters, digits, spaces, "_", "." and "-", starting with a letter or digit' };
+  }
+  return { ok: true, value: { title, creator } };
+}
