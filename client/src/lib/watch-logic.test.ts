@@ -1,0 +1,101 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ChatMessage } from '../../../shared/protocol.ts';
+import { CHAT_KEPT_MESSAGES, classifyClose, KeyframeGate, latencyMs, mergeChat, nextStep, retryAfterSeconds, type StepContext } from './watch-logic.ts';
+
+const HOME = '24d0000000000b';
+const NEW_HOME = '24a0000000000a';
+const policy = { baseMs: 500, maxMs: 10_000 };
+const ctx: StepContext = { home: HOME, attempt: 0, everConnected: true, lastOpened: true, maxAttempts: 5 };
+
+test('classifyClose: ended message, 1000 and 4004 end it; everything else asks the directory', () => {
+  const table: Array<[number, boolean, string]> = [
+    [1000, false, 'ended'],
+    [4004, false, 'ended'],
+    [1006, true, 'ended'],
+    [1001, false, 'ask-directory'],
+    [1006, false, 'ask-directory'],
+    [4008, false, 'ask-directory'],
+    [1011, false, 'ask-directory'],
+  ];
+  for (const [code, endedMessage, expected] of table) assert.equal(classifyClose({ code, endedMessage }), expected, `${code} ${endedMessage}`);
+});
+
+test('nextStep: the directory no longer lists the stream', () => {
+  assert.deepEqual(nextStep({ kind: 'gone' }, ctx, policy), { action: 'ended', state: 'ended' });
+  assert.deepEqual(nextStep({ kind: 'gone' }, { ...ctx, everConnected: false }, policy), { action: 'ended', state: 'not-found' });
+});
+
+test('nextStep: the stream moved to another Machine: follow it at once', () => {
+  assert.deepEqual(nextStep({ kind: 'found', machineId: NEW_HOME, region: 'ams' }, { ...ctx, attempt: 4 }, policy), {
+    action: 'connect', home: NEW_HOME, delayMs: 0, state: 'connecting', moved: true,
+  });
+});
+
+test('nextStep: same home, the socket had opened: reconnecting with backoff', () => {
+  const step = nextStep({ kind: 'found', machineId: HOME, region: 'dfw' }, { ...ctx, attempt: 2 }, policy, () => 0);
+  assert.deepEqual(step, { action: 'connect', home: HOME, delayMs: 1000, state: 'reconnecting', moved: false });
+});
+
+test('nextStep: the socket never opened, or the directory is unreachable: offline, still retrying', () => {
+  const refused = nextStep({ kind: 'found', machineId: HOME, region: 'dfw' }, { ...ctx, lastOpened: false }, policy, () => 1);
+  assert.deepEqual(refused, { action: 'connect', home: HOME, delayMs: 500, state: 'offline', moved: false });
+  const unreachable = nextStep({ kind: 'unreachable' }, ctx, policy, () => 1);
+  assert.equal(unreachable.action === 'connect' && unreachable.state, 'offline');
+});
+
+test('nextStep: gives up after maxAttempts', () => {
+  assert.deepEqual(nextStep({ kind: 'unreachable' }, { ...ctx, attempt: 5 }, policy), { action: 'ended', state: 'ended' });
+  assert.equal(nextStep({ kind: 'unreachable' }, { ...ctx, attempt: 4 }, policy).action, 'connect');
+});
+
+test('nextStep: an empty machine id (off Fly) is not a move', () => {
+  const step = nextStep({ kind: 'found', machineId: '', region: '' }, { ...ctx, home: null }, policy, () => 1);
+  assert.equal(step.action === 'connect' && step.moved, false);
+});
+
+test('KeyframeGate skips delta frames until a keyframe, then passes all; reset waits again', () => {
+  const gate = new KeyframeGate();
+  assert.deepEqual([false, false, true, false, true, false].map((k) => gate.accept(k)), [false, false, true, true, true, true]);
+  assert.equal(gate.skipped, 2);
+  gate.reset();
+  assert.equal(gate.isWaiting, true);
+  assert.deepEqual([false, true, false].map((k) => gate.accept(k)), [false, true, true]);
+  assert.equal(gate.skipped, 3);
+});
+
+const msg = (seq: number, text = `m${seq}`): ChatMessage => ({ seq, name: 'n', text, at: seq, role: 'viewer' });
+
+test('mergeChat appends in seq order and ignores duplicates', () => {
+  const a = mergeChat([], [msg(1), msg(2)], true);
+  assert.deepEqual(a.map((m) => m.seq), [1, 2]);
+  const b = mergeChat(a, [msg(2), msg(3)], false);
+  assert.deepEqual(b.map((m) => m.seq), [1, 2, 3]);
+  assert.equal(mergeChat(b, [msg(1)], false), b, 'nothing new: same array');
+  // A hello after a reconnect to the same Machine overlaps what we have.
+  assert.deepEqual(mergeChat(b, [msg(2), msg(3), msg(4)], true).map((m) => m.seq), [1, 2, 3, 4]);
+});
+
+test('mergeChat: a hello whose numbering restarted (stream moved) replaces the list', () => {
+  const before = [msg(7), msg(8)];
+  assert.deepEqual(mergeChat(before, [msg(1, 'new')], true).map((m) => m.text), ['new']);
+  assert.equal(mergeChat(before, [], true), before);
+});
+
+test('mergeChat keeps at most CHAT_KEPT_MESSAGES', () => {
+  const many = Array.from({ length: CHAT_KEPT_MESSAGES + 10 }, (_, i) => msg(i + 1));
+  const merged = mergeChat([], many, false);
+  assert.equal(merged.length, CHAT_KEPT_MESSAGES);
+  assert.equal(merged[0]!.seq, 11);
+});
+
+test('retryAfterSeconds and latencyMs', () => {
+  assert.equal(retryAfterSeconds(undefined), null);
+  assert.equal(retryAfterSeconds(0), 1);
+  assert.equal(retryAfterSeconds(1001), 2);
+  assert.equal(latencyMs(1_000_000_000, 1_000_150), 150);
+  assert.equal(latencyMs(2_000_000_000, 1_000_000), null, 'timestamp in the future');
+  assert.equal(latencyMs(0, 1_000_000), null, 'not wall-clock');
+  assert.equal(latencyMs(1_000_000_000, 1_060_000), 60_000);
+  assert.equal(latencyMs(1_000_000_000, 1_060_001), null);
+});

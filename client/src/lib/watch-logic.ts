@@ -1,0 +1,140 @@
+/**
+ * Pure decisions of the watch page: what a socket close means, where to go after asking the
+ * directory, which frames the decoder may see, and how chat history merges. No DOM here.
+ */
+import { CloseCode, type ChatMessage } from '../../../shared/protocol.ts';
+import { backoffDelayMs, RECONNECT_BACKOFF, type BackoffPolicy } from './backoff.ts';
+
+export type WatchState =
+  /** Opening the socket (first time or after following the stream). */
+  | 'connecting'
+  /** Hello received; frames flowing (or about to). */
+  | 'live'
+  /** We were connected and lost it; retrying. */
+  | 'reconnecting'
+  /** The home Machine cannot be reached (socket refused before opening, or the browser is offline). */
+  | 'offline'
+  | 'ended'
+  /** The directory never knew this stream and no socket ever opened. */
+  | 'not-found';
+
+/** How a watch socket ended, as the page saw it. */
+export interface CloseInfo {
+  code: number;
+  /** An `ended` message arrived before the close. */
+  endedMessage: boolean;
+}
+
+/** A close that settles it (the stream is over) or one that needs the directory's opinion. */
+export function classifyClose(info: CloseInfo): 'ended' | 'ask-directory' {
+  if (info.endedMessage || info.code === CloseCode.normal || info.code === CloseCode.notFound) return 'ended';
+  // 1001 (Machine going away), 4008 (too slow), 1006 (connection lost): the stream may live on,
+  // here or on another Machine if its creator reconnected elsewhere.
+  return 'ask-directory';
+}
+
+/** What `GET /api/streams/<id>` said. */
+export type Lookup =
+  | { kind: 'found'; machineId: string; region: string }
+  | { kind: 'gone' }
+  /** Network error or a 5xx: no opinion. */
+  | { kind: 'unreachable' };
+
+export type NextStep =
+  | { action: 'ended'; state: 'ended' | 'not-found' }
+  /** Connect to `home` after `delayMs`, showing `state` meanwhile. */
+  | { action: 'connect'; home: string | null; delayMs: number; state: WatchState; moved: boolean };
+
+export interface StepContext {
+  /** The Machine the last socket went to (null off Fly). */
+  home: string | null;
+  /** Failed tries since the last hello (0 for the first retry). */
+  attempt: number;
+  /** Whether any socket of this page ever got a hello. */
+  everConnected: boolean;
+  /** Whether the socket that just closed had opened (handshake done). */
+  lastOpened: boolean;
+  /** Consecutive retries allowed before giving up on a home the directory still lists. */
+  maxAttempts: number;
+}
+
+/** Retries a directory still lists, before the page settles on "offline" for good. */
+export const MAX_RECONNECT_ATTEMPTS = 12;
+
+export function nextStep(lookup: Lookup, ctx: StepContext, policy: BackoffPolicy = RECONNECT_BACKOFF, random: () => number = Math.random): NextStep {
+  if (lookup.kind === 'gone') return { action: 'ended', state: ctx.everConnected ? 'ended' : 'not-found' };
+  if (lookup.kind === 'found' && lookup.machineId !== '' && lookup.machineId !== ctx.home) {
+    // The creator reconnected on another Machine: follow at once, no backoff.
+    return { action: 'connect', home: lookup.machineId, delayMs: 0, state: 'connecting', moved: true };
+  }
+  const state: WatchState = !ctx.lastOpened || lookup.kind === 'unreachable' ? 'offline' : 'reconnecting';
+  if (ctx.attempt >= ctx.maxAttempts) return { action: 'ended', state: ctx.everConnected ? 'ended' : 'not-found' };
+  return { action: 'connect', home: ctx.home, delayMs: backoffDelayMs(ctx.attempt, policy, random), state, moved: false };
+}
+
+/**
+ * A decoder must see a keyframe first after configure() or a rebuild; until then every frame is
+ * skipped (never fed), so the decoder never errors on a delta frame without its reference.
+ */
+export class KeyframeGate {
+  private waiting = true;
+  /** Frames skipped while waiting, for the stats line. */
+  skipped = 0;
+
+  accept(keyframe: boolean): boolean {
+    if (this.waiting) {
+      if (!keyframe) {
+        this.skipped++;
+        return false;
+      }
+      this.waiting = false;
+    }
+    return true;
+  }
+
+  reset(): void {
+    this.waiting = true;
+  }
+
+  get isWaiting(): boolean {
+    return this.waiting;
+  }
+}
+
+/** Chat lines kept on the page (the server replays its last 50 to late joiners). */
+export const CHAT_KEPT_MESSAGES = 200;
+
+/**
+ * Adds broadcast messages in `seq` order, ignoring ones already shown. A hello's history replaces the
+ * list when its numbering restarted (the stream now lives on another Machine).
+ */
+export function mergeChat(existing: readonly ChatMessage[], incoming: readonly ChatMessage[], fromHello: boolean): ChatMessage[] {
+  const last = existing.length > 0 ? existing[existing.length - 1]!.seq : 0;
+  if (fromHello && incoming.length > 0 && incoming[incoming.length - 1]!.seq < last) {
+    return incoming.slice(-CHAT_KEPT_MESSAGES);
+  }
+  let next = existing as ChatMessage[];
+  let top = last;
+  for (const m of incoming) {
+    if (m.seq <= top) continue;
+    if (next === existing) next = existing.slice();
+    next.push(m);
+    top = m.seq;
+  }
+  return next.length > CHAT_KEPT_MESSAGES ? next.slice(-CHAT_KEPT_MESSAGES) : next;
+}
+
+/** Seconds to show in "try again in N s" for a rate-limited chat message. */
+export function retryAfterSeconds(retryAfterMs: number | undefined): number | null {
+  return retryAfterMs === undefined ? null : Math.max(1, Math.ceil(retryAfterMs / 1000));
+}
+
+/**
+ * Latency from a frame's timestamp when the publisher stamps wall-clock microseconds (the demo
+ * streams and the go-live page do). Null when the clocks obviously disagree.
+ */
+export const MAX_PLAUSIBLE_LATENCY_MS = 60_000;
+export function latencyMs(timestampUs: number, nowMs: number): number | null {
+  const ms = nowMs - timestampUs / 1000;
+  return ms >= 0 && ms <= MAX_PLAUSIBLE_LATENCY_MS ? Math.round(ms) : null;
+}

@@ -1,0 +1,326 @@
+import {
+  CHAT_MAX_CHARS,
+  CHAT_NAME_MAX_CHARS,
+  decodeFrame,
+  encodeControl,
+  parseServerToViewer,
+  type ChatMessage,
+  type DecoderConfig,
+  type ServerToViewer,
+  type StreamInfo,
+  type ViewerToServer,
+} from '../../../../shared/protocol.ts';
+import { parseStream, watchUrl } from '../../lib/directory.ts';
+import {
+  classifyClose,
+  latencyMs,
+  MAX_RECONNECT_ATTEMPTS,
+  mergeChat,
+  nextStep,
+  retryAfterSeconds,
+  type Lookup,
+  type WatchState,
+} from '../../lib/watch-logic.ts';
+import { Player, webCodecsAvailable, type PlayerStatus } from './player.ts';
+
+/** How often the page tells the server which frame it decoded last (the protocol asks for 250-500 ms). */
+export const ACK_INTERVAL_MS = 400;
+/** How often the figures under the video refresh. */
+export const STATS_INTERVAL_MS = 1000;
+/** A directory lookup that takes longer than this counts as unreachable. */
+export const LOOKUP_TIMEOUT_MS = 3000;
+
+export type Playback = 'webcodecs' | 'no-webcodecs' | PlayerStatus;
+
+export interface WatchView {
+  state: WatchState;
+  endedReason: string | null;
+  stream: StreamInfo | null;
+  /** The Machine and region that served the socket, from the hello. */
+  socketMachine: string | null;
+  socketRegion: string | null;
+  /** Where this page connects (null off Fly or before the directory answered). */
+  home: string | null;
+  viewers: number;
+  publisherConnected: boolean;
+  chat: ChatMessage[];
+  chatError: string | null;
+  retryInMs: number | null;
+  playback: Playback;
+  decoded: number;
+  dropped: number;
+  latencyMs: number | null;
+  /** The stream moved to another Machine at least once and the page followed it. */
+  followedMoves: number;
+}
+
+const initialView = (home: string | null): WatchView => ({
+  state: 'connecting',
+  endedReason: null,
+  stream: null,
+  socketMachine: null,
+  socketRegion: null,
+  home,
+  viewers: 0,
+  publisherConnected: true,
+  chat: [],
+  chatError: null,
+  retryInMs: null,
+  playback: webCodecsAvailable() ? 'waiting-config' : 'no-webcodecs',
+  decoded: 0,
+  dropped: 0,
+  latencyMs: null,
+  followedMoves: 0,
+});
+
+async function lookupStream(streamId: string): Promise<Lookup> {
+  try {
+    const res = await fetch(`/api/streams/${encodeURIComponent(streamId)}`, {
+      headers: { accept: 'application/json' },
+      signal: AbortSignal.timeout(LOOKUP_TIMEOUT_MS),
+    });
+    if (res.status === 404) return { kind: 'gone' };
+    if (!res.ok) return { kind: 'unreachable' };
+    const stream = parseStream(await res.json());
+    return stream === null ? { kind: 'unreachable' } : { kind: 'found', machineId: stream.machineId, region: stream.region };
+  } catch {
+    return { kind: 'unreachable' };
+  }
+}
+
+function socketUrl(streamId: string, home: string | null): string {
+  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+  const query = home === null ? '' : `?instance=${encodeURIComponent(home)}`;
+  return `${scheme}://${location.host}/ws/watch/${encodeURIComponent(streamId)}${query}`;
+}
+
+/**
+ * One viewer's connection to a stream: the watch socket (to `?instance=<home>`: browsers cannot set
+ * headers on a WebSocket), the player, acks, chat, and what to do when the socket closes (ask the
+ * directory; follow a moved stream; back off; or show "ended").
+ */
+export class WatchSession {
+  view: WatchView;
+  private ws: WebSocket | null = null;
+  private player: Player | null = null;
+  private opened = false;
+  private endedMessage = false;
+  private everConnected = false;
+  private attempt = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private ackTimer: ReturnType<typeof setInterval> | undefined;
+  private statsTimer: ReturnType<typeof setInterval> | undefined;
+  private lastAckedUs: number | null = null;
+  private lastReceivedUs: number | null = null;
+  private disposed = false;
+
+  constructor(
+    private readonly streamId: string,
+    /** `?instance=` of the page URL: the home the link named. */
+    readonly requestedHome: string | null,
+    private readonly onChange: (view: WatchView) => void,
+  ) {
+    this.view = initialView(requestedHome);
+  }
+
+  start(canvas: HTMLCanvasElement | null): void {
+    if (canvas !== null && webCodecsAvailable()) {
+      this.player = new Player(canvas, () => this.send({ type: 'keyframe-request' }), (status) => this.update({ playback: status }));
+    }
+    this.statsTimer = setInterval(() => this.refreshStats(), STATS_INTERVAL_MS);
+    window.addEventListener('online', this.onOnline);
+    if (this.requestedHome !== null) {
+      this.connect(this.requestedHome);
+      return;
+    }
+    // A bare /watch/<id> link: ask the directory where the stream lives, then connect there.
+    void lookupStream(this.streamId).then((lookup) => {
+      if (this.disposed) return;
+      if (lookup.kind === 'gone') this.update({ state: 'not-found' });
+      else this.connect(lookup.kind === 'found' && lookup.machineId !== '' ? lookup.machineId : null);
+    });
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    clearTimeout(this.retryTimer);
+    clearInterval(this.ackTimer);
+    clearInterval(this.statsTimer);
+    window.removeEventListener('online', this.onOnline);
+    this.ws?.close(1000, 'page closed');
+    this.ws = null;
+    this.player?.close();
+  }
+
+  /** Sends a chat line; false when it cannot be sent now (the form keeps the text). */
+  sendChat(text: string, name: string): boolean {
+    const trimmed = text.trim().slice(0, CHAT_MAX_CHARS);
+    if (trimmed === '' || this.ws?.readyState !== WebSocket.OPEN) return false;
+    const who = name.trim().slice(0, CHAT_NAME_MAX_CHARS);
+    this.send(who === '' ? { type: 'chat', text: trimmed } : { type: 'chat', text: trimmed, name: who });
+    this.update({ chatError: null });
+    return true;
+  }
+
+  /** Manual retry from the offline/ended screen. */
+  retryNow(): void {
+    clearTimeout(this.retryTimer);
+    this.attempt = 0;
+    this.connect(this.view.home);
+  }
+
+  private readonly onOnline = () => {
+    if (this.view.state === 'offline' || this.view.state === 'reconnecting') this.retryNow();
+  };
+
+  private update(patch: Partial<WatchView>): void {
+    if (this.disposed) return;
+    this.view = { ...this.view, ...patch };
+    this.onChange(this.view);
+  }
+
+  private send(message: ViewerToServer): void {
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(encodeControl(message));
+  }
+
+  private connect(home: string | null): void {
+    if (this.disposed) return;
+    this.opened = false;
+    this.endedMessage = false;
+    this.lastAckedUs = null;
+    this.update({ home, retryInMs: null });
+    const ws = new WebSocket(socketUrl(this.streamId, home));
+    ws.binaryType = 'arraybuffer';
+    this.ws = ws;
+    ws.onopen = () => {
+      this.opened = true;
+    };
+    ws.onmessage = (event: MessageEvent<string | ArrayBuffer>) => {
+      if (this.ws !== ws) return;
+      if (typeof event.data === 'string') this.onControl(event.data);
+      else this.onFrame(event.data);
+    };
+    ws.onclose = (event) => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      clearInterval(this.ackTimer);
+      void this.afterClose(event.code);
+    };
+  }
+
+  private onControl(text: string): void {
+    const parsed = parseServerToViewer(text);
+    if (!parsed.ok) return;
+    this.handle(parsed.value);
+  }
+
+  private handle(message: ServerToViewer): void {
+    switch (message.type) {
+      case 'hello': {
+        this.everConnected = true;
+        this.attempt = 0;
+        const home = message.stream.machineId;
+        if (home !== null && home !== this.requestedHome && new URLSearchParams(location.search).get('instance') !== home) {
+          // Keep the address bar a link that routes straight to where the stream is now.
+          history.replaceState(null, '', watchUrl({ id: this.streamId, machineId: home }));
+        }
+        this.update({
+          state: 'live',
+          endedReason: null,
+          stream: message.stream,
+          socketMachine: message.machineId,
+          socketRegion: message.region,
+          home: home ?? this.view.home,
+          viewers: message.viewers,
+          publisherConnected: message.publisherConnected,
+          chat: mergeChat(this.view.chat, message.chat, true),
+        });
+        if (message.config !== null) this.configure(message.config);
+        this.ackTimer = setInterval(() => this.ack(), ACK_INTERVAL_MS);
+        return;
+      }
+      case 'config':
+        this.configure(message.config);
+        return;
+      case 'viewers':
+        this.update({ viewers: message.count });
+        return;
+      case 'publisher':
+        this.update({ publisherConnected: message.connected });
+        return;
+      case 'chat':
+        this.update({ chat: mergeChat(this.view.chat, [message], false) });
+        return;
+      case 'ended':
+        this.endedMessage = true;
+        this.update({ state: 'ended', endedReason: message.reason === 'stopped' ? 'The creator ended the stream.' : 'The creator lost their connection and did not come back.' });
+        return;
+      case 'error':
+        if (message.code === 'rate-limited') {
+          const secs = retryAfterSeconds(message.retryAfterMs);
+          this.update({ chatError: `Slow down: chat allows 5 messages every 10 seconds.${secs === null ? '' : ` Try again in ${secs} s.`}` });
+        } else if (message.code === 'chat-invalid') {
+          this.update({ chatError: message.message });
+        }
+        return;
+    }
+  }
+
+  private configure(config: DecoderConfig): void {
+    this.player?.configure(config);
+  }
+
+  private onFrame(data: ArrayBuffer): void {
+    const frame = decodeFrame(data);
+    if (!frame.ok) return;
+    this.lastReceivedUs = frame.value.timestampUs;
+    this.player?.push(frame.value);
+  }
+
+  /** The last decoded timestamp; without a working decoder, the last received (we are not behind). */
+  private ack(): void {
+    const player = this.player;
+    const ts = player !== null && player.status !== 'unsupported' ? player.lastDecodedTimestampUs : this.lastReceivedUs;
+    if (ts === null || ts === this.lastAckedUs) return;
+    this.lastAckedUs = ts;
+    this.send({ type: 'ack', timestampUs: ts });
+  }
+
+  private refreshStats(): void {
+    const p = this.player;
+    if (p === null) return;
+    const latency = p.lastDecodedTimestampUs === null ? null : latencyMs(p.lastDecodedTimestampUs, Date.now());
+    if (p.decoded !== this.view.decoded || latency !== this.view.latencyMs) {
+      this.update({ decoded: p.decoded, dropped: p.dropped, latencyMs: latency });
+    }
+  }
+
+  private async afterClose(code: number): Promise<void> {
+    if (this.disposed) return;
+    if (classifyClose({ code, endedMessage: this.endedMessage }) === 'ended') {
+      this.update({ state: 'ended', endedReason: this.view.endedReason ?? 'The stream has ended.' });
+      return;
+    }
+    const lookup = await lookupStream(this.streamId);
+    if (this.disposed) return;
+    const step = nextStep(lookup, {
+      home: this.view.home,
+      attempt: this.attempt,
+      everConnected: this.everConnected,
+      lastOpened: this.opened,
+      maxAttempts: MAX_RECONNECT_ATTEMPTS,
+    });
+    if (step.action === 'ended') {
+      this.update({ state: step.state, endedReason: step.state === 'ended' ? 'The stream has ended.' : null });
+      return;
+    }
+    this.attempt++;
+    if (step.moved) {
+      this.attempt = 0;
+      history.replaceState(null, '', watchUrl({ id: this.streamId, machineId: step.home ?? '' }));
+      this.update({ followedMoves: this.view.followedMoves + 1 });
+    }
+    this.update({ state: step.state, retryInMs: step.delayMs });
+    this.retryTimer = setTimeout(() => this.connect(step.home), step.delayMs);
+  }
+}
