@@ -4,6 +4,7 @@ import type WebSocket from 'ws';
 import { CloseCode } from '../../shared/protocol.ts';
 import { validateNewStream } from '../../shared/stream-fields.ts';
 import type { Config } from '../config.ts';
+import { DemoStreams } from '../demo/demo-streams.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { RelayLimits } from './peer.ts';
 import { STREAM_ID_PATTERN, StreamRegistry, type RelayStats } from './registry.ts';
@@ -26,6 +27,8 @@ export interface StreamsPluginOptions {
 export interface StreamsService extends LocalStreamSource {
   stats(): RelayStats;
   readonly registry: StreamRegistry;
+  /** Starts n demo streams now (the app starts config.demoStreams itself once it listens); returns their ids. */
+  startDemoStreams(count: number): string[];
 }
 
 declare module 'fastify' {
@@ -73,13 +76,23 @@ async function streamsPlugin(app: FastifyInstance, opts: StreamsPluginOptions): 
     maxStreams: config.maxStreams,
   });
   const sockets = new SocketSet(opts.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS);
+  const demos = new DemoStreams(registry, app.log.child({ component: 'demo-streams' }), config.region);
 
   app.decorate('streams', {
     registry,
     list: () => registry.list(),
     onChange: (listener: () => void) => registry.onChange(listener),
     stats: () => registry.stats(),
+    startDemoStreams: (count: number) => demos.start(count),
   } satisfies StreamsService);
+
+  // Demo streams start when the Machine starts serving, not when an app is built for inject tests.
+  let demosStarted = false;
+  app.addHook('onListen', async () => {
+    if (demosStarted) return;
+    demosStarted = true;
+    demos.start(config.demoStreams);
+  });
 
   app.post('/api/streams', { bodyLimit: CREATE_BODY_MAX_BYTES }, async (request, reply) => {
     const fields = validateNewStream(request.body);
@@ -153,6 +166,7 @@ async function streamsPlugin(app: FastifyInstance, opts: StreamsPluginOptions): 
 
   app.addHook('preClose', async () => {
     const open = sockets.size;
+    demos.stop();
     registry.shutdown();
     // Healthy clients answer the close at once; a stalled one is cut when the deadline passes.
     const drained = await sockets.drain(config.shutdownTimeoutMs / 2);
