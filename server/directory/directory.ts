@@ -335,6 +335,11 @@ export class Directory {
     return query();
   }
 
+  /** Runs one discovery round now, outside the timer (tests; an operator's "refresh"). */
+  async discoverNow(): Promise<void> {
+    if (this.enabled && !this.stopped && this.server !== null) await this.round();
+  }
+
   private async tick(): Promise<void> {
     if (this.stopped) return;
     const startedMs = this.now();
