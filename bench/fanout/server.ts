@@ -1,0 +1,70 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { buildApp } from '../../server/app.ts';
+import { testConfig } from '../../server/config.ts';
+
+/**
+ * One fan-out server, alone in its process so its memory and CPU are measured alone:
+ * `relay` is the whole replaycast app; `bare` is a plain `ws` broadcast loop (the baseline).
+ * Talks to run.ts over IPC: sends `{ready, port, watchPath, publishPath}`, answers `sample`.
+ */
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+const variant = process.argv[2];
+
+type Ready = { type: 'ready'; port: number; watchPath: string; publishPath: string };
+
+async function relay(): Promise<{ ready: Ready; stats: () => unknown; close: () => Promise<void> }> {
+  const app = await buildApp(testConfig({ host: '127.0.0.1', port: 0, metricsPort: 0, internalPort: 0 }), { prettyLogs: false });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const res = await app.inject({ method: 'POST', url: '/api/streams', payload: { title: 'fanout bench', creator: 'bench' } });
+  const { id, publishToken } = res.json() as { id: string; publishToken: string };
+  return {
+    ready: { type: 'ready', port: (app.server.address() as AddressInfo).port, watchPath: `/ws/watch/${id}`, publishPath: `/ws/publish/${id}?token=${publishToken}` },
+    stats: () => app.streams.stats(),
+    close: () => app.close(),
+  };
+}
+
+async function bare(): Promise<{ ready: Ready; stats: () => unknown; close: () => Promise<void> }> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
+  const viewers = new Set<WebSocket>();
+  let framesSent = 0;
+  wss.on('connection', (ws, req) => {
+    ws.on('error', () => {});
+    if (req.url === '/publish') {
+      // The whole baseline: every binary message from the publisher to every viewer.
+      ws.on('message', (data, isBinary) => {
+        if (!isBinary) return;
+        for (const v of viewers) v.send(data as Buffer, { binary: true });
+        framesSent += viewers.size;
+      });
+    } else {
+      viewers.add(ws);
+      ws.on('close', () => viewers.delete(ws));
+    }
+  });
+  return {
+    ready: { type: 'ready', port: (wss.address() as AddressInfo).port, watchPath: '/watch', publishPath: '/publish' },
+    stats: () => ({ framesSent, viewers: viewers.size }),
+    close: () => new Promise<void>((resolve) => {
+      for (const v of wss.clients) v.terminate();
+      wss.close(() => resolve());
+    }),
+  };
+}
+
+const server = variant === 'relay' ? await relay() : variant === 'bare' ? await bare() : null;
+if (server === null) throw new Error('usage: server.ts relay|bare');
+process.send!(server.ready);
+process.on('message', (msg: { type: string; gc?: boolean }) => {
+  if (msg.type === 'sample') {
+    if (msg.gc) gc();
+    process.send!({ type: 'sample', memory: process.memoryUsage(), cpu: process.cpuUsage(), stats: server.stats() });
+  } else if (msg.type === 'close') {
+    void server.close().finally(() => process.exit(0));
+  }
+});

@@ -1,0 +1,168 @@
+import { createHistogram } from 'node:perf_hooks';
+import WebSocket from 'ws';
+import { encodeControl, encodeFrame, peekFrameHeader } from '../../shared/protocol.ts';
+
+/**
+ * The load generator, in its own process: N viewers (some of which stop reading) and one publisher
+ * sending `fps` frames of `frameBytes` whose timestamp is the send time in wall-clock microseconds,
+ * so each viewer measures latency on the same clock. Reports phases and results to run.ts over IPC.
+ */
+export interface RunParams {
+  base: string;
+  watchPath: string;
+  publishPath: string;
+  viewers: number;
+  stalled: number;
+  fps: number;
+  frameBytes: number;
+  warmupMs: number;
+  measureMs: number;
+  drainMs: number;
+  ackIntervalMs: number;
+}
+
+export interface RunResult {
+  type: 'result';
+  sentInWindow: number;
+  healthy: number;
+  delivered: number;
+  expected: number;
+  viewersWithLoss: number;
+  missingFrames: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  stalledClosed: number;
+  connectMs: number;
+}
+
+const nowUs = () => Math.round((performance.timeOrigin + performance.now()) * 1000);
+const CONNECT_BATCH = 100;
+
+async function run(p: RunParams): Promise<RunResult> {
+  const histogram = createHistogram({ lowest: 1, highest: 120_000_000, figures: 3 });
+  let windowStartUs = Infinity;
+  let windowEndUs = Infinity;
+  const received = new Uint32Array(p.viewers);
+  const lastTs = new Float64Array(p.viewers);
+  const sockets: WebSocket[] = [];
+  let stalledClosed = 0;
+  const connectStarted = Date.now();
+
+  const open = (i: number) =>
+    new Promise<void>((resolve, reject) => {
+      const ws = new WebSocket(`${p.base}${p.watchPath}`);
+      const stall = i >= p.viewers - p.stalled;
+      ws.binaryType = 'nodebuffer';
+      ws.on('error', () => {});
+      ws.once('open', () => {
+        // A stalled viewer stops reading: its TCP window fills and the server must cope.
+        if (stall) (ws as unknown as { _socket: { pause(): void } })._socket.pause();
+        resolve();
+      });
+      ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
+      ws.on('close', () => {
+        if (stall) stalledClosed++;
+      });
+      if (!stall) {
+        ws.on('message', (data, isBinary) => {
+          if (!isBinary) return;
+          const { timestampUs } = peekFrameHeader(data as Buffer);
+          lastTs[i] = timestampUs;
+          if (timestampUs >= windowStartUs && timestampUs <= windowEndUs) {
+            received[i]!++;
+            histogram.record(Math.max(1, nowUs() - timestampUs));
+          }
+        });
+      }
+      sockets.push(ws);
+    });
+  for (let i = 0; i < p.viewers; i += CONNECT_BATCH) {
+    await Promise.all(Array.from({ length: Math.min(CONNECT_BATCH, p.viewers - i) }, (_, k) => open(i + k)));
+  }
+  const connectMs = Date.now() - connectStarted;
+  process.send!({ type: 'phase', phase: 'connected' });
+
+  // Healthy viewers ack what they got (the relay uses it to measure lag; the bare server ignores it).
+  const healthy = p.viewers - p.stalled;
+  const acker = setInterval(() => {
+    for (let i = 0; i < healthy; i++) {
+      if (lastTs[i]! > 0 && sockets[i]!.readyState === WebSocket.OPEN) sockets[i]!.send(encodeControl({ type: 'ack', timestampUs: lastTs[i]! }));
+    }
+  }, p.ackIntervalMs);
+
+  const publisher = new WebSocket(`${p.base}${p.publishPath}`);
+  publisher.on('error', (err) => {
+    throw err;
+  });
+  await new Promise<void>((resolve) => publisher.once('open', () => resolve()));
+  publisher.send(encodeControl({ type: 'config', config: { codec: 'vp8', codedWidth: 320, codedHeight: 180 } }));
+
+  const payload = new Uint8Array(p.frameBytes - 10).fill(7);
+  const frameMs = 1000 / p.fps;
+  const started = performance.now();
+  let n = 0;
+  let sentInWindow = 0;
+  const totalMs = p.warmupMs + p.measureMs;
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const elapsed = performance.now() - started;
+      if (elapsed >= totalMs) {
+        windowEndUs = nowUs() - 1;
+        process.send!({ type: 'phase', phase: 'measure-end' });
+        resolve();
+        return;
+      }
+      if (windowStartUs === Infinity && elapsed >= p.warmupMs) {
+        windowStartUs = nowUs();
+        process.send!({ type: 'phase', phase: 'measure-start' });
+      }
+      const ts = nowUs();
+      publisher.send(encodeFrame({ keyframe: n % p.fps === 0, timestampUs: ts, payload }));
+      if (ts >= windowStartUs) sentInWindow++;
+      n++;
+      setTimeout(tick, Math.max(0, started + n * frameMs - performance.now()));
+    };
+    tick();
+  });
+  await new Promise((r) => setTimeout(r, p.drainMs));
+  clearInterval(acker);
+
+  let delivered = 0;
+  let viewersWithLoss = 0;
+  let missingFrames = 0;
+  for (let i = 0; i < healthy; i++) {
+    delivered += received[i]!;
+    if (received[i]! < sentInWindow) {
+      viewersWithLoss++;
+      missingFrames += sentInWindow - received[i]!;
+    }
+  }
+  const result: RunResult = {
+    type: 'result',
+    sentInWindow,
+    healthy,
+    delivered,
+    expected: sentInWindow * healthy,
+    viewersWithLoss,
+    missingFrames,
+    p50Ms: histogram.percentile(50) / 1000,
+    p99Ms: histogram.percentile(99) / 1000,
+    maxMs: histogram.max / 1000,
+    stalledClosed,
+    connectMs,
+  };
+  publisher.terminate();
+  for (const s of sockets) s.terminate();
+  return result;
+}
+
+process.on('message', (msg: { type: string; params: RunParams }) => {
+  if (msg.type !== 'run') return;
+  run(msg.params).then(
+    (result) => process.send!(result, () => process.exit(0)),
+    (err: unknown) => {
+      process.send!({ type: 'error', message: String(err) }, () => process.exit(1));
+    },
+  );
+});
