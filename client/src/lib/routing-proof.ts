@@ -52,7 +52,7 @@ export function routingProof(input: ProofInput): Proof {
     ['Stream home', where(homeMachine, input.homeRegion)],
     ['Video socket served by', where(socketMachine, input.socketRegion)],
     ['Page served by', where(input.pageMachine, input.pageRegion)],
-    ['Entered Fly at edge', input.edgeRegion ?? 'unknown (no fly-region header: not behind the proxy)'],
+    ['Entered Fly at edge', input.edgeRegion ?? 'unknown (not behind Fly\'s proxy)'],
   ];
   if (input.requestedHome !== null && input.requestedHome !== homeMachine) {
     rows.push(['Link asked for', input.requestedHome]);

@@ -1,6 +1,6 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { CHAT_MAX_CHARS, CHAT_NAME_MAX_CHARS } from '../../../../shared/protocol.ts';
-import type { WatchView } from './session.ts';
+import type { ChatMessage } from '../../../../shared/protocol.ts';
 
 const NAME_KEY = 'replaycast:name';
 
@@ -24,19 +24,28 @@ function clock(at: number): string {
   return new Date(at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 }
 
-/** Chat over the watch socket. Messages are rendered as text nodes, never as HTML. */
-export function ChatPanel({ view, onSend }: { view: WatchView; onSend: (text: string, name: string) => boolean }) {
+export interface ChatPanelProps {
+  chat: ChatMessage[];
+  chatError: string | null;
+  canSend: boolean;
+  /** Returns false when the line could not be sent (the text stays in the box). */
+  onSend: (text: string, name: string) => boolean;
+  /** Viewers pick a name; the creator chats under the stream's creator name. */
+  askName: boolean;
+}
+
+/** Chat over the stream's socket. Messages are rendered as text nodes, never as HTML. */
+export function ChatPanel({ chat, chatError, canSend, onSend, askName }: ChatPanelProps) {
   const [name, setName] = useState(savedName);
   const [text, setText] = useState('');
   const log = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
-  const canSend = view.state === 'live';
 
   // Follow new messages unless the reader scrolled up to read older ones.
   useLayoutEffect(() => {
     const el = log.current;
     if (el && stick.current) el.scrollTop = el.scrollHeight;
-  }, [view.chat]);
+  }, [chat]);
   useEffect(() => saveName(name), [name]);
 
   const submit = (event: Event) => {
@@ -51,7 +60,7 @@ export function ChatPanel({ view, onSend }: { view: WatchView; onSend: (text: st
         ref={log}
         class="chat-log"
         role="log"
-        aria-label="Chat messages"
+        aria-label="Chat history"
         data-testid="chat-log"
         tabIndex={0}
         onScroll={(e) => {
@@ -59,10 +68,10 @@ export function ChatPanel({ view, onSend }: { view: WatchView; onSend: (text: st
           stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
         }}
       >
-        {view.chat.length === 0 && <p class="muted chat-empty">No messages yet. Say hello!</p>}
+        {chat.length === 0 && <p class="muted chat-empty">No messages yet. Say hello!</p>}
         <ol>
-        {view.chat.map((m) => (
-          <li key={m.seq} data-testid="chat-message" data-seq={m.seq} class={m.role}>
+        {chat.map((m) => (
+          <li key={m.seq} data-testid="chat-message" data-seq={m.seq} class={`role-${m.role}`}>
             <span class="chat-meta">
               <strong class="chat-name">{m.name}</strong>
               {m.role === 'creator' && <span class="badge">creator</span>}
@@ -74,9 +83,10 @@ export function ChatPanel({ view, onSend }: { view: WatchView; onSend: (text: st
         </ol>
       </div>
       <p class="chat-error" role="alert" data-testid="chat-error">
-        {view.chatError}
+        {chatError}
       </p>
-      <form class="chat-form" onSubmit={submit} aria-label="Send a chat message">
+      <form class="chat-form" onSubmit={submit} aria-label="Write in chat">
+        {askName && (
         <div class="field">
           <label for="chat-name">Your name</label>
           <input
@@ -89,6 +99,7 @@ export function ChatPanel({ view, onSend }: { view: WatchView; onSend: (text: st
             onInput={(e) => setName(e.currentTarget.value)}
           />
         </div>
+        )}
         <div class="field">
           <label for="chat-text">Message</label>
           <div class="chat-send">

@@ -59,7 +59,7 @@ export function WatchPage({ streamId, info }: WatchPageProps) {
             <li>
               <strong data-testid="viewer-count">{view.viewers}</strong> watching
             </li>
-            {view.stream && (
+            {view.stream && view.state === 'live' && (
               <li>
                 up <strong data-testid="uptime">{formatUptime(view.stream.startedAt, now)}</strong>
               </li>
@@ -71,7 +71,7 @@ export function WatchPage({ streamId, info }: WatchPageProps) {
             )}
             <li>
               <strong data-testid="decoded-count">{view.decoded}</strong> frames decoded
-              {view.dropped > 0 && <>, {view.dropped} skipped to keep up</>}
+              {view.dropped > 0 && <>, {view.dropped} not shown (catching up)</>}
             </li>
           </ul>
         </div>
@@ -79,7 +79,7 @@ export function WatchPage({ streamId, info }: WatchPageProps) {
         <RoutingPanel view={view} info={info} requestedHome={session.requestedHome} />
       </div>
 
-      <ChatPanel view={view} onSend={(text, name) => session.sendChat(text, name)} />
+      <ChatPanel chat={view.chat} chatError={view.chatError} canSend={view.state === 'live'} askName onSend={(text, name) => session.sendChat(text, name)} />
     </div>
   );
 }

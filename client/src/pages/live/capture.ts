@@ -1,0 +1,122 @@
+/** Capture size and rate: small enough for a software VP8 encoder on a laptop core. */
+export const CAPTURE_WIDTH_PX = 640;
+export const CAPTURE_HEIGHT_PX = 360;
+export const CAPTURE_FPS = 30;
+
+export type SourceKind = 'camera' | 'pattern';
+
+/** Why the camera is not used, in words for the page. */
+export function cameraProblem(err: unknown): string {
+  const name = err instanceof DOMException ? err.name : '';
+  if (name === 'NotAllowedError' || name === 'SecurityError') return 'camera permission was denied';
+  if (name === 'NotFoundError' || name === 'OverconstrainedError') return 'no camera was found';
+  if (name === 'NotReadableError') return 'the camera is in use by another program';
+  return 'the camera could not be opened';
+}
+
+/**
+ * Draws the chosen source (camera or a generated test pattern with a clock) onto the preview canvas
+ * at a fixed rate; the encoder takes its frames from that canvas, so what you see is what is sent.
+ */
+export class Capture {
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private video: HTMLVideoElement | null = null;
+  private stream: MediaStream | null = null;
+  private readonly ctx: CanvasRenderingContext2D;
+  private frameNo = 0;
+  source: SourceKind = 'pattern';
+  /** Called after each drawn frame; the publisher encodes it while live. */
+  onFrame: ((canvas: HTMLCanvasElement, nowMs: number) => void) | null = null;
+  label = '';
+
+  constructor(private readonly canvas: HTMLCanvasElement) {
+    canvas.width = CAPTURE_WIDTH_PX;
+    canvas.height = CAPTURE_HEIGHT_PX;
+    this.ctx = canvas.getContext('2d', { alpha: false })!;
+    this.timer = setInterval(() => this.tick(), 1000 / CAPTURE_FPS);
+  }
+
+  static cameraAvailable(): boolean {
+    return typeof navigator.mediaDevices?.getUserMedia === 'function';
+  }
+
+  /** Opens the camera; throws (see cameraProblem) when it cannot, leaving the pattern on. */
+  async useCamera(): Promise<void> {
+    const stream = await navigator.mediaDevices.getUserMedia({
+      video: { width: { ideal: CAPTURE_WIDTH_PX }, height: { ideal: CAPTURE_HEIGHT_PX }, frameRate: { ideal: CAPTURE_FPS } },
+      audio: false,
+    });
+    this.releaseCamera();
+    const video = document.createElement('video');
+    video.muted = true;
+    video.playsInline = true;
+    video.srcObject = stream;
+    await video.play();
+    this.stream = stream;
+    this.video = video;
+    this.source = 'camera';
+  }
+
+  usePattern(): void {
+    this.releaseCamera();
+    this.source = 'pattern';
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.releaseCamera();
+  }
+
+  private releaseCamera(): void {
+    this.stream?.getTracks().forEach((t) => t.stop());
+    this.stream = null;
+    if (this.video) this.video.srcObject = null;
+    this.video = null;
+  }
+
+  private tick(): void {
+    const now = performance.now();
+    this.frameNo++;
+    if (this.source === 'camera' && this.video !== null && this.video.readyState >= 2) this.drawCamera(this.video);
+    else this.drawPattern(Date.now());
+    this.onFrame?.(this.canvas, now);
+  }
+
+  private drawCamera(video: HTMLVideoElement): void {
+    const { width, height } = this.canvas;
+    // Cover: fill the 16:9 frame, cropping what does not fit.
+    const scale = Math.max(width / video.videoWidth, height / video.videoHeight);
+    const w = video.videoWidth * scale;
+    const h = video.videoHeight * scale;
+    this.ctx.drawImage(video, (width - w) / 2, (height - h) / 2, w, h);
+  }
+
+  private drawPattern(nowMs: number): void {
+    const { ctx } = this;
+    const { width, height } = this.canvas;
+    const bars = ['#c0c0c0', '#c0c000', '#00c0c0', '#00c000', '#c000c0', '#c00000', '#0000c0'];
+    const barW = width / bars.length;
+    const barH = height * 0.62;
+    bars.forEach((color, i) => {
+      ctx.fillStyle = color;
+      ctx.fillRect(Math.floor(i * barW), 0, Math.ceil(barW), barH);
+    });
+    ctx.fillStyle = '#101418';
+    ctx.fillRect(0, barH, width, height - barH);
+    // A box sweeping across shows motion (and that frames keep coming) at a glance.
+    const period = 4000;
+    const x = ((nowMs % period) / period) * (width + 60) - 60;
+    ctx.fillStyle = '#ffffff';
+    ctx.fillRect(x, barH - 70, 60, 60);
+    const time = new Date(nowMs);
+    const clock = `${time.toLocaleTimeString([], { hour12: false })}.${String(time.getMilliseconds()).padStart(3, '0').slice(0, 1)}`;
+    ctx.fillStyle = '#ffffff';
+    ctx.font = 'bold 56px ui-monospace, monospace';
+    ctx.textBaseline = 'middle';
+    ctx.textAlign = 'center';
+    ctx.fillText(clock, width / 2, barH + (height - barH) / 2 - 8);
+    ctx.font = '16px system-ui, sans-serif';
+    ctx.fillStyle = '#a3adba';
+    ctx.fillText(`${this.label || 'replaycast test pattern'}  ·  frame ${this.frameNo}`, width / 2, height - 18);
+  }
+}

@@ -1,0 +1,310 @@
+import {
+  bytesToBase64,
+  encodeControl,
+  FRAME_HEADER_BYTES,
+  parseServerToPublisher,
+  writeFrameHeader,
+  type ChatMessage,
+  type DecoderConfig,
+  type PublisherToServer,
+  type ServerToPublisher,
+} from '../../../../shared/protocol.ts';
+import { backoffDelayMs } from '../../lib/backoff.ts';
+import { retryAfterSeconds, mergeChat } from '../../lib/watch-logic.ts';
+import { needsKeyframe, publishCloseAction, RateMeter, shouldSkipFrame, wallClockUs } from '../../lib/publish-logic.ts';
+import { CAPTURE_FPS, CAPTURE_HEIGHT_PX, CAPTURE_WIDTH_PX } from './capture.ts';
+
+/** VP8 by default: every Chromium build (Playwright's too) encodes and decodes it. */
+export const ENCODER_CONFIG: VideoEncoderConfig = {
+  codec: 'vp8',
+  width: CAPTURE_WIDTH_PX,
+  height: CAPTURE_HEIGHT_PX,
+  bitrate: 1_000_000,
+  framerate: CAPTURE_FPS,
+  latencyMode: 'realtime',
+};
+/** How long a dropped publisher keeps trying with its token (the server's grace period is 15 s by default). */
+export const PUBLISH_RECONNECT_WINDOW_MS = 15_000;
+
+/** What `POST /api/streams` answered. */
+export interface CreatedStream {
+  id: string;
+  machineId: string | null;
+  region: string | null;
+  publishToken: string;
+  watchUrl: string;
+}
+
+export type PublishState = 'connecting' | 'live' | 'reconnecting' | 'ended' | 'failed';
+
+export interface PublishView {
+  state: PublishState;
+  message: string | null;
+  /** The Machine the publish socket reached (from its hello). */
+  socketMachine: string | null;
+  socketRegion: string | null;
+  viewers: number;
+  framesSent: number;
+  keyframes: number;
+  skipped: number;
+  fps: number;
+  bitsPerSecond: number;
+  startedAt: number | null;
+  chat: ChatMessage[];
+  chatError: string | null;
+}
+
+export async function encoderSupported(): Promise<boolean> {
+  if (typeof VideoEncoder !== 'function' || typeof VideoFrame !== 'function') return false;
+  try {
+    return (await VideoEncoder.isConfigSupported(ENCODER_CONFIG)).supported === true;
+  } catch {
+    return false;
+  }
+}
+
+function toDecoderConfig(meta: VideoDecoderConfig): DecoderConfig {
+  const config: DecoderConfig = {
+    codec: meta.codec,
+    codedWidth: meta.codedWidth ?? CAPTURE_WIDTH_PX,
+    codedHeight: meta.codedHeight ?? CAPTURE_HEIGHT_PX,
+  };
+  const d = meta.description;
+  if (d !== undefined) {
+    config.description = bytesToBase64(ArrayBuffer.isView(d) ? new Uint8Array(d.buffer, d.byteOffset, d.byteLength) : new Uint8Array(d));
+  }
+  return config;
+}
+
+/**
+ * Encodes canvas frames with WebCodecs and publishes them on `/ws/publish/<id>?instance=<home>&token=`:
+ * the decoder config first, then frames, a keyframe at least every 2 s and whenever the server asks.
+ * A dropped socket reconnects with the same token (the server holds the stream for a grace period)
+ * and starts again with the config and a keyframe.
+ */
+export class Publisher {
+  view: PublishView;
+  private encoder: VideoEncoder | null = null;
+  private ws: WebSocket | null = null;
+  private decoderConfig: DecoderConfig | null = null;
+  private configSent = false;
+  private keyframeRequested = true;
+  private lastKeyframeMs: number | null = null;
+  private readonly meter = new RateMeter(2000);
+  private attempt = 0;
+  private droppedSince: number | null = null;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private statsTimer: ReturnType<typeof setInterval> | undefined;
+  private stopped = false;
+
+  constructor(
+    readonly created: CreatedStream,
+    private readonly onChange: (view: PublishView) => void,
+  ) {
+    this.view = {
+      state: 'connecting', message: null, socketMachine: null, socketRegion: null, viewers: 0, framesSent: 0, keyframes: 0,
+      skipped: 0, fps: 0, bitsPerSecond: 0, startedAt: null, chat: [], chatError: null,
+    };
+  }
+
+  start(): void {
+    this.encoder = new VideoEncoder({
+      output: (chunk, meta) => this.output(chunk, meta),
+      error: (err) => this.fail(`The video encoder failed: ${err.message}`),
+    });
+    this.encoder.configure(ENCODER_CONFIG);
+    this.statsTimer = setInterval(() => {
+      const { perSecond, bitsPerSecond } = this.meter.rates(performance.now());
+      this.update({ fps: Math.round(perSecond), bitsPerSecond });
+    }, 1000);
+    this.connect();
+  }
+
+  /** Ends the stream for everyone (explicit stop: no grace period). */
+  stop(): void {
+    if (this.stopped) return;
+    this.send({ type: 'stop' });
+    this.shutdown('ended', 'You ended the stream.');
+  }
+
+  /** Leaving the page: close quietly (the server's grace period ends the stream if we do not return). */
+  dispose(): void {
+    this.shutdown(this.view.state, this.view.message);
+  }
+
+  sendChat(text: string): boolean {
+    const trimmed = text.trim();
+    if (trimmed === '' || this.ws?.readyState !== WebSocket.OPEN) return false;
+    this.send({ type: 'chat', text: trimmed });
+    this.update({ chatError: null });
+    return true;
+  }
+
+  /** Called by the capture loop for every drawn frame. */
+  encodeFrom(canvas: HTMLCanvasElement, nowMs: number): void {
+    const encoder = this.encoder;
+    const ws = this.ws;
+    if (this.stopped || encoder === null || encoder.state !== 'configured') return;
+    if (ws === null || ws.readyState !== WebSocket.OPEN) {
+      this.keyframeRequested = true;
+      return;
+    }
+    if (shouldSkipFrame(encoder.encodeQueueSize, ws.bufferedAmount)) {
+      this.update({ skipped: this.view.skipped + 1 });
+      return;
+    }
+    const key = needsKeyframe({ nowMs, lastKeyframeMs: this.lastKeyframeMs, frameIntervalMs: 1000 / CAPTURE_FPS, requested: this.keyframeRequested });
+    if (key) {
+      this.keyframeRequested = false;
+      this.lastKeyframeMs = nowMs;
+    }
+    const frame = new VideoFrame(canvas, { timestamp: wallClockUs(performance.timeOrigin, nowMs) });
+    try {
+      encoder.encode(frame, { keyFrame: key });
+    } finally {
+      frame.close();
+    }
+  }
+
+  private update(patch: Partial<PublishView>): void {
+    this.view = { ...this.view, ...patch };
+    this.onChange(this.view);
+  }
+
+  private send(message: PublisherToServer): void {
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(encodeControl(message));
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const { id, machineId, publishToken } = this.created;
+    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+    const params = new URLSearchParams();
+    // Browsers cannot set fly-force-instance-id on a WebSocket: the routing layer reads ?instance=.
+    if (machineId !== null) params.set('instance', machineId);
+    params.set('token', publishToken);
+    const ws = new WebSocket(`${scheme}://${location.host}/ws/publish/${encodeURIComponent(id)}?${params}`);
+    ws.binaryType = 'arraybuffer';
+    this.ws = ws;
+    this.configSent = false;
+    this.keyframeRequested = true;
+    ws.onmessage = (event: MessageEvent<string | ArrayBuffer>) => {
+      if (typeof event.data !== 'string') return;
+      const parsed = parseServerToPublisher(event.data);
+      if (parsed.ok) this.handle(parsed.value);
+    };
+    ws.onclose = (event) => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      this.afterClose(event.code);
+    };
+  }
+
+  private handle(message: ServerToPublisher): void {
+    switch (message.type) {
+      case 'hello':
+        this.attempt = 0;
+        this.droppedSince = null;
+        this.update({
+          state: 'live',
+          message: null,
+          socketMachine: message.machineId,
+          socketRegion: message.region,
+          viewers: message.viewers,
+          startedAt: message.stream.startedAt,
+          chat: mergeChat(this.view.chat, message.chat, true),
+        });
+        return;
+      case 'keyframe-request':
+        this.keyframeRequested = true;
+        return;
+      case 'viewers':
+        this.update({ viewers: message.count });
+        return;
+      case 'chat':
+        this.update({ chat: mergeChat(this.view.chat, [message], false) });
+        return;
+      case 'error':
+        if (message.code === 'rate-limited') {
+          const secs = retryAfterSeconds(message.retryAfterMs);
+          this.update({ chatError: `Slow down: chat allows 5 messages every 10 seconds.${secs === null ? '' : ` Try again in ${secs} s.`}` });
+        } else if (message.code === 'chat-invalid') {
+          this.update({ chatError: message.message });
+        }
+        return;
+    }
+  }
+
+  private output(chunk: EncodedVideoChunk, meta: EncodedVideoChunkMetadata | undefined): void {
+    if (meta?.decoderConfig) {
+      const next = toDecoderConfig(meta.decoderConfig);
+      if (JSON.stringify(next) !== JSON.stringify(this.decoderConfig)) {
+        this.decoderConfig = next;
+        this.configSent = false;
+      }
+    }
+    const ws = this.ws;
+    if (ws === null || ws.readyState !== WebSocket.OPEN || this.decoderConfig === null) return;
+    const key = chunk.type === 'key';
+    if (!this.configSent) {
+      // The protocol: config first, and the first frame after it is a keyframe.
+      if (!key) {
+        this.keyframeRequested = true;
+        return;
+      }
+      this.send({ type: 'config', config: this.decoderConfig });
+      this.configSent = true;
+    }
+    const buf = new Uint8Array(FRAME_HEADER_BYTES + chunk.byteLength);
+    chunk.copyTo(buf.subarray(FRAME_HEADER_BYTES));
+    writeFrameHeader(buf, key, chunk.timestamp);
+    ws.send(buf);
+    this.meter.add(performance.now(), buf.byteLength);
+    this.view.framesSent++;
+    if (key) this.view.keyframes++;
+  }
+
+  private afterClose(code: number): void {
+    if (this.stopped) return;
+    switch (publishCloseAction(code)) {
+      case 'ended':
+        this.shutdown('ended', 'The stream has ended.');
+        return;
+      case 'replaced':
+        this.shutdown('ended', 'This stream is now being published from another tab or device.');
+        return;
+      case 'machine-gone':
+        this.shutdown('failed', 'The Machine hosting your stream is shutting down, and the stream ended with it. Go live again to start a new one.');
+        return;
+      case 'too-big':
+      case 'reconnect': {
+        const now = Date.now();
+        this.droppedSince ??= now;
+        if (now - this.droppedSince > PUBLISH_RECONNECT_WINDOW_MS) {
+          this.shutdown('failed', 'The connection to your stream\'s Machine was lost and did not come back in time.');
+          return;
+        }
+        const delay = backoffDelayMs(this.attempt++);
+        this.update({ state: 'reconnecting', message: 'Connection lost: reconnecting...' });
+        this.retryTimer = setTimeout(() => this.connect(), delay);
+      }
+    }
+  }
+
+  private fail(message: string): void {
+    this.send({ type: 'stop' });
+    this.shutdown('failed', message);
+  }
+
+  private shutdown(state: PublishState, message: string | null): void {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    clearInterval(this.statsTimer);
+    const ws = this.ws;
+    this.ws = null;
+    ws?.close(1000, 'publisher stopped');
+    if (this.encoder !== null && this.encoder.state !== 'closed') this.encoder.close();
+    this.encoder = null;
+    this.update({ state, message, fps: 0, bitsPerSecond: 0 });
+  }
+}
