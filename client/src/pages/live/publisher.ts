@@ -10,7 +10,7 @@ import {
   type ServerToPublisher,
 } from '../../../../shared/protocol.ts';
 import { backoffDelayMs } from '../../lib/backoff.ts';
-import { retryAfterSeconds, mergeChat } from '../../lib/watch-logic.ts';
+import { ChatRateLimiter, mergeChat, rateLimitedText } from '../../lib/watch-logic.ts';
 import { needsKeyframe, publishCloseAction, RateMeter, shouldSkipFrame, wallClockUs } from '../../lib/publish-logic.ts';
 import { CAPTURE_FPS, CAPTURE_HEIGHT_PX, CAPTURE_WIDTH_PX } from './capture.ts';
 
@@ -96,6 +96,7 @@ export class Publisher {
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private statsTimer: ReturnType<typeof setInterval> | undefined;
   private stopped = false;
+  private readonly chatLimiter = new ChatRateLimiter();
 
   constructor(
     readonly created: CreatedStream,
@@ -135,6 +136,11 @@ export class Publisher {
   sendChat(text: string): boolean {
     const trimmed = text.trim();
     if (trimmed === '' || this.ws?.readyState !== WebSocket.OPEN) return false;
+    const waitMs = this.chatLimiter.tryTake(Date.now());
+    if (waitMs > 0) {
+      this.update({ chatError: rateLimitedText(waitMs) });
+      return false;
+    }
     this.send({ type: 'chat', text: trimmed });
     this.update({ chatError: null });
     return true;
@@ -226,8 +232,7 @@ export class Publisher {
         return;
       case 'error':
         if (message.code === 'rate-limited') {
-          const secs = retryAfterSeconds(message.retryAfterMs);
-          this.update({ chatError: `Slow down: chat allows 5 messages every 10 seconds.${secs === null ? '' : ` Try again in ${secs} s.`}` });
+          this.update({ chatError: rateLimitedText(message.retryAfterMs) });
         } else if (message.code === 'chat-invalid') {
           this.update({ chatError: message.message });
         }

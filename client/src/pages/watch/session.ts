@@ -17,7 +17,8 @@ import {
   MAX_RECONNECT_ATTEMPTS,
   mergeChat,
   nextStep,
-  retryAfterSeconds,
+  ChatRateLimiter,
+  rateLimitedText,
   type Lookup,
   type WatchState,
 } from '../../lib/watch-logic.ts';
@@ -113,6 +114,7 @@ export class WatchSession {
   private lastAckedUs: number | null = null;
   private lastReceivedUs: number | null = null;
   private disposed = false;
+  private readonly chatLimiter = new ChatRateLimiter();
 
   constructor(
     private readonly streamId: string,
@@ -156,6 +158,11 @@ export class WatchSession {
   sendChat(text: string, name: string): boolean {
     const trimmed = text.trim().slice(0, CHAT_MAX_CHARS);
     if (trimmed === '' || this.ws?.readyState !== WebSocket.OPEN) return false;
+    const waitMs = this.chatLimiter.tryTake(Date.now());
+    if (waitMs > 0) {
+      this.update({ chatError: rateLimitedText(waitMs) });
+      return false;
+    }
     const who = name.trim().slice(0, CHAT_NAME_MAX_CHARS);
     this.send(who === '' ? { type: 'chat', text: trimmed } : { type: 'chat', text: trimmed, name: who });
     this.update({ chatError: null });
@@ -257,8 +264,7 @@ export class WatchSession {
         return;
       case 'error':
         if (message.code === 'rate-limited') {
-          const secs = retryAfterSeconds(message.retryAfterMs);
-          this.update({ chatError: `Slow down: chat allows 5 messages every 10 seconds.${secs === null ? '' : ` Try again in ${secs} s.`}` });
+          this.update({ chatError: rateLimitedText(message.retryAfterMs) });
         } else if (message.code === 'chat-invalid') {
           this.update({ chatError: message.message });
         }
