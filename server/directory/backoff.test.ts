@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { backoffDelayMs } from './backoff.ts';
+import { backoffDelayMs, jitteredIntervalMs } from './backoff.ts';
 
 test('backoffDelayMs doubles from base, caps at max, jitters between half and all', () => {
   const bounds = { backoffBaseMs: 500, backoffMaxMs: 30_000 };
@@ -19,5 +19,19 @@ test('backoffDelayMs doubles from base, caps at max, jitters between half and al
   ];
   for (const { failures, random, ms } of rows) {
     assert.equal(backoffDelayMs(failures, bounds, random), ms, `failures=${failures} random=${random}`);
+  }
+});
+
+test('jitteredIntervalMs spreads rounds within +-ratio of the interval', () => {
+  const rows: { interval: number; ratio: number; random: number; ms: number }[] = [
+    { interval: 5000, ratio: 0.1, random: 0, ms: 4500 },
+    { interval: 5000, ratio: 0.1, random: 0.5, ms: 5000 },
+    { interval: 5000, ratio: 0.1, random: 1, ms: 5500 },
+    { interval: 5000, ratio: 0, random: 0.9, ms: 5000 },
+    { interval: 1000, ratio: 2, random: 0, ms: 0 },
+    { interval: 1000, ratio: 0.1, random: -3, ms: 900 },
+  ];
+  for (const { interval, ratio, random, ms } of rows) {
+    assert.equal(jitteredIntervalMs(interval, ratio, random), ms, `${interval} ${ratio} ${random}`);
   }
 });

@@ -13,3 +13,9 @@ export function backoffDelayMs(failures: number, bounds: BackoffBounds, random: 
   const capped = Math.min(bounds.backoffMaxMs, bounds.backoffBaseMs * 2 ** exponent);
   return Math.round(capped / 2 + (capped / 2) * Math.min(Math.max(random, 0), 1));
 }
+
+/** The discovery interval scaled by a factor in [1 - ratio, 1 + ratio]; `random` is in [0, 1). */
+export function jitteredIntervalMs(intervalMs: number, ratio: number, random: number): number {
+  const r = Math.min(Math.max(ratio, 0), 1);
+  return Math.round(intervalMs * (1 - r + 2 * r * Math.min(Math.max(random, 0), 1)));
+}

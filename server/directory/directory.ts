@@ -4,7 +4,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { ulid } from 'ulid';
 import type { LocalStreamSource } from '../streams/source.ts';
 import { normalizeAddress } from './address.ts';
-import { backoffDelayMs } from './backoff.ts';
+import { backoffDelayMs, jitteredIntervalMs } from './backoff.ts';
 import type { DirectoryLimits } from './limits.ts';
 import { buildPeerApi, SNAPSHOT_PATH } from './peer-api.ts';
 import { peerRequest, type PeerResponse } from './peer-client.ts';
@@ -348,7 +348,7 @@ export class Directory {
     const delayMs =
       this.counters.consecutiveDnsFailures > 0
         ? backoffDelayMs(this.counters.consecutiveDnsFailures, this.limits, this.random())
-        : Math.max(0, this.opts.discoveryIntervalMs - (this.now() - startedMs));
+        : Math.max(0, jitteredIntervalMs(this.opts.discoveryIntervalMs, this.limits.discoveryJitterRatio, this.random()) - (this.now() - startedMs));
     this.timer = setTimeout(() => void this.tick(), delayMs);
   }
 

@@ -13,6 +13,11 @@ export interface DirectoryLimits {
   /** Per DNS try, and tries per query (Node's c-ares resolver options). */
   dnsTimeoutMs: number;
   dnsTries: number;
+  /**
+   * Each round's delay is the interval scaled by a random factor in [1 - r, 1 + r], so Machines that
+   * started together do not poll each other in lockstep.
+   */
+  discoveryJitterRatio: number;
   /** Retry delay after a failed discovery round: doubles from base up to max. */
   backoffBaseMs: number;
   backoffMaxMs: number;
@@ -38,6 +43,7 @@ export const DEFAULT_DIRECTORY_LIMITS: DirectoryLimits = {
   peerTimeoutMs: 2000,
   maxConcurrentFetches: 8,
   maxFailedFetches: 3,
+  discoveryJitterRatio: 0.1,
   dnsTimeoutMs: 1000,
   dnsTries: 2,
   backoffBaseMs: 500,
