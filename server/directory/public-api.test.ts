@@ -207,9 +207,34 @@ test('SSE: heartbeat comments, client close is cleaned up, client limit gives 50
   assert.match(JSON.parse(third.body).error, /too many live directory feeds/);
   assert.equal(third.retryAfter, '5');
 
+  const head = await fetch(`${a.url}/api/streams/events`, { method: 'HEAD' });
+  assert.equal(head.status, 200);
+  assert.equal(head.headers.get('content-type'), 'text/event-stream; charset=utf-8');
+  assert.equal(a.directory.stats().sseClients, 2, 'HEAD opened no feed');
+
   two.req.destroy();
   await waitFor('closed feed dropped', () => a.directory.stats().sseClients === 1, 2000);
 
   await a.app.close();
   await waitFor('feed ended by close', () => one.reader.ended, 2000);
+});
+
+test('SSE: a client that stops reading is cut off once its unsent backlog passes the limit', async (t) => {
+  const { nodes } = await feedCluster(t, 160, { sseMaxBufferedBytes: 64 * 1024 });
+  const [a] = nodes;
+  const feed = await openFeed(a);
+  assert.equal((await feed.reader.next()).event, 'state');
+  feed.res.pause();
+  let closed = false;
+  feed.res.on('close', () => (closed = true));
+  const title = 'x'.repeat(1000);
+  for (let i = 0; i < 50; i++) a.source.start({ id: `big-${i}`, title });
+  // Each round changes 50 streams: ~60 KB of events per flush; loopback buffers absorb a few MB first.
+  for (let round = 0; round < 2000 && a.directory.stats().sseClients > 0; round++) {
+    for (let i = 0; i < 50; i++) a.source.update(`big-${i}`, { viewers: round });
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  assert.equal(a.directory.stats().sseClients, 0, 'the stalled feed was dropped');
+  feed.res.resume();
+  await waitFor('client sees the feed end', () => closed || feed.reader.ended, 5000);
 });

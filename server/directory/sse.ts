@@ -34,6 +34,10 @@ export class SseHub {
   }
 
   open(request: FastifyRequest, reply: FastifyReply, view: DirectoryView): FastifyReply | undefined {
+    // HEAD (Fastify answers it with the GET handler) gets the headers only, not a feed that never ends.
+    if (request.method === 'HEAD') {
+      return reply.header('content-type', 'text/event-stream; charset=utf-8').header('cache-control', 'no-store').send();
+    }
     if (this.closed) {
       return reply.code(503).header('cache-control', 'no-store').send({ error: 'this Machine is shutting down' });
     }
