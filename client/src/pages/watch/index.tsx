@@ -64,7 +64,7 @@ export function WatchPage({ streamId, info }: WatchPageProps) {
                 up <strong data-testid="uptime">{formatUptime(view.stream.startedAt, now)}</strong>
               </li>
             )}
-            {view.latencyMs !== null && (
+            {view.latencyMs !== null && view.state === 'live' && (
               <li>
                 delay <strong>{view.latencyMs} ms</strong>
               </li>
