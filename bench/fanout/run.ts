@@ -64,7 +64,7 @@ async function scenario(variant: 'relay' | 'bare', viewers: number, stalled: num
   };
   const load: ChildProcess = fork(here('./viewers.ts'), [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const params: RunParams = {
-    base: `ws://127.0.0.1:${ready.port}`,
+    port: ready.port,
     watchPath: ready.watchPath,
     publishPath: ready.publishPath,
     viewers,

@@ -1,14 +1,15 @@
 import { createHistogram } from 'node:perf_hooks';
 import WebSocket from 'ws';
-import { encodeControl, encodeFrame, peekFrameHeader } from '../../shared/protocol.ts';
+import { encodeControl, encodeFrame } from '../../shared/protocol.ts';
+import { RawViewer } from './raw-viewer.ts';
 
 /**
- * The load generator, in its own process: N viewers (some of which stop reading) and one publisher
+ * The load generator, in its own process: N raw viewers (some of which stop reading) and one publisher
  * sending `fps` frames of `frameBytes` whose timestamp is the send time in wall-clock microseconds,
  * so each viewer measures latency on the same clock. Reports phases and results to run.ts over IPC.
  */
 export interface RunParams {
-  base: string;
+  port: number;
   watchPath: string;
   publishPath: string;
   viewers: number;
@@ -45,38 +46,22 @@ async function run(p: RunParams): Promise<RunResult> {
   let windowEndUs = Infinity;
   const received = new Uint32Array(p.viewers);
   const lastTs = new Float64Array(p.viewers);
-  const sockets: WebSocket[] = [];
-  let stalledClosed = 0;
+  const sockets: RawViewer[] = [];
   const connectStarted = Date.now();
 
-  const open = (i: number) =>
-    new Promise<void>((resolve, reject) => {
-      const ws = new WebSocket(`${p.base}${p.watchPath}`);
-      const stall = i >= p.viewers - p.stalled;
-      ws.binaryType = 'nodebuffer';
-      ws.on('error', () => {});
-      ws.once('open', () => {
-        // A stalled viewer stops reading: its TCP window fills and the server must cope.
-        if (stall) (ws as unknown as { _socket: { pause(): void } })._socket.pause();
-        resolve();
-      });
-      ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
-      ws.on('close', () => {
-        if (stall) stalledClosed++;
-      });
-      if (!stall) {
-        ws.on('message', (data, isBinary) => {
-          if (!isBinary) return;
-          const { timestampUs } = peekFrameHeader(data as Buffer);
-          lastTs[i] = timestampUs;
-          if (timestampUs >= windowStartUs && timestampUs <= windowEndUs) {
-            received[i]!++;
-            histogram.record(Math.max(1, nowUs() - timestampUs));
-          }
-        });
+  const open = async (i: number) => {
+    const stall = i >= p.viewers - p.stalled;
+    const viewer = await RawViewer.connect(p.port, p.watchPath, (timestampUs) => {
+      lastTs[i] = timestampUs;
+      if (timestampUs >= windowStartUs && timestampUs <= windowEndUs) {
+        received[i]!++;
+        histogram.record(Math.max(1, nowUs() - timestampUs));
       }
-      sockets.push(ws);
     });
+    // A stalled viewer stops reading: its TCP window fills and the server must cope.
+    if (stall) viewer.pause();
+    sockets[i] = viewer;
+  };
   for (let i = 0; i < p.viewers; i += CONNECT_BATCH) {
     await Promise.all(Array.from({ length: Math.min(CONNECT_BATCH, p.viewers - i) }, (_, k) => open(i + k)));
   }
@@ -87,11 +72,11 @@ async function run(p: RunParams): Promise<RunResult> {
   const healthy = p.viewers - p.stalled;
   const acker = setInterval(() => {
     for (let i = 0; i < healthy; i++) {
-      if (lastTs[i]! > 0 && sockets[i]!.readyState === WebSocket.OPEN) sockets[i]!.send(encodeControl({ type: 'ack', timestampUs: lastTs[i]! }));
+      if (lastTs[i]! > 0) sockets[i]!.sendText(encodeControl({ type: 'ack', timestampUs: lastTs[i]! }));
     }
   }, p.ackIntervalMs);
 
-  const publisher = new WebSocket(`${p.base}${p.publishPath}`);
+  const publisher = new WebSocket(`ws://127.0.0.1:${p.port}${p.publishPath}`);
   publisher.on('error', (err) => {
     throw err;
   });
@@ -149,11 +134,11 @@ async function run(p: RunParams): Promise<RunResult> {
     p50Ms: histogram.percentile(50) / 1000,
     p99Ms: histogram.percentile(99) / 1000,
     maxMs: histogram.max / 1000,
-    stalledClosed,
+    stalledClosed: sockets.slice(healthy).filter((s) => s.closed).length,
     connectMs,
   };
   publisher.terminate();
-  for (const s of sockets) s.terminate();
+  for (const s of sockets) s.destroy();
   return result;
 }
 

@@ -7,6 +7,10 @@ import type { Peer } from './peer.ts';
  */
 export const CLOSE_HANDSHAKE_TIMEOUT_MS = 2000;
 
+// Hoisted: these run once per viewer per frame.
+const TEXT = { binary: false } as const;
+const BINARY = { binary: true } as const;
+
 /** Adapts a `ws` socket to the relay's Peer. Sends after close are dropped (ws ignores them too). */
 export class WsPeer implements Peer {
   constructor(readonly socket: WebSocket) {}
@@ -14,12 +18,12 @@ export class WsPeer implements Peer {
   sendText(data: string | Uint8Array): void {
     if (this.socket.readyState !== WebSocket.OPEN) return;
     // A Uint8Array is sent as a text frame without re-encoding, so a broadcast is encoded once.
-    this.socket.send(data, { binary: false });
+    this.socket.send(data, TEXT);
   }
 
   sendBinary(data: Uint8Array): void {
     if (this.socket.readyState !== WebSocket.OPEN) return;
-    this.socket.send(data, { binary: true });
+    this.socket.send(data, BINARY);
   }
 
   get bufferedAmount(): number {
