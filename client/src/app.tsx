@@ -6,9 +6,17 @@ import { WatchPage } from './pages/watch/index.tsx';
 import { LivePage } from './pages/live/index.tsx';
 import { NotFoundPage } from './pages/not-found.tsx';
 
+const TITLES: Record<string, string> = {
+  home: 'Live now - replaycast',
+  watch: 'Watching - replaycast',
+  live: 'Go live - replaycast',
+  'not-found': 'Page not found - replaycast',
+};
+
 export function App() {
   const route = routeFor(location.pathname);
   const info = readPageInfo(document.body.dataset);
+  document.title = TITLES[route.page] ?? 'replaycast';
   return (
     <>
       <a class="skip-link" href="#main">Skip to content</a>

@@ -1,6 +1,6 @@
 import { formatUptime, plural } from '../../lib/format.ts';
 import { regionsOf, watchUrl, type DirectoryStream } from '../../lib/directory.ts';
-import { useNow } from '../../lib/use-now.ts';
+import { useNow } from '../../hooks/use-now.ts';
 import { useDirectory, type FeedStatus } from './use-directory.ts';
 import './home.css';
 

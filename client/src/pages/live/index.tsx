@@ -3,7 +3,7 @@ import { CREATOR_MAX_CHARS, TITLE_MAX_CHARS, validateNewStream } from '../../../
 import { formatBitrate, formatUptime } from '../../lib/format.ts';
 import type { PageInfo } from '../../lib/page-info.ts';
 import { homeHeaders, shareUrl } from '../../lib/publish-logic.ts';
-import { useNow } from '../../lib/use-now.ts';
+import { useNow } from '../../hooks/use-now.ts';
 import { ChatPanel } from '../watch/chat-panel.tsx';
 import { Capture, cameraProblem, type SourceKind } from './capture.ts';
 import { encoderSupported, Publisher, type CreatedStream, type PublishView } from './publisher.ts';
