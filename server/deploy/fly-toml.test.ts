@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { buildApp } from '../app.ts';
 import { ConfigError, loadConfig } from '../config.ts';
 import { MACHINE_COOKIE } from '../../shared/machine-id.ts';
@@ -83,6 +85,11 @@ test('the replay cache remembers the fly-machine-id cookie for at least 10 s', (
   assert.ok(entry, `a cookie replay_cache entry named ${MACHINE_COOKIE}`);
   assert.equal(entry.path_prefix, '/');
   assert.ok(Number.isInteger(entry.ttl_seconds) && entry.ttl_seconds! >= 10);
+});
+
+test('[build] names the Dockerfile, which exists', () => {
+  assert.ok(toml.build?.dockerfile);
+  assert.ok(existsSync(join(REPO_ROOT, toml.build.dockerfile)));
 });
 
 test('[metrics] points at the private metrics endpoint', () => {

@@ -1,0 +1,27 @@
+# syntax=docker/dockerfile:1
+
+# Node 24 LTS on Debian slim, pinned to one release. server/deploy/image.test.ts installs this same
+# Node version (the node package on npm) and starts the built server with it.
+ARG NODE_VERSION=24.21.0
+
+# Build: install every dependency, build the client (Vite) and the server (tsc), then drop dev deps.
+FROM node:${NODE_VERSION}-slim AS build
+WORKDIR /app
+# The lockfile alone first, so the dependency layer is rebuilt only when dependencies change.
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npm run build
+RUN npm prune --omit=dev --no-audit --no-fund
+
+# Runtime: only the built app and its production dependencies, run as the image's unprivileged user.
+FROM node:${NODE_VERSION}-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+USER node
+EXPOSE 8080
+# Exec form: node is the process Fly's init signals (kill_signal), so the graceful drain runs.
+CMD ["node", "dist/server/main.js"]
