@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChatMessage } from '../../../shared/protocol.ts';
-import { CHAT_KEPT_MESSAGES, ChatRateLimiter, rateLimitedText, classifyClose, KeyframeGate, latencyMs, mergeChat, nextStep, retryAfterSeconds, type StepContext } from './watch-logic.ts';
+import { ackDue, CHAT_KEPT_MESSAGES, ChatRateLimiter, rateLimitedText, classifyClose, KeyframeGate, latencyMs, mergeChat, nextStep, retryAfterSeconds, type StepContext } from './watch-logic.ts';
 
 const HOME = '24d0000000000b';
 const NEW_HOME = '24a0000000000a';
@@ -109,4 +109,23 @@ test('ChatRateLimiter allows 5 per 10 s sliding window, and says when the next o
   assert.equal(limiter.tryTake(10_050), 50);
   assert.equal(rateLimitedText(9500), 'Slow down: chat allows 5 messages every 10 seconds. Try again in 10 s.');
   assert.equal(rateLimitedText(undefined), 'Slow down: chat allows 5 messages every 10 seconds.');
+});
+
+test('ackDue: the first frame, every 400 ms of media time, and after the clock went backwards', () => {
+  assert.equal(ackDue(null, 5), true);
+  assert.equal(ackDue(1_000_000, 1_399_999), false);
+  assert.equal(ackDue(1_000_000, 1_400_000), true);
+  assert.equal(ackDue(1_000_000, 999_999), true);
+  assert.equal(ackDue(1_000_000, 1_000_000), false);
+  // 30 fps for 2 s: 5 acks (0, 400, 800, 1200, 1600 ms... within 33 ms each)
+  let last: number | null = null;
+  let acks = 0;
+  for (let i = 0; i < 60; i++) {
+    const ts = Math.round((i * 1_000_000) / 30);
+    if (ackDue(last, ts)) {
+      last = ts;
+      acks++;
+    }
+  }
+  assert.equal(acks, 5);
 });

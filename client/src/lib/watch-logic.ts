@@ -164,3 +164,16 @@ export function rateLimitedText(retryAfterMs: number | undefined): string {
   const secs = retryAfterSeconds(retryAfterMs);
   return `Slow down: chat allows ${CHAT_RATE_MAX_MESSAGES} messages every ${CHAT_RATE_WINDOW_MS / 1000} seconds.${secs === null ? '' : ` Try again in ${secs} s.`}`;
 }
+
+/** Acks go out every this much media time (the protocol asks for 250-500 ms). */
+export const ACK_INTERVAL_US = 400_000;
+
+/**
+ * Whether a frame just decoded (or, without a decoder, received) should be acked. Driven by media
+ * time from the decode path, not by a timer: background tabs throttle timers to once a second or
+ * less, and a viewer whose acks lag is skipped and then cut off. A timestamp that went backwards
+ * (a new publisher, another Machine) acks at once.
+ */
+export function ackDue(lastAckedUs: number | null, timestampUs: number, intervalUs = ACK_INTERVAL_US): boolean {
+  return lastAckedUs === null || timestampUs < lastAckedUs || timestampUs - lastAckedUs >= intervalUs;
+}

@@ -41,6 +41,8 @@ export class Player {
     /** Called after a decoder rebuild: the page sends a keyframe request. */
     private readonly onKeyframeNeeded: () => void,
     private readonly onStatus: (status: PlayerStatus) => void,
+    /** Every decoded frame's timestamp: the page acks from here (timers are throttled in background tabs). */
+    private readonly onDecoded: (timestampUs: number) => void,
   ) {
     this.ctx = canvas.getContext('2d', { alpha: false });
     this.blank();
@@ -153,6 +155,7 @@ export class Player {
     this.pending = frame;
     if (this.rafId === 0) this.rafId = requestAnimationFrame(() => this.paint());
     this.mark();
+    this.onDecoded(frame.timestamp);
   }
 
   private paint(): void {

@@ -12,6 +12,7 @@ import {
 } from '../../../../shared/protocol.ts';
 import { parseStream, watchUrl } from '../../lib/directory.ts';
 import {
+  ackDue,
   classifyClose,
   latencyMs,
   MAX_RECONNECT_ATTEMPTS,
@@ -24,8 +25,6 @@ import {
 } from '../../lib/watch-logic.ts';
 import { Player, webCodecsAvailable, type PlayerStatus } from './player.ts';
 
-/** How often the page tells the server which frame it decoded last (the protocol asks for 250-500 ms). */
-export const ACK_INTERVAL_MS = 400;
 /** How often the figures under the video refresh. */
 export const STATS_INTERVAL_MS = 1000;
 /** A directory lookup that takes longer than this counts as unreachable. */
@@ -109,10 +108,8 @@ export class WatchSession {
   private everConnected = false;
   private attempt = 0;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
-  private ackTimer: ReturnType<typeof setInterval> | undefined;
   private statsTimer: ReturnType<typeof setInterval> | undefined;
   private lastAckedUs: number | null = null;
-  private lastReceivedUs: number | null = null;
   private disposed = false;
   private readonly chatLimiter = new ChatRateLimiter();
 
@@ -127,7 +124,12 @@ export class WatchSession {
 
   start(canvas: HTMLCanvasElement | null): void {
     if (canvas !== null && webCodecsAvailable()) {
-      this.player = new Player(canvas, () => this.send({ type: 'keyframe-request' }), (status) => this.update({ playback: status }));
+      this.player = new Player(
+        canvas,
+        () => this.send({ type: 'keyframe-request' }),
+        (status) => this.update({ playback: status }),
+        (timestampUs) => this.ack(timestampUs),
+      );
     }
     this.statsTimer = setInterval(() => this.refreshStats(), STATS_INTERVAL_MS);
     window.addEventListener('online', this.onOnline);
@@ -146,7 +148,6 @@ export class WatchSession {
   dispose(): void {
     this.disposed = true;
     clearTimeout(this.retryTimer);
-    clearInterval(this.ackTimer);
     clearInterval(this.statsTimer);
     window.removeEventListener('online', this.onOnline);
     this.ws?.close(1000, 'page closed');
@@ -210,7 +211,6 @@ export class WatchSession {
     ws.onclose = (event) => {
       if (this.ws !== ws) return;
       this.ws = null;
-      clearInterval(this.ackTimer);
       void this.afterClose(event.code);
     };
   }
@@ -243,7 +243,6 @@ export class WatchSession {
           chat: mergeChat(this.view.chat, message.chat, true),
         });
         if (message.config !== null) this.configure(message.config);
-        this.ackTimer = setInterval(() => this.ack(), ACK_INTERVAL_MS);
         return;
       }
       case 'config':
@@ -279,17 +278,17 @@ export class WatchSession {
   private onFrame(data: ArrayBuffer): void {
     const frame = decodeFrame(data);
     if (!frame.ok) return;
-    this.lastReceivedUs = frame.value.timestampUs;
-    this.player?.push(frame.value);
+    const player = this.player;
+    if (player !== null && player.status !== 'unsupported') player.push(frame.value);
+    // Without a working decoder, received is as far as this viewer gets: ack that, so it is not cut off.
+    else this.ack(frame.value.timestampUs);
   }
 
-  /** The last decoded timestamp; without a working decoder, the last received (we are not behind). */
-  private ack(): void {
-    const player = this.player;
-    const ts = player !== null && player.status !== 'unsupported' ? player.lastDecodedTimestampUs : this.lastReceivedUs;
-    if (ts === null || ts === this.lastAckedUs) return;
-    this.lastAckedUs = ts;
-    this.send({ type: 'ack', timestampUs: ts });
+  /** Acks from the decode path, every ACK_INTERVAL_US of media time. */
+  private ack(timestampUs: number): void {
+    if (!ackDue(this.lastAckedUs, timestampUs)) return;
+    this.lastAckedUs = timestampUs;
+    this.send({ type: 'ack', timestampUs });
   }
 
   private refreshStats(): void {
