@@ -20,6 +20,7 @@ export function cameraProblem(err: unknown): string {
  */
 export class Capture {
   private timer: ReturnType<typeof setInterval> | undefined;
+  private ticker: Worker | null = null;
   private video: HTMLVideoElement | null = null;
   private stream: MediaStream | null = null;
   private readonly ctx: CanvasRenderingContext2D;
@@ -33,7 +34,15 @@ export class Capture {
     canvas.width = CAPTURE_WIDTH_PX;
     canvas.height = CAPTURE_HEIGHT_PX;
     this.ctx = canvas.getContext('2d', { alpha: false })!;
-    this.timer = setInterval(() => this.tick(), 1000 / CAPTURE_FPS);
+    const intervalMs = 1000 / CAPTURE_FPS;
+    try {
+      this.ticker = new Worker(new URL('./ticker.worker.ts', import.meta.url), { type: 'module' });
+      this.ticker.onmessage = () => this.tick();
+      this.ticker.postMessage({ intervalMs });
+    } catch {
+      // No workers: a page timer works too, only slower in a background tab.
+      this.timer = setInterval(() => this.tick(), intervalMs);
+    }
   }
 
   static cameraAvailable(): boolean {
@@ -64,6 +73,8 @@ export class Capture {
 
   stop(): void {
     clearInterval(this.timer);
+    this.ticker?.terminate();
+    this.ticker = null;
     this.releaseCamera();
   }
 
