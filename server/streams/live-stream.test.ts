@@ -340,3 +340,40 @@ test('registry: cap on streams gives 503, tokens are checked in constant time, s
   assert.equal(after.ok, false);
   assert.equal(!after.ok && after.status, 503);
 });
+
+test('a viewer that never acks is held to the lag rule from its first frame; a GOP burst at join is not lag', () => {
+  const { stream, publish, registry } = setup();
+  publish(true);
+  for (let i = 0; i < 89; i++) publish(false); // a 3 s group of pictures, over viewerMaxLagMs (2 s)
+  const joined = new FakePeer();
+  const v = stream.addViewer(joined);
+  assert.equal(joined.binaries.length, 90, 'the whole GOP');
+  publish(false);
+  assert.equal(joined.binaries.length, 91, 'not skipped for the burst it was just sent');
+  v.onText(encodeControl({ type: 'ack', timestampUs: joined.frames().at(-1)!.timestampUs }));
+
+  const silent = new FakePeer();
+  stream.addViewer(silent);
+  // The lag is checked before each send: after 61 frames the last one sent is 2.03 s past its live edge.
+  for (let i = 0; i < 61; i++) {
+    publish(false);
+    v.onText(encodeControl({ type: 'ack', timestampUs: joined.frames().at(-1)!.timestampUs }));
+  }
+  const got = silent.binaries.length;
+  assert.equal(got, 91 + 61, 'its GOP, then every live frame until it is 2 s past its live edge');
+  publish(false);
+  assert.equal(silent.binaries.length, got, 'skipped once 2 s behind without an ack');
+  assert.equal(registry.stats().viewersBehindLag, 1);
+  assert.equal(joined.binaries.length, 91 + 62, 'the acking viewer got every frame');
+  assert.equal(stream.viewerTotal, 2);
+});
+
+test('acks beyond what was sent count as caught up', () => {
+  const { stream, publish } = setup();
+  publish(true);
+  const peer = new FakePeer();
+  const v = stream.addViewer(peer);
+  v.onText(encodeControl({ type: 'ack', timestampUs: Number.MAX_SAFE_INTEGER }));
+  for (let i = 0; i < 50; i++) publish(false);
+  assert.equal(peer.binaries.length, 51);
+});

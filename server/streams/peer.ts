@@ -33,6 +33,9 @@ export interface RelayCounters {
   chatMessages: number;
   keyframeRequests: number;
   slowViewersClosed: number;
+  /** Times a viewer went over its limit, by which measure (bufferedAmount or ack lag). */
+  viewersBehindBacklog: number;
+  viewersBehindLag: number;
 }
 
 export const newCounters = (): RelayCounters => ({
@@ -43,6 +46,8 @@ export const newCounters = (): RelayCounters => ({
   chatMessages: 0,
   keyframeRequests: 0,
   slowViewersClosed: 0,
+  viewersBehindBacklog: 0,
+  viewersBehindLag: 0,
 });
 
 export type Log = Pick<FastifyBaseLogger, 'info' | 'warn' | 'debug' | 'error'>;

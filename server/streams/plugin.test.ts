@@ -158,6 +158,7 @@ test('a stalled viewer is cut back and closed while a healthy one gets every fra
     pub.send(encodeFrame({ keyframe: i % 30 === 0, timestampUs: (i + 1) * 33_333, payload: new Uint8Array(frameBytes - 10).fill(i & 0xff) }));
     // Pace by the healthy viewer, so the test is as fast as the loopback and never floods.
     await until(() => healthy.frames.length === i + 1, `healthy frame ${i}`);
+    healthy.send(encodeControl({ type: 'ack', timestampUs: healthy.frames[i]!.timestampUs }));
     maxBacklog = Math.max(maxBacklog, app.streams.stats().viewerBacklogBytes);
     if (app.streams.stats().slowViewersClosed === 1 && i > 200) break;
   }

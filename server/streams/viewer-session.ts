@@ -31,6 +31,8 @@ export class ViewerSession {
   /** Sends the cached group of pictures on join (whole, without the policy: it is bounded by the GOP caps). */
   start(gop: readonly StoredFrame[]): void {
     for (const frame of gop) this.send(frame);
+    // The lag clock starts at the live edge: decoding the burst is not falling behind.
+    this.lastAckUs = this.lastSentUs;
     this.flow = initialFlowState(gop.length > 0);
   }
 
@@ -49,6 +51,7 @@ export class ViewerSession {
       this.host.limits,
     );
     const wasSkipping = this.flow.skipping;
+    const wasBehind = this.flow.behindSinceMs !== null;
     this.flow = decision.state;
     switch (decision.action) {
       case 'send':
@@ -56,6 +59,10 @@ export class ViewerSession {
         this.send(frame);
         return;
       case 'skip':
+        if (!wasBehind && decision.state.behindSinceMs !== null) {
+          if (decision.reason === 'backlog') this.host.counters.viewersBehindBacklog++;
+          else this.host.counters.viewersBehindLag++;
+        }
         if (!wasSkipping) this.host.log.debug({ reason: decision.reason }, 'viewer behind: skipping to the next keyframe');
         this.host.counters.framesSkipped++;
         return;
@@ -78,7 +85,8 @@ export class ViewerSession {
     const message = parsed.value;
     switch (message.type) {
       case 'ack':
-        this.lastAckUs = message.timestampUs;
+        // An ack beyond what was sent (an in-flight ack from before a publisher restart) means "caught up".
+        this.lastAckUs = this.lastSentUs === null ? null : Math.min(message.timestampUs, this.lastSentUs);
         return;
       case 'keyframe-request':
         this.host.requestKeyframe();
@@ -108,6 +116,10 @@ export class ViewerSession {
   private send(frame: StoredFrame): void {
     this.peer.sendBinary(frame.data);
     this.lastSentUs = frame.timestampUs;
+    // Until its first ack, a viewer counts as having decoded the first frame it was sent, so one
+    // that never acks (or stalls before it could) is still caught by the lag rule: kernel socket
+    // buffers can swallow tens of megabytes before bufferedAmount moves.
+    this.lastAckUs ??= frame.timestampUs;
     this.host.counters.framesSent++;
     this.host.counters.bytesSent += frame.data.byteLength;
   }
