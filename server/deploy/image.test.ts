@@ -1,9 +1,11 @@
 import { after, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
+import WebSocket from 'ws';
 import { loadConfig } from '../config.ts';
 import { METRICS_LISTENING_MSG, METRICS_PATH } from '../metrics/plugin.ts';
 import { sampleValue } from '../metrics/prom-text.ts';
@@ -190,9 +192,21 @@ async function rehearseStart(t: TestContext, nodeBinary: string): Promise<void> 
   assert.notEqual(sampleValue(text, 'replaycast_live_streams'), undefined);
   assert.notEqual(sampleValue(text, 'replaycast_directory_staleness_seconds'), undefined);
 
+  // A Machine with a viewer connected drains too: the socket is closed as "going away" (1001).
+  const created = await fetch(`${proc.publicUrl}/api/streams`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title: 'rehearsal', creator: 'deploy-test' }) });
+  assert.equal(created.status, 201);
+  const { id } = (await created.json()) as { id: string };
+  const viewer = new WebSocket(`${proc.publicUrl.replace(/^http/, 'ws')}/ws/watch/${id}`);
+  viewer.on('error', () => {});
+  t.after(() => viewer.terminate());
+  await once(viewer, 'open');
+  const viewerClosed = once(viewer, 'close');
+
   const signal = toml.kill_signal as NodeJS.Signals;
   const stopped = await proc.stop(signal);
   assert.equal(stopped.code, 0, `exit after ${signal}; stderr: ${proc.stderr()}`);
+  const [closeCode] = (await viewerClosed) as [number];
+  assert.equal(closeCode, 1001, 'the viewer is told the server is going away');
   assert.ok(stopped.ms < durationMs(toml.kill_timeout), `drained in ${stopped.ms} ms, within kill_timeout`);
   t.diagnostic(`drained in ${stopped.ms} ms after ${signal}`);
 
