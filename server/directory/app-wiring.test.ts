@@ -1,6 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startDnsServer } from '../../localfly/dns/server.ts';
+import { startEdge } from '../../localfly/edge/server.ts';
+import { Load } from '../../localfly/edge/load.ts';
+import { Stats } from '../../localfly/edge/stats.ts';
+import type { MachineView } from '../../localfly/types.ts';
 import { buildApp } from '../app.ts';
 import { testConfig } from '../config.ts';
 import { randomMachineId, waitFor } from './cluster-harness.ts';
@@ -50,6 +54,25 @@ test('buildApp: the peer API opens only on listen, on its own port; Machines fin
   const list = await fetch(`http://127.0.23.180:${publicPort}/api/streams`);
   assert.equal(list.status, 200);
   assert.deepEqual(Object.keys(await list.json() as object).sort(), ['machines', 'stale', 'streams']);
+
+  // Through localfly's edge (Fly's proxy stand-in), which only knows the public port: /internal is 404.
+  const views = (): MachineView[] => machines.map((m, i) => ({
+    id: m.id, region: m.region, state: m.started ? 'started' : 'stopped', address: m.address,
+    port: (apps[i]!.server.address() as { port: number }).port, privateIp: `::ffff:${m.address}`, processGroup: 'app',
+  }));
+  const edge = await startEdge({
+    region: 'ams', port: 0, load: new Load(), stats: new Stats(['ams']), autoStartTimeoutMs: 1000,
+    upstreams: { app: 'wiring', machines: views, start: async () => { throw new Error('no auto start here'); } },
+  });
+  t.after(() => edge.close());
+  const viaEdge = await fetch(`${edge.url}/internal/snapshot`);
+  assert.equal(viaEdge.status, 404);
+  assert.doesNotMatch(await viaEdge.text(), /bootId/, 'no snapshot leaks out');
+  const viaEdgeToB = await fetch(`${edge.url}/internal/snapshot`, { headers: { 'fly-force-instance-id': machines[1]!.id } });
+  assert.equal(viaEdgeToB.status, 404);
+  const listViaEdge = await fetch(`${edge.url}/api/streams`);
+  assert.equal(listViaEdge.status, 200);
+  assert.equal((await listViaEdge.json() as { machines: unknown[] }).machines.length, 2);
 
   // b stops: it leaves DNS as localfly would, after its close pushed an empty snapshot.
   await b.close();
