@@ -1,6 +1,8 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import { spawn } from 'node:child_process';
+import readline from 'node:readline';
 import { once } from 'node:events';
 import { Resolver } from 'node:dns/promises';
 import WebSocket from 'ws';
@@ -141,6 +143,17 @@ test('stop leaves no process behind and frees every port', async (t) => {
     });
     assert.ok(refused, `${host}:${port} still open`);
   }
+});
+
+test('Machines die with the process running the cluster, even when it is killed with SIGKILL', async (t) => {
+  const runner = spawn(process.execPath, ['--import', 'tsx', fixture('run-cluster.ts')], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+  t.after(() => runner.kill('SIGKILL'));
+  const [line] = (await once(readline.createInterface({ input: runner.stdout! }), 'line')) as [string];
+  const pids = (JSON.parse(line) as Array<{ pid: number }>).map((m) => m.pid);
+  assert.equal(pids.length, 2);
+  assert.ok(pids.every(isAlive));
+  runner.kill('SIGKILL');
+  await until(() => pids.every((p) => !isAlive(p)), 5000, 'every Machine to be gone');
 });
 
 test('a port in use is a clear error, and no Machine is started', async (t) => {

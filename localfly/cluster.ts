@@ -6,6 +6,7 @@ import { Stats, type StatsSnapshot } from './edge/stats.ts';
 import { LocalflyError } from './listen.ts';
 import type { LogEvent } from './log/format.ts';
 import { Fleet, type MachineInfo } from './machines/fleet.ts';
+import { Reaper } from './machines/reaper.ts';
 
 export type { LogEvent } from './log/format.ts';
 export type { MachineInfo } from './machines/fleet.ts';
@@ -116,6 +117,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   let control: ControlServer | undefined;
   const edges: Edge[] = [];
   let fleet: Fleet | undefined;
+  let reaper: Reaper | undefined;
   const killNow = () => fleet?.killAllNow();
   process.once('exit', killNow);
 
@@ -126,6 +128,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       await control?.close();
       await fleet?.stopAll();
       await dns?.close();
+      reaper?.close();
       process.off('exit', killNow);
     })());
   const check = () => {
@@ -140,7 +143,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       view: () => ({ apps: [{ name: app, machines: fleet?.list() ?? [] }], defaultRegion: primaryRegion }),
       regionOfAddress: (address) => fleet?.regionOfAddress(address),
     });
+    reaper = new Reaper();
     fleet = new Fleet({
+      reaper,
       app,
       primaryRegion,
       command: options.command,

@@ -10,12 +10,14 @@ function machine(id: string, region: string, state: MachineState, n: number): Ma
 const A = machine('d8913edc2d66e8', 'syd', 'started', 2);
 const B = machine('d8d3370ae66948', 'ams', 'started', 3);
 const C = machine('286533db064e58', 'dfw', 'stopped', 4);
-const D = machine('0123456789abcd', 'dfw', 'started', 5);
+// Its process runs but its app does not listen yet: in DNS already, as on Fly.
+const D = machine('0123456789abcd', 'dfw', 'starting', 5);
+const E = machine('eeeeeeeeeeeeee', 'dfw', 'stopping', 8);
 const GONE = machine('ffffffffffffff', 'fra', 'destroyed', 6);
 
 const view: DnsView = {
   apps: [
-    { name: 'app-a', machines: [A, B, C, D, GONE] },
+    { name: 'app-a', machines: [A, B, C, D, GONE, E] },
     { name: 'app-b', machines: [machine('aaaaaaaaaaaaaa', 'ams', 'started', 7)] },
   ],
   defaultRegion: 'ams',
@@ -26,7 +28,7 @@ type Row = [name: string, type: string, rcode: 'NOERROR' | 'NXDOMAIN', data: Arr
 test('TXT and AAAA answers in Fly formats, TTL 5', () => {
   const rows: Row[] = [
     ['vms.app-a.internal', 'TXT', 'NOERROR', [['d8913edc2d66e8 syd,d8d3370ae66948 ams,0123456789abcd dfw']]],
-    ['all.vms.app-a.internal', 'TXT', 'NOERROR', [['d8913edc2d66e8 syd,d8d3370ae66948 ams,286533db064e58 dfw,0123456789abcd dfw']]],
+    ['all.vms.app-a.internal', 'TXT', 'NOERROR', [['d8913edc2d66e8 syd,d8d3370ae66948 ams,286533db064e58 dfw,0123456789abcd dfw,eeeeeeeeeeeeee dfw']]],
     ['regions.app-a.internal', 'TXT', 'NOERROR', [['ams,dfw,syd']]],
     ['_apps.internal', 'TXT', 'NOERROR', [['app-a,app-b']]],
     [
@@ -51,8 +53,9 @@ test('TXT and AAAA answers in Fly formats, TTL 5', () => {
     ['top9.nearest.of.app-a.internal', 'AAAA', 'NOERROR', ['::ffff:127.0.0.3', '::ffff:127.0.0.5', '::ffff:127.0.0.2']],
     // Case and a trailing dot do not matter.
     ['VMS.App-A.Internal.', 'TXT', 'NOERROR', [['d8913edc2d66e8 syd,d8d3370ae66948 ams,0123456789abcd dfw']]],
-    // A stopped Machine's own name exists but has no address while it is stopped.
+    // A stopped (or stopping) Machine's own name exists but has no address meanwhile.
     ['286533db064e58.vm.app-a.internal', 'AAAA', 'NOERROR', []],
+    ['eeeeeeeeeeeeee.vm.app-a.internal', 'AAAA', 'NOERROR', []],
     // The wrong type for an existing name: NOERROR, no data.
     ['vms.app-a.internal', 'AAAA', 'NOERROR', []],
     ['app-a.internal', 'TXT', 'NOERROR', []],

@@ -34,7 +34,11 @@ export function characterStrings(text: string, maxBytes = MAX_CHARACTER_STRING_B
   return parts;
 }
 
-const started = (m: MachineView) => m.state === 'started';
+/**
+ * In DNS from the moment its process runs: Fly lists a Machine once its VM is started, before the
+ * app inside listens (the edges, by contrast, route only to Machines that accept connections).
+ */
+const started = (m: MachineView) => m.state === 'started' || m.state === 'starting';
 const live = (m: MachineView) => m.state !== 'destroyed';
 
 /** What a name means, before looking at the record type asked for. */
@@ -96,8 +100,8 @@ function parseName(labels: string[], view: DnsView, askerRegion: string | undefi
 }
 
 /**
- * The answer to one question, in Fly's formats (see the platform reference). Only started Machines
- * appear, except in `all.vms`. A name that exists but has nothing of the asked type (or no started
+ * The answer to one question, in Fly's formats (see the platform reference). Only started (or
+ * starting) Machines appear, except in `all.vms`. A name that exists but has nothing of the asked type (or no started
  * Machine right now) gets an empty NOERROR answer; a name that does not exist gets NXDOMAIN. An empty
  * list in TXT is one empty string, so "no Machines" never looks like a lookup failure.
  * `askerRegion` is the region of the Machine asking, when the server can tell.

@@ -32,6 +32,8 @@ export interface FleetOptions {
   startTimeoutMs: number;
   /** Grace after SIGINT before SIGKILL (Fly's kill_timeout). */
   stopTimeoutMs: number;
+  /** Told of every Machine process group, to kill them should localfly die without stopping them. */
+  reaper?: { add(pgid: number): void; remove(pgid: number): void };
   onOutput?: (machine: MachineView, stream: 'stdout' | 'stderr', line: string) => void;
   onEvent?: (machine: MachineView, level: 'info' | 'warn' | 'error', message: string) => void;
 }
@@ -170,7 +172,12 @@ export class Fleet {
         },
       });
       m.proc = proc;
-      void proc.exited.then((exit) => this.#exited(m, proc, exit));
+      const pid = proc.pid;
+      if (pid !== null) o.reaper?.add(pid);
+      void proc.exited.then((exit) => {
+        if (pid !== null) o.reaper?.remove(pid);
+        this.#exited(m, proc, exit);
+      });
 
       const listening = await waitForPort(m.address, m.port, began + o.startTimeoutMs, () => proc.hasExited());
       if (listening && m.state === 'starting') {

@@ -1,0 +1,65 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseCliArgs } from './cli-args.ts';
+
+test('flags, --flag=value, repeated --env, the command after --', () => {
+  const parsed = parseCliArgs(
+    ['--regions', 'ams:1,dfw:2', '--app=demo', '--dns-port', '0', '--edge-port', '9000', '--control-port', '9090', '--address-base', '127.0.21.2', '--machine-port', '3000', '--env', 'DEMO_STREAMS=1', '--env', 'A=b=c', '--start-timeout-ms', '5000', '--', 'node', 'server.js', '--port', '1'],
+    {},
+    false,
+  );
+  assert.deepEqual(parsed, {
+    kind: 'run',
+    color: false,
+    options: {
+      regions: 'ams:1,dfw:2',
+      app: 'demo',
+      dnsPort: 0,
+      edgePort: 9000,
+      controlPort: 9090,
+      addressBase: '127.0.21.2',
+      machinePort: 3000,
+      startTimeoutMs: 5000,
+      env: { DEMO_STREAMS: '1', A: 'b=c' },
+      command: ['node', 'server.js', '--port', '1'],
+    },
+  });
+});
+
+test('environment variables fill in what flags do not give; flags win', () => {
+  const parsed = parseCliArgs(['--dns-port', '1', 'tsx', 'server/main.ts'], { LOCALFLY_REGIONS: 'syd', LOCALFLY_DNS_PORT: '2', LOCALFLY_CONTROL_PORT: '3', LOCALFLY_APP: '' }, false);
+  assert.deepEqual(parsed, { kind: 'run', color: false, options: { dnsPort: 1, regions: 'syd', controlPort: 3, command: ['tsx', 'server/main.ts'] } });
+});
+
+test('colours: terminal unless NO_COLOR; FORCE_COLOR; flags win', () => {
+  const color = (argv: string[], env: Record<string, string>, tty: boolean) => {
+    const p = parseCliArgs([...argv, '--', 'x'], env, tty);
+    return p.kind === 'run' ? p.color : null;
+  };
+  assert.equal(color([], {}, true), true);
+  assert.equal(color([], {}, false), false);
+  assert.equal(color([], { NO_COLOR: '1' }, true), false);
+  assert.equal(color([], { FORCE_COLOR: '1' }, false), true);
+  assert.equal(color(['--no-color'], {}, true), false);
+  assert.equal(color(['--color'], {}, false), true);
+});
+
+test('errors and help', () => {
+  const rows: Array<[string[], Record<string, string>, RegExp]> = [
+    [['--'], {}, /no command/],
+    [[], {}, /no command/],
+    [['--bogus', '--', 'x'], {}, /unknown option --bogus/],
+    [['--dns-port'], {}, /--dns-port needs a value/],
+    [['--dns-port', 'abc', '--', 'x'], {}, /whole number/],
+    [['--edge-port', '70000', '--', 'x'], {}, /0-65535/],
+    [['--stop-timeout-ms', '5', '--', 'x'], {}, /between 100 and 600000/],
+    [['--env', 'no-equals', '--', 'x'], {}, /KEY=VALUE/],
+    [['--', 'x'], { LOCALFLY_EDGE_PORT: 'x' }, /LOCALFLY_EDGE_PORT must be a whole number/],
+  ];
+  for (const [argv, env, error] of rows) {
+    const parsed = parseCliArgs(argv, env, false);
+    assert.equal(parsed.kind, 'error', argv.join(' '));
+    assert.match((parsed as { message: string }).message, error, argv.join(' '));
+  }
+  assert.deepEqual(parseCliArgs(['--regions', 'ams', '-h'], {}, false), { kind: 'help' });
+});

@@ -1,0 +1,102 @@
+import type { ClusterOptions } from './cluster.ts';
+
+export const USAGE = `usage: localfly [options] -- <command ...>
+
+Runs <command> in every Machine of a local Fly-like cluster: .internal DNS, one edge proxy per
+region, a control API. Each option can also come from the environment variable shown.
+
+  --regions ams:1,dfw:2   Machines per region; the first region is primary   LOCALFLY_REGIONS
+  --app NAME              FLY_APP_NAME (default replaycast-local)             LOCALFLY_APP
+  --dns-port N            DNS on 127.0.0.1, UDP and TCP (default 8053)        LOCALFLY_DNS_PORT
+  --edge-port N           first region's edge; next regions +1 (default 8080) LOCALFLY_EDGE_PORT
+  --control-port N        control API (default 8090)                          LOCALFLY_CONTROL_PORT
+  --address-base IP       first Machine address (default 127.0.0.2)           LOCALFLY_ADDRESS_BASE
+  --machine-port N        PORT of every Machine (default 8080; 0 = free)      LOCALFLY_MACHINE_PORT
+  --start-timeout-ms N    bound on a Machine start (default 30000)            LOCALFLY_START_TIMEOUT_MS
+  --stop-timeout-ms N     SIGINT grace before SIGKILL (default 15000)         LOCALFLY_STOP_TIMEOUT_MS
+  --env KEY=VALUE         extra environment for every Machine (repeatable)
+  --no-color, --color     colours (default: when stdout is a terminal, unless NO_COLOR is set)
+  -h, --help              this text
+
+Ports of 0 pick free ports. Example: localfly --regions ams:1,dfw:2 -- node server.js`;
+
+export type CliOptions = Omit<ClusterOptions, 'onLog' | 'onListening' | 'signal' | 'cwd'>;
+export type CliParse = { kind: 'help' } | { kind: 'error'; message: string } | { kind: 'run'; options: CliOptions; color: boolean };
+
+type Env = Record<string, string | undefined>;
+
+const VALUED: Record<string, { key: keyof CliOptions; env: string; kind: 'text' | 'port' | 'ms' }> = {
+  '--regions': { key: 'regions', env: 'LOCALFLY_REGIONS', kind: 'text' },
+  '--app': { key: 'app', env: 'LOCALFLY_APP', kind: 'text' },
+  '--dns-port': { key: 'dnsPort', env: 'LOCALFLY_DNS_PORT', kind: 'port' },
+  '--edge-port': { key: 'edgePort', env: 'LOCALFLY_EDGE_PORT', kind: 'port' },
+  '--control-port': { key: 'controlPort', env: 'LOCALFLY_CONTROL_PORT', kind: 'port' },
+  '--address-base': { key: 'addressBase', env: 'LOCALFLY_ADDRESS_BASE', kind: 'text' },
+  '--machine-port': { key: 'machinePort', env: 'LOCALFLY_MACHINE_PORT', kind: 'port' },
+  '--start-timeout-ms': { key: 'startTimeoutMs', env: 'LOCALFLY_START_TIMEOUT_MS', kind: 'ms' },
+  '--stop-timeout-ms': { key: 'stopTimeoutMs', env: 'LOCALFLY_STOP_TIMEOUT_MS', kind: 'ms' },
+};
+
+function convert(flag: string, kind: 'text' | 'port' | 'ms', raw: string): string | number {
+  if (kind === 'text') {
+    if (raw === '') throw new Error(`${flag} needs a value`);
+    return raw;
+  }
+  if (!/^\d+$/.test(raw)) throw new Error(`${flag} must be a whole number, got ${JSON.stringify(raw)}`);
+  const n = Number(raw);
+  if (kind === 'port' && n > 65535) throw new Error(`${flag} must be a port (0-65535), got ${n}`);
+  if (kind === 'ms' && (n < 100 || n > 600_000)) throw new Error(`${flag} must be between 100 and 600000, got ${n}`);
+  return n;
+}
+
+/** Flags first, then the environment, then defaults (left to startCluster). */
+export function parseCliArgs(argv: readonly string[], env: Env, isTty: boolean): CliParse {
+  const options: Record<string, unknown> = {};
+  const extra: Record<string, string> = {};
+  let color: boolean | undefined;
+  let command: string[] = [];
+  try {
+    for (let i = 0; i < argv.length; i++) {
+      const arg = argv[i]!;
+      if (arg === '--') {
+        command = argv.slice(i + 1);
+        break;
+      }
+      if (arg === '-h' || arg === '--help') return { kind: 'help' };
+      if (arg === '--color' || arg === '--no-color') {
+        color = arg === '--color';
+        continue;
+      }
+      const eq = arg.indexOf('=');
+      const flag = arg.startsWith('--') && eq !== -1 ? arg.slice(0, eq) : arg;
+      const inline = arg.startsWith('--') && eq !== -1 ? arg.slice(eq + 1) : undefined;
+      if (flag !== '--env' && VALUED[flag] === undefined) {
+        if (arg.startsWith('-')) throw new Error(`unknown option ${flag}`);
+        // The command may also start without `--`, at the first word that is not an option.
+        command = argv.slice(i);
+        break;
+      }
+      const value = inline ?? argv[++i];
+      if (value === undefined) throw new Error(`${flag} needs a value`);
+      if (flag === '--env') {
+        const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(value);
+        if (m === null) throw new Error(`--env takes KEY=VALUE, got ${JSON.stringify(value)}`);
+        extra[m[1]!] = m[2]!;
+        continue;
+      }
+      const spec = VALUED[flag]!;
+      options[spec.key] = convert(flag, spec.kind, value);
+    }
+    for (const spec of Object.values(VALUED)) {
+      const fromEnv = env[spec.env];
+      if (options[spec.key] === undefined && fromEnv !== undefined && fromEnv !== '') options[spec.key] = convert(spec.env, spec.kind, fromEnv);
+    }
+  } catch (err) {
+    return { kind: 'error', message: (err as Error).message };
+  }
+  if (command.length === 0) return { kind: 'error', message: 'no command: give the command each Machine runs after --' };
+  if (Object.keys(extra).length > 0) options.env = extra;
+  const noColor = env.NO_COLOR !== undefined && env.NO_COLOR !== '';
+  const forceColor = env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '' && env.FORCE_COLOR !== '0';
+  return { kind: 'run', options: { ...(options as Partial<CliOptions>), command }, color: color ?? (forceColor || (isTty && !noColor)) };
+}

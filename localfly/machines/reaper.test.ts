@@ -1,0 +1,27 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { Reaper } from './reaper.ts';
+import { isAlive, until } from '../fixtures/support.ts';
+
+function detachedSleeper(): number {
+  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { detached: true, stdio: 'ignore' });
+  child.unref();
+  return child.pid!;
+}
+
+test('when its pipe closes, the reaper kills the groups still listed, and only those', async (t) => {
+  const listed = detachedSleeper();
+  const removed = detachedSleeper();
+  t.after(() => {
+    for (const pid of [listed, removed]) if (isAlive(pid)) process.kill(-pid, 'SIGKILL');
+  });
+  const reaper = new Reaper();
+  reaper.add(listed);
+  reaper.add(removed);
+  reaper.remove(removed);
+  reaper.close();
+  await until(() => !isAlive(listed), 5000, 'the listed group to be killed');
+  await until(() => !isAlive(reaper.pid!), 5000, 'the reaper to exit');
+  assert.ok(isAlive(removed), 'a group removed from the list is left alone');
+});
