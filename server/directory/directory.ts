@@ -422,10 +422,13 @@ export class Directory {
     } catch (err) {
       this.counters.fetchesFailed++;
       this.addresses.delete(id);
+      const neverSeen = this.state.records.get(id)?.lastSeenMs == null;
       const outcome = this.state.fetchFailed(id, this.now());
       if (!this.failing.has(id)) {
         this.failing.add(id);
-        this.opts.log.warn({ peer: id, err: (err as Error).message }, 'directory: cannot fetch a peer snapshot');
+        // A Machine listed a moment before its private port opens is normal at start-up: not a warning.
+        const level = neverSeen ? 'info' : 'warn';
+        this.opts.log[level]({ peer: id, err: (err as Error).message }, neverSeen ? 'directory: peer not reachable yet' : 'directory: cannot fetch a peer snapshot');
       }
       if (outcome === 'dropped') {
         this.opts.log.warn({ peer: id, failures: this.limits.maxFailedFetches }, 'directory: peer failed repeatedly; its streams are dropped');
