@@ -1,0 +1,73 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import WebSocket from 'ws';
+import { startCluster, type Cluster } from './cluster.ts';
+import { loopbackAddress } from './machines/addresses.ts';
+import { reservePort } from './machines/ports.ts';
+import { randomAddressBase, repoRoot } from './fixtures/support.ts';
+
+/** A port number free on every one of these addresses (replaycast binds its private ports on HOST). */
+async function portFreeOn(addresses: string[]): Promise<number> {
+  for (;;) {
+    const port = await reservePort(addresses[0]!, 0, 'probe');
+    const free = await Promise.all(addresses.slice(1).map((a) => reservePort(a, port, 'probe').then(() => true, () => false)));
+    if (free.every(Boolean)) return port;
+  }
+}
+
+async function whoami(url: string, headers: Record<string, string> = {}) {
+  const res = await fetch(url, { headers, redirect: 'manual' });
+  return { status: res.status, cookie: res.headers.get('set-cookie'), body: (await res.json()) as { machineId: string; region: string; app: string } };
+}
+
+// The issue's "done when": a browser on the ams edge opening /api/whoami?instance=<a dfw Machine>
+// gets that Machine's answer; here with the real replaycast server in every Machine.
+test('replaycast on localfly: ?instance=, the cookie, a WebSocket, a stale cookie and auto start', async (t) => {
+  const base = randomAddressBase();
+  const addresses = [0, 1].map((i) => loopbackAddress(base, i));
+  const env = { INTERNAL_PORT: String(await portFreeOn(addresses)), METRICS_PORT: String(await portFreeOn(addresses)), LOG_LEVEL: 'warn', REPLAY_TIMEOUT_MS: '30000' };
+  const c: Cluster = await startCluster({
+    command: [process.execPath, '--import', 'tsx', 'server/main.ts'],
+    regions: 'ams:1,dfw:1',
+    cwd: repoRoot,
+    env,
+    dnsPort: 0,
+    edgePort: 0,
+    controlPort: 0,
+    machinePort: 0,
+    addressBase: base,
+    startTimeoutMs: 30_000,
+  });
+  t.after(() => c.stop());
+  const ams = c.machines().find((m) => m.region === 'ams')!;
+  const dfw = c.machines().find((m) => m.region === 'dfw')!;
+
+  const linked = await whoami(`${c.edges.ams}/api/whoami?instance=${dfw.id}`);
+  assert.equal(linked.status, 200);
+  assert.deepEqual(linked.body, { machineId: dfw.id, region: 'dfw', app: 'replaycast-local' });
+  assert.match(linked.cookie ?? '', new RegExp(`^fly-machine-id=${dfw.id};`));
+
+  const pinned = await whoami(`${c.edges.ams}/api/whoami`, { cookie: `fly-machine-id=${dfw.id}` });
+  assert.equal(pinned.body.machineId, dfw.id);
+  const replays = c.stats().edges.ams!.replays;
+  assert.deepEqual([replays.instance, replays.prefer_instance], [1, 1]);
+
+  const ws = new WebSocket(`${c.edges.ams.replace('http', 'ws')}/ws/whoami?instance=${dfw.id}`);
+  t.after(() => ws.terminate());
+  const [message] = (await once(ws, 'message')) as [Buffer];
+  assert.equal(JSON.parse(String(message)).machineId, dfw.id);
+
+  // A cookie naming a Machine that no longer exists: served anyway, no 5xx.
+  const stale = await whoami(`${c.edges.ams}/api/whoami`, { cookie: 'fly-machine-id=0123456789abcd' });
+  assert.equal(stale.status, 200);
+  assert.equal(stale.body.machineId, ams.id);
+
+  // A link to a stopped Machine starts it (REPLAY_TIMEOUT_MS is raised above so that a slow start
+  // on a busy test machine is not mistaken for a missing Machine).
+  await c.stopMachine(dfw.id);
+  const woken = await whoami(`${c.edges.ams}/api/whoami?instance=${dfw.id}`);
+  assert.equal(woken.body.machineId, dfw.id);
+  assert.equal(c.machines().find((m) => m.id === dfw.id)?.state, 'started');
+  assert.equal(c.stats().totals.errors, 0);
+});
