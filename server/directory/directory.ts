@@ -106,6 +106,7 @@ export class Directory {
   private readonly listeners = new Set<ViewListener>();
   private readonly unsubscribe: () => void;
   private self: Snapshot;
+  private serialized: { snapshot: Snapshot; json: string } | null = null;
   private allowed = new Set<string>();
   private allowedAtMs = -Infinity;
   private allowedRefresh: Promise<void> | null = null;
@@ -258,6 +259,12 @@ export class Directory {
 
   // ---- local changes and push --------------------------------------------------------------------
 
+  /** The snapshot serialised once per change, not once per peer. */
+  private selfJson(): string {
+    if (this.serialized?.snapshot !== this.self) this.serialized = { snapshot: this.self, json: JSON.stringify(this.self) };
+    return this.serialized.json;
+  }
+
   private snapshotOf(streams: Snapshot['streams'], version: number): Snapshot {
     return {
       machineId: this.opts.machineId ?? 'local',
@@ -306,7 +313,7 @@ export class Directory {
   private async sendPush(id: string, timeoutMs: number): Promise<void> {
     try {
       const address = await this.addressOf(id);
-      const res = await this.request(address, 'POST', JSON.stringify(this.self), timeoutMs);
+      const res = await this.request(address, 'POST', this.selfJson(), timeoutMs);
       if (res.status !== 200) throw new Error(`push answered ${res.status}: ${res.body.slice(0, 200)}`);
       this.counters.pushesSent++;
     } catch (err) {
