@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import type { RunParams, RunResult } from './viewers.ts';
 
 /**
@@ -48,9 +49,20 @@ interface Outcome {
   heapStartMb: number;
   heapEndMb: number;
   serverStats: Record<string, number>;
+  kernelTcpPeakMb: number;
 }
 
 const mb = (bytes: number) => bytes / (1024 * 1024);
+
+/** Kernel memory held by all TCP sockets (Linux), MB: a stalled reader fills buffers here first. */
+function kernelTcpMb(): number {
+  try {
+    const pages = /TCP:.* mem (\d+)/.exec(readFileSync('/proc/net/sockstat', 'utf8'))?.[1];
+    return pages === undefined ? 0 : (Number(pages) * 4096) / (1024 * 1024);
+  } catch {
+    return 0;
+  }
+}
 
 async function scenario(variant: 'relay' | 'bare', viewers: number, stalled: number, measureMs: number): Promise<Outcome> {
   const server = fork(here('./server.ts'), [variant], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -83,6 +95,7 @@ async function scenario(variant: 'relay' | 'bare', viewers: number, stalled: num
   let startedAt = 0;
   let endedAt = 0;
   let rssPeak = 0;
+  let kernelPeak = 0;
   let sampler: NodeJS.Timeout | null = null;
   const result = await new Promise<RunResult>((resolve, reject) => {
     load.on('message', (msg: { type: string; phase?: string; message?: string }) => {
@@ -92,7 +105,10 @@ async function scenario(variant: 'relay' | 'bare', viewers: number, stalled: num
           start = s;
           rssPeak = s.memory.rss;
         });
-        sampler = setInterval(() => void sample().then((s) => (rssPeak = Math.max(rssPeak, s.memory.rss))), 1000);
+        sampler = setInterval(() => {
+          kernelPeak = Math.max(kernelPeak, kernelTcpMb());
+          void sample().then((s) => (rssPeak = Math.max(rssPeak, s.memory.rss)));
+        }, 1000);
       } else if (msg.type === 'phase' && msg.phase === 'measure-end') {
         endedAt = performance.now();
         if (sampler) clearInterval(sampler);
@@ -127,6 +143,7 @@ async function scenario(variant: 'relay' | 'bare', viewers: number, stalled: num
     heapStartMb: mb(s.memory.heapUsed + s.memory.external),
     heapEndMb: mb(e.memory.heapUsed + e.memory.external),
     serverStats: e.stats,
+    kernelTcpPeakMb: kernelPeak,
   };
 }
 
@@ -137,7 +154,7 @@ function show(o: Outcome): void {
   console.log(
     `${o.label.padEnd(34)} delivered ${(r.delivered / r.expected).toFixed(4)} (${r.delivered}/${r.expected}), ` +
       `loss ${r.missingFrames} frames in ${r.viewersWithLoss} viewers, p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms, ` +
-      `max ${r.maxMs.toFixed(0)} ms, server CPU ${o.cpuPct.toFixed(0)} %, RSS ${o.rssStartMb.toFixed(0)} -> ${o.rssEndMb.toFixed(0)} MB (peak ${o.rssPeakMb.toFixed(0)}), connect ${r.connectMs} ms${relayNote}`,
+      `max ${r.maxMs.toFixed(0)} ms, CPU server ${o.cpuPct.toFixed(0)} % viewers ${r.loadCpuPct.toFixed(0)} %, kernel TCP peak ${o.kernelTcpPeakMb.toFixed(0)} MB, RSS ${o.rssStartMb.toFixed(0)} -> ${o.rssEndMb.toFixed(0)} MB (peak ${o.rssPeakMb.toFixed(0)}), connect ${r.connectMs} ms${relayNote}`,
   );
 }
 

@@ -35,6 +35,8 @@ export interface RunResult {
   maxMs: number;
   stalledClosed: number;
   connectMs: number;
+  /** CPU of this load-generator process during the window, % of one core. */
+  loadCpuPct: number;
 }
 
 const nowUs = () => Math.round((performance.timeOrigin + performance.now()) * 1000);
@@ -88,18 +90,23 @@ async function run(p: RunParams): Promise<RunResult> {
   const started = performance.now();
   let n = 0;
   let sentInWindow = 0;
+  let cpuAtStart = process.cpuUsage();
+  let loadCpuPct = 0;
   const totalMs = p.warmupMs + p.measureMs;
   await new Promise<void>((resolve) => {
     const tick = () => {
       const elapsed = performance.now() - started;
       if (elapsed >= totalMs) {
         windowEndUs = nowUs() - 1;
+        const used = process.cpuUsage(cpuAtStart);
+        loadCpuPct = (100 * (used.user + used.system)) / (windowEndUs - windowStartUs);
         process.send!({ type: 'phase', phase: 'measure-end' });
         resolve();
         return;
       }
       if (windowStartUs === Infinity && elapsed >= p.warmupMs) {
         windowStartUs = nowUs();
+        cpuAtStart = process.cpuUsage();
         process.send!({ type: 'phase', phase: 'measure-start' });
       }
       const ts = nowUs();
@@ -136,6 +143,7 @@ async function run(p: RunParams): Promise<RunResult> {
     maxMs: histogram.max / 1000,
     stalledClosed: sockets.slice(healthy).filter((s) => s.closed).length,
     connectMs,
+    loadCpuPct,
   };
   publisher.terminate();
   for (const s of sockets) s.destroy();
