@@ -9,8 +9,6 @@ import { streamsPlugin } from './streams/plugin.ts';
 import { healthRoutes } from './routes/health.ts';
 import { whoamiRoutes } from './routes/whoami.ts';
 import { directoryPlugin } from './directory/plugin.ts';
-import { emptyStreamSource } from './directory/empty-source.ts';
-import type { LocalStreamSource } from './streams/source.ts';
 import { webPlugin } from './web/plugin.ts';
 
 export interface BuildOptions {
@@ -41,7 +39,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       anyMachinePaths: config.anyMachinePaths,
       maxReplayBodyBytes: config.maxReplayBodyBytes,
       replayTimeoutMs: config.replayTimeoutMs,
-      machineKnown: (id) => options.machineKnown?.(id),
+      // Late-bound: the directory registers below and can say a cookie's Machine is gone.
+      machineKnown: (id) => (options.machineKnown ? options.machineKnown(id) : app.hasDecorator('directory') ? app.directory.machineKnown(id) : undefined),
       onDecision: (decision) => app.metrics.recordDecision(decision),
     });
   }
@@ -50,8 +49,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(whoamiRoutes, { whoami: { machineId: config.machineId, region: config.region, app: config.appName } });
   // Feature plugins (streams, directory, client) register below.
   await app.register(streamsPlugin, { config });
-  // Until the stream relay is registered above, the directory advertises no local streams.
-  await app.register(directoryPlugin, { config, source: app.hasDecorator('streams') ? app.getDecorator<LocalStreamSource>('streams') : emptyStreamSource });
+  await app.register(directoryPlugin, { config, source: app.streams });
 
   // Last: it owns the 404 handler and the page fallbacks, so every API route above wins.
   await app.register(webPlugin, { machineId: config.machineId, region: config.region });
