@@ -99,9 +99,14 @@ export function LivePage({ info }: { info: PageInfo }) {
     const cap = new Capture(canvas.current!);
     capture.current = cap;
     void encoderSupported().then(setEncoderOk);
+    // Leaving the page ends the stream at once: a reloaded page has no token to resume it with, so
+    // making viewers wait out the server's grace period would help nobody.
+    const leave = () => publisher.current?.stop();
+    window.addEventListener('pagehide', leave);
     if (Capture.cameraAvailable()) void chooseSource('camera');
     else setCameraNote('Using the test pattern: this browser offers no camera access here (it needs https or localhost).');
     return () => {
+      window.removeEventListener('pagehide', leave);
       publisher.current?.dispose();
       cap.stop();
     };

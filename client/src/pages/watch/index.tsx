@@ -152,7 +152,9 @@ function RoutingPanel({ view, info, requestedHome }: { view: WatchView; info: Pa
     return (
       <section class="routing panel" data-testid="routing-proof" aria-labelledby="routing-title">
         <h2 id="routing-title">Routing proof</h2>
-        <p class="muted">Waiting for the stream's hello...</p>
+        <p class="muted">
+          {view.state === 'not-found' || view.state === 'ended' ? 'No connection to this stream, so nothing to show.' : "Waiting for the stream's hello..."}
+        </p>
       </section>
     );
   }
