@@ -3,6 +3,11 @@
  * control API and the app's own JSON endpoints. Global setup passes the addresses in one env var,
  * which Playwright hands to every worker.
  */
+import type { StatsSnapshot } from '../localfly/edge/stats.ts';
+import type { MachineInfo } from '../localfly/machines/fleet.ts';
+
+export type { MachineInfo, StatsSnapshot };
+
 export const CLUSTER_ENV = 'REPLAYCAST_E2E_CLUSTER';
 
 export interface ClusterInfo {
@@ -10,13 +15,6 @@ export interface ClusterInfo {
   edges: Record<string, string>;
   /** localfly's control API. */
   control: string;
-}
-
-export interface MachineInfo {
-  id: string;
-  region: string;
-  state: string;
-  address: string;
 }
 
 export function clusterInfo(): ClusterInfo {
@@ -52,6 +50,7 @@ export async function machineAction(id: string, action: 'stop' | 'start' | 'kill
   await response.body?.cancel();
 }
 
-export async function controlStats(): Promise<unknown> {
-  return json<unknown>(`${clusterInfo().control}/stats`);
+/** Per-edge request, replay and error counts since the cluster started. */
+export async function controlStats(): Promise<StatsSnapshot> {
+  return json<StatsSnapshot>(`${clusterInfo().control}/stats`);
 }
