@@ -34,6 +34,7 @@ export function readBody(req: http.IncomingMessage, maxBytes: number): Promise<R
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
+      req.off('close', onClose);
     };
     const onData = (chunk: Buffer) => {
       chunks.push(chunk);
@@ -52,9 +53,12 @@ export function readBody(req: http.IncomingMessage, maxBytes: number): Promise<R
       cleanup();
       reject(err);
     };
+    // A client that goes away mid-upload: no 'end' will come.
+    const onClose = () => onError(new Error('client closed the request before its body ended'));
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', onError);
+    req.on('close', onClose);
   });
 }
 

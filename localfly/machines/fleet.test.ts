@@ -139,11 +139,13 @@ test('a command that is not found is a clear error', async (t) => {
 });
 
 test('a command that never opens its port times out and is killed', async (t) => {
-  const { f, lines } = fleet(t, { command: [process.execPath, '-e', 'console.log(process.pid); setInterval(() => {}, 1000)'], startTimeoutMs: 600 });
+  const pids: number[] = [];
+  const reaper = { add: (pid: number) => pids.push(pid), remove: () => undefined };
+  const { f } = fleet(t, { command: [process.execPath, '-e', 'setInterval(() => {}, 1000)'], startTimeoutMs: 600, reaper });
   await assert.rejects(f.create('ams'), /did not listen on .* within 600 ms/);
-  const pid = Number(lines[0]?.split(' ')[1]);
-  assert.ok(pid > 0);
-  await until(() => !isAlive(pid), 2000, 'the process to be gone');
+  assert.equal(pids.length, 1);
+  await until(() => !isAlive(pids[0]!), 2000, 'the process to be gone');
+  assert.equal(f.list()[0]?.state, 'stopped');
 });
 
 test('a port already taken on the Machine address is a clear error, not a false start', async (t) => {
