@@ -1,9 +1,9 @@
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
-import { ulid } from 'ulid';
 import { listenTcp } from '../listen.ts';
 import { clientResponseHeaders, flyRequestHeaders, nowMicros, plainIp, type EdgeRequestContext } from './fly-headers.ts';
 import { deliverHttp, readBody } from './deliver-http.ts';
+import { newRequestId } from './request-id.ts';
 import type { Load } from './load.ts';
 import { PROXY_ERROR_STATUS, proxyErrorBody, type ProxyError } from './proxy-error.ts';
 import { routeWithReplays, type RouteContext, type RouteEvents, type Upstreams } from './route-loop.ts';
@@ -88,7 +88,7 @@ export async function startEdge(o: EdgeOptions): Promise<Edge> {
     edgeIp: plainIp(req.socket.localAddress),
     edgePort: port,
     region: o.region,
-    requestId: `${ulid()}-${o.region}`,
+    requestId: newRequestId(o.region),
     startMicros: nowMicros(),
   });
 
