@@ -127,7 +127,10 @@ export class WatchSession {
       this.player = new Player(
         canvas,
         () => this.send({ type: 'keyframe-request' }),
-        (status) => this.update({ playback: status }),
+        (status) => {
+          this.update({ playback: status });
+          this.refreshStats();
+        },
         (timestampUs) => this.ack(timestampUs),
       );
     }
