@@ -173,7 +173,8 @@ async function replay<R>(ctx: RouteContext<R>, source: MachineView, directive: R
     if (directive.instance === undefined) unavailable.add(machine.id);
     else await new Promise((resolve) => setTimeout(resolve, REDELIVERY_DELAY_MS));
   }
-  if (Date.now() >= deadline && reason !== 'no_candidate') reason = 'timeout';
+  // Out of time (including a timeout of 0 that left no time to try at all).
+  if (Date.now() >= deadline && (reason !== 'no_candidate' || directive.timeoutMs === 0)) reason = 'timeout';
 
   const wanted = directive.instance ?? directive.preferInstance;
   const label = wanted ?? (directive.regions !== undefined ? `region ${directive.regions.join(',')}` : 'another Machine');

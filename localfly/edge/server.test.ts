@@ -240,6 +240,10 @@ test('a replay target that does not start within the timeout: reason=timeout, de
   const m = new RegExp(`^instance=${DFW};app=edge-test;region=dfw;replay_source=${AMS};reason=timeout;elapsed_ms=(\\d+)$`).exec(failed);
   assert.ok(m, failed);
   assert.ok(Number(m[1]) >= 300, failed);
+  // A timeout of 0 leaves no time at all.
+  const none = await request(`${edges.ams.url}/`, { headers: { [`x-replay-${AMS}`]: `instance=${DFW};timeout=0ms;fallback=force_self` } });
+  assert.equal(none.json().machine, AMS);
+  assert.match(String(fakes.seenBy(AMS).at(-1)!.headers['fly-replay-failed']), /;reason=timeout;elapsed_ms=\d+$/);
   // The start goes on; once done, the Machine takes requests.
   fakes.releaseStarts();
   await until(() => fakes.view(DFW).state === 'started', 3000, 'the start to finish');
