@@ -121,6 +121,8 @@ export function LivePage({ info }: { info: PageInfo }) {
     const fields = validateNewStream({ title, creator });
     if (!fields.ok) {
       setFormError(`Please fix this: ${fields.error}.`);
+      // Take the keyboard to the field at fault (the server's wording names it first).
+      document.getElementById(fields.error.startsWith('title') ? 'title' : 'creator')?.focus();
       return;
     }
     setFormError(null);

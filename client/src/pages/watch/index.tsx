@@ -69,10 +69,12 @@ export function WatchPage({ streamId, info }: WatchPageProps) {
                 delay <strong>{view.latencyMs} ms</strong>
               </li>
             )}
-            <li>
-              <strong data-testid="decoded-count">{view.decoded}</strong> frames decoded
-              {view.dropped > 0 && <>, {view.dropped} not shown (catching up)</>}
-            </li>
+            {view.playback !== 'no-webcodecs' && (
+              <li>
+                <strong data-testid="decoded-count">{view.decoded}</strong> frames decoded
+                {view.dropped > 0 && <>, {view.dropped} not shown (catching up)</>}
+              </li>
+            )}
           </ul>
         </div>
 
