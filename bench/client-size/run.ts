@@ -79,7 +79,7 @@ const baseline = await buildBaseline();
 
 console.log('| what | raw | gzip -9 | brotli 11 |');
 console.log('| --- | --- | --- | --- |');
-console.log(`| client JS (all pages, one file) | ${kb(js.raw)} | ${kb(js.gzip)} | ${kb(js.brotli)} |`);
+console.log(`| client JS (one bundle for all pages, plus the go-live ticker worker) | ${kb(js.raw)} | ${kb(js.gzip)} | ${kb(js.brotli)} |`);
 console.log(`| client CSS | ${kb(css.raw)} | ${kb(css.gzip)} | ${kb(css.brotli)} |`);
 console.log(`| baseline: bare Preact render + hooks | ${kb(baseline.raw)} | ${kb(baseline.gzip)} | ${kb(baseline.brotli)} |`);
 console.log(`\nclient JS / baseline (gzip): ${(js.gzip / baseline.gzip).toFixed(2)}x; app code on top of Preact: ${kb(js.gzip - baseline.gzip)} gzip`);
