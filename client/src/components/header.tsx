@@ -24,7 +24,7 @@ function useServedBy(info: PageInfo): PageInfo {
 
 export function Header({ info, current }: HeaderProps) {
   const served = useServedBy(info);
-  const where = served.machineId === null ? 'a local server (not on Fly)' : served.machineId;
+
   return (
     <header class="site-header">
       <a class="brand" href="/">
@@ -36,7 +36,7 @@ export function Header({ info, current }: HeaderProps) {
         <a href="/live" class="nav-cta" aria-current={current === 'live' ? 'page' : undefined}>Go live</a>
       </nav>
       <p class="machine-badge" data-testid="machine-badge" data-machine={served.machineId ?? ''} data-region={served.region ?? ''}>
-        you are on <code>{where}</code>
+        you are on {served.machineId === null ? 'a local server (not on Fly)' : <code>{served.machineId}</code>}
         {served.region !== null && <> in <strong>{served.region}</strong></>}
       </p>
     </header>

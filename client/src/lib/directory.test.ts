@@ -83,6 +83,8 @@ test('watchUrl carries the home Machine as ?instance=, escaping the id', () => {
   assert.equal(watchUrl({ id: '01ABC', machineId: A }), `/watch/01ABC?instance=${A}`);
   assert.equal(watchUrl({ id: 'a b', machineId: A }), `/watch/a%20b?instance=${A}`);
   assert.equal(watchUrl({ id: 'x', machineId: '' }), '/watch/x');
+  assert.equal(watchUrl({ id: 'x', machineId: 'local' }), '/watch/x', 'off Fly');
+  assert.equal(watchUrl({ id: 'x', machineId: 'ZZZ"><b>' }), '/watch/x');
 });
 
 test('regionsOf lists distinct regions sorted', () => {

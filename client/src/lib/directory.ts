@@ -3,6 +3,8 @@
  * `/api/streams/events` (events `state`, `stream`, `stream-removed`, `machines`). The shapes mirror
  * the directory's public API; everything received is checked before it reaches the page.
  */
+import { isMachineId } from '../../../shared/machine-id.ts';
+
 export interface DirectoryStream {
   id: string;
   title: string;
@@ -132,10 +134,13 @@ export function reduceDirectory(state: DirectoryView, action: DirectoryAction): 
   }
 }
 
-/** `/watch/<id>?instance=<home>`: following the link is itself what routes the viewer home. */
+/**
+ * `/watch/<id>?instance=<home>`: following the link is itself what routes the viewer home. Off Fly the
+ * directory names the one server `local`, which is no Machine id: then the link has no `?instance=`.
+ */
 export function watchUrl(stream: Pick<DirectoryStream, 'id' | 'machineId'>): string {
   const path = `/watch/${encodeURIComponent(stream.id)}`;
-  return stream.machineId === '' ? path : `${path}?instance=${encodeURIComponent(stream.machineId)}`;
+  return isMachineId(stream.machineId) ? `${path}?instance=${stream.machineId}` : path;
 }
 
 /** Distinct regions with at least one Machine, sorted: "3 Machines in ams, dfw". */

@@ -26,10 +26,14 @@ test('nextStep: the directory no longer lists the stream', () => {
   assert.deepEqual(nextStep({ kind: 'gone' }, { ...ctx, everConnected: false }, policy), { action: 'ended', state: 'not-found' });
 });
 
-test('nextStep: the stream moved to another Machine: follow it at once', () => {
-  assert.deepEqual(nextStep({ kind: 'found', machineId: NEW_HOME, region: 'ams' }, { ...ctx, attempt: 4 }, policy), {
+test('nextStep: the stream moved to another Machine: follow it at once; repeated hops back off and stay bounded', () => {
+  assert.deepEqual(nextStep({ kind: 'found', machineId: NEW_HOME, region: 'ams' }, ctx, policy), {
     action: 'connect', home: NEW_HOME, delayMs: 0, state: 'connecting', moved: true,
   });
+  assert.deepEqual(nextStep({ kind: 'found', machineId: NEW_HOME, region: 'ams' }, { ...ctx, attempt: 3 }, policy, () => 1), {
+    action: 'connect', home: NEW_HOME, delayMs: 4000, state: 'connecting', moved: true,
+  });
+  assert.deepEqual(nextStep({ kind: 'found', machineId: NEW_HOME, region: 'ams' }, { ...ctx, attempt: 5 }, policy), { action: 'ended', state: 'ended' });
 });
 
 test('nextStep: same home, the socket had opened: reconnecting with backoff', () => {
@@ -49,9 +53,11 @@ test('nextStep: gives up after maxAttempts', () => {
   assert.equal(nextStep({ kind: 'unreachable' }, { ...ctx, attempt: 4 }, policy).action, 'connect');
 });
 
-test('nextStep: an empty machine id (off Fly) is not a move', () => {
-  const step = nextStep({ kind: 'found', machineId: '', region: '' }, { ...ctx, home: null }, policy, () => 1);
-  assert.equal(step.action === 'connect' && step.moved, false);
+test('nextStep: a directory name that is no Machine id (off Fly: "local", or empty) is not a move', () => {
+  for (const machineId of ['', 'local']) {
+    const step = nextStep({ kind: 'found', machineId, region: 'local' }, { ...ctx, home: null }, policy, () => 1);
+    assert.deepEqual(step, { action: 'connect', home: null, delayMs: 500, state: 'reconnecting', moved: false }, machineId);
+  }
 });
 
 test('KeyframeGate skips delta frames until a keyframe, then passes all; reset waits again', () => {

@@ -3,6 +3,7 @@
  * directory, which frames the decoder may see, and how chat history merges. No DOM here.
  */
 import { CHAT_RATE_MAX_MESSAGES, CHAT_RATE_WINDOW_MS, CloseCode, type ChatMessage } from '../../../shared/protocol.ts';
+import { isMachineId } from '../../../shared/machine-id.ts';
 import { backoffDelayMs, RECONNECT_BACKOFF, type BackoffPolicy } from './backoff.ts';
 
 export type WatchState =
@@ -63,12 +64,14 @@ export const MAX_RECONNECT_ATTEMPTS = 12;
 
 export function nextStep(lookup: Lookup, ctx: StepContext, policy: BackoffPolicy = RECONNECT_BACKOFF, random: () => number = Math.random): NextStep {
   if (lookup.kind === 'gone') return { action: 'ended', state: ctx.everConnected ? 'ended' : 'not-found' };
-  if (lookup.kind === 'found' && lookup.machineId !== '' && lookup.machineId !== ctx.home) {
-    // The creator reconnected on another Machine: follow at once, no backoff.
-    return { action: 'connect', home: lookup.machineId, delayMs: 0, state: 'connecting', moved: true };
+  if (ctx.attempt >= ctx.maxAttempts) return { action: 'ended', state: ctx.everConnected ? 'ended' : 'not-found' };
+  if (lookup.kind === 'found' && isMachineId(lookup.machineId) && lookup.machineId !== ctx.home) {
+    // The creator reconnected on another Machine: follow at once; should directories keep
+    // disagreeing, later hops back off and the attempt bound still ends it.
+    const delayMs = ctx.attempt === 0 ? 0 : backoffDelayMs(ctx.attempt, policy, random);
+    return { action: 'connect', home: lookup.machineId, delayMs, state: 'connecting', moved: true };
   }
   const state: WatchState = !ctx.lastOpened || lookup.kind === 'unreachable' ? 'offline' : 'reconnecting';
-  if (ctx.attempt >= ctx.maxAttempts) return { action: 'ended', state: ctx.everConnected ? 'ended' : 'not-found' };
   return { action: 'connect', home: ctx.home, delayMs: backoffDelayMs(ctx.attempt, policy, random), state, moved: false };
 }
 

@@ -10,6 +10,7 @@ import {
   type StreamInfo,
   type ViewerToServer,
 } from '../../../../shared/protocol.ts';
+import { isMachineId } from '../../../../shared/machine-id.ts';
 import { parseStream, watchUrl } from '../../lib/directory.ts';
 import {
   ackDue,
@@ -144,7 +145,7 @@ export class WatchSession {
     void lookupStream(this.streamId).then((lookup) => {
       if (this.disposed) return;
       if (lookup.kind === 'gone') this.update({ state: 'not-found' });
-      else this.connect(lookup.kind === 'found' && lookup.machineId !== '' ? lookup.machineId : null);
+      else this.connect(lookup.kind === 'found' && isMachineId(lookup.machineId) ? lookup.machineId : null);
     });
   }
 
@@ -324,7 +325,6 @@ export class WatchSession {
     }
     this.attempt++;
     if (step.moved) {
-      this.attempt = 0;
       history.replaceState(null, '', watchUrl({ id: this.streamId, machineId: step.home ?? '' }));
       this.update({ followedMoves: this.view.followedMoves + 1 });
     }
