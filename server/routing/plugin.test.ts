@@ -183,3 +183,19 @@ test('the machineKnown option stops replays to Machines the directory does not l
   assert.equal(res.statusCode, 200);
   assert.match(setCookie(res), new RegExp(`^fly-machine-id=${SELF_ID};`));
 });
+
+test('a bad ?instance= on a page a browser opens gets a readable HTML page, not JSON', async (t) => {
+  const app = await build(t);
+  const res = await app.inject({ url: '/watch/abc?instance=XYZ', headers: { accept: 'text/html,application/xhtml+xml' } });
+  assert.equal(res.statusCode, 400);
+  assert.match(res.headers['content-type'] as string, /^text\/html/);
+  assert.match(res.body, /role="alert">the instance parameter must be a Machine id/);
+  assert.ok(!res.body.includes('XYZ'));
+});
+
+test('API paths keep JSON errors even when the client accepts HTML', async (t) => {
+  const app = await build(t);
+  const res = await app.inject({ url: '/api/whoami?instance=XYZ', headers: { accept: 'text/html' } });
+  assert.equal(res.statusCode, 400);
+  assert.match(res.headers['content-type'] as string, /application\/json/);
+});

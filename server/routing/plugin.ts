@@ -2,6 +2,7 @@ import fp from 'fastify-plugin';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { MACHINE_COOKIE } from '../../shared/machine-id.ts';
 import { COOKIE_MAX_AGE_S, decide, type CookieChange, type Decision } from './decide.ts';
+import { routingErrorPage } from './error-page.ts';
 
 export interface RoutingOptions {
   machineId: string | null;
@@ -70,6 +71,7 @@ export const routingPlugin = fp<RoutingOptions>(
       const url = request.url;
       const q = url.indexOf('?');
       const path = q === -1 ? url : url.slice(0, q);
+      const apiPath = path.startsWith('/api/') || path.startsWith('/ws/');
       const decision = decide({
         self: opts.machineId,
         path,
@@ -81,7 +83,7 @@ export const routingPlugin = fp<RoutingOptions>(
         preferredUnavailable: header(request, 'fly-preferred-instance-unavailable'),
         bodyBytes: declaredBodyBytes(request),
         anyMachinePath: (request.method === 'GET' || request.method === 'HEAD') && isAnyMachinePath(path, opts.anyMachinePaths),
-        apiPath: path.startsWith('/api/') || path.startsWith('/ws/'),
+        apiPath,
         cookieExempt: cookieExempt(request.method, path),
         machineKnown: opts.machineKnown,
         maxReplayBodyBytes: opts.maxReplayBodyBytes,
@@ -105,7 +107,11 @@ export const routingPlugin = fp<RoutingOptions>(
           return reply.code(307).header('fly-replay', decision.header).header('cache-control', 'no-store').send();
         case 'reject':
           applyCookie(request, reply, decision.cookie);
-          return reply.code(decision.status).header('cache-control', 'no-store').send({ error: decision.error });
+          reply.code(decision.status).header('cache-control', 'no-store');
+          if (!apiPath && request.method === 'GET' && request.headers.accept?.includes('text/html')) {
+            return reply.type('text/html; charset=utf-8').send(routingErrorPage(decision.status, decision.error));
+          }
+          return reply.send({ error: decision.error });
       }
     });
   },
