@@ -1,34 +1,8 @@
 import type { Snapshot } from './snapshot.ts';
 import type { MachineRecord } from './state.ts';
+import type { DirectoryMachine, DirectoryStream, DirectoryView } from '../../shared/directory-api.ts';
 
-/** One live stream as the public API lists it. */
-export interface DirectoryStream {
-  id: string;
-  title: string;
-  creator: string;
-  /** The stream's home Machine: viewers are routed there. */
-  machineId: string;
-  region: string;
-  viewers: number;
-  /** ms since the epoch. */
-  startedAt: number;
-}
-
-export interface DirectoryMachine {
-  id: string;
-  region: string;
-  /** Number of live streams on it. */
-  streams: number;
-  /** Last successful contact with it, ms since the epoch (this Machine: now). */
-  lastSeenMs: number;
-}
-
-/** Body of `GET /api/streams` and of the SSE `state` event. */
-export interface DirectoryView {
-  streams: DirectoryStream[];
-  machines: DirectoryMachine[];
-  stale: boolean;
-}
+export type { DirectoryMachine, DirectoryStream, DirectoryView };
 
 /** SSE events after the initial `state`: what changed between two views. */
 export type ViewEvent =

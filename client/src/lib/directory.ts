@@ -1,35 +1,12 @@
 /**
  * The home page's model of the stream directory: `GET /api/streams` and the SSE feed at
- * `/api/streams/events` (events `state`, `stream`, `stream-removed`, `machines`). The shapes mirror
- * the directory's public API; everything received is checked before it reaches the page.
+ * `/api/streams/events` (events `state`, `stream`, `stream-removed`, `machines`). The shapes are
+ * shared/directory-api.ts; everything received is checked before it reaches the page.
  */
 import { isMachineId } from '../../../shared/machine-id.ts';
+import { DIRECTORY_EVENTS, type DirectoryMachine, type DirectoryStream, type DirectoryView } from '../../../shared/directory-api.ts';
 
-export interface DirectoryStream {
-  id: string;
-  title: string;
-  creator: string;
-  /** The stream's home Machine: its watch link sends viewers there. */
-  machineId: string;
-  region: string;
-  viewers: number;
-  /** ms since the epoch. */
-  startedAt: number;
-}
-
-export interface DirectoryMachine {
-  id: string;
-  region: string;
-  streams: number;
-  lastSeenMs: number;
-}
-
-export interface DirectoryView {
-  streams: DirectoryStream[];
-  machines: DirectoryMachine[];
-  /** The answering Machine cannot refresh its directory (e.g. DNS down): the list may be old. */
-  stale: boolean;
-}
+export { DIRECTORY_EVENTS, type DirectoryMachine, type DirectoryStream, type DirectoryView };
 
 export type DirectoryAction =
   | { type: 'state'; view: DirectoryView }
@@ -38,9 +15,6 @@ export type DirectoryAction =
   | { type: 'machines'; machines: DirectoryMachine[]; stale: boolean };
 
 export const EMPTY_VIEW: DirectoryView = { streams: [], machines: [], stale: false };
-
-/** The SSE event names the page listens for. */
-export const DIRECTORY_EVENTS = ['state', 'stream', 'stream-removed', 'machines'] as const;
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -1,0 +1,38 @@
+/**
+ * Shapes of the directory's public API (`GET /api/streams`, `/api/streams/<id>`, the SSE feed at
+ * `/api/streams/events`), shared so the server that sends them and the page that reads them agree.
+ */
+
+/** One live stream as the public API lists it. */
+export interface DirectoryStream {
+  id: string;
+  title: string;
+  creator: string;
+  /** The stream's home Machine: viewers are routed there. */
+  machineId: string;
+  region: string;
+  viewers: number;
+  /** ms since the epoch. */
+  startedAt: number;
+}
+
+export interface DirectoryMachine {
+  id: string;
+  region: string;
+  /** Number of live streams on it. */
+  streams: number;
+  /** Last successful contact with it, ms since the epoch (this Machine: now). */
+  lastSeenMs: number;
+}
+
+/** Body of `GET /api/streams` and of the SSE `state` event. */
+export interface DirectoryView {
+  streams: DirectoryStream[];
+  machines: DirectoryMachine[];
+  /** The answering Machine cannot refresh its directory (e.g. DNS down): the list may be old. */
+  stale: boolean;
+}
+
+/** SSE event names: `state` first (a whole DirectoryView), then changes. */
+export const DIRECTORY_EVENTS = ['state', 'stream', 'stream-removed', 'machines'] as const;
+export type DirectoryEventName = (typeof DIRECTORY_EVENTS)[number];
