@@ -1,5 +1,5 @@
 import { machineAction, machines, startedMachines } from './cluster.ts';
-import { decodedFrames, directoryOn, edge, expect, restoreCluster, streamIdsOn, test } from './helpers.ts';
+import { decodedFrames, directoryOn, edge, expect, recordServerErrors, restoreCluster, streamIdsOn, test } from './helpers.ts';
 
 /** The issue's bound: a viewer learns its stream's home Machine died within this long. */
 const VIEWER_NOTICE_MS = 5_000;
@@ -34,7 +34,8 @@ test('killing the stream home Machine: the viewer shows ended or offline within 
   }
 });
 
-test('a link to a stopped Machine starts it (auto start) and the page loads', async ({ page }) => {
+test('a link to a stopped Machine starts it (auto start) and the page loads', async ({ page, context }) => {
+  const errors = recordServerErrors(context);
   const target = (await startedMachines()).find((m) => m.region === 'dfw')!;
   await machineAction(target.id, 'stop');
   expect((await machines()).find((m) => m.id === target.id)?.state).toBe('stopped');
@@ -44,4 +45,5 @@ test('a link to a stopped Machine starts it (auto start) and the page loads', as
   await expect(page.locator('body')).toHaveAttribute('data-instance', target.id);
   await expect(page.getByTestId('machine-badge')).toHaveAttribute('data-machine', target.id);
   expect((await machines()).find((m) => m.id === target.id)?.state).toBe('started');
+  expect(errors).toEqual([]);
 });
