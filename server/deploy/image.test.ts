@@ -153,6 +153,8 @@ async function rehearseStart(t: TestContext, nodeBinary: string): Promise<void> 
     INTERNAL_PORT: '0',
     METRICS_PORT: '0',
     FLY_DNS_SERVER: DEAD_DNS,
+    // The demo stream reads its committed video fixture: proves the build ships it.
+    DEMO_STREAMS: '1',
   };
   const started = Date.now();
   const proc = await startMachine({
@@ -191,6 +193,16 @@ async function rehearseStart(t: TestContext, nodeBinary: string): Promise<void> 
   assert.equal(sampleValue(text, 'replaycast_replays_total', { reason: 'cookie' }), 1);
   assert.notEqual(sampleValue(text, 'replaycast_live_streams'), undefined);
   assert.notEqual(sampleValue(text, 'replaycast_directory_staleness_seconds'), undefined);
+
+  const demoListed = async () => {
+    const body = (await (await fetch(`${proc.publicUrl}/api/streams`)).json()) as { streams: Array<{ machineId: string }> };
+    return body.streams.some((s) => s.machineId === machine.FLY_MACHINE_ID);
+  };
+  const demoDeadline = Date.now() + 10_000;
+  while (!(await demoListed())) {
+    assert.ok(Date.now() < demoDeadline, `the demo stream never appeared; stderr: ${proc.stderr()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 
   // A Machine with a viewer connected drains too: the socket is closed as "going away" (1001).
   const created = await fetch(`${proc.publicUrl}/api/streams`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title: 'rehearsal', creator: 'deploy-test' }) });
