@@ -6,22 +6,11 @@ import { countDecodedFrames, DECODED_FRAMES_KEY } from './page-probes.ts';
 
 export { expect };
 
-/** One live stream as the directory's `GET /api/streams` lists it. */
-export interface ListedStream {
-  id: string;
-  title: string;
-  creator: string;
-  machineId: string;
-  region: string;
-  viewers: number;
-  startedAt: number;
-}
+/** Shapes of the directory's `GET /api/streams`, as the app defines them. */
+import type { DirectoryStream, DirectoryView } from '../shared/directory-api.ts';
 
-export interface DirectoryView {
-  streams: ListedStream[];
-  machines: { id: string; region: string; streams: number }[];
-  stale: boolean;
-}
+export type { DirectoryView };
+export type ListedStream = DirectoryStream;
 
 /** Every response with a 5xx status a context received, so a test can assert there were none. */
 export function recordServerErrors(context: BrowserContext): string[] {
