@@ -184,8 +184,11 @@ export class LiveStream implements PublisherHost, ViewerHost {
     }
     this.counters.framesReceived++;
     // One exact-size copy per frame: ws may hand us a view into a larger receive buffer, which
-    // the cache must not pin. Every viewer then gets this same buffer.
-    const frame = { data: new Uint8Array(data), keyframe, timestampUs };
+    // the cache must not pin. Every viewer then gets this same buffer; a Buffer (not a plain
+    // Uint8Array) so ws does not wrap it in a new view for each send.
+    const copy = Buffer.allocUnsafeSlow(data.byteLength);
+    copy.set(data);
+    const frame = { data: copy, keyframe, timestampUs };
     this.gop.push(frame);
     const now = this.now();
     for (const viewer of this.viewers) viewer.offer(frame, now);
