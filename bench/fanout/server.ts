@@ -1,5 +1,3 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { buildApp } from '../../server/app.ts';
@@ -10,8 +8,6 @@ import { testConfig } from '../../server/config.ts';
  * `relay` is the whole replaycast app; `bare` is a plain `ws` broadcast loop (the baseline).
  * Talks to run.ts over IPC: sends `{ready, port, watchPath, publishPath}`, answers `sample`.
  */
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
 const variant = process.argv[2];
 
 type Ready = { type: 'ready'; port: number; watchPath: string; publishPath: string };
@@ -60,10 +56,8 @@ async function bare(): Promise<{ ready: Ready; stats: () => unknown; close: () =
 const server = variant === 'relay' ? await relay() : variant === 'bare' ? await bare() : null;
 if (server === null) throw new Error('usage: server.ts relay|bare');
 process.send!(server.ready);
-process.on('message', (msg: { type: string; gc?: boolean }) => {
-  if (msg.type === 'sample') {
-    if (msg.gc) gc();
-    process.send!({ type: 'sample', memory: process.memoryUsage(), cpu: process.cpuUsage(), stats: server.stats() });
+process.on('message', (msg: { type: string }) => {
+  if (msg.type === 'sample') {    process.send!({ type: 'sample', memory: process.memoryUsage(), cpu: process.cpuUsage(), stats: server.stats() });
   } else if (msg.type === 'close') {
     void server.close().finally(() => process.exit(0));
   }
