@@ -160,6 +160,7 @@ function show(o: Outcome): void {
       `loss ${r.missingFrames} frames in ${r.viewersWithLoss} viewers, p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms, ` +
       `max ${r.maxMs.toFixed(0)} ms, CPU server ${o.cpuPct.toFixed(0)} % viewers ${r.loadCpuPct.toFixed(0)} %, kernel TCP peak ${o.kernelTcpPeakMb.toFixed(0)} MB, RSS ${o.rssStartMb.toFixed(0)} -> ${o.rssEndMb.toFixed(0)} MB (peak ${o.rssPeakMb.toFixed(0)}), connect ${r.connectMs} ms${relayNote}`,
   );
+  if (process.env.BENCH_TIMELINE === '1') console.log(`  worst latency per second of the window (ms): ${r.maxMsBySecond.join(' ')}`);
 }
 
 const outcomes: Outcome[] = [];

@@ -37,6 +37,7 @@ export interface RunResult {
   connectMs: number;
   /** CPU of this load-generator process during the window, % of one core. */
   loadCpuPct: number;
+  maxMsBySecond: number[];
 }
 
 const nowUs = () => Math.round((performance.timeOrigin + performance.now()) * 1000);
@@ -49,6 +50,8 @@ async function run(p: RunParams): Promise<RunResult> {
   const received = new Uint32Array(p.viewers);
   const lastTs = new Float64Array(p.viewers);
   const sockets: RawViewer[] = [];
+  /** Worst latency of frames sent in each second of the window: shows when a spike happened. */
+  const secondMaxUs: number[] = [];
   const connectStarted = Date.now();
 
   const open = async (i: number) => {
@@ -57,7 +60,10 @@ async function run(p: RunParams): Promise<RunResult> {
       lastTs[i] = timestampUs;
       if (timestampUs >= windowStartUs && timestampUs <= windowEndUs) {
         received[i]!++;
-        histogram.record(Math.max(1, nowUs() - timestampUs));
+        const latencyUs = Math.max(1, nowUs() - timestampUs);
+        histogram.record(latencyUs);
+        const second = Math.floor((timestampUs - windowStartUs) / 1_000_000);
+        if (latencyUs > (secondMaxUs[second] ?? 0)) secondMaxUs[second] = latencyUs;
       }
     });
     // A stalled viewer stops reading: its TCP window fills and the server must cope.
@@ -144,6 +150,7 @@ async function run(p: RunParams): Promise<RunResult> {
     stalledClosed: sockets.slice(healthy).filter((s) => s.closed).length,
     connectMs,
     loadCpuPct,
+    maxMsBySecond: Array.from(secondMaxUs, (us) => Math.round((us ?? 0) / 1000)),
   };
   publisher.terminate();
   for (const s of sockets) s.destroy();
