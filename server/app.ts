@@ -16,6 +16,8 @@ export interface BuildOptions {
   routing?: boolean;
   /** pino-pretty output; defaults to whether stdout is a terminal. */
   prettyLogs?: boolean;
+  /** Where log lines go instead of stdout (tests read them). */
+  logStream?: { write(line: string): void };
   /** Overrides how the routing hook asks whether a Machine still exists (tests). */
   machineKnown?: (id: string) => boolean | undefined;
 }
@@ -23,7 +25,7 @@ export interface BuildOptions {
 /** Builds the whole public app without listening, so tests can `inject` or listen on port 0. */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: loggerOptions(config, options.prettyLogs),
+    logger: options.logStream ? { ...loggerOptions(config, false), stream: options.logStream } : loggerOptions(config, options.prettyLogs),
     // Long-lived sockets and streams: let close() end idle keep-alive connections at once.
     forceCloseConnections: 'idle',
     return503OnClosing: true,

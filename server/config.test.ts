@@ -29,7 +29,10 @@ const bad: Array<[string, Record<string, string>]> = [
   ['FLY_REGION', { FLY_REGION: 'AMS!' }],
   ['FLY_DNS_SERVER', { FLY_DNS_SERVER: 'dns.example:53' }],
   ['DISCOVERY_INTERVAL_MS', { DISCOVERY_INTERVAL_MS: '5' }],
-  ['MAX_REPLAY_BODY_BYTES', { MAX_REPLAY_BODY_BYTES: '2000000' }],
+  ['MAX_REPLAY_BODY_BYTES', { MAX_REPLAY_BODY_BYTES: '1048577' }],
+  ['MAX_REPLAY_BODY_BYTES', { MAX_REPLAY_BODY_BYTES: '0' }],
+  ['REPLAY_TIMEOUT_MS', { REPLAY_TIMEOUT_MS: '99' }],
+  ['REPLAY_TIMEOUT_MS', { REPLAY_TIMEOUT_MS: '60001' }],
   ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
 ];
 for (const [variable, env] of bad) {
@@ -37,6 +40,14 @@ for (const [variable, env] of bad) {
     assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && err.variable === variable && err.message.startsWith(`${variable}:`));
   });
 }
+
+test('limits are accepted up to their edges', () => {
+  assert.equal(loadConfig({ MAX_REPLAY_BODY_BYTES: '1048576' }).maxReplayBodyBytes, 1048576);
+  assert.equal(loadConfig({ MAX_REPLAY_BODY_BYTES: '1' }).maxReplayBodyBytes, 1);
+  assert.equal(loadConfig({ REPLAY_TIMEOUT_MS: '100' }).replayTimeoutMs, 100);
+  assert.equal(loadConfig({ REPLAY_TIMEOUT_MS: '60000' }).replayTimeoutMs, 60000);
+  assert.equal(loadConfig({ PORT: '65535' }).port, 65535);
+});
 
 test('ANY_MACHINE_PATHS is a comma list', () => {
   assert.deepEqual(loadConfig({ ANY_MACHINE_PATHS: '/healthz, /static/' }).anyMachinePaths, ['/healthz', '/static/']);

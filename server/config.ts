@@ -6,7 +6,6 @@ export interface Config {
   machineId: string | null;
   region: string | null;
   appName: string | null;
-  privateIp: string | null;
   host: string;
   port: number;
   /** Private peer API (directory); bound to `host` too, never on the public port. */
@@ -83,7 +82,6 @@ export function loadConfig(env: Env = process.env): Config {
     machineId,
     region: pattern(env, 'FLY_REGION', /^[a-z0-9-]{2,32}$/, 'a region code like ams'),
     appName: pattern(env, 'FLY_APP_NAME', /^[a-z0-9-]{1,63}$/, 'an app name (lowercase letters, digits, -)'),
-    privateIp: text(env, 'FLY_PRIVATE_IP'),
     host: text(env, 'HOST') ?? '::',
     port: integer(env, 'PORT', 8080, 0, 65535),
     internalPort: integer(env, 'INTERNAL_PORT', 8081, 0, 65535),
@@ -92,7 +90,7 @@ export function loadConfig(env: Env = process.env): Config {
     internalToken: text(env, 'INTERNAL_TOKEN'),
     discoveryIntervalMs: integer(env, 'DISCOVERY_INTERVAL_MS', 5000, 100, 3_600_000),
     replayTimeoutMs: integer(env, 'REPLAY_TIMEOUT_MS', 5000, 100, 60_000),
-    maxReplayBodyBytes: integer(env, 'MAX_REPLAY_BODY_BYTES', 1024 * 1024, 0, 1024 * 1024),
+    maxReplayBodyBytes: integer(env, 'MAX_REPLAY_BODY_BYTES', 1024 * 1024, 1, 1024 * 1024),
     anyMachinePaths: anyMachine === null ? DEFAULT_ANY_MACHINE_PATHS : anyMachine.split(',').map((p) => p.trim()).filter(Boolean),
     demoStreams: integer(env, 'DEMO_STREAMS', 0, 0, 100),
     maxStreams: integer(env, 'MAX_STREAMS', 50, 1, 10_000),

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { build, OTHER_ID, SELF_ID } from '../testing.ts';
+import { request } from 'node:http';
+import { build, logCapture, OTHER_ID, SELF_ID } from '../testing.ts';
 
 function setCookie(res: { headers: Record<string, unknown> }): string {
   const value = res.headers['set-cookie'];
@@ -198,4 +199,40 @@ test('API paths keep JSON errors even when the client accepts HTML', async (t) =
   const res = await app.inject({ url: '/api/whoami?instance=XYZ', headers: { accept: 'text/html' } });
   assert.equal(res.statusCode, 400);
   assert.match(res.headers['content-type'] as string, /application\/json/);
+});
+
+test('a body of unknown length (chunked) is not replayed: 413', async (t) => {
+  const app = await build(t);
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = app.server.address() as import('node:net').AddressInfo;
+  const status = await new Promise<number>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/api/anything', headers: { cookie: `fly-machine-id=${OTHER_ID}`, 'content-type': 'application/octet-stream' } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.write('part one');
+    req.end('part two');
+  });
+  assert.equal(status, 413);
+});
+
+test('a replayed-and-failed WebSocket upgrade after ?instance= gets the 404 reason, not a socket', async (t) => {
+  const app = await build(t);
+  const res = await app.inject({
+    url: `/ws/whoami?instance=${OTHER_ID}`,
+    headers: { connection: 'upgrade', upgrade: 'websocket', 'fly-replay-failed': `instance=${OTHER_ID};reason=timeout;elapsed_ms=5000` },
+  });
+  assert.equal(res.statusCode, 404);
+  assert.match(res.json().error, /moved or ended/);
+});
+
+test('serving a request that was already replayed logs a warning with both Machine ids', async (t) => {
+  const capture = logCapture();
+  const app = await build(t, { logLevel: 'info' }, { logStream: capture });
+  await app.inject({ url: '/api/whoami', cookies: { 'fly-machine-id': OTHER_ID }, headers: { 'fly-replay-src': `instance=${OTHER_ID};region=dfw;t=1` } });
+  const warning = capture.lines.find((l) => l.level === 40);
+  assert.ok(warning, 'a warn line');
+  assert.equal(warning.self, SELF_ID);
+  assert.equal(warning.wanted, OTHER_ID);
 });
