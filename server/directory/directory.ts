@@ -2,9 +2,9 @@ import http from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { ulid } from 'ulid';
+import { backoffDelayMs, jitteredIntervalMs } from '../../shared/backoff.ts';
 import type { LocalStreamSource } from '../streams/source.ts';
 import { normalizeAddress } from './address.ts';
-import { backoffDelayMs, jitteredIntervalMs } from './backoff.ts';
 import type { DirectoryLimits } from './limits.ts';
 import { buildPeerApi, SNAPSHOT_PATH } from './peer-api.ts';
 import { peerRequest, type PeerResponse } from './peer-client.ts';
@@ -354,7 +354,7 @@ export class Directory {
     if (this.stopped) return;
     const delayMs =
       this.counters.consecutiveDnsFailures > 0
-        ? backoffDelayMs(this.counters.consecutiveDnsFailures, this.limits, this.random())
+        ? backoffDelayMs(this.counters.consecutiveDnsFailures - 1, { baseMs: this.limits.backoffBaseMs, maxMs: this.limits.backoffMaxMs }, this.random())
         : Math.max(0, jitteredIntervalMs(this.opts.discoveryIntervalMs, this.limits.discoveryJitterRatio, this.random()) - (this.now() - startedMs));
     this.timer = setTimeout(() => void this.tick(), delayMs);
   }

@@ -4,7 +4,8 @@
  */
 import { CHAT_RATE_MAX_MESSAGES, CHAT_RATE_WINDOW_MS, CloseCode, type ChatMessage } from '../../../shared/protocol.ts';
 import { isMachineId } from '../../../shared/machine-id.ts';
-import { backoffDelayMs, RECONNECT_BACKOFF, type BackoffPolicy } from './backoff.ts';
+import { backoffDelayMs, type BackoffPolicy } from '../../../shared/backoff.ts';
+import { RECONNECT_BACKOFF } from './reconnect.ts';
 
 export type WatchState =
   /** Opening the socket (first time or after following the stream). */
@@ -68,11 +69,11 @@ export function nextStep(lookup: Lookup, ctx: StepContext, policy: BackoffPolicy
   if (lookup.kind === 'found' && isMachineId(lookup.machineId) && lookup.machineId !== ctx.home) {
     // The creator reconnected on another Machine: follow at once; should directories keep
     // disagreeing, later hops back off and the attempt bound still ends it.
-    const delayMs = ctx.attempt === 0 ? 0 : backoffDelayMs(ctx.attempt, policy, random);
+    const delayMs = ctx.attempt === 0 ? 0 : backoffDelayMs(ctx.attempt, policy, random());
     return { action: 'connect', home: lookup.machineId, delayMs, state: 'connecting', moved: true };
   }
   const state: WatchState = !ctx.lastOpened || lookup.kind === 'unreachable' ? 'offline' : 'reconnecting';
-  return { action: 'connect', home: ctx.home, delayMs: backoffDelayMs(ctx.attempt, policy, random), state, moved: false };
+  return { action: 'connect', home: ctx.home, delayMs: backoffDelayMs(ctx.attempt, policy, random()), state, moved: false };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { useEffect, useReducer, useState } from 'preact/hooks';
-import { backoffDelayMs } from '../../lib/backoff.ts';
+import { backoffDelayMs } from '../../../../shared/backoff.ts';
+import { RECONNECT_BACKOFF } from '../../lib/reconnect.ts';
 import { DIRECTORY_EVENTS, EMPTY_VIEW, parseDirectoryEvent, parseView, reduceDirectory, type DirectoryView } from '../../lib/directory.ts';
 
 export type FeedStatus = 'loading' | 'live' | 'reconnecting';
@@ -52,7 +53,7 @@ export function useDirectory(): { view: DirectoryView; loaded: boolean; status: 
         if (es.readyState !== EventSource.CLOSED) return;
         es.close();
         void fetchOnce();
-        timer = setTimeout(open, backoffDelayMs(attempt++));
+        timer = setTimeout(open, backoffDelayMs(attempt++, RECONNECT_BACKOFF, Math.random()));
       };
     };
     open();

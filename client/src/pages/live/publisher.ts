@@ -9,7 +9,8 @@ import {
   type PublisherToServer,
   type ServerToPublisher,
 } from '../../../../shared/protocol.ts';
-import { backoffDelayMs } from '../../lib/backoff.ts';
+import { backoffDelayMs } from '../../../../shared/backoff.ts';
+import { RECONNECT_BACKOFF } from '../../lib/reconnect.ts';
 import { ChatRateLimiter, mergeChat, rateLimitedText } from '../../lib/watch-logic.ts';
 import { needsKeyframe, publishCloseAction, RateMeter, shouldSkipFrame, wallClockUs } from '../../lib/publish-logic.ts';
 import { CAPTURE_FPS, CAPTURE_HEIGHT_PX, CAPTURE_WIDTH_PX } from './capture.ts';
@@ -289,7 +290,7 @@ export class Publisher {
           this.shutdown('failed', 'The connection to your stream\'s Machine was lost and did not come back in time.');
           return;
         }
-        const delay = backoffDelayMs(this.attempt++);
+        const delay = backoffDelayMs(this.attempt++, RECONNECT_BACKOFF, Math.random());
         this.update({ state: 'reconnecting', message: 'Connection lost: reconnecting...' });
         this.retryTimer = setTimeout(() => this.connect(), delay);
       }
