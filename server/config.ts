@@ -1,4 +1,5 @@
 import { isMachineId } from '../shared/machine-id.ts';
+import { REGION_PATTERN } from '../shared/region.ts';
 
 /** Everything the server reads from its environment, parsed and checked once at start-up. */
 export interface Config {
@@ -80,7 +81,7 @@ export function loadConfig(env: Env = process.env): Config {
   const anyMachine = text(env, 'ANY_MACHINE_PATHS');
   return {
     machineId,
-    region: pattern(env, 'FLY_REGION', /^[a-z0-9-]{2,32}$/, 'a region code like ams'),
+    region: pattern(env, 'FLY_REGION', REGION_PATTERN, 'a region code like ams'),
     appName: pattern(env, 'FLY_APP_NAME', /^[a-z0-9-]{1,63}$/, 'an app name (lowercase letters, digits, -)'),
     host: text(env, 'HOST') ?? '::',
     port: integer(env, 'PORT', 8080, 0, 65535),

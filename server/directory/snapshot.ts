@@ -1,4 +1,5 @@
 import { isMachineId } from '../../shared/machine-id.ts';
+import { isRegionCode } from '../../shared/region.ts';
 import type { StreamSummary } from '../streams/source.ts';
 import { MAX_SNAPSHOT_TEXT_CHARS } from './limits.ts';
 
@@ -41,7 +42,6 @@ export function snapshotEtag(order: SnapshotOrder): string {
 export type ParseResult = { ok: true; snapshot: Snapshot } | { ok: false; error: string };
 
 const BOOT_ID = /^[0-9A-Za-z_-]{1,64}$/;
-const REGION = /^[a-z0-9-]{0,32}$/;
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -68,7 +68,8 @@ export function parseSnapshot(value: unknown): ParseResult {
   if (!isObject(value)) return { ok: false, error: 'snapshot must be a JSON object' };
   const { machineId, region, bootId, version, streams } = value;
   if (!isMachineId(machineId)) return { ok: false, error: 'machineId must be 14 lowercase hex chars' };
-  if (typeof region !== 'string' || !REGION.test(region)) return { ok: false, error: 'region must be a region code' };
+  // '' is a Machine off Fly (no FLY_REGION).
+  if (region !== '' && !isRegionCode(region)) return { ok: false, error: 'region must be a region code' };
   if (typeof bootId !== 'string' || !BOOT_ID.test(bootId)) return { ok: false, error: 'bootId must be 1-64 letters, digits, _ or -' };
   if (!Number.isSafeInteger(version) || (version as number) < 0) return { ok: false, error: 'version must be a whole number >= 0' };
   if (!Array.isArray(streams)) return { ok: false, error: 'streams must be an array' };

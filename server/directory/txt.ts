@@ -1,4 +1,5 @@
 import { isMachineId } from '../../shared/machine-id.ts';
+import { isRegionCode } from '../../shared/region.ts';
 
 export interface VmEntry {
   id: string;
@@ -10,8 +11,6 @@ export interface VmsParse {
   /** Entries that were not `<14-hex id> <region>`; skipped, counted for the log. */
   invalid: string[];
 }
-
-const REGION = /^[a-z0-9-]{1,32}$/;
 
 /**
  * Parses the answer to TXT `vms.<app>.internal`: `"<id> <region>,<id> <region>"`. Node gives each record
@@ -29,7 +28,7 @@ export function parseVmsTxt(records: readonly (readonly string[])[]): VmsParse {
       if (entry === '') continue;
       const parts = entry.split(/\s+/);
       const [id, region] = parts;
-      if (parts.length !== 2 || !isMachineId(id) || region === undefined || !REGION.test(region)) {
+      if (parts.length !== 2 || !isMachineId(id) || !isRegionCode(region)) {
         invalid.push(entry);
         continue;
       }

@@ -1,3 +1,5 @@
+import { isRegionCode } from '../../shared/region.ts';
+
 /** What the server writes on `<body>` so the page knows, without a request, which Machine served it. */
 export interface BodyAttributes {
   machineId: string | null;
@@ -15,7 +17,6 @@ export interface PageTemplate {
 }
 
 const BODY_TAG = /<body\b([^>]*)>/i;
-const REGION = /^[a-z0-9-]{2,32}$/;
 
 export class TemplateError extends Error {}
 
@@ -36,7 +37,7 @@ export function escapeAttribute(value: string): string {
 /** The `fly-region` header as sent by the proxy, or null when absent or not a region code. */
 export function edgeRegionFrom(header: string | string[] | undefined): string | null {
   const value = Array.isArray(header) ? header[0] : header;
-  return value !== undefined && REGION.test(value) ? value : null;
+  return isRegionCode(value) ? value : null;
 }
 
 export function renderPage(template: PageTemplate, attrs: BodyAttributes): string {
