@@ -7,6 +7,7 @@ import { LocalflyError } from './listen.ts';
 import type { LogEvent } from './log/format.ts';
 import { Fleet, type MachineInfo } from './machines/fleet.ts';
 import { Reaper } from './machines/reaper.ts';
+import { REGION_CODE_PATTERN } from './regions.ts';
 
 export type { LogEvent } from './log/format.ts';
 export type { MachineInfo } from './machines/fleet.ts';
@@ -16,7 +17,6 @@ export { LocalflyError } from './listen.ts';
 export const DEFAULT_REGIONS = 'ams:1,dfw:2';
 export const DEFAULT_APP = 'replaycast-local';
 export const MAX_MACHINES_PER_REGION = 50;
-const REGION = /^[a-z0-9-]{2,32}$/;
 const APP = /^[a-z0-9-]{1,63}$/;
 
 export interface RegionCount {
@@ -29,7 +29,7 @@ export function parseRegions(text: string): RegionCount[] {
   const out: RegionCount[] = [];
   for (const part of text.split(',').map((p) => p.trim())) {
     const m = /^([a-z0-9-]+)(?::(\d+))?$/.exec(part);
-    if (m === null || !REGION.test(m[1]!)) throw new LocalflyError(`bad region ${JSON.stringify(part)} in --regions; expected e.g. ams:1,dfw:2`);
+    if (m === null || !REGION_CODE_PATTERN.test(m[1]!)) throw new LocalflyError(`bad region ${JSON.stringify(part)} in --regions; expected e.g. ams:1,dfw:2`);
     const count = m[2] === undefined ? 1 : Number(m[2]);
     if (count > MAX_MACHINES_PER_REGION) throw new LocalflyError(`at most ${MAX_MACHINES_PER_REGION} Machines per region, got ${count} in ${m[1]}`);
     if (out.some((r) => r.region === m[1])) throw new LocalflyError(`region ${m[1]} is listed twice in --regions`);
@@ -206,7 +206,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       stats: () => stats.snapshot(),
       resetStats: () => stats.reset(),
       addMachine: (region) => {
-        if (!REGION.test(region)) return Promise.reject(new LocalflyError(`bad region ${JSON.stringify(region)}`));
+        if (!REGION_CODE_PATTERN.test(region)) return Promise.reject(new LocalflyError(`bad region ${JSON.stringify(region)}`));
         return f.create(region);
       },
       startMachine: (id) => f.start(id),

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { byDistanceFrom, isKnownRegion, regionDistanceKm } from './regions.ts';
+import { byDistanceFrom, isKnownRegion, REGION_CODE_PATTERN, regionDistanceKm } from './regions.ts';
 
 test('distances between known regions are plausible great-circle figures', () => {
   const rows: Array<[string, string, number, number]> = [
@@ -39,4 +39,12 @@ test('byDistanceFrom orders nearest first, itself first, unknown last', () => {
   for (const [from, regions, expected] of rows) {
     assert.deepEqual(byDistanceFrom(from, regions), expected, `${from}: ${regions.join(',')}`);
   }
+});
+
+test('REGION_CODE_PATTERN: lowercase letters, digits and -, 2 to 32 chars', () => {
+  const rows: [string, boolean][] = [
+    ['ams', true], ['any', true], ['us-west-2', true], ['ab', true], ['a'.repeat(32), true],
+    ['a', false], ['a'.repeat(33), false], ['', false], ['AMS', false], ['s_d', false], ['ams,dfw', false],
+  ];
+  for (const [value, ok] of rows) assert.equal(REGION_CODE_PATTERN.test(value), ok, JSON.stringify(value));
 });

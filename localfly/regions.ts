@@ -15,6 +15,12 @@ const REGION_COORDINATES: Readonly<Record<string, readonly [lat: number, lon: nu
 
 const EARTH_RADIUS_KM = 6371;
 
+/**
+ * A region code as Fly writes it (lowercase letters, digits, `-`). localfly keeps its own copy rather
+ * than importing the app's shared/ so it stays a tool for any Fly app.
+ */
+export const REGION_CODE_PATTERN = /^[a-z0-9-]{2,32}$/;
+
 export function isKnownRegion(region: string): boolean {
   return Object.hasOwn(REGION_COORDINATES, region);
 }

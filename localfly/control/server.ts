@@ -2,10 +2,10 @@ import http from 'node:http';
 import { listenTcp, LocalflyError } from '../listen.ts';
 import type { Fleet } from '../machines/fleet.ts';
 import type { Stats } from '../edge/stats.ts';
+import { REGION_CODE_PATTERN } from '../regions.ts';
 
 /** Largest request body the control API reads (it only ever needs `{"region": "ams"}`). */
 export const MAX_CONTROL_BODY_BYTES = 16 * 1024;
-const REGION_PATTERN = /^[a-z0-9-]{2,32}$/;
 const MACHINE_ACTIONS = ['start', 'stop', 'kill', 'restart', 'destroy'] as const;
 type MachineAction = (typeof MACHINE_ACTIONS)[number];
 
@@ -84,7 +84,7 @@ async function route(target: ControlTarget, req: http.IncomingMessage): Promise<
     if (method === 'GET') return [200, target.machines.list()];
     const body = await readJson(req);
     const region = typeof body === 'object' && body !== null ? (body as { region?: unknown }).region : undefined;
-    if (typeof region !== 'string' || !REGION_PATTERN.test(region)) throw new HttpError(400, 'give {"region": "<code>"}, e.g. {"region": "ams"}');
+    if (typeof region !== 'string' || !REGION_CODE_PATTERN.test(region)) throw new HttpError(400, 'give {"region": "<code>"}, e.g. {"region": "ams"}');
     return [201, await machineOp(() => target.machines.create(region))];
   }
   const match = /^\/machines\/([^/]+)(?:\/([a-z]+))?$/.exec(path);

@@ -1,3 +1,4 @@
+import { REGION_CODE_PATTERN } from '../regions.ts';
 import type { ReplayKind } from './stats.ts';
 
 /** Content type of the JSON form of a replay instruction (the body carries the fields). */
@@ -31,7 +32,6 @@ export interface ReplayDirective {
 export type ParsedReplay = { ok: true; directive: ReplayDirective } | { ok: false; error: string };
 
 const ID = /^[0-9A-Za-z_-]{1,64}$/;
-const REGION = /^[a-z0-9-]{2,32}$/;
 const APP = /^[a-z0-9-]{1,63}$/;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const HEADER_VALUE = /^[^\r\n\0]*$/;
@@ -90,7 +90,7 @@ function build(fields: Fields, regionList: string[] | undefined): ParsedReplay {
     else d.preferInstance = v;
   }
   if (regionList !== undefined) {
-    if (regionList.length === 0 || !regionList.every((r) => REGION.test(r))) return { ok: false, error: 'region must be region codes like ams, or "ams,dfw"' };
+    if (regionList.length === 0 || !regionList.every((r) => REGION_CODE_PATTERN.test(r))) return { ok: false, error: 'region must be region codes like ams, or "ams,dfw"' };
     d.regions = regionList;
   }
   if (fields.app !== undefined) {
