@@ -12,7 +12,7 @@ import {
   type EndReason,
   type StreamInfo,
 } from '../../shared/protocol.ts';
-import type { ChatLimiter } from './chat-limiter.ts';
+import type { ChatLimiter } from '../../shared/chat-limiter.ts';
 import type { Clock, TimerHandle } from './clock.ts';
 import { GopCache } from './gop-cache.ts';
 import type { Log, Peer, RelayCounters, RelayLimits } from './peer.ts';

@@ -1,5 +1,5 @@
 import { CHAT_RATE_MAX_MESSAGES, CHAT_RATE_WINDOW_MS, CloseCode, decodeFrame, encodeControl, parsePublisherMessage, type ChatSendMessage, type DecoderConfig } from '../../shared/protocol.ts';
-import { ChatLimiter } from './chat-limiter.ts';
+import { ChatLimiter } from '../../shared/chat-limiter.ts';
 import type { Peer } from './peer.ts';
 
 /** What a publisher session needs from its stream. */

@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChatLimiter } from './chat-limiter.ts';
 import { FakeClock } from './fake-clock.ts';
 import { GopCache, type StoredFrame } from './gop-cache.ts';
 import { RateGate, Throttle } from './throttle.ts';
@@ -70,15 +69,6 @@ test('GOP cache: keyframe restarts it, orphan deltas are dropped, caps drop the 
   assert.equal(bytes.snapshot.length, 0, 'one byte over drops the group');
   bytes.push(frame(true, 101, 4));
   assert.equal(bytes.snapshot.length, 0, 'a keyframe alone over the cap is not cached');
-});
-
-test('chat limiter: 5 per window, refusals do not count, retryAfter is exact', () => {
-  const limiter = new ChatLimiter(5, 10_000);
-  for (let i = 0; i < 5; i++) assert.deepEqual(limiter.tryTake(1000 + i * 100), { ok: true });
-  assert.deepEqual(limiter.tryTake(2000), { ok: false, retryAfterMs: 9000 });
-  assert.deepEqual(limiter.tryTake(10_999), { ok: false, retryAfterMs: 1 });
-  assert.deepEqual(limiter.tryTake(11_000), { ok: true }, 'the first one left the window');
-  assert.deepEqual(limiter.tryTake(11_050), { ok: false, retryAfterMs: 50 });
 });
 
 test('throttle: leading run, one trailing run for a burst, quiet afterwards', () => {

@@ -1,5 +1,5 @@
 import { CHAT_RATE_MAX_MESSAGES, CHAT_RATE_WINDOW_MS, CloseCode, encodeControl, parseViewerMessage, type ChatSendMessage, type ErrorMessage } from '../../shared/protocol.ts';
-import { ChatLimiter } from './chat-limiter.ts';
+import { ChatLimiter } from '../../shared/chat-limiter.ts';
 import type { StoredFrame } from './gop-cache.ts';
 import type { Log, Peer, RelayCounters } from './peer.ts';
 import { decideFrame, initialFlowState, lagMs, type FlowLimits, type FlowState } from './viewer-policy.ts';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChatMessage } from '../../../shared/protocol.ts';
-import { ackDue, CHAT_KEPT_MESSAGES, ChatRateLimiter, rateLimitedText, classifyClose, KeyframeGate, latencyMs, mergeChat, nextStep, retryAfterSeconds, type StepContext } from './watch-logic.ts';
+import { ackDue, CHAT_KEPT_MESSAGES, rateLimitedText, classifyClose, KeyframeGate, latencyMs, mergeChat, nextStep, retryAfterSeconds, type StepContext } from './watch-logic.ts';
 
 const HOME = '24d0000000000b';
 const NEW_HOME = '24a0000000000a';
@@ -104,17 +104,6 @@ test('retryAfterSeconds and latencyMs', () => {
   assert.equal(latencyMs(0, 1_000_000), null, 'not wall-clock');
   assert.equal(latencyMs(1_000_000_000, 1_060_000), 60_000);
   assert.equal(latencyMs(1_000_000_000, 1_060_001), null);
-});
-
-test('ChatRateLimiter allows 5 per 10 s sliding window, and says when the next one may go', () => {
-  const limiter = new ChatRateLimiter(5, 10_000);
-  assert.deepEqual([0, 100, 200, 300, 400].map((t) => limiter.tryTake(t)), [0, 0, 0, 0, 0]);
-  assert.equal(limiter.tryTake(500), 9500);
-  assert.equal(limiter.tryTake(9999), 1);
-  assert.equal(limiter.tryTake(10_000), 0, 'the first one left the window');
-  assert.equal(limiter.tryTake(10_050), 50);
-  assert.equal(rateLimitedText(9500), 'Slow down: chat allows 5 messages every 10 seconds. Try again in 10 s.');
-  assert.equal(rateLimitedText(undefined), 'Slow down: chat allows 5 messages every 10 seconds.');
 });
 
 test('ackDue: the first frame, every 400 ms of media time, and after the clock went backwards', () => {

@@ -143,27 +143,6 @@ export function latencyMs(timestampUs: number, nowMs: number): number | null {
   return ms >= 0 && ms <= MAX_PLAUSIBLE_LATENCY_MS ? Math.round(ms) : null;
 }
 
-/**
- * The server's chat limit (5 messages per 10 s per connection), checked before sending so a refused
- * line stays in the box instead of vanishing. The server stays the authority.
- */
-export class ChatRateLimiter {
-  private readonly sentAtMs: number[] = [];
-
-  constructor(
-    private readonly maxMessages = CHAT_RATE_MAX_MESSAGES,
-    private readonly windowMs = CHAT_RATE_WINDOW_MS,
-  ) {}
-
-  /** Records a send and returns 0 when allowed; otherwise how long until the next one would be. */
-  tryTake(nowMs: number): number {
-    while (this.sentAtMs.length > 0 && this.sentAtMs[0]! <= nowMs - this.windowMs) this.sentAtMs.shift();
-    if (this.sentAtMs.length >= this.maxMessages) return this.sentAtMs[0]! + this.windowMs - nowMs;
-    this.sentAtMs.push(nowMs);
-    return 0;
-  }
-}
-
 export function rateLimitedText(retryAfterMs: number | undefined): string {
   const secs = retryAfterSeconds(retryAfterMs);
   return `Slow down: chat allows ${CHAT_RATE_MAX_MESSAGES} messages every ${CHAT_RATE_WINDOW_MS / 1000} seconds.${secs === null ? '' : ` Try again in ${secs} s.`}`;

@@ -1,4 +1,6 @@
 import {
+  CHAT_RATE_MAX_MESSAGES,
+  CHAT_RATE_WINDOW_MS,
   bytesToBase64,
   encodeControl,
   FRAME_HEADER_BYTES,
@@ -9,9 +11,10 @@ import {
   type PublisherToServer,
   type ServerToPublisher,
 } from '../../../../shared/protocol.ts';
+import { ChatLimiter } from '../../../../shared/chat-limiter.ts';
 import { backoffDelayMs } from '../../../../shared/backoff.ts';
 import { RECONNECT_BACKOFF } from '../../lib/reconnect.ts';
-import { ChatRateLimiter, mergeChat, rateLimitedText } from '../../lib/watch-logic.ts';
+import { mergeChat, rateLimitedText } from '../../lib/watch-logic.ts';
 import { needsKeyframe, publishCloseAction, RateMeter, shouldSkipFrame, wallClockUs } from '../../lib/publish-logic.ts';
 import { CAPTURE_FPS, CAPTURE_HEIGHT_PX, CAPTURE_WIDTH_PX } from './capture.ts';
 
@@ -97,7 +100,7 @@ export class Publisher {
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private statsTimer: ReturnType<typeof setInterval> | undefined;
   private stopped = false;
-  private readonly chatLimiter = new ChatRateLimiter();
+  private readonly chatLimiter = new ChatLimiter(CHAT_RATE_MAX_MESSAGES, CHAT_RATE_WINDOW_MS);
 
   constructor(
     readonly created: CreatedStream,
@@ -137,9 +140,10 @@ export class Publisher {
   sendChat(text: string): boolean {
     const trimmed = text.trim();
     if (trimmed === '' || this.ws?.readyState !== WebSocket.OPEN) return false;
-    const waitMs = this.chatLimiter.tryTake(Date.now());
-    if (waitMs > 0) {
-      this.update({ chatError: rateLimitedText(waitMs) });
+    // The server enforces the same limit; checking first keeps a refused line in the box.
+    const taken = this.chatLimiter.tryTake(Date.now());
+    if (!taken.ok) {
+      this.update({ chatError: rateLimitedText(taken.retryAfterMs) });
       return false;
     }
     this.send({ type: 'chat', text: trimmed });

@@ -1,4 +1,6 @@
 import {
+  CHAT_RATE_MAX_MESSAGES,
+  CHAT_RATE_WINDOW_MS,
   CHAT_MAX_CHARS,
   CHAT_NAME_MAX_CHARS,
   decodeFrame,
@@ -10,6 +12,7 @@ import {
   type StreamInfo,
   type ViewerToServer,
 } from '../../../../shared/protocol.ts';
+import { ChatLimiter } from '../../../../shared/chat-limiter.ts';
 import { isMachineId } from '../../../../shared/machine-id.ts';
 import { parseStream, watchUrl } from '../../lib/directory.ts';
 import {
@@ -19,7 +22,6 @@ import {
   MAX_RECONNECT_ATTEMPTS,
   mergeChat,
   nextStep,
-  ChatRateLimiter,
   rateLimitedText,
   type Lookup,
   type WatchState,
@@ -112,7 +114,7 @@ export class WatchSession {
   private statsTimer: ReturnType<typeof setInterval> | undefined;
   private lastAckedUs: number | null = null;
   private disposed = false;
-  private readonly chatLimiter = new ChatRateLimiter();
+  private readonly chatLimiter = new ChatLimiter(CHAT_RATE_MAX_MESSAGES, CHAT_RATE_WINDOW_MS);
 
   constructor(
     private readonly streamId: string,
@@ -163,9 +165,10 @@ export class WatchSession {
   sendChat(text: string, name: string): boolean {
     const trimmed = text.trim().slice(0, CHAT_MAX_CHARS);
     if (trimmed === '' || this.ws?.readyState !== WebSocket.OPEN) return false;
-    const waitMs = this.chatLimiter.tryTake(Date.now());
-    if (waitMs > 0) {
-      this.update({ chatError: rateLimitedText(waitMs) });
+    // The server enforces the same limit; checking first keeps a refused line in the box.
+    const taken = this.chatLimiter.tryTake(Date.now());
+    if (!taken.ok) {
+      this.update({ chatError: rateLimitedText(taken.retryAfterMs) });
       return false;
     }
     const who = name.trim().slice(0, CHAT_NAME_MAX_CHARS);

@@ -1,6 +1,7 @@
 /**
  * Sliding-window rate limit for one connection's chat: at most `maxMessages` accepted in any
  * `windowMs`. Refused messages do not count, so a spammer is not locked out for longer.
+ * The server enforces it; the page runs the same rule so a refused line stays in the box.
  */
 export class ChatLimiter {
   private accepted: number[] = [];
