@@ -59,6 +59,41 @@ export async function streamIdsOn(machineId: string): Promise<string[] | null> {
   }
 }
 
+/** Pause between two reads of the Machines' directories while timing a change (bounded by a deadline). */
+export const TIMING_POLL_INTERVAL_MS = 20;
+
+/**
+ * Polls `condition` until it holds and returns the ms from `sinceMs` (Date.now() at the action) to the
+ * end of the poll that saw it: the read's own latency is counted, so the figure is never too small.
+ * Throws once `timeoutMs` after `sinceMs` have passed without the condition holding.
+ */
+export async function msUntil(condition: () => Promise<boolean>, sinceMs: number, timeoutMs: number, what: string): Promise<number> {
+  for (;;) {
+    if (await condition()) return Date.now() - sinceMs;
+    if (Date.now() - sinceMs > timeoutMs) throw new Error(`${what}: still not true ${timeoutMs} ms after the action`);
+    await new Promise((resolve) => setTimeout(resolve, TIMING_POLL_INTERVAL_MS));
+  }
+}
+
+/** Records a measured time on the test (HTML report annotation) and prints it (list reporter). */
+export function reportTiming(what: string, ms: number): void {
+  const text = `${what}: ${Math.round(ms)} ms`;
+  base.info().annotations.push({ type: 'timing', description: text });
+  console.log(`timing: ${text}`);
+}
+
+/** True when every one of `machineIds` answers and lists `streamId`, each read pinned to that Machine. */
+export async function listedOnAll(streamId: string, machineIds: readonly string[]): Promise<boolean> {
+  const lists = await Promise.all(machineIds.map((id) => streamIdsOn(id)));
+  return lists.every((ids) => ids !== null && ids.includes(streamId));
+}
+
+/** True when every one of `machineIds` answers without `streamId` (a Machine that cannot answer proves nothing). */
+export async function listedOnNone(streamId: string, machineIds: readonly string[]): Promise<boolean> {
+  const lists = await Promise.all(machineIds.map((id) => streamIdsOn(id)));
+  return lists.every((ids) => ids !== null && !ids.includes(streamId));
+}
+
 /** Saves a full-page screenshot under test-results/screenshots/ and attaches it to the report. */
 export async function saveScreenshot(page: Page, testInfo: TestInfo, name: string): Promise<string> {
   const dir = join(testInfo.project.outputDir, 'screenshots');

@@ -29,6 +29,16 @@ export function countDecodedFrames(): void {
 }
 
 /**
+ * Init script for a creator without a camera: every `getUserMedia` call is refused the way a browser
+ * refuses it when the user denies the permission (a NotAllowedError), so the page must fall back.
+ */
+export function denyCamera(): void {
+  const devices = navigator.mediaDevices as MediaDevices | undefined;
+  if (devices === undefined) return;
+  devices.getUserMedia = () => Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));
+}
+
+/**
  * How many distinct colours (quantised to 4 bits a channel) a downscaled copy of the canvas has:
  * 1 for a blank or single-colour canvas, dozens for a test pattern or camera picture.
  */
@@ -46,4 +56,32 @@ export function canvasColourCount(canvas: HTMLCanvasElement | OffscreenCanvas | 
     colours.add(((data[i]! >> 4) << 8) | ((data[i + 1]! >> 4) << 4) | (data[i + 2]! >> 4));
   }
   return colours.size;
+}
+
+/** The test pattern's colour bars (client/src/pages/live/capture.ts), left to right, as RGB. */
+export const PATTERN_BARS_RGB: ReadonlyArray<readonly [number, number, number]> = [
+  [0xc0, 0xc0, 0xc0], [0xc0, 0xc0, 0x00], [0x00, 0xc0, 0xc0], [0x00, 0xc0, 0x00], [0xc0, 0x00, 0xc0], [0xc0, 0x00, 0x00], [0x00, 0x00, 0xc0],
+];
+
+/**
+ * How many of the test pattern's colour bars the canvas shows where the pattern draws them (the
+ * centre of each bar, near the top, away from the sweeping box), each channel within `tolerance`
+ * of the drawn colour (video compression shifts flat colours a little). 7 means the pattern.
+ */
+export function patternBarsSeen(canvas: HTMLCanvasElement | OffscreenCanvas | Element, arg: { bars: ReadonlyArray<readonly [number, number, number]>; tolerance: number }): number {
+  if (!(canvas instanceof HTMLCanvasElement) || canvas.width === 0 || canvas.height === 0) return 0;
+  const copy = document.createElement('canvas');
+  copy.width = canvas.width;
+  copy.height = canvas.height;
+  const ctx = copy.getContext('2d');
+  if (ctx === null) return 0;
+  ctx.drawImage(canvas, 0, 0);
+  const y = Math.floor(canvas.height * 0.2);
+  let seen = 0;
+  arg.bars.forEach((rgb, i) => {
+    const x = Math.floor(((i + 0.5) / arg.bars.length) * canvas.width);
+    const { data } = ctx.getImageData(x, y, 1, 1);
+    if (rgb.every((c, k) => Math.abs(data[k]! - c) <= arg.tolerance)) seen++;
+  });
+  return seen;
 }
