@@ -1,85 +1,42 @@
+import balenaDockerignore from '@balena/dockerignore';
+
+// A CommonJS module typed as an ES default export: its function is also its own `.default`.
+const dockerignore = balenaDockerignore.default;
+
 /**
- * `.dockerignore` as Docker reads it (moby's patternmatcher): one pattern a line, `#` comments,
- * `!` re-includes, patterns are relative to the context root (a leading `/` changes nothing, and a
- * bare name matches only at the root, unlike .gitignore), `*` and `?` stay within one path segment,
- * `**` spans any number of segments, the last matching line wins, and a pattern that matches a
- * directory matches everything under it.
+ * `.dockerignore` as Docker reads it, by @balena/dockerignore (a port of moby's patternmatcher):
+ * patterns are relative to the context root, a bare name matches only at the root, `*` and `?`
+ * stay within one segment, `**` spans segments, the last matching line wins, `!` re-includes, and a
+ * pattern that matches a directory matches everything under it.
  */
-
-export interface IgnoreRule {
-  pattern: string;
-  negate: boolean;
-  regex: RegExp;
+export interface Dockerignore {
+  /** Whether `path` (relative to the context root, `/`-separated) is left out of the build context. */
+  ignores(path: string): boolean;
+  /** Some line re-includes (`!`): an ignored directory may still hold files that are sent. */
+  hasExceptions: boolean;
 }
 
-function escapeRegex(ch: string): string {
-  return /[.+^${}()|\\]/.test(ch) ? `\\${ch}` : ch;
+/** The lines that are patterns, `!` kept; blank lines and `#` comments are not. */
+function patternLines(text: string): string[] {
+  return text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'));
 }
 
-/** Collapses `//`, `./` and trailing `/` the way Go's filepath.Clean does for these patterns. */
-function clean(pattern: string): string {
-  const parts: string[] = [];
-  for (const part of pattern.split('/')) {
-    if (part === '' || part === '.') continue;
-    if (part === '..') parts.pop();
-    else parts.push(part);
-  }
-  return parts.join('/');
-}
-
-function compile(pattern: string): RegExp {
-  let re = '^';
-  for (let i = 0; i < pattern.length; i++) {
-    const ch = pattern[i]!;
-    if (ch === '*') {
-      if (pattern[i + 1] === '*') {
-        i++;
-        if (pattern[i + 1] === '/') i++;
-        // `**` at the end matches everything below; elsewhere it matches zero or more directories.
-        re += i + 1 >= pattern.length ? '.*' : '(.*/)?';
-      } else {
-        re += '[^/]*';
-      }
-    } else if (ch === '?') {
-      re += '[^/]';
-    } else if (ch === '\\' && i + 1 < pattern.length) {
-      re += escapeRegex(pattern[++i]!);
-    } else if (ch === '[') {
-      const end = pattern.indexOf(']', i + 1);
-      if (end === -1) throw new Error(`.dockerignore: unterminated [ in ${JSON.stringify(pattern)}`);
-      re += pattern.slice(i, end + 1).replace(/^\[!/, '[^');
-      i = end;
-    } else {
-      re += escapeRegex(ch);
+export function parseDockerignore(text: string): Dockerignore {
+  const lines = patternLines(text);
+  // The library compiles a pattern when it first matches with it; try each once so a bad one fails
+  // here, as `docker build` refuses it, instead of midway through a walk.
+  for (const line of lines) {
+    try {
+      dockerignore({ ignorecase: false }).add(line.replace(/^!\s*/, '')).ignores('probe');
+    } catch (err) {
+      throw new Error(`.dockerignore: bad pattern ${JSON.stringify(line)}: ${(err as Error).message}`);
     }
   }
-  return new RegExp(`${re}$`);
+  // Case-sensitive, as on Linux where the image is built (the library's default is to ignore case).
+  const matcher = dockerignore({ ignorecase: false }).add(text);
+  return { ignores: (path) => matcher.ignores(path), hasExceptions: lines.some((line) => line.startsWith('!')) };
 }
 
-export function parseDockerignore(text: string): IgnoreRule[] {
-  const rules: IgnoreRule[] = [];
-  for (const raw of text.split(/\r?\n/)) {
-    let line = raw.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const negate = line.startsWith('!');
-    if (negate) line = line.slice(1).trim();
-    const pattern = clean(line);
-    if (pattern === '') continue;
-    rules.push({ pattern, negate, regex: compile(pattern) });
-  }
-  return rules;
-}
-
-/** Whether `path` (relative to the context root, `/`-separated) is left out of the build context. */
-export function isIgnored(rules: readonly IgnoreRule[], path: string): boolean {
-  const parts = clean(path).split('/');
-  let ignored = false;
-  for (const rule of rules) {
-    // An exclusion can only change a path that is ignored so far, an inclusion one that is not.
-    if (rule.negate !== ignored) continue;
-    let match = rule.regex.test(parts.join('/'));
-    for (let i = 1; !match && i < parts.length; i++) match = rule.regex.test(parts.slice(0, i).join('/'));
-    if (match) ignored = !rule.negate;
-  }
-  return ignored;
+export function isIgnored(rules: Dockerignore, path: string): boolean {
+  return rules.ignores(path);
 }

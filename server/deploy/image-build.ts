@@ -4,7 +4,7 @@ import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, re
 import { dirname, join, posix } from 'node:path';
 import { contextFiles } from './context.ts';
 import { copyArgs, envPairs, execForm, stageConfig, type Dockerfile, type Instruction, type StageConfig } from './dockerfile.ts';
-import type { IgnoreRule } from './dockerignore.ts';
+import type { Dockerignore } from './dockerignore.ts';
 
 /**
  * Builds a Dockerfile without a Docker engine: each stage's filesystem is a folder (`rootfs`) that
@@ -16,7 +16,7 @@ import type { IgnoreRule } from './dockerignore.ts';
 export interface ImageBuildOptions {
   contextDir: string;
   dockerfile: Dockerfile;
-  ignore: readonly IgnoreRule[];
+  ignore: Dockerignore;
   /** An empty folder; stage i is built in `<workDir>/stage-<i>`. */
   workDir: string;
   /** Snapshots of RUN layers whose inputs are known files (the dependency install), reused across runs. */
