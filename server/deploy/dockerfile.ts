@@ -1,18 +1,23 @@
 import { posix } from 'node:path';
+import { Arg, Copy, DockerfileParser, Env, From, type Instruction as AstInstruction } from 'dockerfile-ast';
 
 /**
  * A Dockerfile parsed into stages and instructions, enough for the image rehearsal to follow the file
- * rather than a copy of it. Covers continuation lines, comments, global ARGs in FROM, exec (JSON) and
- * shell forms, COPY flags and ENV pairs.
+ * rather than a copy of it. dockerfile-ast does the parsing (continuations, the escape directive,
+ * flags, quoting and escapes in ENV and ARG, variables in FROM); two of its editor-minded habits are
+ * evened out here: comment lines inside a continued instruction stay in its text there (Docker drops
+ * them), and its JSON strings lose inner spaces, so exec forms are read with JSON.parse.
  */
 
 export interface Instruction {
   /** Upper-case keyword: RUN, COPY, ... */
   keyword: string;
-  /** Everything after the keyword, continuation lines joined. */
+  /** Everything after the keyword: continuation lines trimmed and joined by a space, comment lines dropped. */
   args: string;
   /** 1-based line the instruction starts on, for error messages. */
   line: number;
+  /** The parsed instruction, for its flags and properties. */
+  node: AstInstruction;
 }
 
 export interface Stage {
@@ -27,53 +32,71 @@ export interface Dockerfile {
   stages: Stage[];
 }
 
-function substitute(text: string, vars: Record<string, string>): string {
-  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (whole, braced: string | undefined, bare: string | undefined) => {
-    const name = (braced ?? bare)!;
-    if (!(name in vars)) throw new Error(`Dockerfile: ${whole} is not a declared ARG`);
-    return vars[name]!;
-  });
+interface Position {
+  line: number;
+  character: number;
 }
 
-/** Splits a Dockerfile into instructions (comments dropped, `\`-continued lines joined). */
-export function instructions(text: string): Instruction[] {
-  const out: Instruction[] = [];
-  let pending: { text: string; line: number } | null = null;
+function rangeText(lines: readonly string[], start: Position, end: Position): string {
+  if (start.line === end.line) return lines[start.line]!.slice(start.character, end.character);
+  return [lines[start.line]!.slice(start.character), ...lines.slice(start.line + 1, end.line), lines[end.line]!.slice(0, end.character)].join('\n');
+}
+
+/** The instruction's text after its keyword, flags included, one line per continued line joined. */
+function argsText(node: AstInstruction, lines: readonly string[], escape: string): string {
+  return rangeText(lines, node.getInstructionRange().end, node.getRange().end)
+    .split('\n')
+    .map((piece) => piece.trim())
+    .map((piece) => (piece.endsWith(escape) ? piece.slice(0, -1).trimEnd() : piece))
+    .filter((piece, i) => piece !== '' && (i === 0 || !piece.startsWith('#')))
+    .join(' ');
+}
+
+function parse(text: string): { ast: ReturnType<typeof DockerfileParser.parse>; list: Instruction[] } {
+  const ast = DockerfileParser.parse(text);
+  const escape = ast.getEscapeCharacter();
   const lines = text.split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i]!;
-    const trimmed = raw.trim();
-    // Comment lines may sit inside a continued instruction too; Docker drops them.
-    if (trimmed.startsWith('#')) {
-      if (/^#\s*escape\s*=/.test(trimmed) && out.length === 0 && pending === null) throw new Error('Dockerfile: the escape directive is not supported');
-      continue;
-    }
-    if (pending === null && trimmed === '') continue;
-    const continued = trimmed.endsWith('\\');
-    const piece = continued ? trimmed.slice(0, -1) : trimmed;
-    pending = pending === null ? { text: piece, line: i + 1 } : { text: `${pending.text} ${piece}`, line: pending.line };
-    if (!continued) {
-      const match = /^(\S+)\s*(.*)$/s.exec(pending.text.trim())!;
-      out.push({ keyword: match[1]!.toUpperCase(), args: match[2]!.trim(), line: pending.line });
-      pending = null;
-    }
+  // The parser quietly ends an instruction at the end of the file; Docker has nothing to join it with.
+  const lastLine = lines.findLastIndex((l) => l.trim() !== '' && !l.trim().startsWith('#'));
+  if (lastLine >= 0 && lines[lastLine]!.trimEnd().endsWith(escape)) {
+    throw new Error(`Dockerfile: line ${lastLine + 1} ends with a continuation and no next line`);
   }
-  if (pending !== null) throw new Error(`Dockerfile: line ${pending.line} ends with a continuation and no next line`);
-  return out;
+  const list = ast.getInstructions().map((node) => ({
+    keyword: node.getKeyword(),
+    args: argsText(node, lines, escape),
+    line: node.getRange().start.line + 1,
+    node,
+  }));
+  return { ast, list };
+}
+
+/** Splits a Dockerfile into instructions (comments dropped, continued lines joined). */
+export function instructions(text: string): Instruction[] {
+  return parse(text).list;
+}
+
+/** The FROM image with global ARGs substituted; the rehearsal has no --build-arg, so each needs a default. */
+function fromImage(ins: Instruction, node: From, globalArgs: Record<string, string>): string {
+  if (node.getImage() === null) throw new Error(`Dockerfile line ${ins.line}: cannot read FROM ${ins.args}`);
+  for (const variable of node.getVariables()) {
+    const name = variable.getName();
+    if (!Object.hasOwn(globalArgs, name)) throw new Error(`Dockerfile line ${ins.line}: \${${name}} is not a declared ARG`);
+    if (globalArgs[name] === '') throw new Error(`Dockerfile line ${ins.line}: ARG ${name} needs a default`);
+  }
+  return node.getExpandedArguments()[0]!.getValue();
 }
 
 export function parseDockerfile(text: string): Dockerfile {
   const globalArgs: Record<string, string> = {};
   const stages: Stage[] = [];
-  for (const ins of instructions(text)) {
-    if (ins.keyword === 'FROM') {
-      const match = /^(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?$/i.exec(ins.args);
-      if (match === null) throw new Error(`Dockerfile line ${ins.line}: cannot read FROM ${ins.args}`);
-      stages.push({ image: substitute(match[1]!, globalArgs), name: match[2] ?? null, instructions: [] });
+  for (const ins of parse(text).list) {
+    if (ins.node instanceof From) {
+      stages.push({ image: fromImage(ins, ins.node, globalArgs), name: ins.node.getBuildStage(), instructions: [] });
     } else if (stages.length === 0) {
-      if (ins.keyword !== 'ARG') throw new Error(`Dockerfile line ${ins.line}: only ARG may come before the first FROM`);
-      const [name, value = ''] = ins.args.split('=', 2) as [string, string?];
-      globalArgs[name.trim()] = value.trim().replace(/^"(.*)"$/, '$1');
+      if (!(ins.node instanceof Arg)) throw new Error(`Dockerfile line ${ins.line}: only ARG may come before the first FROM`);
+      const property = ins.node.getProperty();
+      if (property === null) throw new Error(`Dockerfile line ${ins.line}: cannot read ARG ${ins.args}`);
+      globalArgs[property.getName()] = property.getValue() ?? '';
     } else {
       stages.at(-1)!.instructions.push(ins);
     }
@@ -96,36 +119,37 @@ export interface CopyArgs {
   dest: string;
 }
 
-/** COPY's flags, sources and destination; flags other than --from only affect ownership and layering. */
-export function copyArgs(args: string): CopyArgs {
-  const words = args.split(/\s+/).filter(Boolean);
+/** Flags the rehearsal understands: --from picks a stage; the others only affect ownership and layering. */
+const COPY_FLAGS = ['from', 'chown', 'chmod', 'link'];
+
+/** COPY's --from, sources and destination. */
+export function copyArgs(ins: Instruction): CopyArgs {
+  if (!(ins.node instanceof Copy)) throw new Error(`Dockerfile line ${ins.line}: not a COPY`);
   let from: string | null = null;
-  while (words[0]?.startsWith('--')) {
-    const flag = words.shift()!;
-    const match = /^--([a-z-]+)(?:=(.*))?$/.exec(flag);
-    if (match === null || !['from', 'chown', 'chmod', 'link'].includes(match[1]!)) throw new Error(`COPY: unsupported flag ${flag}`);
-    if (match[1] === 'from') from = match[2] ?? null;
+  const flags = ins.node.getFlags();
+  for (const flag of flags) {
+    if (!COPY_FLAGS.includes(flag.getName())) throw new Error(`COPY: unsupported flag --${flag.getName()}`);
+    if (flag.getName() === 'from') from = flag.getValue();
   }
-  const list = execForm(words.join(' ')) ?? words;
-  if (list.length < 2) throw new Error(`COPY needs a source and a destination: ${args}`);
+  const afterFlags = ins.args.replace(new RegExp(`^(?:\\S+\\s+){${flags.length}}`), '');
+  const list = execForm(afterFlags) ?? ins.node.getArguments().map((a) => a.getValue());
+  if (list.length < 2) throw new Error(`COPY needs a source and a destination: ${ins.args}`);
   return { from, sources: list.slice(0, -1), dest: list.at(-1)! };
 }
 
-/** ENV KEY=VALUE pairs (values may be double-quoted), or the legacy `ENV KEY value` form. */
-export function envPairs(args: string): Record<string, string> {
-  if (!/^[A-Za-z_][A-Za-z0-9_]*=/.test(args)) {
-    const match = /^([A-Za-z_][A-Za-z0-9_]*)\s+(.*)$/.exec(args);
-    if (match === null) throw new Error(`ENV: cannot read ${args}`);
-    return { [match[1]!]: match[2]! };
-  }
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** ENV's variables, as Docker reads them (KEY=VALUE pairs with quotes and escapes, or `ENV KEY value`). */
+export function envPairs(ins: Instruction): Record<string, string> {
+  if (!(ins.node instanceof Env)) throw new Error(`Dockerfile line ${ins.line}: not an ENV`);
+  const properties = ins.node.getProperties();
+  if (properties.length === 0) throw new Error(`ENV: cannot read ${ins.args}`);
   const out: Record<string, string> = {};
-  const re = /([A-Za-z_][A-Za-z0-9_]*)=("(?:[^"\\]|\\.)*"|\S*)\s*/y;
-  let match: RegExpExecArray | null;
-  while (re.lastIndex < args.length && (match = re.exec(args)) !== null) {
-    const value = match[2]!;
-    out[match[1]!] = value.startsWith('"') ? value.slice(1, -1).replace(/\\(.)/g, '$1') : value;
+  for (const property of properties) {
+    const value = property.getValue();
+    if (!ENV_NAME.test(property.getName()) || value === null) throw new Error(`ENV: cannot read ${ins.args}`);
+    out[property.getName()] = value;
   }
-  if (re.lastIndex !== args.length) throw new Error(`ENV: cannot read ${args}`);
   return out;
 }
 
@@ -143,7 +167,7 @@ export function stageConfig(stage: Stage): StageConfig {
   const config: StageConfig = { workdir: '/', env: {}, user: null, expose: [], cmd: null };
   for (const ins of stage.instructions) {
     if (ins.keyword === 'WORKDIR') config.workdir = posix.resolve(config.workdir, ins.args);
-    else if (ins.keyword === 'ENV') Object.assign(config.env, envPairs(ins.args));
+    else if (ins.keyword === 'ENV') Object.assign(config.env, envPairs(ins));
     else if (ins.keyword === 'USER') config.user = ins.args;
     else if (ins.keyword === 'EXPOSE') config.expose.push(...ins.args.split(/\s+/).map((p) => Number(p.replace(/\/tcp$/, ''))));
     else if (ins.keyword === 'CMD') {

@@ -118,7 +118,7 @@ export async function buildImage(opts: ImageBuildOptions, report: (step: StepRep
           mkdirSync(inRootfs(state.rootfs, state.workdir), { recursive: true });
           break;
         case 'ENV':
-          Object.assign(state.env, envPairs(ins.args));
+          Object.assign(state.env, envPairs(ins));
           break;
         // Container settings, read by stageConfig(); the build itself runs as this user.
         case 'ARG':
@@ -168,7 +168,7 @@ function copyContextFile(from: string, to: string): void {
 
 /** Runs one COPY; returns whether its inputs are fully known (explicit context files), so later layers can be cached. */
 function copy(ins: Instruction, state: StageState, stages: StageState[], files: string[], contextDir: string, key: Hash): boolean {
-  const { from, sources, dest } = copyArgs(ins.args);
+  const { from, sources, dest } = copyArgs(ins);
   const destPath = posix.resolve(state.workdir, dest);
   const intoDir = dest.endsWith('/') || dest === '.' || sources.length > 1;
   if (from !== null) {
