@@ -1,6 +1,7 @@
 /**
  * Reads one sample from Prometheus text exposition (tests, the deploy rehearsal): the value of
- * `name` with exactly `labels`, or undefined when absent.
+ * `name` with exactly `labels`, or undefined when absent. Test-only: tsconfig.build.json leaves it out
+ * of the built server.
  */
 export function sampleValue(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
   const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`).sort().join(',');
