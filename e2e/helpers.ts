@@ -122,7 +122,8 @@ export async function restoreCluster(): Promise<void> {
         const hosts = await Promise.all(ids.map(async (id) => [...new Set((await directoryOn(id).catch(() => null))?.streams.map((s) => s.machineId) ?? [])].sort()));
         return hosts.every((h) => h.length === ids.length && h.every((id, i) => id === ids[i]));
       },
-      { timeout: CLUSTER_SETTLE_TIMEOUT_MS, message: 'every Machine lists a stream from every Machine' },
+      // Short steps: the wait is mostly a peer's next discovery, and a long step would overshoot it.
+      { timeout: CLUSTER_SETTLE_TIMEOUT_MS, intervals: [100, 200], message: 'every Machine lists a stream from every Machine' },
     )
     .toBe(true);
 }
