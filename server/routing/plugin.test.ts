@@ -231,7 +231,7 @@ test('serving a request that was already replayed logs a warning with both Machi
   const capture = logCapture();
   const app = await build(t, { logLevel: 'info' }, { logStream: capture });
   await app.inject({ url: '/api/whoami', cookies: { 'fly-machine-id': OTHER_ID }, headers: { 'fly-replay-src': `instance=${OTHER_ID};region=dfw;t=1` } });
-  const warning = capture.lines.find((l) => l.level === 40);
+  const warning = capture.lines.find((l) => l.level === 40 && String(l.msg).includes('already replayed'));
   assert.ok(warning, 'a warn line');
   assert.equal(warning.self, SELF_ID);
   assert.equal(warning.wanted, OTHER_ID);
