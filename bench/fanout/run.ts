@@ -1,27 +1,39 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { ratios, roundOrder, summarise, verdicts, type Check, type RoundFigures, type SideSummary } from './rounds.ts';
 import type { RunParams, RunResult } from './viewers.ts';
 
 /**
  * Fan-out: 1 publisher -> N viewers at 30 fps x 10 KB through the replaycast relay, against a bare
  * `ws` broadcast loop measured in the same run. Server, viewers and this orchestrator are separate
- * processes, so the server's CPU and memory are its own. See bench/README.md for the figures.
+ * processes, so the server's CPU and memory are its own. Each viewer count runs as interleaved
+ * rounds (relay and bare alternating, A B B A ...), each round a fresh server and load generator;
+ * the verdicts are on the ratio of the medians. See bench/README.md for the figures.
  *
- *   npm run bench -- fanout            (about 2 minutes)
- *   BENCH_QUICK=1 npm run bench -- fanout   (shorter windows, for a smoke run)
+ *   npm run bench -- fanout                  (about 4 minutes)
+ *   BENCH_QUICK=1 npm run bench -- fanout    (2 rounds each, shorter windows, for a smoke run)
  */
 const quick = process.env.BENCH_QUICK === '1';
 const FPS = 30;
 const FRAME_BYTES = 10 * 1024;
 const WARMUP_MS = 2000;
-const MEASURE_MS = quick ? 4000 : 10_000;
-const STALL_MEASURE_MS = quick ? 10_000 : 30_000;
+const ROUND_MS = quick ? 3000 : 5000;
+const ROUNDS_EACH = Number(process.env.BENCH_ROUNDS ?? (quick ? 2 : 3));
+/** The memory window with stalled viewers: one run per side, long enough for the relay to cut them. */
+const MEMORY_MS = quick ? 10_000 : 30_000;
 const DRAIN_MS = 1500;
 const ACK_INTERVAL_MS = 500;
+const SAMPLE_INTERVAL_MS = 1000;
+const SAMPLE_TIMEOUT_MS = 10_000;
 const VIEWER_COUNTS = (process.env.BENCH_VIEWERS ?? '1000,2000').split(',').map(Number);
 const STALL_VIEWERS = Number(process.env.BENCH_STALL_VIEWERS ?? 1000);
 const STALLED_FRACTION = 0.1;
+/** The bare loop's 30 s run with stalled viewers (what the relay's policy prevents) is optional: it adds ~35 s. */
+const STALL_BARE = process.env.BENCH_STALL_BARE === '1';
+/** Above this 1-minute load average other jobs share the cores and the figures mean little. */
+const QUIET_LOAD_1MIN = 1.5;
 
 const TARGET_DELIVERED_RATIO = 0.95;
 const TARGET_P99_RATIO = 1.25;
@@ -31,10 +43,13 @@ const execArgv = ['--import', 'tsx'];
 const here = (f: string) => new URL(f, import.meta.url).pathname;
 
 interface Sample {
+  atMs: number;
   memory: NodeJS.MemoryUsage;
   cpu: NodeJS.CpuUsage;
   stats: Record<string, number>;
 }
+
+type Kind = 'relay' | 'bare' | 'relay-stalled';
 
 interface Outcome {
   label: string;
@@ -42,12 +57,12 @@ interface Outcome {
   viewers: number;
   stalled: number;
   result: RunResult;
-  cpuPct: number;
+  figures: RoundFigures;
+  load1: number;
+  rssConnectedMb: number;
   rssStartMb: number;
   rssEndMb: number;
   rssPeakMb: number;
-  heapStartMb: number;
-  heapEndMb: number;
   serverStats: Record<string, number>;
   kernelTcpPeakMb: number;
 }
@@ -64,21 +79,47 @@ function kernelTcpMb(): number {
   }
 }
 
-async function scenario(variant: 'relay' | 'bare', viewers: number, stalled: number, measureMs: number): Promise<Outcome> {
+/** Asks the server process for samples; replies are matched by id, so overlapping requests never mix. */
+class ServerProbe {
+  private nextId = 0;
+  private readonly pending = new Map<number, (s: Sample) => void>();
+
+  constructor(private readonly server: ChildProcess) {
+    server.on('message', (msg: { type: string; id?: number } & Sample) => {
+      if (msg.type !== 'sample' || msg.id === undefined) return;
+      this.pending.get(msg.id)?.(msg);
+      this.pending.delete(msg.id);
+    });
+  }
+
+  sample(): Promise<Sample> {
+    const id = this.nextId++;
+    return new Promise<Sample>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`server sample ${id} not answered in ${SAMPLE_TIMEOUT_MS} ms`));
+      }, SAMPLE_TIMEOUT_MS);
+      this.pending.set(id, (s) => {
+        clearTimeout(timer);
+        resolve(s);
+      });
+      this.server.send({ type: 'sample', id });
+    });
+  }
+}
+
+/** One round: a fresh server and load generator, warm-up, a measured window, drain, both processes gone. */
+async function runRound(variant: 'relay' | 'bare', viewers: number, stalled: number, measureMs: number): Promise<Outcome> {
+  const load1 = loadavg()[0]!;
   // BENCH_SERVER_NODE_OPTIONS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to profile the server.
   const serverArgv = [...execArgv, ...(process.env.BENCH_SERVER_NODE_OPTIONS ?? '').split(' ').filter(Boolean)];
   const server = fork(here('./server.ts'), [variant], { execArgv: serverArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const [ready] = (await once(server, 'message')) as [{ port: number; watchPath: string; publishPath: string }];
+  const probe = new ServerProbe(server);
   // No forced GC: a full collection in the server would stall every viewer at once and show up in
   // the p99 it is measuring. RSS is what the target is about.
-  const sample = async (): Promise<Sample> => {
-    server.send({ type: 'sample' });
-    for (;;) {
-      const [msg] = (await once(server, 'message')) as [{ type: string } & Sample];
-      if (msg.type === 'sample') return msg;
-    }
-  };
   const load: ChildProcess = fork(here('./viewers.ts'), [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const loadExited = once(load, 'exit');
   const params: RunParams = {
     port: ready.port,
     watchPath: ready.watchPath,
@@ -94,112 +135,167 @@ async function scenario(variant: 'relay' | 'bare', viewers: number, stalled: num
   };
   load.send({ type: 'run', params });
 
-  let start: Sample | null = null;
-  let end: Sample | null = null;
-  let startedAt = 0;
-  let endedAt = 0;
-  let rssPeak = 0;
+  let connected: Promise<Sample> | null = null;
+  let start: Promise<Sample> | null = null;
+  let end: Promise<Sample> | null = null;
+  const during: Promise<Sample>[] = [];
   let kernelPeak = 0;
   let sampler: NodeJS.Timeout | null = null;
-  const result = await new Promise<RunResult>((resolve, reject) => {
-    load.on('message', (msg: { type: string; phase?: string; message?: string }) => {
-      if (msg.type === 'phase' && msg.phase === 'measure-start') {
-        startedAt = performance.now();
-        void sample().then((s) => {
-          start = s;
-          rssPeak = s.memory.rss;
-        });
-        sampler = setInterval(() => {
-          kernelPeak = Math.max(kernelPeak, kernelTcpMb());
-          void sample().then((s) => (rssPeak = Math.max(rssPeak, s.memory.rss)));
-        }, 1000);
-      } else if (msg.type === 'phase' && msg.phase === 'measure-end') {
-        endedAt = performance.now();
-        if (sampler) clearInterval(sampler);
-        void sample().then((s) => (end = s));
-      } else if (msg.type === 'result') {
-        resolve(msg as unknown as RunResult);
-      } else if (msg.type === 'error') {
-        reject(new Error(msg.message));
-      }
+  const stopSampler = () => {
+    if (sampler) clearInterval(sampler);
+    sampler = null;
+  };
+  let result: RunResult;
+  try {
+    result = await new Promise<RunResult>((resolve, reject) => {
+      load.on('message', (msg: { type: string; phase?: string; message?: string }) => {
+        if (msg.type === 'phase' && msg.phase === 'connected') {
+          connected = probe.sample();
+        } else if (msg.type === 'phase' && msg.phase === 'measure-start') {
+          start = probe.sample();
+          sampler = setInterval(() => {
+            kernelPeak = Math.max(kernelPeak, kernelTcpMb());
+            during.push(probe.sample());
+          }, SAMPLE_INTERVAL_MS);
+        } else if (msg.type === 'phase' && msg.phase === 'measure-end') {
+          stopSampler();
+          end = probe.sample();
+        } else if (msg.type === 'result') {
+          resolve(msg as unknown as RunResult);
+        } else if (msg.type === 'error') {
+          reject(new Error(msg.message));
+        }
+      });
+      load.once('exit', (code) => code !== 0 && reject(new Error(`viewers process exited with ${code}`)));
     });
-    load.once('exit', (code) => code !== 0 && reject(new Error(`viewers process exited with ${code}`)));
-  });
-  // Let the last samples land before closing.
-  const until = Date.now() + 5000;
-  while ((start === null || end === null) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-  if (start === null || end === null) throw new Error('no memory samples from the server');
-  const s = start as Sample;
-  const e = end as Sample;
-  const cpuUs = e.cpu.user + e.cpu.system - (s.cpu.user + s.cpu.system);
+  } finally {
+    stopSampler();
+  }
+  if (connected === null || start === null || end === null) throw new Error('the load generator skipped a phase');
+  const [c, s, e, ...mid] = await Promise.all([connected, start, end, ...during] as Promise<Sample>[]);
+  const serverExited = once(server, 'exit');
   server.send({ type: 'close' });
-  await once(server, 'exit');
+  // Both processes gone (their sockets closed) before the next round starts.
+  await Promise.all([serverExited, loadExited]);
+  const cpuUs = e!.cpu.user + e!.cpu.system - (s!.cpu.user + s!.cpu.system);
+  const rssPeak = Math.max(s!.memory.rss, e!.memory.rss, ...mid.map((m) => m.memory.rss));
   return {
-    label: `${variant} ${viewers} viewers${stalled ? ` (${stalled} stalled)` : ''}`,
+    label: `${variant} ${viewers}${stalled ? ` (${stalled} stalled)` : ''}`,
     variant,
     viewers,
     stalled,
     result,
-    cpuPct: (100 * cpuUs) / 1000 / (endedAt - startedAt),
-    rssStartMb: mb(s.memory.rss),
-    rssEndMb: mb(e.memory.rss),
-    rssPeakMb: mb(Math.max(rssPeak, e.memory.rss)),
-    heapStartMb: mb(s.memory.heapUsed + s.memory.external),
-    heapEndMb: mb(e.memory.heapUsed + e.memory.external),
-    serverStats: e.stats,
+    figures: {
+      deliveredFraction: result.delivered / result.expected,
+      lossFrames: result.missingFrames,
+      p50Ms: result.p50Ms,
+      p99Ms: result.p99Ms,
+      cpuPct: (100 * cpuUs) / 1000 / (e!.atMs - s!.atMs),
+    },
+    load1,
+    rssConnectedMb: mb(c!.memory.rss),
+    rssStartMb: mb(s!.memory.rss),
+    rssEndMb: mb(e!.memory.rss),
+    rssPeakMb: mb(rssPeak),
+    serverStats: e!.stats,
     kernelTcpPeakMb: kernelPeak,
   };
 }
 
-function show(o: Outcome): void {
+function show(prefix: string, o: Outcome): void {
   const r = o.result;
+  const f = o.figures;
   const st = o.serverStats;
-  const relayNote = o.variant === 'relay' ? `, behind backlog/lag ${st.viewersBehindBacklog}/${st.viewersBehindLag}, skipped ${st.framesSkipped}, closed ${st.slowViewersClosed}` : '';
+  const relayNote = o.variant === 'relay' && o.stalled > 0 ? `, behind backlog/lag ${st.viewersBehindBacklog}/${st.viewersBehindLag}, skipped ${st.framesSkipped}, closed ${st.slowViewersClosed}` : '';
   console.log(
-    `${o.label.padEnd(34)} delivered ${(r.delivered / r.expected).toFixed(4)} (${r.delivered}/${r.expected}), ` +
-      `loss ${r.missingFrames} frames in ${r.viewersWithLoss} viewers, p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms, ` +
-      `max ${r.maxMs.toFixed(0)} ms, CPU server ${o.cpuPct.toFixed(0)} % viewers ${r.loadCpuPct.toFixed(0)} %, kernel TCP peak ${o.kernelTcpPeakMb.toFixed(0)} MB, RSS ${o.rssStartMb.toFixed(0)} -> ${o.rssEndMb.toFixed(0)} MB (peak ${o.rssPeakMb.toFixed(0)}), connect ${r.connectMs} ms${relayNote}`,
+    `${prefix} ${o.label.padEnd(24)} delivered ${f.deliveredFraction.toFixed(4)}, loss ${r.missingFrames} frames in ${r.viewersWithLoss} viewers, ` +
+      `p50 ${f.p50Ms.toFixed(1)} ms, p99 ${f.p99Ms.toFixed(1)} ms, max ${r.maxMs.toFixed(0)} ms, CPU server ${f.cpuPct.toFixed(0)} % viewers ${r.loadCpuPct.toFixed(0)} %, ` +
+      `load ${o.load1.toFixed(2)}, RSS ${o.rssStartMb.toFixed(0)} -> ${o.rssEndMb.toFixed(0)} MB (peak ${o.rssPeakMb.toFixed(0)}), kernel TCP peak ${o.kernelTcpPeakMb.toFixed(0)} MB, connect ${r.connectMs} ms${relayNote}`,
   );
   if (process.env.BENCH_TIMELINE === '1') console.log(`  worst latency per second of the window (ms): ${r.maxMsBySecond.join(' ')}`);
 }
 
-const outcomes: Outcome[] = [];
-const checks: Array<[string, boolean]> = [];
-console.log(`fanout: ${FPS} fps x ${FRAME_BYTES / 1024} KB, warm-up ${WARMUP_MS} ms, window ${MEASURE_MS} ms, stall window ${STALL_MEASURE_MS} ms`);
-for (const viewers of VIEWER_COUNTS) {
-  const bare = await scenario('bare', viewers, 0, MEASURE_MS);
-  show(bare);
-  const relay = await scenario('relay', viewers, 0, MEASURE_MS);
-  show(relay);
-  outcomes.push(bare, relay);
-  const deliveredRatio = relay.result.delivered / relay.result.expected / (bare.result.delivered / bare.result.expected);
-  const p99Ratio = relay.result.p99Ms / bare.result.p99Ms;
-  console.log(`  ${viewers} viewers: delivered ratio relay/bare ${deliveredRatio.toFixed(3)}, p99 ratio ${p99Ratio.toFixed(2)}, relay loss ${relay.result.missingFrames}`);
-  checks.push([`${viewers} viewers delivered ratio ${deliveredRatio.toFixed(3)} >= ${TARGET_DELIVERED_RATIO}`, deliveredRatio >= TARGET_DELIVERED_RATIO]);
-  checks.push([`${viewers} viewers p99 ratio ${p99Ratio.toFixed(2)} <= ${TARGET_P99_RATIO}`, p99Ratio <= TARGET_P99_RATIO]);
-  checks.push([`${viewers} viewers relay loss ${relay.result.missingFrames} = 0`, relay.result.missingFrames === 0]);
+const fmt = (n: number, digits = 1) => n.toFixed(digits);
+
+/** Markdown rows: per-round p99s, then medians, for a side. */
+function summaryRow(name: string, rounds: Outcome[], s: SideSummary): string {
+  const perRound = rounds.map((o) => `${fmt(o.figures.p99Ms)}`).join(', ');
+  return `| ${name} | ${s.rounds} | ${perRound} | ${s.deliveredFraction.toFixed(4)} | ${s.lossFrames} | ${fmt(s.p50Ms)} | ${fmt(s.p99Ms)} | ${fmt(s.cpuPct, 0)} % |`;
 }
 
-const stalled = Math.round(STALL_VIEWERS * STALLED_FRACTION);
-const bareClean = outcomes.find((o) => o.variant === 'bare' && o.viewers === STALL_VIEWERS) ?? (await scenario('bare', STALL_VIEWERS, 0, MEASURE_MS));
-// The bare loop with the same stalled viewers: what the relay's policy is protecting against.
-const bareStall = await scenario('bare', STALL_VIEWERS, stalled, STALL_MEASURE_MS);
-show(bareStall);
-const relayStall = await scenario('relay', STALL_VIEWERS, stalled, STALL_MEASURE_MS);
-show(relayStall);
-const healthyP99Ratio = relayStall.result.p99Ms / bareClean.result.p99Ms;
-const growth = relayStall.rssEndMb - relayStall.rssStartMb;
-const peakGrowth = relayStall.rssPeakMb - relayStall.rssStartMb;
-const st = relayStall.serverStats;
-console.log(
-  `  stalled: healthy p99 ratio vs bare without stalls ${healthyP99Ratio.toFixed(2)}, vs bare with the same stalls ` +
-    `${(relayStall.result.p99Ms / bareStall.result.p99Ms).toFixed(2)}; healthy loss ${relayStall.result.missingFrames}; ` +
-    `relay RSS growth ${growth.toFixed(1)} MB (peak +${peakGrowth.toFixed(1)} MB), bare +${(bareStall.rssPeakMb - bareStall.rssStartMb).toFixed(1)} MB over ${STALL_MEASURE_MS / 1000} s; ` +
-    `viewers behind (backlog/lag) ${st.viewersBehindBacklog}/${st.viewersBehindLag}, slow viewers closed ${st.slowViewersClosed}, frames skipped ${st.framesSkipped}`,
-);
-checks.push([`stalled: healthy p99 ratio ${healthyP99Ratio.toFixed(2)} <= ${TARGET_P99_RATIO}`, healthyP99Ratio <= TARGET_P99_RATIO]);
-checks.push([`stalled: healthy loss ${relayStall.result.missingFrames} = 0`, relayStall.result.missingFrames === 0]);
-checks.push([`stalled: server RSS peak growth ${peakGrowth.toFixed(1)} MB <= ${TARGET_MEMORY_GROWTH_MB} MB`, peakGrowth <= TARGET_MEMORY_GROWTH_MB]);
+function printComparison(title: string, relayName: string, relay: Outcome[], bare: Outcome[], checks: Check[]): void {
+  const rs = summarise(relay.map((o) => o.figures));
+  const bs = summarise(bare.map((o) => o.figures));
+  const r = ratios(rs, bs);
+  console.log(`\n${title}`);
+  console.log('| side | rounds | p99 per round, ms (in run order) | delivered, median | healthy loss, all rounds | p50 ms, median | p99 ms, median | server CPU, median |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  console.log(summaryRow(relayName, relay, rs));
+  console.log(summaryRow('bare', bare, bs));
+  console.log(`| ratio relay / bare | | | ${fmt(r.delivered, 3)} | | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.cpu, 2)} |`);
+  const found = verdicts(title, rs, bs, { minDeliveredRatio: TARGET_DELIVERED_RATIO, maxP99Ratio: TARGET_P99_RATIO });
+  for (const c of found) console.log(`  ${c.ok ? 'PASS' : 'FAIL'} ${c.what}`);
+  checks.push(...found);
+}
 
-for (const [what, ok] of checks) console.log(`${ok ? 'PASS' : 'FAIL'} ${what}`);
-process.exitCode = checks.every(([, ok]) => ok) ? 0 : 1;
+// -- the plan ---------------------------------------------------------------------------------------
+
+const stalledCount = Math.round(STALL_VIEWERS * STALLED_FRACTION);
+const plan: Array<{ viewers: number; kinds: Kind[] }> = VIEWER_COUNTS.map((viewers) => ({
+  viewers,
+  kinds: viewers === STALL_VIEWERS ? ['relay', 'bare', 'relay-stalled'] : ['relay', 'bare'],
+}));
+if (!VIEWER_COUNTS.includes(STALL_VIEWERS)) plan.push({ viewers: STALL_VIEWERS, kinds: ['relay-stalled', 'bare'] });
+const totalRounds = plan.reduce((n, p) => n + p.kinds.length * ROUNDS_EACH, 0);
+
+const startLoad = loadavg()[0]!;
+console.log(
+  `fanout: ${FPS} fps x ${FRAME_BYTES / 1024} KB; ${totalRounds} interleaved rounds (${ROUNDS_EACH} per side per viewer count) of ` +
+    `${WARMUP_MS / 1000} s warm-up + ${ROUND_MS / 1000} s window; then ${MEMORY_MS / 1000} s memory run(s) with ${stalledCount} of ${STALL_VIEWERS} viewers stalled; ` +
+    `load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+);
+if (startLoad >= QUIET_LOAD_1MIN) console.log(`WARNING: 1-minute load average ${startLoad.toFixed(2)} >= ${QUIET_LOAD_1MIN}: other jobs share the cores; the figures will be noisy`);
+
+const began = performance.now();
+const checks: Check[] = [];
+let roundNo = 0;
+const byKind = new Map<string, Outcome[]>();
+for (const { viewers, kinds } of plan) {
+  for (const kind of roundOrder(kinds, ROUNDS_EACH)) {
+    roundNo++;
+    const o = await runRound(kind === 'bare' ? 'bare' : 'relay', viewers, kind === 'relay-stalled' ? stalledCount : 0, ROUND_MS);
+    show(`round ${String(roundNo).padStart(2)}/${totalRounds}`, o);
+    const key = `${kind} ${viewers}`;
+    byKind.set(key, [...(byKind.get(key) ?? []), o]);
+  }
+  printComparison(`${viewers} viewers`, 'relay', byKind.get(`relay ${viewers}`)!, byKind.get(`bare ${viewers}`)!, checks);
+}
+printComparison(
+  `${STALL_VIEWERS} viewers, ${stalledCount} stalled: healthy viewers vs bare without stalls`,
+  `relay, ${stalledCount} stalled`,
+  byKind.get(`relay-stalled ${STALL_VIEWERS}`)!,
+  byKind.get(`bare ${STALL_VIEWERS}`)!,
+  checks,
+);
+
+// The memory window: long enough for the relay to skip the stalled viewers and then close them.
+console.log('');
+const relayMem = await runRound('relay', STALL_VIEWERS, stalledCount, MEMORY_MS);
+show('memory', relayMem);
+const bareMem = STALL_BARE ? await runRound('bare', STALL_VIEWERS, stalledCount, MEMORY_MS) : null;
+if (bareMem) show('memory', bareMem);
+const growth = relayMem.rssPeakMb - relayMem.rssStartMb;
+const st = relayMem.serverStats;
+console.log(
+  `  ${MEMORY_MS / 1000} s with ${stalledCount} of ${STALL_VIEWERS} viewers stalled: relay RSS peak growth over the window ${fmt(growth)} MB ` +
+    `(since all viewers connected, before any frame: ${fmt(relayMem.rssPeakMb - relayMem.rssConnectedMb)} MB), kernel TCP peak ${fmt(relayMem.kernelTcpPeakMb, 0)} MB, ` +
+    `healthy p99 ${fmt(relayMem.figures.p99Ms)} ms, healthy loss ${relayMem.result.missingFrames}; stalled viewers closed ${st.slowViewersClosed} ` +
+    `(behind by backlog/lag ${st.viewersBehindBacklog}/${st.viewersBehindLag}, frames skipped ${st.framesSkipped})` +
+    (bareMem ? `; bare loop: RSS peak growth ${fmt(bareMem.rssPeakMb - bareMem.rssStartMb)} MB, kernel TCP peak ${fmt(bareMem.kernelTcpPeakMb, 0)} MB, healthy p99 ${fmt(bareMem.figures.p99Ms)} ms` : ''),
+);
+checks.push({ what: `stalled ${MEMORY_MS / 1000} s: relay server RSS peak growth ${fmt(growth)} MB <= ${TARGET_MEMORY_GROWTH_MB} MB`, ok: growth <= TARGET_MEMORY_GROWTH_MB });
+checks.push({ what: `stalled ${MEMORY_MS / 1000} s: relay healthy loss ${relayMem.result.missingFrames} = 0`, ok: relayMem.result.missingFrames === 0 });
+
+console.log(`\nall checks (took ${fmt((performance.now() - began) / 1000, 0)} s; load average now ${loadavg().map((l) => l.toFixed(2)).join(' ')}):`);
+for (const c of checks) console.log(`${c.ok ? 'PASS' : 'FAIL'} ${c.what}`);
+process.exitCode = checks.every((c) => c.ok) ? 0 : 1;

@@ -6,7 +6,7 @@ import { testConfig } from '../../server/config.ts';
 /**
  * One fan-out server, alone in its process so its memory and CPU are measured alone:
  * `relay` is the whole replaycast app; `bare` is a plain `ws` broadcast loop (the baseline).
- * Talks to run.ts over IPC: sends `{ready, port, watchPath, publishPath}`, answers `sample`.
+ * Talks to run.ts over IPC: sends `{ready, port, watchPath, publishPath}`, answers `sample` (by id).
  */
 const variant = process.argv[2];
 
@@ -56,8 +56,10 @@ async function bare(): Promise<{ ready: Ready; stats: () => unknown; close: () =
 const server = variant === 'relay' ? await relay() : variant === 'bare' ? await bare() : null;
 if (server === null) throw new Error('usage: server.ts relay|bare');
 process.send!(server.ready);
-process.on('message', (msg: { type: string }) => {
-  if (msg.type === 'sample') {    process.send!({ type: 'sample', memory: process.memoryUsage(), cpu: process.cpuUsage(), stats: server.stats() });
+process.on('message', (msg: { type: string; id?: number }) => {
+  if (msg.type === 'sample') {
+    // The server's own clock with its CPU figure, so CPU % is not skewed by IPC delays.
+    process.send!({ type: 'sample', id: msg.id, atMs: performance.now(), memory: process.memoryUsage(), cpu: process.cpuUsage(), stats: server.stats() });
   } else if (msg.type === 'close') {
     void server.close().finally(() => process.exit(0));
   }
