@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { ratios, roundOrder, summarise, verdicts, type Check, type RoundFigures, type SideSummary } from './rounds.ts';
 import type { RunParams, RunResult } from './viewers.ts';
 
@@ -59,6 +59,8 @@ interface Outcome {
   result: RunResult;
   figures: RoundFigures;
   load1: number;
+  /** Machine CPU in the window not used by the server or the load generator (kernel loopback work, other jobs), % of one core. */
+  restPct: number;
   rssConnectedMb: number;
   rssStartMb: number;
   rssEndMb: number;
@@ -76,6 +78,18 @@ function kernelTcpMb(): number {
     return pages === undefined ? 0 : (Number(pages) * 4096) / (1024 * 1024);
   } catch {
     return 0;
+  }
+}
+
+/** Busy and total CPU time of the whole machine (Linux /proc/stat, in clock ticks). */
+function machineCpu(): { busy: number; total: number } {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+    const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
+    return { busy: total - idle, total };
+  } catch {
+    return { busy: 0, total: 0 };
   }
 }
 
@@ -140,6 +154,8 @@ async function runRound(variant: 'relay' | 'bare', viewers: number, stalled: num
   let end: Promise<Sample> | null = null;
   const during: Promise<Sample>[] = [];
   let kernelPeak = 0;
+  let cpuAtStart = machineCpu();
+  let cpuAtEnd = cpuAtStart;
   let sampler: NodeJS.Timeout | null = null;
   const stopSampler = () => {
     if (sampler) clearInterval(sampler);
@@ -153,6 +169,7 @@ async function runRound(variant: 'relay' | 'bare', viewers: number, stalled: num
           connected = probe.sample();
         } else if (msg.type === 'phase' && msg.phase === 'measure-start') {
           start = probe.sample();
+          cpuAtStart = machineCpu();
           sampler = setInterval(() => {
             kernelPeak = Math.max(kernelPeak, kernelTcpMb());
             during.push(probe.sample());
@@ -160,6 +177,7 @@ async function runRound(variant: 'relay' | 'bare', viewers: number, stalled: num
         } else if (msg.type === 'phase' && msg.phase === 'measure-end') {
           stopSampler();
           end = probe.sample();
+          cpuAtEnd = machineCpu();
         } else if (msg.type === 'result') {
           resolve(msg as unknown as RunResult);
         } else if (msg.type === 'error') {
@@ -178,6 +196,9 @@ async function runRound(variant: 'relay' | 'bare', viewers: number, stalled: num
   // Both processes gone (their sockets closed) before the next round starts.
   await Promise.all([serverExited, loadExited]);
   const cpuUs = e!.cpu.user + e!.cpu.system - (s!.cpu.user + s!.cpu.system);
+  const cpuPct = (100 * cpuUs) / 1000 / (e!.atMs - s!.atMs);
+  const ticks = cpuAtEnd.total - cpuAtStart.total;
+  const machinePct = ticks > 0 ? (100 * availableParallelism() * (cpuAtEnd.busy - cpuAtStart.busy)) / ticks : 0;
   const rssPeak = Math.max(s!.memory.rss, e!.memory.rss, ...mid.map((m) => m.memory.rss));
   return {
     label: `${variant} ${viewers}${stalled ? ` (${stalled} stalled)` : ''}`,
@@ -190,9 +211,10 @@ async function runRound(variant: 'relay' | 'bare', viewers: number, stalled: num
       lossFrames: result.missingFrames,
       p50Ms: result.p50Ms,
       p99Ms: result.p99Ms,
-      cpuPct: (100 * cpuUs) / 1000 / (e!.atMs - s!.atMs),
+      cpuPct,
     },
     load1,
+    restPct: machinePct - cpuPct - result.loadCpuPct,
     rssConnectedMb: mb(c!.memory.rss),
     rssStartMb: mb(s!.memory.rss),
     rssEndMb: mb(e!.memory.rss),
@@ -209,7 +231,7 @@ function show(prefix: string, o: Outcome): void {
   const relayNote = o.variant === 'relay' && o.stalled > 0 ? `, behind backlog/lag ${st.viewersBehindBacklog}/${st.viewersBehindLag}, skipped ${st.framesSkipped}, closed ${st.slowViewersClosed}` : '';
   console.log(
     `${prefix} ${o.label.padEnd(24)} delivered ${f.deliveredFraction.toFixed(4)}, loss ${r.missingFrames} frames in ${r.viewersWithLoss} viewers, ` +
-      `p50 ${f.p50Ms.toFixed(1)} ms, p99 ${f.p99Ms.toFixed(1)} ms, max ${r.maxMs.toFixed(0)} ms, CPU server ${f.cpuPct.toFixed(0)} % viewers ${r.loadCpuPct.toFixed(0)} %, ` +
+      `p50 ${f.p50Ms.toFixed(1)} ms, p99 ${f.p99Ms.toFixed(1)} ms, max ${r.maxMs.toFixed(0)} ms, CPU server ${f.cpuPct.toFixed(0)} % viewers ${r.loadCpuPct.toFixed(0)} % rest ${o.restPct.toFixed(0)} %, ` +
       `load ${o.load1.toFixed(2)}, RSS ${o.rssStartMb.toFixed(0)} -> ${o.rssEndMb.toFixed(0)} MB (peak ${o.rssPeakMb.toFixed(0)}), kernel TCP peak ${o.kernelTcpPeakMb.toFixed(0)} MB, connect ${r.connectMs} ms${relayNote}`,
   );
   if (process.env.BENCH_TIMELINE === '1') console.log(`  worst latency per second of the window (ms): ${r.maxMsBySecond.join(' ')}`);
