@@ -21,6 +21,7 @@ export class AppMetrics {
   readonly registry = new Registry();
   private readonly decisions: Counter<'action' | 'reason'>;
   private readonly replays: Counter<'reason'>;
+  private readonly decisionChildren = new Map<string, { decision: { inc(): void }; replay: { inc(): void } | null }>();
   private processMetrics = false;
 
   constructor(private readonly sources: MetricSources = {}) {
@@ -61,9 +62,19 @@ export class AppMetrics {
   }
 
   /** The routing plugin's onDecision callback. */
+  /** Runs on every request: label children are looked up once per outcome, not hashed per call. */
   recordDecision(decision: Decision): void {
-    this.decisions.inc({ action: decision.action, reason: decision.reason });
-    if (decision.action === 'replay') this.replays.inc({ reason: decision.reason });
+    const key = `${decision.action}:${decision.reason}`;
+    let children = this.decisionChildren.get(key);
+    if (children === undefined) {
+      children = {
+        decision: this.decisions.labels({ action: decision.action, reason: decision.reason }),
+        replay: decision.action === 'replay' ? this.replays.labels({ reason: decision.reason }) : null,
+      };
+      this.decisionChildren.set(key, children);
+    }
+    children.decision.inc();
+    children.replay?.inc();
   }
 
   /** Node process metrics (CPU, memory, event loop lag); enabled once, when the endpoint opens. */
