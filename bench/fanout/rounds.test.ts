@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { median, ratios, roundOrder, summarise, verdicts, type RoundFigures } from './rounds.ts';
+import { median, ratios, roundOrder, shouldRetry, summarise, verdicts, type RoundFigures } from './rounds.ts';
 
 test('roundOrder alternates two variants A B B A so each runs first and second equally often', () => {
   assert.deepEqual(roundOrder(['R', 'B'], 3), ['R', 'B', 'B', 'R', 'R', 'B']);
@@ -57,4 +57,13 @@ test('verdicts: each target passes at its edge and fails just past it', () => {
   assert.deepEqual(ok(verdicts('x', summarise([round(50, { deliveredFraction: 0.95 })]), bare, targets)), [true, true, true]);
   assert.deepEqual(ok(verdicts('x', summarise([round(50.1, { deliveredFraction: 0.949 })]), bare, targets)), [false, false, true]);
   assert.deepEqual(ok(verdicts('x', summarise([round(40), round(40, { lossFrames: 1 }), round(40)]), bare, targets)), [true, true, false]);
+});
+
+test('shouldRetry: only a round with other work over the limit, and only while both retry budgets last', () => {
+  const limits = { maxRestPct: 40, maxRetriesPerRound: 2, maxRetriesPerRun: 4 };
+  assert.equal(shouldRetry(40, 0, 0, limits), false);
+  assert.equal(shouldRetry(40.1, 0, 0, limits), true);
+  assert.equal(shouldRetry(100, 1, 3, limits), true);
+  assert.equal(shouldRetry(100, 2, 0, limits), false);
+  assert.equal(shouldRetry(100, 0, 4, limits), false);
 });

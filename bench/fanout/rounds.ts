@@ -100,3 +100,19 @@ export function verdicts(label: string, relay: SideSummary, bare: SideSummary, t
     { what: `${label}: relay loss over ${relay.rounds} rounds ${relay.lossFrames} frames = 0`, ok: relay.lossFrames === 0 },
   ];
 }
+
+export interface RetryLimits {
+  /** Machine CPU used by neither the server nor the load generator above which a round is suspect, % of one core. */
+  maxRestPct: number;
+  maxRetriesPerRound: number;
+  maxRetriesPerRun: number;
+}
+
+/**
+ * Whether to run a round again because other work shared the machine during it. The measure (CPU
+ * that neither process under test used) does not depend on the side, so discarding such rounds
+ * favours neither; the retries are bounded so a busy machine cannot stretch the run without end.
+ */
+export function shouldRetry(restPct: number, retriesOfRound: number, retriesOfRun: number, limits: RetryLimits): boolean {
+  return restPct > limits.maxRestPct && retriesOfRound < limits.maxRetriesPerRound && retriesOfRun < limits.maxRetriesPerRun;
+}
