@@ -35,6 +35,7 @@ const ACK_INTERVAL_MS = 500;
 const SAMPLE_INTERVAL_MS = 1000;
 const SAMPLE_TIMEOUT_MS = 10_000;
 const VIEWER_COUNTS = (process.env.BENCH_VIEWERS ?? '1000,2000').split(',').map(Number);
+/** 0 leaves out the stalled-viewer rounds and the memory run (for experiments on the clean fan-out). */
 const STALL_VIEWERS = Number(process.env.BENCH_STALL_VIEWERS ?? 1000);
 const STALLED_FRACTION = 0.1;
 /** The bare loop's 30 s run with stalled viewers (what the relay's policy prevents) is optional: it adds ~35 s. */
@@ -235,13 +236,16 @@ function show(prefix: string, o: Outcome): void {
   const r = o.result;
   const f = o.figures;
   const st = o.serverStats;
-  const relayNote = o.variant === 'relay' && o.stalled > 0 ? `, behind backlog/lag ${st.viewersBehindBacklog}/${st.viewersBehindLag}, skipped ${st.framesSkipped}, closed ${st.slowViewersClosed}` : '';
+  const relayNote = o.variant === 'relay' && (o.stalled > 0 || st.framesSkipped! > 0) ? `, behind backlog/lag ${st.viewersBehindBacklog}/${st.viewersBehindLag}, skipped ${st.framesSkipped}, closed ${st.slowViewersClosed}` : '';
   console.log(
     `${prefix} ${o.label.padEnd(24)} delivered ${f.deliveredFraction.toFixed(4)}, loss ${r.missingFrames} frames in ${r.viewersWithLoss} viewers, ` +
       `p50 ${f.p50Ms.toFixed(1)} ms, p99 ${f.p99Ms.toFixed(1)} ms, max ${r.maxMs.toFixed(0)} ms, CPU server ${f.cpuPct.toFixed(0)} % viewers ${r.loadCpuPct.toFixed(0)} % rest ${o.restPct.toFixed(0)} %, ` +
       `load ${o.load1.toFixed(2)}, RSS ${o.rssStartMb.toFixed(0)} -> ${o.rssEndMb.toFixed(0)} MB (peak ${o.rssPeakMb.toFixed(0)}), kernel TCP peak ${o.kernelTcpPeakMb.toFixed(0)} MB, connect ${r.connectMs} ms${relayNote}`,
   );
-  if (process.env.BENCH_TIMELINE === '1') console.log(`  worst latency per second of the window (ms): ${r.maxMsBySecond.join(' ')}`);
+  if (process.env.BENCH_TIMELINE === '1') {
+    const warm = r.maxMsBySecond.slice(0, r.windowStartSecond).join(' ');
+    console.log(`  worst latency per second since the first frame (ms): ${warm} | window: ${r.maxMsBySecond.slice(r.windowStartSecond).join(' ')}`);
+  }
 }
 
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
@@ -274,7 +278,7 @@ const plan: Array<{ viewers: number; kinds: Kind[] }> = VIEWER_COUNTS.map((viewe
   viewers,
   kinds: viewers === STALL_VIEWERS ? ['relay', 'bare', 'relay-stalled'] : ['relay', 'bare'],
 }));
-if (!VIEWER_COUNTS.includes(STALL_VIEWERS)) plan.push({ viewers: STALL_VIEWERS, kinds: ['relay-stalled', 'bare'] });
+if (STALL_VIEWERS > 0 && !VIEWER_COUNTS.includes(STALL_VIEWERS)) plan.push({ viewers: STALL_VIEWERS, kinds: ['relay-stalled', 'bare'] });
 const totalRounds = plan.reduce((n, p) => n + p.kinds.length * roundsFor(p.viewers), 0);
 
 const startLoad = loadavg()[0]!;
@@ -312,31 +316,33 @@ for (const { viewers, kinds } of plan) {
   }
   printComparison(`${viewers} viewers`, 'relay', byKind.get(`relay ${viewers}`)!, byKind.get(`bare ${viewers}`)!, checks);
 }
-printComparison(
-  `${STALL_VIEWERS} viewers, ${stalledCount} stalled: healthy viewers vs bare without stalls`,
-  `relay, ${stalledCount} stalled`,
-  byKind.get(`relay-stalled ${STALL_VIEWERS}`)!,
-  byKind.get(`bare ${STALL_VIEWERS}`)!,
-  checks,
-);
+if (STALL_VIEWERS > 0) {
+  printComparison(
+    `${STALL_VIEWERS} viewers, ${stalledCount} stalled: healthy viewers vs bare without stalls`,
+    `relay, ${stalledCount} stalled`,
+    byKind.get(`relay-stalled ${STALL_VIEWERS}`)!,
+    byKind.get(`bare ${STALL_VIEWERS}`)!,
+    checks,
+  );
 
-// The memory window: long enough for the relay to skip the stalled viewers and then close them.
-console.log('');
-const relayMem = await runRound('relay', STALL_VIEWERS, stalledCount, MEMORY_MS);
-show('memory', relayMem);
-const bareMem = STALL_BARE ? await runRound('bare', STALL_VIEWERS, stalledCount, MEMORY_MS) : null;
-if (bareMem) show('memory', bareMem);
-const growth = relayMem.rssPeakMb - relayMem.rssStartMb;
-const st = relayMem.serverStats;
-console.log(
-  `  ${MEMORY_MS / 1000} s with ${stalledCount} of ${STALL_VIEWERS} viewers stalled: relay RSS peak growth over the window ${fmt(growth)} MB ` +
-    `(since all viewers connected, before any frame: ${fmt(relayMem.rssPeakMb - relayMem.rssConnectedMb)} MB), kernel TCP peak ${fmt(relayMem.kernelTcpPeakMb, 0)} MB, ` +
-    `healthy p99 ${fmt(relayMem.figures.p99Ms)} ms, healthy loss ${relayMem.result.missingFrames}; stalled viewers closed ${st.slowViewersClosed} ` +
-    `(behind by backlog/lag ${st.viewersBehindBacklog}/${st.viewersBehindLag}, frames skipped ${st.framesSkipped})` +
-    (bareMem ? `; bare loop: RSS peak growth ${fmt(bareMem.rssPeakMb - bareMem.rssStartMb)} MB, kernel TCP peak ${fmt(bareMem.kernelTcpPeakMb, 0)} MB, healthy p99 ${fmt(bareMem.figures.p99Ms)} ms` : ''),
-);
-checks.push({ what: `stalled ${MEMORY_MS / 1000} s: relay server RSS peak growth ${fmt(growth)} MB <= ${TARGET_MEMORY_GROWTH_MB} MB`, ok: growth <= TARGET_MEMORY_GROWTH_MB });
-checks.push({ what: `stalled ${MEMORY_MS / 1000} s: relay healthy loss ${relayMem.result.missingFrames} = 0`, ok: relayMem.result.missingFrames === 0 });
+  // The memory window: long enough for the relay to skip the stalled viewers and then close them.
+  console.log('');
+  const relayMem = await runRound('relay', STALL_VIEWERS, stalledCount, MEMORY_MS);
+  show('memory', relayMem);
+  const bareMem = STALL_BARE ? await runRound('bare', STALL_VIEWERS, stalledCount, MEMORY_MS) : null;
+  if (bareMem) show('memory', bareMem);
+  const growth = relayMem.rssPeakMb - relayMem.rssStartMb;
+  const st = relayMem.serverStats;
+  console.log(
+    `  ${MEMORY_MS / 1000} s with ${stalledCount} of ${STALL_VIEWERS} viewers stalled: relay RSS peak growth over the window ${fmt(growth)} MB ` +
+      `(since all viewers connected, before any frame: ${fmt(relayMem.rssPeakMb - relayMem.rssConnectedMb)} MB), kernel TCP peak ${fmt(relayMem.kernelTcpPeakMb, 0)} MB, ` +
+      `healthy p99 ${fmt(relayMem.figures.p99Ms)} ms, healthy loss ${relayMem.result.missingFrames}; stalled viewers closed ${st.slowViewersClosed} ` +
+      `(behind by backlog/lag ${st.viewersBehindBacklog}/${st.viewersBehindLag}, frames skipped ${st.framesSkipped})` +
+      (bareMem ? `; bare loop: RSS peak growth ${fmt(bareMem.rssPeakMb - bareMem.rssStartMb)} MB, kernel TCP peak ${fmt(bareMem.kernelTcpPeakMb, 0)} MB, healthy p99 ${fmt(bareMem.figures.p99Ms)} ms` : ''),
+  );
+  checks.push({ what: `stalled ${MEMORY_MS / 1000} s: relay server RSS peak growth ${fmt(growth)} MB <= ${TARGET_MEMORY_GROWTH_MB} MB`, ok: growth <= TARGET_MEMORY_GROWTH_MB });
+  checks.push({ what: `stalled ${MEMORY_MS / 1000} s: relay healthy loss ${relayMem.result.missingFrames} = 0`, ok: relayMem.result.missingFrames === 0 });
+}
 
 console.log(
   `\nall checks (took ${fmt((performance.now() - began) / 1000, 0)} s; ${retries} rounds run again for other work on the machine, ${suspectKept} kept with it; ` +

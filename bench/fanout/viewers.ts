@@ -37,7 +37,10 @@ export interface RunResult {
   connectMs: number;
   /** CPU of this load-generator process during the window, % of one core. */
   loadCpuPct: number;
+  /** Worst latency of the frames sent in each second since the first frame, warm-up included. */
   maxMsBySecond: number[];
+  /** Index in maxMsBySecond of the window's first second. */
+  windowStartSecond: number;
 }
 
 const nowUs = () => Math.round((performance.timeOrigin + performance.now()) * 1000);
@@ -47,10 +50,11 @@ async function run(p: RunParams): Promise<RunResult> {
   const histogram = createHistogram({ lowest: 1, highest: 120_000_000, figures: 3 });
   let windowStartUs = Infinity;
   let windowEndUs = Infinity;
+  let firstFrameUs = Infinity;
   const received = new Uint32Array(p.viewers);
   const lastTs = new Float64Array(p.viewers);
   const sockets: RawViewer[] = [];
-  /** Worst latency of frames sent in each second of the window: shows when a spike happened. */
+  /** Worst latency of frames sent in each second since the first frame: shows when a spike happened. */
   const secondMaxUs: number[] = [];
   const connectStarted = Date.now();
 
@@ -58,12 +62,12 @@ async function run(p: RunParams): Promise<RunResult> {
     const stall = i >= p.viewers - p.stalled;
     const viewer = await RawViewer.connect(p.port, p.watchPath, (timestampUs) => {
       lastTs[i] = timestampUs;
+      const latencyUs = Math.max(1, nowUs() - timestampUs);
+      const second = Math.floor((timestampUs - firstFrameUs) / 1_000_000);
+      if (second >= 0 && latencyUs > (secondMaxUs[second] ?? 0)) secondMaxUs[second] = latencyUs;
       if (timestampUs >= windowStartUs && timestampUs <= windowEndUs) {
         received[i]!++;
-        const latencyUs = Math.max(1, nowUs() - timestampUs);
         histogram.record(latencyUs);
-        const second = Math.floor((timestampUs - windowStartUs) / 1_000_000);
-        if (latencyUs > (secondMaxUs[second] ?? 0)) secondMaxUs[second] = latencyUs;
       }
     });
     // A stalled viewer stops reading: its TCP window fills and the server must cope.
@@ -116,6 +120,7 @@ async function run(p: RunParams): Promise<RunResult> {
         process.send!({ type: 'phase', phase: 'measure-start' });
       }
       const ts = nowUs();
+      if (n === 0) firstFrameUs = ts;
       publisher.send(encodeFrame({ keyframe: n % p.fps === 0, timestampUs: ts, payload }));
       if (ts >= windowStartUs) sentInWindow++;
       n++;
@@ -151,6 +156,7 @@ async function run(p: RunParams): Promise<RunResult> {
     connectMs,
     loadCpuPct,
     maxMsBySecond: Array.from(secondMaxUs, (us) => Math.round((us ?? 0) / 1000)),
+    windowStartSecond: Math.floor((windowStartUs - firstFrameUs) / 1_000_000),
   };
   publisher.terminate();
   for (const s of sockets) s.destroy();
