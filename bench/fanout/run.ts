@@ -12,7 +12,7 @@ import type { RunParams, RunResult } from './viewers.ts';
  * rounds (relay and bare alternating, A B B A ...), each round a fresh server and load generator;
  * the verdicts are on the ratio of the medians. See bench/README.md for the figures.
  *
- *   npm run bench -- fanout                  (about 4 minutes)
+ *   npm run bench -- fanout                  (about 3.5 minutes; BENCH_STALL_BARE=1 adds ~35 s)
  *   BENCH_QUICK=1 npm run bench -- fanout    (2 rounds each, shorter windows, for a smoke run)
  */
 const quick = process.env.BENCH_QUICK === '1';
@@ -222,7 +222,7 @@ async function runRound(variant: 'relay' | 'bare', viewers: number, stalled: num
       cpuPct,
     },
     load1,
-    restPct: machinePct - cpuPct - result.loadCpuPct,
+    restPct: Math.max(0, machinePct - cpuPct - result.loadCpuPct),
     rssConnectedMb: mb(c!.memory.rss),
     rssStartMb: mb(s!.memory.rss),
     rssEndMb: mb(e!.memory.rss),
@@ -240,7 +240,7 @@ function show(prefix: string, o: Outcome): void {
   console.log(
     `${prefix} ${o.label.padEnd(24)} delivered ${f.deliveredFraction.toFixed(4)}, loss ${r.missingFrames} frames in ${r.viewersWithLoss} viewers, ` +
       `p50 ${f.p50Ms.toFixed(1)} ms, p99 ${f.p99Ms.toFixed(1)} ms, max ${r.maxMs.toFixed(0)} ms, CPU server ${f.cpuPct.toFixed(0)} % viewers ${r.loadCpuPct.toFixed(0)} % rest ${o.restPct.toFixed(0)} %, ` +
-      `load ${o.load1.toFixed(2)}, RSS ${o.rssStartMb.toFixed(0)} -> ${o.rssEndMb.toFixed(0)} MB (peak ${o.rssPeakMb.toFixed(0)}), kernel TCP peak ${o.kernelTcpPeakMb.toFixed(0)} MB, connect ${r.connectMs} ms${relayNote}`,
+      `load ${o.load1.toFixed(2)}, RSS ${o.rssStartMb.toFixed(0)} -> ${o.rssEndMb.toFixed(0)} MB (peak ${o.rssPeakMb.toFixed(0)}), kernel TCP peak ${o.kernelTcpPeakMb.toFixed(0)} MB, server loop delay max ${st.loopDelayMaxMs!.toFixed(0)} ms, connect ${r.connectMs} ms${relayNote}`,
   );
   if (process.env.BENCH_TIMELINE === '1') {
     const warm = r.maxMsBySecond.slice(0, r.windowStartSecond).join(' ');

@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { buildApp } from '../../server/app.ts';
 import { testConfig } from '../../server/config.ts';
@@ -55,11 +56,15 @@ async function bare(): Promise<{ ready: Ready; stats: () => unknown; close: () =
 
 const server = variant === 'relay' ? await relay() : variant === 'bare' ? await bare() : null;
 if (server === null) throw new Error('usage: server.ts relay|bare');
+// How long the server's event loop was held up at worst: a loop busy relaying a backlog of publisher
+// frames reads nothing else (viewers' acks included) meanwhile.
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
 process.send!(server.ready);
 process.on('message', (msg: { type: string; id?: number }) => {
   if (msg.type === 'sample') {
     // The server's own clock with its CPU figure, so CPU % is not skewed by IPC delays.
-    process.send!({ type: 'sample', id: msg.id, atMs: performance.now(), memory: process.memoryUsage(), cpu: process.cpuUsage(), stats: server.stats() });
+    process.send!({ type: 'sample', id: msg.id, atMs: performance.now(), memory: process.memoryUsage(), cpu: process.cpuUsage(), stats: { ...(server.stats() as object), loopDelayMaxMs: loopDelay.max / 1e6 } });
   } else if (msg.type === 'close') {
     void server.close().finally(() => process.exit(0));
   }
