@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { once } from 'node:events';
 import autocannon from 'autocannon';
 
@@ -13,8 +14,16 @@ const ROUND_SECONDS = Number(process.env.BENCH_ROUND_SECONDS ?? 2);
 const CONNECTIONS = 50;
 const TARGET_RATIO = 0.95;
 
+/**
+ * With two or more cores, the servers share the last core and the load generator (this process) keeps
+ * the others, so the scheduler never makes them take turns on one core (the largest source of noise).
+ */
+const SERVER_CPU = availableParallelism() - 1;
+const pinned = SERVER_CPU > 0 && spawnSync('taskset', ['-a', '-p', '-c', `0-${SERVER_CPU - 1}`, String(process.pid)], { stdio: 'ignore' }).status === 0;
+
 async function start(variant: 'hook' | 'bare'): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./server.ts', import.meta.url).pathname, variant], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const argv = [process.execPath, '--import', 'tsx', new URL('./server.ts', import.meta.url).pathname, variant];
+  const child = pinned ? spawn('taskset', ['-c', String(SERVER_CPU), ...argv], { stdio: ['ignore', 'pipe', 'inherit'] }) : spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
   const [chunk] = (await once(child.stdout!, 'data')) as [Buffer];
   return { child, port: Number(String(chunk).trim()) };
 }
@@ -50,6 +59,7 @@ try {
   }
   const ratios = withHook.map((v, i) => v / without[i]!);
   const ratio = median(ratios);
+  console.log(pinned ? `servers pinned to cpu ${SERVER_CPU}, load generator to the others` : 'not pinned (taskset unavailable or one core)');
   console.log(`routing hook: median ${median(withHook).toFixed(0)} req/s (rounds ${withHook.map((v) => v.toFixed(0)).join(', ')})`);
   console.log(`without hook: median ${median(without).toFixed(0)} req/s (rounds ${without.map((v) => v.toFixed(0)).join(', ')})`);
   console.log(`per-round ratios: ${ratios.map((r) => r.toFixed(3)).join(', ')}`);
