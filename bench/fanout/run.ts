@@ -31,6 +31,7 @@ const RETRY_PAUSE_MS = 10_000;
 /** The memory window with stalled viewers: one run per side, long enough for the relay to cut them. */
 const MEMORY_MS = quick ? 10_000 : 30_000;
 const DRAIN_MS = 1500;
+/** Healthy viewers ack every 500 ms of media time, each at its own phase (see viewers.ts). */
 const ACK_INTERVAL_MS = 500;
 const SAMPLE_INTERVAL_MS = 1000;
 const SAMPLE_TIMEOUT_MS = 10_000;
@@ -240,7 +241,7 @@ function show(prefix: string, o: Outcome): void {
   console.log(
     `${prefix} ${o.label.padEnd(24)} delivered ${f.deliveredFraction.toFixed(4)}, loss ${r.missingFrames} frames in ${r.viewersWithLoss} viewers, ` +
       `p50 ${f.p50Ms.toFixed(1)} ms, p99 ${f.p99Ms.toFixed(1)} ms, max ${r.maxMs.toFixed(0)} ms, CPU server ${f.cpuPct.toFixed(0)} % viewers ${r.loadCpuPct.toFixed(0)} % rest ${o.restPct.toFixed(0)} %, ` +
-      `load ${o.load1.toFixed(2)}, RSS ${o.rssStartMb.toFixed(0)} -> ${o.rssEndMb.toFixed(0)} MB (peak ${o.rssPeakMb.toFixed(0)}), kernel TCP peak ${o.kernelTcpPeakMb.toFixed(0)} MB, server loop delay max ${st.loopDelayMaxMs!.toFixed(0)} ms, connect ${r.connectMs} ms${relayNote}`,
+      `load ${o.load1.toFixed(2)}, RSS ${o.rssStartMb.toFixed(0)} -> ${o.rssEndMb.toFixed(0)} MB (peak ${o.rssPeakMb.toFixed(0)}), kernel TCP peak ${o.kernelTcpPeakMb.toFixed(0)} MB, loop delay max server ${st.loopDelayMaxMs!.toFixed(0)} ms viewers ${r.loadLoopDelayMaxMs.toFixed(0)} ms, publish gap max ${r.publishGapMaxMs.toFixed(0)} ms, connect ${r.connectMs} ms${relayNote}`,
   );
   if (process.env.BENCH_TIMELINE === '1') {
     const warm = r.maxMsBySecond.slice(0, r.windowStartSecond).join(' ');

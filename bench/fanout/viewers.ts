@@ -1,4 +1,4 @@
-import { createHistogram } from 'node:perf_hooks';
+import { createHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { encodeControl, encodeFrame } from '../../shared/protocol.ts';
 import { RawViewer } from './raw-viewer.ts';
@@ -41,6 +41,9 @@ export interface RunResult {
   maxMsBySecond: number[];
   /** Index in maxMsBySecond of the window's first second. */
   windowStartSecond: number;
+  /** Worst hold-up of this process's event loop over the round, and the longest pause between two published frames. */
+  loadLoopDelayMaxMs: number;
+  publishGapMaxMs: number;
 }
 
 const nowUs = () => Math.round((performance.timeOrigin + performance.now()) * 1000);
@@ -52,16 +55,35 @@ async function run(p: RunParams): Promise<RunResult> {
   let windowEndUs = Infinity;
   let firstFrameUs = Infinity;
   const received = new Uint32Array(p.viewers);
-  const lastTs = new Float64Array(p.viewers);
   const sockets: RawViewer[] = [];
   /** Worst latency of frames sent in each second since the first frame: shows when a spike happened. */
   const secondMaxUs: number[] = [];
   const connectStarted = Date.now();
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  let publishGapMaxMs = 0;
+  let lastPublishAt = 0;
+
+  // Healthy viewers ack what they got (the relay uses it to measure lag; the bare server ignores it)
+  // as the protocol asks: from the message path, every ackIntervalMs of media time. Each starts at
+  // its own phase, as real viewers (who joined at different moments) do, so the acks of 2000 viewers
+  // reach the server spread over the interval rather than in one burst a timer would make.
+  const healthy = p.viewers - p.stalled;
+  const ackIntervalUs = p.ackIntervalMs * 1000;
+  const nextAckUs = new Float64Array(p.viewers);
+  const GOLDEN = 0.6180339887;
 
   const open = async (i: number) => {
-    const stall = i >= p.viewers - p.stalled;
+    const stall = i >= healthy;
     const viewer = await RawViewer.connect(p.port, p.watchPath, (timestampUs) => {
-      lastTs[i] = timestampUs;
+      if (!stall) {
+        if (nextAckUs[i] === 0) {
+          nextAckUs[i] = timestampUs + ((i * GOLDEN) % 1) * ackIntervalUs;
+        } else if (timestampUs >= nextAckUs[i]!) {
+          sockets[i]?.sendText(encodeControl({ type: 'ack', timestampUs }));
+          nextAckUs[i] = timestampUs + ackIntervalUs;
+        }
+      }
       const latencyUs = Math.max(1, nowUs() - timestampUs);
       const second = Math.floor((timestampUs - firstFrameUs) / 1_000_000);
       if (second >= 0 && latencyUs > (secondMaxUs[second] ?? 0)) secondMaxUs[second] = latencyUs;
@@ -79,14 +101,6 @@ async function run(p: RunParams): Promise<RunResult> {
   }
   const connectMs = Date.now() - connectStarted;
   process.send!({ type: 'phase', phase: 'connected' });
-
-  // Healthy viewers ack what they got (the relay uses it to measure lag; the bare server ignores it).
-  const healthy = p.viewers - p.stalled;
-  const acker = setInterval(() => {
-    for (let i = 0; i < healthy; i++) {
-      if (lastTs[i]! > 0) sockets[i]!.sendText(encodeControl({ type: 'ack', timestampUs: lastTs[i]! }));
-    }
-  }, p.ackIntervalMs);
 
   const publisher = new WebSocket(`ws://127.0.0.1:${p.port}${p.publishPath}`);
   publisher.on('error', (err) => {
@@ -121,6 +135,9 @@ async function run(p: RunParams): Promise<RunResult> {
       }
       const ts = nowUs();
       if (n === 0) firstFrameUs = ts;
+      const at = performance.now();
+      if (n > 0) publishGapMaxMs = Math.max(publishGapMaxMs, at - lastPublishAt);
+      lastPublishAt = at;
       publisher.send(encodeFrame({ keyframe: n % p.fps === 0, timestampUs: ts, payload }));
       if (ts >= windowStartUs) sentInWindow++;
       n++;
@@ -129,7 +146,6 @@ async function run(p: RunParams): Promise<RunResult> {
     tick();
   });
   await new Promise((r) => setTimeout(r, p.drainMs));
-  clearInterval(acker);
 
   let delivered = 0;
   let viewersWithLoss = 0;
@@ -157,6 +173,8 @@ async function run(p: RunParams): Promise<RunResult> {
     loadCpuPct,
     maxMsBySecond: Array.from(secondMaxUs, (us) => Math.round((us ?? 0) / 1000)),
     windowStartSecond: Math.floor((windowStartUs - firstFrameUs) / 1_000_000),
+    loadLoopDelayMaxMs: loopDelay.max / 1e6,
+    publishGapMaxMs,
   };
   publisher.terminate();
   for (const s of sockets) s.destroy();
