@@ -32,10 +32,10 @@ function setup(overrides: Partial<RelayLimits> = {}) {
   publisher.onText(encodeControl({ type: 'config', config }));
   let ts = 1_000_000;
   /** Publishes one frame (keyframe every `gop` frames) of `bytes` payload bytes; returns its timestamp. */
-  const publish = (keyframe: boolean, bytes = 100) => {
+  const publish = (keyframe: boolean, bytes = 100, advanceMs = 33) => {
     ts += 33_333;
     publisher.onBinary(encodeFrame({ keyframe, timestampUs: ts, payload: new Uint8Array(bytes).fill(keyframe ? 1 : 2) }));
-    clock.advance(33);
+    clock.advance(advanceMs);
     return ts;
   };
   return { clock, registry, stream, pubPeer, publisher, publish };
@@ -376,4 +376,38 @@ test('acks beyond what was sent count as caught up', () => {
   v.onText(encodeControl({ type: 'ack', timestampUs: Number.MAX_SAFE_INTEGER }));
   for (let i = 0; i < 50; i++) publish(false);
   assert.equal(peer.binaries.length, 51);
+});
+
+test('frames the relay itself handles late (a held-up event loop) do not count as viewer lag', () => {
+  const { stream, publish, clock } = setup();
+  publish(true);
+  const healthy = new FakePeer();
+  const v = stream.addViewer(healthy);
+  for (let i = 0; i < 30; i++) {
+    publish(false);
+    v.onText(encodeControl({ type: 'ack', timestampUs: healthy.frames().at(-1)!.timestampUs }));
+  }
+  // The loop is held up for 3 s: the publisher's frames queue in the kernel and are then relayed in
+  // one burst, 1 ms apart, before any viewer ack can be read.
+  clock.advance(3000);
+  const before = healthy.binaries.length;
+  for (let i = 0; i < 90; i++) publish(false, 100, 1);
+  assert.equal(healthy.binaries.length, before + 90, 'every frame of the burst reached the healthy viewer');
+  // Its acks arrive once the loop is free again, and it keeps every frame.
+  v.onText(encodeControl({ type: 'ack', timestampUs: healthy.frames().at(-1)!.timestampUs }));
+  publish(false);
+  assert.equal(healthy.binaries.length, before + 91);
+});
+
+test('a viewer that stops acking is still skipped once the relay is back on time', () => {
+  const { stream, publish, clock } = setup();
+  publish(true);
+  const stalled = new FakePeer();
+  stream.addViewer(stalled);
+  clock.advance(3000);
+  for (let i = 0; i < 10; i++) publish(false, 100, 1); // a late burst, then on time again
+  for (let i = 0; i < 200; i++) publish(false);
+  const got = stalled.binaries.length;
+  assert.ok(got < 1 + 10 + 200, `skipped at some point (got ${got})`);
+  assert.ok(got > 1 + 10 + 60, 'not before its own lag passed the limit');
 });

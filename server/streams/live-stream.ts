@@ -20,6 +20,7 @@ import { PublisherSession, type PublisherHost } from './publisher-session.ts';
 import type { StreamSummary } from './source.ts';
 import { RateGate, Throttle } from './throttle.ts';
 import { ViewerSession, type ViewerHost } from './viewer-session.ts';
+import { RelayDelay } from './viewer-policy.ts';
 
 /**
  * waiting: created, no publisher yet (not listed); live: publisher connected;
@@ -66,6 +67,7 @@ export class LiveStream implements PublisherHost, ViewerHost {
   private endTimer: TimerHandle | null = null;
   private readonly keyframeGate: RateGate;
   private readonly viewerCount: Throttle;
+  private readonly relayDelay = new RelayDelay();
 
   constructor(
     readonly meta: StreamMeta,
@@ -166,6 +168,7 @@ export class LiveStream implements PublisherHost, ViewerHost {
     this.config = config;
     this.awaitingKeyframe = true;
     this.gop.clear();
+    this.relayDelay.reset();
     const message = utf8.encode(encodeControl({ type: 'config', config }));
     for (const viewer of this.viewers) {
       viewer.resetTimeline();
@@ -191,7 +194,8 @@ export class LiveStream implements PublisherHost, ViewerHost {
     const frame = { data: copy, keyframe, timestampUs };
     this.gop.push(frame);
     const now = this.now();
-    for (const viewer of this.viewers) viewer.offer(frame, now);
+    const relayDelayMs = this.relayDelay.observe(now, timestampUs);
+    for (const viewer of this.viewers) viewer.offer(frame, now, relayDelayMs);
   }
 
   stop(): void {

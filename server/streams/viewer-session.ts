@@ -43,11 +43,13 @@ export class ViewerSession {
     this.lastAckUs = null;
   }
 
-  offer(frame: StoredFrame, nowMs: number): void {
+  /** `relayDelayMs`: how late the relay itself is (see RelayDelay); not held against the viewer. */
+  offer(frame: StoredFrame, nowMs: number, relayDelayMs = 0): void {
     if (this.closed) return;
+    const lag = lagMs(this.lastSentUs, this.lastAckUs);
     const decision = decideFrame(
       this.flow,
-      { keyframe: frame.keyframe, nowMs, bufferedBytes: this.peer.bufferedAmount, lagMs: lagMs(this.lastSentUs, this.lastAckUs) },
+      { keyframe: frame.keyframe, nowMs, bufferedBytes: this.peer.bufferedAmount, lagMs: lag === null ? null : Math.max(0, lag - relayDelayMs) },
       this.host.limits,
     );
     const wasSkipping = this.flow.skipping;
