@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChatMessage } from '../../../shared/protocol.ts';
-import { ackDue, CHAT_KEPT_MESSAGES, rateLimitedText, classifyClose, KeyframeGate, latencyMs, mergeChat, nextStep, retryAfterSeconds, type StepContext } from './watch-logic.ts';
+import { ackDue, chatErrorText, CHAT_KEPT_MESSAGES, rateLimitedText, classifyClose, KeyframeGate, latencyMs, mergeChat, nextStep, retryAfterSeconds, type StepContext } from './watch-logic.ts';
 
 const HOME = '24d0000000000b';
 const NEW_HOME = '24a0000000000a';
@@ -123,4 +123,10 @@ test('ackDue: the first frame, every 400 ms of media time, and after the clock w
     }
   }
   assert.equal(acks, 5);
+});
+
+test('chatErrorText: rate limits and invalid chat reach the chat box, other errors do not', () => {
+  assert.match(chatErrorText({ type: 'error', code: 'rate-limited', message: 'x', retryAfterMs: 2500 })!, /Slow down: chat allows 5 messages every 10 seconds\. Try again in 3 s\./);
+  assert.equal(chatErrorText({ type: 'error', code: 'chat-invalid', message: 'chat.text is too long' }), 'chat.text is too long');
+  assert.equal(chatErrorText({ type: 'error', code: 'bad-message', message: 'viewers send no binary messages' }), null);
 });

@@ -2,7 +2,7 @@
  * Pure decisions of the watch page: what a socket close means, where to go after asking the
  * directory, which frames the decoder may see, and how chat history merges. No DOM here.
  */
-import { CHAT_RATE_MAX_MESSAGES, CHAT_RATE_WINDOW_MS, CloseCode, type ChatMessage } from '../../../shared/protocol.ts';
+import { CHAT_RATE_MAX_MESSAGES, CHAT_RATE_WINDOW_MS, CloseCode, type ChatMessage, type ErrorMessage } from '../../../shared/protocol.ts';
 import { isMachineId } from '../../../shared/machine-id.ts';
 import { backoffDelayMs, type BackoffPolicy } from '../../../shared/backoff.ts';
 import { RECONNECT_BACKOFF } from './reconnect.ts';
@@ -141,6 +141,13 @@ export const MAX_PLAUSIBLE_LATENCY_MS = 60_000;
 export function latencyMs(timestampUs: number, nowMs: number): number | null {
   const ms = nowMs - timestampUs / 1000;
   return ms >= 0 && ms <= MAX_PLAUSIBLE_LATENCY_MS ? Math.round(ms) : null;
+}
+
+/** What the chat box shows for a server error message; null for errors that are not about chat. */
+export function chatErrorText(error: ErrorMessage): string | null {
+  if (error.code === 'rate-limited') return rateLimitedText(error.retryAfterMs);
+  if (error.code === 'chat-invalid') return error.message;
+  return null;
 }
 
 export function rateLimitedText(retryAfterMs: number | undefined): string {

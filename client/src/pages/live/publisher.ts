@@ -14,7 +14,7 @@ import {
 import { ChatLimiter } from '../../../../shared/chat-limiter.ts';
 import { backoffDelayMs } from '../../../../shared/backoff.ts';
 import { RECONNECT_BACKOFF } from '../../lib/reconnect.ts';
-import { mergeChat, rateLimitedText } from '../../lib/watch-logic.ts';
+import { chatErrorText, mergeChat, rateLimitedText } from '../../lib/watch-logic.ts';
 import { needsKeyframe, publishCloseAction, RateMeter, shouldSkipFrame, wallClockUs } from '../../lib/publish-logic.ts';
 import { CAPTURE_FPS, CAPTURE_HEIGHT_PX, CAPTURE_WIDTH_PX } from './capture.ts';
 
@@ -235,13 +235,11 @@ export class Publisher {
       case 'chat':
         this.update({ chat: mergeChat(this.view.chat, [message], false) });
         return;
-      case 'error':
-        if (message.code === 'rate-limited') {
-          this.update({ chatError: rateLimitedText(message.retryAfterMs) });
-        } else if (message.code === 'chat-invalid') {
-          this.update({ chatError: message.message });
-        }
+      case 'error': {
+        const chatError = chatErrorText(message);
+        if (chatError !== null) this.update({ chatError });
         return;
+      }
     }
   }
 

@@ -17,6 +17,7 @@ import { isMachineId } from '../../../../shared/machine-id.ts';
 import { parseStream, watchUrl } from '../../lib/directory.ts';
 import {
   ackDue,
+  chatErrorText,
   classifyClose,
   latencyMs,
   MAX_RECONNECT_ATTEMPTS,
@@ -268,13 +269,11 @@ export class WatchSession {
         this.endedMessage = true;
         this.update({ state: 'ended', endedReason: message.reason === 'stopped' ? 'The creator ended the stream.' : 'The creator lost their connection and did not come back.' });
         return;
-      case 'error':
-        if (message.code === 'rate-limited') {
-          this.update({ chatError: rateLimitedText(message.retryAfterMs) });
-        } else if (message.code === 'chat-invalid') {
-          this.update({ chatError: message.message });
-        }
+      case 'error': {
+        const chatError = chatErrorText(message);
+        if (chatError !== null) this.update({ chatError });
         return;
+      }
     }
   }
 
