@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { Resolver } from 'node:dns/promises';
 import WebSocket from 'ws';
 import { LocalflyError, parseRegions, startCluster, type Cluster, type ClusterOptions, type LogEvent } from './cluster.ts';
-import { fixture, isAlive, randomAddressBase, repoRoot, until } from './fixtures/support.ts';
+import { fixture, isAlive, isolatedNetwork, randomAddressBase, repoRoot, until } from './fixtures/support.ts';
 
 async function cluster(t: TestContext, options: Partial<ClusterOptions> & { command: string[] }) {
   const logs: LogEvent[] = [];
@@ -15,11 +15,7 @@ async function cluster(t: TestContext, options: Partial<ClusterOptions> & { comm
     regions: 'ams:1,dfw:1',
     app: 'cluster-test',
     cwd: repoRoot,
-    dnsPort: 0,
-    edgePort: 0,
-    controlPort: 0,
-    machinePort: 0,
-    addressBase: randomAddressBase(),
+    ...isolatedNetwork(),
     startTimeoutMs: 15_000,
     stopTimeoutMs: 5_000,
     onLog: (e) => logs.push(e),
@@ -175,11 +171,7 @@ test('a Machine that fails to start fails the cluster start with its output', as
       command: [process.execPath, '-e', 'console.error("cannot start: " + process.env.FLY_REGION); process.exit(2)'],
       regions: 'ams:1',
       cwd: repoRoot,
-      dnsPort: 0,
-      edgePort: 0,
-      controlPort: 0,
-      machinePort: 0,
-      addressBase: randomAddressBase(),
+      ...isolatedNetwork(),
     }),
     (err: Error) => err instanceof LocalflyError && /exited with code 2 before listening/.test(err.message) && err.message.includes('cannot start: ams'),
   );
