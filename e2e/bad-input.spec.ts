@@ -2,7 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { machines } from './cluster.ts';
 import { edge, expect, recordServerErrors, test } from './helpers.ts';
 
-test('a stale fly-machine-id cookie naming a Machine that no longer exists: pages load, no 5xx, cookie rewritten', async ({ page, context }) => {
+test('a stale fly-machine-id cookie naming a Machine that no longer exists: pages load, no 5xx, cookie rewritten', async ({
+  page,
+  context,
+}) => {
   const known = new Set((await machines()).map((m) => m.id));
   let stale = randomBytes(7).toString('hex');
   while (known.has(stale)) stale = randomBytes(7).toString('hex');
@@ -29,7 +32,10 @@ test('a malformed ?instance= gives a clear 400 answer, not a blank page or a 5xx
   expect(errors).toEqual([]);
 });
 
-test('an unknown stream id gives a clear "no such stream" page, not a blank page or a 5xx', async ({ page, context }) => {
+test('an unknown stream id gives a clear "no such stream" page, not a blank page or a 5xx', async ({
+  page,
+  context,
+}) => {
   const errors = recordServerErrors(context);
   const response = await page.goto(`${edge('ams')}/watch/no-such-stream`);
   expect(response?.status()).toBe(200);

@@ -19,7 +19,10 @@ export interface ClusterInfo {
 
 export function clusterInfo(): ClusterInfo {
   const raw = process.env[CLUSTER_ENV];
-  if (raw === undefined) throw new Error(`${CLUSTER_ENV} is not set: run the suite with \`npx playwright test\` so global setup starts the cluster`);
+  if (raw === undefined)
+    throw new Error(
+      `${CLUSTER_ENV} is not set: run the suite with \`npx playwright test\` so global setup starts the cluster`,
+    );
   return JSON.parse(raw) as ClusterInfo;
 }
 

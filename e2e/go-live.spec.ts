@@ -23,7 +23,9 @@ interface Started {
  * moment the browser sent its POST /api/streams (the creation) to the read that saw it everywhere.
  */
 async function goLiveTimed(creator: Page, machineIds: readonly string[]): Promise<Started> {
-  const creation = creator.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/streams');
+  const creation = creator.waitForResponse(
+    (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/streams',
+  );
   const clickedAt = Date.now();
   await creator.getByRole('button', { name: 'Go live' }).click();
   const response = await creation;
@@ -33,7 +35,12 @@ async function goLiveTimed(creator: Page, machineIds: readonly string[]): Promis
   const postedAt = response.request().timing().startTime;
   expect(postedAt, 'request start stamp').toBeGreaterThanOrEqual(clickedAt);
   expect(postedAt, 'request start stamp').toBeLessThanOrEqual(Date.now());
-  const listedMs = await msUntil(() => listedOnAll(created.id, machineIds), postedAt, 2 * STREAM_LISTED_LIMIT_MS, `every Machine lists ${created.id}`);
+  const listedMs = await msUntil(
+    () => listedOnAll(created.id, machineIds),
+    postedAt,
+    2 * STREAM_LISTED_LIMIT_MS,
+    `every Machine lists ${created.id}`,
+  );
   return { streamId: created.id, home: created.machineId, listedMs };
 }
 
@@ -46,7 +53,9 @@ function chatLine(page: Page, text: string) {
   return page.getByTestId('chat-message').filter({ hasText: text });
 }
 
-test('a creator goes live from /live with the fake camera on the dfw edge; an ams viewer sees it appear, watches it and chats both ways', async ({ browser }) => {
+test('a creator goes live from /live with the fake camera on the dfw edge; an ams viewer sees it appear, watches it and chats both ways', async ({
+  browser,
+}) => {
   const all = (await startedMachines()).map((m) => m.id);
   const dfwIds = (await startedMachines()).filter((m) => m.region === 'dfw').map((m) => m.id);
   const title = `e2e live ${Date.now().toString(36)}`;
@@ -67,7 +76,9 @@ test('a creator goes live from /live with the fake camera on the dfw edge; an am
     await creator.getByLabel('Your name').fill('e2e-creator');
     const started = await goLiveTimed(creator, all);
     reportTiming('dfw stream (camera) listed on every Machine after its creation', started.listedMs);
-    expect(started.listedMs, 'ms from creation until every Machine lists the stream').toBeLessThanOrEqual(STREAM_LISTED_LIMIT_MS);
+    expect(started.listedMs, 'ms from creation until every Machine lists the stream').toBeLessThanOrEqual(
+      STREAM_LISTED_LIMIT_MS,
+    );
     await expect(creator.getByTestId('live-state')).toHaveAttribute('data-state', 'live');
     const home = await creator.getByTestId('publish-home').getAttribute('data-machine');
     expect(dfwIds, 'the stream is homed on a dfw Machine').toContain(home);
@@ -77,13 +88,17 @@ test('a creator goes live from /live with the fake camera on the dfw edge; an am
     const card = viewer.getByTestId('stream-card').filter({ hasText: title });
     await expect(card).toHaveCount(1);
     await expect(card).toHaveAttribute('data-machine-id', home!);
-    expect(await viewer.evaluate(() => (window as unknown as Record<string, boolean>).__e2eSamePage), 'no reload').toBe(true);
+    expect(await viewer.evaluate(() => (window as unknown as Record<string, boolean>).__e2eSamePage), 'no reload').toBe(
+      true,
+    );
 
     await card.getByRole('link').click();
     await expect(viewer).toHaveURL(new RegExp(`\\?instance=${home}$`));
     await expect(viewer.getByTestId('watch-state')).toHaveAttribute('data-state', 'live');
     await expect.poll(() => decodedFrames(viewer), { timeout: 15_000 }).toBeGreaterThanOrEqual(MIN_DECODED_FRAMES);
-    await expect.poll(() => viewer.getByTestId('video').evaluate(canvasColourCount)).toBeGreaterThanOrEqual(MIN_CANVAS_COLOURS);
+    await expect
+      .poll(() => viewer.getByTestId('video').evaluate(canvasColourCount))
+      .toBeGreaterThanOrEqual(MIN_CANVAS_COLOURS);
     await expect(creator.getByTestId('live-viewers')).toHaveText('1');
 
     await sendChat(viewer, 'hello from ams');
@@ -100,7 +115,9 @@ test('a creator goes live from /live with the fake camera on the dfw edge; an am
   }
 });
 
-test('a creator without a camera goes live from /live with the test pattern on the dfw edge; a viewer on the ams edge watches it', async ({ browser }) => {
+test('a creator without a camera goes live from /live with the test pattern on the dfw edge; a viewer on the ams edge watches it', async ({
+  browser,
+}) => {
   const all = (await startedMachines()).map((m) => m.id);
   const dfwIds = (await startedMachines()).filter((m) => m.region === 'dfw').map((m) => m.id);
   const title = `e2e pattern ${Date.now().toString(36)}`;
@@ -116,13 +133,17 @@ test('a creator without a camera goes live from /live with the test pattern on t
     await expect(creator.getByTestId('preview')).toHaveAttribute('data-source', 'pattern');
     await expect(creator.getByRole('img', { name: 'Test pattern preview' })).toBeVisible();
     await expect(creator.getByRole('radio', { name: /test pattern/i })).toBeChecked();
-    await expect.poll(() => creator.getByTestId('preview').evaluate(patternBarsSeen, { bars: PATTERN_BARS_RGB, tolerance: 0 })).toBe(PATTERN_BARS_RGB.length);
+    await expect
+      .poll(() => creator.getByTestId('preview').evaluate(patternBarsSeen, { bars: PATTERN_BARS_RGB, tolerance: 0 }))
+      .toBe(PATTERN_BARS_RGB.length);
 
     await creator.getByLabel('Title').fill(title);
     await creator.getByLabel('Your name').fill('e2e-pattern');
     const started = await goLiveTimed(creator, all);
     reportTiming('dfw stream (test pattern) listed on every Machine after its creation', started.listedMs);
-    expect(started.listedMs, 'ms from creation until every Machine lists the stream').toBeLessThanOrEqual(STREAM_LISTED_LIMIT_MS);
+    expect(started.listedMs, 'ms from creation until every Machine lists the stream').toBeLessThanOrEqual(
+      STREAM_LISTED_LIMIT_MS,
+    );
     expect(dfwIds, 'the stream is homed on a dfw Machine').toContain(started.home);
     await expect(creator.getByTestId('live-state')).toHaveAttribute('data-state', 'live');
     await expect(creator.getByTestId('preview')).toHaveAttribute('data-source', 'pattern');
@@ -138,9 +159,17 @@ test('a creator without a camera goes live from /live with the test pattern on t
     await expect(viewer.getByTestId('stream-title')).toHaveText(title);
     await expect(viewer.getByTestId('watch-state')).toHaveAttribute('data-state', 'live');
     await expect.poll(() => decodedFrames(viewer), { timeout: 15_000 }).toBeGreaterThanOrEqual(MIN_DECODED_FRAMES);
-    await expect.poll(() => viewer.getByTestId('video').evaluate(canvasColourCount)).toBeGreaterThanOrEqual(MIN_CANVAS_COLOURS);
+    await expect
+      .poll(() => viewer.getByTestId('video').evaluate(canvasColourCount))
+      .toBeGreaterThanOrEqual(MIN_CANVAS_COLOURS);
     // What the viewer decodes is the pattern itself: all seven bars, in order, where they were drawn.
-    await expect.poll(() => viewer.getByTestId('video').evaluate(patternBarsSeen, { bars: PATTERN_BARS_RGB, tolerance: BAR_COLOUR_TOLERANCE })).toBe(PATTERN_BARS_RGB.length);
+    await expect
+      .poll(() =>
+        viewer
+          .getByTestId('video')
+          .evaluate(patternBarsSeen, { bars: PATTERN_BARS_RGB, tolerance: BAR_COLOUR_TOLERANCE }),
+      )
+      .toBe(PATTERN_BARS_RGB.length);
     await expect(viewer.getByTestId('routing-proof')).toHaveAttribute('data-verdict', 'same-machine');
     await expect(creator.getByTestId('live-viewers')).toHaveText('1');
 

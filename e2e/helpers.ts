@@ -1,6 +1,14 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { test as base, expect, type Browser, type BrowserContext, type BrowserContextOptions, type Page, type TestInfo } from '@playwright/test';
+import {
+  test as base,
+  expect,
+  type Browser,
+  type BrowserContext,
+  type BrowserContextOptions,
+  type Page,
+  type TestInfo,
+} from '@playwright/test';
 import { clusterInfo, edge, machineAction, machines } from './cluster.ts';
 import { countDecodedFrames, DECODED_FRAMES_KEY } from './page-probes.ts';
 
@@ -22,7 +30,10 @@ export function recordServerErrors(context: BrowserContext): string[] {
 }
 
 /** A fresh context (own cookies) with the decoded-frame counter installed. */
-export async function newWatcherContext(browser: Browser, options: BrowserContextOptions = {}): Promise<BrowserContext> {
+export async function newWatcherContext(
+  browser: Browser,
+  options: BrowserContextOptions = {},
+): Promise<BrowserContext> {
   const context = await browser.newContext(options);
   await context.addInitScript(countDecodedFrames);
   return context;
@@ -67,7 +78,12 @@ export const TIMING_POLL_INTERVAL_MS = 20;
  * end of the poll that saw it: the read's own latency is counted, so the figure is never too small.
  * Throws once `timeoutMs` after `sinceMs` have passed without the condition holding.
  */
-export async function msUntil(condition: () => Promise<boolean>, sinceMs: number, timeoutMs: number, what: string): Promise<number> {
+export async function msUntil(
+  condition: () => Promise<boolean>,
+  sinceMs: number,
+  timeoutMs: number,
+  what: string,
+): Promise<number> {
   for (;;) {
     if (await condition()) return Date.now() - sinceMs;
     if (Date.now() - sinceMs > timeoutMs) throw new Error(`${what}: still not true ${timeoutMs} ms after the action`);
@@ -119,11 +135,19 @@ export async function restoreCluster(): Promise<void> {
   await expect
     .poll(
       async () => {
-        const hosts = await Promise.all(ids.map(async (id) => [...new Set((await directoryOn(id).catch(() => null))?.streams.map((s) => s.machineId) ?? [])].sort()));
+        const hosts = await Promise.all(
+          ids.map(async (id) =>
+            [...new Set((await directoryOn(id).catch(() => null))?.streams.map((s) => s.machineId) ?? [])].sort(),
+          ),
+        );
         return hosts.every((h) => h.length === ids.length && h.every((id, i) => id === ids[i]));
       },
       // Short steps: the wait is mostly a peer's next discovery, and a long step would overshoot it.
-      { timeout: CLUSTER_SETTLE_TIMEOUT_MS, intervals: [100, 200], message: 'every Machine lists a stream from every Machine' },
+      {
+        timeout: CLUSTER_SETTLE_TIMEOUT_MS,
+        intervals: [100, 200],
+        message: 'every Machine lists a stream from every Machine',
+      },
     )
     .toBe(true);
 }

@@ -1,5 +1,17 @@
 import { machineAction, machines, startedMachines } from './cluster.ts';
-import { decodedFrames, directoryOn, edge, expect, listedOnNone, msUntil, recordServerErrors, reportTiming, restoreCluster, streamIdsOn, test } from './helpers.ts';
+import {
+  decodedFrames,
+  directoryOn,
+  edge,
+  expect,
+  listedOnNone,
+  msUntil,
+  recordServerErrors,
+  reportTiming,
+  restoreCluster,
+  streamIdsOn,
+  test,
+} from './helpers.ts';
 
 /** The issue's bound: a viewer learns its stream's home Machine died within this long. */
 const VIEWER_NOTICE_MS = 5_000;
@@ -24,12 +36,21 @@ async function listedNowhere(streamId: string, home: string, others: readonly st
 }
 
 /** True when every observer answers and lists neither the Machine nor any of its streams. */
-async function machineForgotten(machineId: string, streamIds: readonly string[], observers: readonly string[]): Promise<boolean> {
+async function machineForgotten(
+  machineId: string,
+  streamIds: readonly string[],
+  observers: readonly string[],
+): Promise<boolean> {
   const views = await Promise.all(observers.map((id) => directoryOn(id).catch(() => null)));
-  return views.every((v) => v !== null && !v.machines.some((m) => m.id === machineId) && !v.streams.some((s) => streamIds.includes(s.id)));
+  return views.every(
+    (v) =>
+      v !== null && !v.machines.some((m) => m.id === machineId) && !v.streams.some((s) => streamIds.includes(s.id)),
+  );
 }
 
-test('killing the stream home Machine: the viewer shows ended or offline within 5 s and the stream leaves every list within 15 s', async ({ page }) => {
+test('killing the stream home Machine: the viewer shows ended or offline within 5 s and the stream leaves every list within 15 s', async ({
+  page,
+}) => {
   const all = await startedMachines();
   const ams = all.find((m) => m.region === 'ams')!;
   const stream = (await directoryOn(ams.id)).streams.find((s) => s.region === 'dfw')!;
@@ -45,9 +66,16 @@ test('killing the stream home Machine: the viewer shows ended or offline within 
   await machineAction(home, 'kill');
   // Timed from the kill, alongside the viewer's reaction (which may auto start the home again; the
   // Machine then comes back with a new demo stream, so the check is by stream id).
-  const forgetting = msUntil(() => listedNowhere(stream.id, home, others), killedAt, 2 * KILLED_GONE_LIMIT_MS, `every Machine forgets ${stream.id}`);
+  const forgetting = msUntil(
+    () => listedNowhere(stream.id, home, others),
+    killedAt,
+    2 * KILLED_GONE_LIMIT_MS,
+    `every Machine forgets ${stream.id}`,
+  );
   forgetting.catch(() => undefined);
-  await expect(page.getByTestId('watch-state')).toHaveAttribute('data-state', /^(ended|offline)$/, { timeout: VIEWER_NOTICE_MS });
+  await expect(page.getByTestId('watch-state')).toHaveAttribute('data-state', /^(ended|offline)$/, {
+    timeout: VIEWER_NOTICE_MS,
+  });
   expect(Date.now() - killedAt, 'ms until the viewer showed it').toBeLessThanOrEqual(VIEWER_NOTICE_MS);
 
   const forgetMs = await forgetting;
@@ -55,7 +83,7 @@ test('killing the stream home Machine: the viewer shows ended or offline within 
   expect(forgetMs, 'ms from the kill until no Machine lists the stream').toBeLessThanOrEqual(KILLED_GONE_LIMIT_MS);
 });
 
-test('killing a Machine nobody watches: it and its stream leave every other Machine\'s list within 15 s', async () => {
+test("killing a Machine nobody watches: it and its stream leave every other Machine's list within 15 s", async () => {
   const all = await startedMachines();
   const target = all.find((m) => m.region === 'dfw')!;
   const observers = all.filter((m) => m.id !== target.id).map((m) => m.id);
@@ -63,13 +91,24 @@ test('killing a Machine nobody watches: it and its stream leave every other Mach
   expect(streamIds.length, 'the Machine hosts a demo stream').toBeGreaterThan(0);
   for (const id of observers) {
     const view = await directoryOn(id);
-    expect(view.machines.map((m) => m.id), `${id} lists the Machine before the kill`).toContain(target.id);
-    expect(view.streams.map((s) => s.id), `${id} lists its stream before the kill`).toEqual(expect.arrayContaining(streamIds));
+    expect(
+      view.machines.map((m) => m.id),
+      `${id} lists the Machine before the kill`,
+    ).toContain(target.id);
+    expect(
+      view.streams.map((s) => s.id),
+      `${id} lists its stream before the kill`,
+    ).toEqual(expect.arrayContaining(streamIds));
   }
 
   const killedAt = Date.now();
   await machineAction(target.id, 'kill');
-  const goneMs = await msUntil(() => machineForgotten(target.id, streamIds, observers), killedAt, 2 * KILLED_GONE_LIMIT_MS, `every Machine forgets ${target.id}`);
+  const goneMs = await msUntil(
+    () => machineForgotten(target.id, streamIds, observers),
+    killedAt,
+    2 * KILLED_GONE_LIMIT_MS,
+    `every Machine forgets ${target.id}`,
+  );
   reportTiming('killed Machine (no viewer): it and its stream gone from every other list after the kill', goneMs);
   expect(goneMs, 'ms from the kill until no other Machine lists it').toBeLessThanOrEqual(KILLED_GONE_LIMIT_MS);
   // Nothing started it again meanwhile: the peers forgot a dead Machine, not a rebooted one.

@@ -60,7 +60,13 @@ export function canvasColourCount(canvas: HTMLCanvasElement | OffscreenCanvas | 
 
 /** The test pattern's colour bars (client/src/pages/live/capture.ts), left to right, as RGB. */
 export const PATTERN_BARS_RGB: ReadonlyArray<readonly [number, number, number]> = [
-  [0xc0, 0xc0, 0xc0], [0xc0, 0xc0, 0x00], [0x00, 0xc0, 0xc0], [0x00, 0xc0, 0x00], [0xc0, 0x00, 0xc0], [0xc0, 0x00, 0x00], [0x00, 0x00, 0xc0],
+  [0xc0, 0xc0, 0xc0],
+  [0xc0, 0xc0, 0x00],
+  [0x00, 0xc0, 0xc0],
+  [0x00, 0xc0, 0x00],
+  [0xc0, 0x00, 0xc0],
+  [0xc0, 0x00, 0x00],
+  [0x00, 0x00, 0xc0],
 ];
 
 /**
@@ -68,7 +74,10 @@ export const PATTERN_BARS_RGB: ReadonlyArray<readonly [number, number, number]> 
  * centre of each bar, near the top, away from the sweeping box), each channel within `tolerance`
  * of the drawn colour (video compression shifts flat colours a little). 7 means the pattern.
  */
-export function patternBarsSeen(canvas: HTMLCanvasElement | OffscreenCanvas | Element, arg: { bars: ReadonlyArray<readonly [number, number, number]>; tolerance: number }): number {
+export function patternBarsSeen(
+  canvas: HTMLCanvasElement | OffscreenCanvas | Element,
+  arg: { bars: ReadonlyArray<readonly [number, number, number]>; tolerance: number },
+): number {
   if (!(canvas instanceof HTMLCanvasElement) || canvas.width === 0 || canvas.height === 0) return 0;
   const copy = document.createElement('canvas');
   copy.width = canvas.width;

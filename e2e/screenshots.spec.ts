@@ -5,7 +5,8 @@ import { decodedFrames, directoryOn, edge, expect, saveScreenshot, test } from '
 test('screenshots of the home, watch and go-live pages as a user sees them', async ({ page, browser }, testInfo) => {
   const machines = await startedMachines();
   await page.goto(`${edge('ams')}/`);
-  for (const m of machines) await expect(page.locator(`[data-testid="stream-card"][data-machine-id="${m.id}"]`).first()).toBeVisible();
+  for (const m of machines)
+    await expect(page.locator(`[data-testid="stream-card"][data-machine-id="${m.id}"]`).first()).toBeVisible();
   await saveScreenshot(page, testInfo, 'home');
 
   const ams = machines.find((m) => m.region === 'ams')!;
@@ -26,7 +27,9 @@ test('screenshots of the home, watch and go-live pages as a user sees them', asy
     await creator.getByLabel('Your name').fill('e2e-creator');
     await creator.getByRole('button', { name: 'Go live' }).click();
     await expect(creator.getByTestId('live-state')).toHaveAttribute('data-state', 'live');
-    await expect.poll(async () => Number(await creator.getByTestId('frames-sent').textContent())).toBeGreaterThanOrEqual(30);
+    await expect
+      .poll(async () => Number(await creator.getByTestId('frames-sent').textContent()))
+      .toBeGreaterThanOrEqual(30);
     await saveScreenshot(creator, testInfo, 'go-live-live');
     await creator.getByRole('button', { name: 'Stop streaming' }).click();
     await expect(creator.getByTestId('live-state')).toHaveAttribute('data-state', 'ended');

@@ -37,7 +37,9 @@ test('watching a dfw-hosted stream from the ams edge is served by its home Machi
   // Past the cached group of pictures: live frames keep arriving and decoding.
   const decodedSoFar = await decodedFrames(page);
   await expect.poll(() => decodedFrames(page)).toBeGreaterThan(decodedSoFar + 10);
-  await expect.poll(() => page.getByTestId('video').evaluate(canvasColourCount)).toBeGreaterThanOrEqual(MIN_CANVAS_COLOURS);
+  await expect
+    .poll(() => page.getByTestId('video').evaluate(canvasColourCount))
+    .toBeGreaterThanOrEqual(MIN_CANVAS_COLOURS);
 
   expect(hello, 'the watch socket sent a hello').not.toBeNull();
   expect(hello!.machineId).toBe(home);

@@ -4,7 +4,32 @@ import { parseCliArgs } from './cli-args.ts';
 
 test('flags, --flag=value, repeated --env, the command after --', () => {
   const parsed = parseCliArgs(
-    ['--regions', 'ams:1,dfw:2', '--app=demo', '--dns-port', '0', '--edge-port', '9000', '--control-port', '9090', '--address-base', '127.0.21.2', '--machine-port', '3000', '--env', 'DEMO_STREAMS=1', '--env', 'A=b=c', '--start-timeout-ms', '5000', '--', 'node', 'server.js', '--port', '1'],
+    [
+      '--regions',
+      'ams:1,dfw:2',
+      '--app=demo',
+      '--dns-port',
+      '0',
+      '--edge-port',
+      '9000',
+      '--control-port',
+      '9090',
+      '--address-base',
+      '127.0.21.2',
+      '--machine-port',
+      '3000',
+      '--env',
+      'DEMO_STREAMS=1',
+      '--env',
+      'A=b=c',
+      '--start-timeout-ms',
+      '5000',
+      '--',
+      'node',
+      'server.js',
+      '--port',
+      '1',
+    ],
     {},
     false,
   );
@@ -27,8 +52,16 @@ test('flags, --flag=value, repeated --env, the command after --', () => {
 });
 
 test('environment variables fill in what flags do not give; flags win', () => {
-  const parsed = parseCliArgs(['--dns-port', '1', 'tsx', 'server/main.ts'], { LOCALFLY_REGIONS: 'syd', LOCALFLY_DNS_PORT: '2', LOCALFLY_CONTROL_PORT: '3', LOCALFLY_APP: '' }, false);
-  assert.deepEqual(parsed, { kind: 'run', color: false, options: { dnsPort: 1, regions: 'syd', controlPort: 3, command: ['tsx', 'server/main.ts'] } });
+  const parsed = parseCliArgs(
+    ['--dns-port', '1', 'tsx', 'server/main.ts'],
+    { LOCALFLY_REGIONS: 'syd', LOCALFLY_DNS_PORT: '2', LOCALFLY_CONTROL_PORT: '3', LOCALFLY_APP: '' },
+    false,
+  );
+  assert.deepEqual(parsed, {
+    kind: 'run',
+    color: false,
+    options: { dnsPort: 1, regions: 'syd', controlPort: 3, command: ['tsx', 'server/main.ts'] },
+  });
 });
 
 test('colours: terminal unless NO_COLOR; FORCE_COLOR; flags win', () => {

@@ -21,7 +21,10 @@ region, a control API. Each option can also come from the environment variable s
 Ports of 0 pick free ports. Example: localfly --regions ams:1,dfw:2 -- node server.js`;
 
 export type CliOptions = Omit<ClusterOptions, 'onLog' | 'onListening' | 'signal' | 'cwd'>;
-export type CliParse = { kind: 'help' } | { kind: 'error'; message: string } | { kind: 'run'; options: CliOptions; color: boolean };
+export type CliParse =
+  | { kind: 'help' }
+  | { kind: 'error'; message: string }
+  | { kind: 'run'; options: CliOptions; color: boolean };
 
 type Env = Record<string, string | undefined>;
 
@@ -89,14 +92,20 @@ export function parseCliArgs(argv: readonly string[], env: Env, isTty: boolean):
     }
     for (const spec of Object.values(VALUED)) {
       const fromEnv = env[spec.env];
-      if (options[spec.key] === undefined && fromEnv !== undefined && fromEnv !== '') options[spec.key] = convert(spec.env, spec.kind, fromEnv);
+      if (options[spec.key] === undefined && fromEnv !== undefined && fromEnv !== '')
+        options[spec.key] = convert(spec.env, spec.kind, fromEnv);
     }
   } catch (err) {
     return { kind: 'error', message: (err as Error).message };
   }
-  if (command.length === 0) return { kind: 'error', message: 'no command: give the command each Machine runs after --' };
+  if (command.length === 0)
+    return { kind: 'error', message: 'no command: give the command each Machine runs after --' };
   if (Object.keys(extra).length > 0) options.env = extra;
   const noColor = env.NO_COLOR !== undefined && env.NO_COLOR !== '';
   const forceColor = env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '' && env.FORCE_COLOR !== '0';
-  return { kind: 'run', options: { ...(options as Partial<CliOptions>), command }, color: color ?? (forceColor || (isTty && !noColor)) };
+  return {
+    kind: 'run',
+    options: { ...(options as Partial<CliOptions>), command },
+    color: color ?? (forceColor || (isTty && !noColor)),
+  };
 }

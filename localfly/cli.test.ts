@@ -9,7 +9,11 @@ import { fixture, isAlive, randomAddressBase, repoRoot, until } from './fixtures
 const CLI = ['--import', 'tsx', 'localfly/cli.ts'];
 
 function run(args: string[]) {
-  const child = spawn(process.execPath, [...CLI, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  const child = spawn(process.execPath, [...CLI, ...args], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   const out: string[] = [];
   const err: string[] = [];
   readline.createInterface({ input: child.stdout }).on('line', (l) => out.push(l));
@@ -18,15 +22,33 @@ function run(args: string[]) {
   return { child, out, err, exited };
 }
 
-const zeroPorts = () => ['--dns-port', '0', '--edge-port', '0', '--control-port', '0', '--machine-port', '0', '--address-base', randomAddressBase()];
+const zeroPorts = () => [
+  '--dns-port',
+  '0',
+  '--edge-port',
+  '0',
+  '--control-port',
+  '0',
+  '--machine-port',
+  '0',
+  '--address-base',
+  randomAddressBase(),
+];
 
 test('CLI: prints the addresses, serves, and one Ctrl-C (even delivered twice) stops every Machine cleanly', async (t) => {
   const cli = run(['--regions', 'ams:1,dfw:1', ...zeroPorts(), '--', process.execPath, fixture('foreign-app.mjs')]);
   t.after(() => cli.child.kill('SIGKILL'));
-  await until(() => cli.out.some((l) => l.includes('Machines started')) || cli.child.exitCode !== null, 20_000, 'the cluster to start');
+  await until(
+    () => cli.out.some((l) => l.includes('Machines started')) || cli.child.exitCode !== null,
+    20_000,
+    'the cluster to start',
+  );
   const edge = /edge ams\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(cli.out.join('\n'))?.[1];
   assert.ok(edge, cli.out.join('\n'));
-  assert.match(cli.out.join('\n'), /DNS\s+127\.0\.0\.1:\d+ .*dig @127\.0\.0\.1 -p \d+ TXT vms\.replaycast-local\.internal \+short/);
+  assert.match(
+    cli.out.join('\n'),
+    /DNS\s+127\.0\.0\.1:\d+ .*dig @127\.0\.0\.1 -p \d+ TXT vms\.replaycast-local\.internal \+short/,
+  );
   assert.match(cli.out.join('\n'), /control\s+http:\/\/127\.0\.0\.1:\d+/);
   assert.equal((await (await fetch(`${edge}/`)).json()).region, 'ams');
   const pids = cli.out.flatMap((l) => /pid (\d+)$/.exec(l)?.[1] ?? []).map(Number);
@@ -47,10 +69,21 @@ test('CLI: a port in use is one clear line and exit code 1; bad flags exit 2 wit
   await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
   t.after(() => squatter.close());
   const port = (squatter.address() as net.AddressInfo).port;
-  const busy = run(['--regions', 'ams:1', ...zeroPorts(), '--control-port', String(port), '--', process.execPath, fixture('foreign-app.mjs')]);
+  const busy = run([
+    '--regions',
+    'ams:1',
+    ...zeroPorts(),
+    '--control-port',
+    String(port),
+    '--',
+    process.execPath,
+    fixture('foreign-app.mjs'),
+  ]);
   const [code] = await busy.exited;
   assert.equal(code, 1);
-  assert.deepEqual(busy.err, [`localfly: control API: 127.0.0.1:${port} is already in use; stop whatever holds it or choose another port`]);
+  assert.deepEqual(busy.err, [
+    `localfly: control API: 127.0.0.1:${port} is already in use; stop whatever holds it or choose another port`,
+  ]);
 
   const bad = run(['--regions', 'ams:1', '--bogus']);
   const [badCode] = await bad.exited;

@@ -41,7 +41,11 @@ async function main(): Promise<number> {
     firstSignalAt = Date.now();
     print(`localfly: ${signal}: stopping every Machine (press Ctrl-C again to kill them at once)`);
     if (cluster === undefined) aborter.abort();
-    else cluster.stop().then(() => process.exit(0), () => process.exit(1));
+    else
+      cluster.stop().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

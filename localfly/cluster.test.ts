@@ -6,7 +6,14 @@ import readline from 'node:readline';
 import { once } from 'node:events';
 import { Resolver } from 'node:dns/promises';
 import WebSocket from 'ws';
-import { LocalflyError, parseRegions, startCluster, type Cluster, type ClusterOptions, type LogEvent } from './cluster.ts';
+import {
+  LocalflyError,
+  parseRegions,
+  startCluster,
+  type Cluster,
+  type ClusterOptions,
+  type LogEvent,
+} from './cluster.ts';
 import { fixture, isAlive, isolatedNetwork, randomAddressBase, repoRoot, until } from './fixtures/support.ts';
 
 async function cluster(t: TestContext, options: Partial<ClusterOptions> & { command: string[] }) {
@@ -34,7 +41,8 @@ async function getJson(url: string, headers: Record<string, string> = {}): Promi
   return res.json();
 }
 
-const vms = async (resolver: Resolver, c: Cluster) => (await resolver.resolveTxt(`vms.${c.app}.internal`)).map((parts) => parts.join(''));
+const vms = async (resolver: Resolver, c: Cluster) =>
+  (await resolver.resolveTxt(`vms.${c.app}.internal`)).map((parts) => parts.join(''));
 
 test('parseRegions', () => {
   assert.deepEqual(parseRegions('ams:1,dfw:2'), [
@@ -45,7 +53,8 @@ test('parseRegions', () => {
     { region: 'ams', count: 1 },
     { region: 'syd', count: 0 },
   ]);
-  for (const bad of ['', 'AMS:1', 'ams:x', 'ams:1,ams:2', 'ams:51', 'a:1']) assert.throws(() => parseRegions(bad), LocalflyError, bad);
+  for (const bad of ['', 'AMS:1', 'ams:x', 'ams:1,ams:2', 'ams:51', 'a:1'])
+    assert.throws(() => parseRegions(bad), LocalflyError, bad);
 });
 
 test('a tiny foreign app (plain node:http) runs on localfly: edges per region, DNS, control API', async (t) => {
@@ -55,7 +64,11 @@ test('a tiny foreign app (plain node:http) runs on localfly: edges per region, D
   assert.deepEqual(Object.keys(c.edges), ['ams', 'dfw']);
   assert.deepEqual(await getJson(`${c.edges.ams}/`), { machine: ams.id, region: 'ams', edge: 'ams' });
   assert.deepEqual(await getJson(`${c.edges.dfw}/`), { machine: dfw.id, region: 'dfw', edge: 'dfw' });
-  assert.deepEqual(await getJson(`${c.edges.ams}/`, { 'fly-force-instance-id': dfw.id }), { machine: dfw.id, region: 'dfw', edge: 'ams' });
+  assert.deepEqual(await getJson(`${c.edges.ams}/`, { 'fly-force-instance-id': dfw.id }), {
+    machine: dfw.id,
+    region: 'dfw',
+    edge: 'ams',
+  });
 
   assert.deepEqual(await vms(resolver, c), [`${ams.id} ams,${dfw.id} dfw`]);
   assert.deepEqual(await resolver.resolve6(`${dfw.id}.vm.${c.app}.internal`), [`::ffff:${dfw.address}`]);
@@ -64,14 +77,20 @@ test('a tiny foreign app (plain node:http) runs on localfly: edges per region, D
   assert.equal(root.app, 'cluster-test');
   assert.deepEqual(root.edges, c.edges);
   assert.equal(root.dns, c.dns);
-  assert.deepEqual(root.machines.map((m: any) => [m.id, m.region, m.state]), [
-    [ams.id, 'ams', 'started'],
-    [dfw.id, 'dfw', 'started'],
-  ]);
+  assert.deepEqual(
+    root.machines.map((m: any) => [m.id, m.region, m.state]),
+    [
+      [ams.id, 'ams', 'started'],
+      [dfw.id, 'dfw', 'started'],
+    ],
+  );
 });
 
 test('stop: gone from vms and from routing; start: back; a replay auto starts a stopped Machine; kill', async (t) => {
-  const { c, resolver, byRegion, logs } = await cluster(t, { command: [process.execPath, fixture('echo-app.mjs')], env: { EXTRA_MODE: 'echo' } });
+  const { c, resolver, byRegion, logs } = await cluster(t, {
+    command: [process.execPath, fixture('echo-app.mjs')],
+    env: { EXTRA_MODE: 'echo' },
+  });
   const ams = byRegion('ams');
   const dfw = byRegion('dfw');
   const echo = await getJson(`${c.edges.dfw}/`);
@@ -84,18 +103,26 @@ test('stop: gone from vms and from routing; start: back; a replay auto starts a 
   assert.equal((await stopped.json()).state, 'stopped');
   assert.deepEqual(await vms(resolver, c), [`${ams.id} ams`]);
   assert.deepEqual(await resolver.resolveTxt(`all.vms.${c.app}.internal`), [[`${ams.id} ams,${dfw.id} dfw`]]);
-  assert.equal((await getJson(`${c.edges.dfw}/`)).machine, ams.id, 'the dfw edge now routes to the nearest started Machine');
+  assert.equal(
+    (await getJson(`${c.edges.dfw}/`)).machine,
+    ams.id,
+    'the dfw edge now routes to the nearest started Machine',
+  );
 
   await fetch(`${c.controlUrl}/machines/${dfw.id}/start`, { method: 'POST' });
   assert.deepEqual(await vms(resolver, c), [`${ams.id} ams,${dfw.id} dfw`]);
   assert.equal((await getJson(`${c.edges.dfw}/`)).machine, dfw.id);
 
   await c.stopMachine(dfw.id);
-  const replayed = await getJson(`${c.edges.ams}/watch`, { [`x-replay-${ams.id}`]: `instance=${dfw.id};timeout=10s;fallback=prefer_self` });
+  const replayed = await getJson(`${c.edges.ams}/watch`, {
+    [`x-replay-${ams.id}`]: `instance=${dfw.id};timeout=10s;fallback=prefer_self`,
+  });
   assert.equal(replayed.machine, dfw.id, 'auto started and answered');
   assert.match(replayed.headers['fly-replay-src'], new RegExp(`^instance=${ams.id};region=ams;t=\\d{16}$`));
   assert.equal(c.machines().find((m) => m.id === dfw.id)?.state, 'started');
-  assert.ok(logs.some((l) => l.source === 'edge' && l.message === `ams edge -> ${ams.id} replay -> ${dfw.id} (instance)`));
+  assert.ok(
+    logs.some((l) => l.source === 'edge' && l.message === `ams edge -> ${ams.id} replay -> ${dfw.id} (instance)`),
+  );
   assert.equal(c.stats().edges.ams!.replays.instance, 1);
 
   const killed = await (await fetch(`${c.controlUrl}/machines/${dfw.id}/kill`, { method: 'POST' })).json();
@@ -107,7 +134,9 @@ test('a WebSocket through an edge to real Machine processes, replayed to its hom
   const { c, byRegion } = await cluster(t, { command: [process.execPath, fixture('echo-app.mjs')] });
   const ams = byRegion('ams');
   const dfw = byRegion('dfw');
-  const ws = new WebSocket(`${c.edges.ams.replace('http', 'ws')}/ws/demo`, { headers: { [`x-replay-${ams.id}`]: `instance=${dfw.id}` } });
+  const ws = new WebSocket(`${c.edges.ams.replace('http', 'ws')}/ws/demo`, {
+    headers: { [`x-replay-${ams.id}`]: `instance=${dfw.id}` },
+  });
   t.after(() => ws.terminate());
   const messages: string[] = [];
   ws.on('message', (d) => messages.push(String(d)));
@@ -127,7 +156,10 @@ test('stop leaves no process behind and frees every port', async (t) => {
   const { c } = await cluster(t, { command: [process.execPath, fixture('echo-app.mjs')] });
   const pids = c.machines().map((m) => m.pid!);
   assert.ok(pids.every(isAlive));
-  const addresses = [...c.machines().map((m) => [m.address, m.port] as const), ...Object.values(c.edges).map((u) => ['127.0.0.1', Number(new URL(u).port)] as const)];
+  const addresses = [
+    ...c.machines().map((m) => [m.address, m.port] as const),
+    ...Object.values(c.edges).map((u) => ['127.0.0.1', Number(new URL(u).port)] as const),
+  ];
   await c.stop();
   await c.stop();
   assert.ok(pids.every((p) => !isAlive(p)));
@@ -142,7 +174,10 @@ test('stop leaves no process behind and frees every port', async (t) => {
 });
 
 test('Machines die with the process running the cluster, even when it is killed with SIGKILL', async (t) => {
-  const runner = spawn(process.execPath, ['--import', 'tsx', fixture('run-cluster.ts')], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+  const runner = spawn(process.execPath, ['--import', 'tsx', fixture('run-cluster.ts')], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   t.after(() => runner.kill('SIGKILL'));
   const [line] = (await once(readline.createInterface({ input: runner.stdout! }), 'line')) as [string];
   const pids = (JSON.parse(line) as Array<{ pid: number }>).map((m) => m.pid);
@@ -159,8 +194,19 @@ test('a port in use is a clear error, and no Machine is started', async (t) => {
   const port = (squatter.address() as net.AddressInfo).port;
   const events: LogEvent[] = [];
   await assert.rejects(
-    startCluster({ command: [process.execPath, fixture('echo-app.mjs')], cwd: repoRoot, dnsPort: 0, edgePort: port, controlPort: 0, addressBase: randomAddressBase(), machinePort: 0, onLog: (e) => events.push(e) }),
-    (err: Error) => err instanceof LocalflyError && err.message === `edge ams: 127.0.0.1:${port} is already in use; stop whatever holds it or choose another port`,
+    startCluster({
+      command: [process.execPath, fixture('echo-app.mjs')],
+      cwd: repoRoot,
+      dnsPort: 0,
+      edgePort: port,
+      controlPort: 0,
+      addressBase: randomAddressBase(),
+      machinePort: 0,
+      onLog: (e) => events.push(e),
+    }),
+    (err: Error) =>
+      err instanceof LocalflyError &&
+      err.message === `edge ams: 127.0.0.1:${port} is already in use; stop whatever holds it or choose another port`,
   );
   assert.deepEqual(events, []);
 });
@@ -173,6 +219,9 @@ test('a Machine that fails to start fails the cluster start with its output', as
       cwd: repoRoot,
       ...isolatedNetwork(),
     }),
-    (err: Error) => err instanceof LocalflyError && /exited with code 2 before listening/.test(err.message) && err.message.includes('cannot start: ams'),
+    (err: Error) =>
+      err instanceof LocalflyError &&
+      /exited with code 2 before listening/.test(err.message) &&
+      err.message.includes('cannot start: ams'),
   );
 });

@@ -29,9 +29,11 @@ export function parseRegions(text: string): RegionCount[] {
   const out: RegionCount[] = [];
   for (const part of text.split(',').map((p) => p.trim())) {
     const m = /^([a-z0-9-]+)(?::(\d+))?$/.exec(part);
-    if (m === null || !REGION_CODE_PATTERN.test(m[1]!)) throw new LocalflyError(`bad region ${JSON.stringify(part)} in --regions; expected e.g. ams:1,dfw:2`);
+    if (m === null || !REGION_CODE_PATTERN.test(m[1]!))
+      throw new LocalflyError(`bad region ${JSON.stringify(part)} in --regions; expected e.g. ams:1,dfw:2`);
     const count = m[2] === undefined ? 1 : Number(m[2]);
-    if (count > MAX_MACHINES_PER_REGION) throw new LocalflyError(`at most ${MAX_MACHINES_PER_REGION} Machines per region, got ${count} in ${m[1]}`);
+    if (count > MAX_MACHINES_PER_REGION)
+      throw new LocalflyError(`at most ${MAX_MACHINES_PER_REGION} Machines per region, got ${count} in ${m[1]}`);
     if (out.some((r) => r.region === m[1])) throw new LocalflyError(`region ${m[1]} is listed twice in --regions`);
     out.push({ region: m[1]!, count });
   }
@@ -102,10 +104,14 @@ export interface Cluster {
  */
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   if (options.command.length === 0) throw new LocalflyError('no command to run in the Machines (give it after --)');
-  const regions = typeof options.regions === 'string' || options.regions === undefined ? parseRegions(options.regions ?? DEFAULT_REGIONS) : options.regions;
+  const regions =
+    typeof options.regions === 'string' || options.regions === undefined
+      ? parseRegions(options.regions ?? DEFAULT_REGIONS)
+      : options.regions;
   if (regions.length === 0) throw new LocalflyError('no regions');
   const app = options.app ?? DEFAULT_APP;
-  if (!APP.test(app)) throw new LocalflyError(`app name must be lowercase letters, digits and -, got ${JSON.stringify(app)}`);
+  if (!APP.test(app))
+    throw new LocalflyError(`app name must be lowercase letters, digits and -, got ${JSON.stringify(app)}`);
   const host = options.host ?? '127.0.0.1';
   const primaryRegion = regions[0]!.region;
   const emit = options.onLog ?? (() => undefined);
@@ -157,7 +163,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       startTimeoutMs,
       stopTimeoutMs: options.stopTimeoutMs ?? 15_000,
       onOutput: (m, stream, line) => emit({ source: 'machine', machine: { id: m.id, region: m.region }, stream, line }),
-      onEvent: (m, level, message) => emit({ source: 'localfly', level, message, machine: { id: m.id, region: m.region } }),
+      onEvent: (m, level, message) =>
+        emit({ source: 'localfly', level, message, machine: { id: m.id, region: m.region } }),
     });
     const f = fleet;
     const upstreams = { app, machines: () => f.list(), start: (id: string) => f.start(id) };
@@ -206,7 +213,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       stats: () => stats.snapshot(),
       resetStats: () => stats.reset(),
       addMachine: (region) => {
-        if (!REGION_CODE_PATTERN.test(region)) return Promise.reject(new LocalflyError(`bad region ${JSON.stringify(region)}`));
+        if (!REGION_CODE_PATTERN.test(region))
+          return Promise.reject(new LocalflyError(`bad region ${JSON.stringify(region)}`));
         return f.create(region);
       },
       startMachine: (id) => f.start(id),

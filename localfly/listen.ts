@@ -8,7 +8,10 @@ export class LocalflyError extends Error {
 
 function explain(err: unknown, what: string, host: string, port: number): Error {
   const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'EADDRINUSE') return new LocalflyError(`${what}: ${host}:${port} is already in use; stop whatever holds it or choose another port`);
+  if (code === 'EADDRINUSE')
+    return new LocalflyError(
+      `${what}: ${host}:${port} is already in use; stop whatever holds it or choose another port`,
+    );
   if (code === 'EADDRNOTAVAIL') return new LocalflyError(`${what}: cannot use address ${host} on this machine`);
   if (code === 'EACCES') return new LocalflyError(`${what}: no permission to listen on ${host}:${port}`);
   return err as Error;

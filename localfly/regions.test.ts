@@ -43,8 +43,17 @@ test('byDistanceFrom orders nearest first, itself first, unknown last', () => {
 
 test('REGION_CODE_PATTERN: lowercase letters, digits and -, 2 to 32 chars', () => {
   const rows: [string, boolean][] = [
-    ['ams', true], ['any', true], ['us-west-2', true], ['ab', true], ['a'.repeat(32), true],
-    ['a', false], ['a'.repeat(33), false], ['', false], ['AMS', false], ['s_d', false], ['ams,dfw', false],
+    ['ams', true],
+    ['any', true],
+    ['us-west-2', true],
+    ['ab', true],
+    ['a'.repeat(32), true],
+    ['a', false],
+    ['a'.repeat(33), false],
+    ['', false],
+    ['AMS', false],
+    ['s_d', false],
+    ['ams,dfw', false],
   ];
   for (const [value, ok] of rows) assert.equal(REGION_CODE_PATTERN.test(value), ok, JSON.stringify(value));
 });

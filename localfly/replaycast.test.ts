@@ -11,14 +11,25 @@ import { randomAddressBase, repoRoot } from './fixtures/support.ts';
 async function portFreeOn(addresses: string[]): Promise<number> {
   for (;;) {
     const port = await reservePort(addresses[0]!, 0, 'probe');
-    const free = await Promise.all(addresses.slice(1).map((a) => reservePort(a, port, 'probe').then(() => true, () => false)));
+    const free = await Promise.all(
+      addresses.slice(1).map((a) =>
+        reservePort(a, port, 'probe').then(
+          () => true,
+          () => false,
+        ),
+      ),
+    );
     if (free.every(Boolean)) return port;
   }
 }
 
 async function whoami(url: string, headers: Record<string, string> = {}) {
   const res = await fetch(url, { headers, redirect: 'manual' });
-  return { status: res.status, cookie: res.headers.get('set-cookie'), body: (await res.json()) as { machineId: string; region: string; app: string } };
+  return {
+    status: res.status,
+    cookie: res.headers.get('set-cookie'),
+    body: (await res.json()) as { machineId: string; region: string; app: string },
+  };
 }
 
 // The "done when": a browser on the ams edge opening /api/whoami?instance=<a dfw Machine>
@@ -26,7 +37,12 @@ async function whoami(url: string, headers: Record<string, string> = {}) {
 test('replaycast on localfly: ?instance=, the cookie, a WebSocket, a stale cookie and auto start', async (t) => {
   const base = randomAddressBase();
   const addresses = [0, 1].map((i) => loopbackAddress(base, i));
-  const env = { INTERNAL_PORT: String(await portFreeOn(addresses)), METRICS_PORT: String(await portFreeOn(addresses)), LOG_LEVEL: 'warn', REPLAY_TIMEOUT_MS: '30000' };
+  const env = {
+    INTERNAL_PORT: String(await portFreeOn(addresses)),
+    METRICS_PORT: String(await portFreeOn(addresses)),
+    LOG_LEVEL: 'warn',
+    REPLAY_TIMEOUT_MS: '30000',
+  };
   const c: Cluster = await startCluster({
     command: [process.execPath, '--import', 'tsx', 'server/main.ts'],
     regions: 'ams:1,dfw:1',

@@ -25,7 +25,9 @@ export interface BuildOptions {
 /** Builds the whole public app without listening, so tests can `inject` or listen on port 0. */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logStream ? { ...loggerOptions(config, false), stream: options.logStream } : loggerOptions(config, options.prettyLogs),
+    logger: options.logStream
+      ? { ...loggerOptions(config, false), stream: options.logStream }
+      : loggerOptions(config, options.prettyLogs),
     // Long-lived sockets and streams: let close() end idle keep-alive connections at once.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
@@ -42,13 +44,20 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       maxReplayBodyBytes: config.maxReplayBodyBytes,
       replayTimeoutMs: config.replayTimeoutMs,
       // Late-bound: the directory registers below and can say a cookie's Machine is gone.
-      machineKnown: (id) => (options.machineKnown ? options.machineKnown(id) : app.hasDecorator('directory') ? app.directory.machineKnown(id) : undefined),
+      machineKnown: (id) =>
+        options.machineKnown
+          ? options.machineKnown(id)
+          : app.hasDecorator('directory')
+            ? app.directory.machineKnown(id)
+            : undefined,
       onDecision: (decision) => app.metrics.recordDecision(decision),
     });
   }
 
   await app.register(healthRoutes);
-  await app.register(whoamiRoutes, { whoami: { machineId: config.machineId, region: config.region, app: config.appName } });
+  await app.register(whoamiRoutes, {
+    whoami: { machineId: config.machineId, region: config.region, app: config.appName },
+  });
   // Feature plugins (streams, directory, client) register below.
   await app.register(streamsPlugin, { config });
   await app.register(directoryPlugin, { config, source: app.streams });

@@ -14,8 +14,17 @@ test('defaults off Fly', () => {
 });
 
 test('Fly variables are read', () => {
-  const config = loadConfig({ FLY_MACHINE_ID: '286533db064e58', FLY_REGION: 'dfw', FLY_APP_NAME: 'replaycast', PORT: '3000', HOST: '127.0.0.2' });
-  assert.deepEqual([config.machineId, config.region, config.appName, config.port, config.host], ['286533db064e58', 'dfw', 'replaycast', 3000, '127.0.0.2']);
+  const config = loadConfig({
+    FLY_MACHINE_ID: '286533db064e58',
+    FLY_REGION: 'dfw',
+    FLY_APP_NAME: 'replaycast',
+    PORT: '3000',
+    HOST: '127.0.0.2',
+  });
+  assert.deepEqual(
+    [config.machineId, config.region, config.appName, config.port, config.host],
+    ['286533db064e58', 'dfw', 'replaycast', 3000, '127.0.0.2'],
+  );
 });
 
 const bad: Array<[string, Record<string, string>]> = [
@@ -37,7 +46,11 @@ const bad: Array<[string, Record<string, string>]> = [
 ];
 for (const [variable, env] of bad) {
   test(`a malformed ${variable} is a ConfigError naming it (${JSON.stringify(Object.values(env)[0])})`, () => {
-    assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && err.variable === variable && err.message.startsWith(`${variable}:`));
+    assert.throws(
+      () => loadConfig(env),
+      (err: unknown) =>
+        err instanceof ConfigError && err.variable === variable && err.message.startsWith(`${variable}:`),
+    );
   });
 }
 

@@ -41,7 +41,10 @@ export interface Config {
 }
 
 export class ConfigError extends Error {
-  constructor(readonly variable: string, reason: string) {
+  constructor(
+    readonly variable: string,
+    reason: string,
+  ) {
     super(`${variable}: ${reason}`);
     this.name = 'ConfigError';
   }
@@ -70,7 +73,14 @@ function pattern(env: Env, name: string, re: RegExp, what: string): string | nul
 }
 
 /** GET/HEAD paths any Machine can answer: health, hashed assets, favicon, and the directory's read API. */
-export const DEFAULT_ANY_MACHINE_PATHS = ['/healthz', '/assets/', '/favicon.ico', '/favicon.svg', '/api/streams', '/api/streams/'];
+export const DEFAULT_ANY_MACHINE_PATHS = [
+  '/healthz',
+  '/assets/',
+  '/favicon.ico',
+  '/favicon.svg',
+  '/api/streams',
+  '/api/streams/',
+];
 
 /** Parses the environment; throws ConfigError naming the first bad variable. */
 export function loadConfig(env: Env = process.env): Config {
@@ -87,12 +97,23 @@ export function loadConfig(env: Env = process.env): Config {
     port: integer(env, 'PORT', 8080, 0, 65535),
     internalPort: integer(env, 'INTERNAL_PORT', 8081, 0, 65535),
     metricsPort: integer(env, 'METRICS_PORT', 9091, 0, 65535),
-    dnsServer: pattern(env, 'FLY_DNS_SERVER', /^(\[[0-9a-fA-F:.]+\]|[0-9.]+)(:\d{1,5})?$/, 'host:port, e.g. 127.0.0.1:8053'),
+    dnsServer: pattern(
+      env,
+      'FLY_DNS_SERVER',
+      /^(\[[0-9a-fA-F:.]+\]|[0-9.]+)(:\d{1,5})?$/,
+      'host:port, e.g. 127.0.0.1:8053',
+    ),
     internalToken: text(env, 'INTERNAL_TOKEN'),
     discoveryIntervalMs: integer(env, 'DISCOVERY_INTERVAL_MS', 5000, 100, 3_600_000),
     replayTimeoutMs: integer(env, 'REPLAY_TIMEOUT_MS', 5000, 100, 60_000),
     maxReplayBodyBytes: integer(env, 'MAX_REPLAY_BODY_BYTES', 1024 * 1024, 1, 1024 * 1024),
-    anyMachinePaths: anyMachine === null ? DEFAULT_ANY_MACHINE_PATHS : anyMachine.split(',').map((p) => p.trim()).filter(Boolean),
+    anyMachinePaths:
+      anyMachine === null
+        ? DEFAULT_ANY_MACHINE_PATHS
+        : anyMachine
+            .split(',')
+            .map((p) => p.trim())
+            .filter(Boolean),
     demoStreams: integer(env, 'DEMO_STREAMS', 0, 0, 100),
     maxStreams: integer(env, 'MAX_STREAMS', 50, 1, 10_000),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 300_000),

@@ -8,7 +8,15 @@ const START_TIMEOUT_MS = 20_000;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   test(`the server closes gracefully on ${signal} and exits 0`, async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-      env: { ...process.env, HOST: '127.0.0.1', PORT: '0', INTERNAL_PORT: '0', METRICS_PORT: '0', FLY_MACHINE_ID: '0123456789abcd', FLY_REGION: 'ams' },
+      env: {
+        ...process.env,
+        HOST: '127.0.0.1',
+        PORT: '0',
+        INTERNAL_PORT: '0',
+        METRICS_PORT: '0',
+        FLY_MACHINE_ID: '0123456789abcd',
+        FLY_REGION: 'ams',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const exited = once(child, 'exit') as Promise<[number | null, string | null]>;

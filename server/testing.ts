@@ -13,8 +13,15 @@ export function logCapture(): { write(line: string): void; lines: Array<Record<s
 }
 
 /** Builds the app for one test (logs silent, on "Fly" as SELF_ID in ams) and closes it afterwards. */
-export async function build(t: TestContext, overrides: Partial<Config> = {}, options: BuildOptions = {}): Promise<FastifyInstance> {
-  const app = await buildApp(testConfig({ machineId: SELF_ID, region: 'ams', appName: 'replaycast-test', ...overrides }), { prettyLogs: false, ...options });
+export async function build(
+  t: TestContext,
+  overrides: Partial<Config> = {},
+  options: BuildOptions = {},
+): Promise<FastifyInstance> {
+  const app = await buildApp(
+    testConfig({ machineId: SELF_ID, region: 'ams', appName: 'replaycast-test', ...overrides }),
+    { prettyLogs: false, ...options },
+  );
   t.after(() => app.close());
   return app;
 }

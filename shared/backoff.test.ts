@@ -37,7 +37,11 @@ test('backoffDelayMs: table of attempt, random and delay', () => {
     { policy: client, attempt: 0, random: -1, ms: 250 },
   ];
   for (const { policy, attempt, random, ms } of rows) {
-    assert.equal(backoffDelayMs(attempt, policy, random), ms, `maxMs=${policy.maxMs} attempt=${attempt} random=${random}`);
+    assert.equal(
+      backoffDelayMs(attempt, policy, random),
+      ms,
+      `maxMs=${policy.maxMs} attempt=${attempt} random=${random}`,
+    );
   }
 });
 

@@ -108,7 +108,10 @@ test('decoder configs: accepted and refused, each edge', () => {
   ];
   for (const c of accepted) assert.deepEqual(parseDecoderConfig(c), { ok: true, value: c });
   const refused: unknown[] = [
-    null, 'vp8', {}, { codec: '', codedWidth: 1, codedHeight: 1 },
+    null,
+    'vp8',
+    {},
+    { codec: '', codedWidth: 1, codedHeight: 1 },
     { codec: 'v'.repeat(101), codedWidth: 1, codedHeight: 1 },
     { codec: 'vp8<script>', codedWidth: 1, codedHeight: 1 },
     { codec: 'vp8', codedWidth: 0, codedHeight: 1 },
@@ -123,11 +126,19 @@ test('decoder configs: accepted and refused, each edge', () => {
 
 test('publisher messages parse, and bad ones are refused with a reason', () => {
   assert.deepEqual(parsePublisherMessage('{"type":"stop"}'), { ok: true, value: { type: 'stop' } });
-  assert.deepEqual(parsePublisherMessage(encodeControl({ type: 'config', config: { codec: 'vp8', codedWidth: 320, codedHeight: 180 } })), {
+  assert.deepEqual(
+    parsePublisherMessage(
+      encodeControl({ type: 'config', config: { codec: 'vp8', codedWidth: 320, codedHeight: 180 } }),
+    ),
+    {
+      ok: true,
+      value: { type: 'config', config: { codec: 'vp8', codedWidth: 320, codedHeight: 180 } },
+    },
+  );
+  assert.deepEqual(parsePublisherMessage('{"type":"chat","text":"  hi  "}'), {
     ok: true,
-    value: { type: 'config', config: { codec: 'vp8', codedWidth: 320, codedHeight: 180 } },
+    value: { type: 'chat', text: 'hi' },
   });
-  assert.deepEqual(parsePublisherMessage('{"type":"chat","text":"  hi  "}'), { ok: true, value: { type: 'chat', text: 'hi' } });
   const bad: Array<[unknown, RegExp]> = [
     ['not json', /JSON/],
     ['[1,2]', /object/],
@@ -146,12 +157,22 @@ test('publisher messages parse, and bad ones are refused with a reason', () => {
 });
 
 test('viewer messages: ack, keyframe request, chat with its limits at the edges', () => {
-  assert.deepEqual(parseViewerMessage('{"type":"ack","timestampUs":12345}'), { ok: true, value: { type: 'ack', timestampUs: 12345 } });
-  assert.deepEqual(parseViewerMessage('{"type":"keyframe-request"}'), { ok: true, value: { type: 'keyframe-request' } });
-  for (const ts of [-1, 1.5, '5', null]) assert.equal(parseViewerMessage(JSON.stringify({ type: 'ack', timestampUs: ts })).ok, false);
+  assert.deepEqual(parseViewerMessage('{"type":"ack","timestampUs":12345}'), {
+    ok: true,
+    value: { type: 'ack', timestampUs: 12345 },
+  });
+  assert.deepEqual(parseViewerMessage('{"type":"keyframe-request"}'), {
+    ok: true,
+    value: { type: 'keyframe-request' },
+  });
+  for (const ts of [-1, 1.5, '5', null])
+    assert.equal(parseViewerMessage(JSON.stringify({ type: 'ack', timestampUs: ts })).ok, false);
 
   const atLimit = 'a'.repeat(CHAT_MAX_CHARS);
-  assert.deepEqual(parseViewerMessage(JSON.stringify({ type: 'chat', text: atLimit })), { ok: true, value: { type: 'chat', text: atLimit } });
+  assert.deepEqual(parseViewerMessage(JSON.stringify({ type: 'chat', text: atLimit })), {
+    ok: true,
+    value: { type: 'chat', text: atLimit },
+  });
   const over = parseViewerMessage(JSON.stringify({ type: 'chat', text: atLimit + 'a' }));
   assert.equal(over.ok, false);
   if (!over.ok) assert.match(over.error, /longer than 500/);
@@ -159,22 +180,50 @@ test('viewer messages: ack, keyframe request, chat with its limits at the edges'
   assert.equal(parseViewerMessage('{"type":"chat","text":5}').ok, false);
 
   const name = 'n'.repeat(CHAT_NAME_MAX_CHARS);
-  assert.deepEqual(parseViewerMessage(JSON.stringify({ type: 'chat', text: 'x', name })), { ok: true, value: { type: 'chat', text: 'x', name } });
+  assert.deepEqual(parseViewerMessage(JSON.stringify({ type: 'chat', text: 'x', name })), {
+    ok: true,
+    value: { type: 'chat', text: 'x', name },
+  });
   assert.equal(parseViewerMessage(JSON.stringify({ type: 'chat', text: 'x', name: name + 'n' })).ok, false);
   assert.equal(parseViewerMessage(JSON.stringify({ type: 'chat', text: 'x', name: ' ' })).ok, false);
   assert.equal(parseViewerMessage('{"type":"stop"}').ok, false);
 });
 
-const stream = { id: '01J0000000000000000000000A', title: 't', creator: 'c', startedAt: 1, machineId: '0123456789abcd', region: 'ams' };
+const stream = {
+  id: '01J0000000000000000000000A',
+  title: 't',
+  creator: 'c',
+  startedAt: 1,
+  machineId: '0123456789abcd',
+  region: 'ams',
+};
 
 test('server-to-viewer messages round-trip through encodeControl and parse', () => {
   const messages: ServerToViewer[] = [
     {
-      type: 'hello', role: 'viewer', protocolVersion: 1, machineId: '0123456789abcd', region: 'ams', stream,
-      config: { codec: 'vp8', codedWidth: 320, codedHeight: 180 }, viewers: 3, publisherConnected: true,
+      type: 'hello',
+      role: 'viewer',
+      protocolVersion: 1,
+      machineId: '0123456789abcd',
+      region: 'ams',
+      stream,
+      config: { codec: 'vp8', codedWidth: 320, codedHeight: 180 },
+      viewers: 3,
+      publisherConnected: true,
       chat: [{ seq: 1, name: 'a', text: 'hi', at: 5, role: 'viewer' }],
     },
-    { type: 'hello', role: 'viewer', protocolVersion: 1, machineId: null, region: null, stream: { ...stream, machineId: null, region: null }, config: null, viewers: 0, publisherConnected: false, chat: [] },
+    {
+      type: 'hello',
+      role: 'viewer',
+      protocolVersion: 1,
+      machineId: null,
+      region: null,
+      stream: { ...stream, machineId: null, region: null },
+      config: null,
+      viewers: 0,
+      publisherConnected: false,
+      chat: [],
+    },
     { type: 'config', config: { codec: 'vp8', codedWidth: 640, codedHeight: 360, description: 'AAAA' } },
     { type: 'viewers', count: 7 },
     { type: 'publisher', connected: false },
@@ -183,14 +232,29 @@ test('server-to-viewer messages round-trip through encodeControl and parse', () 
     { type: 'error', code: 'rate-limited', message: 'slow down', retryAfterMs: 1500 },
   ];
   for (const m of messages) assert.deepEqual(parseServerToViewer(encodeControl(m)), { ok: true, value: m });
-  for (const bad of ['{"type":"hello","role":"viewer"}', '{"type":"ended","reason":"x"}', '{"type":"viewers","count":-1}', '{"type":"keyframe-request"}']) {
+  for (const bad of [
+    '{"type":"hello","role":"viewer"}',
+    '{"type":"ended","reason":"x"}',
+    '{"type":"viewers","count":-1}',
+    '{"type":"keyframe-request"}',
+  ]) {
     assert.equal(parseServerToViewer(bad).ok, false, bad);
   }
 });
 
 test('server-to-publisher messages round-trip', () => {
   const messages: ServerToPublisher[] = [
-    { type: 'hello', role: 'publisher', protocolVersion: 1, machineId: null, region: null, stream, viewers: 0, maxFrameBytes: 1000, chat: [] },
+    {
+      type: 'hello',
+      role: 'publisher',
+      protocolVersion: 1,
+      machineId: null,
+      region: null,
+      stream,
+      viewers: 0,
+      maxFrameBytes: 1000,
+      chat: [],
+    },
     { type: 'keyframe-request' },
     { type: 'viewers', count: 2 },
     { type: 'chat', seq: 1, name: 'v', text: 'yo', at: 1, role: 'viewer' },

@@ -125,7 +125,10 @@ export function decodeFrame(data: Uint8Array | ArrayBuffer): Result<Frame> {
 /** Reads just the keyframe flag and timestamp of an already-validated frame (server hot path). */
 export function peekFrameHeader(bytes: Uint8Array): { keyframe: boolean; timestampUs: number } {
   const view = new DataView(bytes.buffer, bytes.byteOffset, FRAME_HEADER_BYTES);
-  return { keyframe: (view.getUint8(1) & FRAME_FLAG_KEYFRAME) !== 0, timestampUs: view.getUint32(2) * TWO_32 + view.getUint32(6) };
+  return {
+    keyframe: (view.getUint8(1) & FRAME_FLAG_KEYFRAME) !== 0,
+    timestampUs: view.getUint32(2) * TWO_32 + view.getUint32(6),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -260,7 +263,14 @@ export interface EndedMessage {
   type: 'ended';
   reason: EndReason;
 }
-export type ServerToViewer = ViewerHello | ConfigMessage | ViewersMessage | PublisherStateMessage | ChatBroadcast | EndedMessage | ErrorMessage;
+export type ServerToViewer =
+  | ViewerHello
+  | ConfigMessage
+  | ViewersMessage
+  | PublisherStateMessage
+  | ChatBroadcast
+  | EndedMessage
+  | ErrorMessage;
 
 export type ControlMessage = PublisherToServer | ServerToPublisher | ViewerToServer | ServerToViewer;
 
@@ -284,7 +294,8 @@ function parseObject(text: unknown, maxChars: number): Result<Obj> {
   } catch {
     return fail('control message is not valid JSON');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail('control message must be a JSON object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return fail('control message must be a JSON object');
   if (typeof (value as Obj).type !== 'string') return fail('control message needs a string "type"');
   return ok(value as Obj);
 }
@@ -301,8 +312,15 @@ const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
 export function parseDecoderConfig(v: unknown): Result<DecoderConfig> {
   if (typeof v !== 'object' || v === null) return fail('config must be an object');
   const c = v as Obj;
-  if (typeof c.codec !== 'string' || c.codec.length === 0 || c.codec.length > CODEC_MAX_CHARS || !/^[\w.+-]+$/.test(c.codec)) {
-    return fail(`config.codec must be a codec string like "vp8" (1-${CODEC_MAX_CHARS} chars of letters, digits, . + - _)`);
+  if (
+    typeof c.codec !== 'string' ||
+    c.codec.length === 0 ||
+    c.codec.length > CODEC_MAX_CHARS ||
+    !/^[\w.+-]+$/.test(c.codec)
+  ) {
+    return fail(
+      `config.codec must be a codec string like "vp8" (1-${CODEC_MAX_CHARS} chars of letters, digits, . + - _)`,
+    );
   }
   for (const key of ['codedWidth', 'codedHeight'] as const) {
     const n = c[key];
@@ -310,12 +328,17 @@ export function parseDecoderConfig(v: unknown): Result<DecoderConfig> {
       return fail(`config.${key} must be a whole number of pixels from 1 to ${MAX_DIMENSION_PX}`);
     }
   }
-  const config: DecoderConfig = { codec: c.codec, codedWidth: c.codedWidth as number, codedHeight: c.codedHeight as number };
+  const config: DecoderConfig = {
+    codec: c.codec,
+    codedWidth: c.codedWidth as number,
+    codedHeight: c.codedHeight as number,
+  };
   if (c.description !== undefined && c.description !== null) {
     if (typeof c.description !== 'string' || c.description.length % 4 !== 0 || !BASE64_RE.test(c.description)) {
       return fail('config.description must be base64');
     }
-    if ((c.description.length / 4) * 3 > DESCRIPTION_MAX_BYTES + 2) return fail(`config.description over ${DESCRIPTION_MAX_BYTES} bytes`);
+    if ((c.description.length / 4) * 3 > DESCRIPTION_MAX_BYTES + 2)
+      return fail(`config.description over ${DESCRIPTION_MAX_BYTES} bytes`);
     config.description = c.description;
   }
   return ok(config);
@@ -330,7 +353,8 @@ function parseChatSend(m: Obj): Result<ChatSendMessage> {
   if (m.name !== undefined && m.name !== null) {
     if (typeof m.name !== 'string') return fail('chat.name must be a string');
     const name = m.name.trim();
-    if (name.length === 0 || name.length > CHAT_NAME_MAX_CHARS) return fail(`chat.name must be 1-${CHAT_NAME_MAX_CHARS} characters`);
+    if (name.length === 0 || name.length > CHAT_NAME_MAX_CHARS)
+      return fail(`chat.name must be 1-${CHAT_NAME_MAX_CHARS} characters`);
     msg.name = name;
   }
   return ok(msg);
@@ -362,7 +386,9 @@ export function parseViewerMessage(text: unknown): Result<ViewerToServer> {
   const m = parsed.value;
   switch (m.type) {
     case 'ack':
-      return isCount(m.timestampUs) ? ok({ type: 'ack', timestampUs: m.timestampUs }) : fail('ack.timestampUs must be a non-negative whole number');
+      return isCount(m.timestampUs)
+        ? ok({ type: 'ack', timestampUs: m.timestampUs })
+        : fail('ack.timestampUs must be a non-negative whole number');
     case 'keyframe-request':
       return ok({ type: 'keyframe-request' });
     case 'chat':
@@ -375,14 +401,26 @@ export function parseViewerMessage(text: unknown): Result<ViewerToServer> {
 function isChatMessage(v: unknown): v is ChatMessage {
   if (typeof v !== 'object' || v === null) return false;
   const c = v as Obj;
-  return isCount(c.seq) && typeof c.name === 'string' && typeof c.text === 'string' && isCount(c.at) && (c.role === 'viewer' || c.role === 'creator');
+  return (
+    isCount(c.seq) &&
+    typeof c.name === 'string' &&
+    typeof c.text === 'string' &&
+    isCount(c.at) &&
+    (c.role === 'viewer' || c.role === 'creator')
+  );
 }
 
 function isStreamInfo(v: unknown): v is StreamInfo {
   if (typeof v !== 'object' || v === null) return false;
   const s = v as Obj;
-  return typeof s.id === 'string' && typeof s.title === 'string' && typeof s.creator === 'string' && isCount(s.startedAt)
-    && (s.machineId === null || typeof s.machineId === 'string') && (s.region === null || typeof s.region === 'string');
+  return (
+    typeof s.id === 'string' &&
+    typeof s.title === 'string' &&
+    typeof s.creator === 'string' &&
+    isCount(s.startedAt) &&
+    (s.machineId === null || typeof s.machineId === 'string') &&
+    (s.region === null || typeof s.region === 'string')
+  );
 }
 
 const nullableString = (v: unknown) => v === null || typeof v === 'string';
@@ -392,9 +430,12 @@ function parseCommon(m: Obj): Result<ViewersMessage | ChatBroadcast | ErrorMessa
     case 'viewers':
       return isCount(m.count) ? ok({ type: 'viewers', count: m.count }) : fail('viewers.count must be a count');
     case 'chat':
-      return isChatMessage(m) ? ok({ type: 'chat', seq: m.seq, name: m.name, text: m.text, at: m.at, role: m.role }) : fail('malformed chat message');
+      return isChatMessage(m)
+        ? ok({ type: 'chat', seq: m.seq, name: m.name, text: m.text, at: m.at, role: m.role })
+        : fail('malformed chat message');
     case 'error':
-      if (typeof m.code !== 'string' || typeof m.message !== 'string') return fail('error needs code and message strings');
+      if (typeof m.code !== 'string' || typeof m.message !== 'string')
+        return fail('error needs code and message strings');
       return ok({
         type: 'error',
         code: m.code as ErrorCode,
@@ -415,9 +456,17 @@ export function parseServerToViewer(text: unknown): Result<ServerToViewer> {
   if (common !== null) return common;
   switch (m.type) {
     case 'hello': {
-      if (m.role !== 'viewer' || !isCount(m.protocolVersion) || !nullableString(m.machineId) || !nullableString(m.region)
-        || !isStreamInfo(m.stream) || !isCount(m.viewers) || typeof m.publisherConnected !== 'boolean'
-        || !Array.isArray(m.chat) || !m.chat.every(isChatMessage)) {
+      if (
+        m.role !== 'viewer' ||
+        !isCount(m.protocolVersion) ||
+        !nullableString(m.machineId) ||
+        !nullableString(m.region) ||
+        !isStreamInfo(m.stream) ||
+        !isCount(m.viewers) ||
+        typeof m.publisherConnected !== 'boolean' ||
+        !Array.isArray(m.chat) ||
+        !m.chat.every(isChatMessage)
+      ) {
         return fail('malformed viewer hello');
       }
       let config: DecoderConfig | null = null;
@@ -427,9 +476,16 @@ export function parseServerToViewer(text: unknown): Result<ServerToViewer> {
         config = c.value;
       }
       return ok({
-        type: 'hello', role: 'viewer', protocolVersion: m.protocolVersion, machineId: m.machineId as string | null,
-        region: m.region as string | null, stream: m.stream, config, viewers: m.viewers,
-        publisherConnected: m.publisherConnected, chat: m.chat,
+        type: 'hello',
+        role: 'viewer',
+        protocolVersion: m.protocolVersion,
+        machineId: m.machineId as string | null,
+        region: m.region as string | null,
+        stream: m.stream,
+        config,
+        viewers: m.viewers,
+        publisherConnected: m.publisherConnected,
+        chat: m.chat,
       });
     }
     case 'config': {
@@ -437,9 +493,13 @@ export function parseServerToViewer(text: unknown): Result<ServerToViewer> {
       return c.ok ? ok({ type: 'config', config: c.value }) : c;
     }
     case 'publisher':
-      return typeof m.connected === 'boolean' ? ok({ type: 'publisher', connected: m.connected }) : fail('publisher.connected must be a boolean');
+      return typeof m.connected === 'boolean'
+        ? ok({ type: 'publisher', connected: m.connected })
+        : fail('publisher.connected must be a boolean');
     case 'ended':
-      return m.reason === 'stopped' || m.reason === 'publisher-lost' ? ok({ type: 'ended', reason: m.reason }) : fail('ended.reason is unknown');
+      return m.reason === 'stopped' || m.reason === 'publisher-lost'
+        ? ok({ type: 'ended', reason: m.reason })
+        : fail('ended.reason is unknown');
     default:
       return fail(`unknown server message type ${JSON.stringify(String(m.type).slice(0, 40))}`);
   }
@@ -454,14 +514,29 @@ export function parseServerToPublisher(text: unknown): Result<ServerToPublisher>
   if (common !== null) return common;
   switch (m.type) {
     case 'hello':
-      if (m.role !== 'publisher' || !isCount(m.protocolVersion) || !nullableString(m.machineId) || !nullableString(m.region)
-        || !isStreamInfo(m.stream) || !isCount(m.viewers) || !isCount(m.maxFrameBytes)
-        || !Array.isArray(m.chat) || !m.chat.every(isChatMessage)) {
+      if (
+        m.role !== 'publisher' ||
+        !isCount(m.protocolVersion) ||
+        !nullableString(m.machineId) ||
+        !nullableString(m.region) ||
+        !isStreamInfo(m.stream) ||
+        !isCount(m.viewers) ||
+        !isCount(m.maxFrameBytes) ||
+        !Array.isArray(m.chat) ||
+        !m.chat.every(isChatMessage)
+      ) {
         return fail('malformed publisher hello');
       }
       return ok({
-        type: 'hello', role: 'publisher', protocolVersion: m.protocolVersion, machineId: m.machineId as string | null,
-        region: m.region as string | null, stream: m.stream, viewers: m.viewers, maxFrameBytes: m.maxFrameBytes, chat: m.chat,
+        type: 'hello',
+        role: 'publisher',
+        protocolVersion: m.protocolVersion,
+        machineId: m.machineId as string | null,
+        region: m.region as string | null,
+        stream: m.stream,
+        viewers: m.viewers,
+        maxFrameBytes: m.maxFrameBytes,
+        chat: m.chat,
       });
     case 'keyframe-request':
       return ok({ type: 'keyframe-request' });

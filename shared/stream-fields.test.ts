@@ -4,14 +4,33 @@ import { CREATOR_MAX_CHARS, TITLE_MAX_CHARS, validateNewStream } from './stream-
 
 test('new stream fields: accepted, trimmed', () => {
   const rows: Array<[unknown, { title: string; creator: string }]> = [
-    [{ title: 'Morning run', creator: 'alice' }, { title: 'Morning run', creator: 'alice' }],
-    [{ title: '  padded  ', creator: ' bob ' }, { title: 'padded', creator: 'bob' }],
-    [{ title: 't'.repeat(TITLE_MAX_CHARS), creator: 'c'.repeat(CREATOR_MAX_CHARS) }, { title: 't'.repeat(TITLE_MAX_CHARS), creator: 'c'.repeat(CREATOR_MAX_CHARS) }],
-    [{ title: 'Émile 🎥 <live> & "quotes"', creator: 'Zoë_de-Vries.2' }, { title: 'Émile 🎥 <live> & "quotes"', creator: 'Zoë_de-Vries.2' }],
-    [{ title: 'x', creator: 'José María', extra: 1 }, { title: 'x', creator: 'José María' }],
-    [{ title: 'x', creator: '田中' }, { title: 'x', creator: '田中' }],
+    [
+      { title: 'Morning run', creator: 'alice' },
+      { title: 'Morning run', creator: 'alice' },
+    ],
+    [
+      { title: '  padded  ', creator: ' bob ' },
+      { title: 'padded', creator: 'bob' },
+    ],
+    [
+      { title: 't'.repeat(TITLE_MAX_CHARS), creator: 'c'.repeat(CREATOR_MAX_CHARS) },
+      { title: 't'.repeat(TITLE_MAX_CHARS), creator: 'c'.repeat(CREATOR_MAX_CHARS) },
+    ],
+    [
+      { title: 'Émile 🎥 <live> & "quotes"', creator: 'Zoë_de-Vries.2' },
+      { title: 'Émile 🎥 <live> & "quotes"', creator: 'Zoë_de-Vries.2' },
+    ],
+    [
+      { title: 'x', creator: 'José María', extra: 1 },
+      { title: 'x', creator: 'José María' },
+    ],
+    [
+      { title: 'x', creator: '田中' },
+      { title: 'x', creator: '田中' },
+    ],
   ];
-  for (const [body, value] of rows) assert.deepEqual(validateNewStream(body), { ok: true, value }, JSON.stringify(body));
+  for (const [body, value] of rows)
+    assert.deepEqual(validateNewStream(body), { ok: true, value }, JSON.stringify(body));
 });
 
 test('new stream fields: refused with a reason', () => {

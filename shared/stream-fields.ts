@@ -26,11 +26,17 @@ export function validateNewStream(body: unknown): Result<NewStream> {
   if (typeof rawCreator !== 'string') return { ok: false, error: 'creator must be a string' };
   const title = rawTitle.trim();
   const creator = rawCreator.trim();
-  if (title.length === 0 || title.length > TITLE_MAX_CHARS) return { ok: false, error: `title must be 1-${TITLE_MAX_CHARS} characters` };
-  if (TITLE_BAD_CHARS.test(title)) return { ok: false, error: 'title must not contain control characters or line breaks' };
-  if (creator.length === 0 || creator.length > CREATOR_MAX_CHARS) return { ok: false, error: `creator must be 1-${CREATOR_MAX_CHARS} characters` };
+  if (title.length === 0 || title.length > TITLE_MAX_CHARS)
+    return { ok: false, error: `title must be 1-${TITLE_MAX_CHARS} characters` };
+  if (TITLE_BAD_CHARS.test(title))
+    return { ok: false, error: 'title must not contain control characters or line breaks' };
+  if (creator.length === 0 || creator.length > CREATOR_MAX_CHARS)
+    return { ok: false, error: `creator must be 1-${CREATOR_MAX_CHARS} characters` };
   if (!CREATOR_PATTERN.test(creator)) {
-    return { ok: false, error: 'creator may contain letters, digits, spaces, "_", "." and "-", starting with a letter or digit' };
+    return {
+      ok: false,
+      error: 'creator may contain letters, digits, spaces, "_", "." and "-", starting with a letter or digit',
+    };
   }
   return { ok: true, value: { title, creator } };
 }

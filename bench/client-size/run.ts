@@ -48,12 +48,15 @@ async function measure(dir: string, ext: string): Promise<Sizes> {
 async function buildBaseline(): Promise<Sizes> {
   const dir = await mkdtemp(join(tmpdir(), 'replaycast-size-'));
   try {
-    await writeFile(join(dir, 'index.html'), '<!doctype html><body><script type="module" src="/main.js"></script></body>');
+    await writeFile(
+      join(dir, 'index.html'),
+      '<!doctype html><body><script type="module" src="/main.js"></script></body>',
+    );
     await writeFile(
       join(dir, 'main.js'),
       "import { h, render } from 'preact';\nimport { useState, useEffect } from 'preact/hooks';\n" +
         "function App() { const [n, setN] = useState(0); useEffect(() => { setN(1); }, []); return h('p', null, 'hello ' + n); }\n" +
-        "render(h(App, null), document.body);\n",
+        'render(h(App, null), document.body);\n',
     );
     await build({
       root: dir,
@@ -79,11 +82,19 @@ const baseline = await buildBaseline();
 
 console.log('| what | raw | gzip -9 | brotli 11 |');
 console.log('| --- | --- | --- | --- |');
-console.log(`| client JS (one bundle for all pages, plus the go-live ticker worker) | ${kb(js.raw)} | ${kb(js.gzip)} | ${kb(js.brotli)} |`);
+console.log(
+  `| client JS (one bundle for all pages, plus the go-live ticker worker) | ${kb(js.raw)} | ${kb(js.gzip)} | ${kb(js.brotli)} |`,
+);
 console.log(`| client CSS | ${kb(css.raw)} | ${kb(css.gzip)} | ${kb(css.brotli)} |`);
-console.log(`| baseline: bare Preact render + hooks | ${kb(baseline.raw)} | ${kb(baseline.gzip)} | ${kb(baseline.brotli)} |`);
-console.log(`\nclient JS / baseline (gzip): ${(js.gzip / baseline.gzip).toFixed(2)}x; app code on top of Preact: ${kb(js.gzip - baseline.gzip)} gzip`);
-console.log(`budget: ${kb(js.gzip)} of ${kb(JS_BUDGET_GZIP_BYTES)} gzip (${((js.gzip / JS_BUDGET_GZIP_BYTES) * 100).toFixed(0)} %)`);
+console.log(
+  `| baseline: bare Preact render + hooks | ${kb(baseline.raw)} | ${kb(baseline.gzip)} | ${kb(baseline.brotli)} |`,
+);
+console.log(
+  `\nclient JS / baseline (gzip): ${(js.gzip / baseline.gzip).toFixed(2)}x; app code on top of Preact: ${kb(js.gzip - baseline.gzip)} gzip`,
+);
+console.log(
+  `budget: ${kb(js.gzip)} of ${kb(JS_BUDGET_GZIP_BYTES)} gzip (${((js.gzip / JS_BUDGET_GZIP_BYTES) * 100).toFixed(0)} %)`,
+);
 if (js.gzip > JS_BUDGET_GZIP_BYTES) {
   console.error('over budget');
   process.exit(1);

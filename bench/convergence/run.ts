@@ -32,10 +32,20 @@ class LocalflyDns implements ClusterDns {
       host: '127.0.0.1',
       port: 0,
       view: () => ({
-        apps: [{
-          name: this.machines.app,
-          machines: this.machines.list.map((m) => ({ id: m.id, region: m.region, state: 'started' as const, address: m.address, port: 8080, privateIp: `::ffff:${m.address}`, processGroup: 'app' })),
-        }],
+        apps: [
+          {
+            name: this.machines.app,
+            machines: this.machines.list.map((m) => ({
+              id: m.id,
+              region: m.region,
+              state: 'started' as const,
+              address: m.address,
+              port: 8080,
+              privateIp: `::ffff:${m.address}`,
+              processGroup: 'app',
+            })),
+          },
+        ],
         defaultRegion: 'ams',
       }),
     });
@@ -52,7 +62,11 @@ class LocalflyDns implements ClusterDns {
 }
 
 /** Resolves with ms until `seen(node)` holds on every node (checked on each directory change). */
-function timeUntilAll(nodes: readonly ClusterNode[], seen: (node: ClusterNode) => boolean, t0: number): Promise<number> {
+function timeUntilAll(
+  nodes: readonly ClusterNode[],
+  seen: (node: ClusterNode) => boolean,
+  t0: number,
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const pending = new Set(nodes);
     const unsubs: (() => void)[] = [];
@@ -66,7 +80,10 @@ function timeUntilAll(nodes: readonly ClusterNode[], seen: (node: ClusterNode) =
       if (pending.has(node) && seen(node)) pending.delete(node);
       if (pending.size === 0) finish();
     };
-    const timer = setTimeout(() => finish(new Error(`not converged within ${TRIAL_DEADLINE_MS} ms`)), TRIAL_DEADLINE_MS);
+    const timer = setTimeout(
+      () => finish(new Error(`not converged within ${TRIAL_DEADLINE_MS} ms`)),
+      TRIAL_DEADLINE_MS,
+    );
     for (const node of nodes) unsubs.push(node.directory.onViewChange(() => check(node)));
     for (const node of nodes) check(node);
   });
@@ -87,7 +104,14 @@ async function startTrials(size: number, push: boolean, trials: number, firstHos
   const dns = new LocalflyDns();
   await dns.start();
   const addresses = Array.from({ length: size }, (_, i) => `127.0.23.${firstHost + i}`);
-  const cluster = await Cluster.start({ addresses, internalPort: INTERNAL_PORT, discoveryIntervalMs: INTERVAL_MS, push, dns, appName: 'bench-convergence' });
+  const cluster = await Cluster.start({
+    addresses,
+    internalPort: INTERNAL_PORT,
+    discoveryIntervalMs: INTERVAL_MS,
+    push,
+    dns,
+    appName: 'bench-convergence',
+  });
   try {
     const samples: number[] = [];
     for (let i = 0; i < trials; i++) {
@@ -121,7 +145,13 @@ async function killAndQuiet(size: number, firstHost: number): Promise<{ kills: n
   const dns = new LocalflyDns();
   await dns.start();
   const addresses = Array.from({ length: size }, (_, i) => `127.0.23.${firstHost + i}`);
-  const cluster = await Cluster.start({ addresses, internalPort: INTERNAL_PORT, discoveryIntervalMs: INTERVAL_MS, dns, appName: 'bench-convergence' });
+  const cluster = await Cluster.start({
+    addresses,
+    internalPort: INTERNAL_PORT,
+    discoveryIntervalMs: INTERVAL_MS,
+    dns,
+    appName: 'bench-convergence',
+  });
   try {
     for (const [i, node] of cluster.nodes.entries()) node.source.start({ id: `quiet-${i}` });
     await timeUntilAll(cluster.nodes, (n) => n.directory.list().length === size, performance.now());
@@ -132,7 +162,11 @@ async function killAndQuiet(size: number, firstHost: number): Promise<{ kills: n
     const after = cluster.nodes.map((n) => n.directory.stats());
     const per = (pick: (s: (typeof after)[number]) => number) =>
       after.reduce((sum, s, i) => sum + pick(s) - pick(before[i]!), 0) / size / QUIET_INTERVALS;
-    const quiet = { dnsQueries: per((s) => s.dnsQueries), fetches: per((s) => s.fetches), notModified: per((s) => s.fetchesNotModified) };
+    const quiet = {
+      dnsQueries: per((s) => s.dnsQueries),
+      fetches: per((s) => s.fetches),
+      notModified: per((s) => s.fetchesNotModified),
+    };
 
     const kills: number[] = [];
     for (let k = 0; k < Math.min(KILLS, size - 2); k++) {
@@ -140,7 +174,9 @@ async function killAndQuiet(size: number, firstHost: number): Promise<{ kills: n
       const survivors = cluster.others(victim);
       const t0 = performance.now();
       await cluster.kill(victim);
-      kills.push(await timeUntilAll(survivors, (n) => !n.directory.view().machines.some((m) => m.id === victim.id), t0));
+      kills.push(
+        await timeUntilAll(survivors, (n) => !n.directory.view().machines.some((m) => m.id === victim.id), t0),
+      );
     }
     return { kills, quiet };
   } finally {
@@ -164,14 +200,26 @@ async function main(): Promise<void> {
     const { kills, quiet } = await killAndQuiet(size, FIRST_HOST);
     const kill = summary(kills);
     console.log(`\n${size} Machines`);
-    console.log(`  start -> listed everywhere, push on  (n=${push.n}): p50 ${fmt(push.p50)}  p99 ${fmt(push.p99)}  max ${fmt(push.max)}  target p99 <= 200 ms: ${verdict(push.p99 <= 200)}`);
-    console.log(`  start -> listed everywhere, push off (n=${pull.n}): p50 ${fmt(pull.p50)}  p99 ${fmt(pull.p99)}  max ${fmt(pull.max)}  target <= ${INTERVAL_MS + 1000} ms: ${verdict(pull.max <= INTERVAL_MS + 1000)}`);
+    console.log(
+      `  start -> listed everywhere, push on  (n=${push.n}): p50 ${fmt(push.p50)}  p99 ${fmt(push.p99)}  max ${fmt(push.max)}  target p99 <= 200 ms: ${verdict(push.p99 <= 200)}`,
+    );
+    console.log(
+      `  start -> listed everywhere, push off (n=${pull.n}): p50 ${fmt(pull.p50)}  p99 ${fmt(pull.p99)}  max ${fmt(pull.max)}  target <= ${INTERVAL_MS + 1000} ms: ${verdict(pull.max <= INTERVAL_MS + 1000)}`,
+    );
     console.log(`  push/pull ratio: p50 ${(push.p50 / pull.p50).toFixed(4)}  p99 ${(push.p99 / pull.p99).toFixed(4)}`);
-    console.log(`  killed -> gone everywhere (n=${kill.n}): p50 ${fmt(kill.p50)}  max ${fmt(kill.max)}  target <= ${3 * INTERVAL_MS} ms: ${verdict(kill.max <= 3 * INTERVAL_MS)}`);
-    console.log(`  discovery per Machine per interval (quiet): ${quiet.dnsQueries.toFixed(2)} DNS queries, ${quiet.fetches.toFixed(2)} snapshot fetches (${quiet.notModified.toFixed(2)} answered 304)`);
-    rows.push(`| ${size} | ${fmt(push.p50)} / ${fmt(push.p99)} | ${fmt(pull.p50)} / ${fmt(pull.p99)} | ${(push.p99 / pull.p99).toFixed(3)} | ${fmt(kill.p50)} / ${fmt(kill.max)} | ${quiet.dnsQueries.toFixed(1)} DNS + ${quiet.fetches.toFixed(1)} fetches (${quiet.notModified.toFixed(1)} x 304) |`);
+    console.log(
+      `  killed -> gone everywhere (n=${kill.n}): p50 ${fmt(kill.p50)}  max ${fmt(kill.max)}  target <= ${3 * INTERVAL_MS} ms: ${verdict(kill.max <= 3 * INTERVAL_MS)}`,
+    );
+    console.log(
+      `  discovery per Machine per interval (quiet): ${quiet.dnsQueries.toFixed(2)} DNS queries, ${quiet.fetches.toFixed(2)} snapshot fetches (${quiet.notModified.toFixed(2)} answered 304)`,
+    );
+    rows.push(
+      `| ${size} | ${fmt(push.p50)} / ${fmt(push.p99)} | ${fmt(pull.p50)} / ${fmt(pull.p99)} | ${(push.p99 / pull.p99).toFixed(3)} | ${fmt(kill.p50)} / ${fmt(kill.max)} | ${quiet.dnsQueries.toFixed(1)} DNS + ${quiet.fetches.toFixed(1)} fetches (${quiet.notModified.toFixed(1)} x 304) |`,
+    );
   }
-  console.log('\nMarkdown rows (Machines | push p50/p99 | pull-only p50/p99 | p99 ratio | kill p50/max | per Machine per interval):');
+  console.log(
+    '\nMarkdown rows (Machines | push p50/p99 | pull-only p50/p99 | p99 ratio | kill p50/max | per Machine per interval):',
+  );
   for (const row of rows) console.log(row);
   console.log(`\ntotal ${((performance.now() - started) / 1000).toFixed(1)} s`);
   process.exit(failed > 0 ? 1 : 0);

@@ -24,7 +24,10 @@ export class RawViewer {
   closed = false;
   private upgraded = false;
 
-  private constructor(socket: net.Socket, private readonly onFrame: (timestampUs: number) => void) {
+  private constructor(
+    socket: net.Socket,
+    private readonly onFrame: (timestampUs: number) => void,
+  ) {
     this.socket = socket;
   }
 
@@ -114,7 +117,8 @@ export class RawViewer {
           continue;
         }
         this.opcode = this.hdr[0]! & 0x0f;
-        this.remaining = len7 === 126 ? this.hdr.readUInt16BE(2) : len7 === 127 ? Number(this.hdr.readBigUInt64BE(2)) : len7;
+        this.remaining =
+          len7 === 126 ? this.hdr.readUInt16BE(2) : len7 === 127 ? Number(this.hdr.readBigUInt64BE(2)) : len7;
         this.hdrLen = 0;
         this.hdrNeed = 2;
         this.headLen = 0;

@@ -26,7 +26,14 @@ test('median of odd and even counts, unsorted input left alone', () => {
   assert.throws(() => median([]), /no values/);
 });
 
-const round = (p99Ms: number, extra: Partial<RoundFigures> = {}): RoundFigures => ({ deliveredFraction: 1, lossFrames: 0, p50Ms: p99Ms / 4, p99Ms, cpuPct: 50, ...extra });
+const round = (p99Ms: number, extra: Partial<RoundFigures> = {}): RoundFigures => ({
+  deliveredFraction: 1,
+  lossFrames: 0,
+  p50Ms: p99Ms / 4,
+  p99Ms,
+  cpuPct: 50,
+  ...extra,
+});
 
 test('summarise takes medians, so one wild round does not move the figure; loss is summed', () => {
   const s = summarise([round(40), round(250, { lossFrames: 2, cpuPct: 90 }), round(50, { deliveredFraction: 0.9 })]);
@@ -54,9 +61,21 @@ test('verdicts: each target passes at its edge and fails just past it', () => {
   const targets = { minDeliveredRatio: 0.95, maxP99Ratio: 1.25 };
   const bare = summarise([round(40)]);
   const ok = (checks: { ok: boolean }[]) => checks.map((c) => c.ok);
-  assert.deepEqual(ok(verdicts('x', summarise([round(50, { deliveredFraction: 0.95 })]), bare, targets)), [true, true, true]);
-  assert.deepEqual(ok(verdicts('x', summarise([round(50.1, { deliveredFraction: 0.949 })]), bare, targets)), [false, false, true]);
-  assert.deepEqual(ok(verdicts('x', summarise([round(40), round(40, { lossFrames: 1 }), round(40)]), bare, targets)), [true, true, false]);
+  assert.deepEqual(ok(verdicts('x', summarise([round(50, { deliveredFraction: 0.95 })]), bare, targets)), [
+    true,
+    true,
+    true,
+  ]);
+  assert.deepEqual(ok(verdicts('x', summarise([round(50.1, { deliveredFraction: 0.949 })]), bare, targets)), [
+    false,
+    false,
+    true,
+  ]);
+  assert.deepEqual(ok(verdicts('x', summarise([round(40), round(40, { lossFrames: 1 }), round(40)]), bare, targets)), [
+    true,
+    true,
+    false,
+  ]);
 });
 
 test('shouldRetry: only a round with other work over the limit, and only while both retry budgets last', () => {

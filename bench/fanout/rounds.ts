@@ -95,9 +95,18 @@ export function ratios(relay: SideSummary, bare: SideSummary): Ratios {
 export function verdicts(label: string, relay: SideSummary, bare: SideSummary, targets: Targets): Check[] {
   const r = ratios(relay, bare);
   return [
-    { what: `${label}: delivered ratio of medians ${r.delivered.toFixed(3)} >= ${targets.minDeliveredRatio}`, ok: r.delivered >= targets.minDeliveredRatio },
-    { what: `${label}: p99 ratio of medians ${r.p99.toFixed(2)} <= ${targets.maxP99Ratio}`, ok: r.p99 <= targets.maxP99Ratio },
-    { what: `${label}: relay loss over ${relay.rounds} rounds ${relay.lossFrames} frames = 0`, ok: relay.lossFrames === 0 },
+    {
+      what: `${label}: delivered ratio of medians ${r.delivered.toFixed(3)} >= ${targets.minDeliveredRatio}`,
+      ok: r.delivered >= targets.minDeliveredRatio,
+    },
+    {
+      what: `${label}: p99 ratio of medians ${r.p99.toFixed(2)} <= ${targets.maxP99Ratio}`,
+      ok: r.p99 <= targets.maxP99Ratio,
+    },
+    {
+      what: `${label}: relay loss over ${relay.rounds} rounds ${relay.lossFrames} frames = 0`,
+      ok: relay.lossFrames === 0,
+    },
   ];
 }
 
@@ -113,6 +122,13 @@ export interface RetryLimits {
  * that neither process under test used) does not depend on the side, so discarding such rounds
  * favours neither; the retries are bounded so a busy machine cannot stretch the run without end.
  */
-export function shouldRetry(restPct: number, retriesOfRound: number, retriesOfRun: number, limits: RetryLimits): boolean {
-  return restPct > limits.maxRestPct && retriesOfRound < limits.maxRetriesPerRound && retriesOfRun < limits.maxRetriesPerRun;
+export function shouldRetry(
+  restPct: number,
+  retriesOfRound: number,
+  retriesOfRun: number,
+  limits: RetryLimits,
+): boolean {
+  return (
+    restPct > limits.maxRestPct && retriesOfRound < limits.maxRetriesPerRound && retriesOfRun < limits.maxRetriesPerRun
+  );
 }

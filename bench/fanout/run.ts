@@ -2,7 +2,17 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
-import { ratios, roundOrder, shouldRetry, summarise, verdicts, type Check, type RetryLimits, type RoundFigures, type SideSummary } from './rounds.ts';
+import {
+  ratios,
+  roundOrder,
+  shouldRetry,
+  summarise,
+  verdicts,
+  type Check,
+  type RetryLimits,
+  type RoundFigures,
+  type SideSummary,
+} from './rounds.ts';
 import type { RunParams, RunResult } from './viewers.ts';
 
 /**
@@ -24,7 +34,8 @@ const ROUND_MS = quick ? 3000 : 5000;
 const ROUNDS_EACH = quick ? 2 : 3;
 const ROUNDS_EACH_SATURATED = quick ? 2 : 4;
 const SATURATED_FROM_VIEWERS = 2000;
-const roundsFor = (viewers: number) => Number(process.env.BENCH_ROUNDS ?? (viewers >= SATURATED_FROM_VIEWERS ? ROUNDS_EACH_SATURATED : ROUNDS_EACH));
+const roundsFor = (viewers: number) =>
+  Number(process.env.BENCH_ROUNDS ?? (viewers >= SATURATED_FROM_VIEWERS ? ROUNDS_EACH_SATURATED : ROUNDS_EACH));
 /**
  * A round during which other jobs used this much CPU is run again (bounded), after a pause. Quiet
  * rounds show 0-15 % here (loopback work the kernel charges to neither process).
@@ -135,16 +146,27 @@ class ServerProbe {
 }
 
 /** One round: a fresh server and load generator, warm-up, a measured window, drain, both processes gone. */
-async function runRound(variant: 'relay' | 'bare', viewers: number, stalled: number, measureMs: number): Promise<Outcome> {
+async function runRound(
+  variant: 'relay' | 'bare',
+  viewers: number,
+  stalled: number,
+  measureMs: number,
+): Promise<Outcome> {
   const load1 = loadavg()[0]!;
   // BENCH_SERVER_NODE_OPTIONS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to profile the server.
   const serverArgv = [...execArgv, ...(process.env.BENCH_SERVER_NODE_OPTIONS ?? '').split(' ').filter(Boolean)];
-  const server = fork(here('./server.ts'), [variant], { execArgv: serverArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const server = fork(here('./server.ts'), [variant], {
+    execArgv: serverArgv,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const [ready] = (await once(server, 'message')) as [{ port: number; watchPath: string; publishPath: string }];
   const probe = new ServerProbe(server);
   // No forced GC: a full collection in the server would stall every viewer at once and show up in
   // the p99 it is measuring. RSS is what the target is about.
-  const load: ChildProcess = fork(here('./viewers.ts'), [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const load: ChildProcess = fork(here('./viewers.ts'), [], {
+    execArgv,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const loadExited = once(load, 'exit');
   const params: RunParams = {
     port: ready.port,
@@ -240,7 +262,10 @@ function show(prefix: string, o: Outcome): void {
   const r = o.result;
   const f = o.figures;
   const st = o.serverStats;
-  const relayNote = o.variant === 'relay' && (o.stalled > 0 || st.framesSkipped! > 0) ? `, behind backlog/lag ${st.viewersBehindBacklog}/${st.viewersBehindLag}, skipped ${st.framesSkipped}, closed ${st.slowViewersClosed}` : '';
+  const relayNote =
+    o.variant === 'relay' && (o.stalled > 0 || st.framesSkipped! > 0)
+      ? `, behind backlog/lag ${st.viewersBehindBacklog}/${st.viewersBehindLag}, skipped ${st.framesSkipped}, closed ${st.slowViewersClosed}`
+      : '';
   console.log(
     `${prefix} ${o.label.padEnd(24)} delivered ${f.deliveredFraction.toFixed(4)}, loss ${r.missingFrames} frames in ${r.viewersWithLoss} viewers, ` +
       `p50 ${f.p50Ms.toFixed(1)} ms, p99 ${f.p99Ms.toFixed(1)} ms, max ${r.maxMs.toFixed(0)} ms, CPU server ${f.cpuPct.toFixed(0)} % viewers ${r.loadCpuPct.toFixed(0)} % rest ${o.restPct.toFixed(0)} %, ` +
@@ -248,7 +273,9 @@ function show(prefix: string, o: Outcome): void {
   );
   if (process.env.BENCH_TIMELINE === '1') {
     const warm = r.maxMsBySecond.slice(0, r.windowStartSecond).join(' ');
-    console.log(`  worst latency per second since the first frame (ms): ${warm} | window: ${r.maxMsBySecond.slice(r.windowStartSecond).join(' ')}`);
+    console.log(
+      `  worst latency per second since the first frame (ms): ${warm} | window: ${r.maxMsBySecond.slice(r.windowStartSecond).join(' ')}`,
+    );
   }
 }
 
@@ -265,11 +292,15 @@ function printComparison(title: string, relayName: string, relay: Outcome[], bar
   const bs = summarise(bare.map((o) => o.figures));
   const r = ratios(rs, bs);
   console.log(`\n${title}`);
-  console.log('| side | rounds | p99 per round, ms (in run order) | delivered, median | healthy loss, all rounds | p50 ms, median | p99 ms, median | server CPU, median |');
+  console.log(
+    '| side | rounds | p99 per round, ms (in run order) | delivered, median | healthy loss, all rounds | p50 ms, median | p99 ms, median | server CPU, median |',
+  );
   console.log('|---|---|---|---|---|---|---|---|');
   console.log(summaryRow(relayName, relay, rs));
   console.log(summaryRow('bare', bare, bs));
-  console.log(`| ratio relay / bare | | | ${fmt(r.delivered, 3)} | | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.cpu, 2)} |`);
+  console.log(
+    `| ratio relay / bare | | | ${fmt(r.delivered, 3)} | | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.cpu, 2)} |`,
+  );
   const found = verdicts(title, rs, bs, { minDeliveredRatio: TARGET_DELIVERED_RATIO, maxP99Ratio: TARGET_P99_RATIO });
   for (const c of found) console.log(`  ${c.ok ? 'PASS' : 'FAIL'} ${c.what}`);
   checks.push(...found);
@@ -282,16 +313,22 @@ const plan: Array<{ viewers: number; kinds: Kind[] }> = VIEWER_COUNTS.map((viewe
   viewers,
   kinds: viewers === STALL_VIEWERS ? ['relay', 'bare', 'relay-stalled'] : ['relay', 'bare'],
 }));
-if (STALL_VIEWERS > 0 && !VIEWER_COUNTS.includes(STALL_VIEWERS)) plan.push({ viewers: STALL_VIEWERS, kinds: ['relay-stalled', 'bare'] });
+if (STALL_VIEWERS > 0 && !VIEWER_COUNTS.includes(STALL_VIEWERS))
+  plan.push({ viewers: STALL_VIEWERS, kinds: ['relay-stalled', 'bare'] });
 const totalRounds = plan.reduce((n, p) => n + p.kinds.length * roundsFor(p.viewers), 0);
 
 const startLoad = loadavg()[0]!;
 console.log(
   `fanout: ${FPS} fps x ${FRAME_BYTES / 1024} KB; ${totalRounds} interleaved rounds (${plan.map((p) => `${roundsFor(p.viewers)} per side at ${p.viewers}`).join(', ')}) of ` +
     `${WARMUP_MS / 1000} s warm-up + ${ROUND_MS / 1000} s window; then ${MEMORY_MS / 1000} s memory run(s) with ${stalledCount} of ${STALL_VIEWERS} viewers stalled; ` +
-    `load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+    `load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
 );
-if (startLoad >= QUIET_LOAD_1MIN) console.log(`WARNING: 1-minute load average ${startLoad.toFixed(2)} >= ${QUIET_LOAD_1MIN}: other jobs share the cores; the figures will be noisy`);
+if (startLoad >= QUIET_LOAD_1MIN)
+  console.log(
+    `WARNING: 1-minute load average ${startLoad.toFixed(2)} >= ${QUIET_LOAD_1MIN}: other jobs share the cores; the figures will be noisy`,
+  );
 
 const began = performance.now();
 const checks: Check[] = [];
@@ -304,11 +341,18 @@ for (const { viewers, kinds } of plan) {
     roundNo++;
     let o: Outcome;
     for (let attempt = 0; ; attempt++) {
-      o = await runRound(kind === 'bare' ? 'bare' : 'relay', viewers, kind === 'relay-stalled' ? stalledCount : 0, ROUND_MS);
+      o = await runRound(
+        kind === 'bare' ? 'bare' : 'relay',
+        viewers,
+        kind === 'relay-stalled' ? stalledCount : 0,
+        ROUND_MS,
+      );
       show(`round ${String(roundNo).padStart(2)}/${totalRounds}${attempt > 0 ? ` (again, ${attempt})` : ''}`, o);
       if (!shouldRetry(o.restPct, attempt, retries, RETRY)) break;
       retries++;
-      console.log(`  discarded: ${o.restPct.toFixed(0)} % of a core went to other work (> ${RETRY.maxRestPct} %); again in ${RETRY_PAUSE_MS / 1000} s`);
+      console.log(
+        `  discarded: ${o.restPct.toFixed(0)} % of a core went to other work (> ${RETRY.maxRestPct} %); again in ${RETRY_PAUSE_MS / 1000} s`,
+      );
       await new Promise((r) => setTimeout(r, RETRY_PAUSE_MS));
     }
     if (o.restPct > RETRY.maxRestPct) {
@@ -318,7 +362,13 @@ for (const { viewers, kinds } of plan) {
     const key = `${kind} ${viewers}`;
     byKind.set(key, [...(byKind.get(key) ?? []), o]);
   }
-  printComparison(`${viewers} viewers`, 'relay', byKind.get(`relay ${viewers}`)!, byKind.get(`bare ${viewers}`)!, checks);
+  printComparison(
+    `${viewers} viewers`,
+    'relay',
+    byKind.get(`relay ${viewers}`)!,
+    byKind.get(`bare ${viewers}`)!,
+    checks,
+  );
 }
 if (STALL_VIEWERS > 0) {
   printComparison(
@@ -342,15 +392,25 @@ if (STALL_VIEWERS > 0) {
       `(since all viewers connected, before any frame: ${fmt(relayMem.rssPeakMb - relayMem.rssConnectedMb)} MB), kernel TCP peak ${fmt(relayMem.kernelTcpPeakMb, 0)} MB, ` +
       `healthy p99 ${fmt(relayMem.figures.p99Ms)} ms, healthy loss ${relayMem.result.missingFrames}; stalled viewers closed ${st.slowViewersClosed} ` +
       `(behind by backlog/lag ${st.viewersBehindBacklog}/${st.viewersBehindLag}, frames skipped ${st.framesSkipped})` +
-      (bareMem ? `; bare loop: RSS peak growth ${fmt(bareMem.rssPeakMb - bareMem.rssStartMb)} MB, kernel TCP peak ${fmt(bareMem.kernelTcpPeakMb, 0)} MB, healthy p99 ${fmt(bareMem.figures.p99Ms)} ms` : ''),
+      (bareMem
+        ? `; bare loop: RSS peak growth ${fmt(bareMem.rssPeakMb - bareMem.rssStartMb)} MB, kernel TCP peak ${fmt(bareMem.kernelTcpPeakMb, 0)} MB, healthy p99 ${fmt(bareMem.figures.p99Ms)} ms`
+        : ''),
   );
-  checks.push({ what: `stalled ${MEMORY_MS / 1000} s: relay server RSS peak growth ${fmt(growth)} MB <= ${TARGET_MEMORY_GROWTH_MB} MB`, ok: growth <= TARGET_MEMORY_GROWTH_MB });
-  checks.push({ what: `stalled ${MEMORY_MS / 1000} s: relay healthy loss ${relayMem.result.missingFrames} = 0`, ok: relayMem.result.missingFrames === 0 });
+  checks.push({
+    what: `stalled ${MEMORY_MS / 1000} s: relay server RSS peak growth ${fmt(growth)} MB <= ${TARGET_MEMORY_GROWTH_MB} MB`,
+    ok: growth <= TARGET_MEMORY_GROWTH_MB,
+  });
+  checks.push({
+    what: `stalled ${MEMORY_MS / 1000} s: relay healthy loss ${relayMem.result.missingFrames} = 0`,
+    ok: relayMem.result.missingFrames === 0,
+  });
 }
 
 console.log(
   `\nall checks (took ${fmt((performance.now() - began) / 1000, 0)} s; ${retries} rounds run again for other work on the machine, ${suspectKept} kept with it; ` +
-    `load average now ${loadavg().map((l) => l.toFixed(2)).join(' ')}):`,
+    `load average now ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}):`,
 );
 for (const c of checks) console.log(`${c.ok ? 'PASS' : 'FAIL'} ${c.what}`);
 process.exitCode = checks.every((c) => c.ok) ? 0 : 1;

@@ -14,12 +14,23 @@ const variant = process.argv[2];
 type Ready = { type: 'ready'; port: number; watchPath: string; publishPath: string };
 
 async function relay(): Promise<{ ready: Ready; stats: () => unknown; close: () => Promise<void> }> {
-  const app = await buildApp(testConfig({ host: '127.0.0.1', port: 0, metricsPort: 0, internalPort: 0 }), { prettyLogs: false });
+  const app = await buildApp(testConfig({ host: '127.0.0.1', port: 0, metricsPort: 0, internalPort: 0 }), {
+    prettyLogs: false,
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
-  const res = await app.inject({ method: 'POST', url: '/api/streams', payload: { title: 'fanout bench', creator: 'bench' } });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/api/streams',
+    payload: { title: 'fanout bench', creator: 'bench' },
+  });
   const { id, publishToken } = res.json() as { id: string; publishToken: string };
   return {
-    ready: { type: 'ready', port: (app.server.address() as AddressInfo).port, watchPath: `/ws/watch/${id}`, publishPath: `/ws/publish/${id}?token=${publishToken}` },
+    ready: {
+      type: 'ready',
+      port: (app.server.address() as AddressInfo).port,
+      watchPath: `/ws/watch/${id}`,
+      publishPath: `/ws/publish/${id}?token=${publishToken}`,
+    },
     stats: () => app.streams.stats(),
     close: () => app.close(),
   };
@@ -47,10 +58,11 @@ async function bare(): Promise<{ ready: Ready; stats: () => unknown; close: () =
   return {
     ready: { type: 'ready', port: (wss.address() as AddressInfo).port, watchPath: '/watch', publishPath: '/publish' },
     stats: () => ({ framesSent, viewers: viewers.size }),
-    close: () => new Promise<void>((resolve) => {
-      for (const v of wss.clients) v.terminate();
-      wss.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const v of wss.clients) v.terminate();
+        wss.close(() => resolve());
+      }),
   };
 }
 
@@ -64,7 +76,14 @@ process.send!(server.ready);
 process.on('message', (msg: { type: string; id?: number }) => {
   if (msg.type === 'sample') {
     // The server's own clock with its CPU figure, so CPU % is not skewed by IPC delays.
-    process.send!({ type: 'sample', id: msg.id, atMs: performance.now(), memory: process.memoryUsage(), cpu: process.cpuUsage(), stats: { ...(server.stats() as object), loopDelayMaxMs: loopDelay.max / 1e6 } });
+    process.send!({
+      type: 'sample',
+      id: msg.id,
+      atMs: performance.now(),
+      memory: process.memoryUsage(),
+      cpu: process.cpuUsage(),
+      stats: { ...(server.stats() as object), loopDelayMaxMs: loopDelay.max / 1e6 },
+    });
   } else if (msg.type === 'close') {
     void server.close().finally(() => process.exit(0));
   }

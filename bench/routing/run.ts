@@ -19,11 +19,16 @@ const TARGET_RATIO = 0.95;
  * the others, so the scheduler never makes them take turns on one core (the largest source of noise).
  */
 const SERVER_CPU = availableParallelism() - 1;
-const pinned = SERVER_CPU > 0 && spawnSync('taskset', ['-a', '-p', '-c', `0-${SERVER_CPU - 1}`, String(process.pid)], { stdio: 'ignore' }).status === 0;
+const pinned =
+  SERVER_CPU > 0 &&
+  spawnSync('taskset', ['-a', '-p', '-c', `0-${SERVER_CPU - 1}`, String(process.pid)], { stdio: 'ignore' }).status ===
+    0;
 
 async function start(variant: 'hook' | 'bare'): Promise<{ child: ChildProcess; port: number }> {
   const argv = [process.execPath, '--import', 'tsx', new URL('./server.ts', import.meta.url).pathname, variant];
-  const child = pinned ? spawn('taskset', ['-c', String(SERVER_CPU), ...argv], { stdio: ['ignore', 'pipe', 'inherit'] }) : spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = pinned
+    ? spawn('taskset', ['-c', String(SERVER_CPU), ...argv], { stdio: ['ignore', 'pipe', 'inherit'] })
+    : spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
   const [chunk] = (await once(child.stdout!, 'data')) as [Buffer];
   return { child, port: Number(String(chunk).trim()) };
 }
@@ -35,7 +40,8 @@ async function load(port: number): Promise<number> {
     connections: CONNECTIONS,
     duration: ROUND_SECONDS,
   });
-  if (result.non2xx > 0 || result.errors > 0) throw new Error(`unexpected responses: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  if (result.non2xx > 0 || result.errors > 0)
+    throw new Error(`unexpected responses: ${result.non2xx} non-2xx, ${result.errors} errors`);
   return result.requests.average;
 }
 
@@ -54,16 +60,27 @@ try {
   const without: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     // Alternate which goes first so neither always gets the cooler machine.
-    const order = round % 2 === 0 ? ['hook', 'bare'] as const : ['bare', 'hook'] as const;
-    for (const side of order) (side === 'hook' ? withHook : without).push(await load(side === 'hook' ? hook.port : bare.port));
+    const order = round % 2 === 0 ? (['hook', 'bare'] as const) : (['bare', 'hook'] as const);
+    for (const side of order)
+      (side === 'hook' ? withHook : without).push(await load(side === 'hook' ? hook.port : bare.port));
   }
   const ratios = withHook.map((v, i) => v / without[i]!);
   const ratio = median(ratios);
-  console.log(pinned ? `servers pinned to cpu ${SERVER_CPU}, load generator to the others` : 'not pinned (taskset unavailable or one core)');
-  console.log(`routing hook: median ${median(withHook).toFixed(0)} req/s (rounds ${withHook.map((v) => v.toFixed(0)).join(', ')})`);
-  console.log(`without hook: median ${median(without).toFixed(0)} req/s (rounds ${without.map((v) => v.toFixed(0)).join(', ')})`);
+  console.log(
+    pinned
+      ? `servers pinned to cpu ${SERVER_CPU}, load generator to the others`
+      : 'not pinned (taskset unavailable or one core)',
+  );
+  console.log(
+    `routing hook: median ${median(withHook).toFixed(0)} req/s (rounds ${withHook.map((v) => v.toFixed(0)).join(', ')})`,
+  );
+  console.log(
+    `without hook: median ${median(without).toFixed(0)} req/s (rounds ${without.map((v) => v.toFixed(0)).join(', ')})`,
+  );
   console.log(`per-round ratios: ${ratios.map((r) => r.toFixed(3)).join(', ')}`);
-  console.log(`ratio hook/bare (median of rounds): ${ratio.toFixed(3)} (target >= ${TARGET_RATIO}) ${ratio >= TARGET_RATIO ? 'PASS' : 'FAIL'}`);
+  console.log(
+    `ratio hook/bare (median of rounds): ${ratio.toFixed(3)} (target >= ${TARGET_RATIO}) ${ratio >= TARGET_RATIO ? 'PASS' : 'FAIL'}`,
+  );
   process.exitCode = ratio >= TARGET_RATIO ? 0 : 1;
 } finally {
   hook.child.kill('SIGTERM');

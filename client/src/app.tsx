@@ -19,7 +19,9 @@ export function App() {
   document.title = TITLES[route.page] ?? 'replaycast';
   return (
     <>
-      <a class="skip-link" href="#main">Skip to content</a>
+      <a class="skip-link" href="#main">
+        Skip to content
+      </a>
       <Header info={info} current={route.page} />
       <main id="main" tabIndex={-1}>
         {route.page === 'home' && <HomePage />}

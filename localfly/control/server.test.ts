@@ -22,11 +22,19 @@ async function setup(t: import('node:test').TestContext) {
   const stats = new Stats(['ams', 'dfw']);
   const control = await startControlServer({
     port: 0,
-    target: { summary: () => ({ app: 'control-test', edges: { ams: 'http://127.0.0.1:1' }, dns: '127.0.0.1:5353' }), machines: fleet, stats },
+    target: {
+      summary: () => ({ app: 'control-test', edges: { ams: 'http://127.0.0.1:1' }, dns: '127.0.0.1:5353' }),
+      machines: fleet,
+      stats,
+    },
   });
   t.after(() => control.close());
   const call = async (method: string, path: string, body?: string) => {
-    const res = await fetch(control.url + path, { method, body, headers: body === undefined ? {} : { 'content-type': 'application/json' } });
+    const res = await fetch(control.url + path, {
+      method,
+      body,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    });
     return { status: res.status, body: (await res.json()) as any };
   };
   return { fleet, stats, control, call };
@@ -47,7 +55,10 @@ test('control API: list, add, stop, start, kill, restart, destroy Machines', asy
   assert.equal(root.body.app, 'control-test');
   assert.deepEqual(root.body.edges, { ams: 'http://127.0.0.1:1' });
   assert.equal(root.body.dns, '127.0.0.1:5353');
-  assert.deepEqual(root.body.machines.map((m: any) => m.id), [id]);
+  assert.deepEqual(
+    root.body.machines.map((m: any) => m.id),
+    [id],
+  );
 
   const list = await call('GET', '/machines');
   assert.equal(list.status, 200);

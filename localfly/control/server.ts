@@ -22,14 +22,21 @@ export interface ControlServer {
 }
 
 class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
 
 function send(res: http.ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body, null, 2);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+  });
   res.end(text);
 }
 
@@ -84,7 +91,8 @@ async function route(target: ControlTarget, req: http.IncomingMessage): Promise<
     if (method === 'GET') return [200, target.machines.list()];
     const body = await readJson(req);
     const region = typeof body === 'object' && body !== null ? (body as { region?: unknown }).region : undefined;
-    if (typeof region !== 'string' || !REGION_CODE_PATTERN.test(region)) throw new HttpError(400, 'give {"region": "<code>"}, e.g. {"region": "ams"}');
+    if (typeof region !== 'string' || !REGION_CODE_PATTERN.test(region))
+      throw new HttpError(400, 'give {"region": "<code>"}, e.g. {"region": "ams"}');
     return [201, await machineOp(() => target.machines.create(region))];
   }
   const match = /^\/machines\/([^/]+)(?:\/([a-z]+))?$/.exec(path);
@@ -96,7 +104,8 @@ async function route(target: ControlTarget, req: http.IncomingMessage): Promise<
     if (method === 'GET') return [200, target.machines.get(id)];
     return [200, await machineOp(() => target.machines.destroy(id))];
   }
-  if (!(MACHINE_ACTIONS as readonly string[]).includes(action)) throw new HttpError(404, `no action ${action}; one of ${MACHINE_ACTIONS.join(', ')}`);
+  if (!(MACHINE_ACTIONS as readonly string[]).includes(action))
+    throw new HttpError(404, `no action ${action}; one of ${MACHINE_ACTIONS.join(', ')}`);
   allow(['POST']);
   return [200, await machineOp(() => target.machines[action as MachineAction](id))];
 }
@@ -105,7 +114,11 @@ async function route(target: ControlTarget, req: http.IncomingMessage): Promise<
  * The control API: inspect the cluster, stop/start/kill/add Machines, read per-edge stats.
  * JSON in and out; every bad request gets a status and `{error}`.
  */
-export async function startControlServer(options: { host?: string; port: number; target: ControlTarget }): Promise<ControlServer> {
+export async function startControlServer(options: {
+  host?: string;
+  port: number;
+  target: ControlTarget;
+}): Promise<ControlServer> {
   const host = options.host ?? '127.0.0.1';
   const server = http.createServer((req, res) => {
     route(options.target, req).then(

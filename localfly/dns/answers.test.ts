@@ -4,7 +4,15 @@ import { answerQuestion, characterStrings, DNS_TTL_S, type DnsView } from './ans
 import type { MachineState, MachineView } from '../types.ts';
 
 function machine(id: string, region: string, state: MachineState, n: number): MachineView {
-  return { id, region, state, address: `127.0.0.${n}`, port: 8080, privateIp: `::ffff:127.0.0.${n}`, processGroup: 'app' };
+  return {
+    id,
+    region,
+    state,
+    address: `127.0.0.${n}`,
+    port: 8080,
+    privateIp: `::ffff:127.0.0.${n}`,
+    processGroup: 'app',
+  };
 }
 
 const A = machine('d8913edc2d66e8', 'syd', 'started', 2);
@@ -28,7 +36,12 @@ type Row = [name: string, type: string, rcode: 'NOERROR' | 'NXDOMAIN', data: Arr
 test('TXT and AAAA answers in Fly formats, TTL 5', () => {
   const rows: Row[] = [
     ['vms.app-a.internal', 'TXT', 'NOERROR', [['d8913edc2d66e8 syd,d8d3370ae66948 ams,0123456789abcd dfw']]],
-    ['all.vms.app-a.internal', 'TXT', 'NOERROR', [['d8913edc2d66e8 syd,d8d3370ae66948 ams,286533db064e58 dfw,0123456789abcd dfw,eeeeeeeeeeeeee dfw']]],
+    [
+      'all.vms.app-a.internal',
+      'TXT',
+      'NOERROR',
+      [['d8913edc2d66e8 syd,d8d3370ae66948 ams,286533db064e58 dfw,0123456789abcd dfw,eeeeeeeeeeeeee dfw']],
+    ],
     ['regions.app-a.internal', 'TXT', 'NOERROR', [['ams,dfw,syd']]],
     ['_apps.internal', 'TXT', 'NOERROR', [['app-a,app-b']]],
     [
@@ -74,7 +87,11 @@ test('TXT and AAAA answers in Fly formats, TTL 5', () => {
   for (const [name, type, rcode, data] of rows) {
     const answer = answerQuestion({ name, type }, view);
     assert.equal(answer.rcode, rcode, `${type} ${name}`);
-    assert.deepEqual(answer.answers.map((a) => a.data), data, `${type} ${name}`);
+    assert.deepEqual(
+      answer.answers.map((a) => a.data),
+      data,
+      `${type} ${name}`,
+    );
     for (const a of answer.answers) {
       assert.equal(a.ttl, DNS_TTL_S);
       assert.equal(a.type, type);
@@ -85,15 +102,30 @@ test('TXT and AAAA answers in Fly formats, TTL 5', () => {
 
 test('nearest counts from the asking Machine region when known', () => {
   const fromDfw = answerQuestion({ name: 'top1.nearest.of.app-a.internal', type: 'AAAA' }, view, 'dfw');
-  assert.deepEqual(fromDfw.answers.map((a) => a.data), ['::ffff:127.0.0.5']);
+  assert.deepEqual(
+    fromDfw.answers.map((a) => a.data),
+    ['::ffff:127.0.0.5'],
+  );
   const fromSyd = answerQuestion({ name: 'top2.nearest.of.app-a.internal', type: 'AAAA' }, view, 'syd');
-  assert.deepEqual(fromSyd.answers.map((a) => a.data), ['::ffff:127.0.0.2', '::ffff:127.0.0.5']);
+  assert.deepEqual(
+    fromSyd.answers.map((a) => a.data),
+    ['::ffff:127.0.0.2', '::ffff:127.0.0.5'],
+  );
 });
 
 test('an empty list is one empty string, not a missing record', () => {
-  const empty: DnsView = { apps: [{ name: 'idle', machines: [machine('286533db064e58', 'dfw', 'stopped', 4)] }], defaultRegion: 'dfw' };
-  assert.deepEqual(answerQuestion({ name: 'vms.idle.internal', type: 'TXT' }, empty).answers.map((a) => a.data), [['']]);
-  assert.deepEqual(answerQuestion({ name: 'regions.idle.internal', type: 'TXT' }, empty).answers.map((a) => a.data), [['']]);
+  const empty: DnsView = {
+    apps: [{ name: 'idle', machines: [machine('286533db064e58', 'dfw', 'stopped', 4)] }],
+    defaultRegion: 'dfw',
+  };
+  assert.deepEqual(
+    answerQuestion({ name: 'vms.idle.internal', type: 'TXT' }, empty).answers.map((a) => a.data),
+    [['']],
+  );
+  assert.deepEqual(
+    answerQuestion({ name: 'regions.idle.internal', type: 'TXT' }, empty).answers.map((a) => a.data),
+    [['']],
+  );
   assert.deepEqual(answerQuestion({ name: 'idle.internal', type: 'AAAA' }, empty).answers, []);
 });
 
@@ -107,7 +139,11 @@ test('characterStrings splits at 255 bytes', () => {
   for (const [length, parts] of rows) {
     const text = 'x'.repeat(length);
     const split = characterStrings(text);
-    assert.deepEqual(split.map((s) => s.length), parts, `${length}`);
+    assert.deepEqual(
+      split.map((s) => s.length),
+      parts,
+      `${length}`,
+    );
     assert.equal(split.join(''), text);
   }
 });

@@ -58,7 +58,11 @@ function parseName(labels: string[], view: DnsView, askerRegion: string | undefi
       kind: 'txt',
       text: () =>
         view.apps
-          .flatMap((a) => a.machines.filter(started).map((m) => `instance=${m.id},app=${a.name},ip=${m.privateIp},region=${m.region}`))
+          .flatMap((a) =>
+            a.machines
+              .filter(started)
+              .map((m) => `instance=${m.id},app=${a.name},ip=${m.privateIp},region=${m.region}`),
+          )
           .join(';'),
     };
   }
@@ -69,7 +73,8 @@ function parseName(labels: string[], view: DnsView, askerRegion: string | undefi
   const rest = labels.slice(0, n - 2);
 
   if (rest.length === 0 || (rest.length === 1 && rest[0] === 'global')) return { kind: 'aaaa', machines: () => up };
-  if (rest.length === 1 && rest[0] === 'vms') return { kind: 'txt', text: () => up.map((m) => `${m.id} ${m.region}`).join(',') };
+  if (rest.length === 1 && rest[0] === 'vms')
+    return { kind: 'txt', text: () => up.map((m) => `${m.id} ${m.region}`).join(',') };
   if (rest.length === 2 && rest[0] === 'all' && rest[1] === 'vms') {
     return { kind: 'txt', text: () => all.map((m) => `${m.id} ${m.region}`).join(',') };
   }
@@ -85,13 +90,17 @@ function parseName(labels: string[], view: DnsView, askerRegion: string | undefi
   if (rest.length === 2 && rest[1] === 'process' && all.some((m) => m.processGroup === rest[0])) {
     return { kind: 'aaaa', machines: () => up.filter((m) => m.processGroup === rest[0]) };
   }
-  const top = rest.length === 3 && rest[1] === 'nearest' && rest[2] === 'of' ? /^top([1-9]\d{0,3})$/.exec(rest[0]!) : null;
+  const top =
+    rest.length === 3 && rest[1] === 'nearest' && rest[2] === 'of' ? /^top([1-9]\d{0,3})$/.exec(rest[0]!) : null;
   if (top !== null) {
     const count = Number(top[1]);
     return {
       kind: 'aaaa',
       machines: () => {
-        const order = byDistanceFrom(askerRegion ?? view.defaultRegion, up.map((m) => m.region));
+        const order = byDistanceFrom(
+          askerRegion ?? view.defaultRegion,
+          up.map((m) => m.region),
+        );
         return [...up].sort((a, b) => order.indexOf(a.region) - order.indexOf(b.region)).slice(0, count);
       },
     };
@@ -106,12 +115,19 @@ function parseName(labels: string[], view: DnsView, askerRegion: string | undefi
  * list in TXT is one empty string, so "no Machines" never looks like a lookup failure.
  * `askerRegion` is the region of the Machine asking, when the server can tell.
  */
-export function answerQuestion(question: { name: string; type: string }, view: DnsView, askerRegion?: string): DnsAnswer {
+export function answerQuestion(
+  question: { name: string; type: string },
+  view: DnsView,
+  askerRegion?: string,
+): DnsAnswer {
   const name = question.name.replace(/\.$/, '');
   const parsed = parseName(name.toLowerCase().split('.'), view, askerRegion);
   if (parsed.kind === 'unknown') return { rcode: 'NXDOMAIN', answers: [] };
   if (parsed.kind === 'txt' && question.type === 'TXT') {
-    return { rcode: 'NOERROR', answers: [{ name, type: 'TXT', ttl: DNS_TTL_S, data: characterStrings(parsed.text()) }] };
+    return {
+      rcode: 'NOERROR',
+      answers: [{ name, type: 'TXT', ttl: DNS_TTL_S, data: characterStrings(parsed.text()) }],
+    };
   }
   if (parsed.kind === 'aaaa' && question.type === 'AAAA') {
     return {

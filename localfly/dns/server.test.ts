@@ -11,10 +11,22 @@ import type { MachineState, MachineView } from '../types.ts';
 import { LocalflyError } from '../listen.ts';
 
 function machine(id: string, region: string, state: MachineState, n: number): MachineView {
-  return { id, region, state, address: `127.0.0.${n}`, port: 8080, privateIp: `::ffff:127.0.0.${n}`, processGroup: 'app' };
+  return {
+    id,
+    region,
+    state,
+    address: `127.0.0.${n}`,
+    port: 8080,
+    privateIp: `::ffff:127.0.0.${n}`,
+    processGroup: 'app',
+  };
 }
 
-function setup(t: import('node:test').TestContext, machines: MachineView[], regionOfAddress?: (a: string) => string | undefined) {
+function setup(
+  t: import('node:test').TestContext,
+  machines: MachineView[],
+  regionOfAddress?: (a: string) => string | undefined,
+) {
   const view: DnsView = { apps: [{ name: 'demo', machines }], defaultRegion: 'ams' };
   const started = startDnsServer({ port: 0, view: () => view, regionOfAddress });
   t.after(async () => (await started).close());
@@ -33,19 +45,29 @@ async function rejectsWithCode(promise: Promise<unknown>, code: string) {
 }
 
 test('Node resolver reads Fly-format TXT and AAAA answers, TTL 5', async (t) => {
-  const machines = [machine('d8913edc2d66e8', 'dfw', 'started', 2), machine('d8d3370ae66948', 'ams', 'started', 3), machine('286533db064e58', 'dfw', 'stopped', 4)];
+  const machines = [
+    machine('d8913edc2d66e8', 'dfw', 'started', 2),
+    machine('d8d3370ae66948', 'ams', 'started', 3),
+    machine('286533db064e58', 'dfw', 'stopped', 4),
+  ];
   const { server, resolver } = await setup(t, machines);
   assert.match(server.address, /^127\.0\.0\.1:\d+$/);
   assert.notEqual(server.port, 0);
 
   assert.deepEqual(await resolver.resolveTxt('vms.demo.internal'), [['d8913edc2d66e8 dfw,d8d3370ae66948 ams']]);
-  assert.deepEqual(await resolver.resolveTxt('all.vms.demo.internal'), [['d8913edc2d66e8 dfw,d8d3370ae66948 ams,286533db064e58 dfw']]);
+  assert.deepEqual(await resolver.resolveTxt('all.vms.demo.internal'), [
+    ['d8913edc2d66e8 dfw,d8d3370ae66948 ams,286533db064e58 dfw'],
+  ]);
   assert.deepEqual(await resolver.resolveTxt('regions.demo.internal'), [['ams,dfw']]);
   assert.deepEqual(await resolver.resolveTxt('_apps.internal'), [['demo']]);
   assert.deepEqual(await resolver.resolveTxt('_instances.internal'), [
-    ['instance=d8913edc2d66e8,app=demo,ip=::ffff:127.0.0.2,region=dfw;instance=d8d3370ae66948,app=demo,ip=::ffff:127.0.0.3,region=ams'],
+    [
+      'instance=d8913edc2d66e8,app=demo,ip=::ffff:127.0.0.2,region=dfw;instance=d8d3370ae66948,app=demo,ip=::ffff:127.0.0.3,region=ams',
+    ],
   ]);
-  assert.deepEqual(await resolver.resolve6('d8d3370ae66948.vm.demo.internal', { ttl: true }), [{ address: '::ffff:127.0.0.3', ttl: 5 }]);
+  assert.deepEqual(await resolver.resolve6('d8d3370ae66948.vm.demo.internal', { ttl: true }), [
+    { address: '::ffff:127.0.0.3', ttl: 5 },
+  ]);
   assert.deepEqual(await resolver.resolve6('demo.internal'), ['::ffff:127.0.0.2', '::ffff:127.0.0.3']);
   assert.deepEqual(await resolver.resolve6('global.demo.internal'), ['::ffff:127.0.0.2', '::ffff:127.0.0.3']);
   assert.deepEqual(await resolver.resolve6('dfw.demo.internal'), ['::ffff:127.0.0.2']);
@@ -67,7 +89,9 @@ test('answers follow the live state: a stopped Machine leaves vms at once', asyn
 });
 
 test('a long TXT answer is split into 255-byte strings, truncated over UDP and fetched again over TCP', async (t) => {
-  const many = Array.from({ length: 30 }, (_, i) => machine(`${i.toString(16).padStart(2, '0')}${'a'.repeat(12)}`, i % 2 ? 'ams' : 'dfw', 'started', 10 + i));
+  const many = Array.from({ length: 30 }, (_, i) =>
+    machine(`${i.toString(16).padStart(2, '0')}${'a'.repeat(12)}`, i % 2 ? 'ams' : 'dfw', 'started', 10 + i),
+  );
   const { resolver } = await setup(t, many);
   const expected = many.map((m) => `instance=${m.id},app=demo,ip=${m.privateIp},region=${m.region}`).join(';');
   assert.ok(expected.length > 1232, 'the answer does not fit one UDP datagram');
@@ -78,12 +102,23 @@ test('a long TXT answer is split into 255-byte strings, truncated over UDP and f
 });
 
 test('UDP: an oversized answer has the TC bit and no records; garbage is ignored', async (t) => {
-  const many = Array.from({ length: 30 }, (_, i) => machine(`${i.toString(16).padStart(2, '0')}${'b'.repeat(12)}`, 'ams', 'started', 10 + i));
+  const many = Array.from({ length: 30 }, (_, i) =>
+    machine(`${i.toString(16).padStart(2, '0')}${'b'.repeat(12)}`, 'ams', 'started', 10 + i),
+  );
   const { server } = await setup(t, many);
   const socket = dgram.createSocket('udp4');
   t.after(() => socket.close());
   socket.send(Buffer.from([1, 2, 3]), server.port, '127.0.0.1');
-  socket.send(dnsPacket.encode({ type: 'query', id: 42, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'TXT', name: '_instances.internal' }] }), server.port, '127.0.0.1');
+  socket.send(
+    dnsPacket.encode({
+      type: 'query',
+      id: 42,
+      flags: dnsPacket.RECURSION_DESIRED,
+      questions: [{ type: 'TXT', name: '_instances.internal' }],
+    }),
+    server.port,
+    '127.0.0.1',
+  );
   const [message] = (await once(socket, 'message')) as [Buffer];
   const reply = dnsPacket.decode(message);
   assert.equal(reply.id, 42);

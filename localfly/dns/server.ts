@@ -76,7 +76,10 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
     address: `${host}:${port}`,
     close: async () => {
       for (const socket of sockets) socket.destroy();
-      await Promise.all([new Promise<void>((resolve) => udp.close(() => resolve())), new Promise<void>((resolve) => tcp.close(() => resolve()))]);
+      await Promise.all([
+        new Promise<void>((resolve) => udp.close(() => resolve())),
+        new Promise<void>((resolve) => tcp.close(() => resolve())),
+      ]);
     },
   };
 }
@@ -85,7 +88,12 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
  * UDP and TCP on the same port. For port 0: a free UDP port first, then the same number for TCP,
  * and another UDP port if TCP has that one taken.
  */
-async function bindPair(makeUdp: () => dgram.Socket, tcp: net.Server, host: string, wanted: number): Promise<{ udp: dgram.Socket; port: number }> {
+async function bindPair(
+  makeUdp: () => dgram.Socket,
+  tcp: net.Server,
+  host: string,
+  wanted: number,
+): Promise<{ udp: dgram.Socket; port: number }> {
   for (let attempt = 0; attempt < (wanted === 0 ? FREE_PORT_ATTEMPTS : 1); attempt++) {
     const udp = makeUdp();
     let port: number;

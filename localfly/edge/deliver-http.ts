@@ -15,7 +15,9 @@ const NOT_DELIVERED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'E
  * A client's request body as the edge holds it: fully buffered (under 1 MiB: replayable), or a
  * stream whose first part was read before the limit was reached (sent once, never replayed).
  */
-export type RequestBody = { kind: 'buffered'; data: Buffer; declared: boolean } | { kind: 'stream'; head: Buffer[]; rest: Readable };
+export type RequestBody =
+  | { kind: 'buffered'; data: Buffer; declared: boolean }
+  | { kind: 'stream'; head: Buffer[]; rest: Readable };
 
 /**
  * Reads the body while it stays under `maxBytes`. A declared length of `maxBytes` or more is not
@@ -87,7 +89,9 @@ export async function replayInstruction(res: http.IncomingMessage): Promise<Pars
   const type = String(res.headers['content-type'] ?? '').toLowerCase();
   if (type.startsWith(REPLAY_JSON_CONTENT_TYPE)) {
     const text = await readLimited(res, MAX_REPLAY_JSON_BYTES);
-    return text === null ? { ok: false, error: `replay body over ${MAX_REPLAY_JSON_BYTES} bytes or cut short` } : parseReplayJson(text);
+    return text === null
+      ? { ok: false, error: `replay body over ${MAX_REPLAY_JSON_BYTES} bytes or cut short` }
+      : parseReplayJson(text);
   }
   const header = res.headers['fly-replay'];
   if (header === undefined) return undefined;
@@ -109,7 +113,10 @@ export interface HttpDeliveryOptions {
 }
 
 /** Sends one request to one Machine and classifies the outcome for the routing loop. */
-export function deliverHttp(o: HttpDeliveryOptions, retriedReusedSocket = false): Promise<Delivery<http.IncomingMessage>> {
+export function deliverHttp(
+  o: HttpDeliveryOptions,
+  retriedReusedSocket = false,
+): Promise<Delivery<http.IncomingMessage>> {
   return new Promise((resolve) => {
     const headers = { ...o.headers };
     if (o.body.kind === 'buffered') {
@@ -118,7 +125,14 @@ export function deliverHttp(o: HttpDeliveryOptions, retriedReusedSocket = false)
       else delete headers['content-length'];
     }
     const done = o.load.begin(o.machine.id);
-    const req = http.request({ host: o.machine.address, port: o.machine.port, method: o.method, path: o.path, headers, agent: o.agent });
+    const req = http.request({
+      host: o.machine.address,
+      port: o.machine.port,
+      method: o.method,
+      path: o.path,
+      headers,
+      agent: o.agent,
+    });
     o.onRequest(req);
     let answered = false;
     req.on('response', (res) => {
@@ -150,7 +164,9 @@ export function deliverHttp(o: HttpDeliveryOptions, retriedReusedSocket = false)
         return;
       }
       const code = err.code ?? err.message;
-      resolve(NOT_DELIVERED.has(err.code ?? '') ? { kind: 'unreachable', error: code } : { kind: 'failed', error: code });
+      resolve(
+        NOT_DELIVERED.has(err.code ?? '') ? { kind: 'unreachable', error: code } : { kind: 'failed', error: code },
+      );
     });
     if (o.body.kind === 'buffered') {
       req.end(o.body.data);

@@ -1,8 +1,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { clientResponseHeaders, flyRequestHeaders, nowMicros, plainIp, type EdgeRequestContext } from './fly-headers.ts';
+import {
+  clientResponseHeaders,
+  flyRequestHeaders,
+  nowMicros,
+  plainIp,
+  type EdgeRequestContext,
+} from './fly-headers.ts';
 
-const ctx: EdgeRequestContext = { clientIp: '127.0.0.1', edgeIp: '127.0.0.1', edgePort: 8080, region: 'ams', requestId: '01ARZ3NDEKTSV4RRFFQ69G5FAV-ams', startMicros: 1_700_000_000_000_001 };
+const ctx: EdgeRequestContext = {
+  clientIp: '127.0.0.1',
+  edgeIp: '127.0.0.1',
+  edgePort: 8080,
+  region: 'ams',
+  requestId: '01ARZ3NDEKTSV4RRFFQ69G5FAV-ams',
+  startMicros: 1_700_000_000_000_001,
+};
 
 test('the headers Fly adds, and hop-by-hop and forged proxy headers dropped', () => {
   const out = flyRequestHeaders(
@@ -43,7 +56,11 @@ test('the headers Fly adds, and hop-by-hop and forged proxy headers dropped', ()
 });
 
 test('a WebSocket handshake keeps connection/upgrade; an existing x-forwarded-for and via are extended', () => {
-  const out = flyRequestHeaders({ connection: 'Upgrade', upgrade: 'websocket', 'x-forwarded-for': '10.0.0.1', via: '1.1 corp' }, ctx, true);
+  const out = flyRequestHeaders(
+    { connection: 'Upgrade', upgrade: 'websocket', 'x-forwarded-for': '10.0.0.1', via: '1.1 corp' },
+    ctx,
+    true,
+  );
   assert.equal(out.connection, 'Upgrade');
   assert.equal(out.upgrade, 'websocket');
   assert.equal(out['x-forwarded-for'], '10.0.0.1, 127.0.0.1, 127.0.0.1');
@@ -52,12 +69,40 @@ test('a WebSocket handshake keeps connection/upgrade; an existing x-forwarded-fo
 
 test('response headers: repeated set-cookie kept, hop-by-hop and fly-replay dropped, request id and via added', () => {
   const out = clientResponseHeaders(
-    ['Content-Type', 'text/plain', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2', 'Connection', 'keep-alive', 'Transfer-Encoding', 'chunked', 'fly-replay', 'instance=x'],
+    [
+      'Content-Type',
+      'text/plain',
+      'Set-Cookie',
+      'a=1',
+      'Set-Cookie',
+      'b=2',
+      'Connection',
+      'keep-alive',
+      'Transfer-Encoding',
+      'chunked',
+      'fly-replay',
+      'instance=x',
+    ],
     'rid-ams',
   );
-  assert.deepEqual(out, { 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'], 'fly-request-id': 'rid-ams', via: '1.1 fly.io' });
-  const upgraded = clientResponseHeaders(['Connection', 'Upgrade', 'Upgrade', 'websocket', 'Sec-WebSocket-Accept', 'abc'], 'rid', true);
-  assert.deepEqual(upgraded, { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-accept': 'abc', 'fly-request-id': 'rid', via: '1.1 fly.io' });
+  assert.deepEqual(out, {
+    'content-type': 'text/plain',
+    'set-cookie': ['a=1', 'b=2'],
+    'fly-request-id': 'rid-ams',
+    via: '1.1 fly.io',
+  });
+  const upgraded = clientResponseHeaders(
+    ['Connection', 'Upgrade', 'Upgrade', 'websocket', 'Sec-WebSocket-Accept', 'abc'],
+    'rid',
+    true,
+  );
+  assert.deepEqual(upgraded, {
+    connection: 'Upgrade',
+    upgrade: 'websocket',
+    'sec-websocket-accept': 'abc',
+    'fly-request-id': 'rid',
+    via: '1.1 fly.io',
+  });
 });
 
 test('plainIp and nowMicros', () => {

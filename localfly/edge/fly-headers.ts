@@ -1,7 +1,18 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 
 /** Per-connection headers a proxy never forwards (RFC 9110 7.6.1), plus `expect` (the edge answered it). */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authenticate', 'proxy-authorization', 'expect']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'expect',
+]);
 
 /**
  * Headers only the proxy writes. A client sending its own is ignored (localfly's choice; Fly's
@@ -47,7 +58,12 @@ export function plainIp(address: string | undefined): string {
 
 function connectionTokens(headers: IncomingHttpHeaders): Set<string> {
   const value = headers.connection;
-  return new Set((value ?? '').split(',').map((t) => t.trim().toLowerCase()).filter(Boolean));
+  return new Set(
+    (value ?? '')
+      .split(',')
+      .map((t) => t.trim().toLowerCase())
+      .filter(Boolean),
+  );
 }
 
 /**
@@ -55,7 +71,11 @@ function connectionTokens(headers: IncomingHttpHeaders): Set<string> {
  * (`fly-client-ip`, `x-forwarded-*`/`fly-forwarded-*`, `fly-region` = this edge, `fly-request-id`,
  * `via`, `x-request-start`). For a WebSocket handshake `connection`/`upgrade` are kept.
  */
-export function flyRequestHeaders(incoming: IncomingHttpHeaders, ctx: EdgeRequestContext, upgrade: boolean): OutgoingHttpHeaders {
+export function flyRequestHeaders(
+  incoming: IncomingHttpHeaders,
+  ctx: EdgeRequestContext,
+  upgrade: boolean,
+): OutgoingHttpHeaders {
   const named = connectionTokens(incoming);
   const out: OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(incoming)) {
@@ -84,11 +104,16 @@ export function flyRequestHeaders(incoming: IncomingHttpHeaders, ctx: EdgeReques
  * survive): hop-by-hop ones dropped, `fly-request-id` and `via` added as Fly's proxy does.
  * `fly-replay` is dropped too when the edge did not act on it (a delivery after a failed replay).
  */
-export function clientResponseHeaders(rawHeaders: readonly string[], requestId: string, keepUpgrade = false): OutgoingHttpHeaders {
+export function clientResponseHeaders(
+  rawHeaders: readonly string[],
+  requestId: string,
+  keepUpgrade = false,
+): OutgoingHttpHeaders {
   const out: Record<string, string | string[]> = {};
   const named = new Set<string>();
   for (let i = 0; i < rawHeaders.length; i += 2) {
-    if (rawHeaders[i]!.toLowerCase() === 'connection') for (const t of rawHeaders[i + 1]!.split(',')) named.add(t.trim().toLowerCase());
+    if (rawHeaders[i]!.toLowerCase() === 'connection')
+      for (const t of rawHeaders[i + 1]!.split(',')) named.add(t.trim().toLowerCase());
   }
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!.toLowerCase();

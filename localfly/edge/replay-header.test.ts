@@ -95,7 +95,10 @@ test('JSON form: all fields, transform, cache ignored', () => {
       transform: { path: '/other?x=1', deleteHeaders: ['x-secret'], setHeaders: [{ name: 'x-added', value: 'yes' }] },
     },
   });
-  assert.deepEqual(parseReplayJson('{"region": ["ams", "dfw"]}'), { ok: true, directive: { elsewhere: false, regions: ['ams', 'dfw'] } });
+  assert.deepEqual(parseReplayJson('{"region": ["ams", "dfw"]}'), {
+    ok: true,
+    directive: { elsewhere: false, regions: ['ams', 'dfw'] },
+  });
   assert.deepEqual(parseReplayJson('{}'), { ok: true, directive: { elsewhere: false } });
 });
 
@@ -146,10 +149,23 @@ test('replayKind names the field that chose the target', () => {
 });
 
 test('fly-replay-src and fly-replay-failed formats', () => {
-  assert.equal(formatReplaySrc({ instance: ID, region: 'ams', tMicros: 1_700_000_000_123_456 }), `instance=${ID};region=ams;t=1700000000123456`);
-  assert.equal(formatReplaySrc({ instance: ID, region: 'ams', tMicros: 1, state: 'x' }), `instance=${ID};region=ams;t=1;state=x`);
   assert.equal(
-    formatReplayFailed({ instance: 'd8dd626f379508', app: 'demo', region: 'dfw', replaySource: ID, reason: 'timeout', elapsedMs: 5001.4 }),
+    formatReplaySrc({ instance: ID, region: 'ams', tMicros: 1_700_000_000_123_456 }),
+    `instance=${ID};region=ams;t=1700000000123456`,
+  );
+  assert.equal(
+    formatReplaySrc({ instance: ID, region: 'ams', tMicros: 1, state: 'x' }),
+    `instance=${ID};region=ams;t=1;state=x`,
+  );
+  assert.equal(
+    formatReplayFailed({
+      instance: 'd8dd626f379508',
+      app: 'demo',
+      region: 'dfw',
+      replaySource: ID,
+      reason: 'timeout',
+      elapsedMs: 5001.4,
+    }),
     `instance=d8dd626f379508;app=demo;region=dfw;replay_source=${ID};reason=timeout;elapsed_ms=5001`,
   );
   assert.equal(

@@ -55,7 +55,8 @@ function splitFields(value: string): Array<[key: string, raw: string, quoted: bo
     }
     const semi = value.indexOf(';', i);
     const eq = value.indexOf('=', i);
-    if (eq === -1 || (semi !== -1 && semi < eq)) return `field ${JSON.stringify(value.slice(i, semi === -1 ? undefined : semi).trim())} has no value`;
+    if (eq === -1 || (semi !== -1 && semi < eq))
+      return `field ${JSON.stringify(value.slice(i, semi === -1 ? undefined : semi).trim())} has no value`;
     const key = value.slice(i, eq).trim().toLowerCase();
     if (key === '') return 'a field has no name';
     let j = eq + 1;
@@ -77,7 +78,9 @@ function splitFields(value: string): Array<[key: string, raw: string, quoted: bo
   return fields;
 }
 
-type Fields = Partial<Record<'instance' | 'prefer_instance' | 'region' | 'app' | 'state' | 'elsewhere' | 'timeout' | 'fallback', unknown>>;
+type Fields = Partial<
+  Record<'instance' | 'prefer_instance' | 'region' | 'app' | 'state' | 'elsewhere' | 'timeout' | 'fallback', unknown>
+>;
 
 /** Shared checks of both forms. `regionText` is the comma list (already unquoted). */
 function build(fields: Fields, regionList: string[] | undefined): ParsedReplay {
@@ -90,7 +93,8 @@ function build(fields: Fields, regionList: string[] | undefined): ParsedReplay {
     else d.preferInstance = v;
   }
   if (regionList !== undefined) {
-    if (regionList.length === 0 || !regionList.every((r) => REGION_CODE_PATTERN.test(r))) return { ok: false, error: 'region must be region codes like ams, or "ams,dfw"' };
+    if (regionList.length === 0 || !regionList.every((r) => REGION_CODE_PATTERN.test(r)))
+      return { ok: false, error: 'region must be region codes like ams, or "ams,dfw"' };
     d.regions = regionList;
   }
   if (fields.app !== undefined) {
@@ -98,12 +102,14 @@ function build(fields: Fields, regionList: string[] | undefined): ParsedReplay {
     d.app = fields.app;
   }
   if (fields.state !== undefined) {
-    if (typeof fields.state !== 'string' || !HEADER_VALUE.test(fields.state)) return { ok: false, error: 'state must be a string' };
+    if (typeof fields.state !== 'string' || !HEADER_VALUE.test(fields.state))
+      return { ok: false, error: 'state must be a string' };
     d.state = fields.state;
   }
   if (fields.elsewhere !== undefined) {
     const v = fields.elsewhere;
-    if (v !== true && v !== false && v !== 'true' && v !== 'false') return { ok: false, error: 'elsewhere must be true or false' };
+    if (v !== true && v !== false && v !== 'true' && v !== 'false')
+      return { ok: false, error: 'elsewhere must be true or false' };
     d.elsewhere = v === true || v === 'true';
   }
   if (fields.timeout !== undefined) {
@@ -112,7 +118,8 @@ function build(fields: Fields, regionList: string[] | undefined): ParsedReplay {
     d.timeoutMs = ms;
   }
   if (fields.fallback !== undefined) {
-    if (fields.fallback !== 'force_self' && fields.fallback !== 'prefer_self') return { ok: false, error: 'fallback must be force_self or prefer_self' };
+    if (fields.fallback !== 'force_self' && fields.fallback !== 'prefer_self')
+      return { ok: false, error: 'fallback must be force_self or prefer_self' };
     d.fallback = fields.fallback;
   }
   return { ok: true, directive: d };
@@ -129,7 +136,8 @@ export function parseReplayHeader(value: string): ParsedReplay {
     if (Object.hasOwn(fields, key)) return { ok: false, error: `field ${key} given twice` };
     fields[key] = raw;
     if (key === 'region') {
-      if (!quoted && raw.includes(',')) return { ok: false, error: 'a list of regions must be quoted: region="ams,dfw"' };
+      if (!quoted && raw.includes(','))
+        return { ok: false, error: 'a list of regions must be quoted: region="ams,dfw"' };
       regionList = raw.split(',').map((r) => r.trim());
     }
   }
@@ -144,7 +152,8 @@ export function parseReplayJson(text: string): ParsedReplay {
   } catch {
     return { ok: false, error: 'replay body is not valid JSON' };
   }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return { ok: false, error: 'replay body must be a JSON object' };
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    return { ok: false, error: 'replay body must be a JSON object' };
   const o = body as Record<string, unknown>;
   let regionList: string[] | undefined;
   if (o.region !== undefined) {
@@ -156,7 +165,8 @@ export function parseReplayJson(text: string): ParsedReplay {
   if (!parsed.ok || o.transform === undefined) return parsed;
 
   const t = o.transform as Record<string, unknown>;
-  if (typeof t !== 'object' || t === null || Array.isArray(t)) return { ok: false, error: 'transform must be an object' };
+  if (typeof t !== 'object' || t === null || Array.isArray(t))
+    return { ok: false, error: 'transform must be an object' };
   const transform: ReplayTransform = { deleteHeaders: [], setHeaders: [] };
   if (t.path !== undefined) {
     if (typeof t.path !== 'string' || !t.path.startsWith('/') || !HEADER_VALUE.test(t.path) || t.path.includes(' ')) {
@@ -165,7 +175,10 @@ export function parseReplayJson(text: string): ParsedReplay {
     transform.path = t.path;
   }
   if (t.delete_headers !== undefined) {
-    if (!Array.isArray(t.delete_headers) || !t.delete_headers.every((h) => typeof h === 'string' && HEADER_NAME.test(h))) {
+    if (
+      !Array.isArray(t.delete_headers) ||
+      !t.delete_headers.every((h) => typeof h === 'string' && HEADER_NAME.test(h))
+    ) {
       return { ok: false, error: 'transform.delete_headers must be a list of header names' };
     }
     transform.deleteHeaders = t.delete_headers.map((h: string) => h.toLowerCase());
@@ -174,9 +187,20 @@ export function parseReplayJson(text: string): ParsedReplay {
     const list = t.set_headers;
     const valid =
       Array.isArray(list) &&
-      list.every((h) => typeof h === 'object' && h !== null && typeof h.name === 'string' && HEADER_NAME.test(h.name) && typeof h.value === 'string' && HEADER_VALUE.test(h.value));
+      list.every(
+        (h) =>
+          typeof h === 'object' &&
+          h !== null &&
+          typeof h.name === 'string' &&
+          HEADER_NAME.test(h.name) &&
+          typeof h.value === 'string' &&
+          HEADER_VALUE.test(h.value),
+      );
     if (!valid) return { ok: false, error: 'transform.set_headers must be a list of {name, value}' };
-    transform.setHeaders = (list as Array<{ name: string; value: string }>).map((h) => ({ name: h.name.toLowerCase(), value: h.value }));
+    transform.setHeaders = (list as Array<{ name: string; value: string }>).map((h) => ({
+      name: h.name.toLowerCase(),
+      value: h.value,
+    }));
   }
   return { ok: true, directive: { ...parsed.directive, transform } };
 }
@@ -200,11 +224,22 @@ export type ReplayFailure = 'timeout' | 'retries_exhausted' | 'no_candidate';
  * `fly-replay-failed: instance=<target>;app=<app>;region=<r>;replay_source=<src>;reason=<..>;elapsed_ms=<n>`
  * Fields the failed replay did not name (no instance for a region replay, say) are left out.
  */
-export function formatReplayFailed(f: { instance?: string; app: string; region?: string; replaySource: string; reason: ReplayFailure; elapsedMs: number }): string {
+export function formatReplayFailed(f: {
+  instance?: string;
+  app: string;
+  region?: string;
+  replaySource: string;
+  reason: ReplayFailure;
+  elapsedMs: number;
+}): string {
   const parts: string[] = [];
   if (f.instance !== undefined) parts.push(`instance=${f.instance}`);
   parts.push(`app=${f.app}`);
   if (f.region !== undefined) parts.push(`region=${f.region}`);
-  parts.push(`replay_source=${f.replaySource}`, `reason=${f.reason}`, `elapsed_ms=${Math.max(0, Math.round(f.elapsedMs))}`);
+  parts.push(
+    `replay_source=${f.replaySource}`,
+    `reason=${f.reason}`,
+    `elapsed_ms=${Math.max(0, Math.round(f.elapsedMs))}`,
+  );
   return parts.join(';');
 }

@@ -11,7 +11,15 @@ import {
   type ReplayFailure,
 } from './replay-header.ts';
 import { nowMicros } from './fly-headers.ts';
-import { pickNearest, routeReplay, routeRequest, type Candidate, type Choice, type Random, type RoutingHeaders } from './select.ts';
+import {
+  pickNearest,
+  routeReplay,
+  routeRequest,
+  type Candidate,
+  type Choice,
+  type Random,
+  type RoutingHeaders,
+} from './select.ts';
 import type { ReplayKind } from './stats.ts';
 
 /** Fly's limit: the 11th `fly-replay` for one request is error PA02. */
@@ -60,20 +68,30 @@ export interface RouteContext<R> {
   bodyReplayable: boolean;
   /** How long an auto start may take for a request that has no replay timeout of its own. */
   autoStartTimeoutMs: number;
-  deliver(machine: MachineView, headers: OutgoingHttpHeaders, path: string, followReplay: boolean): Promise<Delivery<R>>;
+  deliver(
+    machine: MachineView,
+    headers: OutgoingHttpHeaders,
+    path: string,
+    followReplay: boolean,
+  ): Promise<Delivery<R>>;
   cancelled(): boolean;
   events?: Partial<RouteEvents>;
   random?: Random;
 }
 
-export type RouteResult<R> = { kind: 'final'; value: R; machine: MachineView } | { kind: 'error'; error: ProxyError } | { kind: 'cancelled' };
+export type RouteResult<R> =
+  | { kind: 'final'; value: R; machine: MachineView }
+  | { kind: 'error'; error: ProxyError }
+  | { kind: 'cancelled' };
 
 type Attempt<R> = { machine: MachineView; delivery: Delivery<R> };
 
 const fail = (code: ProxyError['code'], message: string) => ({ kind: 'error' as const, error: { code, message } });
 
 function candidates(ctx: RouteContext<unknown>): Candidate[] {
-  return ctx.upstreams.machines().map((m) => ({ id: m.id, region: m.region, state: m.state, load: ctx.load.get(m.id) }));
+  return ctx.upstreams
+    .machines()
+    .map((m) => ({ id: m.id, region: m.region, state: m.state, load: ctx.load.get(m.id) }));
 }
 
 function find(ctx: RouteContext<unknown>, id: string): MachineView | undefined {
@@ -123,7 +141,9 @@ async function firstDelivery<R>(ctx: RouteContext<R>): Promise<Attempt<R> | Rout
       unavailable.add(route.choice.id);
       continue;
     }
-    const headers = withHop(ctx.request.headers, { 'fly-preferred-instance-unavailable': route.choice.preferredUnavailable });
+    const headers = withHop(ctx.request.headers, {
+      'fly-preferred-instance-unavailable': route.choice.preferredUnavailable,
+    });
     last = { machine, delivery: await ctx.deliver(machine, headers, ctx.request.path, true) };
     if (last.delivery.kind !== 'unreachable' || forced) return last;
     unavailable.add(machine.id);
@@ -140,17 +160,34 @@ function applyTransform(ctx: RouteContext<unknown>, directive: ReplayDirective):
 }
 
 /** One replay: find the target (auto start it), deliver with `fly-replay-src`; on failure fall back or fail. */
-async function replay<R>(ctx: RouteContext<R>, source: MachineView, directive: ReplayDirective): Promise<Attempt<R> | RouteResult<R>> {
+async function replay<R>(
+  ctx: RouteContext<R>,
+  source: MachineView,
+  directive: ReplayDirective,
+): Promise<Attempt<R> | RouteResult<R>> {
   const began = Date.now();
   const deadline = began + (directive.timeoutMs ?? ctx.autoStartTimeoutMs);
   const kind = replayKind(directive);
   applyTransform(ctx, directive);
-  const src = formatReplaySrc({ instance: source.id, region: source.region, tMicros: nowMicros(), state: directive.state });
+  const src = formatReplaySrc({
+    instance: source.id,
+    region: source.region,
+    tMicros: nowMicros(),
+    state: directive.state,
+  });
 
   const unavailable = new Set<string>();
   let reason: ReplayFailure = 'no_candidate';
   for (let tries = 0; tries < MAX_DELIVERY_ATTEMPTS && Date.now() <= deadline; tries++) {
-    const route = routeReplay(candidates(ctx), ctx.region, directive, source.id, ctx.upstreams.app, unavailable, ctx.random);
+    const route = routeReplay(
+      candidates(ctx),
+      ctx.region,
+      directive,
+      source.id,
+      ctx.upstreams.app,
+      unavailable,
+      ctx.random,
+    );
     if (!route.ok) {
       if (route.code === 'PA04') return fail('PA04', route.message);
       reason = tries === 0 ? 'no_candidate' : reason;
@@ -164,7 +201,10 @@ async function replay<R>(ctx: RouteContext<R>, source: MachineView, directive: R
       unavailable.add(route.choice.id);
       continue;
     }
-    const headers = withHop(ctx.request.headers, { 'fly-replay-src': src, 'fly-preferred-instance-unavailable': route.choice.preferredUnavailable });
+    const headers = withHop(ctx.request.headers, {
+      'fly-replay-src': src,
+      'fly-preferred-instance-unavailable': route.choice.preferredUnavailable,
+    });
     ctx.events?.redeliver?.({ from: source, to: machine, kind });
     const delivery = await ctx.deliver(machine, headers, ctx.request.path, true);
     if (delivery.kind !== 'unreachable') return { machine, delivery };
@@ -177,8 +217,10 @@ async function replay<R>(ctx: RouteContext<R>, source: MachineView, directive: R
   if (Date.now() >= deadline && (reason !== 'no_candidate' || directive.timeoutMs === 0)) reason = 'timeout';
 
   const wanted = directive.instance ?? directive.preferInstance;
-  const label = wanted ?? (directive.regions !== undefined ? `region ${directive.regions.join(',')}` : 'another Machine');
-  if (directive.fallback === undefined) return fail('PR02', `replay to ${label} failed (${reason}) and fly-replay gave no fallback`);
+  const label =
+    wanted ?? (directive.regions !== undefined ? `region ${directive.regions.join(',')}` : 'another Machine');
+  if (directive.fallback === undefined)
+    return fail('PR02', `replay to ${label} failed (${reason}) and fly-replay gave no fallback`);
 
   // Deliver back: force_self only to the Machine that replayed; prefer_self to it or, if it is
   // gone, to any Machine. The request carries fly-replay-failed and may not replay again.
@@ -187,11 +229,19 @@ async function replay<R>(ctx: RouteContext<R>, source: MachineView, directive: R
   if (current?.state !== 'started') {
     target = undefined;
     if (directive.fallback === 'prefer_self') {
-      const choice = pickNearest(candidates(ctx).filter((c) => c.state === 'started'), ctx.region, { random: ctx.random });
+      const choice = pickNearest(
+        candidates(ctx).filter((c) => c.state === 'started'),
+        ctx.region,
+        { random: ctx.random },
+      );
       target = choice === null ? undefined : find(ctx, choice.id);
     }
   }
-  if (target === undefined) return fail('PR02', `replay to ${label} failed (${reason}) and no Machine is left for fallback=${directive.fallback}`);
+  if (target === undefined)
+    return fail(
+      'PR02',
+      `replay to ${label} failed (${reason}) and no Machine is left for fallback=${directive.fallback}`,
+    );
   const failed = formatReplayFailed({
     instance: wanted,
     app: ctx.upstreams.app,
@@ -221,15 +271,31 @@ export async function routeWithReplays<R>(ctx: RouteContext<R>): Promise<RouteRe
       case 'final':
         return { kind: 'final', value: delivery.value, machine };
       case 'unreachable':
-        return fail('PC01', `Machine ${machine.id} refused the connection on ${machine.address}:${machine.port} (${delivery.error})`);
+        return fail(
+          'PC01',
+          `Machine ${machine.id} refused the connection on ${machine.address}:${machine.port} (${delivery.error})`,
+        );
       case 'failed':
         return fail('PU02', `the request to Machine ${machine.id} did not complete (${delivery.error})`);
       case 'replay': {
-        if (!delivery.parsed.ok) return fail('PA03', `Machine ${machine.id} sent an invalid fly-replay: ${delivery.parsed.error}`);
-        if (!ctx.bodyReplayable) return fail('PA01', `Machine ${machine.id} asked for a replay, but the request body (1 MiB or more) was already streamed to it`);
-        if (replays >= MAX_REPLAYS) return fail('PA02', `fly-replay was returned more than ${MAX_REPLAYS} times for one request (last by Machine ${machine.id})`);
+        if (!delivery.parsed.ok)
+          return fail('PA03', `Machine ${machine.id} sent an invalid fly-replay: ${delivery.parsed.error}`);
+        if (!ctx.bodyReplayable)
+          return fail(
+            'PA01',
+            `Machine ${machine.id} asked for a replay, but the request body (1 MiB or more) was already streamed to it`,
+          );
+        if (replays >= MAX_REPLAYS)
+          return fail(
+            'PA02',
+            `fly-replay was returned more than ${MAX_REPLAYS} times for one request (last by Machine ${machine.id})`,
+          );
         replays++;
-        ctx.events?.replay?.({ from: machine, kind: replayKind(delivery.parsed.directive), directive: delivery.parsed.directive });
+        ctx.events?.replay?.({
+          from: machine,
+          kind: replayKind(delivery.parsed.directive),
+          directive: delivery.parsed.directive,
+        });
         attempt = await replay(ctx, machine, delivery.parsed.directive);
       }
     }

@@ -41,14 +41,23 @@ export interface NearestOptions {
  * Fly's load balancing, simplified: the least-loaded started Machine in the nearest region that
  * has one; when none is started anywhere allowed, the nearest stopped Machine, to auto start.
  */
-export function pickNearest(candidates: readonly Candidate[], from: string, options: NearestOptions = {}): Choice | null {
+export function pickNearest(
+  candidates: readonly Candidate[],
+  from: string,
+  options: NearestOptions = {},
+): Choice | null {
   const regions = options.regions;
   const pool = candidates.filter(
-    (c) => !(options.exclude?.has(c.id) ?? false) && (regions === undefined || regions.includes('any') || regions.includes(c.region)),
+    (c) =>
+      !(options.exclude?.has(c.id) ?? false) &&
+      (regions === undefined || regions.includes('any') || regions.includes(c.region)),
   );
   const pick = (list: Candidate[]): Candidate | null => {
     if (list.length === 0) return null;
-    const region = byDistanceFrom(from, list.map((c) => c.region))[0];
+    const region = byDistanceFrom(
+      from,
+      list.map((c) => c.region),
+    )[0];
     const inRegion = list.filter((c) => c.region === region);
     const least = Math.min(...inRegion.map((c) => c.load));
     const tied = inRegion.filter((c) => c.load === least);
@@ -89,12 +98,19 @@ export function routeRequest(
   unavailable: ReadonlySet<string> = new Set(),
   random?: Random,
 ): RequestRoute {
-  const usable = (c: Candidate | undefined) => c !== undefined && !unavailable.has(c.id) && (routable(c) || startable(c));
-  const nearest = (regions?: string[]) => pickNearest(candidates, edgeRegion, { regions, exclude: unavailable, random });
+  const usable = (c: Candidate | undefined) =>
+    c !== undefined && !unavailable.has(c.id) && (routable(c) || startable(c));
+  const nearest = (regions?: string[]) =>
+    pickNearest(candidates, edgeRegion, { regions, exclude: unavailable, random });
 
   if (headers.forceInstance !== undefined) {
     const target = candidates.find((c) => c.id === headers.forceInstance);
-    if (!usable(target)) return { ok: false, code: 'PR02', message: `no Machine ${headers.forceInstance} to force this request to (fly-force-instance-id)` };
+    if (!usable(target))
+      return {
+        ok: false,
+        code: 'PR02',
+        message: `no Machine ${headers.forceInstance} to force this request to (fly-force-instance-id)`,
+      };
     return { ok: true, choice: { id: target!.id, start: !routable(target!) } };
   }
   let flagged: string | undefined;
@@ -103,11 +119,13 @@ export function routeRequest(
     if (usable(target)) return { ok: true, choice: { id: target!.id, start: !routable(target!) } };
     flagged = headers.preferInstance;
   }
-  const flag = (choice: Choice): Choice => (flagged === undefined ? choice : { ...choice, preferredUnavailable: flagged });
+  const flag = (choice: Choice): Choice =>
+    flagged === undefined ? choice : { ...choice, preferredUnavailable: flagged };
   if (headers.forceRegion !== undefined) {
     const regions = splitList(headers.forceRegion);
     const choice = nearest(regions);
-    if (choice === null) return { ok: false, code: 'PR01', message: `no Machine in ${regions.join(', ')} (fly-force-region)` };
+    if (choice === null)
+      return { ok: false, code: 'PR01', message: `no Machine in ${regions.join(', ')} (fly-force-region)` };
     return { ok: true, choice: flag(choice) };
   }
   if (headers.preferRegion !== undefined) {
@@ -134,11 +152,16 @@ export function routeReplay(
   random?: Random,
 ): ReplayRoute {
   if (directive.app !== undefined && directive.app !== app) {
-    return { ok: false, code: 'PA04', message: `fly-replay names app ${directive.app}, which localfly does not run (it runs ${app})` };
+    return {
+      ok: false,
+      code: 'PA04',
+      message: `fly-replay names app ${directive.app}, which localfly does not run (it runs ${app})`,
+    };
   }
   const exclude = new Set(unavailable);
   if (directive.elsewhere) exclude.add(source);
-  const usable = (c: Candidate | undefined) => c !== undefined && !unavailable.has(c.id) && (routable(c) || startable(c));
+  const usable = (c: Candidate | undefined) =>
+    c !== undefined && !unavailable.has(c.id) && (routable(c) || startable(c));
 
   if (directive.instance !== undefined) {
     const target = candidates.find((c) => c.id === directive.instance);
@@ -154,7 +177,11 @@ export function routeReplay(
   const choice = pickNearest(candidates, edgeRegion, { regions: directive.regions, exclude, random });
   if (choice === null) {
     const where = directive.regions !== undefined ? ` in ${directive.regions.join(', ')}` : '';
-    return { ok: false, code: 'no_candidate', message: `no Machine${where}${directive.elsewhere ? ' other than the one replaying' : ''}` };
+    return {
+      ok: false,
+      code: 'no_candidate',
+      message: `no Machine${where}${directive.elsewhere ? ' other than the one replaying' : ''}`,
+    };
   }
   return { ok: true, choice: flagged === undefined ? choice : { ...choice, preferredUnavailable: flagged } };
 }

@@ -14,15 +14,39 @@ const DFW = 'd0d0d0d0d0d0d0';
 const DFW2 = 'd2d2d2d2d2d2d2';
 const GONE = 'ffffffffffffff';
 
-async function setup(t: TestContext, machines: Array<[string, string, ('started' | 'stopped')?]> = [[AMS, 'ams'], [DFW, 'dfw']]) {
+async function setup(
+  t: TestContext,
+  machines: Array<[string, string, ('started' | 'stopped')?]> = [
+    [AMS, 'ams'],
+    [DFW, 'dfw'],
+  ],
+) {
   const fakes = new FakeMachines();
   for (const [id, region, state] of machines) await fakes.add(id, region, state);
   const stats = new Stats(['ams', 'dfw']);
   const load = new Load();
   const logs: EdgeLogEvent[] = [];
   const edges = {
-    ams: await startEdge({ region: 'ams', port: 0, upstreams: fakes, load, stats, autoStartTimeoutMs: 3000, log: (e) => logs.push(e), random: () => 0 }),
-    dfw: await startEdge({ region: 'dfw', port: 0, upstreams: fakes, load, stats, autoStartTimeoutMs: 3000, log: (e) => logs.push(e), random: () => 0 }),
+    ams: await startEdge({
+      region: 'ams',
+      port: 0,
+      upstreams: fakes,
+      load,
+      stats,
+      autoStartTimeoutMs: 3000,
+      log: (e) => logs.push(e),
+      random: () => 0,
+    }),
+    dfw: await startEdge({
+      region: 'dfw',
+      port: 0,
+      upstreams: fakes,
+      load,
+      stats,
+      autoStartTimeoutMs: 3000,
+      log: (e) => logs.push(e),
+      random: () => 0,
+    }),
   };
   t.after(async () => {
     await Promise.all([edges.ams.close(), edges.dfw.close()]);
@@ -39,18 +63,25 @@ interface Reply {
 }
 
 /** A plain node:http request (no redirects followed, no pooling). Body chunks are sent without content-length. */
-function request(url: string, options: { method?: string; headers?: Record<string, string>; body?: Buffer; chunks?: Buffer[] } = {}): Promise<Reply> {
+function request(
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; body?: Buffer; chunks?: Buffer[] } = {},
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { ...options.headers };
     if (options.body !== undefined) headers['content-length'] = String(options.body.length);
-    const req = http.request(url, { method: options.method ?? (options.body || options.chunks ? 'POST' : 'GET'), headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text) });
-      });
-    });
+    const req = http.request(
+      url,
+      { method: options.method ?? (options.body || options.chunks ? 'POST' : 'GET'), headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text) });
+        });
+      },
+    );
     req.on('error', reject);
     if (options.chunks) for (const c of options.chunks) req.write(c);
     req.end(options.body);
@@ -88,7 +119,10 @@ test('a request gets the headers Fly adds and lands on a Machine in the edge reg
 });
 
 test('without a Machine in its region an edge uses the nearest region; least loaded wins in a region', async (t) => {
-  const { fakes, edges, load } = await setup(t, [[DFW, 'dfw'], [DFW2, 'dfw']]);
+  const { fakes, edges, load } = await setup(t, [
+    [DFW, 'dfw'],
+    [DFW2, 'dfw'],
+  ]);
   const busy = load.begin(DFW);
   t.after(busy);
   assert.equal((await request(`${edges.ams.url}/`)).json().machine, DFW2);
@@ -98,7 +132,11 @@ test('without a Machine in its region an edge uses the nearest region; least loa
 });
 
 test('fly-force-instance-id: that Machine only; unknown is PR02; stopped is started first', async (t) => {
-  const { fakes, edges, stats } = await setup(t, [[AMS, 'ams'], [DFW, 'dfw'], [DFW2, 'dfw', 'stopped']]);
+  const { fakes, edges, stats } = await setup(t, [
+    [AMS, 'ams'],
+    [DFW, 'dfw'],
+    [DFW2, 'dfw', 'stopped'],
+  ]);
   assert.equal((await request(`${edges.ams.url}/`, { headers: { 'fly-force-instance-id': DFW } })).json().machine, DFW);
 
   const missing = await request(`${edges.ams.url}/`, { headers: { 'fly-force-instance-id': GONE } });
@@ -114,10 +152,16 @@ test('fly-force-instance-id: that Machine only; unknown is PR02; stopped is star
 
 test('fly-prefer-instance-id falls back and says so; fly-prefer-region and fly-force-region', async (t) => {
   const { fakes, edges } = await setup(t);
-  assert.equal((await request(`${edges.ams.url}/`, { headers: { 'fly-prefer-instance-id': DFW } })).json().machine, DFW);
+  assert.equal(
+    (await request(`${edges.ams.url}/`, { headers: { 'fly-prefer-instance-id': DFW } })).json().machine,
+    DFW,
+  );
   assert.equal(fakes.seenBy(DFW)[0]!.headers['fly-preferred-instance-unavailable'], undefined);
 
-  assert.equal((await request(`${edges.ams.url}/`, { headers: { 'fly-prefer-instance-id': GONE } })).json().machine, AMS);
+  assert.equal(
+    (await request(`${edges.ams.url}/`, { headers: { 'fly-prefer-instance-id': GONE } })).json().machine,
+    AMS,
+  );
   assert.equal(fakes.seenBy(AMS)[0]!.headers['fly-preferred-instance-unavailable'], GONE);
 
   assert.equal((await request(`${edges.ams.url}/`, { headers: { 'fly-prefer-region': 'dfw' } })).json().machine, DFW);
@@ -134,11 +178,19 @@ test('fly-replay header: the whole request is re-sent with fly-replay-src; the c
   const reply = await request(`${edges.ams.url}/api/thing?instance=${DFW}`, {
     method: 'PUT',
     body,
-    headers: { 'content-type': 'application/json', [`x-replay-${AMS}`]: `instance=${DFW};timeout=5s;fallback=prefer_self` },
+    headers: {
+      'content-type': 'application/json',
+      [`x-replay-${AMS}`]: `instance=${DFW};timeout=5s;fallback=prefer_self`,
+    },
   });
   assert.equal(reply.status, 200);
   assert.equal(reply.headers['fly-replay'], undefined);
-  assert.deepEqual(reply.json(), { machine: DFW, method: 'PUT', url: `/api/thing?instance=${DFW}`, bodyBytes: body.length });
+  assert.deepEqual(reply.json(), {
+    machine: DFW,
+    method: 'PUT',
+    url: `/api/thing?instance=${DFW}`,
+    bodyBytes: body.length,
+  });
 
   const [first] = fakes.seenBy(AMS);
   const [replayed] = fakes.seenBy(DFW);
@@ -154,11 +206,18 @@ test('fly-replay header: the whole request is re-sent with fly-replay-src; the c
   const s = stats.snapshot();
   assert.equal(s.edges.ams!.requests, 1);
   assert.deepEqual(s.edges.ams!.replays, { total: 1, instance: 1, prefer_instance: 0, region: 0, any: 0 });
-  assert.ok(logs.some((l) => l.message === `ams edge -> ${AMS} replay -> ${DFW} (instance)`), JSON.stringify(logs));
+  assert.ok(
+    logs.some((l) => l.message === `ams edge -> ${AMS} replay -> ${DFW} (instance)`),
+    JSON.stringify(logs),
+  );
 });
 
 test('fly-replay on any status, prefer_instance, region, elsewhere, state', async (t) => {
-  const { fakes, edges, stats } = await setup(t, [[AMS, 'ams'], [DFW, 'dfw'], [DFW2, 'dfw']]);
+  const { fakes, edges, stats } = await setup(t, [
+    [AMS, 'ams'],
+    [DFW, 'dfw'],
+    [DFW2, 'dfw'],
+  ]);
   const rows: Array<[string, number, string, string]> = [
     [`prefer_instance=${DFW2}`, 200, DFW2, 'prefer_instance'],
     ['region=dfw', 404, DFW, 'region'],
@@ -170,15 +229,27 @@ test('fly-replay on any status, prefer_instance, region, elsewhere, state', asyn
     const reply = await request(`${edges.ams.url}/`);
     assert.equal(reply.json().machine, target, header);
   }
-  assert.deepEqual(stats.snapshot().edges.ams!.replays, { total: 4, instance: 0, prefer_instance: 1, region: 2, any: 1 });
+  assert.deepEqual(stats.snapshot().edges.ams!.replays, {
+    total: 4,
+    instance: 0,
+    prefer_instance: 1,
+    region: 2,
+    any: 1,
+  });
 
-  fakes.behaviour = (seen) => (seen.machine === AMS ? { status: 307, headers: { 'fly-replay': `instance=${DFW};state=captured_write` } } : null);
+  fakes.behaviour = (seen) =>
+    seen.machine === AMS ? { status: 307, headers: { 'fly-replay': `instance=${DFW};state=captured_write` } } : null;
   await request(`${edges.ams.url}/`);
-  assert.match(String(fakes.seenBy(DFW).at(-1)!.headers['fly-replay-src']), new RegExp(`^instance=${AMS};region=ams;t=\\d+;state=captured_write$`));
+  assert.match(
+    String(fakes.seenBy(DFW).at(-1)!.headers['fly-replay-src']),
+    new RegExp(`^instance=${AMS};region=ams;t=\\d+;state=captured_write$`),
+  );
 
   // prefer_instance of a Machine that does not exist: the nearest Machine (here the source itself), flagged.
   fakes.behaviour = (seen) =>
-    seen.machine === AMS && seen.headers['fly-replay-src'] === undefined ? { status: 307, headers: { 'fly-replay': `prefer_instance=${GONE}` } } : null;
+    seen.machine === AMS && seen.headers['fly-replay-src'] === undefined
+      ? { status: 307, headers: { 'fly-replay': `prefer_instance=${GONE}` } }
+      : null;
   const fallback = await request(`${edges.ams.url}/`);
   assert.equal(fallback.json().machine, AMS);
   assert.equal(fakes.seen.at(-1)!.headers['fly-preferred-instance-unavailable'], GONE);
@@ -195,7 +266,11 @@ test('the JSON form: fields from the body, transform applied, any status', async
           body: JSON.stringify({
             instance: DFW,
             state: 'json',
-            transform: { path: '/moved?y=2', delete_headers: ['x-secret'], set_headers: [{ name: 'x-added', value: 'yes' }] },
+            transform: {
+              path: '/moved?y=2',
+              delete_headers: ['x-secret'],
+              set_headers: [{ name: 'x-added', value: 'yes' }],
+            },
           }),
         }
       : null;
@@ -211,37 +286,66 @@ test('the JSON form: fields from the body, transform applied, any status', async
 test('a failed replay with fallback comes back with fly-replay-failed and may not replay again', async (t) => {
   const { fakes, edges, stats, logs } = await setup(t);
   // The source insists on replaying, even on the fallback delivery: the edge must not follow it.
-  fakes.behaviour = (seen) => (seen.machine === AMS ? { status: 307, headers: { 'fly-replay': `instance=${GONE};fallback=prefer_self`, 'x-from': 'ams' }, body: 'local page' } : null);
+  fakes.behaviour = (seen) =>
+    seen.machine === AMS
+      ? {
+          status: 307,
+          headers: { 'fly-replay': `instance=${GONE};fallback=prefer_self`, 'x-from': 'ams' },
+          body: 'local page',
+        }
+      : null;
   const reply = await request(`${edges.ams.url}/watch`);
   assert.equal(reply.status, 307);
   assert.equal(reply.text, 'local page');
-  assert.equal(reply.headers['fly-replay'], undefined, 'a replay header the edge did not follow is not shown to the client');
+  assert.equal(
+    reply.headers['fly-replay'],
+    undefined,
+    'a replay header the edge did not follow is not shown to the client',
+  );
   const [, back] = fakes.seenBy(AMS);
-  assert.match(String(back!.headers['fly-replay-failed']), new RegExp(`^instance=${GONE};app=edge-test;replay_source=${AMS};reason=no_candidate;elapsed_ms=\\d+$`));
+  assert.match(
+    String(back!.headers['fly-replay-failed']),
+    new RegExp(`^instance=${GONE};app=edge-test;replay_source=${AMS};reason=no_candidate;elapsed_ms=\\d+$`),
+  );
   assert.equal(back!.headers['fly-replay-src'], undefined);
   assert.equal(fakes.seenBy(AMS).length, 2);
   assert.equal(stats.snapshot().edges.ams!.fallbacks, 1);
   assert.ok(logs.some((l) => l.level === 'warn' && l.message.includes('failed (no_candidate)')));
 
   // force_self to a region with nothing in it.
-  fakes.behaviour = (seen) => (seen.machine === AMS && seen.headers['fly-replay-failed'] === undefined ? { status: 307, headers: { 'fly-replay': 'region=syd;fallback=force_self' } } : null);
+  fakes.behaviour = (seen) =>
+    seen.machine === AMS && seen.headers['fly-replay-failed'] === undefined
+      ? { status: 307, headers: { 'fly-replay': 'region=syd;fallback=force_self' } }
+      : null;
   const forced = await request(`${edges.ams.url}/x`);
   assert.equal(forced.json().machine, AMS);
-  assert.match(String(fakes.seenBy(AMS).at(-1)!.headers['fly-replay-failed']), new RegExp(`^app=edge-test;region=syd;replay_source=${AMS};reason=no_candidate;elapsed_ms=\\d+$`));
+  assert.match(
+    String(fakes.seenBy(AMS).at(-1)!.headers['fly-replay-failed']),
+    new RegExp(`^app=edge-test;region=syd;replay_source=${AMS};reason=no_candidate;elapsed_ms=\\d+$`),
+  );
 });
 
 test('a replay target that does not start within the timeout: reason=timeout, delivered back', async (t) => {
-  const { fakes, edges } = await setup(t, [[AMS, 'ams'], [DFW, 'dfw', 'stopped']]);
+  const { fakes, edges } = await setup(t, [
+    [AMS, 'ams'],
+    [DFW, 'dfw', 'stopped'],
+  ]);
   fakes.holdStarts = true;
-  const reply = await request(`${edges.ams.url}/`, { headers: { [`x-replay-${AMS}`]: `instance=${DFW};timeout=300ms;fallback=prefer_self` } });
+  const reply = await request(`${edges.ams.url}/`, {
+    headers: { [`x-replay-${AMS}`]: `instance=${DFW};timeout=300ms;fallback=prefer_self` },
+  });
   assert.equal(reply.json().machine, AMS, 'answered while the start is still held');
   assert.deepEqual(fakes.startCalls, [DFW]);
   const failed = String(fakes.seenBy(AMS).at(-1)!.headers['fly-replay-failed']);
-  const m = new RegExp(`^instance=${DFW};app=edge-test;region=dfw;replay_source=${AMS};reason=timeout;elapsed_ms=(\\d+)$`).exec(failed);
+  const m = new RegExp(
+    `^instance=${DFW};app=edge-test;region=dfw;replay_source=${AMS};reason=timeout;elapsed_ms=(\\d+)$`,
+  ).exec(failed);
   assert.ok(m, failed);
   assert.ok(Number(m[1]) >= 300, failed);
   // A timeout of 0 leaves no time at all.
-  const none = await request(`${edges.ams.url}/`, { headers: { [`x-replay-${AMS}`]: `instance=${DFW};timeout=0ms;fallback=force_self` } });
+  const none = await request(`${edges.ams.url}/`, {
+    headers: { [`x-replay-${AMS}`]: `instance=${DFW};timeout=0ms;fallback=force_self` },
+  });
   assert.equal(none.json().machine, AMS);
   assert.match(String(fakes.seenBy(AMS).at(-1)!.headers['fly-replay-failed']), /;reason=timeout;elapsed_ms=\d+$/);
   // The start goes on; once done, the Machine takes requests.
@@ -251,15 +355,23 @@ test('a replay target that does not start within the timeout: reason=timeout, de
 });
 
 test('auto start on replay: a stopped target is started, then gets the request', async (t) => {
-  const { fakes, edges, logs } = await setup(t, [[AMS, 'ams'], [DFW, 'dfw', 'stopped']]);
-  const reply = await request(`${edges.ams.url}/`, { headers: { [`x-replay-${AMS}`]: `instance=${DFW};timeout=5s;fallback=prefer_self` } });
+  const { fakes, edges, logs } = await setup(t, [
+    [AMS, 'ams'],
+    [DFW, 'dfw', 'stopped'],
+  ]);
+  const reply = await request(`${edges.ams.url}/`, {
+    headers: { [`x-replay-${AMS}`]: `instance=${DFW};timeout=5s;fallback=prefer_self` },
+  });
   assert.equal(reply.json().machine, DFW);
   assert.deepEqual(fakes.startCalls, [DFW]);
   assert.ok(logs.some((l) => l.message.includes(`auto starting Machine ${DFW}`)));
 });
 
 test('a failed replay without fallback is a PR02 5xx; a failed start is reported too', async (t) => {
-  const { fakes, edges } = await setup(t, [[AMS, 'ams'], [DFW, 'dfw', 'stopped']]);
+  const { fakes, edges } = await setup(t, [
+    [AMS, 'ams'],
+    [DFW, 'dfw', 'stopped'],
+  ]);
   const reply = await request(`${edges.ams.url}/`, { headers: { [`x-replay-${AMS}`]: `instance=${GONE}` } });
   assert.equal(reply.status, 503);
   assert.match(reply.text, /^localfly proxy error PR02: replay to ffffffffffffff failed \(no_candidate\)/);
@@ -328,22 +440,35 @@ test('bodies: under 1 MiB are replayed whole; 1 MiB or more go to the first Mach
   const chunked = await request(`${edges.ams.url}/upload`, { chunks, headers: replayTo });
   assert.equal(chunked.status, 502);
   assert.match(chunked.text, /PA01/);
-  const small = await request(`${edges.ams.url}/upload`, { chunks: [Buffer.from('ab'), Buffer.from('cd')], headers: replayTo });
+  const small = await request(`${edges.ams.url}/upload`, {
+    chunks: [Buffer.from('ab'), Buffer.from('cd')],
+    headers: replayTo,
+  });
   assert.equal(small.json().bodyBytes, 4);
 });
 
 test('a client that leaves mid-upload costs nothing upstream, and the edge carries on', async (t) => {
   const { fakes, edges } = await setup(t);
-  const req = http.request(`${edges.ams.url}/upload`, { method: 'POST', headers: { 'content-length': '1000' }, agent: false });
+  const req = http.request(`${edges.ams.url}/upload`, {
+    method: 'POST',
+    headers: { 'content-length': '1000' },
+    agent: false,
+  });
   req.on('error', () => undefined);
   await new Promise((resolve) => req.write('partial', resolve));
   req.destroy();
   assert.equal((await request(`${edges.ams.url}/after`)).json().url, '/after');
-  assert.deepEqual(fakes.seen.map((s) => s.url), ['/after']);
+  assert.deepEqual(
+    fakes.seen.map((s) => s.url),
+    ['/after'],
+  );
 });
 
 test('a Machine refusing connections: skipped when load-balancing, PC01 when forced', async (t) => {
-  const { fakes, edges } = await setup(t, [[AMS, 'ams'], [DFW, 'dfw']]);
+  const { fakes, edges } = await setup(t, [
+    [AMS, 'ams'],
+    [DFW, 'dfw'],
+  ]);
   await fakes.stop(AMS, 'started');
   assert.equal((await request(`${edges.ams.url}/`)).json().machine, DFW);
   const forced = await request(`${edges.ams.url}/`, { headers: { 'fly-force-instance-id': AMS } });
@@ -385,7 +510,9 @@ function openSocket(url: string, headers: Record<string, string> = {}) {
 
 test('a WebSocket handshake is replayed like any request, then carries messages both ways', async (t) => {
   const { fakes, edges, stats, load } = await setup(t);
-  const { ws, messages } = openSocket(`${edges.ams.url.replace('http', 'ws')}/ws/room?x=1`, { [`x-replay-${AMS}`]: `instance=${DFW};timeout=5s;fallback=prefer_self` });
+  const { ws, messages } = openSocket(`${edges.ams.url.replace('http', 'ws')}/ws/room?x=1`, {
+    [`x-replay-${AMS}`]: `instance=${DFW};timeout=5s;fallback=prefer_self`,
+  });
   t.after(() => ws.terminate());
   await once(ws, 'open');
   await until(() => messages.length === 1, 3000, 'the hello');
@@ -396,7 +523,10 @@ test('a WebSocket handshake is replayed like any request, then carries messages 
   assert.equal(load.get(DFW), 1, 'an open socket counts as load');
 
   const handshakes = fakes.seen.filter((s) => s.websocket);
-  assert.deepEqual(handshakes.map((s) => s.machine), [AMS, DFW]);
+  assert.deepEqual(
+    handshakes.map((s) => s.machine),
+    [AMS, DFW],
+  );
   assert.match(String(handshakes[1]!.headers['fly-replay-src']), new RegExp(`^instance=${AMS};region=ams;t=\\d+$`));
   assert.equal(handshakes[1]!.headers['fly-region'], 'ams');
   const s = stats.snapshot().edges.ams!;
@@ -410,14 +540,17 @@ test('a WebSocket handshake is replayed like any request, then carries messages 
 
 test('WebSocket: a 101 carrying fly-replay is replayed too; errors and refusals reach the client as HTTP answers', async (t) => {
   const { fakes, edges } = await setup(t);
-  fakes.behaviour = (seen) => (seen.websocket && seen.machine === AMS ? { status: 101, headers: { 'fly-replay': `instance=${DFW}` } } : null);
+  fakes.behaviour = (seen) =>
+    seen.websocket && seen.machine === AMS ? { status: 101, headers: { 'fly-replay': `instance=${DFW}` } } : null;
   const { ws, messages } = openSocket(`${edges.ams.url.replace('http', 'ws')}/ws`);
   t.after(() => ws.terminate());
   await until(() => messages.length === 1, 3000, 'the hello');
   assert.equal(JSON.parse(messages[0]!).machine, DFW);
 
   fakes.behaviour = () => null;
-  const forced = new WebSocket(`${edges.ams.url.replace('http', 'ws')}/ws`, { headers: { 'fly-force-instance-id': GONE } });
+  const forced = new WebSocket(`${edges.ams.url.replace('http', 'ws')}/ws`, {
+    headers: { 'fly-force-instance-id': GONE },
+  });
   forced.on('error', () => undefined);
   const [, res] = (await once(forced, 'unexpected-response')) as [unknown, http.IncomingMessage];
   assert.equal(res.statusCode, 503);
@@ -425,7 +558,10 @@ test('WebSocket: a 101 carrying fly-replay is replayed too; errors and refusals 
   assert.match(body, /PR02/);
   forced.terminate();
 
-  fakes.behaviour = (seen) => (seen.websocket ? { status: 404, headers: { 'content-type': 'application/json' }, body: '{"error":"no such stream"}' } : null);
+  fakes.behaviour = (seen) =>
+    seen.websocket
+      ? { status: 404, headers: { 'content-type': 'application/json' }, body: '{"error":"no such stream"}' }
+      : null;
   const missing = new WebSocket(`${edges.ams.url.replace('http', 'ws')}/ws/nope`);
   missing.on('error', () => undefined);
   const [, notFound] = (await once(missing, 'unexpected-response')) as [unknown, http.IncomingMessage];

@@ -1,7 +1,13 @@
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { listenTcp } from '../listen.ts';
-import { clientResponseHeaders, flyRequestHeaders, nowMicros, plainIp, type EdgeRequestContext } from './fly-headers.ts';
+import {
+  clientResponseHeaders,
+  flyRequestHeaders,
+  nowMicros,
+  plainIp,
+  type EdgeRequestContext,
+} from './fly-headers.ts';
 import { deliverHttp, readBody } from './deliver-http.ts';
 import { newRequestId } from './request-id.ts';
 import type { Load } from './load.ts';
@@ -9,7 +15,13 @@ import { PROXY_ERROR_STATUS, proxyErrorBody, type ProxyError } from './proxy-err
 import { routeWithReplays, type RouteContext, type RouteEvents, type Upstreams } from './route-loop.ts';
 import type { Random, RoutingHeaders } from './select.ts';
 import type { Stats } from './stats.ts';
-import { deliverUpgrade, MAX_HANDSHAKE_RESPONSE_BYTES, pipeSockets, rawHead, type HandshakeOutcome } from './upgrade.ts';
+import {
+  deliverUpgrade,
+  MAX_HANDSHAKE_RESPONSE_BYTES,
+  pipeSockets,
+  rawHead,
+  type HandshakeOutcome,
+} from './upgrade.ts';
 
 /** Fly cannot replay a request whose body is 1 MiB or more. */
 export const MAX_REPLAY_BODY_BYTES = 1024 * 1024;
@@ -78,7 +90,10 @@ export async function startEdge(o: EdgeOptions): Promise<Edge> {
     redeliver: ({ from, to, kind }) => log('info', `${o.region} edge -> ${from.id} replay -> ${to.id} (${kind})`),
     fallback: ({ from, wanted, reason, to }) => {
       o.stats.fallback(o.region);
-      log('warn', `${o.region} edge -> ${from.id} replay -> ${wanted} failed (${reason}); delivered to ${to.id} with fly-replay-failed`);
+      log(
+        'warn',
+        `${o.region} edge -> ${from.id} replay -> ${wanted} failed (${reason}); delivered to ${to.id} with fly-replay-failed`,
+      );
     },
     autoStart: (m) => log('info', `${o.region} edge: auto starting Machine ${m.id} (${m.region}) for a request`),
   };
@@ -94,7 +109,10 @@ export async function startEdge(o: EdgeOptions): Promise<Edge> {
 
   const failed = (error: ProxyError) => {
     o.stats.error(o.region, error.code);
-    log(error.code === 'PA03' || error.code === 'PU02' ? 'error' : 'warn', `${o.region} edge ${error.code}: ${error.message}`);
+    log(
+      error.code === 'PA03' || error.code === 'PU02' ? 'error' : 'warn',
+      `${o.region} edge ${error.code}: ${error.message}`,
+    );
   };
 
   function base<R>(req: http.IncomingMessage, ctx: EdgeRequestContext, upgrade: boolean, gone: () => boolean) {
@@ -132,7 +150,17 @@ export async function startEdge(o: EdgeOptions): Promise<Edge> {
       ...base<http.IncomingMessage>(req, ctx, false, () => gone),
       bodyReplayable: body.kind === 'buffered',
       deliver: (machine, headers, path, followReplay) =>
-        deliverHttp({ machine, method: req.method ?? 'GET', path, headers, body, agent, load: o.load, followReplay, onRequest: (r) => upstream.add(r) }),
+        deliverHttp({
+          machine,
+          method: req.method ?? 'GET',
+          path,
+          headers,
+          body,
+          agent,
+          load: o.load,
+          followReplay,
+          onRequest: (r) => upstream.add(r),
+        }),
     });
     if (result.kind === 'cancelled') return;
     if (result.kind === 'error') {
@@ -154,7 +182,11 @@ export async function startEdge(o: EdgeOptions): Promise<Edge> {
       answer.destroy();
       return;
     }
-    res.writeHead(answer.statusCode ?? 502, answer.statusMessage, clientResponseHeaders(answer.rawHeaders, ctx.requestId));
+    res.writeHead(
+      answer.statusCode ?? 502,
+      answer.statusMessage,
+      clientResponseHeaders(answer.rawHeaders, ctx.requestId),
+    );
     answer.on('error', () => res.destroy());
     answer.pipe(res);
   }
@@ -179,7 +211,15 @@ export async function startEdge(o: EdgeOptions): Promise<Edge> {
       // A handshake has no body; anything after its headers (`head`) is WebSocket data for the final Machine.
       bodyReplayable: true,
       deliver: (machine, headers, path, followReplay) =>
-        deliverUpgrade({ machine, method: req.method ?? 'GET', path, headers, load: o.load, followReplay, onRequest: (r) => upstream.add(r) }),
+        deliverUpgrade({
+          machine,
+          method: req.method ?? 'GET',
+          path,
+          headers,
+          load: o.load,
+          followReplay,
+          onRequest: (r) => upstream.add(r),
+        }),
     });
     if (result.kind === 'cancelled') return;
     if (result.kind === 'error') {
@@ -202,7 +242,13 @@ export async function startEdge(o: EdgeOptions): Promise<Edge> {
         answer.socket.destroy();
         return;
       }
-      socket.write(rawHead(101, answer.res.statusMessage ?? 'Switching Protocols', clientResponseHeaders(answer.res.rawHeaders, ctx.requestId, true)));
+      socket.write(
+        rawHead(
+          101,
+          answer.res.statusMessage ?? 'Switching Protocols',
+          clientResponseHeaders(answer.res.rawHeaders, ctx.requestId, true),
+        ),
+      );
       if (answer.head.length > 0) socket.write(answer.head);
       if (head.length > 0) answer.socket.write(head);
       pipeSockets(socket, answer.socket, answer.done);
@@ -221,7 +267,12 @@ export async function startEdge(o: EdgeOptions): Promise<Edge> {
     const headers = clientResponseHeaders(answer.res.rawHeaders, ctx.requestId);
     headers['content-length'] = String(bodyBytes.length);
     headers.connection = 'close';
-    socket.end(Buffer.concat([Buffer.from(rawHead(answer.res.statusCode ?? 502, answer.res.statusMessage ?? '', headers)), bodyBytes]));
+    socket.end(
+      Buffer.concat([
+        Buffer.from(rawHead(answer.res.statusCode ?? 502, answer.res.statusMessage ?? '', headers)),
+        bodyBytes,
+      ]),
+    );
   }
 
   const server = http.createServer();

@@ -15,7 +15,13 @@ export interface EdgeCounts {
 }
 
 function zero(): EdgeCounts {
-  return { requests: 0, websockets: 0, replays: { total: 0, instance: 0, prefer_instance: 0, region: 0, any: 0 }, fallbacks: 0, errors: { total: 0, byCode: {} } };
+  return {
+    requests: 0,
+    websockets: 0,
+    replays: { total: 0, instance: 0, prefer_instance: 0, region: 0, any: 0 },
+    fallbacks: 0,
+    errors: { total: 0, byCode: {} },
+  };
 }
 
 export interface StatsSnapshot {

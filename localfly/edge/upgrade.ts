@@ -33,7 +33,14 @@ export interface UpgradeDeliveryOptions {
 export function deliverUpgrade(o: UpgradeDeliveryOptions): Promise<Delivery<HandshakeOutcome>> {
   return new Promise((resolve) => {
     const done = o.load.begin(o.machine.id);
-    const req = http.request({ host: o.machine.address, port: o.machine.port, method: o.method, path: o.path, headers: o.headers, agent: false });
+    const req = http.request({
+      host: o.machine.address,
+      port: o.machine.port,
+      method: o.method,
+      path: o.path,
+      headers: o.headers,
+      agent: false,
+    });
     o.onRequest(req);
     let answered = false;
     req.on('upgrade', (res, socket, head) => {
@@ -57,7 +64,9 @@ export function deliverUpgrade(o: UpgradeDeliveryOptions): Promise<Delivery<Hand
         return;
       }
       replayInstruction(res).then((parsed) =>
-        resolve(parsed === undefined ? { kind: 'final', value: { kind: 'response', res } } : { kind: 'replay', parsed }),
+        resolve(
+          parsed === undefined ? { kind: 'final', value: { kind: 'response', res } } : { kind: 'replay', parsed },
+        ),
       );
     });
     req.on('error', (err: NodeJS.ErrnoException) => {

@@ -3,18 +3,35 @@ import assert from 'node:assert/strict';
 import { formatLogEvent, machineColour, MAX_LOG_FIELDS, MAX_LOG_VALUE_CHARS, renderAppLine } from './format.ts';
 
 const time = new Date(2026, 0, 2, 3, 4, 5, 67).getTime();
-const pino = (fields: Record<string, unknown>) => JSON.stringify({ level: 30, time, pid: 1, hostname: 'h', machine: 'm', region: 'ams', ...fields });
+const pino = (fields: Record<string, unknown>) =>
+  JSON.stringify({ level: 30, time, pid: 1, hostname: 'h', machine: 'm', region: 'ams', ...fields });
 
 test('pino lines are rendered readably; other lines pass through', () => {
   const rows: Array<[string, string]> = [
-    [pino({ msg: 'Server listening at http://127.0.0.2:8080' }), '03:04:05.067 INFO  Server listening at http://127.0.0.2:8080'],
-    [pino({ level: 40, msg: 'replaying', target: '286533db064e58', reason: 'cookie' }), '03:04:05.067 WARN  replaying target=286533db064e58 reason=cookie'],
     [
-      pino({ reqId: 'req-1', req: { method: 'GET', url: '/api/whoami', host: 'x', remoteAddress: '127.0.0.1', remotePort: 1 }, msg: 'incoming request' }),
+      pino({ msg: 'Server listening at http://127.0.0.2:8080' }),
+      '03:04:05.067 INFO  Server listening at http://127.0.0.2:8080',
+    ],
+    [
+      pino({ level: 40, msg: 'replaying', target: '286533db064e58', reason: 'cookie' }),
+      '03:04:05.067 WARN  replaying target=286533db064e58 reason=cookie',
+    ],
+    [
+      pino({
+        reqId: 'req-1',
+        req: { method: 'GET', url: '/api/whoami', host: 'x', remoteAddress: '127.0.0.1', remotePort: 1 },
+        msg: 'incoming request',
+      }),
       '03:04:05.067 INFO  incoming request reqId=req-1 req.method=GET req.url=/api/whoami',
     ],
-    [pino({ res: { statusCode: 200 }, responseTime: 1.25, msg: 'request completed' }), '03:04:05.067 INFO  request completed res.statusCode=200 responseTime=1.25'],
-    [pino({ msg: 'spaces', note: 'two words', ok: true, list: [1, 2] }), '03:04:05.067 INFO  spaces note="two words" ok=true list=[1,2]'],
+    [
+      pino({ res: { statusCode: 200 }, responseTime: 1.25, msg: 'request completed' }),
+      '03:04:05.067 INFO  request completed res.statusCode=200 responseTime=1.25',
+    ],
+    [
+      pino({ msg: 'spaces', note: 'two words', ok: true, list: [1, 2] }),
+      '03:04:05.067 INFO  spaces note="two words" ok=true list=[1,2]',
+    ],
     [pino({ level: 35, msg: 'custom level' }), '03:04:05.067 L35   custom level'],
     ['plain text from a child process', 'plain text from a child process'],
     ['{ not json', '{ not json'],
@@ -25,8 +42,15 @@ test('pino lines are rendered readably; other lines pass through', () => {
 });
 
 test('errors show their message, and their stack at level error', () => {
-  const line = pino({ level: 50, msg: 'boom', err: { type: 'Error', message: 'bad thing', stack: 'Error: bad thing\n    at f (x.ts:1:1)' } });
-  assert.equal(renderAppLine(line, false), '03:04:05.067 ERROR boom err.message="bad thing"\n    Error: bad thing\n        at f (x.ts:1:1)');
+  const line = pino({
+    level: 50,
+    msg: 'boom',
+    err: { type: 'Error', message: 'bad thing', stack: 'Error: bad thing\n    at f (x.ts:1:1)' },
+  });
+  assert.equal(
+    renderAppLine(line, false),
+    '03:04:05.067 ERROR boom err.message="bad thing"\n    Error: bad thing\n        at f (x.ts:1:1)',
+  );
 });
 
 test('fields and values are bounded', () => {
@@ -42,10 +66,16 @@ test('Machine lines carry region and id in a stable colour; edge and localfly li
   const ids = ['286533db064e58', 'd8dd626f379508', '0123456789abcd', 'ffffffffffffff', 'a0a0a0a0a0a0a0'];
   assert.ok(new Set(ids.map(machineColour)).size > 1, 'different Machines get different colours');
   const m = { id: '286533db064e58', region: 'dfw' };
-  assert.equal(formatLogEvent({ source: 'machine', machine: m, stream: 'stdout', line: 'hello' }, false), 'dfw 286533db064e58 hello');
+  assert.equal(
+    formatLogEvent({ source: 'machine', machine: m, stream: 'stdout', line: 'hello' }, false),
+    'dfw 286533db064e58 hello',
+  );
   const coloured = formatLogEvent({ source: 'machine', machine: m, stream: 'stdout', line: 'hello' }, true);
   assert.equal(coloured, `\x1b[${machineColour(m.id)}mdfw 286533db064e58\x1b[0m hello`);
   const edge = 'ams edge -> d8dd626f379508 replay -> 286533db064e58 (prefer_instance)';
   assert.equal(formatLogEvent({ source: 'edge', region: 'ams', level: 'info', message: edge }, false), edge);
-  assert.equal(formatLogEvent({ source: 'localfly', level: 'info', message: 'started', machine: m }, false), 'dfw 286533db064e58 localfly started');
+  assert.equal(
+    formatLogEvent({ source: 'localfly', level: 'info', message: 'started', machine: m }, false),
+    'dfw 286533db064e58 localfly started',
+  );
 });

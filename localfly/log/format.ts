@@ -9,7 +9,18 @@ export const MAX_LOG_FIELDS = 8;
 /** A value longer than this is cut, with an ellipsis. */
 export const MAX_LOG_VALUE_CHARS = 120;
 
-const ANSI = { reset: 0, bold: 1, dim: 2, red: 31, green: 32, yellow: 33, blue: 34, magenta: 35, cyan: 36, gray: 90 } as const;
+const ANSI = {
+  reset: 0,
+  bold: 1,
+  dim: 2,
+  red: 31,
+  green: 32,
+  yellow: 33,
+  blue: 34,
+  magenta: 35,
+  cyan: 36,
+  gray: 90,
+} as const;
 /** Colours a Machine prefix can get; chosen from its id, so a Machine keeps its colour across restarts. */
 const MACHINE_COLOURS = [36, 35, 33, 32, 34, 96, 95, 93, 92, 94];
 
@@ -34,7 +45,21 @@ const LEVELS: Record<number, [string, number]> = {
 };
 
 /** Fields every replaycast line carries (already in the prefix) or that say nothing locally. */
-const SKIPPED = new Set(['level', 'time', 'msg', 'pid', 'hostname', 'machine', 'region', 'v', 'req.host', 'req.remoteAddress', 'req.remotePort', 'err.type', 'err.stack']);
+const SKIPPED = new Set([
+  'level',
+  'time',
+  'msg',
+  'pid',
+  'hostname',
+  'machine',
+  'region',
+  'v',
+  'req.host',
+  'req.remoteAddress',
+  'req.remotePort',
+  'err.type',
+  'err.stack',
+]);
 
 function clock(ms: number): string {
   const d = new Date(ms);
@@ -43,7 +68,12 @@ function clock(ms: number): string {
 }
 
 function valueText(value: unknown): string {
-  let text = typeof value === 'string' ? (/^[^\s"=]+$/.test(value) ? value : JSON.stringify(value)) : JSON.stringify(value) ?? String(value);
+  let text =
+    typeof value === 'string'
+      ? /^[^\s"=]+$/.test(value)
+        ? value
+        : JSON.stringify(value)
+      : (JSON.stringify(value) ?? String(value));
   if (text.length > MAX_LOG_VALUE_CHARS) text = `${text.slice(0, MAX_LOG_VALUE_CHARS - 1)}…`;
   return text;
 }
@@ -71,7 +101,12 @@ export function renderAppLine(line: string, color: boolean): string {
   } catch {
     return line;
   }
-  if (typeof record !== 'object' || record === null || typeof record.level !== 'number' || (typeof record.msg !== 'string' && typeof record.time !== 'number')) {
+  if (
+    typeof record !== 'object' ||
+    record === null ||
+    typeof record.level !== 'number' ||
+    (typeof record.msg !== 'string' && typeof record.time !== 'number')
+  ) {
     return line;
   }
   const [name, code] = LEVELS[record.level] ?? [`L${record.level}`.padEnd(5), ANSI.reset];
@@ -82,7 +117,13 @@ export function renderAppLine(line: string, color: boolean): string {
     .map(([key, value]) => `${paint(key, ANSI.gray, color)}=${valueText(value)}`);
   const msg = typeof record.msg === 'string' ? record.msg : '';
   const stack = (record.err as { stack?: unknown } | undefined)?.stack;
-  const tail = record.level >= 50 && typeof stack === 'string' ? `\n${stack.split('\n').map((l) => `    ${l}`).join('\n')}` : '';
+  const tail =
+    record.level >= 50 && typeof stack === 'string'
+      ? `\n${stack
+          .split('\n')
+          .map((l) => `    ${l}`)
+          .join('\n')}`
+      : '';
   return `${paint(time, ANSI.dim, color)} ${paint(name, code, color)} ${msg}${fields.length > 0 ? ` ${fields.join(' ')}` : ''}${tail}`;
 }
 

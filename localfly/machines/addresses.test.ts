@@ -11,7 +11,8 @@ test('loopbackAddress counts up from the base across octets', () => {
     ['127.0.0.254', 3, '127.0.1.1'],
     ['127.200.255.255', 1, '127.201.0.0'],
   ];
-  for (const [base, index, expected] of rows) assert.equal(loopbackAddress(base, index), expected, `${base} + ${index}`);
+  for (const [base, index, expected] of rows)
+    assert.equal(loopbackAddress(base, index), expected, `${base} + ${index}`);
 });
 
 test('loopbackAddress refuses non-loopback bases and running off 127/8', () => {

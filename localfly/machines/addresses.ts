@@ -21,7 +21,8 @@ function toInt(ipv4: string): number | null {
  */
 export function loopbackAddress(base: string, index: number): string {
   const start = toInt(base);
-  if (start === null || start >>> 24 !== 127) throw new RangeError(`address base must be an IPv4 loopback address (127.x.y.z), got ${JSON.stringify(base)}`);
+  if (start === null || start >>> 24 !== 127)
+    throw new RangeError(`address base must be an IPv4 loopback address (127.x.y.z), got ${JSON.stringify(base)}`);
   const n = start + index;
   if (n >>> 24 !== 127) throw new RangeError(`no loopback address left after ${base} + ${index}`);
   return [n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff].join('.');

@@ -35,7 +35,16 @@ test('machineEnv: Fly variables win, the parent FLY_* are dropped, extras and PA
   const env = machineEnv(
     { PATH: '/usr/bin', FLY_STALE: 'x', FLY_REGION: 'old', HOME: '/home/u' },
     { EXTRA: '1', PORT: '1' },
-    { id: '286533db064e58', region: 'dfw', app: 'a', primaryRegion: 'ams', address: '127.0.0.3', port: 8080, dnsServer: '127.0.0.1:8053', binPath: '/repo/node_modules/.bin' },
+    {
+      id: '286533db064e58',
+      region: 'dfw',
+      app: 'a',
+      primaryRegion: 'ams',
+      address: '127.0.0.3',
+      port: 8080,
+      dnsServer: '127.0.0.1:8053',
+      binPath: '/repo/node_modules/.bin',
+    },
   );
   assert.deepEqual(env, {
     PATH: '/repo/node_modules/.bin:/usr/bin',
@@ -123,7 +132,9 @@ test('a Machine that crashes on its own is marked stopped', async (t) => {
 });
 
 test('a command that exits before listening is a clear error with its last output', async (t) => {
-  const { f } = fleet(t, { command: [process.execPath, '-e', 'console.error("boom: missing config"); process.exit(3)'] });
+  const { f } = fleet(t, {
+    command: [process.execPath, '-e', 'console.error("boom: missing config"); process.exit(3)'],
+  });
   await assert.rejects(f.create('ams'), (err: Error) => {
     assert.ok(err instanceof LocalflyError);
     assert.match(err.message, /exited with code 3 before listening on 127\.\d+\.\d+\.2:\d+/);
@@ -141,7 +152,11 @@ test('a command that is not found is a clear error', async (t) => {
 test('a command that never opens its port times out and is killed', async (t) => {
   const pids: number[] = [];
   const reaper = { add: (pid: number) => pids.push(pid), remove: () => undefined };
-  const { f } = fleet(t, { command: [process.execPath, '-e', 'setInterval(() => {}, 1000)'], startTimeoutMs: 600, reaper });
+  const { f } = fleet(t, {
+    command: [process.execPath, '-e', 'setInterval(() => {}, 1000)'],
+    startTimeoutMs: 600,
+    reaper,
+  });
   await assert.rejects(f.create('ams'), /did not listen on .* within 600 ms/);
   assert.equal(pids.length, 1);
   await until(() => !isAlive(pids[0]!), 2000, 'the process to be gone');
@@ -155,7 +170,10 @@ test('a port already taken on the Machine address is a clear error, not a false 
   t.after(() => squatter.close());
   const port = (squatter.address() as net.AddressInfo).port;
   const { f } = fleet(t, { addressBase: base, machinePort: port });
-  await assert.rejects(f.create('ams'), (err: Error) => err instanceof LocalflyError && err.message.includes(`${base}:${port} is already in use`));
+  await assert.rejects(
+    f.create('ams'),
+    (err: Error) => err instanceof LocalflyError && err.message.includes(`${base}:${port} is already in use`),
+  );
 });
 
 test('stop escalates to SIGKILL after the stop timeout, and leaves no process of the group behind', async (t) => {
@@ -166,7 +184,12 @@ test('stop escalates to SIGKILL after the stop timeout, and leaves no process of
   const { f, lines } = fleet(t, { command: ['sh', '-c', script], stopTimeoutMs: 300 });
   const a = await f.create('ams');
   await until(() => lines.some((l) => l.includes('child')), 5000, 'the background child');
-  const child = Number(lines.find((l) => l.includes('child'))!.split(' ').pop());
+  const child = Number(
+    lines
+      .find((l) => l.includes('child'))!
+      .split(' ')
+      .pop(),
+  );
   assert.ok(isAlive(child));
   const stopped = await f.stop(a.id);
   assert.equal(stopped.lastExit?.signal, 'SIGKILL');

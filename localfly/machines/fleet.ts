@@ -56,7 +56,16 @@ interface Machine {
 export function machineEnv(
   parent: NodeJS.ProcessEnv,
   extras: Readonly<Record<string, string>>,
-  m: { id: string; region: string; app: string; primaryRegion: string; address: string; port: number; dnsServer: string; binPath: string | null },
+  m: {
+    id: string;
+    region: string;
+    app: string;
+    primaryRegion: string;
+    address: string;
+    port: number;
+    dnsServer: string;
+    binPath: string | null;
+  },
 ): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(parent)) if (!key.startsWith('FLY_')) env[key] = value;
@@ -139,9 +148,21 @@ export class Fleet {
   /** Adds a Machine in `region` and starts it. On a start failure it stays, stopped, and this throws. */
   async create(region: string): Promise<MachineInfo> {
     const address = loopbackAddress(this.#options.addressBase, this.#nextIndex++);
-    const port = this.#options.machinePort === 0 ? await reservePort(address, 0, 'Machine port') : this.#options.machinePort;
+    const port =
+      this.#options.machinePort === 0 ? await reservePort(address, 0, 'Machine port') : this.#options.machinePort;
     const id = newMachineId((candidate) => this.#machines.has(candidate));
-    const m: Machine = { id, region, address, port, state: 'stopped', proc: null, startedAt: null, lastExit: null, tail: [], queue: Promise.resolve() };
+    const m: Machine = {
+      id,
+      region,
+      address,
+      port,
+      state: 'stopped',
+      proc: null,
+      startedAt: null,
+      lastExit: null,
+      tail: [],
+      queue: Promise.resolve(),
+    };
     this.#machines.set(id, m);
     return this.start(id);
   }
@@ -164,7 +185,13 @@ export class Fleet {
       m.tail = [];
       const proc = spawnGroup(o.command, {
         cwd: o.cwd,
-        env: machineEnv(process.env, o.env, { ...m, app: o.app, primaryRegion: o.primaryRegion, dnsServer: o.dnsServer, binPath: `${o.cwd}/node_modules/.bin` }),
+        env: machineEnv(process.env, o.env, {
+          ...m,
+          app: o.app,
+          primaryRegion: o.primaryRegion,
+          dnsServer: o.dnsServer,
+          binPath: `${o.cwd}/node_modules/.bin`,
+        }),
         onLine: (stream, line) => {
           m.tail.push(line);
           if (m.tail.length > OUTPUT_TAIL_LINES) m.tail.shift();
@@ -275,7 +302,9 @@ export class Fleet {
   async stopAll(): Promise<void> {
     // A Machine still starting would hold the queue until its start timeout: cut it short.
     for (const m of this.#machines.values()) if (m.state === 'starting') m.proc?.signal('SIGKILL');
-    await Promise.all([...this.#machines.values()].map((m) => this.#enqueue(m, () => this.#stop(m, 'SIGINT')).catch(() => undefined)));
+    await Promise.all(
+      [...this.#machines.values()].map((m) => this.#enqueue(m, () => this.#stop(m, 'SIGINT')).catch(() => undefined)),
+    );
   }
 
   /** Last resort when the parent is exiting right now: SIGKILL every process group, synchronously. */

@@ -35,7 +35,12 @@ function tryConnect(host: string, port: number): Promise<boolean> {
  * `gaveUp()` turns true (the process exited). Polling is the only portable readiness signal for
  * an arbitrary command; every attempt is bounded.
  */
-export async function waitForPort(host: string, port: number, deadline: number, gaveUp: () => boolean): Promise<boolean> {
+export async function waitForPort(
+  host: string,
+  port: number,
+  deadline: number,
+  gaveUp: () => boolean,
+): Promise<boolean> {
   while (!gaveUp() && Date.now() < deadline) {
     if (await tryConnect(host, port)) return !gaveUp();
     if (gaveUp()) return false;

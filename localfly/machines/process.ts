@@ -35,14 +35,23 @@ export function spawnGroup(
 ): GroupProcess {
   const [file, ...args] = command;
   if (file === undefined) throw new RangeError('empty command');
-  const child = spawn(file, args, { cwd: options.cwd, env: options.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(file, args, {
+    cwd: options.cwd,
+    env: options.env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let done = false;
   const exited = new Promise<Exit>((resolve) => {
     child.once('error', (err: NodeJS.ErrnoException) => {
       // Only spawn failures matter here; a failed kill also emits 'error' and changes nothing.
       if (child.pid === undefined && !done) {
         done = true;
-        resolve({ code: null, signal: null, error: err.code === 'ENOENT' ? `command not found: ${file}` : err.message });
+        resolve({
+          code: null,
+          signal: null,
+          error: err.code === 'ENOENT' ? `command not found: ${file}` : err.message,
+        });
       }
     });
     child.once('exit', (code, signal) => {

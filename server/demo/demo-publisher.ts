@@ -36,7 +36,12 @@ export class DemoPublisher implements Peer {
 
   start(): void {
     this.session = this.stream.connectPublisher(this);
-    this.session.onText(encodeControl({ type: 'config', config: { codec: 'vp8', codedWidth: this.fixture.width, codedHeight: this.fixture.height } }));
+    this.session.onText(
+      encodeControl({
+        type: 'config',
+        config: { codec: 'vp8', codedWidth: this.fixture.width, codedHeight: this.fixture.height },
+      }),
+    );
     this.startMs = Date.now();
     this.tick();
   }

@@ -49,7 +49,10 @@ test('two scripted viewers get the demo stream from a keyframe with live timesta
 
   await until(() => app.streams.stats().slowViewersClosed === 1, 'stalled viewer closed', 5000);
   const countA = a.frames.length;
-  await until(() => a.frames.length >= countA + 15 && b.frames.length >= countA + 15, 'frames keep flowing after the cut');
+  await until(
+    () => a.frames.length >= countA + 15 && b.frames.length >= countA + 15,
+    'frames keep flowing after the cut',
+  );
 
   for (const v of [a, b]) {
     const hello = v.of('hello')[0]!;
@@ -58,16 +61,25 @@ test('two scripted viewers get the demo stream from a keyframe with live timesta
     assert.equal(hello.stream.machineId, SELF_ID);
     assert.equal(v.frames[0]!.keyframe, true, 'starts at a keyframe');
     const ts = v.frames.map((f) => f.timestampUs);
-    assert.ok(ts.every((x, i) => i === 0 || x > ts[i - 1]!), 'timestamps increase');
+    assert.ok(
+      ts.every((x, i) => i === 0 || x > ts[i - 1]!),
+      'timestamps increase',
+    );
     assert.ok(Math.abs(ts.at(-1)! / 1000 - Date.now()) < 2000, 'timestamps are live wall-clock microseconds');
-    assert.ok(v.frames.every((f) => fixturePayloads.has(Buffer.from(f.payload).toString('base64'))), 'payloads are the fixture frames');
+    assert.ok(
+      v.frames.every((f) => fixturePayloads.has(Buffer.from(f.payload).toString('base64'))),
+      'payloads are the fixture frames',
+    );
   }
 
   a.send(encodeControl({ type: 'chat', text: 'hello b', name: 'a' }));
   await until(() => b.of('chat').length === 1, 'chat a->b');
   b.send(encodeControl({ type: 'chat', text: 'hello a', name: 'b' }));
   await until(() => a.of('chat').length === 2, 'chat b->a');
-  assert.deepEqual(a.of('chat').map((c) => `${c.seq}:${c.name}:${c.text}`), ['1:a:hello b', '2:b:hello a']);
+  assert.deepEqual(
+    a.of('chat').map((c) => `${c.seq}:${c.name}:${c.text}`),
+    ['1:a:hello b', '2:b:hello a'],
+  );
   assert.equal(a.closed, null);
   assert.equal(b.closed, null);
   assert.ok(CloseCode.tooSlow === 4008);

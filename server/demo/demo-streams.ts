@@ -37,7 +37,10 @@ export class DemoStreams {
     const ids: string[] = [];
     for (let i = 0; i < count; i++) {
       const n = this.publishers.length + 1;
-      const created = this.registry.create({ title: `Test pattern ${n}${this.region ? ` from ${this.region}` : ''}`, creator: DEMO_CREATOR });
+      const created = this.registry.create({
+        title: `Test pattern ${n}${this.region ? ` from ${this.region}` : ''}`,
+        creator: DEMO_CREATOR,
+      });
       if (!created.ok) {
         this.log.warn({ reason: created.error }, 'demo stream not started');
         break;

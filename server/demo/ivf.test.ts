@@ -21,7 +21,11 @@ test('the committed fixture: small VP8 320x180 at 30 fps with a keyframe at leas
   // Looping from the last frame back to the first must also stay within 2 s of a keyframe.
   const lastKey = ivf.frames.findLastIndex((f) => f.keyframe);
   assert.ok(ivf.frames.length - lastKey <= 60);
-  assert.deepEqual(ivf.frames.map((f) => f.timestamp), ivf.frames.map((_, i) => i), 'one timebase tick per frame');
+  assert.deepEqual(
+    ivf.frames.map((f) => f.timestamp),
+    ivf.frames.map((_, i) => i),
+    'one timebase tick per frame',
+  );
 });
 
 function ivfBytes(frames: Array<{ size: number; first?: number }>, fourcc = 'VP80'): Uint8Array {
@@ -46,9 +50,20 @@ function ivfBytes(frames: Array<{ size: number; first?: number }>, fourcc = 'VP8
 }
 
 test('IVF parser: keyframe flags from the VP8 frame tag, clear errors on bad files', () => {
-  const good = parseIvf(ivfBytes([{ size: 3, first: 0x10 }, { size: 2, first: 0x11 }]));
+  const good = parseIvf(
+    ivfBytes([
+      { size: 3, first: 0x10 },
+      { size: 2, first: 0x11 },
+    ]),
+  );
   assert.ok(good.ok);
-  assert.deepEqual(good.value.frames.map((f) => [f.timestamp, f.keyframe, f.data.byteLength]), [[0, true, 3], [1, false, 2]]);
+  assert.deepEqual(
+    good.value.frames.map((f) => [f.timestamp, f.keyframe, f.data.byteLength]),
+    [
+      [0, true, 3],
+      [1, false, 2],
+    ],
+  );
   const rows: Array<[Uint8Array, RegExp]> = [
     [new Uint8Array(10), /shorter/],
     [ivfBytes([{ size: 1 }]).map((b, i) => (i === 0 ? 0x41 : b)), /DKIF/],

@@ -32,7 +32,8 @@ export function parseIvf(bytes: Uint8Array): Result<IvfFile> {
   const ascii = (at: number) => String.fromCharCode(...bytes.subarray(at, at + 4));
   if (ascii(0) !== 'DKIF') return { ok: false, error: 'not an IVF file (no DKIF signature)' };
   const headerBytes = view.getUint16(6, true);
-  if (headerBytes < FILE_HEADER_BYTES || headerBytes > bytes.byteLength) return { ok: false, error: `bad IVF header size ${headerBytes}` };
+  if (headerBytes < FILE_HEADER_BYTES || headerBytes > bytes.byteLength)
+    return { ok: false, error: `bad IVF header size ${headerBytes}` };
   const fourcc = ascii(8);
   if (fourcc !== 'VP80') return { ok: false, error: `unsupported codec ${JSON.stringify(fourcc)} (only VP80)` };
   const file: IvfFile = {
@@ -43,14 +44,16 @@ export function parseIvf(bytes: Uint8Array): Result<IvfFile> {
     timebaseNumerator: view.getUint32(20, true),
     frames: [],
   };
-  if (file.timebaseDenominator === 0 || file.timebaseNumerator === 0) return { ok: false, error: 'IVF timebase is zero' };
+  if (file.timebaseDenominator === 0 || file.timebaseNumerator === 0)
+    return { ok: false, error: 'IVF timebase is zero' };
   let at = headerBytes;
   while (at < bytes.byteLength) {
     if (at + FRAME_HEADER_BYTES > bytes.byteLength) return { ok: false, error: `truncated frame header at byte ${at}` };
     const size = view.getUint32(at, true);
     const timestamp = view.getUint32(at + 4, true) + view.getUint32(at + 8, true) * 2 ** 32;
     const start = at + FRAME_HEADER_BYTES;
-    if (size === 0 || start + size > bytes.byteLength) return { ok: false, error: `frame at byte ${at} claims ${size} bytes` };
+    if (size === 0 || start + size > bytes.byteLength)
+      return { ok: false, error: `frame at byte ${at} claims ${size} bytes` };
     const data = bytes.subarray(start, start + size);
     file.frames.push({ timestamp, data, keyframe: isVp8Keyframe(data) });
     at = start + size;

@@ -39,7 +39,11 @@ interface Position {
 
 function rangeText(lines: readonly string[], start: Position, end: Position): string {
   if (start.line === end.line) return lines[start.line]!.slice(start.character, end.character);
-  return [lines[start.line]!.slice(start.character), ...lines.slice(start.line + 1, end.line), lines[end.line]!.slice(0, end.character)].join('\n');
+  return [
+    lines[start.line]!.slice(start.character),
+    ...lines.slice(start.line + 1, end.line),
+    lines[end.line]!.slice(0, end.character),
+  ].join('\n');
 }
 
 /** The instruction's text after its keyword, flags included, one line per continued line joined. */
@@ -80,7 +84,8 @@ function fromImage(ins: Instruction, node: From, globalArgs: Record<string, stri
   if (node.getImage() === null) throw new Error(`Dockerfile line ${ins.line}: cannot read FROM ${ins.args}`);
   for (const variable of node.getVariables()) {
     const name = variable.getName();
-    if (!Object.hasOwn(globalArgs, name)) throw new Error(`Dockerfile line ${ins.line}: \${${name}} is not a declared ARG`);
+    if (!Object.hasOwn(globalArgs, name))
+      throw new Error(`Dockerfile line ${ins.line}: \${${name}} is not a declared ARG`);
     if (globalArgs[name] === '') throw new Error(`Dockerfile line ${ins.line}: ARG ${name} needs a default`);
   }
   return node.getExpandedArguments()[0]!.getValue();
@@ -93,7 +98,8 @@ export function parseDockerfile(text: string): Dockerfile {
     if (ins.node instanceof From) {
       stages.push({ image: fromImage(ins, ins.node, globalArgs), name: ins.node.getBuildStage(), instructions: [] });
     } else if (stages.length === 0) {
-      if (!(ins.node instanceof Arg)) throw new Error(`Dockerfile line ${ins.line}: only ARG may come before the first FROM`);
+      if (!(ins.node instanceof Arg))
+        throw new Error(`Dockerfile line ${ins.line}: only ARG may come before the first FROM`);
       const property = ins.node.getProperty();
       if (property === null) throw new Error(`Dockerfile line ${ins.line}: cannot read ARG ${ins.args}`);
       globalArgs[property.getName()] = property.getValue() ?? '';
@@ -109,7 +115,8 @@ export function parseDockerfile(text: string): Dockerfile {
 export function execForm(args: string): string[] | null {
   if (!args.startsWith('[')) return null;
   const parsed: unknown = JSON.parse(args);
-  if (!Array.isArray(parsed) || !parsed.every((a) => typeof a === 'string')) throw new Error(`not an exec-form list: ${args}`);
+  if (!Array.isArray(parsed) || !parsed.every((a) => typeof a === 'string'))
+    throw new Error(`not an exec-form list: ${args}`);
   return parsed;
 }
 
@@ -169,10 +176,12 @@ export function stageConfig(stage: Stage): StageConfig {
     if (ins.keyword === 'WORKDIR') config.workdir = posix.resolve(config.workdir, ins.args);
     else if (ins.keyword === 'ENV') Object.assign(config.env, envPairs(ins));
     else if (ins.keyword === 'USER') config.user = ins.args;
-    else if (ins.keyword === 'EXPOSE') config.expose.push(...ins.args.split(/\s+/).map((p) => Number(p.replace(/\/tcp$/, ''))));
+    else if (ins.keyword === 'EXPOSE')
+      config.expose.push(...ins.args.split(/\s+/).map((p) => Number(p.replace(/\/tcp$/, ''))));
     else if (ins.keyword === 'CMD') {
       config.cmd = execForm(ins.args);
-      if (config.cmd === null) throw new Error(`Dockerfile line ${ins.line}: use the exec form for CMD, so signals reach the server`);
+      if (config.cmd === null)
+        throw new Error(`Dockerfile line ${ins.line}: use the exec form for CMD, so signals reach the server`);
     }
   }
   return config;

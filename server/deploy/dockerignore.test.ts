@@ -48,7 +48,9 @@ test('dockerignore patterns match as Docker matches them', () => {
 });
 
 test('comments, blank lines, re-includes and last-match-wins', () => {
-  const rules = parseDockerignore(['# docs', '', '*.md', '!README.md', '  dist  ', 'README.md', '!dist/keep.txt'].join('\n'));
+  const rules = parseDockerignore(
+    ['# docs', '', '*.md', '!README.md', '  dist  ', 'README.md', '!dist/keep.txt'].join('\n'),
+  );
   assert.equal(rules.hasExceptions, true);
   assert.equal(isIgnored(rules, '# docs'), false, 'a comment is no pattern');
   assert.equal(isIgnored(rules, 'CHANGES.md'), true);

@@ -18,7 +18,10 @@ export interface Dockerignore {
 
 /** The lines that are patterns, `!` kept; blank lines and `#` comments are not. */
 function patternLines(text: string): string[] {
-  return text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'));
+  return text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
 }
 
 export function parseDockerignore(text: string): Dockerignore {

@@ -20,9 +20,17 @@ const OTHER_ID = 'fedcba98765432';
 const DEAD_DNS = '127.0.0.1:25053';
 
 test('durationMs reads fly.toml durations and rejects anything else', () => {
-  const rows: [string | number, number][] = [['15s', 15_000], ['500ms', 500], ['2m', 120_000], ['1h', 3_600_000], [5, 5000], ['1.5s', 1500]];
+  const rows: [string | number, number][] = [
+    ['15s', 15_000],
+    ['500ms', 500],
+    ['2m', 120_000],
+    ['1h', 3_600_000],
+    [5, 5000],
+    ['1.5s', 1500],
+  ];
   for (const [value, ms] of rows) assert.equal(durationMs(value), ms, String(value));
-  for (const bad of ['15', 's', '-1s', '15 s', '', -1]) assert.throws(() => durationMs(bad), /not a fly.toml duration/, String(bad));
+  for (const bad of ['15', 's', '-1s', '15 s', '', -1])
+    assert.throws(() => durationMs(bad), /not a fly.toml duration/, String(bad));
   assert.throws(() => durationMs(undefined));
 });
 
@@ -39,7 +47,11 @@ test('[env] names are not FLY_-prefixed, values are strings, and the server read
     assert.ok(!name.startsWith('FLY_'), `${name}: Fly reserves FLY_ names`);
     assert.equal(typeof value, 'string', `${name}: give [env] values as strings`);
     // A variable the server never reads would silently do nothing: a malformed value must be rejected by name.
-    assert.throws(() => loadConfig({ ...env, [name]: 'not valid!' }), (err) => err instanceof ConfigError && err.variable === name, name);
+    assert.throws(
+      () => loadConfig({ ...env, [name]: 'not valid!' }),
+      (err) => err instanceof ConfigError && err.variable === name,
+      name,
+    );
   }
 });
 
@@ -72,10 +84,13 @@ test('deploy strategy keeps Machine ids (rolling, never bluegreen)', () => {
   assert.equal(toml.deploy?.strategy, 'rolling');
 });
 
-test('kill_timeout outlasts the graceful drain of server/main.ts and stays within Fly\'s cap', () => {
+test("kill_timeout outlasts the graceful drain of server/main.ts and stays within Fly's cap", () => {
   const killMs = durationMs(toml.kill_timeout);
   // main.ts hard-exits one second after SHUTDOWN_TIMEOUT_MS; Fly must not SIGKILL before that.
-  assert.ok(killMs > config.shutdownTimeoutMs + 1000, `kill_timeout ${killMs} ms <= drain ${config.shutdownTimeoutMs} ms + 1 s`);
+  assert.ok(
+    killMs > config.shutdownTimeoutMs + 1000,
+    `kill_timeout ${killMs} ms <= drain ${config.shutdownTimeoutMs} ms + 1 s`,
+  );
   assert.ok(killMs <= 300_000);
 });
 
@@ -119,7 +134,16 @@ test('kill_signal makes the server drain and exit 0 within kill_timeout', async 
   assert.ok(signal);
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
     cwd: REPO_ROOT,
-    env: { ...process.env, ...env, HOST: '127.0.0.1', PORT: '0', INTERNAL_PORT: '0', METRICS_PORT: '0', FLY_DNS_SERVER: DEAD_DNS, LOG_LEVEL: 'info' },
+    env: {
+      ...process.env,
+      ...env,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      INTERNAL_PORT: '0',
+      METRICS_PORT: '0',
+      FLY_DNS_SERVER: DEAD_DNS,
+      LOG_LEVEL: 'info',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = once(child, 'exit');
@@ -140,7 +164,11 @@ test('kill_signal makes the server drain and exit 0 within kill_timeout', async 
   clearTimeout(killer);
   assert.equal(code, 0, out);
   assert.ok(Date.now() - sentAt < durationMs(toml.kill_timeout));
-  const shutdownLine = out.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.msg === 'shutting down');
+  const shutdownLine = out
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l))
+    .find((l) => l.msg === 'shutting down');
   assert.equal(shutdownLine?.signal, signal);
   assert.equal(shutdownLine?.machine, REHEARSAL_MACHINE_ID);
 });

@@ -1,9 +1,27 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, type Hash } from 'node:crypto';
-import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import { contextFiles } from './context.ts';
-import { copyArgs, envPairs, execForm, stageConfig, type Dockerfile, type Instruction, type StageConfig } from './dockerfile.ts';
+import {
+  copyArgs,
+  envPairs,
+  execForm,
+  stageConfig,
+  type Dockerfile,
+  type Instruction,
+  type StageConfig,
+} from './dockerfile.ts';
 import type { Dockerignore } from './dockerignore.ts';
 
 /**
@@ -94,7 +112,10 @@ function run(argv: string[], cwd: string, env: Record<string, string>, timeoutMs
   });
 }
 
-export async function buildImage(opts: ImageBuildOptions, report: (step: StepReport) => void = () => {}): Promise<ImageConfig> {
+export async function buildImage(
+  opts: ImageBuildOptions,
+  report: (step: StepReport) => void = () => {},
+): Promise<ImageConfig> {
   const files = contextFiles(opts.contextDir, opts.ignore);
   const stages: StageState[] = [];
   const usedKeys = new Set<string>();
@@ -146,7 +167,8 @@ export async function buildImage(opts: ImageBuildOptions, report: (step: StepRep
 
   // Snapshots this Dockerfile no longer produces (the lockfile changed) only take disk space.
   for (const entry of readdirSync(opts.layerCacheDir)) {
-    if (!usedKeys.has(entry) && !entry.includes('.partial-')) rmSync(join(opts.layerCacheDir, entry), { recursive: true, force: true });
+    if (!usedKeys.has(entry) && !entry.includes('.partial-'))
+      rmSync(join(opts.layerCacheDir, entry), { recursive: true, force: true });
   }
 
   const config = stageConfig(opts.dockerfile.stages.at(-1)!);
@@ -167,7 +189,14 @@ function copyContextFile(from: string, to: string): void {
 }
 
 /** Runs one COPY; returns whether its inputs are fully known (explicit context files), so later layers can be cached. */
-function copy(ins: Instruction, state: StageState, stages: StageState[], files: string[], contextDir: string, key: Hash): boolean {
+function copy(
+  ins: Instruction,
+  state: StageState,
+  stages: StageState[],
+  files: string[],
+  contextDir: string,
+  key: Hash,
+): boolean {
   const { from, sources, dest } = copyArgs(ins);
   const destPath = posix.resolve(state.workdir, dest);
   const intoDir = dest.endsWith('/') || dest === '.' || sources.length > 1;
@@ -186,7 +215,8 @@ function copy(ins: Instruction, state: StageState, stages: StageState[], files: 
 
   let explicit = true;
   for (const raw of sources) {
-    if (GLOB.test(raw)) throw new Error(`Dockerfile line ${ins.line}: the rehearsal does not expand COPY globs (${raw})`);
+    if (GLOB.test(raw))
+      throw new Error(`Dockerfile line ${ins.line}: the rehearsal does not expand COPY globs (${raw})`);
     const src = posix.normalize(raw).replace(/^\/+|\/+$/g, '');
     if (files.includes(src)) {
       const target = intoDir ? posix.join(destPath, posix.basename(src)) : destPath;
@@ -198,14 +228,23 @@ function copy(ins: Instruction, state: StageState, stages: StageState[], files: 
     explicit = false;
     const prefix = src === '.' || src === '' ? '' : `${src}/`;
     const inside = files.filter((f) => f.startsWith(prefix));
-    if (inside.length === 0) throw new Error(`Dockerfile line ${ins.line}: ${raw} is not in the build context (missing, or excluded by .dockerignore)`);
-    for (const file of inside) copyContextFile(join(contextDir, file), inRootfs(state.rootfs, posix.join(destPath, file.slice(prefix.length))));
+    if (inside.length === 0)
+      throw new Error(
+        `Dockerfile line ${ins.line}: ${raw} is not in the build context (missing, or excluded by .dockerignore)`,
+      );
+    for (const file of inside)
+      copyContextFile(join(contextDir, file), inRootfs(state.rootfs, posix.join(destPath, file.slice(prefix.length))));
   }
   return explicit;
 }
 
 /** Runs one RUN step, or restores its snapshot; returns whether it came from the cache. */
-async function runStep(ins: Instruction, state: StageState, opts: ImageBuildOptions, cacheKey: string | null): Promise<boolean> {
+async function runStep(
+  ins: Instruction,
+  state: StageState,
+  opts: ImageBuildOptions,
+  cacheKey: string | null,
+): Promise<boolean> {
   const snapshot = cacheKey === null ? null : join(opts.layerCacheDir, cacheKey);
   if (snapshot !== null && existsSync(join(snapshot, '.hit'))) {
     rmSync(state.rootfs, { recursive: true, force: true });

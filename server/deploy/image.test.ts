@@ -35,7 +35,10 @@ const OTHER_ID = 'fedcba98765432';
 const toml = readFlyToml();
 const dockerfile = parseDockerfile(readFileSync(join(REPO_ROOT, toml.build?.dockerfile ?? 'Dockerfile'), 'utf8'));
 const ignore = parseDockerignore(readFileSync(join(REPO_ROOT, '.dockerignore'), 'utf8'));
-const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
+const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+  dependencies?: Record<string, string>;
+  devDependencies?: Record<string, string>;
+};
 const machine = machineEnv(toml);
 
 /**
@@ -45,10 +48,17 @@ const machine = machineEnv(toml);
 function hostEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(process.env)) {
-    if (value === undefined || /^(npm_|INIT_CWD$|NODE_OPTIONS$|NODE_TEST_CONTEXT$|NODE_ENV$|NODE_PATH$|TSX_|FLY_)/i.test(name)) continue;
+    if (
+      value === undefined ||
+      /^(npm_|INIT_CWD$|NODE_OPTIONS$|NODE_TEST_CONTEXT$|NODE_ENV$|NODE_PATH$|TSX_|FLY_)/i.test(name)
+    )
+      continue;
     env[name] = value;
   }
-  env.PATH = [dirname(process.execPath), ...(process.env.PATH ?? '').split(':').filter((p) => p !== '' && !p.includes('node_modules'))].join(':');
+  env.PATH = [
+    dirname(process.execPath),
+    ...(process.env.PATH ?? '').split(':').filter((p) => p !== '' && !p.includes('node_modules')),
+  ].join(':');
   return env;
 }
 
@@ -60,7 +70,9 @@ function imageNodeVersion(): string {
 }
 
 function walk(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name)).split(sep).join('/'));
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath, e.name)).split(sep).join('/'));
 }
 
 let workDir = '';
@@ -78,7 +90,15 @@ function built(): Promise<ImageConfig> {
     chmodSync(workDir, 0o755);
     const started = Date.now();
     const image = await buildImage(
-      { contextDir: REPO_ROOT, dockerfile, ignore, workDir, layerCacheDir: join(CACHE_DIR, 'layers'), env: hostEnv(), runTimeoutMs: BUILD_STEP_TIMEOUT_MS },
+      {
+        contextDir: REPO_ROOT,
+        dockerfile,
+        ignore,
+        workDir,
+        layerCacheDir: join(CACHE_DIR, 'layers'),
+        env: hostEnv(),
+        runTimeoutMs: BUILD_STEP_TIMEOUT_MS,
+      },
       (step) => steps.push(step),
     );
     buildMs = Date.now() - started;
@@ -93,17 +113,31 @@ after(() => {
 
 test('the Dockerfile: pinned Node 24 slim, npm ci, build, prune, non-root, production, exposed port, exec CMD', () => {
   assert.ok(dockerfile.stages.length >= 2, 'multi-stage');
-  for (const stage of dockerfile.stages) assert.match(stage.image, /^node:24\.\d+\.\d+-(?:[a-z]+-)?slim$/, 'every stage on one pinned Node 24 slim image');
+  for (const stage of dockerfile.stages)
+    assert.match(stage.image, /^node:24\.\d+\.\d+-(?:[a-z]+-)?slim$/, 'every stage on one pinned Node 24 slim image');
   assert.equal(new Set(dockerfile.stages.map((s) => s.image)).size, 1);
 
-  const runs = dockerfile.stages.slice(0, -1).flatMap((s) => s.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args));
-  const order = [/^npm ci\b/, /^npm run build\b/, /^npm prune --omit=dev\b/].map((re) => runs.findIndex((r) => re.test(r)));
-  assert.ok(order.every((i) => i >= 0) && order[0]! < order[1]! && order[1]! < order[2]!, `npm ci, npm run build, npm prune --omit=dev in order: ${runs.join(' | ')}`);
-  assert.ok(!dockerfile.stages.at(-1)!.instructions.some((i) => i.keyword === 'RUN'), 'the runtime stage only copies built output');
+  const runs = dockerfile.stages
+    .slice(0, -1)
+    .flatMap((s) => s.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args));
+  const order = [/^npm ci\b/, /^npm run build\b/, /^npm prune --omit=dev\b/].map((re) =>
+    runs.findIndex((r) => re.test(r)),
+  );
+  assert.ok(
+    order.every((i) => i >= 0) && order[0]! < order[1]! && order[1]! < order[2]!,
+    `npm ci, npm run build, npm prune --omit=dev in order: ${runs.join(' | ')}`,
+  );
+  assert.ok(
+    !dockerfile.stages.at(-1)!.instructions.some((i) => i.keyword === 'RUN'),
+    'the runtime stage only copies built output',
+  );
 
   const image = stageConfig(dockerfile.stages.at(-1)!);
   assert.equal(image.env.NODE_ENV, 'production');
-  assert.ok(image.user !== null && !['root', '0', '0:0'].includes(image.user), `runs as a non-root user, not ${image.user}`);
+  assert.ok(
+    image.user !== null && !['root', '0', '0:0'].includes(image.user),
+    `runs as a non-root user, not ${image.user}`,
+  );
   const config = loadConfig(machine);
   assert.deepEqual(image.expose, [config.port]);
   assert.equal(toml.http_service?.internal_port, config.port);
@@ -111,35 +145,73 @@ test('the Dockerfile: pinned Node 24 slim, npm ci, build, prune, non-root, produ
 });
 
 test('.dockerignore keeps dependencies, build output, version control and test output out', () => {
-  for (const path of ['node_modules/fastify/package.json', 'client/node_modules/x.js', 'dist/server/main.js', '.git/HEAD', 'coverage/lcov.info', 'test-results/x.png', 'playwright-report/index.html', 'e2e/artifacts/a.webm', 'server/routing/decide.test.ts', '.env']) {
+  for (const path of [
+    'node_modules/fastify/package.json',
+    'client/node_modules/x.js',
+    'dist/server/main.js',
+    '.git/HEAD',
+    'coverage/lcov.info',
+    'test-results/x.png',
+    'playwright-report/index.html',
+    'e2e/artifacts/a.webm',
+    'server/routing/decide.test.ts',
+    '.env',
+  ]) {
     assert.ok(isIgnored(ignore, path), path);
   }
-  for (const path of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'server/main.ts', 'shared/machine-id.ts', 'client/index.html']) {
+  for (const path of [
+    'package.json',
+    'package-lock.json',
+    'tsconfig.json',
+    'tsconfig.build.json',
+    'server/main.ts',
+    'shared/machine-id.ts',
+    'client/index.html',
+  ]) {
     assert.ok(!isIgnored(ignore, path), path);
   }
 });
 
-test('the image holds the built server and client and production dependencies only', { timeout: BUILD_TEST_TIMEOUT_MS }, async (t) => {
+test('the image holds the built server and client and production dependencies only', {
+  timeout: BUILD_TEST_TIMEOUT_MS,
+}, async (t) => {
   const image = await built();
   const app = join(image.rootfs, ...image.workdir.split('/').filter(Boolean));
-  t.diagnostic(`build ${buildMs} ms: ${steps.map((s) => `${s.instruction.slice(0, 40)} ${s.ms} ms${s.cached ? ' (cached)' : ''}`).join('; ')}`);
+  t.diagnostic(
+    `build ${buildMs} ms: ${steps.map((s) => `${s.instruction.slice(0, 40)} ${s.ms} ms${s.cached ? ' (cached)' : ''}`).join('; ')}`,
+  );
   assert.ok(existsSync(join(app, image.cmd[1]!)), `${image.cmd[1]} is in the image`);
   assert.ok(existsSync(join(app, 'dist', 'client', 'index.html')), 'the client build is in the image');
   const files = walk(app).filter((f) => !f.startsWith('node_modules/'));
-  assert.deepEqual(files.filter((f) => /\.tsx?$/.test(f) && !f.endsWith('.d.ts')), [], 'no TypeScript sources');
-  assert.deepEqual(files.filter((f) => /\.test\.js$/.test(f) || f.startsWith('.git/') || f.startsWith('server/')), [], 'no tests, sources or .git');
-  for (const dep of Object.keys(pkg.dependencies ?? {})) assert.ok(existsSync(join(app, 'node_modules', dep, 'package.json')), `dependency ${dep}`);
-  for (const dep of Object.keys(pkg.devDependencies ?? {})) assert.ok(!existsSync(join(app, 'node_modules', dep)), `dev dependency ${dep} pruned`);
+  assert.deepEqual(
+    files.filter((f) => /\.tsx?$/.test(f) && !f.endsWith('.d.ts')),
+    [],
+    'no TypeScript sources',
+  );
+  assert.deepEqual(
+    files.filter((f) => /\.test\.js$/.test(f) || f.startsWith('.git/') || f.startsWith('server/')),
+    [],
+    'no tests, sources or .git',
+  );
+  for (const dep of Object.keys(pkg.dependencies ?? {}))
+    assert.ok(existsSync(join(app, 'node_modules', dep, 'package.json')), `dependency ${dep}`);
+  for (const dep of Object.keys(pkg.devDependencies ?? {}))
+    assert.ok(!existsSync(join(app, 'node_modules', dep)), `dev dependency ${dep} pruned`);
   // The image is built here with this Node and run with Node 24: valid only while no native addon ships.
-  assert.deepEqual(walk(join(app, 'node_modules')).filter((f) => f.endsWith('.node')), [], 'no native addons in production dependencies');
+  assert.deepEqual(
+    walk(join(app, 'node_modules')).filter((f) => f.endsWith('.node')),
+    [],
+    'no native addons in production dependencies',
+  );
 });
 
 async function rehearseStart(t: TestContext, nodeBinary: string): Promise<void> {
   const image = await built();
   const cwd = join(image.rootfs, ...image.workdir.split('/').filter(Boolean));
   assert.equal(image.cmd[0], 'node');
-  const user = image.user === null ? undefined : IMAGE_USERS[image.user] ?? Number(image.user);
-  const asImageUser = process.getuid?.() === 0 && user !== undefined && Number.isInteger(user) && canRunAs(nodeBinary, cwd, user, user);
+  const user = image.user === null ? undefined : (IMAGE_USERS[image.user] ?? Number(image.user));
+  const asImageUser =
+    process.getuid?.() === 0 && user !== undefined && Number.isInteger(user) && canRunAs(nodeBinary, cwd, user, user);
   t.diagnostic(asImageUser ? `running as uid ${user}` : `running as this test's user (uid ${process.getuid?.()})`);
 
   const env: Record<string, string> = {
@@ -174,7 +246,11 @@ async function rehearseStart(t: TestContext, nodeBinary: string): Promise<void> 
 
   const whoami = await fetch(`${proc.publicUrl}/api/whoami`);
   assert.equal(whoami.status, 200);
-  assert.deepEqual(await whoami.json(), { machineId: machine.FLY_MACHINE_ID, region: machine.FLY_REGION, app: machine.FLY_APP_NAME });
+  assert.deepEqual(await whoami.json(), {
+    machineId: machine.FLY_MACHINE_ID,
+    region: machine.FLY_REGION,
+    app: machine.FLY_APP_NAME,
+  });
 
   const page = await fetch(`${proc.publicUrl}/`);
   const html = await page.text();
@@ -182,20 +258,29 @@ async function rehearseStart(t: TestContext, nodeBinary: string): Promise<void> 
   assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
   assert.match(html, /<script type="module"[^>]+src="\/assets\//, 'the page loads its hashed assets');
 
-  const replay = await fetch(`${proc.publicUrl}/api/whoami`, { headers: { cookie: `fly-machine-id=${OTHER_ID}` }, redirect: 'manual' });
+  const replay = await fetch(`${proc.publicUrl}/api/whoami`, {
+    headers: { cookie: `fly-machine-id=${OTHER_ID}` },
+    redirect: 'manual',
+  });
   assert.equal(replay.status, 307);
   assert.equal(replay.headers.get('fly-replay'), `prefer_instance=${OTHER_ID}`);
 
   const metrics = await fetch(`http://127.0.0.1:${proc.metricsPort}${toml.metrics?.path ?? METRICS_PATH}`);
   assert.equal(metrics.status, 200);
   const text = await metrics.text();
-  assert.equal(sampleValue(text, 'replaycast_routing_decisions_total', { action: 'serve', reason: 'any-machine' }), 1, 'the /healthz request');
+  assert.equal(
+    sampleValue(text, 'replaycast_routing_decisions_total', { action: 'serve', reason: 'any-machine' }),
+    1,
+    'the /healthz request',
+  );
   assert.equal(sampleValue(text, 'replaycast_replays_total', { reason: 'cookie' }), 1);
   assert.notEqual(sampleValue(text, 'replaycast_live_streams'), undefined);
   assert.notEqual(sampleValue(text, 'replaycast_directory_staleness_seconds'), undefined);
 
   const demoListed = async () => {
-    const body = (await (await fetch(`${proc.publicUrl}/api/streams`)).json()) as { streams: Array<{ machineId: string }> };
+    const body = (await (await fetch(`${proc.publicUrl}/api/streams`)).json()) as {
+      streams: Array<{ machineId: string }>;
+    };
     return body.streams.some((s) => s.machineId === machine.FLY_MACHINE_ID);
   };
   const demoDeadline = Date.now() + 10_000;
@@ -205,7 +290,11 @@ async function rehearseStart(t: TestContext, nodeBinary: string): Promise<void> 
   }
 
   // A Machine with a viewer connected drains too: the socket is closed as "going away" (1001).
-  const created = await fetch(`${proc.publicUrl}/api/streams`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title: 'rehearsal', creator: 'deploy-test' }) });
+  const created = await fetch(`${proc.publicUrl}/api/streams`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ title: 'rehearsal', creator: 'deploy-test' }),
+  });
   assert.equal(created.status, 201);
   const { id } = (await created.json()) as { id: string };
   const viewer = new WebSocket(`${proc.publicUrl.replace(/^http/, 'ws')}/ws/watch/${id}`);
@@ -231,11 +320,15 @@ async function rehearseStart(t: TestContext, nodeBinary: string): Promise<void> 
   assert.equal(proc.lines.find((l) => l.msg === 'shutting down')?.signal, signal);
 }
 
-test(`the image's CMD serves a Machine under this Node (${process.version})`, { timeout: BUILD_TEST_TIMEOUT_MS }, async (t) => {
+test(`the image's CMD serves a Machine under this Node (${process.version})`, {
+  timeout: BUILD_TEST_TIMEOUT_MS,
+}, async (t) => {
   await rehearseStart(t, process.execPath);
 });
 
-test('the image\'s CMD serves a Machine under the image\'s Node 24 release from npm', { timeout: BUILD_TEST_TIMEOUT_MS + NODE_INSTALL_TIMEOUT_MS }, async (t) => {
+test("the image's CMD serves a Machine under the image's Node 24 release from npm", {
+  timeout: BUILD_TEST_TIMEOUT_MS + NODE_INSTALL_TIMEOUT_MS,
+}, async (t) => {
   const version = imageNodeVersion();
   assert.match(version, /^24\./);
   const started = Date.now();

@@ -31,7 +31,13 @@ export interface MachineProcess {
  * When it may not (say the checkout sits under a private home folder), the caller runs as itself.
  */
 export function canRunAs(binary: string, cwd: string, uid: number, gid: number): boolean {
-  const result = spawnSync(binary, ['-e', 'require("node:fs").readdirSync(".")'], { cwd, uid, gid, env: {}, timeout: 10_000 });
+  const result = spawnSync(binary, ['-e', 'require("node:fs").readdirSync(".")'], {
+    cwd,
+    uid,
+    gid,
+    env: {},
+    timeout: 10_000,
+  });
   return result.status === 0;
 }
 
@@ -62,7 +68,10 @@ export async function startMachine(opts: MachineProcessOptions): Promise<Machine
   });
 
   const ready = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not listening within ${opts.startTimeoutMs} ms`)), opts.startTimeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`not listening within ${opts.startTimeoutMs} ms`)),
+      opts.startTimeoutMs,
+    );
     void exited.then(({ code, signal }) => {
       clearTimeout(timer);
       reject(new Error(`exited during start-up (${signal ?? `code ${code}`})`));

@@ -18,7 +18,14 @@ test('normalizeAddress: mapped IPv4 becomes IPv4, IPv6 is canonical', () => {
 });
 
 test('isSpecificAddress: wildcards and names are not', () => {
-  const rows: [string, boolean][] = [['::', false], ['0.0.0.0', false], ['localhost', false], ['127.0.0.2', true], ['fdaa::2', true], ['::1', true]];
+  const rows: [string, boolean][] = [
+    ['::', false],
+    ['0.0.0.0', false],
+    ['localhost', false],
+    ['127.0.0.2', true],
+    ['fdaa::2', true],
+    ['::1', true],
+  ];
   for (const [host, specific] of rows) assert.equal(isSpecificAddress(host), specific, host);
 });
 

@@ -157,21 +157,24 @@ export class Cluster {
     const pending = opts.addresses.map((address, i) => cluster.build(address, regions[i % regions.length]!));
     cluster.nodes.push(...(await Promise.all(pending)));
     cluster.publish();
-    await Promise.all(cluster.nodes.map(async (node) => {
-      await node.app.listen({ host: node.address, port: 0 });
-      await node.directory.start();
-      const port = (node.app.server.address() as { port: number }).port;
-      node.url = `http://${node.address}:${port}`;
-    }));
+    await Promise.all(
+      cluster.nodes.map(async (node) => {
+        await node.app.listen({ host: node.address, port: 0 });
+        await node.directory.start();
+        const port = (node.app.server.address() as { port: number }).port;
+        node.url = `http://${node.address}:${port}`;
+      }),
+    );
     return cluster;
   }
 
   private async build(address: string, region: string): Promise<ClusterNode> {
     const id = randomMachineId();
     const source = new FakeStreamSource();
-    const logger = this.opts.logStream !== undefined
-      ? { level: 'info', stream: this.opts.logStream, base: { machine: id } }
-      : { level: process.env.DIRECTORY_TEST_LOG ?? 'silent', base: { machine: id } };
+    const logger =
+      this.opts.logStream !== undefined
+        ? { level: 'info', stream: this.opts.logStream, base: { machine: id } }
+        : { level: process.env.DIRECTORY_TEST_LOG ?? 'silent', base: { machine: id } };
     const app = Fastify({ logger, forceCloseConnections: true });
     await app.register(directoryPlugin, {
       config: {
@@ -195,7 +198,10 @@ export class Cluster {
 
   /** Publishes the live Machines in DNS (as localfly does when a Machine starts or stops). */
   publish(): void {
-    this.opts.dns.publish(this.appName, this.nodes.filter((n) => n.alive).map(({ id, region, address }) => ({ id, region, address })));
+    this.opts.dns.publish(
+      this.appName,
+      this.nodes.filter((n) => n.alive).map(({ id, region, address }) => ({ id, region, address })),
+    );
   }
 
   /** A crash: gone from DNS and silent at once, without telling anyone. */

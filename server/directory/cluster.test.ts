@@ -17,18 +17,28 @@ async function cluster(t: import('node:test').TestContext, opts: Partial<Cluster
 }
 
 /** A raw request to a Machine's private API, from a chosen source address. */
-function peerCall(node: ClusterNode, opts: { from: string; method?: string; body?: unknown; headers?: Record<string, string> }) {
+function peerCall(
+  node: ClusterNode,
+  opts: { from: string; method?: string; body?: unknown; headers?: Record<string, string> },
+) {
   return new Promise<{ status: number; body: string; etag: string | undefined }>((resolve, reject) => {
     const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
-    const req = http.request({
-      host: node.address, port: PORT, localAddress: opts.from, method: opts.method ?? 'GET', path: SNAPSHOT_PATH,
-      headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...opts.headers },
-    }, (res) => {
-      let data = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (data += chunk));
-      res.on('end', () => resolve({ status: res.statusCode!, body: data, etag: res.headers.etag }));
-    });
+    const req = http.request(
+      {
+        host: node.address,
+        port: PORT,
+        localAddress: opts.from,
+        method: opts.method ?? 'GET',
+        path: SNAPSHOT_PATH,
+        headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...opts.headers },
+      },
+      (res) => {
+        let data = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (data += chunk));
+        res.on('end', () => resolve({ status: res.statusCode!, body: data, etag: res.headers.etag }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -39,15 +49,31 @@ test('push: a stream started on one Machine is listed on every other well before
   const { nodes } = await cluster(t, { addresses: block(10, 3) });
   const [a, b, c] = nodes;
   a.source.start({ id: 's1', title: 'Hello' });
-  await waitFor('s1 listed on b and c', () => b.directory.get('s1') !== undefined && c.directory.get('s1') !== undefined, 2000);
-  assert.deepEqual(b.directory.get('s1'), { id: 's1', title: 'Hello', creator: 'tester', machineId: a.id, region: a.region, viewers: 0, startedAt: a.source.list()[0]!.startedAt });
+  await waitFor(
+    's1 listed on b and c',
+    () => b.directory.get('s1') !== undefined && c.directory.get('s1') !== undefined,
+    2000,
+  );
+  assert.deepEqual(b.directory.get('s1'), {
+    id: 's1',
+    title: 'Hello',
+    creator: 'tester',
+    machineId: a.id,
+    region: a.region,
+    viewers: 0,
+    startedAt: a.source.list()[0]!.startedAt,
+  });
 
   a.source.update('s1', { viewers: 7, title: 'Hello again' });
   await waitFor('update seen on c', () => c.directory.get('s1')?.viewers === 7, 2000);
   assert.equal(c.directory.get('s1')?.title, 'Hello again');
 
   a.source.end('s1');
-  await waitFor('s1 gone on b and c', () => b.directory.get('s1') === undefined && c.directory.get('s1') === undefined, 2000);
+  await waitFor(
+    's1 gone on b and c',
+    () => b.directory.get('s1') === undefined && c.directory.get('s1') === undefined,
+    2000,
+  );
   assert.equal(b.directory.stats().rounds, 1, 'all of it without a second discovery round');
 });
 
@@ -73,15 +99,30 @@ test('a killed Machine disappears from every other directory with its streams', 
   const { c, nodes } = await cluster(t, { addresses: block(20, 3), discoveryIntervalMs: 200 });
   const [a, b, d] = nodes;
   a.source.start({ id: 'doomed' });
-  await waitFor('listed', () => b.directory.get('doomed') !== undefined && d.directory.get('doomed') !== undefined, 2000);
+  await waitFor(
+    'listed',
+    () => b.directory.get('doomed') !== undefined && d.directory.get('doomed') !== undefined,
+    2000,
+  );
   await c.kill(a);
-  await waitFor('gone everywhere', () => [b, d].every((n) => n.directory.get('doomed') === undefined && !n.directory.view().machines.some((m) => m.id === a.id)), 3 * 200 + 500);
+  await waitFor(
+    'gone everywhere',
+    () =>
+      [b, d].every(
+        (n) => n.directory.get('doomed') === undefined && !n.directory.view().machines.some((m) => m.id === a.id),
+      ),
+    3 * 200 + 500,
+  );
   assert.equal(b.directory.machineKnown(a.id), false, 'the routing hook may now rewrite a cookie naming it');
   assert.equal(b.directory.machineKnown(d.id), true);
 });
 
 test('a Machine still in DNS that stops answering is dropped after 3 failed fetches', async (t) => {
-  const { c, nodes } = await cluster(t, { addresses: block(24, 2), discoveryIntervalMs: 100, limits: { peerTimeoutMs: 200 } });
+  const { c, nodes } = await cluster(t, {
+    addresses: block(24, 2),
+    discoveryIntervalMs: 100,
+    limits: { peerTimeoutMs: 200 },
+  });
   const [a, b] = nodes;
   a.source.start({ id: 'flaky' });
   await waitFor('listed', () => b.directory.get('flaky') !== undefined, 2000);
@@ -99,7 +140,11 @@ test('graceful stop pushes an empty snapshot first: streams vanish without waiti
   const { c, nodes } = await cluster(t, { addresses: block(27, 3) });
   const [a, b, d] = nodes;
   a.source.start({ id: 'leaving' });
-  await waitFor('listed', () => b.directory.get('leaving') !== undefined && d.directory.get('leaving') !== undefined, 2000);
+  await waitFor(
+    'listed',
+    () => b.directory.get('leaving') !== undefined && d.directory.get('leaving') !== undefined,
+    2000,
+  );
   const roundsBefore = b.directory.stats().rounds;
   await c.stop(a);
   // The stop has returned: the empty snapshot has already been delivered.
@@ -159,7 +204,11 @@ test('peer API: strangers get 403; Machines of the app and bearer-token holders 
   assert.equal(ok.etag, `"${snapshot.bootId}.${snapshot.version}"`);
   assert.equal((await peerCall(a, { from: b.address, headers: { 'if-none-match': ok.etag! } })).status, 304);
   a.source.start({ id: 'bump' });
-  assert.equal((await peerCall(a, { from: b.address, headers: { 'if-none-match': ok.etag! } })).status, 200, 'changed: full answer');
+  assert.equal(
+    (await peerCall(a, { from: b.address, headers: { 'if-none-match': ok.etag! } })).status,
+    200,
+    'changed: full answer',
+  );
   assert.ok(a.directory.stats().peerRequestsRefused >= 3);
 });
 
@@ -174,9 +223,20 @@ test('peer API: late and duplicate pushes change nothing; bad snapshots get 400,
   assert.equal(JSON.parse((await push({ ...base, version: 10, streams: [stream('v10')] })).body).outcome, 'applied');
   assert.equal(a.directory.get('v10')?.machineId, b.id);
   assert.equal(JSON.parse((await push({ ...base, version: 9, streams: [stream('v9')] })).body).outcome, 'older');
-  assert.equal(JSON.parse((await push({ ...base, version: 10, streams: [stream('other')] })).body).outcome, 'duplicate');
-  assert.equal(JSON.parse((await push({ ...base, bootId: '7ZZZZZZZZZZZZZZZZZZZZZZZZA', version: 99, streams: [stream('oldboot')] })).body).outcome, 'older');
-  assert.deepEqual(a.directory.list().map((s) => s.id), ['v10']);
+  assert.equal(
+    JSON.parse((await push({ ...base, version: 10, streams: [stream('other')] })).body).outcome,
+    'duplicate',
+  );
+  assert.equal(
+    JSON.parse(
+      (await push({ ...base, bootId: '7ZZZZZZZZZZZZZZZZZZZZZZZZA', version: 99, streams: [stream('oldboot')] })).body,
+    ).outcome,
+    'older',
+  );
+  assert.deepEqual(
+    a.directory.list().map((s) => s.id),
+    ['v10'],
+  );
   assert.equal(JSON.parse((await push({ ...a.directory.snapshot(), version: 1e6 })).body).outcome, 'self');
 
   const bad = await push({ ...base, version: 'x' });
@@ -184,5 +244,9 @@ test('peer API: late and duplicate pushes change nothing; bad snapshots get 400,
   assert.match(JSON.parse(bad.body).error, /version/);
   const big = await push({ ...base, version: 11, streams: [{ ...stream('big'), title: 'x'.repeat(4096) }] });
   assert.equal(big.status, 413);
-  assert.deepEqual(a.directory.list().map((s) => s.id), ['v10'], 'nothing changed');
+  assert.deepEqual(
+    a.directory.list().map((s) => s.id),
+    ['v10'],
+    'nothing changed',
+  );
 });

@@ -118,8 +118,19 @@ export class Directory {
   private lastView: DirectoryView | null = null;
   private flushScheduled = false;
   private counters = {
-    rounds: 0, dnsFailures: 0, consecutiveDnsFailures: 0, lastDiscoveryOkMs: null as number | null, dnsQueries: 0,
-    fetches: 0, fetchesNotModified: 0, fetchesFailed: 0, pushesSent: 0, pushesFailed: 0, pushesReceived: 0, pushesIgnored: 0, peerRequestsRefused: 0,
+    rounds: 0,
+    dnsFailures: 0,
+    consecutiveDnsFailures: 0,
+    lastDiscoveryOkMs: null as number | null,
+    dnsQueries: 0,
+    fetches: 0,
+    fetchesNotModified: 0,
+    fetchesFailed: 0,
+    pushesSent: 0,
+    pushesFailed: 0,
+    pushesReceived: 0,
+    pushesIgnored: 0,
+    peerRequestsRefused: 0,
   };
 
   constructor(opts: DirectoryOptions) {
@@ -217,7 +228,15 @@ export class Directory {
     });
     this.server = server;
     await server.listen({ host: this.opts.host, port: this.opts.internalPort });
-    this.opts.log.info({ host: this.opts.host, port: this.opts.internalPort, intervalMs: this.opts.discoveryIntervalMs, push: this.push }, 'directory: peer API listening, discovery started');
+    this.opts.log.info(
+      {
+        host: this.opts.host,
+        port: this.opts.internalPort,
+        intervalMs: this.opts.discoveryIntervalMs,
+        push: this.push,
+      },
+      'directory: peer API listening, discovery started',
+    );
     await this.tick();
   }
 
@@ -261,7 +280,8 @@ export class Directory {
 
   /** The snapshot serialised once per change, not once per peer. */
   private selfJson(): string {
-    if (this.serialized?.snapshot !== this.self) this.serialized = { snapshot: this.self, json: JSON.stringify(this.self) };
+    if (this.serialized?.snapshot !== this.self)
+      this.serialized = { snapshot: this.self, json: JSON.stringify(this.self) };
     return this.serialized.json;
   }
 
@@ -319,7 +339,10 @@ export class Directory {
     } catch (err) {
       this.counters.pushesFailed++;
       this.addresses.delete(id);
-      this.opts.log.debug({ peer: id, err: (err as Error).message }, 'directory: push failed (the next pull covers it)');
+      this.opts.log.debug(
+        { peer: id, err: (err as Error).message },
+        'directory: push failed (the next pull covers it)',
+      );
     }
   }
 
@@ -354,8 +377,16 @@ export class Directory {
     if (this.stopped) return;
     const delayMs =
       this.counters.consecutiveDnsFailures > 0
-        ? backoffDelayMs(this.counters.consecutiveDnsFailures - 1, { baseMs: this.limits.backoffBaseMs, maxMs: this.limits.backoffMaxMs }, this.random())
-        : Math.max(0, jitteredIntervalMs(this.opts.discoveryIntervalMs, this.limits.discoveryJitterRatio, this.random()) - (this.now() - startedMs));
+        ? backoffDelayMs(
+            this.counters.consecutiveDnsFailures - 1,
+            { baseMs: this.limits.backoffBaseMs, maxMs: this.limits.backoffMaxMs },
+            this.random(),
+          )
+        : Math.max(
+            0,
+            jitteredIntervalMs(this.opts.discoveryIntervalMs, this.limits.discoveryJitterRatio, this.random()) -
+              (this.now() - startedMs),
+          );
     this.timer = setTimeout(() => void this.tick(), delayMs);
   }
 
@@ -377,10 +408,12 @@ export class Directory {
     const firstSuccess = this.counters.lastDiscoveryOkMs === null;
     this.dnsOk();
     const { vms, invalid } = parseVmsTxt(records);
-    if (invalid.length > 0) this.opts.log.warn({ name: this.vmsName, invalid }, 'directory: skipped malformed vms entries');
+    if (invalid.length > 0)
+      this.opts.log.warn({ name: this.vmsName, invalid }, 'directory: skipped malformed vms entries');
     const change = this.state.applyMembership(vms, this.now());
     for (const id of change.joined) this.opts.log.info({ peer: id }, 'directory: Machine joined');
-    for (const id of change.dropped) this.opts.log.info({ peer: id }, 'directory: Machine left; its streams are dropped');
+    for (const id of change.dropped)
+      this.opts.log.info({ peer: id }, 'directory: Machine left; its streams are dropped');
     for (const id of [...this.addresses.keys()]) if (!this.state.knows(id)) this.addresses.delete(id);
     for (const id of [...this.pushers.keys()]) if (!this.state.records.has(id)) this.pushers.delete(id);
     for (const id of [...this.failing]) if (!this.state.knows(id)) this.failing.delete(id);
@@ -395,7 +428,10 @@ export class Directory {
     this.counters.dnsFailures++;
     this.counters.consecutiveDnsFailures++;
     if (this.counters.consecutiveDnsFailures === 1) {
-      this.opts.log.warn({ name: this.vmsName, code: err.code, err: err.message }, 'directory: DNS lookup failed; keeping the last directory (stale) and retrying with backoff');
+      this.opts.log.warn(
+        { name: this.vmsName, code: err.code, err: err.message },
+        'directory: DNS lookup failed; keeping the last directory (stale) and retrying with backoff',
+      );
       this.viewChanged();
     }
   }
@@ -413,7 +449,13 @@ export class Directory {
     this.counters.fetches++;
     try {
       const address = await this.addressOf(id);
-      const res = await this.request(address, 'GET', undefined, this.limits.peerTimeoutMs, held === null ? undefined : snapshotEtag(held));
+      const res = await this.request(
+        address,
+        'GET',
+        undefined,
+        this.limits.peerTimeoutMs,
+        held === null ? undefined : snapshotEtag(held),
+      );
       if (res.status === 304 && held !== null) {
         this.counters.fetchesNotModified++;
         this.state.notModified(id, this.now());
@@ -435,10 +477,16 @@ export class Directory {
         this.failing.add(id);
         // A Machine listed a moment before its private port opens is normal at start-up: not a warning.
         const level = neverSeen ? 'info' : 'warn';
-        this.opts.log[level]({ peer: id, err: (err as Error).message }, neverSeen ? 'directory: peer not reachable yet' : 'directory: cannot fetch a peer snapshot');
+        this.opts.log[level](
+          { peer: id, err: (err as Error).message },
+          neverSeen ? 'directory: peer not reachable yet' : 'directory: cannot fetch a peer snapshot',
+        );
       }
       if (outcome === 'dropped') {
-        this.opts.log.warn({ peer: id, failures: this.limits.maxFailedFetches }, 'directory: peer failed repeatedly; its streams are dropped');
+        this.opts.log.warn(
+          { peer: id, failures: this.limits.maxFailedFetches },
+          'directory: peer failed repeatedly; its streams are dropped',
+        );
         this.viewChanged();
       }
     }
@@ -454,7 +502,13 @@ export class Directory {
     return address;
   }
 
-  private request(address: string, method: 'GET' | 'POST', body: string | undefined, timeoutMs: number, ifNoneMatch?: string): Promise<PeerResponse> {
+  private request(
+    address: string,
+    method: 'GET' | 'POST',
+    body: string | undefined,
+    timeoutMs: number,
+    ifNoneMatch?: string,
+  ): Promise<PeerResponse> {
     const headers: Record<string, string> = {};
     if (this.opts.internalToken !== null) headers.authorization = `Bearer ${this.opts.internalToken}`;
     if (ifNoneMatch !== undefined) headers['if-none-match'] = ifNoneMatch;

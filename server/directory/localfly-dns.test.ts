@@ -4,7 +4,14 @@ import http from 'node:http';
 import { Resolver } from 'node:dns/promises';
 import { startDnsServer, type DnsServer } from '../../localfly/dns/server.ts';
 import type { DnsApp } from '../../localfly/dns/answers.ts';
-import { Cluster, randomMachineId, waitFor, type ClusterDns, type ClusterNode, type DnsMachine } from './cluster-harness.ts';
+import {
+  Cluster,
+  randomMachineId,
+  waitFor,
+  type ClusterDns,
+  type ClusterNode,
+  type DnsMachine,
+} from './cluster-harness.ts';
 import { SNAPSHOT_PATH } from './peer-api.ts';
 
 // The directory against localfly's real `.internal` DNS server, read through Node's resolver exactly as
@@ -41,18 +48,35 @@ class LocalflyDns implements ClusterDns {
     const apps: DnsApp[] = [...this.apps].map(([name, machines]) => ({
       name,
       machines: [...machines, ...this.extra].map((m) => ({
-        id: m.id, region: m.region, state: 'started' as const, address: m.address, port: 8080, privateIp: `::ffff:${m.address}`, processGroup: 'app',
+        id: m.id,
+        region: m.region,
+        state: 'started' as const,
+        address: m.address,
+        port: 8080,
+        privateIp: `::ffff:${m.address}`,
+        processGroup: 'app',
       })),
     }));
     return { apps, defaultRegion: 'ams' };
   }
 }
 
-async function setup(t: import('node:test').TestContext, addresses: string[], intervalMs: number, extra: DnsMachine[] = []) {
+async function setup(
+  t: import('node:test').TestContext,
+  addresses: string[],
+  intervalMs: number,
+  extra: DnsMachine[] = [],
+) {
   const dns = new LocalflyDns();
   dns.extra = extra;
   await dns.start();
-  const cluster = await Cluster.start({ addresses, internalPort: PORT, discoveryIntervalMs: intervalMs, dns, limits: { peerTimeoutMs: 300 } });
+  const cluster = await Cluster.start({
+    addresses,
+    internalPort: PORT,
+    discoveryIntervalMs: intervalMs,
+    dns,
+    limits: { peerTimeoutMs: 300 },
+  });
   t.after(async () => {
     await cluster.close();
     await dns.stop();
@@ -65,19 +89,38 @@ test('localfly DNS: a stream started on one Machine is listed on every other; a 
   const { cluster, nodes } = await setup(t, block(100, 3), intervalMs);
   const [a, b, c] = nodes;
   for (const node of nodes) {
-    assert.deepEqual(node.directory.view().machines.map((m) => m.id).sort(), [a.id, b.id, c.id].sort(), 'all Machines found through DNS');
+    assert.deepEqual(
+      node.directory
+        .view()
+        .machines.map((m) => m.id)
+        .sort(),
+      [a.id, b.id, c.id].sort(),
+      'all Machines found through DNS',
+    );
   }
   b.source.start({ id: 'on-b', title: 'from b' });
-  await waitFor('on-b listed on a and c', () => a.directory.get('on-b')?.machineId === b.id && c.directory.get('on-b')?.machineId === b.id, 1000);
+  await waitFor(
+    'on-b listed on a and c',
+    () => a.directory.get('on-b')?.machineId === b.id && c.directory.get('on-b')?.machineId === b.id,
+    1000,
+  );
 
   await cluster.kill(b);
-  await waitFor('b gone from a and c', () => [a, c].every((n) => n.directory.get('on-b') === undefined && n.directory.view().machines.length === 2), 3 * intervalMs + 500);
+  await waitFor(
+    'b gone from a and c',
+    () => [a, c].every((n) => n.directory.get('on-b') === undefined && n.directory.view().machines.length === 2),
+    3 * intervalMs + 500,
+  );
   assert.equal(a.directory.machineKnown(b.id), false);
 });
 
 test('localfly DNS: a vms answer split across character-strings is joined before parsing', async (t) => {
   // 17 more Machines in DNS (nothing listens at their addresses) make the TXT answer exceed 255 bytes.
-  const extra = Array.from({ length: 17 }, (_, i) => ({ id: randomMachineId(), region: i % 2 === 0 ? 'ams' : 'syd', address: `127.0.23.${120 + i}` }));
+  const extra = Array.from({ length: 17 }, (_, i) => ({
+    id: randomMachineId(),
+    region: i % 2 === 0 ? 'ams' : 'syd',
+    address: `127.0.23.${120 + i}`,
+  }));
   const { dns, nodes } = await setup(t, block(110, 3), 60_000, extra);
   const resolver = new Resolver({ timeout: 1000, tries: 2 });
   resolver.setServers([dns.server!]);
@@ -86,12 +129,22 @@ test('localfly DNS: a vms answer split across character-strings is joined before
   assert.ok(records[0]!.length >= 2, `the answer really is split (${records[0]!.length} strings)`);
 
   const [a, b, c] = nodes;
-  const listed = a.directory.stats().peers.filter((p) => p.listed).map((p) => p.id).sort();
+  const listed = a.directory
+    .stats()
+    .peers.filter((p) => p.listed)
+    .map((p) => p.id)
+    .sort();
   assert.deepEqual(listed, [b.id, c.id, ...extra.map((e) => e.id)].sort());
   const syd = a.directory.stats().peers.find((p) => p.id === extra[1]!.id);
   assert.equal(syd?.region, 'syd');
   // The unreachable ones are listed but never shown; the real ones are.
-  assert.deepEqual(a.directory.view().machines.map((m) => m.id).sort(), [a.id, b.id, c.id].sort());
+  assert.deepEqual(
+    a.directory
+      .view()
+      .machines.map((m) => m.id)
+      .sort(),
+    [a.id, b.id, c.id].sort(),
+  );
 });
 
 test('localfly DNS down: last directory kept and marked stale; back up: fresh again', async (t) => {
@@ -113,12 +166,15 @@ test('localfly DNS down: last directory kept and marked stale; back up: fresh ag
 test('localfly DNS: the peer API serves addresses of <app>.internal and refuses a stranger', async (t) => {
   const { nodes } = await setup(t, block(143, 2), 60_000);
   const [a, b] = nodes;
-  const get = (from: string) => new Promise<number>((resolve, reject) => {
-    http.get({ host: a.address, port: PORT, path: SNAPSHOT_PATH, localAddress: from }, (res) => {
-      res.resume();
-      resolve(res.statusCode!);
-    }).on('error', reject);
-  });
+  const get = (from: string) =>
+    new Promise<number>((resolve, reject) => {
+      http
+        .get({ host: a.address, port: PORT, path: SNAPSHOT_PATH, localAddress: from }, (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        })
+        .on('error', reject);
+    });
   assert.equal(await get(b.address), 200);
   assert.equal(await get('127.0.23.149'), 403);
   assert.equal(await get('127.0.0.1'), 403, 'the default source address of loopback calls is not a Machine');

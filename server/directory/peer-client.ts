@@ -44,7 +44,10 @@ export function peerRequest(req: PeerRequest): Promise<PeerResponse> {
       headers,
       agent: req.agent,
     });
-    const timer = setTimeout(() => request.destroy(new Error(`peer request timed out after ${req.timeoutMs} ms`)), req.timeoutMs);
+    const timer = setTimeout(
+      () => request.destroy(new Error(`peer request timed out after ${req.timeoutMs} ms`)),
+      req.timeoutMs,
+    );
     const fail = (err: Error) => {
       clearTimeout(timer);
       reject(err);

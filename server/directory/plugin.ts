@@ -8,7 +8,10 @@ import { directoryRoutes } from './routes.ts';
 import { SseHub } from './sse.ts';
 
 export interface DirectoryPluginOptions {
-  config: Pick<Config, 'machineId' | 'region' | 'appName' | 'host' | 'internalPort' | 'internalToken' | 'discoveryIntervalMs' | 'dnsServer'>;
+  config: Pick<
+    Config,
+    'machineId' | 'region' | 'appName' | 'host' | 'internalPort' | 'internalToken' | 'discoveryIntervalMs' | 'dnsServer'
+  >;
   /** This Machine's streams (the stream relay: `app.streams`). */
   source: LocalStreamSource;
   /** Tests and the benchmark substitute an in-memory DNS; default: Node's resolver (FLY_DNS_SERVER or system). */
@@ -57,7 +60,10 @@ export const directoryPlugin = fp<DirectoryPluginOptions>(
       try {
         await directory.start();
       } catch (err) {
-        app.log.error({ err, host: config.host, port: config.internalPort }, 'directory: cannot start the private peer API; this Machine sees no peers');
+        app.log.error(
+          { err, host: config.host, port: config.internalPort },
+          'directory: cannot start the private peer API; this Machine sees no peers',
+        );
       }
     });
     app.addHook('preClose', async () => {

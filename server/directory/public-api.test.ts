@@ -24,7 +24,11 @@ const baseConfig: DirectoryPluginOptions['config'] = {
 async function single(t: import('node:test').TestContext, config: Partial<typeof baseConfig> = {}) {
   const source = new FakeStreamSource();
   const app = Fastify({ logger: false });
-  await app.register(directoryPlugin, { config: { ...baseConfig, ...config }, source, resolver: new MemoryDns().resolver });
+  await app.register(directoryPlugin, {
+    config: { ...baseConfig, ...config },
+    source,
+    resolver: new MemoryDns().resolver,
+  });
   await app.ready();
   t.after(() => app.close());
   return { app, source };
@@ -35,7 +39,11 @@ test('GET /api/streams lists local streams in the documented shape; off Fly the 
   const empty = await app.inject('/api/streams');
   assert.equal(empty.statusCode, 200);
   assert.equal(empty.headers['cache-control'], 'no-store');
-  assert.deepEqual(empty.json(), { streams: [], machines: [{ id: 'local', region: 'local', streams: 0, lastSeenMs: empty.json().machines[0].lastSeenMs }], stale: false });
+  assert.deepEqual(empty.json(), {
+    streams: [],
+    machines: [{ id: 'local', region: 'local', streams: 0, lastSeenMs: empty.json().machines[0].lastSeenMs }],
+    stale: false,
+  });
 
   source.start({ id: 'older', title: 'A', creator: 'ann', viewers: 3, startedAt: 1000 });
   source.start({ id: 'newer', title: 'B', creator: 'bob', viewers: 0, startedAt: 2000 });
@@ -53,7 +61,15 @@ test('GET /api/streams/:id: one entry, or 404 JSON', async (t) => {
   source.start({ id: 'abc', title: 'T', creator: 'c', viewers: 1, startedAt: 5 });
   const found = await app.inject('/api/streams/abc');
   assert.equal(found.statusCode, 200);
-  assert.deepEqual(found.json(), { id: 'abc', title: 'T', creator: 'c', machineId: 'aaaaaaaaaaaaaa', region: 'ams', viewers: 1, startedAt: 5 });
+  assert.deepEqual(found.json(), {
+    id: 'abc',
+    title: 'T',
+    creator: 'c',
+    machineId: 'aaaaaaaaaaaaaa',
+    region: 'ams',
+    viewers: 1,
+    startedAt: 5,
+  });
   const missing = await app.inject('/api/streams/nope');
   assert.equal(missing.statusCode, 404);
   assert.deepEqual(missing.json(), { error: 'no live stream with that id' });
@@ -62,7 +78,12 @@ test('GET /api/streams/:id: one entry, or 404 JSON', async (t) => {
 });
 
 test('built for inject: no private port, no discovery; /internal is not on the public app', async (t) => {
-  const { app } = await single(t, { machineId: 'aaaaaaaaaaaaaa', region: 'ams', appName: 'demo', host: '127.0.23.151' });
+  const { app } = await single(t, {
+    machineId: 'aaaaaaaaaaaaaa',
+    region: 'ams',
+    appName: 'demo',
+    host: '127.0.23.151',
+  });
   assert.equal((await app.inject('/internal/snapshot')).statusCode, 404);
   assert.equal(app.directory.stats().rounds, 0);
   assert.equal(app.directory.stale, true, 'discovery on but never ran: cannot vouch');
@@ -70,7 +91,10 @@ test('built for inject: no private port, no discovery; /internal is not on the p
   assert.equal(app.directory.machineKnown('aaaaaaaaaaaaaa'), true);
   const refused = await new Promise<string>((resolve) => {
     const socket = net.connect({ host: '127.0.23.151', port: PORT });
-    socket.on('connect', () => { socket.destroy(); resolve('connected'); });
+    socket.on('connect', () => {
+      socket.destroy();
+      resolve('connected');
+    });
     socket.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
   });
   assert.equal(refused, 'ECONNREFUSED');
@@ -125,7 +149,9 @@ class SseReader {
   }
 }
 
-function openFeed(node: { url: string }): Promise<{ res: http.IncomingMessage; reader: SseReader; req: http.ClientRequest }> {
+function openFeed(node: {
+  url: string;
+}): Promise<{ res: http.IncomingMessage; reader: SseReader; req: http.ClientRequest }> {
   return new Promise((resolve, reject) => {
     const req = http.get(`${node.url}/api/streams/events`, (res) => resolve({ res, reader: new SseReader(res), req }));
     req.on('error', reject);
@@ -161,12 +187,18 @@ test('SSE: state first, then stream / stream-removed / machines events as the cl
 
   b.source.start({ id: 'live1', title: 'Go', creator: 'bo', viewers: 0, startedAt: 42 });
   const added = [await reader.next(), await reader.next()];
-  assert.deepEqual(added[0], { event: 'stream', data: { id: 'live1', title: 'Go', creator: 'bo', machineId: b.id, region: b.region, viewers: 0, startedAt: 42 } });
+  assert.deepEqual(added[0], {
+    event: 'stream',
+    data: { id: 'live1', title: 'Go', creator: 'bo', machineId: b.id, region: b.region, viewers: 0, startedAt: 42 },
+  });
   assert.equal(added[1]!.event, 'machines');
   assert.equal(added[1]!.data.machines.find((m: { id: string }) => m.id === b.id).streams, 1);
 
   b.source.update('live1', { viewers: 9 });
-  assert.deepEqual(await reader.next(), { event: 'stream', data: { id: 'live1', title: 'Go', creator: 'bo', machineId: b.id, region: b.region, viewers: 9, startedAt: 42 } });
+  assert.deepEqual(await reader.next(), {
+    event: 'stream',
+    data: { id: 'live1', title: 'Go', creator: 'bo', machineId: b.id, region: b.region, viewers: 9, startedAt: 42 },
+  });
 
   b.source.end('live1');
   assert.deepEqual(await reader.next(), { event: 'stream-removed', data: { id: 'live1' } });
@@ -174,11 +206,22 @@ test('SSE: state first, then stream / stream-removed / machines events as the cl
 
   await cluster.stop(b);
   // b's shutdown push leaves it with 0 streams (no event); DNS dropping it needs a round: run one now.
-  const gone = await waitForMachinesEvent(reader, (machines) => machines.length === 1, () => a.directory.discoverNow());
-  assert.deepEqual(gone.machines.map((m: { id: string }) => m.id), [a.id]);
+  const gone = await waitForMachinesEvent(
+    reader,
+    (machines) => machines.length === 1,
+    () => a.directory.discoverNow(),
+  );
+  assert.deepEqual(
+    gone.machines.map((m: { id: string }) => m.id),
+    [a.id],
+  );
 });
 
-async function waitForMachinesEvent(reader: SseReader, ok: (machines: { id: string }[]) => boolean, trigger: () => Promise<void>) {
+async function waitForMachinesEvent(
+  reader: SseReader,
+  ok: (machines: { id: string }[]) => boolean,
+  trigger: () => Promise<void>,
+) {
   await trigger();
   for (;;) {
     const e = await reader.next();
@@ -195,14 +238,18 @@ test('SSE: heartbeat comments, client close is cleaned up, client limit gives 50
   await waitFor('two heartbeats', () => one.reader.comments >= 2, 2000);
   assert.equal(a.directory.stats().sseClients, 2);
 
-  const third = await new Promise<{ status: number; body: string; retryAfter: string | undefined }>((resolve, reject) => {
-    http.get(`${a.url}/api/streams/events`, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode!, body, retryAfter: res.headers['retry-after'] }));
-    }).on('error', reject);
-  });
+  const third = await new Promise<{ status: number; body: string; retryAfter: string | undefined }>(
+    (resolve, reject) => {
+      http
+        .get(`${a.url}/api/streams/events`, (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (body += c));
+          res.on('end', () => resolve({ status: res.statusCode!, body, retryAfter: res.headers['retry-after'] }));
+        })
+        .on('error', reject);
+    },
+  );
   assert.equal(third.status, 503);
   assert.match(JSON.parse(third.body).error, /too many live directory feeds/);
   assert.equal(third.retryAfter, '5');

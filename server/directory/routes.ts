@@ -7,7 +7,10 @@ import type { SseHub } from './sse.ts';
  * the routing hook's any-Machine list, so they are never replayed. `POST /api/streams` belongs to the
  * streams plugin.
  */
-export const directoryRoutes: FastifyPluginAsync<{ directory: Directory; hub: SseHub }> = async (app, { directory, hub }) => {
+export const directoryRoutes: FastifyPluginAsync<{ directory: Directory; hub: SseHub }> = async (
+  app,
+  { directory, hub },
+) => {
   app.get('/api/streams', async (_request, reply) => {
     reply.header('cache-control', 'no-store');
     return directory.view();

@@ -20,7 +20,11 @@ test('snapshot order: a later boot wins whatever its version, then the higher ve
   }
   assert.equal(isNewer({ bootId: BOOT_1, version: 1 }, null), true);
   assert.equal(isNewer({ bootId: BOOT_1, version: 1 }, undefined), true);
-  assert.equal(isNewer({ bootId: BOOT_1, version: 3 }, { bootId: BOOT_1, version: 3 }), false, 'a duplicate is not newer');
+  assert.equal(
+    isNewer({ bootId: BOOT_1, version: 3 }, { bootId: BOOT_1, version: 3 }),
+    false,
+    'a duplicate is not newer',
+  );
   assert.equal(isNewer({ bootId: BOOT_1, version: 4 }, { bootId: BOOT_1, version: 3 }), true);
 });
 
@@ -66,7 +70,11 @@ test('parseSnapshot rejects malformed snapshots with a reason', () => {
     { name: 'creator not string', value: { ...good, streams: [{ ...stream, creator: 5 }] }, error: /creator/ },
     { name: 'negative viewers', value: { ...good, streams: [{ ...stream, viewers: -1 }] }, error: /viewers/ },
     { name: 'startedAt NaN', value: { ...good, streams: [{ ...stream, startedAt: 'now' }] }, error: /startedAt/ },
-    { name: 'duplicate stream id', value: { ...good, streams: [stream, { ...stream }] }, error: /streams\[1\]\.id is a duplicate/ },
+    {
+      name: 'duplicate stream id',
+      value: { ...good, streams: [stream, { ...stream }] },
+      error: /streams\[1\]\.id is a duplicate/,
+    },
   ];
   for (const row of rows) {
     const result = parseSnapshot(row.value);

@@ -56,9 +56,12 @@ function parseStream(value: unknown, index: number): StreamSummary | string {
   const { id, title, creator, viewers, startedAt } = value;
   if (!text(id)) return `streams[${index}].id must be a non-empty string of at most ${MAX_SNAPSHOT_TEXT_CHARS} chars`;
   if (!text(title, true)) return `streams[${index}].title must be a string of at most ${MAX_SNAPSHOT_TEXT_CHARS} chars`;
-  if (!text(creator, true)) return `streams[${index}].creator must be a string of at most ${MAX_SNAPSHOT_TEXT_CHARS} chars`;
-  if (!Number.isSafeInteger(viewers) || (viewers as number) < 0) return `streams[${index}].viewers must be a whole number >= 0`;
-  if (typeof startedAt !== 'number' || !Number.isFinite(startedAt) || startedAt < 0) return `streams[${index}].startedAt must be ms since the epoch`;
+  if (!text(creator, true))
+    return `streams[${index}].creator must be a string of at most ${MAX_SNAPSHOT_TEXT_CHARS} chars`;
+  if (!Number.isSafeInteger(viewers) || (viewers as number) < 0)
+    return `streams[${index}].viewers must be a whole number >= 0`;
+  if (typeof startedAt !== 'number' || !Number.isFinite(startedAt) || startedAt < 0)
+    return `streams[${index}].startedAt must be ms since the epoch`;
   // Copy only the known fields: a peer cannot smuggle extra data into our public API.
   return { id, title, creator, viewers: viewers as number, startedAt };
 }
@@ -70,8 +73,10 @@ export function parseSnapshot(value: unknown): ParseResult {
   if (!isMachineId(machineId)) return { ok: false, error: 'machineId must be 14 lowercase hex chars' };
   // '' is a Machine off Fly (no FLY_REGION).
   if (region !== '' && !isRegionCode(region)) return { ok: false, error: 'region must be a region code' };
-  if (typeof bootId !== 'string' || !BOOT_ID.test(bootId)) return { ok: false, error: 'bootId must be 1-64 letters, digits, _ or -' };
-  if (!Number.isSafeInteger(version) || (version as number) < 0) return { ok: false, error: 'version must be a whole number >= 0' };
+  if (typeof bootId !== 'string' || !BOOT_ID.test(bootId))
+    return { ok: false, error: 'bootId must be 1-64 letters, digits, _ or -' };
+  if (!Number.isSafeInteger(version) || (version as number) < 0)
+    return { ok: false, error: 'version must be a whole number >= 0' };
   if (!Array.isArray(streams)) return { ok: false, error: 'streams must be an array' };
   const parsed: StreamSummary[] = [];
   const ids = new Set<string>();

@@ -36,14 +36,22 @@ export class SseHub {
   open(request: FastifyRequest, reply: FastifyReply, view: DirectoryView): FastifyReply | undefined {
     // HEAD (Fastify answers it with the GET handler) gets the headers only, not a feed that never ends.
     if (request.method === 'HEAD') {
-      return reply.header('content-type', 'text/event-stream; charset=utf-8').header('cache-control', 'no-store').send();
+      return reply
+        .header('content-type', 'text/event-stream; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .send();
     }
     if (this.closed) {
       return reply.code(503).header('cache-control', 'no-store').send({ error: 'this Machine is shutting down' });
     }
     if (this.clients.size >= this.limits.sseMaxClients) {
-      return reply.code(503).header('retry-after', '5').header('cache-control', 'no-store')
-        .send({ error: `too many live directory feeds on this Machine (limit ${this.limits.sseMaxClients}); retry shortly` });
+      return reply
+        .code(503)
+        .header('retry-after', '5')
+        .header('cache-control', 'no-store')
+        .send({
+          error: `too many live directory feeds on this Machine (limit ${this.limits.sseMaxClients}); retry shortly`,
+        });
     }
     reply.hijack();
     const res = reply.raw;

@@ -52,7 +52,17 @@ export class DirectoryState {
   private record(id: string, region: string): MachineRecord {
     let rec = this.records.get(id);
     if (rec === undefined) {
-      rec = { id, region, listed: false, snapshot: null, newest: null, lastSeenMs: null, pushedAtMs: null, failures: 0, forgottenAtMs: null };
+      rec = {
+        id,
+        region,
+        listed: false,
+        snapshot: null,
+        newest: null,
+        lastSeenMs: null,
+        pushedAtMs: null,
+        failures: 0,
+        forgottenAtMs: null,
+      };
       this.records.set(id, rec);
     }
     return rec;

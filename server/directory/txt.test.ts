@@ -8,14 +8,71 @@ const C = '286533db064e58';
 
 test('parseVmsTxt: Fly format, split strings, odd spacing, invalid entries', () => {
   const rows: { name: string; records: string[][]; vms: [string, string][]; invalid: string[] }[] = [
-    { name: 'one record, Fly example', records: [[`${A} syd,${B} ams`]], vms: [[A, 'syd'], [B, 'ams']], invalid: [] },
+    {
+      name: 'one record, Fly example',
+      records: [[`${A} syd,${B} ams`]],
+      vms: [
+        [A, 'syd'],
+        [B, 'ams'],
+      ],
+      invalid: [],
+    },
     { name: 'single machine', records: [[`${C} dfw`]], vms: [[C, 'dfw']], invalid: [] },
-    { name: 'split inside an id', records: [[`${A} syd,d8d33`, `70ae66948 ams`]], vms: [[A, 'syd'], [B, 'ams']], invalid: [] },
-    { name: 'split at the comma', records: [[`${A} syd,`, `${B} ams`]], vms: [[A, 'syd'], [B, 'ams']], invalid: [] },
-    { name: 'split inside a region', records: [[`${A} sy`, `d,${B} ams`]], vms: [[A, 'syd'], [B, 'ams']], invalid: [] },
-    { name: 'three strings', records: [[`${A} syd,`, `${B} ams,${C}`, ` dfw`]], vms: [[A, 'syd'], [B, 'ams'], [C, 'dfw']], invalid: [] },
-    { name: 'several records', records: [[`${A} syd`], [`${B} ams`]], vms: [[A, 'syd'], [B, 'ams']], invalid: [] },
-    { name: 'spaces around entries', records: [[` ${A}  syd , ${B} ams `]], vms: [[A, 'syd'], [B, 'ams']], invalid: [] },
+    {
+      name: 'split inside an id',
+      records: [[`${A} syd,d8d33`, `70ae66948 ams`]],
+      vms: [
+        [A, 'syd'],
+        [B, 'ams'],
+      ],
+      invalid: [],
+    },
+    {
+      name: 'split at the comma',
+      records: [[`${A} syd,`, `${B} ams`]],
+      vms: [
+        [A, 'syd'],
+        [B, 'ams'],
+      ],
+      invalid: [],
+    },
+    {
+      name: 'split inside a region',
+      records: [[`${A} sy`, `d,${B} ams`]],
+      vms: [
+        [A, 'syd'],
+        [B, 'ams'],
+      ],
+      invalid: [],
+    },
+    {
+      name: 'three strings',
+      records: [[`${A} syd,`, `${B} ams,${C}`, ` dfw`]],
+      vms: [
+        [A, 'syd'],
+        [B, 'ams'],
+        [C, 'dfw'],
+      ],
+      invalid: [],
+    },
+    {
+      name: 'several records',
+      records: [[`${A} syd`], [`${B} ams`]],
+      vms: [
+        [A, 'syd'],
+        [B, 'ams'],
+      ],
+      invalid: [],
+    },
+    {
+      name: 'spaces around entries',
+      records: [[` ${A}  syd , ${B} ams `]],
+      vms: [
+        [A, 'syd'],
+        [B, 'ams'],
+      ],
+      invalid: [],
+    },
     { name: 'empty answer', records: [], vms: [], invalid: [] },
     { name: 'empty string', records: [['']], vms: [], invalid: [] },
     { name: 'trailing comma', records: [[`${A} syd,`]], vms: [[A, 'syd']], invalid: [] },
@@ -28,7 +85,11 @@ test('parseVmsTxt: Fly format, split strings, odd spacing, invalid entries', () 
   ];
   for (const row of rows) {
     const result = parseVmsTxt(row.records);
-    assert.deepEqual(result.vms.map((v) => [v.id, v.region]), row.vms, row.name);
+    assert.deepEqual(
+      result.vms.map((v) => [v.id, v.region]),
+      row.vms,
+      row.name,
+    );
     assert.deepEqual(result.invalid, row.invalid, row.name);
   }
 });

@@ -9,28 +9,70 @@ const P = 'bbbbbbbbbbbbbb';
 const Q = 'cccccccccccccc';
 
 function snapshot(machineId: string, region: string, streams: [string, number][]): Snapshot {
-  return { machineId, region, bootId: 'B', version: 1, streams: streams.map(([id, startedAt]) => ({ id, title: `t-${id}`, creator: 'c', viewers: 1, startedAt })) };
+  return {
+    machineId,
+    region,
+    bootId: 'B',
+    version: 1,
+    streams: streams.map(([id, startedAt]) => ({ id, title: `t-${id}`, creator: 'c', viewers: 1, startedAt })),
+  };
 }
 
 function record(snap: Snapshot | null, id: string, lastSeenMs: number | null): MachineRecord {
-  return { id, region: snap?.region ?? 'ams', listed: true, snapshot: snap, newest: null, lastSeenMs, pushedAtMs: null, failures: 0, forgottenAtMs: null };
+  return {
+    id,
+    region: snap?.region ?? 'ams',
+    listed: true,
+    snapshot: snap,
+    newest: null,
+    lastSeenMs,
+    pushedAtMs: null,
+    failures: 0,
+    forgottenAtMs: null,
+  };
 }
 
 test('buildView merges self and shown peers, newest streams first, Machines by region then id', () => {
   const view = buildView(
     snapshot(SELF, 'dfw', [['s-old', 10]]),
-    [record(snapshot(P, 'ams', [['s-new', 30], ['s-mid', 20]]), P, 900), record(null, Q, 5), record(snapshot(Q, 'ams', []), Q, 800)],
+    [
+      record(
+        snapshot(P, 'ams', [
+          ['s-new', 30],
+          ['s-mid', 20],
+        ]),
+        P,
+        900,
+      ),
+      record(null, Q, 5),
+      record(snapshot(Q, 'ams', []), Q, 800),
+    ],
     1000,
     false,
   );
-  assert.deepEqual(view.streams.map((s) => [s.id, s.machineId, s.region]), [['s-new', P, 'ams'], ['s-mid', P, 'ams'], ['s-old', SELF, 'dfw']]);
+  assert.deepEqual(
+    view.streams.map((s) => [s.id, s.machineId, s.region]),
+    [
+      ['s-new', P, 'ams'],
+      ['s-mid', P, 'ams'],
+      ['s-old', SELF, 'dfw'],
+    ],
+  );
   assert.deepEqual(view.machines, [
     { id: P, region: 'ams', streams: 2, lastSeenMs: 900 },
     { id: Q, region: 'ams', streams: 0, lastSeenMs: 800 },
     { id: SELF, region: 'dfw', streams: 1, lastSeenMs: 1000 },
   ]);
   assert.equal(view.stale, false);
-  assert.deepEqual(view.streams[2], { id: 's-old', title: 't-s-old', creator: 'c', machineId: SELF, region: 'dfw', viewers: 1, startedAt: 10 });
+  assert.deepEqual(view.streams[2], {
+    id: 's-old',
+    title: 't-s-old',
+    creator: 'c',
+    machineId: SELF,
+    region: 'dfw',
+    viewers: 1,
+    startedAt: 10,
+  });
 });
 
 test('buildView: a stream id claimed twice goes to the later start, ties to this Machine', () => {
@@ -40,27 +82,54 @@ test('buildView: a stream id claimed twice goes to the later start, ties to this
     { self: 10, peer: 10, home: SELF },
   ];
   for (const row of rows) {
-    const view = buildView(snapshot(SELF, 'dfw', [['dup', row.self]]), [record(snapshot(P, 'ams', [['dup', row.peer]]), P, 1)], 5, true);
+    const view = buildView(
+      snapshot(SELF, 'dfw', [['dup', row.self]]),
+      [record(snapshot(P, 'ams', [['dup', row.peer]]), P, 1)],
+      5,
+      true,
+    );
     assert.equal(view.streams.length, 1);
     assert.equal(view.streams[0]!.machineId, row.home, JSON.stringify(row));
   }
 });
 
 test('diffViews emits removals, upserts and machine changes only', () => {
-  const stream = (id: string, viewers = 1) => ({ id, title: 't', creator: 'c', machineId: P, region: 'ams', viewers, startedAt: 1 });
+  const stream = (id: string, viewers = 1) => ({
+    id,
+    title: 't',
+    creator: 'c',
+    machineId: P,
+    region: 'ams',
+    viewers,
+    startedAt: 1,
+  });
   const machine = (streams: number, lastSeenMs = 1) => ({ id: P, region: 'ams', streams, lastSeenMs });
   const base: DirectoryView = { streams: [stream('a'), stream('b')], machines: [machine(2)], stale: false };
   const rows: { name: string; next: DirectoryView; events: string[] }[] = [
     { name: 'nothing', next: base, events: [] },
     { name: 'lastSeenMs only', next: { ...base, machines: [machine(2, 99)] }, events: [] },
     { name: 'viewer count', next: { ...base, streams: [stream('a', 5), stream('b')] }, events: ['stream:a'] },
-    { name: 'added', next: { ...base, streams: [stream('c'), stream('a'), stream('b')], machines: [machine(3)] }, events: ['stream:c', 'machines'] },
-    { name: 'removed', next: { ...base, streams: [stream('b')], machines: [machine(1)] }, events: ['stream-removed:a', 'machines'] },
+    {
+      name: 'added',
+      next: { ...base, streams: [stream('c'), stream('a'), stream('b')], machines: [machine(3)] },
+      events: ['stream:c', 'machines'],
+    },
+    {
+      name: 'removed',
+      next: { ...base, streams: [stream('b')], machines: [machine(1)] },
+      events: ['stream-removed:a', 'machines'],
+    },
     { name: 'stale flips', next: { ...base, stale: true }, events: ['machines'] },
-    { name: 'machine gone', next: { streams: [], machines: [], stale: false }, events: ['stream-removed:a', 'stream-removed:b', 'machines'] },
+    {
+      name: 'machine gone',
+      next: { streams: [], machines: [], stale: false },
+      events: ['stream-removed:a', 'stream-removed:b', 'machines'],
+    },
   ];
   for (const row of rows) {
-    const events = diffViews(base, row.next).map((e) => (e.event === 'machines' ? 'machines' : `${e.event}:${e.data.id}`));
+    const events = diffViews(base, row.next).map((e) =>
+      e.event === 'machines' ? 'machines' : `${e.event}:${e.data.id}`,
+    );
     assert.deepEqual(events, row.events, row.name);
   }
 });

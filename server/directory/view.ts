@@ -20,7 +20,12 @@ interface Source {
  * Machines by region, then id. Should two Machines claim one stream id (a creator who reconnected
  * elsewhere before the old stream timed out), the later start wins, then this Machine.
  */
-export function buildView(self: Snapshot | null, records: Iterable<MachineRecord>, nowMs: number, stale: boolean): DirectoryView {
+export function buildView(
+  self: Snapshot | null,
+  records: Iterable<MachineRecord>,
+  nowMs: number,
+  stale: boolean,
+): DirectoryView {
   const sources: Source[] = [];
   if (self !== null) sources.push({ snapshot: self, lastSeenMs: nowMs });
   for (const rec of records) {
@@ -35,21 +40,43 @@ export function buildView(self: Snapshot | null, records: Iterable<MachineRecord
     for (const s of snapshot.streams) {
       const held = byId.get(s.id);
       if (held !== undefined && held.startedAt >= s.startedAt) continue;
-      byId.set(s.id, { id: s.id, title: s.title, creator: s.creator, machineId: snapshot.machineId, region: snapshot.region, viewers: s.viewers, startedAt: s.startedAt });
+      byId.set(s.id, {
+        id: s.id,
+        title: s.title,
+        creator: s.creator,
+        machineId: snapshot.machineId,
+        region: snapshot.region,
+        viewers: s.viewers,
+        startedAt: s.startedAt,
+      });
     }
   }
-  const streams = [...byId.values()].sort((a, b) => b.startedAt - a.startedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  machines.sort((a, b) => (a.region < b.region ? -1 : a.region > b.region ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const streams = [...byId.values()].sort(
+    (a, b) => b.startedAt - a.startedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+  );
+  machines.sort((a, b) =>
+    a.region < b.region ? -1 : a.region > b.region ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0,
+  );
   return { streams, machines, stale };
 }
 
 function sameStream(a: DirectoryStream, b: DirectoryStream): boolean {
-  return a.title === b.title && a.creator === b.creator && a.machineId === b.machineId && a.region === b.region && a.viewers === b.viewers && a.startedAt === b.startedAt;
+  return (
+    a.title === b.title &&
+    a.creator === b.creator &&
+    a.machineId === b.machineId &&
+    a.region === b.region &&
+    a.viewers === b.viewers &&
+    a.startedAt === b.startedAt
+  );
 }
 
 /** Machines differ for the SSE feed when membership, region or stream count changes; lastSeenMs alone does not. */
 function sameMachines(a: readonly DirectoryMachine[], b: readonly DirectoryMachine[]): boolean {
-  return a.length === b.length && a.every((m, i) => m.id === b[i]!.id && m.region === b[i]!.region && m.streams === b[i]!.streams);
+  return (
+    a.length === b.length &&
+    a.every((m, i) => m.id === b[i]!.id && m.region === b[i]!.region && m.streams === b[i]!.streams)
+  );
 }
 
 /** The SSE events that turn `prev` into `next`: removals, then additions/updates, then machines. */

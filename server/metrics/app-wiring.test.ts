@@ -42,22 +42,30 @@ test('in the real app, the metrics follow the stream relay and the directory', a
 
   // Demo streams start in an onListen hook too, which runs after listen() resolves.
   const deadline = Date.now() + WAIT_MS;
-  while (app.streams.list().length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  while (app.streams.list().length === 0 && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 20));
   const [demo] = app.streams.list();
   assert.ok(demo, 'the demo stream is live');
   const viewer = new WebSocket(`${base.replace('http', 'ws')}/ws/watch/${demo.id}`);
   viewer.on('error', () => {}); // closed by app.close() at the end; only the metrics are under test
   t.after(() => viewer.terminate());
 
-  const text = await scrapeUntil(url, (s) =>
-    sampleValue(s, 'replaycast_viewers') === 1 && sampleValue(s, 'replaycast_frames_sent_total')! > 0 && sampleValue(s, 'replaycast_discovery_failures_total')! > 0,
+  const text = await scrapeUntil(
+    url,
+    (s) =>
+      sampleValue(s, 'replaycast_viewers') === 1 &&
+      sampleValue(s, 'replaycast_frames_sent_total')! > 0 &&
+      sampleValue(s, 'replaycast_discovery_failures_total')! > 0,
   );
   assert.equal(sampleValue(text, 'replaycast_live_streams'), 1);
   assert.equal(sampleValue(text, 'replaycast_viewers'), 1);
   assert.ok(sampleValue(text, 'replaycast_frames_sent_total')! > 0, 'frames relayed to the viewer');
   assert.ok(sampleValue(text, 'replaycast_discovery_failures_total')! > 0, 'failed discovery rounds counted');
   assert.equal(sampleValue(text, 'replaycast_directory_stale'), 1, 'never discovered: stale');
-  assert.ok(sampleValue(text, 'replaycast_routing_decisions_total', { action: 'serve', reason: 'no-preference' })! >= 1, 'the watch socket went through the routing hook');
+  assert.ok(
+    sampleValue(text, 'replaycast_routing_decisions_total', { action: 'serve', reason: 'no-preference' })! >= 1,
+    'the watch socket went through the routing hook',
+  );
 
   // The figures are the features' own: compare with their stats() read just after a scrape.
   const again = await (await fetch(url)).text();

@@ -8,14 +8,27 @@ test('routing decisions are counted by action and reason; replays by reason', as
   m.recordDecision({ action: 'serve', reason: 'any-machine' });
   m.recordDecision({ action: 'serve', reason: 'any-machine' });
   m.recordDecision({ action: 'serve', reason: 'cookie-self' });
-  m.recordDecision({ action: 'replay', reason: 'cookie', target: 'fedcba98765432', header: 'prefer_instance=fedcba98765432' });
-  m.recordDecision({ action: 'replay', reason: 'instance', target: 'fedcba98765432', header: 'instance=fedcba98765432;timeout=5s;fallback=prefer_self' });
+  m.recordDecision({
+    action: 'replay',
+    reason: 'cookie',
+    target: 'fedcba98765432',
+    header: 'prefer_instance=fedcba98765432',
+  });
+  m.recordDecision({
+    action: 'replay',
+    reason: 'instance',
+    target: 'fedcba98765432',
+    header: 'instance=fedcba98765432;timeout=5s;fallback=prefer_self',
+  });
   m.recordDecision({ action: 'reject', reason: 'body-too-large', status: 413, error: 'too large' });
   const text = await m.registry.metrics();
   assert.equal(sampleValue(text, 'replaycast_routing_decisions_total', { action: 'serve', reason: 'any-machine' }), 2);
   assert.equal(sampleValue(text, 'replaycast_routing_decisions_total', { action: 'serve', reason: 'cookie-self' }), 1);
   assert.equal(sampleValue(text, 'replaycast_routing_decisions_total', { action: 'replay', reason: 'cookie' }), 1);
-  assert.equal(sampleValue(text, 'replaycast_routing_decisions_total', { action: 'reject', reason: 'body-too-large' }), 1);
+  assert.equal(
+    sampleValue(text, 'replaycast_routing_decisions_total', { action: 'reject', reason: 'body-too-large' }),
+    1,
+  );
   assert.equal(sampleValue(text, 'replaycast_replays_total', { reason: 'cookie' }), 1);
   assert.equal(sampleValue(text, 'replaycast_replays_total', { reason: 'instance' }), 1);
   // A served request is not a replay: the target Machine id never becomes a label (unbounded cardinality).
@@ -46,7 +59,11 @@ test('stream and directory figures are read from their stats() at every scrape',
   text = await m.registry.metrics();
   assert.equal(sampleValue(text, 'replaycast_live_streams'), 1);
   assert.equal(sampleValue(text, 'replaycast_viewers'), 3);
-  assert.equal(sampleValue(text, 'replaycast_frames_sent_total'), 200, 'a total is the feature\'s running total, not a sum of scrapes');
+  assert.equal(
+    sampleValue(text, 'replaycast_frames_sent_total'),
+    200,
+    "a total is the feature's running total, not a sum of scrapes",
+  );
   assert.equal(sampleValue(text, 'replaycast_chat_messages_total'), 8);
   assert.equal(sampleValue(text, 'replaycast_directory_staleness_seconds'), 11);
 });
@@ -54,7 +71,9 @@ test('stream and directory figures are read from their stats() at every scrape',
 test('a source that throws is reported and skipped; the scrape still succeeds', async () => {
   const errors: string[] = [];
   const m = new AppMetrics({
-    streams: () => { throw new Error('boom'); },
+    streams: () => {
+      throw new Error('boom');
+    },
     directory: () => ({ dnsFailures: 2 }),
     onSourceError: (source) => errors.push(source),
   });
@@ -66,7 +85,12 @@ test('a source that throws is reported and skipped; the scrape still succeeds', 
 
 test('without streams or directory the metrics exist at zero', async () => {
   const text = await new AppMetrics().registry.metrics();
-  for (const name of ['replaycast_live_streams', 'replaycast_viewers', 'replaycast_frames_sent_total', 'replaycast_discovery_failures_total']) {
+  for (const name of [
+    'replaycast_live_streams',
+    'replaycast_viewers',
+    'replaycast_frames_sent_total',
+    'replaycast_discovery_failures_total',
+  ]) {
     assert.equal(sampleValue(text, name), 0, name);
   }
 });

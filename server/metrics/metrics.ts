@@ -42,23 +42,62 @@ export class AppMetrics {
     const streams = (): StreamSample => streamSample(this.read('streams'));
     const directory = (): DirectorySample => directorySample(this.read('directory'), (sources.now ?? Date.now)());
     const gauge = (name: string, help: string, pick: () => number | undefined) =>
-      new Gauge({ name, help, registers, collect() { const v = pick(); if (v !== undefined) this.set(v); } });
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          const v = pick();
+          if (v !== undefined) this.set(v);
+        },
+      });
     // Totals kept by the features themselves: exposed as counters, set to the feature's own running total.
     const total = (name: string, help: string, pick: () => number | undefined) =>
-      new Counter({ name, help, registers, collect() { const v = pick(); if (v !== undefined) { this.reset(); this.inc(v); } } });
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          const v = pick();
+          if (v !== undefined) {
+            this.reset();
+            this.inc(v);
+          }
+        },
+      });
 
     gauge('replaycast_live_streams', 'Live streams hosted on this Machine.', () => streams().liveStreams);
     gauge('replaycast_viewers', 'Viewers watching streams hosted on this Machine.', () => streams().viewers);
     total('replaycast_frames_sent_total', 'Video frames sent to viewers.', () => streams().framesSent);
-    total('replaycast_frames_skipped_total', 'Video frames skipped for viewers that fell behind.', () => streams().framesSkipped);
+    total(
+      'replaycast_frames_skipped_total',
+      'Video frames skipped for viewers that fell behind.',
+      () => streams().framesSkipped,
+    );
     total('replaycast_chat_messages_total', 'Chat messages relayed.', () => streams().chatMessages);
-    total('replaycast_discovery_failures_total', 'Peer discovery rounds whose .internal DNS lookup failed.', () => directory().discoveryFailures);
-    total('replaycast_peer_fetch_failures_total', 'Directory snapshot fetches from peer Machines that failed.', () => directory().peerFetchFailures);
-    gauge('replaycast_directory_staleness_seconds', 'Seconds since the directory last completed a discovery round.', () => directory().stalenessSeconds);
-    gauge('replaycast_directory_stale', '1 while the directory serves its last good view because discovery fails.', () => {
-      const stale = directory().stale;
-      return stale === undefined ? undefined : Number(stale);
-    });
+    total(
+      'replaycast_discovery_failures_total',
+      'Peer discovery rounds whose .internal DNS lookup failed.',
+      () => directory().discoveryFailures,
+    );
+    total(
+      'replaycast_peer_fetch_failures_total',
+      'Directory snapshot fetches from peer Machines that failed.',
+      () => directory().peerFetchFailures,
+    );
+    gauge(
+      'replaycast_directory_staleness_seconds',
+      'Seconds since the directory last completed a discovery round.',
+      () => directory().stalenessSeconds,
+    );
+    gauge(
+      'replaycast_directory_stale',
+      '1 while the directory serves its last good view because discovery fails.',
+      () => {
+        const stale = directory().stale;
+        return stale === undefined ? undefined : Number(stale);
+      },
+    );
   }
 
   /** The routing plugin's onDecision callback. */

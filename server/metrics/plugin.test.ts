@@ -28,7 +28,10 @@ async function refused(host: string, port: number): Promise<boolean> {
 }
 
 async function app(t: TestContext, overrides: Partial<Config> = {}) {
-  const instance = await buildApp(testConfig({ machineId: SELF_ID, region: 'ams', appName: 'replaycast-test', ...overrides }), { prettyLogs: false });
+  const instance = await buildApp(
+    testConfig({ machineId: SELF_ID, region: 'ams', appName: 'replaycast-test', ...overrides }),
+    { prettyLogs: false },
+  );
   t.after(() => instance.close());
   return instance;
 }
@@ -49,7 +52,10 @@ test('after listen, the endpoint serves the routing decisions of the public port
   assert.notEqual(endpoint.port, (a.server.address() as AddressInfo).port);
 
   assert.equal((await fetch(`${publicAddress}/healthz`)).status, 200);
-  const replay = await fetch(`${publicAddress}/api/whoami`, { headers: { cookie: `fly-machine-id=${OTHER_ID}` }, redirect: 'manual' });
+  const replay = await fetch(`${publicAddress}/api/whoami`, {
+    headers: { cookie: `fly-machine-id=${OTHER_ID}` },
+    redirect: 'manual',
+  });
   assert.equal(replay.status, 307);
   const bad = await fetch(`${publicAddress}/api/whoami?instance=nope`);
   assert.equal(bad.status, 400);
@@ -60,7 +66,10 @@ test('after listen, the endpoint serves the routing decisions of the public port
   const text = await res.text();
   assert.equal(sampleValue(text, 'replaycast_routing_decisions_total', { action: 'serve', reason: 'any-machine' }), 1);
   assert.equal(sampleValue(text, 'replaycast_routing_decisions_total', { action: 'replay', reason: 'cookie' }), 1);
-  assert.equal(sampleValue(text, 'replaycast_routing_decisions_total', { action: 'reject', reason: 'bad-instance' }), 1);
+  assert.equal(
+    sampleValue(text, 'replaycast_routing_decisions_total', { action: 'reject', reason: 'bad-instance' }),
+    1,
+  );
   assert.equal(sampleValue(text, 'replaycast_replays_total', { reason: 'cookie' }), 1);
   assert.match(text, /process_resident_memory_bytes/);
 
@@ -87,30 +96,43 @@ test('a taken metrics port is logged and the app keeps serving', async (t) => {
   const taken = (blocker.address() as AddressInfo).port;
 
   const lines: { level: number; msg: string; port?: number }[] = [];
-  const a = Fastify({ logger: { level: 'info', stream: { write: (line: string) => void lines.push(JSON.parse(line)) } } });
+  const a = Fastify({
+    logger: { level: 'info', stream: { write: (line: string) => void lines.push(JSON.parse(line)) } },
+  });
   await a.register(metricsPlugin, { host: PROBE_HOST, port: taken });
   a.get('/healthz', async () => ({ ok: true }));
   t.after(() => a.close());
   const address = await a.listen({ host: '127.0.0.1', port: 0 });
   assert.equal(await a.metrics.endpoint(), null);
   assert.equal((await fetch(`${address}/healthz`)).status, 200);
-  assert.ok(lines.some((l) => l.level === 50 && l.msg.includes('metrics endpoint could not listen') && l.port === taken));
+  assert.ok(
+    lines.some((l) => l.level === 50 && l.msg.includes('metrics endpoint could not listen') && l.port === taken),
+  );
   assert.ok(!lines.some((l) => l.msg === METRICS_LISTENING_MSG));
 });
 
 test('stream and directory stats are read through their decorators; other paths and methods are refused', async (t) => {
   const lines: { msg: string; port?: number; address?: string }[] = [];
-  const a = Fastify({ logger: { level: 'info', stream: { write: (line: string) => void lines.push(JSON.parse(line)) } } });
+  const a = Fastify({
+    logger: { level: 'info', stream: { write: (line: string) => void lines.push(JSON.parse(line)) } },
+  });
   await a.register(metricsPlugin, { host: '127.0.0.1', port: 0 });
   // Registered after the metrics plugin, as feature plugins are: read lazily at scrape time.
   // Fakes with only the fields the metrics read (cast: the real decorators have richer types).
-  a.decorate('streams', { stats: () => ({ liveStreams: 3, viewers: 11, framesSent: 500, framesSkipped: 6, chatMessages: 2 }) } as never);
-  a.decorate('directory', { stats: () => ({ dnsFailures: 5, fetchesFailed: 0, lastDiscoveryOkMs: Date.now(), stale: false }) } as never);
+  a.decorate('streams', {
+    stats: () => ({ liveStreams: 3, viewers: 11, framesSent: 500, framesSkipped: 6, chatMessages: 2 }),
+  } as never);
+  a.decorate('directory', {
+    stats: () => ({ dnsFailures: 5, fetchesFailed: 0, lastDiscoveryOkMs: Date.now(), stale: false }),
+  } as never);
   t.after(() => a.close());
   await a.listen({ host: '127.0.0.1', port: 0 });
   const endpoint = await a.metrics.endpoint();
   assert.ok(endpoint);
-  assert.ok(lines.some((l) => l.msg === METRICS_LISTENING_MSG && l.port === endpoint.port && l.address === '127.0.0.1'), 'the endpoint is announced in the log');
+  assert.ok(
+    lines.some((l) => l.msg === METRICS_LISTENING_MSG && l.port === endpoint.port && l.address === '127.0.0.1'),
+    'the endpoint is announced in the log',
+  );
   const base = `http://127.0.0.1:${endpoint.port}`;
 
   const text = await (await fetch(`${base}${METRICS_PATH}`)).text();

@@ -52,7 +52,9 @@ export const metricsPlugin = fp<MetricsOptions>(
     });
 
     let resolveEndpoint!: (address: AddressInfo | null) => void;
-    const endpoint = new Promise<AddressInfo | null>((resolve) => { resolveEndpoint = resolve; });
+    const endpoint = new Promise<AddressInfo | null>((resolve) => {
+      resolveEndpoint = resolve;
+    });
     let server: MetricsServer | undefined;
     let starting: Promise<void> | undefined;
     let closing = false;
@@ -79,7 +81,10 @@ export const metricsPlugin = fp<MetricsOptions>(
           resolveEndpoint(server.address);
         } catch (err) {
           // Metrics are an aid, not the service: a taken port must not stop a Machine from serving its streams.
-          app.log.error({ err, host: opts.host, port: opts.port }, 'metrics endpoint could not listen; serving without it');
+          app.log.error(
+            { err, host: opts.host, port: opts.port },
+            'metrics endpoint could not listen; serving without it',
+          );
           resolveEndpoint(null);
         }
       })();

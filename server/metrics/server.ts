@@ -19,7 +19,12 @@ export interface MetricsServerOptions {
   onScrapeError?: (err: unknown) => void;
 }
 
-function json(res: import('node:http').ServerResponse, status: number, error: string, headers: Record<string, string> = {}): void {
+function json(
+  res: import('node:http').ServerResponse,
+  status: number,
+  error: string,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers });
   res.end(JSON.stringify({ error }));
 }

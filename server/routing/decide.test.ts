@@ -29,14 +29,38 @@ type Expect = { action: Decision['action'] } & Record<string, unknown>;
 
 const rows: Array<[string, Partial<RoutingInput>, Expect]> = [
   // 1. off Fly
-  ['off Fly: serve, cookie untouched', { self: null, instanceParams: [OTHER], cookie: OTHER }, { action: 'serve', reason: 'off-fly', cookie: undefined }],
+  [
+    'off Fly: serve, cookie untouched',
+    { self: null, instanceParams: [OTHER], cookie: OTHER },
+    { action: 'serve', reason: 'off-fly', cookie: undefined },
+  ],
   // 2. any-Machine paths
-  ['any-Machine path ignores instance', { anyMachinePath: true, instanceParams: [OTHER] }, { action: 'serve', reason: 'any-machine' }],
-  ['any-Machine path ignores cookie', { anyMachinePath: true, cookie: OTHER }, { action: 'serve', reason: 'any-machine' }],
+  [
+    'any-Machine path ignores instance',
+    { anyMachinePath: true, instanceParams: [OTHER] },
+    { action: 'serve', reason: 'any-machine' },
+  ],
+  [
+    'any-Machine path ignores cookie',
+    { anyMachinePath: true, cookie: OTHER },
+    { action: 'serve', reason: 'any-machine' },
+  ],
   // 3. force-instance
-  ['force header for self beats other cookie', { forceInstanceId: SELF, cookie: OTHER }, { action: 'serve', reason: 'forced' }],
-  ['force header for self beats other instance', { forceInstanceId: SELF, instanceParams: [OTHER] }, { action: 'serve', reason: 'forced' }],
-  ['force header for another Machine is not ours to honour', { forceInstanceId: OTHER, cookie: OTHER }, { action: 'replay', reason: 'cookie', target: OTHER }],
+  [
+    'force header for self beats other cookie',
+    { forceInstanceId: SELF, cookie: OTHER },
+    { action: 'serve', reason: 'forced' },
+  ],
+  [
+    'force header for self beats other instance',
+    { forceInstanceId: SELF, instanceParams: [OTHER] },
+    { action: 'serve', reason: 'forced' },
+  ],
+  [
+    'force header for another Machine is not ours to honour',
+    { forceInstanceId: OTHER, cookie: OTHER },
+    { action: 'replay', reason: 'cookie', target: OTHER },
+  ],
   // 4. bad instance
   ['repeated instance', { instanceParams: [SELF, SELF] }, { action: 'reject', status: 400, reason: 'bad-instance' }],
   ['13 chars', { instanceParams: ['0123456789abc'] }, { action: 'reject', status: 400 }],
@@ -46,40 +70,125 @@ const rows: Array<[string, Partial<RoutingInput>, Expect]> = [
   ['CRLF injection', { instanceParams: [`${OTHER}\r\nset-cookie: x=1`] }, { action: 'reject', status: 400 }],
   ['retired 8-hex id', { instanceParams: ['0123abcd'] }, { action: 'reject', status: 400 }],
   // 5. instance = self
-  ['instance is this Machine: serve and set cookie', { instanceParams: [SELF], cookie: OTHER }, { action: 'serve', reason: 'instance-self', cookie: { set: SELF } }],
+  [
+    'instance is this Machine: serve and set cookie',
+    { instanceParams: [SELF], cookie: OTHER },
+    { action: 'serve', reason: 'instance-self', cookie: { set: SELF } },
+  ],
   // 6. replay failed after explicit instance
-  ['replay failed, API path: 404', { instanceParams: [OTHER], replayFailed: 'instance=x', apiPath: true }, { action: 'reject', status: 404, reason: 'instance-gone', cookie: { set: SELF } }],
-  ['replay failed, page: serve here', { instanceParams: [OTHER], replayFailed: 'instance=x' }, { action: 'serve', reason: 'replay-failed', cookie: { set: SELF }, loopFrom: OTHER }],
+  [
+    'replay failed, API path: 404',
+    { instanceParams: [OTHER], replayFailed: 'instance=x', apiPath: true },
+    { action: 'reject', status: 404, reason: 'instance-gone', cookie: { set: SELF } },
+  ],
+  [
+    'replay failed, page: serve here',
+    { instanceParams: [OTHER], replayFailed: 'instance=x' },
+    { action: 'serve', reason: 'replay-failed', cookie: { set: SELF }, loopFrom: OTHER },
+  ],
   // 7. already replayed
-  ['instance, came with fly-replay-src: no second replay', { instanceParams: [OTHER], replaySrc: 'instance=a;region=ams;t=1' }, { action: 'serve', reason: 'already-replayed', cookie: { set: SELF }, loopFrom: OTHER }],
-  ['instance, came with preferred-unavailable', { instanceParams: [OTHER], preferredUnavailable: OTHER }, { action: 'serve', reason: 'already-replayed' }],
+  [
+    'instance, came with fly-replay-src: no second replay',
+    { instanceParams: [OTHER], replaySrc: 'instance=a;region=ams;t=1' },
+    { action: 'serve', reason: 'already-replayed', cookie: { set: SELF }, loopFrom: OTHER },
+  ],
+  [
+    'instance, came with preferred-unavailable',
+    { instanceParams: [OTHER], preferredUnavailable: OTHER },
+    { action: 'serve', reason: 'already-replayed' },
+  ],
   // 8. body limits on instance replay
-  ['instance, body at limit: 413', { instanceParams: [OTHER], bodyBytes: 1024 * 1024 }, { action: 'reject', status: 413, reason: 'body-too-large' }],
-  ['instance, body one under limit: replay', { instanceParams: [OTHER], bodyBytes: 1024 * 1024 - 1 }, { action: 'replay', reason: 'instance' }],
-  ['instance, body of unknown length: 413', { instanceParams: [OTHER], bodyBytes: 'unknown' }, { action: 'reject', status: 413 }],
+  [
+    'instance, body at limit: 413',
+    { instanceParams: [OTHER], bodyBytes: 1024 * 1024 },
+    { action: 'reject', status: 413, reason: 'body-too-large' },
+  ],
+  [
+    'instance, body one under limit: replay',
+    { instanceParams: [OTHER], bodyBytes: 1024 * 1024 - 1 },
+    { action: 'replay', reason: 'instance' },
+  ],
+  [
+    'instance, body of unknown length: 413',
+    { instanceParams: [OTHER], bodyBytes: 'unknown' },
+    { action: 'reject', status: 413 },
+  ],
   // 9. instance replay
-  ['instance is another Machine', { instanceParams: [OTHER] }, { action: 'replay', reason: 'instance', target: OTHER, header: `instance=${OTHER};timeout=5s;fallback=prefer_self` }],
-  ['instance replay timeout in ms', { instanceParams: [OTHER], replayTimeoutMs: 800 }, { action: 'replay', header: `instance=${OTHER};timeout=800ms;fallback=prefer_self` }],
+  [
+    'instance is another Machine',
+    { instanceParams: [OTHER] },
+    {
+      action: 'replay',
+      reason: 'instance',
+      target: OTHER,
+      header: `instance=${OTHER};timeout=5s;fallback=prefer_self`,
+    },
+  ],
+  [
+    'instance replay timeout in ms',
+    { instanceParams: [OTHER], replayTimeoutMs: 800 },
+    { action: 'replay', header: `instance=${OTHER};timeout=800ms;fallback=prefer_self` },
+  ],
   ['instance beats cookie', { instanceParams: [OTHER], cookie: SELF }, { action: 'replay', target: OTHER }],
   // 10-12. cookie
   ['no instance, no cookie', {}, { action: 'serve', reason: 'no-preference', cookie: undefined }],
-  ['malformed cookie: clear it', { cookie: 'garbage;' }, { action: 'serve', reason: 'cookie-malformed', cookie: 'clear' }],
-  ['uppercase cookie is malformed', { cookie: '0123456789ABCD' }, { action: 'serve', reason: 'cookie-malformed', cookie: 'clear' }],
+  [
+    'malformed cookie: clear it',
+    { cookie: 'garbage;' },
+    { action: 'serve', reason: 'cookie-malformed', cookie: 'clear' },
+  ],
+  [
+    'uppercase cookie is malformed',
+    { cookie: '0123456789ABCD' },
+    { action: 'serve', reason: 'cookie-malformed', cookie: 'clear' },
+  ],
   ['cookie is this Machine', { cookie: SELF }, { action: 'serve', reason: 'cookie-self', cookie: undefined }],
   // 13. exempt
-  ['cookie-exempt request stays here', { cookie: OTHER, cookieExempt: true }, { action: 'serve', reason: 'cookie-exempt' }],
-  ['cookie-exempt request still follows instance', { cookie: OTHER, cookieExempt: true, instanceParams: [OTHER] }, { action: 'replay', reason: 'instance' }],
+  [
+    'cookie-exempt request stays here',
+    { cookie: OTHER, cookieExempt: true },
+    { action: 'serve', reason: 'cookie-exempt' },
+  ],
+  [
+    'cookie-exempt request still follows instance',
+    { cookie: OTHER, cookieExempt: true, instanceParams: [OTHER] },
+    { action: 'replay', reason: 'instance' },
+  ],
   // 14. loop guard on cookie
-  ['cookie, fly-replay-src: serve, rewrite stale cookie', { cookie: OTHER, replaySrc: 'instance=a;region=ams;t=1' }, { action: 'serve', reason: 'already-replayed', cookie: { set: SELF }, loopFrom: OTHER }],
-  ['cookie, fly-replay-failed: serve, rewrite', { cookie: OTHER, replayFailed: 'instance=x;reason=timeout' }, { action: 'serve', reason: 'already-replayed', cookie: { set: SELF } }],
-  ['cookie, preferred-unavailable: serve, rewrite', { cookie: OTHER, preferredUnavailable: OTHER }, { action: 'serve', reason: 'already-replayed', cookie: { set: SELF } }],
+  [
+    'cookie, fly-replay-src: serve, rewrite stale cookie',
+    { cookie: OTHER, replaySrc: 'instance=a;region=ams;t=1' },
+    { action: 'serve', reason: 'already-replayed', cookie: { set: SELF }, loopFrom: OTHER },
+  ],
+  [
+    'cookie, fly-replay-failed: serve, rewrite',
+    { cookie: OTHER, replayFailed: 'instance=x;reason=timeout' },
+    { action: 'serve', reason: 'already-replayed', cookie: { set: SELF } },
+  ],
+  [
+    'cookie, preferred-unavailable: serve, rewrite',
+    { cookie: OTHER, preferredUnavailable: OTHER },
+    { action: 'serve', reason: 'already-replayed', cookie: { set: SELF } },
+  ],
   // 15. directory says the Machine is gone
-  ['cookie names a Machine the directory does not know', { cookie: OTHER, machineKnown: () => false }, { action: 'serve', reason: 'cookie-unknown-machine', cookie: { set: SELF } }],
-  ['directory cannot tell: replay', { cookie: OTHER, machineKnown: () => undefined }, { action: 'replay', reason: 'cookie' }],
+  [
+    'cookie names a Machine the directory does not know',
+    { cookie: OTHER, machineKnown: () => false },
+    { action: 'serve', reason: 'cookie-unknown-machine', cookie: { set: SELF } },
+  ],
+  [
+    'directory cannot tell: replay',
+    { cookie: OTHER, machineKnown: () => undefined },
+    { action: 'replay', reason: 'cookie' },
+  ],
   // 16. body limits on cookie replay
   ['cookie, body too large: 413', { cookie: OTHER, bodyBytes: 2 * 1024 * 1024 }, { action: 'reject', status: 413 }],
   // 17. cookie replay
-  ['cookie names another Machine', { cookie: OTHER }, { action: 'replay', reason: 'cookie', target: OTHER, header: `prefer_instance=${OTHER}` }],
+  [
+    'cookie names another Machine',
+    { cookie: OTHER },
+    { action: 'replay', reason: 'cookie', target: OTHER, header: `prefer_instance=${OTHER}` },
+  ],
 ];
 
 for (const [name, overrides, expected] of rows) {

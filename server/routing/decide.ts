@@ -49,7 +49,13 @@ export type CookieChange = { set: string } | 'clear';
 export type Decision =
   | { action: 'serve'; reason: ServeReason; cookie?: CookieChange; loopFrom?: string }
   | { action: 'replay'; reason: 'instance' | 'cookie'; target: string; header: string }
-  | { action: 'reject'; reason: 'bad-instance' | 'instance-gone' | 'body-too-large'; status: 400 | 404 | 413; error: string; cookie?: CookieChange };
+  | {
+      action: 'reject';
+      reason: 'bad-instance' | 'instance-gone' | 'body-too-large';
+      status: 400 | 404 | 413;
+      error: string;
+      cookie?: CookieChange;
+    };
 
 function formatTimeout(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
@@ -86,28 +92,46 @@ export function decide(input: RoutingInput): Decision {
   const replayed = wasReplayed(input);
   const params = input.instanceParams;
   if (params.length > 1) {
-    return { action: 'reject', reason: 'bad-instance', status: 400, error: 'the instance parameter must be given once' };
+    return {
+      action: 'reject',
+      reason: 'bad-instance',
+      status: 400,
+      error: 'the instance parameter must be given once',
+    };
   }
   if (params.length === 1) {
     const target = params[0]!;
     if (!isMachineId(target)) {
-      return { action: 'reject', reason: 'bad-instance', status: 400, error: 'the instance parameter must be a Machine id: 14 lowercase hex characters' };
+      return {
+        action: 'reject',
+        reason: 'bad-instance',
+        status: 400,
+        error: 'the instance parameter must be a Machine id: 14 lowercase hex characters',
+      };
     }
     if (target === self) return { action: 'serve', reason: 'instance-self', cookie: { set: self } };
     if (input.replayFailed !== undefined) {
       // Fly could not reach the Machine named in the link: it is gone (destroyed, or the stream moved).
       if (input.apiPath) {
-        return { action: 'reject', reason: 'instance-gone', status: 404, error: `Machine ${target} is not reachable; the stream has moved or ended`, cookie: { set: self } };
+        return {
+          action: 'reject',
+          reason: 'instance-gone',
+          status: 404,
+          error: `Machine ${target} is not reachable; the stream has moved or ended`,
+          cookie: { set: self },
+        };
       }
       return { action: 'serve', reason: 'replay-failed', cookie: { set: self }, loopFrom: target };
     }
     if (replayed) return { action: 'serve', reason: 'already-replayed', cookie: { set: self }, loopFrom: target };
-    return unreplayableBody(input) ?? {
-      action: 'replay',
-      reason: 'instance',
-      target,
-      header: `instance=${target};timeout=${formatTimeout(input.replayTimeoutMs)};fallback=prefer_self`,
-    };
+    return (
+      unreplayableBody(input) ?? {
+        action: 'replay',
+        reason: 'instance',
+        target,
+        header: `instance=${target};timeout=${formatTimeout(input.replayTimeoutMs)};fallback=prefer_self`,
+      }
+    );
   }
 
   const cookie = input.cookie;
@@ -116,6 +140,14 @@ export function decide(input: RoutingInput): Decision {
   if (cookie === self) return { action: 'serve', reason: 'cookie-self' };
   if (input.cookieExempt) return { action: 'serve', reason: 'cookie-exempt' };
   if (replayed) return { action: 'serve', reason: 'already-replayed', cookie: { set: self }, loopFrom: cookie };
-  if (input.machineKnown?.(cookie) === false) return { action: 'serve', reason: 'cookie-unknown-machine', cookie: { set: self } };
-  return unreplayableBody(input) ?? { action: 'replay', reason: 'cookie', target: cookie, header: `prefer_instance=${cookie}` };
+  if (input.machineKnown?.(cookie) === false)
+    return { action: 'serve', reason: 'cookie-unknown-machine', cookie: { set: self } };
+  return (
+    unreplayableBody(input) ?? {
+      action: 'replay',
+      reason: 'cookie',
+      target: cookie,
+      header: `prefer_instance=${cookie}`,
+    }
+  );
 }

@@ -60,7 +60,11 @@ test('a cookie for this Machine serves without touching the cookie', async (t) =
 
 test('fly-force-instance-id naming this Machine wins over the cookie', async (t) => {
   const app = await build(t);
-  const res = await app.inject({ url: '/api/whoami', cookies: { 'fly-machine-id': OTHER_ID }, headers: { 'fly-force-instance-id': SELF_ID } });
+  const res = await app.inject({
+    url: '/api/whoami',
+    cookies: { 'fly-machine-id': OTHER_ID },
+    headers: { 'fly-force-instance-id': SELF_ID },
+  });
   assert.equal(res.statusCode, 200);
 });
 
@@ -89,7 +93,12 @@ test('the any-Machine list is configurable', async (t) => {
 
 test('a POST to an any-Machine path still follows the cookie', async (t) => {
   const app = await build(t);
-  const res = await app.inject({ method: 'POST', url: '/healthz', cookies: { 'fly-machine-id': OTHER_ID }, payload: {} });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/healthz',
+    cookies: { 'fly-machine-id': OTHER_ID },
+    payload: {},
+  });
   assert.equal(res.statusCode, 307);
 });
 
@@ -169,7 +178,9 @@ test('fly-replay-failed after an explicit ?instance= on an API path is a 404 rea
   const app = await build(t);
   const res = await app.inject({
     url: `/api/whoami?instance=${OTHER_ID}`,
-    headers: { 'fly-replay-failed': `instance=${OTHER_ID};app=replaycast-test;region=dfw;replay_source=${SELF_ID};reason=no_candidate;elapsed_ms=3` },
+    headers: {
+      'fly-replay-failed': `instance=${OTHER_ID};app=replaycast-test;region=dfw;replay_source=${SELF_ID};reason=no_candidate;elapsed_ms=3`,
+    },
   });
   assert.equal(res.statusCode, 404);
   assert.match(res.json().error, /moved or ended/);
@@ -178,7 +189,9 @@ test('fly-replay-failed after an explicit ?instance= on an API path is a 404 rea
 test('the machineKnown option stops replays to Machines the directory does not list', async (t) => {
   const { buildApp } = await import('../app.ts');
   const { testConfig } = await import('../config.ts');
-  const app = await buildApp(testConfig({ machineId: SELF_ID }), { machineKnown: (id) => id === SELF_ID ? true : false });
+  const app = await buildApp(testConfig({ machineId: SELF_ID }), {
+    machineKnown: (id) => (id === SELF_ID ? true : false),
+  });
   t.after(() => app.close());
   const res = await app.inject({ url: '/api/whoami', cookies: { 'fly-machine-id': OTHER_ID } });
   assert.equal(res.statusCode, 200);
@@ -187,7 +200,10 @@ test('the machineKnown option stops replays to Machines the directory does not l
 
 test('a bad ?instance= on a page a browser opens gets a readable HTML page, not JSON', async (t) => {
   const app = await build(t);
-  const res = await app.inject({ url: '/watch/abc?instance=XYZ', headers: { accept: 'text/html,application/xhtml+xml' } });
+  const res = await app.inject({
+    url: '/watch/abc?instance=XYZ',
+    headers: { accept: 'text/html,application/xhtml+xml' },
+  });
   assert.equal(res.statusCode, 400);
   assert.match(res.headers['content-type'] as string, /^text\/html/);
   assert.match(res.body, /role="alert">the instance parameter must be a Machine id/);
@@ -206,10 +222,19 @@ test('a body of unknown length (chunked) is not replayed: 413', async (t) => {
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as import('node:net').AddressInfo;
   const status = await new Promise<number>((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/api/anything', headers: { cookie: `fly-machine-id=${OTHER_ID}`, 'content-type': 'application/octet-stream' } }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/api/anything',
+        headers: { cookie: `fly-machine-id=${OTHER_ID}`, 'content-type': 'application/octet-stream' },
+      },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
     req.on('error', reject);
     req.write('part one');
     req.end('part two');
@@ -221,7 +246,11 @@ test('a replayed-and-failed WebSocket upgrade after ?instance= gets the 404 reas
   const app = await build(t);
   const res = await app.inject({
     url: `/ws/whoami?instance=${OTHER_ID}`,
-    headers: { connection: 'upgrade', upgrade: 'websocket', 'fly-replay-failed': `instance=${OTHER_ID};reason=timeout;elapsed_ms=5000` },
+    headers: {
+      connection: 'upgrade',
+      upgrade: 'websocket',
+      'fly-replay-failed': `instance=${OTHER_ID};reason=timeout;elapsed_ms=5000`,
+    },
   });
   assert.equal(res.statusCode, 404);
   assert.match(res.json().error, /moved or ended/);
@@ -230,7 +259,11 @@ test('a replayed-and-failed WebSocket upgrade after ?instance= gets the 404 reas
 test('serving a request that was already replayed logs a warning with both Machine ids', async (t) => {
   const capture = logCapture();
   const app = await build(t, { logLevel: 'info' }, { logStream: capture });
-  await app.inject({ url: '/api/whoami', cookies: { 'fly-machine-id': OTHER_ID }, headers: { 'fly-replay-src': `instance=${OTHER_ID};region=dfw;t=1` } });
+  await app.inject({
+    url: '/api/whoami',
+    cookies: { 'fly-machine-id': OTHER_ID },
+    headers: { 'fly-replay-src': `instance=${OTHER_ID};region=dfw;t=1` },
+  });
   const warning = capture.lines.find((l) => l.level === 40 && String(l.msg).includes('already replayed'));
   assert.ok(warning, 'a warn line');
   assert.equal(warning.self, SELF_ID);

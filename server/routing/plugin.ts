@@ -83,7 +83,8 @@ export const routingPlugin = fp<RoutingOptions>(
         replayFailed: header(request, 'fly-replay-failed'),
         preferredUnavailable: header(request, 'fly-preferred-instance-unavailable'),
         bodyBytes: declaredBodyBytes(request),
-        anyMachinePath: (request.method === 'GET' || request.method === 'HEAD') && isAnyMachinePath(path, opts.anyMachinePaths),
+        anyMachinePath:
+          (request.method === 'GET' || request.method === 'HEAD') && isAnyMachinePath(path, opts.anyMachinePaths),
         apiPath,
         cookieExempt: cookieExempt(request.method, path),
         machineKnown: opts.machineKnown,
@@ -97,7 +98,13 @@ export const routingPlugin = fp<RoutingOptions>(
         case 'serve':
           if (decision.loopFrom !== undefined) {
             request.log.warn(
-              { self: opts.machineId, wanted: decision.loopFrom, reason: decision.reason, replaySrc: header(request, 'fly-replay-src'), replayFailed: header(request, 'fly-replay-failed') },
+              {
+                self: opts.machineId,
+                wanted: decision.loopFrom,
+                reason: decision.reason,
+                replaySrc: header(request, 'fly-replay-src'),
+                replayFailed: header(request, 'fly-replay-failed'),
+              },
               'request already replayed: serving here instead of replaying again',
             );
           }
@@ -105,7 +112,10 @@ export const routingPlugin = fp<RoutingOptions>(
           done();
           return;
         case 'replay':
-          request.log.info({ target: decision.target, reason: decision.reason }, 'replaying to the Machine that owns this request');
+          request.log.info(
+            { target: decision.target, reason: decision.reason },
+            'replaying to the Machine that owns this request',
+          );
           reply.code(307).header('fly-replay', decision.header).header('cache-control', 'no-store').send();
           return;
         case 'reject':

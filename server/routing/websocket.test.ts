@@ -80,5 +80,8 @@ test('/ws/whoami sends who answered once, then closes normally', async (t) => {
   ws.on('message', (data) => messages.push(String(data)));
   const code = await new Promise<number>((resolve) => ws.on('close', (c) => resolve(c)));
   assert.equal(code, 1000);
-  assert.deepEqual(messages.map((m) => JSON.parse(m)), [{ machineId: SELF_ID, region: 'ams', app: 'replaycast-test' }]);
+  assert.deepEqual(
+    messages.map((m) => JSON.parse(m)),
+    [{ machineId: SELF_ID, region: 'ams', app: 'replaycast-test' }],
+  );
 });

@@ -1,4 +1,11 @@
-import { parseServerToPublisher, parseServerToViewer, type ServerToPublisher, type ServerToViewer, decodeFrame, type Frame } from '../../shared/protocol.ts';
+import {
+  parseServerToPublisher,
+  parseServerToViewer,
+  type ServerToPublisher,
+  type ServerToViewer,
+  decodeFrame,
+  type Frame,
+} from '../../shared/protocol.ts';
 import type { Peer } from './peer.ts';
 
 const utf8 = new TextDecoder();

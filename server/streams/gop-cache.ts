@@ -29,7 +29,10 @@ export class GopCache {
     } else if (this.frames.length === 0) {
       return;
     }
-    if (this.frames.length + 1 > this.limits.gopMaxFrames || this.totalBytes + frame.data.byteLength > this.limits.gopMaxBytes) {
+    if (
+      this.frames.length + 1 > this.limits.gopMaxFrames ||
+      this.totalBytes + frame.data.byteLength > this.limits.gopMaxBytes
+    ) {
       this.clear();
       return;
     }

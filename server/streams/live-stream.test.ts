@@ -1,7 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
-import { CHAT_HISTORY_MESSAGES, CloseCode, encodeControl, encodeFrame, type ServerToViewer } from '../../shared/protocol.ts';
+import {
+  CHAT_HISTORY_MESSAGES,
+  CloseCode,
+  encodeControl,
+  encodeFrame,
+  type ServerToViewer,
+} from '../../shared/protocol.ts';
 import { FakeClock } from './fake-clock.ts';
 import { FakePeer } from './fake-peer.ts';
 import type { RelayLimits } from './peer.ts';
@@ -23,7 +29,14 @@ const config = { codec: 'vp8', codedWidth: 320, codedHeight: 180 };
 
 function setup(overrides: Partial<RelayLimits> = {}) {
   const clock = new FakeClock();
-  const registry = new StreamRegistry({ limits: { ...limits, ...overrides }, clock, log: pino({ level: 'silent' }), machineId: '0123456789abcd', region: 'dfw', maxStreams: 3 });
+  const registry = new StreamRegistry({
+    limits: { ...limits, ...overrides },
+    clock,
+    log: pino({ level: 'silent' }),
+    machineId: '0123456789abcd',
+    region: 'dfw',
+    maxStreams: 3,
+  });
   const created = registry.create({ title: 'Test', creator: 'alice' });
   assert.ok(created.ok);
   const stream = created.stream;
@@ -34,7 +47,9 @@ function setup(overrides: Partial<RelayLimits> = {}) {
   /** Publishes one frame (keyframe every `gop` frames) of `bytes` payload bytes; returns its timestamp. */
   const publish = (keyframe: boolean, bytes = 100, advanceMs = 33) => {
     ts += 33_333;
-    publisher.onBinary(encodeFrame({ keyframe, timestampUs: ts, payload: new Uint8Array(bytes).fill(keyframe ? 1 : 2) }));
+    publisher.onBinary(
+      encodeFrame({ keyframe, timestampUs: ts, payload: new Uint8Array(bytes).fill(keyframe ? 1 : 2) }),
+    );
     clock.advance(advanceMs);
     return ts;
   };
@@ -65,10 +80,17 @@ test('a late joiner gets hello, then the cached GOP starting at its keyframe, th
     assert.equal(hello.publisherConnected, true);
   }
   const gop = peer.frames();
-  assert.deepEqual(gop.map((f) => f.timestampUs), [k2, d2, d3], 'only the last group, from its keyframe');
+  assert.deepEqual(
+    gop.map((f) => f.timestampUs),
+    [k2, d2, d3],
+    'only the last group, from its keyframe',
+  );
   assert.equal(gop[0]!.keyframe, true);
   const live = publish(false);
-  assert.deepEqual(peer.frames().map((f) => f.timestampUs), [k2, d2, d3, live]);
+  assert.deepEqual(
+    peer.frames().map((f) => f.timestampUs),
+    [k2, d2, d3, live],
+  );
   assert.ok(k1 < d1);
 });
 
@@ -99,7 +121,10 @@ test('a viewer joining with no keyframe cached waits for one and triggers a thro
   stream.addViewer(new FakePeer());
   assert.equal(requests(), 2);
   const k = publish(true);
-  assert.deepEqual(v1.frames().map((f) => [f.keyframe, f.timestampUs]), [[true, k]]);
+  assert.deepEqual(
+    v1.frames().map((f) => [f.keyframe, f.timestampUs]),
+    [[true, k]],
+  );
 });
 
 test('a decoder error keyframe request from a viewer is throttled to one a second', () => {
@@ -177,11 +202,19 @@ test('chat: numbered, in order to viewers and publisher, rate-limited with an er
   a.onText(encodeControl({ type: 'chat', text: 'one', name: 'ann' }));
   b.onText(encodeControl({ type: 'chat', text: 'two' }));
   publisher.onText(encodeControl({ type: 'chat', text: 'three' }));
-  const chats = (p: FakePeer) => p.viewerMessages().flatMap((m) => (m.type === 'chat' ? [[m.seq, m.name, m.text, m.role]] : []));
-  const expected = [[1, 'ann', 'one', 'viewer'], [2, 'viewer', 'two', 'viewer'], [3, 'alice', 'three', 'creator']];
+  const chats = (p: FakePeer) =>
+    p.viewerMessages().flatMap((m) => (m.type === 'chat' ? [[m.seq, m.name, m.text, m.role]] : []));
+  const expected = [
+    [1, 'ann', 'one', 'viewer'],
+    [2, 'viewer', 'two', 'viewer'],
+    [3, 'alice', 'three', 'creator'],
+  ];
   assert.deepEqual(chats(aPeer), expected);
   assert.deepEqual(chats(bPeer), expected);
-  assert.deepEqual(pubPeer.publisherMessages().flatMap((m) => (m.type === 'chat' ? [[m.seq, m.name, m.text, m.role]] : [])), expected);
+  assert.deepEqual(
+    pubPeer.publisherMessages().flatMap((m) => (m.type === 'chat' ? [[m.seq, m.name, m.text, m.role]] : [])),
+    expected,
+  );
 
   for (let i = 0; i < 5; i++) a.onText(encodeControl({ type: 'chat', text: `a${i}` }));
   const errors = aPeer.viewerMessages().filter((m) => m.type === 'error');
@@ -191,7 +224,10 @@ test('chat: numbered, in order to viewers and publisher, rate-limited with an er
   assert.equal(chats(bPeer).length, 7, 'the refused one was not broadcast');
 
   a.onText(encodeControl({ type: 'chat', text: 'x'.repeat(501) }));
-  const tooLong = aPeer.viewerMessages().filter((m) => m.type === 'error').at(-1)!;
+  const tooLong = aPeer
+    .viewerMessages()
+    .filter((m) => m.type === 'error')
+    .at(-1)!;
   assert.equal(tooLong.type === 'error' && tooLong.code, 'chat-invalid');
 
   for (let i = 0; i < 60; i++) {
@@ -206,7 +242,10 @@ test('chat: numbered, in order to viewers and publisher, rate-limited with an er
     assert.equal(hello.chat.length, CHAT_HISTORY_MESSAGES);
     assert.equal(hello.chat[0]!.text, 'm10');
     assert.equal(hello.chat.at(-1)!.text, 'm59');
-    assert.deepEqual(hello.chat.map((c) => c.seq), Array.from({ length: 50 }, (_, i) => 18 + i));
+    assert.deepEqual(
+      hello.chat.map((c) => c.seq),
+      Array.from({ length: 50 }, (_, i) => 18 + i),
+    );
   }
 });
 
@@ -302,7 +341,13 @@ test('viewer counts: broadcast and reported at most once a second; a stream crea
   clock.advance(1000);
   assert.equal(changes, 2, 'the burst collapsed into one trailing change');
   assert.equal(registry.list()[0]!.viewers, 5);
-  assert.deepEqual(pubPeer.publisherMessages().filter((m) => m.type === 'viewers').at(-1), { type: 'viewers', count: 5 });
+  assert.deepEqual(
+    pubPeer
+      .publisherMessages()
+      .filter((m) => m.type === 'viewers')
+      .at(-1),
+    { type: 'viewers', count: 5 },
+  );
   sessions[0]!.onClose();
   clock.advance(5000);
   assert.equal(registry.list()[0]!.viewers, 4);

@@ -121,11 +121,24 @@ export class LiveStream implements PublisherHost, ViewerHost {
   }
 
   info(): StreamInfo {
-    return { id: this.id, title: this.meta.title, creator: this.meta.creator, startedAt: this.startedAt, machineId: this.deps.machineId, region: this.deps.region };
+    return {
+      id: this.id,
+      title: this.meta.title,
+      creator: this.meta.creator,
+      startedAt: this.startedAt,
+      machineId: this.deps.machineId,
+      region: this.deps.region,
+    };
   }
 
   summary(): StreamSummary {
-    return { id: this.id, title: this.meta.title, creator: this.meta.creator, viewers: this.viewers.size, startedAt: this.startedAt };
+    return {
+      id: this.id,
+      title: this.meta.title,
+      creator: this.meta.creator,
+      viewers: this.viewers.size,
+      startedAt: this.startedAt,
+    };
   }
 
   // -- publisher side ---------------------------------------------------------------------------
@@ -143,10 +156,19 @@ export class LiveStream implements PublisherHost, ViewerHost {
     if (!wasListed) this.startedAt = this.now();
     this.state = 'live';
     this.awaitingKeyframe = true;
-    peer.sendText(encodeControl({
-      type: 'hello', role: 'publisher', protocolVersion: PROTOCOL_VERSION, machineId: this.deps.machineId, region: this.deps.region,
-      stream: this.info(), viewers: this.viewers.size, maxFrameBytes: this.limits.maxFrameBytes, chat: this.chatHistory,
-    }));
+    peer.sendText(
+      encodeControl({
+        type: 'hello',
+        role: 'publisher',
+        protocolVersion: PROTOCOL_VERSION,
+        machineId: this.deps.machineId,
+        region: this.deps.region,
+        stream: this.info(),
+        viewers: this.viewers.size,
+        maxFrameBytes: this.limits.maxFrameBytes,
+        chat: this.chatHistory,
+      }),
+    );
     if (wasDisconnected) this.broadcastViewers({ type: 'publisher', connected: true });
     if (!wasListed) this.deps.onEvent(this, 'listed');
     this.log.info({ stream: this.id, reconnect: wasDisconnected || previous !== null }, 'publisher connected');
@@ -161,7 +183,10 @@ export class LiveStream implements PublisherHost, ViewerHost {
     this.gop.clear();
     this.broadcastViewers({ type: 'publisher', connected: false });
     this.startEndTimer(this.limits.publishGraceMs);
-    this.log.info({ stream: this.id, graceMs: this.limits.publishGraceMs }, 'publisher dropped; waiting for it to reconnect');
+    this.log.info(
+      { stream: this.id, graceMs: this.limits.publishGraceMs },
+      'publisher dropped; waiting for it to reconnect',
+    );
   }
 
   setConfig(config: DecoderConfig): void {
@@ -214,10 +239,20 @@ export class LiveStream implements PublisherHost, ViewerHost {
   addViewer(peer: Peer): ViewerSession {
     const viewer = new ViewerSession(peer, this);
     this.viewers.add(viewer);
-    peer.sendText(encodeControl({
-      type: 'hello', role: 'viewer', protocolVersion: PROTOCOL_VERSION, machineId: this.deps.machineId, region: this.deps.region,
-      stream: this.info(), config: this.config, viewers: this.viewers.size, publisherConnected: this.publisher !== null, chat: this.chatHistory,
-    }));
+    peer.sendText(
+      encodeControl({
+        type: 'hello',
+        role: 'viewer',
+        protocolVersion: PROTOCOL_VERSION,
+        machineId: this.deps.machineId,
+        region: this.deps.region,
+        stream: this.info(),
+        config: this.config,
+        viewers: this.viewers.size,
+        publisherConnected: this.publisher !== null,
+        chat: this.chatHistory,
+      }),
+    );
     const gop = this.config !== null && !this.awaitingKeyframe ? this.gop.snapshot : [];
     viewer.start(gop);
     if (gop.length === 0) this.requestKeyframe();
@@ -235,15 +270,19 @@ export class LiveStream implements PublisherHost, ViewerHost {
     const now = this.now();
     const allowed = from.limiter.tryTake(now);
     if (!allowed.ok) {
-      from.peer.sendText(encodeControl({
-        type: 'error', code: 'rate-limited', retryAfterMs: allowed.retryAfterMs,
-        message: `at most ${CHAT_RATE_MAX_MESSAGES} chat messages per ${CHAT_RATE_WINDOW_MS / 1000} s; try again in ${Math.ceil(allowed.retryAfterMs / 1000)} s`,
-      }));
+      from.peer.sendText(
+        encodeControl({
+          type: 'error',
+          code: 'rate-limited',
+          retryAfterMs: allowed.retryAfterMs,
+          message: `at most ${CHAT_RATE_MAX_MESSAGES} chat messages per ${CHAT_RATE_WINDOW_MS / 1000} s; try again in ${Math.ceil(allowed.retryAfterMs / 1000)} s`,
+        }),
+      );
       return;
     }
     const chat: ChatMessage = {
       seq: ++this.chatSeq,
-      name: role === 'creator' ? this.meta.creator : message.name ?? 'viewer',
+      name: role === 'creator' ? this.meta.creator : (message.name ?? 'viewer'),
       text: message.text,
       at: now,
       role,

@@ -19,12 +19,21 @@ async function listening(t: TestContext, overrides: Partial<Config> = {}) {
 async function createStream(app: FastifyInstance, body: object = { title: 'Test stream', creator: 'alice' }) {
   const res = await app.inject({ method: 'POST', url: '/api/streams', payload: body });
   assert.equal(res.statusCode, 201, res.body);
-  return res.json() as { id: string; machineId: string | null; region: string | null; publishToken: string; watchUrl: string };
+  return res.json() as {
+    id: string;
+    machineId: string | null;
+    region: string | null;
+    publishToken: string;
+    watchUrl: string;
+  };
 }
 
 /** A connected publisher that has sent its config. */
 async function publisher(t: TestContext, base: string, id: string, token: string) {
-  const pub = new TestSocket(`${base}/ws/publish/${id}?instance=${SELF_ID}&token=${encodeURIComponent(token)}`, 'publisher');
+  const pub = new TestSocket(
+    `${base}/ws/publish/${id}?instance=${SELF_ID}&token=${encodeURIComponent(token)}`,
+    'publisher',
+  );
   t.after(() => pub.ws.terminate());
   await pub.opened;
   pub.send(encodeControl({ type: 'config', config }));
@@ -64,7 +73,11 @@ test('POST /api/streams: 201 with id, machine, region, token and watchUrl; 400s 
     assert.equal(res.statusCode, 400, JSON.stringify(payload));
     assert.match(res.json().error, re);
   }
-  const tooBig = await app.inject({ method: 'POST', url: '/api/streams', payload: { title: 'x'.repeat(5000), creator: 'a' } });
+  const tooBig = await app.inject({
+    method: 'POST',
+    url: '/api/streams',
+    payload: { title: 'x'.repeat(5000), creator: 'a' },
+  });
   assert.equal(tooBig.statusCode, 413);
 
   const full = await app.inject({ method: 'POST', url: '/api/streams', payload: { title: 'x', creator: 'a' } });
@@ -106,7 +119,10 @@ test('two viewers start at a keyframe, get the same live frames, and chat flows 
   assert.equal(hello.role === 'publisher' && hello.stream.id, id);
 
   let ts = 0;
-  const send = (keyframe: boolean) => pub.send(encodeFrame({ keyframe, timestampUs: (ts += 33_333), payload: new Uint8Array(500).fill(keyframe ? 1 : 2) }));
+  const send = (keyframe: boolean) =>
+    pub.send(
+      encodeFrame({ keyframe, timestampUs: (ts += 33_333), payload: new Uint8Array(500).fill(keyframe ? 1 : 2) }),
+    );
   send(false); // no keyframe yet: dropped, and a keyframe is requested
   send(true);
   send(false);
@@ -120,25 +136,43 @@ test('two viewers start at a keyframe, get the same live frames, and chat flows 
   assert.equal(helloA.stream.machineId, SELF_ID);
   assert.deepEqual(helloA.config, config);
   await until(() => a.frames.length === 3, 'cached GOP');
-  assert.deepEqual(a.frames.map((f) => f.keyframe), [true, false, false]);
+  assert.deepEqual(
+    a.frames.map((f) => f.keyframe),
+    [true, false, false],
+  );
   const b = await viewer(t, base, id);
   send(false);
   send(true);
   await until(() => a.frames.length === 5 && b.frames.length === 5, 'live frames');
   assert.equal(b.frames[0]!.keyframe, true);
-  assert.deepEqual(a.frames.slice(3).map((f) => f.timestampUs), b.frames.slice(3).map((f) => f.timestampUs));
+  assert.deepEqual(
+    a.frames.slice(3).map((f) => f.timestampUs),
+    b.frames.slice(3).map((f) => f.timestampUs),
+  );
   assert.deepEqual([...a.frames[4]!.payload.subarray(0, 3)], [1, 1, 1]);
 
   a.send(encodeControl({ type: 'chat', text: 'hi from a', name: 'ann' }));
   await until(() => b.of('chat').length === 1, 'chat to b');
   pub.send(encodeControl({ type: 'chat', text: 'hello viewers' }));
-  await until(() => a.of('chat').length === 2 && b.of('chat').length === 2 && pub.of('chat').length === 2, 'chat everywhere');
+  await until(
+    () => a.of('chat').length === 2 && b.of('chat').length === 2 && pub.of('chat').length === 2,
+    'chat everywhere',
+  );
   for (const s of [a, b, pub]) {
-    assert.deepEqual(s.of('chat').map((c) => [c.seq, c.name, c.text, c.role]), [[1, 'ann', 'hi from a', 'viewer'], [2, 'alice', 'hello viewers', 'creator']]);
+    assert.deepEqual(
+      s.of('chat').map((c) => [c.seq, c.name, c.text, c.role]),
+      [
+        [1, 'ann', 'hi from a', 'viewer'],
+        [2, 'alice', 'hello viewers', 'creator'],
+      ],
+    );
   }
   await until(() => pub.of('viewers').some((m) => m.count === 2), 'viewer count to the publisher');
   assert.ok(pub.of('keyframe-request').length >= 1, 'the dropped delta asked for a keyframe');
-  assert.deepEqual(app.streams.list().map((s) => [s.id, s.title, s.creator, s.viewers]), [[id, 'Test stream', 'alice', 2]]);
+  assert.deepEqual(
+    app.streams.list().map((s) => [s.id, s.title, s.creator, s.viewers]),
+    [[id, 'Test stream', 'alice', 2]],
+  );
 });
 
 test('a stalled viewer is cut back and closed while a healthy one gets every frame; backlog stays bounded', async (t) => {
@@ -155,7 +189,13 @@ test('a stalled viewer is cut back and closed while a healthy one gets every fra
   let maxBacklog = 0;
   const total = 1000;
   for (let i = 0; i < total; i++) {
-    pub.send(encodeFrame({ keyframe: i % 30 === 0, timestampUs: (i + 1) * 33_333, payload: new Uint8Array(frameBytes - 10).fill(i & 0xff) }));
+    pub.send(
+      encodeFrame({
+        keyframe: i % 30 === 0,
+        timestampUs: (i + 1) * 33_333,
+        payload: new Uint8Array(frameBytes - 10).fill(i & 0xff),
+      }),
+    );
     // Pace by the healthy viewer, so the test is as fast as the loopback and never floods.
     await until(() => healthy.frames.length === i + 1, `healthy frame ${i}`);
     healthy.send(encodeControl({ type: 'ack', timestampUs: healthy.frames[i]!.timestampUs }));
@@ -166,7 +206,11 @@ test('a stalled viewer is cut back and closed while a healthy one gets every fra
   assert.equal(stats.slowViewersClosed, 1, 'the stalled viewer was closed');
   assert.equal(stats.viewers, 1);
   assert.ok(stats.framesSkipped > 0);
-  assert.deepEqual(healthy.frames.map((f) => f.timestampUs), healthy.frames.map((_, i) => (i + 1) * 33_333), 'healthy viewer: every frame, in order');
+  assert.deepEqual(
+    healthy.frames.map((f) => f.timestampUs),
+    healthy.frames.map((_, i) => (i + 1) * 33_333),
+    'healthy viewer: every frame, in order',
+  );
   // Each frame is a shared buffer, so the bound is per viewer: the limit plus one frame in flight.
   assert.ok(maxBacklog <= backlogLimit + 2 * frameBytes, `max backlog ${maxBacklog}`);
 });

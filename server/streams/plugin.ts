@@ -122,7 +122,10 @@ async function streamsPlugin(app: FastifyInstance, opts: StreamsPluginOptions): 
     if (findStream(request) === undefined) return reply.code(404).send({ error: 'no such stream on this Machine' });
   };
 
-  const refusePublish = async (request: FastifyRequest<{ Params: StreamParams; Querystring: { token?: unknown } }>, reply: FastifyReply) => {
+  const refusePublish = async (
+    request: FastifyRequest<{ Params: StreamParams; Querystring: { token?: unknown } }>,
+    reply: FastifyReply,
+  ) => {
     if (findStream(request) === undefined) return reply.code(404).send({ error: 'no such stream on this Machine' });
     if (!registry.tokenMatches(request.params.id, request.query.token)) {
       return reply.code(401).send({ error: 'missing or wrong publish token' });
@@ -150,19 +153,27 @@ async function streamsPlugin(app: FastifyInstance, opts: StreamsPluginOptions): 
     socket.on('close', () => session.onClose());
   };
 
-  app.get<{ Params: StreamParams; Querystring: { token?: unknown } }>('/ws/publish/:id', { websocket: true, preValidation: refusePublish }, (socket, request) => {
-    attach(socket, (peer) => {
-      const stream = findStream(request);
-      return stream === undefined || stream.state === 'ended' ? null : stream.connectPublisher(peer);
-    });
-  });
+  app.get<{ Params: StreamParams; Querystring: { token?: unknown } }>(
+    '/ws/publish/:id',
+    { websocket: true, preValidation: refusePublish },
+    (socket, request) => {
+      attach(socket, (peer) => {
+        const stream = findStream(request);
+        return stream === undefined || stream.state === 'ended' ? null : stream.connectPublisher(peer);
+      });
+    },
+  );
 
-  app.get<{ Params: StreamParams }>('/ws/watch/:id', { websocket: true, preValidation: refuseUnknown }, (socket, request) => {
-    attach(socket, (peer) => {
-      const stream = findStream(request);
-      return stream === undefined || stream.state === 'ended' ? null : stream.addViewer(peer);
-    });
-  });
+  app.get<{ Params: StreamParams }>(
+    '/ws/watch/:id',
+    { websocket: true, preValidation: refuseUnknown },
+    (socket, request) => {
+      attach(socket, (peer) => {
+        const stream = findStream(request);
+        return stream === undefined || stream.state === 'ended' ? null : stream.addViewer(peer);
+      });
+    },
+  );
 
   app.addHook('preClose', async () => {
     const open = sockets.size;

@@ -1,4 +1,13 @@
-import { CHAT_RATE_MAX_MESSAGES, CHAT_RATE_WINDOW_MS, CloseCode, decodeFrame, encodeControl, parsePublisherMessage, type ChatSendMessage, type DecoderConfig } from '../../shared/protocol.ts';
+import {
+  CHAT_RATE_MAX_MESSAGES,
+  CHAT_RATE_WINDOW_MS,
+  CloseCode,
+  decodeFrame,
+  encodeControl,
+  parsePublisherMessage,
+  type ChatSendMessage,
+  type DecoderConfig,
+} from '../../shared/protocol.ts';
 import { ChatLimiter } from '../../shared/chat-limiter.ts';
 import type { Peer } from './peer.ts';
 
@@ -63,7 +72,13 @@ export class PublisherSession {
     if (!this.configured) {
       if (!this.warnedNotConfigured) {
         this.warnedNotConfigured = true;
-        this.peer.sendText(encodeControl({ type: 'error', code: 'not-configured', message: 'send a config message before frames; frames are dropped until then' }));
+        this.peer.sendText(
+          encodeControl({
+            type: 'error',
+            code: 'not-configured',
+            message: 'send a config message before frames; frames are dropped until then',
+          }),
+        );
       }
       return;
     }

@@ -56,7 +56,11 @@ export class StreamRegistry implements LocalStreamSource {
   create(meta: { title: string; creator: string }): CreateResult {
     if (!this.acceptingStreams) return { ok: false, status: 503, error: 'this Machine is shutting down; try again' };
     if (this.streams.size >= this.options.maxStreams) {
-      return { ok: false, status: 503, error: `this Machine already hosts its maximum of ${this.options.maxStreams} streams` };
+      return {
+        ok: false,
+        status: 503,
+        error: `this Machine already hosts its maximum of ${this.options.maxStreams} streams`,
+      };
     }
     const id = ulid();
     const publishToken = newPublishToken();

@@ -26,7 +26,9 @@ export class SocketSet {
   /** Resolves when every socket has closed (true) or at the deadline, after cutting the rest (false). */
   async drain(deadlineMs: number): Promise<boolean> {
     if (this.alive.size === 0) return true;
-    const closes = [...this.alive.keys()].map((s) => new Promise<void>((resolve) => (s.readyState === s.CLOSED ? resolve() : s.once('close', () => resolve()))));
+    const closes = [...this.alive.keys()].map(
+      (s) => new Promise<void>((resolve) => (s.readyState === s.CLOSED ? resolve() : s.once('close', () => resolve()))),
+    );
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), deadlineMs)));
     const result = await Promise.race([Promise.all(closes).then(() => true as const), timedOut]);

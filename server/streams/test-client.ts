@@ -1,6 +1,13 @@
 import net from 'node:net';
 import WebSocket from 'ws';
-import { decodeFrame, parseServerToPublisher, parseServerToViewer, type Frame, type ServerToPublisher, type ServerToViewer } from '../../shared/protocol.ts';
+import {
+  decodeFrame,
+  parseServerToPublisher,
+  parseServerToViewer,
+  type Frame,
+  type ServerToPublisher,
+  type ServerToViewer,
+} from '../../shared/protocol.ts';
 
 /** Waits for `predicate` to hold, re-checking on every event of `emitter`-like hooks or a short poll. */
 export async function until(predicate: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
@@ -42,7 +49,9 @@ export class TestSocket {
   }
 
   of<T extends string>(type: T) {
-    return this.messages.filter((m) => m.type === type) as Array<Extract<ServerToViewer | ServerToPublisher, { type: T }>>;
+    return this.messages.filter((m) => m.type === type) as Array<
+      Extract<ServerToViewer | ServerToPublisher, { type: T }>
+    >;
   }
 
   send(data: string | Uint8Array): void {

@@ -4,28 +4,101 @@ import assert from 'node:assert/strict';
 import { FakeClock } from './fake-clock.ts';
 import { GopCache, type StoredFrame } from './gop-cache.ts';
 import { RateGate, Throttle } from './throttle.ts';
-import { decideFrame, initialFlowState, lagMs, type FlowDecision, type FlowState, type FrameOffer } from './viewer-policy.ts';
+import {
+  decideFrame,
+  initialFlowState,
+  lagMs,
+  type FlowDecision,
+  type FlowState,
+  type FrameOffer,
+} from './viewer-policy.ts';
 
 const limits = { viewerMaxBacklogBytes: 1000, viewerMaxLagMs: 2000, slowViewerCloseMs: 10_000 };
 const ok: FlowState = { skipping: false, behindSinceMs: null };
 const skipping: FlowState = { skipping: true, behindSinceMs: null };
-const offer = (o: Partial<FrameOffer>): FrameOffer => ({ keyframe: false, nowMs: 100_000, bufferedBytes: 0, lagMs: null, ...o });
+const offer = (o: Partial<FrameOffer>): FrameOffer => ({
+  keyframe: false,
+  nowMs: 100_000,
+  bufferedBytes: 0,
+  lagMs: null,
+  ...o,
+});
 
 test('slow-viewer policy, row by row', () => {
   const rows: Array<[string, FlowState, FrameOffer, Pick<FlowDecision, 'action' | 'reason'>, FlowState]> = [
     ['healthy delta is sent', ok, offer({}), { action: 'send', reason: 'ok' }, ok],
-    ['backlog exactly at the limit is still sent', ok, offer({ bufferedBytes: 1000 }), { action: 'send', reason: 'ok' }, ok],
-    ['backlog one byte over is skipped', ok, offer({ bufferedBytes: 1001 }), { action: 'skip', reason: 'backlog' }, { skipping: true, behindSinceMs: 100_000 }],
+    [
+      'backlog exactly at the limit is still sent',
+      ok,
+      offer({ bufferedBytes: 1000 }),
+      { action: 'send', reason: 'ok' },
+      ok,
+    ],
+    [
+      'backlog one byte over is skipped',
+      ok,
+      offer({ bufferedBytes: 1001 }),
+      { action: 'skip', reason: 'backlog' },
+      { skipping: true, behindSinceMs: 100_000 },
+    ],
     ['lag exactly at the limit is sent', ok, offer({ lagMs: 2000 }), { action: 'send', reason: 'ok' }, ok],
-    ['lag over the limit is skipped', ok, offer({ lagMs: 2001 }), { action: 'skip', reason: 'lag' }, { skipping: true, behindSinceMs: 100_000 }],
+    [
+      'lag over the limit is skipped',
+      ok,
+      offer({ lagMs: 2001 }),
+      { action: 'skip', reason: 'lag' },
+      { skipping: true, behindSinceMs: 100_000 },
+    ],
     ['no ack yet: lag ignored', ok, offer({ lagMs: null, bufferedBytes: 10 }), { action: 'send', reason: 'ok' }, ok],
-    ['skipping viewer back under limits waits for a keyframe', skipping, offer({}), { action: 'skip', reason: 'await-keyframe' }, skipping],
-    ['skipping viewer resumes at a keyframe', skipping, offer({ keyframe: true }), { action: 'send', reason: 'ok' }, ok],
-    ['a keyframe is skipped too while over the limit', ok, offer({ keyframe: true, bufferedBytes: 5000 }), { action: 'skip', reason: 'backlog' }, { skipping: true, behindSinceMs: 100_000 }],
-    ['behind since earlier keeps its start time', { skipping: true, behindSinceMs: 95_000 }, offer({ bufferedBytes: 5000 }), { action: 'skip', reason: 'backlog' }, { skipping: true, behindSinceMs: 95_000 }],
-    ['behind 1 ms short of the close limit: skip', { skipping: true, behindSinceMs: 90_001 }, offer({ lagMs: 9000 }), { action: 'skip', reason: 'lag' }, { skipping: true, behindSinceMs: 90_001 }],
-    ['behind exactly the close limit: close', { skipping: true, behindSinceMs: 90_000 }, offer({ lagMs: 9000 }), { action: 'close', reason: 'lag' }, { skipping: true, behindSinceMs: 90_000 }],
-    ['caught up resets the behind clock but still waits for a keyframe', { skipping: true, behindSinceMs: 90_000 }, offer({}), { action: 'skip', reason: 'await-keyframe' }, skipping],
+    [
+      'skipping viewer back under limits waits for a keyframe',
+      skipping,
+      offer({}),
+      { action: 'skip', reason: 'await-keyframe' },
+      skipping,
+    ],
+    [
+      'skipping viewer resumes at a keyframe',
+      skipping,
+      offer({ keyframe: true }),
+      { action: 'send', reason: 'ok' },
+      ok,
+    ],
+    [
+      'a keyframe is skipped too while over the limit',
+      ok,
+      offer({ keyframe: true, bufferedBytes: 5000 }),
+      { action: 'skip', reason: 'backlog' },
+      { skipping: true, behindSinceMs: 100_000 },
+    ],
+    [
+      'behind since earlier keeps its start time',
+      { skipping: true, behindSinceMs: 95_000 },
+      offer({ bufferedBytes: 5000 }),
+      { action: 'skip', reason: 'backlog' },
+      { skipping: true, behindSinceMs: 95_000 },
+    ],
+    [
+      'behind 1 ms short of the close limit: skip',
+      { skipping: true, behindSinceMs: 90_001 },
+      offer({ lagMs: 9000 }),
+      { action: 'skip', reason: 'lag' },
+      { skipping: true, behindSinceMs: 90_001 },
+    ],
+    [
+      'behind exactly the close limit: close',
+      { skipping: true, behindSinceMs: 90_000 },
+      offer({ lagMs: 9000 }),
+      { action: 'close', reason: 'lag' },
+      { skipping: true, behindSinceMs: 90_000 },
+    ],
+    [
+      'caught up resets the behind clock but still waits for a keyframe',
+      { skipping: true, behindSinceMs: 90_000 },
+      offer({}),
+      { action: 'skip', reason: 'await-keyframe' },
+      skipping,
+    ],
   ];
   for (const [name, state, o, expected, next] of rows) {
     const d = decideFrame(state, o, limits);
@@ -43,7 +116,11 @@ test('initial flow state and lag computation', () => {
   assert.equal(lagMs(1_000_000, 3_000_000), 0, 'a restarted timeline is not lag');
 });
 
-const frame = (keyframe: boolean, bytes: number, ts = 0): StoredFrame => ({ keyframe, timestampUs: ts, data: new Uint8Array(bytes) });
+const frame = (keyframe: boolean, bytes: number, ts = 0): StoredFrame => ({
+  keyframe,
+  timestampUs: ts,
+  data: new Uint8Array(bytes),
+});
 
 test('GOP cache: keyframe restarts it, orphan deltas are dropped, caps drop the group', () => {
   const gop = new GopCache({ gopMaxFrames: 3, gopMaxBytes: 100 });
@@ -52,7 +129,10 @@ test('GOP cache: keyframe restarts it, orphan deltas are dropped, caps drop the 
   gop.push(frame(true, 10, 1));
   gop.push(frame(false, 10, 2));
   gop.push(frame(false, 10, 3));
-  assert.deepEqual(gop.snapshot.map((f) => f.timestampUs), [1, 2, 3]);
+  assert.deepEqual(
+    gop.snapshot.map((f) => f.timestampUs),
+    [1, 2, 3],
+  );
   assert.equal(gop.bytes, 30);
   gop.push(frame(false, 10, 4));
   assert.equal(gop.snapshot.length, 0, 'a fourth frame breaks gopMaxFrames = 3');
@@ -60,7 +140,10 @@ test('GOP cache: keyframe restarts it, orphan deltas are dropped, caps drop the 
   gop.push(frame(false, 10, 5));
   assert.equal(gop.snapshot.length, 0, 'stays empty until the next keyframe');
   gop.push(frame(true, 10, 6));
-  assert.deepEqual(gop.snapshot.map((f) => f.timestampUs), [6]);
+  assert.deepEqual(
+    gop.snapshot.map((f) => f.timestampUs),
+    [6],
+  );
 
   const bytes = new GopCache({ gopMaxFrames: 100, gopMaxBytes: 100 });
   bytes.push(frame(true, 60, 1));

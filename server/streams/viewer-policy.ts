@@ -34,7 +34,10 @@ export interface FlowDecision {
   state: FlowState;
 }
 
-export const initialFlowState = (haveKeyframe: boolean): FlowState => ({ skipping: !haveKeyframe, behindSinceMs: null });
+export const initialFlowState = (haveKeyframe: boolean): FlowState => ({
+  skipping: !haveKeyframe,
+  behindSinceMs: null,
+});
 
 export function decideFrame(state: FlowState, offer: FrameOffer, limits: FlowLimits): FlowDecision {
   const overBacklog = offer.bufferedBytes > limits.viewerMaxBacklogBytes;

@@ -1,4 +1,12 @@
-import { CHAT_RATE_MAX_MESSAGES, CHAT_RATE_WINDOW_MS, CloseCode, encodeControl, parseViewerMessage, type ChatSendMessage, type ErrorMessage } from '../../shared/protocol.ts';
+import {
+  CHAT_RATE_MAX_MESSAGES,
+  CHAT_RATE_WINDOW_MS,
+  CloseCode,
+  encodeControl,
+  parseViewerMessage,
+  type ChatSendMessage,
+  type ErrorMessage,
+} from '../../shared/protocol.ts';
 import { ChatLimiter } from '../../shared/chat-limiter.ts';
 import type { StoredFrame } from './gop-cache.ts';
 import type { Log, Peer, RelayCounters } from './peer.ts';
@@ -49,7 +57,12 @@ export class ViewerSession {
     const lag = lagMs(this.lastSentUs, this.lastAckUs);
     const decision = decideFrame(
       this.flow,
-      { keyframe: frame.keyframe, nowMs, bufferedBytes: this.peer.bufferedAmount, lagMs: lag === null ? null : Math.max(0, lag - relayDelayMs) },
+      {
+        keyframe: frame.keyframe,
+        nowMs,
+        bufferedBytes: this.peer.bufferedAmount,
+        lagMs: lag === null ? null : Math.max(0, lag - relayDelayMs),
+      },
       this.host.limits,
     );
     const wasSkipping = this.flow.skipping;
@@ -65,12 +78,16 @@ export class ViewerSession {
           if (decision.reason === 'backlog') this.host.counters.viewersBehindBacklog++;
           else this.host.counters.viewersBehindLag++;
         }
-        if (!wasSkipping) this.host.log.debug({ reason: decision.reason }, 'viewer behind: skipping to the next keyframe');
+        if (!wasSkipping)
+          this.host.log.debug({ reason: decision.reason }, 'viewer behind: skipping to the next keyframe');
         this.host.counters.framesSkipped++;
         return;
       case 'close':
         this.host.counters.slowViewersClosed++;
-        this.host.log.info({ reason: decision.reason, behindMs: nowMs - (decision.state.behindSinceMs ?? nowMs) }, 'closing a viewer that stayed behind');
+        this.host.log.info(
+          { reason: decision.reason, behindMs: nowMs - (decision.state.behindSinceMs ?? nowMs) },
+          'closing a viewer that stayed behind',
+        );
         this.close(CloseCode.tooSlow, 'viewer too slow');
         return;
     }

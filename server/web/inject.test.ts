@@ -6,7 +6,10 @@ const html = '<!doctype html><html><head><title>x</title></head><body><div id="a
 
 test('renderPage writes the Machine and region on <body>', () => {
   const page = renderPage(parseTemplate(html), { machineId: '286533db064e58', region: 'ams', edgeRegion: null });
-  assert.equal(page, '<!doctype html><html><head><title>x</title></head><body data-instance="286533db064e58" data-region="ams"><div id="app"></div></body></html>');
+  assert.equal(
+    page,
+    '<!doctype html><html><head><title>x</title></head><body data-instance="286533db064e58" data-region="ams"><div id="app"></div></body></html>',
+  );
 });
 
 test('renderPage adds the edge region when known and empty values off Fly', () => {
@@ -17,7 +20,10 @@ test('renderPage adds the edge region when known and empty values off Fly', () =
 test('parseTemplate keeps attributes the built body already had, and only the first body tag', () => {
   const t = parseTemplate('<head></head><BODY class="x" ><p>&lt;body&gt;</p><body></body>');
   const page = renderPage(t, { machineId: 'a', region: 'b', edgeRegion: null });
-  assert.equal(page, '<head></head><body class="x"  data-instance="a" data-region="b"><p>&lt;body&gt;</p><body></body>');
+  assert.equal(
+    page,
+    '<head></head><body class="x"  data-instance="a" data-region="b"><p>&lt;body&gt;</p><body></body>',
+  );
 });
 
 test('parseTemplate does not mistake <bodyx> for <body>, and refuses a page without one', () => {

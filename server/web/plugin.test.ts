@@ -13,7 +13,8 @@ import { ASSET_CACHE_CONTROL, defaultClientRoot, webPlugin } from './plugin.ts';
 
 const SELF = '286533db064e58';
 const OTHER = 'd8913edc2d66e8';
-const INDEX = '<!doctype html><html><head><script type="module" src="/assets/index-Ab12Cd34.js"></script></head><body><div id="app"></div></body></html>';
+const INDEX =
+  '<!doctype html><html><head><script type="module" src="/assets/index-Ab12Cd34.js"></script></head><body><div id="app"></div></body></html>';
 const JS = 'console.log("hi")';
 
 async function writeBuild(root: string): Promise<void> {
@@ -33,7 +34,12 @@ async function tempDir(t: TestContext): Promise<string> {
 async function build(t: TestContext, root: string) {
   const app = Fastify({ logger: false });
   await app.register(cookie);
-  await app.register(routingPlugin, { machineId: SELF, anyMachinePaths: DEFAULT_ANY_MACHINE_PATHS, maxReplayBodyBytes: 1024 * 1024, replayTimeoutMs: 5000 });
+  await app.register(routingPlugin, {
+    machineId: SELF,
+    anyMachinePaths: DEFAULT_ANY_MACHINE_PATHS,
+    maxReplayBodyBytes: 1024 * 1024,
+    replayTimeoutMs: 5000,
+  });
   app.get('/api/whoami', async () => ({ machineId: SELF }));
   await app.register(webPlugin, { machineId: SELF, region: 'ams', root });
   t.after(() => app.close());
@@ -97,7 +103,12 @@ test('a missing asset is a plain 404 that is not cached as immutable, and paths 
   // Over a real socket, so the path reaches the server exactly as written (inject normalises it).
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
-  for (const path of ['/assets/%2e%2e/index.html', '/assets/..%2findex.html', '/assets/../index.html', '/assets/%2e%2e/secret.txt']) {
+  for (const path of [
+    '/assets/%2e%2e/index.html',
+    '/assets/..%2findex.html',
+    '/assets/../index.html',
+    '/assets/%2e%2e/secret.txt',
+  ]) {
     const res = await rawGet(port, path);
     assert.ok(res.status === 403 || res.status === 404, `${path}: ${res.status}`);
     assert.notEqual(res.headers['cache-control'], ASSET_CACHE_CONTROL, path);
@@ -106,7 +117,10 @@ test('a missing asset is a plain 404 that is not cached as immutable, and paths 
   }
 });
 
-function rawGet(port: number, path: string): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+function rawGet(
+  port: number,
+  path: string,
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, method: 'GET' }, (res) => {
       let body = '';
@@ -123,7 +137,13 @@ test('unknown API and socket paths get JSON 404s; known API routes still answer'
   const root = await tempDir(t);
   await writeBuild(root);
   const app = await build(t, root);
-  for (const [method, url] of [['GET', '/api/nope'], ['POST', '/api/nope'], ['GET', '/api'], ['GET', '/ws/nope'], ['DELETE', '/api/whoami']] as const) {
+  for (const [method, url] of [
+    ['GET', '/api/nope'],
+    ['POST', '/api/nope'],
+    ['GET', '/api'],
+    ['GET', '/ws/nope'],
+    ['DELETE', '/api/whoami'],
+  ] as const) {
     const res = await app.inject({ method, url });
     assert.equal(res.statusCode, 404, `${method} ${url}`);
     assert.match(String(res.headers['content-type']), /^application\/json/, url);

@@ -89,7 +89,10 @@ export const webPlugin = fp<WebOptions>(
       } catch (err) {
         if (!warned) {
           warned = true;
-          app.log.warn({ root, code: (err as NodeJS.ErrnoException).code }, 'client build missing: run `npm run build:client`; pages answer 503 until then');
+          app.log.warn(
+            { root, code: (err as NodeJS.ErrnoException).code },
+            'client build missing: run `npm run build:client`; pages answer 503 until then',
+          );
         }
         loaded = null;
         return null;
@@ -113,7 +116,11 @@ export const webPlugin = fp<WebOptions>(
     const sendPage = async (request: FastifyRequest, reply: FastifyReply, status: number) => {
       const client = await load();
       if (client === null) {
-        return reply.code(503).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(NOT_BUILT_PAGE);
+        return reply
+          .code(503)
+          .header('cache-control', 'no-store')
+          .type('text/html; charset=utf-8')
+          .send(NOT_BUILT_PAGE);
       }
       const html = renderPage(client.template, {
         machineId: opts.machineId,
@@ -168,7 +175,11 @@ export const webPlugin = fp<WebOptions>(
       if (isApiPath(path)) {
         return reply.code(404).send({ error: `no such endpoint: ${request.method} ${path.slice(0, 200)}` });
       }
-      if ((request.method === 'GET' || request.method === 'HEAD') && !path.startsWith('/assets/') && (await load()) !== null) {
+      if (
+        (request.method === 'GET' || request.method === 'HEAD') &&
+        !path.startsWith('/assets/') &&
+        (await load()) !== null
+      ) {
         // The app itself says "page not found", with links back; the status stays 404.
         return sendPage(request, reply, 404);
       }

@@ -32,12 +32,26 @@ export function Header({ info, current }: HeaderProps) {
         replaycast
       </a>
       <nav aria-label="Main">
-        <a href="/" aria-current={current === 'home' ? 'page' : undefined}>Live now</a>
-        <a href="/live" class="nav-cta" aria-current={current === 'live' ? 'page' : undefined}>Go live</a>
+        <a href="/" aria-current={current === 'home' ? 'page' : undefined}>
+          Live now
+        </a>
+        <a href="/live" class="nav-cta" aria-current={current === 'live' ? 'page' : undefined}>
+          Go live
+        </a>
       </nav>
-      <p class="machine-badge" data-testid="machine-badge" data-machine={served.machineId ?? ''} data-region={served.region ?? ''}>
+      <p
+        class="machine-badge"
+        data-testid="machine-badge"
+        data-machine={served.machineId ?? ''}
+        data-region={served.region ?? ''}
+      >
         you are on {served.machineId === null ? 'a local server (not on Fly)' : <code>{served.machineId}</code>}
-        {served.region !== null && <> in <strong>{served.region}</strong></>}
+        {served.region !== null && (
+          <>
+            {' '}
+            in <strong>{served.region}</strong>
+          </>
+        )}
       </p>
     </header>
   );

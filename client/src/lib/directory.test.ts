@@ -1,6 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EMPTY_VIEW, parseDirectoryEvent, parseView, reduceDirectory, regionsOf, watchUrl, type DirectoryStream, type DirectoryView } from './directory.ts';
+import {
+  EMPTY_VIEW,
+  parseDirectoryEvent,
+  parseView,
+  reduceDirectory,
+  regionsOf,
+  watchUrl,
+  type DirectoryStream,
+  type DirectoryView,
+} from './directory.ts';
 
 const A = '286533db064e58';
 const B = 'd8913edc2d66e8';
@@ -22,26 +31,38 @@ test('state replaces everything', () => {
 
 test('stream inserts a new stream in newest-first order', () => {
   const next = reduceDirectory(view, { type: 'stream', stream: stream('c', 150) });
-  assert.deepEqual(next.streams.map((s) => s.id), ['b', 'c', 'a']);
+  assert.deepEqual(
+    next.streams.map((s) => s.id),
+    ['b', 'c', 'a'],
+  );
   assert.equal(view.streams.length, 2, 'the old state is not mutated');
 });
 
 test('stream updates an existing stream in place (viewers, moved home) without duplicating it', () => {
   const moved = stream('a', 100, { viewers: 7, machineId: B, region: 'dfw' });
   const next = reduceDirectory(view, { type: 'stream', stream: moved });
-  assert.deepEqual(next.streams.map((s) => s.id), ['b', 'a']);
+  assert.deepEqual(
+    next.streams.map((s) => s.id),
+    ['b', 'a'],
+  );
   assert.deepEqual(next.streams[1], moved);
 });
 
 test('equal start times order by id', () => {
   const next = reduceDirectory(EMPTY_VIEW, { type: 'stream', stream: stream('z', 1) });
   const both = reduceDirectory(next, { type: 'stream', stream: stream('m', 1) });
-  assert.deepEqual(both.streams.map((s) => s.id), ['m', 'z']);
+  assert.deepEqual(
+    both.streams.map((s) => s.id),
+    ['m', 'z'],
+  );
 });
 
 test('stream-removed drops it; an unknown id changes nothing (same object)', () => {
   const next = reduceDirectory(view, { type: 'stream-removed', id: 'b' });
-  assert.deepEqual(next.streams.map((s) => s.id), ['a']);
+  assert.deepEqual(
+    next.streams.map((s) => s.id),
+    ['a'],
+  );
   assert.equal(reduceDirectory(view, { type: 'stream-removed', id: 'nope' }), view);
 });
 
@@ -54,9 +75,16 @@ test('machines replaces the machine list and the stale flag, keeps streams', () 
 
 test('parseDirectoryEvent accepts each event and refuses malformed data', () => {
   assert.deepEqual(parseDirectoryEvent('state', JSON.stringify(view)), { type: 'state', view });
-  assert.deepEqual(parseDirectoryEvent('stream', JSON.stringify(stream('x', 1))), { type: 'stream', stream: stream('x', 1) });
+  assert.deepEqual(parseDirectoryEvent('stream', JSON.stringify(stream('x', 1))), {
+    type: 'stream',
+    stream: stream('x', 1),
+  });
   assert.deepEqual(parseDirectoryEvent('stream-removed', '{"id":"x"}'), { type: 'stream-removed', id: 'x' });
-  assert.deepEqual(parseDirectoryEvent('machines', '{"machines":[],"stale":true}'), { type: 'machines', machines: [], stale: true });
+  assert.deepEqual(parseDirectoryEvent('machines', '{"machines":[],"stale":true}'), {
+    type: 'machines',
+    machines: [],
+    stale: true,
+  });
   const bad: Array<[string, string]> = [
     ['state', 'not json'],
     ['state', '{"streams":[],"machines":[]}'],
@@ -74,8 +102,16 @@ test('parseDirectoryEvent accepts each event and refuses malformed data', () => 
 });
 
 test('parseView sorts what it is given and ignores extra fields', () => {
-  const parsed = parseView({ streams: [stream('a', 100), { ...stream('b', 200), extra: 1 }], machines: [], stale: false, more: true });
-  assert.deepEqual(parsed?.streams.map((s) => s.id), ['b', 'a']);
+  const parsed = parseView({
+    streams: [stream('a', 100), { ...stream('b', 200), extra: 1 }],
+    machines: [],
+    stale: false,
+    more: true,
+  });
+  assert.deepEqual(
+    parsed?.streams.map((s) => s.id),
+    ['b', 'a'],
+  );
   assert.equal(parseView(null), null);
 });
 

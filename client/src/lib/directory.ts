@@ -4,7 +4,12 @@
  * shared/directory-api.ts; everything received is checked before it reaches the page.
  */
 import { isMachineId } from '../../../shared/machine-id.ts';
-import { DIRECTORY_EVENTS, type DirectoryMachine, type DirectoryStream, type DirectoryView } from '../../../shared/directory-api.ts';
+import {
+  DIRECTORY_EVENTS,
+  type DirectoryMachine,
+  type DirectoryStream,
+  type DirectoryView,
+} from '../../../shared/directory-api.ts';
 
 export { DIRECTORY_EVENTS, type DirectoryMachine, type DirectoryStream, type DirectoryView };
 
@@ -24,7 +29,16 @@ const isText = (v: unknown): v is string => typeof v === 'string';
 export function parseStream(v: unknown): DirectoryStream | null {
   if (!isObj(v)) return null;
   const { id, title, creator, machineId, region, viewers, startedAt } = v;
-  if (!isText(id) || id === '' || !isText(title) || !isText(creator) || !isText(machineId) || !isText(region) || !isCount(viewers) || !isCount(startedAt)) {
+  if (
+    !isText(id) ||
+    id === '' ||
+    !isText(title) ||
+    !isText(creator) ||
+    !isText(machineId) ||
+    !isText(region) ||
+    !isCount(viewers) ||
+    !isCount(startedAt)
+  ) {
     return null;
   }
   return { id, title, creator, machineId, region, viewers, startedAt };

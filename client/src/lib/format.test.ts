@@ -12,7 +12,8 @@ test('formatUptime', () => {
     [3_723_000, '1:02:03'],
     [-5_000, '0:00'],
   ];
-  for (const [elapsed, expected] of table) assert.equal(formatUptime(1_000_000, 1_000_000 + elapsed), expected, String(elapsed));
+  for (const [elapsed, expected] of table)
+    assert.equal(formatUptime(1_000_000, 1_000_000 + elapsed), expected, String(elapsed));
 });
 
 test('formatBitrate', () => {

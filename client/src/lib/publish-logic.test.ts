@@ -1,6 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { homeHeaders, MAX_SEND_BUFFER_BYTES, needsKeyframe, publishCloseAction, RateMeter, shareUrl, shouldSkipFrame, wallClockUs } from './publish-logic.ts';
+import {
+  homeHeaders,
+  MAX_SEND_BUFFER_BYTES,
+  needsKeyframe,
+  publishCloseAction,
+  RateMeter,
+  shareUrl,
+  shouldSkipFrame,
+  wallClockUs,
+} from './publish-logic.ts';
 
 const frame = 1000 / 30;
 
@@ -11,7 +20,10 @@ test('needsKeyframe: first frame, on request, and before the 2 s interval would 
   // Waiting one more frame would make the gap 2000.3 ms: key now.
   assert.equal(needsKeyframe({ nowMs: 1967, lastKeyframeMs: 0, frameIntervalMs: frame, requested: false }), true);
   assert.equal(needsKeyframe({ nowMs: 1966, lastKeyframeMs: 0, frameIntervalMs: frame, requested: false }), false);
-  assert.equal(needsKeyframe({ nowMs: 500, lastKeyframeMs: 0, frameIntervalMs: 100, requested: false, maxIntervalMs: 500 }), true);
+  assert.equal(
+    needsKeyframe({ nowMs: 500, lastKeyframeMs: 0, frameIntervalMs: 100, requested: false, maxIntervalMs: 500 }),
+    true,
+  );
 });
 
 test('needsKeyframe keeps every gap at or under 2 s over a simulated run with jittery timers', () => {
@@ -46,14 +58,24 @@ test('RateMeter: frames and bits per second over the window', () => {
 
 test('publishCloseAction', () => {
   const table: Array<[number, string]> = [
-    [1000, 'ended'], [4004, 'ended'], [4009, 'replaced'], [1001, 'machine-gone'], [1009, 'too-big'], [1006, 'reconnect'], [4002, 'reconnect'], [1011, 'reconnect'],
+    [1000, 'ended'],
+    [4004, 'ended'],
+    [4009, 'replaced'],
+    [1001, 'machine-gone'],
+    [1009, 'too-big'],
+    [1006, 'reconnect'],
+    [4002, 'reconnect'],
+    [1011, 'reconnect'],
   ];
   for (const [code, action] of table) assert.equal(publishCloseAction(code), action, String(code));
 });
 
 test('wallClockUs, shareUrl and homeHeaders', () => {
   assert.equal(wallClockUs(1_700_000_000_000, 12.3456), 1_700_000_000_012_346);
-  assert.equal(shareUrl('http://127.0.0.1:8080', '/watch/X?instance=24d0000000000b'), 'http://127.0.0.1:8080/watch/X?instance=24d0000000000b');
+  assert.equal(
+    shareUrl('http://127.0.0.1:8080', '/watch/X?instance=24d0000000000b'),
+    'http://127.0.0.1:8080/watch/X?instance=24d0000000000b',
+  );
   assert.deepEqual(homeHeaders('24d0000000000b'), { 'fly-force-instance-id': '24d0000000000b' });
   assert.deepEqual(homeHeaders(null), {});
 });

@@ -40,7 +40,16 @@ test('a socket Machine but no home in the hello is not "same"', () => {
 });
 
 test('off Fly: local verdict, and no edge region', () => {
-  const proof = routingProof({ socketMachine: null, socketRegion: null, homeMachine: null, homeRegion: null, requestedHome: null, pageMachine: null, pageRegion: null, edgeRegion: null });
+  const proof = routingProof({
+    socketMachine: null,
+    socketRegion: null,
+    homeMachine: null,
+    homeRegion: null,
+    requestedHome: null,
+    pageMachine: null,
+    pageRegion: null,
+    edgeRegion: null,
+  });
   assert.equal(proof.verdict, 'local');
   assert.match(proof.headline, /not running on Fly/);
   assert.equal(proof.replayedAcrossRegions, false);

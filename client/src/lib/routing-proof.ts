@@ -52,11 +52,12 @@ export function routingProof(input: ProofInput): Proof {
     ['Stream home', where(homeMachine, input.homeRegion)],
     ['Video socket served by', where(socketMachine, input.socketRegion)],
     ['Page served by', where(input.pageMachine, input.pageRegion)],
-    ['Entered Fly at edge', input.edgeRegion ?? 'unknown (not behind Fly\'s proxy)'],
+    ['Entered Fly at edge', input.edgeRegion ?? "unknown (not behind Fly's proxy)"],
   ];
   if (input.requestedHome !== null && input.requestedHome !== homeMachine) {
     rows.push(['Link asked for', input.requestedHome]);
   }
-  const replayedAcrossRegions = input.edgeRegion !== null && input.homeRegion !== null && input.edgeRegion !== input.homeRegion;
+  const replayedAcrossRegions =
+    input.edgeRegion !== null && input.homeRegion !== null && input.edgeRegion !== input.homeRegion;
   return { verdict, headline, rows, replayedAcrossRegions };
 }

@@ -1,7 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChatMessage } from '../../../shared/protocol.ts';
-import { ackDue, chatErrorText, CHAT_KEPT_MESSAGES, rateLimitedText, classifyClose, KeyframeGate, latencyMs, mergeChat, nextStep, retryAfterSeconds, type StepContext } from './watch-logic.ts';
+import {
+  ackDue,
+  chatErrorText,
+  CHAT_KEPT_MESSAGES,
+  rateLimitedText,
+  classifyClose,
+  KeyframeGate,
+  latencyMs,
+  mergeChat,
+  nextStep,
+  retryAfterSeconds,
+  type StepContext,
+} from './watch-logic.ts';
 
 const HOME = '24d0000000000b';
 const NEW_HOME = '24a0000000000a';
@@ -18,22 +30,40 @@ test('classifyClose: ended message, 1000 and 4004 end it; everything else asks t
     [4008, false, 'ask-directory'],
     [1011, false, 'ask-directory'],
   ];
-  for (const [code, endedMessage, expected] of table) assert.equal(classifyClose({ code, endedMessage }), expected, `${code} ${endedMessage}`);
+  for (const [code, endedMessage, expected] of table)
+    assert.equal(classifyClose({ code, endedMessage }), expected, `${code} ${endedMessage}`);
 });
 
 test('nextStep: the directory no longer lists the stream', () => {
   assert.deepEqual(nextStep({ kind: 'gone' }, ctx, policy), { action: 'ended', state: 'ended' });
-  assert.deepEqual(nextStep({ kind: 'gone' }, { ...ctx, everConnected: false }, policy), { action: 'ended', state: 'not-found' });
+  assert.deepEqual(nextStep({ kind: 'gone' }, { ...ctx, everConnected: false }, policy), {
+    action: 'ended',
+    state: 'not-found',
+  });
 });
 
 test('nextStep: the stream moved to another Machine: follow it at once; repeated hops back off and stay bounded', () => {
   assert.deepEqual(nextStep({ kind: 'found', machineId: NEW_HOME, region: 'ams' }, ctx, policy), {
-    action: 'connect', home: NEW_HOME, delayMs: 0, state: 'connecting', moved: true,
+    action: 'connect',
+    home: NEW_HOME,
+    delayMs: 0,
+    state: 'connecting',
+    moved: true,
   });
-  assert.deepEqual(nextStep({ kind: 'found', machineId: NEW_HOME, region: 'ams' }, { ...ctx, attempt: 3 }, policy, () => 1), {
-    action: 'connect', home: NEW_HOME, delayMs: 4000, state: 'connecting', moved: true,
+  assert.deepEqual(
+    nextStep({ kind: 'found', machineId: NEW_HOME, region: 'ams' }, { ...ctx, attempt: 3 }, policy, () => 1),
+    {
+      action: 'connect',
+      home: NEW_HOME,
+      delayMs: 4000,
+      state: 'connecting',
+      moved: true,
+    },
+  );
+  assert.deepEqual(nextStep({ kind: 'found', machineId: NEW_HOME, region: 'ams' }, { ...ctx, attempt: 5 }, policy), {
+    action: 'ended',
+    state: 'ended',
   });
-  assert.deepEqual(nextStep({ kind: 'found', machineId: NEW_HOME, region: 'ams' }, { ...ctx, attempt: 5 }, policy), { action: 'ended', state: 'ended' });
 });
 
 test('nextStep: same home, the socket had opened: reconnecting with backoff', () => {
@@ -42,31 +72,49 @@ test('nextStep: same home, the socket had opened: reconnecting with backoff', ()
 });
 
 test('nextStep: the socket never opened, or the directory is unreachable: offline, still retrying', () => {
-  const refused = nextStep({ kind: 'found', machineId: HOME, region: 'dfw' }, { ...ctx, lastOpened: false }, policy, () => 1);
+  const refused = nextStep(
+    { kind: 'found', machineId: HOME, region: 'dfw' },
+    { ...ctx, lastOpened: false },
+    policy,
+    () => 1,
+  );
   assert.deepEqual(refused, { action: 'connect', home: HOME, delayMs: 500, state: 'offline', moved: false });
   const unreachable = nextStep({ kind: 'unreachable' }, ctx, policy, () => 1);
   assert.equal(unreachable.action === 'connect' && unreachable.state, 'offline');
 });
 
 test('nextStep: gives up after maxAttempts', () => {
-  assert.deepEqual(nextStep({ kind: 'unreachable' }, { ...ctx, attempt: 5 }, policy), { action: 'ended', state: 'ended' });
+  assert.deepEqual(nextStep({ kind: 'unreachable' }, { ...ctx, attempt: 5 }, policy), {
+    action: 'ended',
+    state: 'ended',
+  });
   assert.equal(nextStep({ kind: 'unreachable' }, { ...ctx, attempt: 4 }, policy).action, 'connect');
 });
 
 test('nextStep: a directory name that is no Machine id (off Fly: "local", or empty) is not a move', () => {
   for (const machineId of ['', 'local']) {
     const step = nextStep({ kind: 'found', machineId, region: 'local' }, { ...ctx, home: null }, policy, () => 1);
-    assert.deepEqual(step, { action: 'connect', home: null, delayMs: 500, state: 'reconnecting', moved: false }, machineId);
+    assert.deepEqual(
+      step,
+      { action: 'connect', home: null, delayMs: 500, state: 'reconnecting', moved: false },
+      machineId,
+    );
   }
 });
 
 test('KeyframeGate skips delta frames until a keyframe, then passes all; reset waits again', () => {
   const gate = new KeyframeGate();
-  assert.deepEqual([false, false, true, false, true, false].map((k) => gate.accept(k)), [false, false, true, true, true, true]);
+  assert.deepEqual(
+    [false, false, true, false, true, false].map((k) => gate.accept(k)),
+    [false, false, true, true, true, true],
+  );
   assert.equal(gate.skipped, 2);
   gate.reset();
   assert.equal(gate.isWaiting, true);
-  assert.deepEqual([false, true, false].map((k) => gate.accept(k)), [false, true, true]);
+  assert.deepEqual(
+    [false, true, false].map((k) => gate.accept(k)),
+    [false, true, true],
+  );
   assert.equal(gate.skipped, 3);
 });
 
@@ -74,17 +122,29 @@ const msg = (seq: number, text = `m${seq}`): ChatMessage => ({ seq, name: 'n', t
 
 test('mergeChat appends in seq order and ignores duplicates', () => {
   const a = mergeChat([], [msg(1), msg(2)], true);
-  assert.deepEqual(a.map((m) => m.seq), [1, 2]);
+  assert.deepEqual(
+    a.map((m) => m.seq),
+    [1, 2],
+  );
   const b = mergeChat(a, [msg(2), msg(3)], false);
-  assert.deepEqual(b.map((m) => m.seq), [1, 2, 3]);
+  assert.deepEqual(
+    b.map((m) => m.seq),
+    [1, 2, 3],
+  );
   assert.equal(mergeChat(b, [msg(1)], false), b, 'nothing new: same array');
   // A hello after a reconnect to the same Machine overlaps what we have.
-  assert.deepEqual(mergeChat(b, [msg(2), msg(3), msg(4)], true).map((m) => m.seq), [1, 2, 3, 4]);
+  assert.deepEqual(
+    mergeChat(b, [msg(2), msg(3), msg(4)], true).map((m) => m.seq),
+    [1, 2, 3, 4],
+  );
 });
 
 test('mergeChat: a hello whose numbering restarted (stream moved) replaces the list', () => {
   const before = [msg(7), msg(8)];
-  assert.deepEqual(mergeChat(before, [msg(1, 'new')], true).map((m) => m.text), ['new']);
+  assert.deepEqual(
+    mergeChat(before, [msg(1, 'new')], true).map((m) => m.text),
+    ['new'],
+  );
   assert.equal(mergeChat(before, [], true), before);
 });
 
@@ -126,7 +186,13 @@ test('ackDue: the first frame, every 400 ms of media time, and after the clock w
 });
 
 test('chatErrorText: rate limits and invalid chat reach the chat box, other errors do not', () => {
-  assert.match(chatErrorText({ type: 'error', code: 'rate-limited', message: 'x', retryAfterMs: 2500 })!, /Slow down: chat allows 5 messages every 10 seconds\. Try again in 3 s\./);
-  assert.equal(chatErrorText({ type: 'error', code: 'chat-invalid', message: 'chat.text is too long' }), 'chat.text is too long');
+  assert.match(
+    chatErrorText({ type: 'error', code: 'rate-limited', message: 'x', retryAfterMs: 2500 })!,
+    /Slow down: chat allows 5 messages every 10 seconds\. Try again in 3 s\./,
+  );
+  assert.equal(
+    chatErrorText({ type: 'error', code: 'chat-invalid', message: 'chat.text is too long' }),
+    'chat.text is too long',
+  );
   assert.equal(chatErrorText({ type: 'error', code: 'bad-message', message: 'viewers send no binary messages' }), null);
 });

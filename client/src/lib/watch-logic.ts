@@ -2,7 +2,13 @@
  * Pure decisions of the watch page: what a socket close means, where to go after asking the
  * directory, which frames the decoder may see, and how chat history merges. No DOM here.
  */
-import { CHAT_RATE_MAX_MESSAGES, CHAT_RATE_WINDOW_MS, CloseCode, type ChatMessage, type ErrorMessage } from '../../../shared/protocol.ts';
+import {
+  CHAT_RATE_MAX_MESSAGES,
+  CHAT_RATE_WINDOW_MS,
+  CloseCode,
+  type ChatMessage,
+  type ErrorMessage,
+} from '../../../shared/protocol.ts';
 import { isMachineId } from '../../../shared/machine-id.ts';
 import { backoffDelayMs, type BackoffPolicy } from '../../../shared/backoff.ts';
 import { RECONNECT_BACKOFF } from './reconnect.ts';
@@ -63,7 +69,12 @@ export interface StepContext {
 /** Retries a directory still lists, before the page settles on "offline" for good. */
 export const MAX_RECONNECT_ATTEMPTS = 12;
 
-export function nextStep(lookup: Lookup, ctx: StepContext, policy: BackoffPolicy = RECONNECT_BACKOFF, random: () => number = Math.random): NextStep {
+export function nextStep(
+  lookup: Lookup,
+  ctx: StepContext,
+  policy: BackoffPolicy = RECONNECT_BACKOFF,
+  random: () => number = Math.random,
+): NextStep {
   if (lookup.kind === 'gone') return { action: 'ended', state: ctx.everConnected ? 'ended' : 'not-found' };
   if (ctx.attempt >= ctx.maxAttempts) return { action: 'ended', state: ctx.everConnected ? 'ended' : 'not-found' };
   if (lookup.kind === 'found' && isMachineId(lookup.machineId) && lookup.machineId !== ctx.home) {
@@ -73,7 +84,13 @@ export function nextStep(lookup: Lookup, ctx: StepContext, policy: BackoffPolicy
     return { action: 'connect', home: lookup.machineId, delayMs, state: 'connecting', moved: true };
   }
   const state: WatchState = !ctx.lastOpened || lookup.kind === 'unreachable' ? 'offline' : 'reconnecting';
-  return { action: 'connect', home: ctx.home, delayMs: backoffDelayMs(ctx.attempt, policy, random()), state, moved: false };
+  return {
+    action: 'connect',
+    home: ctx.home,
+    delayMs: backoffDelayMs(ctx.attempt, policy, random()),
+    state,
+    moved: false,
+  };
 }
 
 /**
@@ -112,7 +129,11 @@ export const CHAT_KEPT_MESSAGES = 200;
  * Adds broadcast messages in `seq` order, ignoring ones already shown. A hello's history replaces the
  * list when its numbering restarted (the stream now lives on another Machine).
  */
-export function mergeChat(existing: readonly ChatMessage[], incoming: readonly ChatMessage[], fromHello: boolean): ChatMessage[] {
+export function mergeChat(
+  existing: readonly ChatMessage[],
+  incoming: readonly ChatMessage[],
+  fromHello: boolean,
+): ChatMessage[] {
   const last = existing.length > 0 ? existing[existing.length - 1]!.seq : 0;
   if (fromHello && incoming.length > 0 && incoming[incoming.length - 1]!.seq < last) {
     return incoming.slice(-CHAT_KEPT_MESSAGES);

@@ -27,7 +27,8 @@ export function HomePage() {
       {loaded && (
         <p class="muted" data-testid="directory-summary">
           {plural(view.streams.length, 'stream', 'streams')} on {plural(view.machines.length, 'Machine', 'Machines')}
-          {regions.length > 0 && <> in {regions.join(', ')}</>}. Each link takes you to the Machine that hosts the stream.
+          {regions.length > 0 && <> in {regions.join(', ')}</>}. Each link takes you to the Machine that hosts the
+          stream.
         </p>
       )}
       {view.stale && (
@@ -51,7 +52,8 @@ export function HomePage() {
           <ul class="machine-list" data-testid="machine-list">
             {view.machines.map((m) => (
               <li key={m.id} data-machine-id={m.id}>
-                <strong>{m.region}</strong> <code>{m.id}</code> <span class="muted">{plural(m.streams, 'stream', 'streams')}</span>
+                <strong>{m.region}</strong> <code>{m.id}</code>{' '}
+                <span class="muted">{plural(m.streams, 'stream', 'streams')}</span>
               </li>
             ))}
           </ul>
@@ -63,21 +65,34 @@ export function HomePage() {
 
 function StreamCard({ stream, now }: { stream: DirectoryStream; now: number }) {
   return (
-    <li class="stream-card" data-testid="stream-card" data-stream-id={stream.id} data-machine-id={stream.machineId} data-region={stream.region}>
+    <li
+      class="stream-card"
+      data-testid="stream-card"
+      data-stream-id={stream.id}
+      data-machine-id={stream.machineId}
+      data-region={stream.region}
+    >
       <div class="thumb" aria-hidden="true">
         <span class="badge live">Live</span>
         <span class="thumb-region">{stream.region}</span>
       </div>
       <div class="card-body">
         <h2 class="card-title">
-          <a href={watchUrl(stream)} class="stretched">{stream.title}</a>
+          <a href={watchUrl(stream)} class="stretched">
+            {stream.title}
+          </a>
         </h2>
         <p class="card-creator">{stream.creator}</p>
         <ul class="stats">
-          <li><strong data-testid="viewers">{stream.viewers}</strong> watching</li>
-          <li>up <strong>{formatUptime(stream.startedAt, now)}</strong></li>
           <li>
-            <span class="visually-hidden">hosted </span>in <strong>{stream.region}</strong> on <code>{stream.machineId}</code>
+            <strong data-testid="viewers">{stream.viewers}</strong> watching
+          </li>
+          <li>
+            up <strong>{formatUptime(stream.startedAt, now)}</strong>
+          </li>
+          <li>
+            <span class="visually-hidden">hosted </span>in <strong>{stream.region}</strong> on{' '}
+            <code>{stream.machineId}</code>
           </li>
         </ul>
       </div>
@@ -90,11 +105,13 @@ function EmptyState() {
     <div class="empty panel" data-testid="empty-state">
       <h2>Nobody is live right now</h2>
       <p class="muted">
-        Be the first: open <a href="/live">Go live</a>, give your stream a title, and press <strong>Go live</strong>. Your
-        camera (or a test pattern) streams from the Machine nearest to you, and it shows up here for viewers in every
-        region.
+        Be the first: open <a href="/live">Go live</a>, give your stream a title, and press <strong>Go live</strong>.
+        Your camera (or a test pattern) streams from the Machine nearest to you, and it shows up here for viewers in
+        every region.
       </p>
-      <a class="button" href="/live">Go live</a>
+      <a class="button" href="/live">
+        Go live
+      </a>
     </div>
   );
 }

@@ -1,7 +1,14 @@
 import { useEffect, useReducer, useState } from 'preact/hooks';
 import { backoffDelayMs } from '../../../../shared/backoff.ts';
 import { RECONNECT_BACKOFF } from '../../lib/reconnect.ts';
-import { DIRECTORY_EVENTS, EMPTY_VIEW, parseDirectoryEvent, parseView, reduceDirectory, type DirectoryView } from '../../lib/directory.ts';
+import {
+  DIRECTORY_EVENTS,
+  EMPTY_VIEW,
+  parseDirectoryEvent,
+  parseView,
+  reduceDirectory,
+  type DirectoryView,
+} from '../../lib/directory.ts';
 
 export type FeedStatus = 'loading' | 'live' | 'reconnecting';
 

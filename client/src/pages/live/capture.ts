@@ -52,7 +52,11 @@ export class Capture {
   /** Opens the camera; throws (see cameraProblem) when it cannot, leaving the pattern on. */
   async useCamera(): Promise<void> {
     const stream = await navigator.mediaDevices.getUserMedia({
-      video: { width: { ideal: CAPTURE_WIDTH_PX }, height: { ideal: CAPTURE_HEIGHT_PX }, frameRate: { ideal: CAPTURE_FPS } },
+      video: {
+        width: { ideal: CAPTURE_WIDTH_PX },
+        height: { ideal: CAPTURE_HEIGHT_PX },
+        frameRate: { ideal: CAPTURE_FPS },
+      },
       audio: false,
     });
     this.releaseCamera();

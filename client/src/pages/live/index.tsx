@@ -23,10 +23,22 @@ function parseCreated(v: unknown): CreatedStream | null {
   if (typeof v !== 'object' || v === null) return null;
   const o = v as Record<string, unknown>;
   const nullableText = (x: unknown) => x === null || typeof x === 'string';
-  if (typeof o.id !== 'string' || typeof o.publishToken !== 'string' || typeof o.watchUrl !== 'string' || !nullableText(o.machineId) || !nullableText(o.region)) {
+  if (
+    typeof o.id !== 'string' ||
+    typeof o.publishToken !== 'string' ||
+    typeof o.watchUrl !== 'string' ||
+    !nullableText(o.machineId) ||
+    !nullableText(o.region)
+  ) {
     return null;
   }
-  return { id: o.id, publishToken: o.publishToken, watchUrl: o.watchUrl, machineId: o.machineId as string | null, region: o.region as string | null };
+  return {
+    id: o.id,
+    publishToken: o.publishToken,
+    watchUrl: o.watchUrl,
+    machineId: o.machineId as string | null,
+    region: o.region as string | null,
+  };
 }
 
 async function createStream(title: string, creator: string): Promise<CreatedStream | string> {
@@ -42,7 +54,10 @@ async function createStream(title: string, creator: string): Promise<CreatedStre
   }
   const body: unknown = await res.json().catch(() => null);
   if (res.status === 201) return parseCreated(body) ?? 'The server gave an unexpected answer.';
-  const reason = typeof body === 'object' && body !== null && typeof (body as { error?: unknown }).error === 'string' ? (body as { error: string }).error : `HTTP ${res.status}`;
+  const reason =
+    typeof body === 'object' && body !== null && typeof (body as { error?: unknown }).error === 'string'
+      ? (body as { error: string }).error
+      : `HTTP ${res.status}`;
   return `The stream could not be created: ${reason}.`;
 }
 
@@ -104,7 +119,8 @@ export function LivePage({ info }: { info: PageInfo }) {
     const leave = () => publisher.current?.stop();
     window.addEventListener('pagehide', leave);
     if (Capture.cameraAvailable()) void chooseSource('camera');
-    else setCameraNote('Using the test pattern: this browser offers no camera access here (it needs https or localhost).');
+    else
+      setCameraNote('Using the test pattern: this browser offers no camera access here (it needs https or localhost).');
     return () => {
       window.removeEventListener('pagehide', leave);
       publisher.current?.dispose();
@@ -187,8 +203,8 @@ export function LivePage({ info }: { info: PageInfo }) {
         )}
         {encoderOk === false && (
           <p class="notice error" role="alert" data-testid="encoder-missing">
-            This browser cannot encode video (WebCodecs VideoEncoder with VP8 is missing), so it cannot go live. Use a recent
-            Chrome or Edge over https or localhost. You can still watch streams.
+            This browser cannot encode video (WebCodecs VideoEncoder with VP8 is missing), so it cannot go live. Use a
+            recent Chrome or Edge over https or localhost. You can still watch streams.
           </p>
         )}
 
@@ -196,21 +212,50 @@ export function LivePage({ info }: { info: PageInfo }) {
           <form class="panel golive-form" onSubmit={goLive} aria-label="Go live" data-testid="go-live-form" noValidate>
             <div class="field">
               <label for="title">Title</label>
-              <input id="title" type="text" value={title} maxLength={TITLE_MAX_CHARS} required placeholder="What are you streaming?" onInput={(e) => setTitle(e.currentTarget.value)} />
+              <input
+                id="title"
+                type="text"
+                value={title}
+                maxLength={TITLE_MAX_CHARS}
+                required
+                placeholder="What are you streaming?"
+                onInput={(e) => setTitle(e.currentTarget.value)}
+              />
             </div>
             <div class="field">
               <label for="creator">Your name</label>
-              <input id="creator" type="text" value={creator} maxLength={CREATOR_MAX_CHARS} required autoComplete="nickname" onInput={(e) => setCreator(e.currentTarget.value)} />
+              <input
+                id="creator"
+                type="text"
+                value={creator}
+                maxLength={CREATOR_MAX_CHARS}
+                required
+                autoComplete="nickname"
+                onInput={(e) => setCreator(e.currentTarget.value)}
+              />
               <p class="hint">Letters, digits, spaces, "_", "." and "-".</p>
             </div>
             <fieldset>
               <legend>Video source</legend>
               <label class="radio">
-                <input type="radio" name="source" value="camera" checked={source === 'camera'} disabled={!Capture.cameraAvailable()} onChange={() => void chooseSource('camera')} />
+                <input
+                  type="radio"
+                  name="source"
+                  value="camera"
+                  checked={source === 'camera'}
+                  disabled={!Capture.cameraAvailable()}
+                  onChange={() => void chooseSource('camera')}
+                />
                 Camera
               </label>
               <label class="radio">
-                <input type="radio" name="source" value="pattern" checked={source === 'pattern'} onChange={() => void chooseSource('pattern')} />
+                <input
+                  type="radio"
+                  name="source"
+                  value="pattern"
+                  checked={source === 'pattern'}
+                  onChange={() => void chooseSource('pattern')}
+                />
                 Test pattern (moving bars and a clock)
               </label>
             </fieldset>
@@ -231,14 +276,22 @@ export function LivePage({ info }: { info: PageInfo }) {
       </div>
 
       {publishing ? (
-        <ChatPanel chat={view.chat} chatError={view.chatError} canSend={view.state === 'live'} askName={false} onSend={(text) => publisher.current?.sendChat(text) ?? false} />
+        <ChatPanel
+          chat={view.chat}
+          chatError={view.chatError}
+          canSend={view.state === 'live'}
+          askName={false}
+          onSend={(text) => publisher.current?.sendChat(text) ?? false}
+        />
       ) : (
         <aside class="panel tips" aria-labelledby="tips-title">
           <h2 id="tips-title">How it works</h2>
           <ol>
             <li>Your browser encodes video with WebCodecs (VP8) and sends it over a WebSocket.</li>
             <li>The Machine that answers your "Go live" becomes the stream's home; only it holds the stream.</li>
-            <li>Viewers anywhere get a link with <code>?instance=</code>: Fly's proxy replays them to that Machine.</li>
+            <li>
+              Viewers anywhere get a link with <code>?instance=</code>: Fly's proxy replays them to that Machine.
+            </li>
           </ol>
         </aside>
       )}
@@ -254,7 +307,13 @@ const STATE_TEXT: Record<PublishView['state'], string> = {
   failed: 'Stopped',
 };
 
-function LivePanel(props: { created: CreatedStream; view: PublishView; confirmed: Confirmation | null; onStop: () => void; onAgain: () => void }) {
+function LivePanel(props: {
+  created: CreatedStream;
+  view: PublishView;
+  confirmed: Confirmation | null;
+  onStop: () => void;
+  onAgain: () => void;
+}) {
   const { created, view, confirmed } = props;
   const now = useNow(1000);
   const [copied, setCopied] = useState(false);
@@ -277,7 +336,11 @@ function LivePanel(props: { created: CreatedStream; view: PublishView; confirmed
         <h2 id="live-title" class="visually-hidden">
           Your stream
         </h2>
-        <span class={`badge ${view.state === 'live' ? 'live' : active ? 'warn' : 'ended'}`} data-testid="live-state" data-state={view.state}>
+        <span
+          class={`badge ${view.state === 'live' ? 'live' : active ? 'warn' : 'ended'}`}
+          data-testid="live-state"
+          data-state={view.state}
+        >
           {STATE_TEXT[view.state]}
         </span>
         {active ? (
@@ -299,7 +362,14 @@ function LivePanel(props: { created: CreatedStream; view: PublishView; confirmed
       <div class="field">
         <label for="share-link">Share link</label>
         <div class="share">
-          <input id="share-link" type="text" readOnly value={link} data-testid="share-link" onFocus={(e) => e.currentTarget.select()} />
+          <input
+            id="share-link"
+            type="text"
+            readOnly
+            value={link}
+            data-testid="share-link"
+            onFocus={(e) => e.currentTarget.select()}
+          />
           <button type="button" class="secondary" onClick={() => void copy()}>
             {copied ? 'Copied' : 'Copy'}
           </button>
@@ -310,26 +380,55 @@ function LivePanel(props: { created: CreatedStream; view: PublishView; confirmed
       </div>
 
       <ul class="stats" aria-label="Stream figures" data-testid="live-figures">
-        <li><strong data-testid="live-viewers">{view.viewers}</strong> watching</li>
-        <li><strong>{view.fps}</strong> fps</li>
-        <li><strong>{formatBitrate(view.bitsPerSecond)}</strong></li>
-        <li><strong data-testid="frames-sent">{view.framesSent}</strong> frames sent ({view.keyframes} keyframes)</li>
-        {view.skipped > 0 && <li><strong>{view.skipped}</strong> frames skipped (encoder or network behind)</li>}
-        {view.startedAt !== null && active && <li>up <strong>{formatUptime(view.startedAt, now)}</strong></li>}
+        <li>
+          <strong data-testid="live-viewers">{view.viewers}</strong> watching
+        </li>
+        <li>
+          <strong>{view.fps}</strong> fps
+        </li>
+        <li>
+          <strong>{formatBitrate(view.bitsPerSecond)}</strong>
+        </li>
+        <li>
+          <strong data-testid="frames-sent">{view.framesSent}</strong> frames sent ({view.keyframes} keyframes)
+        </li>
+        {view.skipped > 0 && (
+          <li>
+            <strong>{view.skipped}</strong> frames skipped (encoder or network behind)
+          </li>
+        )}
+        {view.startedAt !== null && active && (
+          <li>
+            up <strong>{formatUptime(view.startedAt, now)}</strong>
+          </li>
+        )}
       </ul>
 
-      <dl class="home-facts" data-testid="publish-home" data-machine={created.machineId ?? ''} data-socket-machine={view.socketMachine ?? ''}>
+      <dl
+        class="home-facts"
+        data-testid="publish-home"
+        data-machine={created.machineId ?? ''}
+        data-socket-machine={view.socketMachine ?? ''}
+      >
         <div>
           <dt>Home Machine (answered "Go live")</dt>
-          <dd><code>{created.machineId ?? 'this server (not on Fly)'}</code>{created.region && <> in {created.region}</>}</dd>
+          <dd>
+            <code>{created.machineId ?? 'this server (not on Fly)'}</code>
+            {created.region && <> in {created.region}</>}
+          </dd>
         </div>
         <div>
           <dt>Publish socket reached</dt>
-          <dd><code>{view.socketMachine ?? (view.state === 'connecting' ? '...' : 'not connected')}</code>{view.socketRegion && <> in {view.socketRegion}</>}</dd>
+          <dd>
+            <code>{view.socketMachine ?? (view.state === 'connecting' ? '...' : 'not connected')}</code>
+            {view.socketRegion && <> in {view.socketRegion}</>}
+          </dd>
         </div>
         <div>
           <dt>Checked with fly-force-instance-id</dt>
-          <dd><code>{confirmed === null ? '...' : confirmed.machineId ?? 'not on Fly'}</code></dd>
+          <dd>
+            <code>{confirmed === null ? '...' : (confirmed.machineId ?? 'not on Fly')}</code>
+          </dd>
         </div>
       </dl>
     </section>

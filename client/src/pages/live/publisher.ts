@@ -75,7 +75,9 @@ function toDecoderConfig(meta: VideoDecoderConfig): DecoderConfig {
   };
   const d = meta.description;
   if (d !== undefined) {
-    config.description = bytesToBase64(ArrayBuffer.isView(d) ? new Uint8Array(d.buffer, d.byteOffset, d.byteLength) : new Uint8Array(d));
+    config.description = bytesToBase64(
+      ArrayBuffer.isView(d) ? new Uint8Array(d.buffer, d.byteOffset, d.byteLength) : new Uint8Array(d),
+    );
   }
   return config;
 }
@@ -107,8 +109,19 @@ export class Publisher {
     private readonly onChange: (view: PublishView) => void,
   ) {
     this.view = {
-      state: 'connecting', message: null, socketMachine: null, socketRegion: null, viewers: 0, framesSent: 0, keyframes: 0,
-      skipped: 0, fps: 0, bitsPerSecond: 0, startedAt: null, chat: [], chatError: null,
+      state: 'connecting',
+      message: null,
+      socketMachine: null,
+      socketRegion: null,
+      viewers: 0,
+      framesSent: 0,
+      keyframes: 0,
+      skipped: 0,
+      fps: 0,
+      bitsPerSecond: 0,
+      startedAt: null,
+      chat: [],
+      chatError: null,
     };
   }
 
@@ -164,7 +177,12 @@ export class Publisher {
       this.update({ skipped: this.view.skipped + 1 });
       return;
     }
-    const key = needsKeyframe({ nowMs, lastKeyframeMs: this.lastKeyframeMs, frameIntervalMs: 1000 / CAPTURE_FPS, requested: this.keyframeRequested });
+    const key = needsKeyframe({
+      nowMs,
+      lastKeyframeMs: this.lastKeyframeMs,
+      frameIntervalMs: 1000 / CAPTURE_FPS,
+      requested: this.keyframeRequested,
+    });
     if (key) {
       this.keyframeRequested = false;
       this.lastKeyframeMs = nowMs;
@@ -282,14 +300,17 @@ export class Publisher {
         this.shutdown('ended', 'This stream is now being published from another tab or device.');
         return;
       case 'machine-gone':
-        this.shutdown('failed', 'The Machine hosting your stream is shutting down, and the stream ended with it. Go live again to start a new one.');
+        this.shutdown(
+          'failed',
+          'The Machine hosting your stream is shutting down, and the stream ended with it. Go live again to start a new one.',
+        );
         return;
       case 'too-big':
       case 'reconnect': {
         const now = Date.now();
         this.droppedSince ??= now;
         if (now - this.droppedSince > PUBLISH_RECONNECT_WINDOW_MS) {
-          this.shutdown('failed', 'The connection to your stream\'s Machine was lost and did not come back in time.');
+          this.shutdown('failed', "The connection to your stream's Machine was lost and did not come back in time.");
           return;
         }
         const delay = backoffDelayMs(this.attempt++, RECONNECT_BACKOFF, Math.random());

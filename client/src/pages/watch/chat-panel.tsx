@@ -70,16 +70,16 @@ export function ChatPanel({ chat, chatError, canSend, onSend, askName }: ChatPan
       >
         {chat.length === 0 && <p class="muted chat-empty">No messages yet. Say hello!</p>}
         <ol>
-        {chat.map((m) => (
-          <li key={m.seq} data-testid="chat-message" data-seq={m.seq} class={`role-${m.role}`}>
-            <span class="chat-meta">
-              <strong class="chat-name">{m.name}</strong>
-              {m.role === 'creator' && <span class="badge">creator</span>}
-              <time dateTime={new Date(m.at).toISOString()}>{clock(m.at)}</time>
-            </span>
-            <span class="chat-text">{m.text}</span>
-          </li>
-        ))}
+          {chat.map((m) => (
+            <li key={m.seq} data-testid="chat-message" data-seq={m.seq} class={`role-${m.role}`}>
+              <span class="chat-meta">
+                <strong class="chat-name">{m.name}</strong>
+                {m.role === 'creator' && <span class="badge">creator</span>}
+                <time dateTime={new Date(m.at).toISOString()}>{clock(m.at)}</time>
+              </span>
+              <span class="chat-text">{m.text}</span>
+            </li>
+          ))}
         </ol>
       </div>
       <p class="chat-error" role="alert" data-testid="chat-error">
@@ -87,18 +87,18 @@ export function ChatPanel({ chat, chatError, canSend, onSend, askName }: ChatPan
       </p>
       <form class="chat-form" onSubmit={submit} aria-label="Write in chat">
         {askName && (
-        <div class="field">
-          <label for="chat-name">Your name</label>
-          <input
-            id="chat-name"
-            type="text"
-            value={name}
-            maxLength={CHAT_NAME_MAX_CHARS}
-            placeholder="viewer"
-            autoComplete="nickname"
-            onInput={(e) => setName(e.currentTarget.value)}
-          />
-        </div>
+          <div class="field">
+            <label for="chat-name">Your name</label>
+            <input
+              id="chat-name"
+              type="text"
+              value={name}
+              maxLength={CHAT_NAME_MAX_CHARS}
+              placeholder="viewer"
+              autoComplete="nickname"
+              onInput={(e) => setName(e.currentTarget.value)}
+            />
+          </div>
         )}
         <div class="field">
           <label for="chat-text">Message</label>

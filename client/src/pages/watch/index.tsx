@@ -13,7 +13,9 @@ interface WatchPageProps {
 }
 
 function useWatch(streamId: string, canvas: { current: HTMLCanvasElement | null }) {
-  const [session] = useState(() => new WatchSession(streamId, new URLSearchParams(location.search).get('instance'), (v) => setView(v)));
+  const [session] = useState(
+    () => new WatchSession(streamId, new URLSearchParams(location.search).get('instance'), (v) => setView(v)),
+  );
   const [view, setView] = useState<WatchView>(session.view);
   useEffect(() => {
     session.start(canvas.current);
@@ -81,7 +83,13 @@ export function WatchPage({ streamId, info }: WatchPageProps) {
         <RoutingPanel view={view} info={info} requestedHome={session.requestedHome} />
       </div>
 
-      <ChatPanel chat={view.chat} chatError={view.chatError} canSend={view.state === 'live'} askName onSend={(text, name) => session.sendChat(text, name)} />
+      <ChatPanel
+        chat={view.chat}
+        chatError={view.chatError}
+        canSend={view.state === 'live'}
+        askName
+        onSend={(text, name) => session.sendChat(text, name)}
+      />
     </div>
   );
 }
@@ -108,7 +116,9 @@ function StateBadge({ view }: { view: WatchView }) {
 function overlayText(view: WatchView): string | null {
   switch (view.state) {
     case 'connecting':
-      return view.followedMoves > 0 ? 'The stream moved to another Machine: following it...' : "Connecting to the stream's home Machine...";
+      return view.followedMoves > 0
+        ? 'The stream moved to another Machine: following it...'
+        : "Connecting to the stream's home Machine...";
     case 'reconnecting':
       return `Connection lost. Reconnecting${view.retryInMs ? ` in ${Math.ceil(view.retryInMs / 1000)} s` : ''}...`;
     case 'offline':
@@ -121,7 +131,8 @@ function overlayText(view: WatchView): string | null {
       if (view.playback === 'no-webcodecs') {
         return 'This browser cannot play the video: it lacks WebCodecs (use a recent Chrome, Edge or Safari over https or localhost). Chat and stream details still work.';
       }
-      if (view.playback === 'unsupported') return "This browser cannot decode this stream's video. Chat and stream details still work.";
+      if (view.playback === 'unsupported')
+        return "This browser cannot decode this stream's video. Chat and stream details still work.";
       if (!view.publisherConnected) return 'The creator lost their connection. Waiting for them to come back...';
       if (view.playback === 'waiting-config') return "Waiting for the creator's video...";
       if (view.playback === 'waiting-keyframe') return 'Starting the picture (waiting for a keyframe)...';
@@ -149,13 +160,23 @@ function Overlay({ view, onRetry }: { view: WatchView; onRetry: () => void }) {
   );
 }
 
-function RoutingPanel({ view, info, requestedHome }: { view: WatchView; info: PageInfo; requestedHome: string | null }) {
+function RoutingPanel({
+  view,
+  info,
+  requestedHome,
+}: {
+  view: WatchView;
+  info: PageInfo;
+  requestedHome: string | null;
+}) {
   if (view.stream === null) {
     return (
       <section class="routing panel" data-testid="routing-proof" aria-labelledby="routing-title">
         <h2 id="routing-title">Routing proof</h2>
         <p class="muted">
-          {view.state === 'not-found' || view.state === 'ended' ? 'No connection to this stream, so nothing to show.' : "Waiting for the stream's hello..."}
+          {view.state === 'not-found' || view.state === 'ended'
+            ? 'No connection to this stream, so nothing to show.'
+            : "Waiting for the stream's hello..."}
         </p>
       </section>
     );

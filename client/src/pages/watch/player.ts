@@ -52,7 +52,12 @@ export class Player {
   /** (Re)configures for a new decoder config; the next frame it uses is a keyframe. */
   configure(config: DecoderConfig): void {
     if (this.closed) return;
-    const next: VideoDecoderConfig = { codec: config.codec, codedWidth: config.codedWidth, codedHeight: config.codedHeight, optimizeForLatency: true };
+    const next: VideoDecoderConfig = {
+      codec: config.codec,
+      codedWidth: config.codedWidth,
+      codedHeight: config.codedHeight,
+      optimizeForLatency: true,
+    };
     if (config.description !== undefined) {
       const bytes = base64ToBytes(config.description);
       if (bytes.ok) next.description = bytes.value;
@@ -67,7 +72,13 @@ export class Player {
     if (this.closed || this.decoder === null || this.status === 'unsupported') return;
     if (!this.gate.accept(frame.keyframe)) return;
     try {
-      this.decoder.decode(new EncodedVideoChunk({ type: frame.keyframe ? 'key' : 'delta', timestamp: frame.timestampUs, data: frame.payload }));
+      this.decoder.decode(
+        new EncodedVideoChunk({
+          type: frame.keyframe ? 'key' : 'delta',
+          timestamp: frame.timestampUs,
+          data: frame.payload,
+        }),
+      );
     } catch (err) {
       this.fail(err);
     }

@@ -86,7 +86,9 @@ async function lookupStream(streamId: string): Promise<Lookup> {
     if (res.status === 404) return { kind: 'gone' };
     if (!res.ok) return { kind: 'unreachable' };
     const stream = parseStream(await res.json());
-    return stream === null ? { kind: 'unreachable' } : { kind: 'found', machineId: stream.machineId, region: stream.region };
+    return stream === null
+      ? { kind: 'unreachable' }
+      : { kind: 'found', machineId: stream.machineId, region: stream.region };
   } catch {
     return { kind: 'unreachable' };
   }
@@ -235,7 +237,11 @@ export class WatchSession {
         this.everConnected = true;
         this.attempt = 0;
         const home = message.stream.machineId;
-        if (home !== null && home !== this.requestedHome && new URLSearchParams(location.search).get('instance') !== home) {
+        if (
+          home !== null &&
+          home !== this.requestedHome &&
+          new URLSearchParams(location.search).get('instance') !== home
+        ) {
           // Keep the address bar a link that routes straight to where the stream is now.
           history.replaceState(null, '', watchUrl({ id: this.streamId, machineId: home }));
         }
@@ -267,7 +273,13 @@ export class WatchSession {
         return;
       case 'ended':
         this.endedMessage = true;
-        this.update({ state: 'ended', endedReason: message.reason === 'stopped' ? 'The creator ended the stream.' : 'The creator lost their connection and did not come back.' });
+        this.update({
+          state: 'ended',
+          endedReason:
+            message.reason === 'stopped'
+              ? 'The creator ended the stream.'
+              : 'The creator lost their connection and did not come back.',
+        });
         return;
       case 'error': {
         const chatError = chatErrorText(message);
