@@ -1,7 +1,7 @@
 import type { Page } from '@playwright/test';
 import { startedMachines } from './cluster.ts';
-import { canvasColourCount, denyCamera, PATTERN_BARS_RGB, patternBarsSeen } from './page-probes.ts';
 import { decodedFrames, edge, expect, listedOnAll, msUntil, newWatcherContext, reportTiming, test } from './helpers.ts';
+import { canvasColourCount, denyCamera, PATTERN_BARS_RGB, patternBarsSeen } from './page-probes.ts';
 
 /** Decoded frames that prove the viewer plays the creator's live video (about 1 s at 30 fps). */
 const MIN_DECODED_FRAMES = 30;

@@ -1,11 +1,11 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  test as base,
-  expect,
   type Browser,
   type BrowserContext,
   type BrowserContextOptions,
+  test as base,
+  expect,
   type Page,
   type TestInfo,
 } from '@playwright/test';
@@ -101,7 +101,7 @@ export function reportTiming(what: string, ms: number): void {
 /** True when every one of `machineIds` answers and lists `streamId`, each read pinned to that Machine. */
 export async function listedOnAll(streamId: string, machineIds: readonly string[]): Promise<boolean> {
   const lists = await Promise.all(machineIds.map((id) => streamIdsOn(id)));
-  return lists.every((ids) => ids !== null && ids.includes(streamId));
+  return lists.every((ids) => ids?.includes(streamId));
 }
 
 /** True when every one of `machineIds` answers without `streamId` (a Machine that cannot answer proves nothing). */

@@ -12,7 +12,7 @@ export const DECODED_FRAMES_KEY = '__e2eDecodedFrames';
  */
 export function countDecodedFrames(): void {
   const w = window as unknown as Record<string, unknown> & { VideoDecoder?: typeof VideoDecoder };
-  w['__e2eDecodedFrames'] = 0;
+  w.__e2eDecodedFrames = 0;
   const Original = w.VideoDecoder;
   if (Original === undefined) return;
   w.VideoDecoder = class extends Original {
@@ -20,7 +20,7 @@ export function countDecodedFrames(): void {
       super({
         ...init,
         output: (frame: VideoFrame) => {
-          w['__e2eDecodedFrames'] = (w['__e2eDecodedFrames'] as number) + 1;
+          w.__e2eDecodedFrames = (w.__e2eDecodedFrames as number) + 1;
           init.output(frame);
         },
       });

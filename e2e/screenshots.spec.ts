@@ -1,6 +1,6 @@
 import { startedMachines } from './cluster.ts';
-import { canvasColourCount } from './page-probes.ts';
 import { decodedFrames, directoryOn, edge, expect, saveScreenshot, test } from './helpers.ts';
+import { canvasColourCount } from './page-probes.ts';
 
 test('screenshots of the home, watch and go-live pages as a user sees them', async ({ page, browser }, testInfo) => {
   const machines = await startedMachines();

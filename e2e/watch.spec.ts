@@ -1,7 +1,7 @@
 import type { ViewerHello } from '../shared/protocol.ts';
 import { controlStats, startedMachines } from './cluster.ts';
-import { canvasColourCount } from './page-probes.ts';
 import { decodedFrames, directoryOn, edge, expect, test } from './helpers.ts';
+import { canvasColourCount } from './page-probes.ts';
 
 /** Fewest decoded frames that prove playback (about 1 s of the demo stream). */
 const MIN_DECODED_FRAMES = 30;

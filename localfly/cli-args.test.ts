@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { parseCliArgs } from './cli-args.ts';
 
 test('flags, --flag=value, repeated --env, the command after --', () => {

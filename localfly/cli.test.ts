@@ -1,9 +1,9 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import net from 'node:net';
 import readline from 'node:readline';
-import { once } from 'node:events';
+import { test } from 'node:test';
 import { fixture, isAlive, randomAddressBase, repoRoot, until } from './fixtures/support.ts';
 
 const CLI = ['--import', 'tsx', 'localfly/cli.ts'];

@@ -1,5 +1,5 @@
 import { parseCliArgs, USAGE } from './cli-args.ts';
-import { LocalflyError, startCluster, type Cluster } from './cluster.ts';
+import { type Cluster, LocalflyError, startCluster } from './cluster.ts';
 import { formatLogEvent, machinePrefix, paint } from './log/format.ts';
 
 /**

@@ -1,18 +1,18 @@
-import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { spawn } from 'node:child_process';
-import readline from 'node:readline';
-import { once } from 'node:events';
 import { Resolver } from 'node:dns/promises';
+import { once } from 'node:events';
+import net from 'node:net';
+import readline from 'node:readline';
+import { type TestContext, test } from 'node:test';
 import WebSocket from 'ws';
 import {
-  LocalflyError,
-  parseRegions,
-  startCluster,
   type Cluster,
   type ClusterOptions,
+  LocalflyError,
   type LogEvent,
+  parseRegions,
+  startCluster,
 } from './cluster.ts';
 import { fixture, isAlive, isolatedNetwork, randomAddressBase, repoRoot, until } from './fixtures/support.ts';
 
@@ -166,7 +166,10 @@ test('stop leaves no process behind and frees every port', async (t) => {
   for (const [host, port] of addresses) {
     const refused = await new Promise<boolean>((resolve) => {
       const s = net.connect(port, host);
-      s.once('connect', () => (s.destroy(), resolve(false)));
+      s.once('connect', () => {
+        s.destroy();
+        resolve(false);
+      });
       s.once('error', () => resolve(true));
     });
     assert.ok(refused, `${host}:${port} still open`);

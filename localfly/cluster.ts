@@ -1,7 +1,7 @@
-import { startControlServer, type ControlServer } from './control/server.ts';
-import { startDnsServer, type DnsServer } from './dns/server.ts';
+import { type ControlServer, startControlServer } from './control/server.ts';
+import { type DnsServer, startDnsServer } from './dns/server.ts';
 import { Load } from './edge/load.ts';
-import { startEdge, type Edge } from './edge/server.ts';
+import { type Edge, startEdge } from './edge/server.ts';
 import { Stats, type StatsSnapshot } from './edge/stats.ts';
 import { LocalflyError } from './listen.ts';
 import type { LogEvent } from './log/format.ts';
@@ -9,10 +9,10 @@ import { Fleet, type MachineInfo } from './machines/fleet.ts';
 import { Reaper } from './machines/reaper.ts';
 import { REGION_CODE_PATTERN } from './regions.ts';
 
-export type { LogEvent } from './log/format.ts';
-export type { MachineInfo } from './machines/fleet.ts';
 export type { StatsSnapshot } from './edge/stats.ts';
 export { LocalflyError } from './listen.ts';
+export type { LogEvent } from './log/format.ts';
+export type { MachineInfo } from './machines/fleet.ts';
 
 export const DEFAULT_REGIONS = 'ams:1,dfw:2';
 export const DEFAULT_APP = 'replaycast-local';

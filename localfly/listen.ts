@@ -1,5 +1,5 @@
-import type { Server } from 'node:net';
 import type { Socket as UdpSocket } from 'node:dgram';
+import type { Server } from 'node:net';
 
 /** A problem the user can fix (a port in use, a bad flag, a Machine that would not start): one clear line. */
 export class LocalflyError extends Error {

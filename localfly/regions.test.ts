@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { byDistanceFrom, isKnownRegion, REGION_CODE_PATTERN, regionDistanceKm } from './regions.ts';
 
 test('distances between known regions are plausible great-circle figures', () => {

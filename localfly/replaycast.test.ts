@@ -1,11 +1,11 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { test } from 'node:test';
 import WebSocket from 'ws';
-import { startCluster, type Cluster } from './cluster.ts';
+import { type Cluster, startCluster } from './cluster.ts';
+import { randomAddressBase, repoRoot } from './fixtures/support.ts';
 import { loopbackAddress } from './machines/addresses.ts';
 import { reservePort } from './machines/ports.ts';
-import { randomAddressBase, repoRoot } from './fixtures/support.ts';
 
 /** A port number free on every one of these addresses (replaycast binds its private ports on HOST). */
 async function portFreeOn(addresses: string[]): Promise<number> {

@@ -1,14 +1,14 @@
-import Fastify, { type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
 import websocket from '@fastify/websocket';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
+import { directoryPlugin } from './directory/plugin.ts';
 import { loggerOptions } from './logger.ts';
 import { metricsPlugin } from './metrics/plugin.ts';
-import { routingPlugin } from './routing/plugin.ts';
-import { streamsPlugin } from './streams/plugin.ts';
 import { healthRoutes } from './routes/health.ts';
 import { whoamiRoutes } from './routes/whoami.ts';
-import { directoryPlugin } from './directory/plugin.ts';
+import { routingPlugin } from './routing/plugin.ts';
+import { streamsPlugin } from './streams/plugin.ts';
 import { webPlugin } from './web/plugin.ts';
 
 export interface BuildOptions {

@@ -1,6 +1,6 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { test } from 'node:test';
 import { ConfigError, loadConfig } from './config.ts';
 
 test('defaults off Fly', () => {

@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { redactUrl } from './logger.ts';
 import { build, logCapture, SELF_ID } from './testing.ts';
 

@@ -1,7 +1,7 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { test } from 'node:test';
 
 const START_TIMEOUT_MS = 20_000;
 

@@ -1,5 +1,5 @@
 import { buildApp } from './app.ts';
-import { ConfigError, loadConfig, type Config } from './config.ts';
+import { type Config, ConfigError, loadConfig } from './config.ts';
 
 /** Process entry: read config, build the app, listen, and close gracefully on SIGINT/SIGTERM. */
 async function main(): Promise<void> {

@@ -1,7 +1,7 @@
 import type { TestContext } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { buildApp, type BuildOptions } from './app.ts';
-import { testConfig, type Config } from './config.ts';
+import { type BuildOptions, buildApp } from './app.ts';
+import { type Config, testConfig } from './config.ts';
 
 export const SELF_ID = '0123456789abcd';
 export const OTHER_ID = 'fedcba98765432';

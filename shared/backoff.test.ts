@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { backoffDelayMs, jitteredIntervalMs } from './backoff.ts';
 
 // The browser's reconnect policy and the server's discovery policy, both exercised here.

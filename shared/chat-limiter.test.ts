@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { ChatLimiter } from './chat-limiter.ts';
 
 test('chat limiter: 5 per window, refusals do not count, retryAfter is exact', () => {

@@ -1,24 +1,24 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import {
-  CHAT_MAX_CHARS,
-  CHAT_NAME_MAX_CHARS,
-  FRAME_HEADER_BYTES,
-  PROTOCOL_VERSION,
   base64ToBytes,
   bytesToBase64,
+  CHAT_MAX_CHARS,
+  CHAT_NAME_MAX_CHARS,
   decodeFrame,
   encodeControl,
   encodeFrame,
+  FRAME_HEADER_BYTES,
+  PROTOCOL_VERSION,
   parseDecoderConfig,
   parsePublisherMessage,
   parseServerToPublisher,
   parseServerToViewer,
   parseViewerMessage,
   peekFrameHeader,
-  writeFrameHeader,
   type ServerToPublisher,
   type ServerToViewer,
+  writeFrameHeader,
 } from './protocol.ts';
 
 test('frames round-trip keyframe flag, microsecond timestamp and payload', () => {
@@ -173,7 +173,7 @@ test('viewer messages: ack, keyframe request, chat with its limits at the edges'
     ok: true,
     value: { type: 'chat', text: atLimit },
   });
-  const over = parseViewerMessage(JSON.stringify({ type: 'chat', text: atLimit + 'a' }));
+  const over = parseViewerMessage(JSON.stringify({ type: 'chat', text: `${atLimit}a` }));
   assert.equal(over.ok, false);
   if (!over.ok) assert.match(over.error, /longer than 500/);
   assert.equal(parseViewerMessage('{"type":"chat","text":"   "}').ok, false);
@@ -184,7 +184,7 @@ test('viewer messages: ack, keyframe request, chat with its limits at the edges'
     ok: true,
     value: { type: 'chat', text: 'x', name },
   });
-  assert.equal(parseViewerMessage(JSON.stringify({ type: 'chat', text: 'x', name: name + 'n' })).ok, false);
+  assert.equal(parseViewerMessage(JSON.stringify({ type: 'chat', text: 'x', name: `${name}n` })).ok, false);
   assert.equal(parseViewerMessage(JSON.stringify({ type: 'chat', text: 'x', name: ' ' })).ok, false);
   assert.equal(parseViewerMessage('{"type":"stop"}').ok, false);
 });

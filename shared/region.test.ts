@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { isRegionCode } from './region.ts';
 
 test('isRegionCode: lowercase letters, digits and -, 2 to 32 chars', () => {

@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { CREATOR_MAX_CHARS, TITLE_MAX_CHARS, validateNewStream } from './stream-fields.ts';
 
 test('new stream fields: accepted, trimmed', () => {

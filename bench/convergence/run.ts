@@ -9,7 +9,7 @@
  *
  * Run: npm run bench -- convergence   (or: npx tsx bench/convergence/run.ts)
  */
-import { startDnsServer, type DnsServer } from '../../localfly/dns/server.ts';
+import { type DnsServer, startDnsServer } from '../../localfly/dns/server.ts';
 import { Cluster, type ClusterDns, type ClusterNode, type DnsMachine } from '../../server/directory/cluster-harness.ts';
 
 const INTERVAL_MS = 1000;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { median, ratios, roundOrder, shouldRetry, summarise, verdicts, type RoundFigures } from './rounds.ts';
+import { median, type RoundFigures, ratios, roundOrder, shouldRetry, summarise, verdicts } from './rounds.ts';
 
 test('roundOrder alternates two variants A B B A so each runs first and second equally often', () => {
   assert.deepEqual(roundOrder(['R', 'B'], 3), ['R', 'B', 'B', 'R', 'R', 'B']);

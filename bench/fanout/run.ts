@@ -1,17 +1,17 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import {
-  ratios,
-  roundOrder,
-  shouldRetry,
-  summarise,
-  verdicts,
   type Check,
   type RetryLimits,
   type RoundFigures,
+  ratios,
+  roundOrder,
   type SideSummary,
+  shouldRetry,
+  summarise,
+  verdicts,
 } from './rounds.ts';
 import type { RunParams, RunResult } from './viewers.ts';
 

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 import { buildApp } from '../../server/app.ts';
 import { testConfig } from '../../server/config.ts';
 

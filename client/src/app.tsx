@@ -1,10 +1,10 @@
-import { routeFor } from './lib/route.ts';
-import { readPageInfo } from './lib/page-info.ts';
 import { Header } from './components/header.tsx';
+import { readPageInfo } from './lib/page-info.ts';
+import { routeFor } from './lib/route.ts';
 import { HomePage } from './pages/home/index.tsx';
-import { WatchPage } from './pages/watch/index.tsx';
 import { LivePage } from './pages/live/index.tsx';
 import { NotFoundPage } from './pages/not-found.tsx';
+import { WatchPage } from './pages/watch/index.tsx';
 
 const TITLES: Record<string, string> = {
   home: 'Live now - replaycast',

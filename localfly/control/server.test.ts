@@ -1,9 +1,9 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startControlServer } from './server.ts';
-import { Fleet } from '../machines/fleet.ts';
+import { test } from 'node:test';
 import { Stats } from '../edge/stats.ts';
 import { fixture, randomAddressBase, repoRoot } from '../fixtures/support.ts';
+import { Fleet } from '../machines/fleet.ts';
+import { startControlServer } from './server.ts';
 
 async function setup(t: import('node:test').TestContext) {
   const fleet = new Fleet({

@@ -1,7 +1,7 @@
 import http from 'node:http';
-import { listenTcp, LocalflyError } from '../listen.ts';
-import type { Fleet } from '../machines/fleet.ts';
 import type { Stats } from '../edge/stats.ts';
+import { LocalflyError, listenTcp } from '../listen.ts';
+import type { Fleet } from '../machines/fleet.ts';
 import { REGION_CODE_PATTERN } from '../regions.ts';
 
 /** Largest request body the control API reads (it only ever needs `{"region": "ams"}`). */

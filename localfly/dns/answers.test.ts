@@ -1,7 +1,7 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { answerQuestion, characterStrings, DNS_TTL_S, type DnsView } from './answers.ts';
+import { test } from 'node:test';
 import type { MachineState, MachineView } from '../types.ts';
+import { answerQuestion, characterStrings, DNS_TTL_S, type DnsView } from './answers.ts';
 
 function machine(id: string, region: string, state: MachineState, n: number): MachineView {
   return {

@@ -1,14 +1,14 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
-import net from 'node:net';
 import { Resolver } from 'node:dns/promises';
 import { once } from 'node:events';
+import net from 'node:net';
+import { test } from 'node:test';
 import * as dnsPacket from 'dns-packet';
-import { startDnsServer, type DnsServer } from './server.ts';
-import type { DnsView } from './answers.ts';
-import type { MachineState, MachineView } from '../types.ts';
 import { LocalflyError } from '../listen.ts';
+import type { MachineState, MachineView } from '../types.ts';
+import type { DnsView } from './answers.ts';
+import { type DnsServer, startDnsServer } from './server.ts';
 
 function machine(id: string, region: string, state: MachineState, n: number): MachineView {
   return {

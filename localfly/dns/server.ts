@@ -1,6 +1,6 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { bindUdp, listenTcp, LocalflyError } from '../listen.ts';
+import { bindUdp, LocalflyError, listenTcp } from '../listen.ts';
 import type { DnsView } from './answers.ts';
 import { respond } from './packet.ts';
 

@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { Readable } from 'node:stream';
 import type { MachineView } from '../types.ts';
 import type { Load } from './load.ts';
-import { parseReplayHeader, parseReplayJson, REPLAY_JSON_CONTENT_TYPE, type ParsedReplay } from './replay-header.ts';
+import { type ParsedReplay, parseReplayHeader, parseReplayJson, REPLAY_JSON_CONTENT_TYPE } from './replay-header.ts';
 import type { Delivery } from './route-loop.ts';
 
 /** Largest JSON replay instruction read from a Machine's answer. */

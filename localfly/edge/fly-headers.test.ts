@@ -1,11 +1,11 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import {
   clientResponseHeaders,
+  type EdgeRequestContext,
   flyRequestHeaders,
   nowMicros,
   plainIp,
-  type EdgeRequestContext,
 } from './fly-headers.ts';
 
 const ctx: EdgeRequestContext = {

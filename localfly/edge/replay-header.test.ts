@@ -1,13 +1,13 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import {
   formatReplayFailed,
   formatReplaySrc,
   parseDuration,
   parseReplayHeader,
   parseReplayJson,
-  replayKind,
   type ReplayDirective,
+  replayKind,
 } from './replay-header.ts';
 
 const ID = '286533db064e58';

@@ -1,24 +1,24 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { MachineView } from '../types.ts';
+import { nowMicros } from './fly-headers.ts';
 import type { Load } from './load.ts';
 import type { ProxyError } from './proxy-error.ts';
 import {
   formatReplayFailed,
   formatReplaySrc,
-  replayKind,
   type ParsedReplay,
   type ReplayDirective,
   type ReplayFailure,
+  replayKind,
 } from './replay-header.ts';
-import { nowMicros } from './fly-headers.ts';
 import {
-  pickNearest,
-  routeReplay,
-  routeRequest,
   type Candidate,
   type Choice,
+  pickNearest,
   type Random,
   type RoutingHeaders,
+  routeReplay,
+  routeRequest,
 } from './select.ts';
 import type { ReplayKind } from './stats.ts';
 

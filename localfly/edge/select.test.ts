@@ -1,8 +1,8 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pickNearest, routeReplay, routeRequest, type Candidate, type RoutingHeaders } from './select.ts';
-import type { ReplayDirective } from './replay-header.ts';
+import { test } from 'node:test';
 import type { MachineState } from '../types.ts';
+import type { ReplayDirective } from './replay-header.ts';
+import { type Candidate, pickNearest, type RoutingHeaders, routeReplay, routeRequest } from './select.ts';
 
 const c = (id: string, region: string, state: MachineState = 'started', load = 0): Candidate => ({
   id,

@@ -1,13 +1,13 @@
-import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { once } from 'node:events';
+import http from 'node:http';
+import { type TestContext, test } from 'node:test';
 import WebSocket from 'ws';
-import { startEdge, MAX_REPLAY_BODY_BYTES, type EdgeLogEvent } from './server.ts';
-import { Load } from './load.ts';
-import { Stats } from './stats.ts';
 import { FakeMachines } from '../fixtures/fake-machines.ts';
 import { until } from '../fixtures/support.ts';
+import { Load } from './load.ts';
+import { type EdgeLogEvent, MAX_REPLAY_BODY_BYTES, startEdge } from './server.ts';
+import { Stats } from './stats.ts';
 
 const AMS = 'a0a0a0a0a0a0a0';
 const DFW = 'd0d0d0d0d0d0d0';

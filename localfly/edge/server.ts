@@ -1,26 +1,26 @@
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { listenTcp } from '../listen.ts';
+import { deliverHttp, readBody } from './deliver-http.ts';
 import {
   clientResponseHeaders,
+  type EdgeRequestContext,
   flyRequestHeaders,
   nowMicros,
   plainIp,
-  type EdgeRequestContext,
 } from './fly-headers.ts';
-import { deliverHttp, readBody } from './deliver-http.ts';
-import { newRequestId } from './request-id.ts';
 import type { Load } from './load.ts';
-import { PROXY_ERROR_STATUS, proxyErrorBody, type ProxyError } from './proxy-error.ts';
-import { routeWithReplays, type RouteContext, type RouteEvents, type Upstreams } from './route-loop.ts';
+import { PROXY_ERROR_STATUS, type ProxyError, proxyErrorBody } from './proxy-error.ts';
+import { newRequestId } from './request-id.ts';
+import { type RouteContext, type RouteEvents, routeWithReplays, type Upstreams } from './route-loop.ts';
 import type { Random, RoutingHeaders } from './select.ts';
 import type { Stats } from './stats.ts';
 import {
   deliverUpgrade,
+  type HandshakeOutcome,
   MAX_HANDSHAKE_RESPONSE_BYTES,
   pipeSockets,
   rawHead,
-  type HandshakeOutcome,
 } from './upgrade.ts';
 
 /** Fly cannot replay a request whose body is 1 MiB or more. */
@@ -139,7 +139,7 @@ export async function startEdge(o: EdgeOptions): Promise<Edge> {
       gone = true;
       for (const r of upstream) r.destroy();
     });
-    let body;
+    let body: Awaited<ReturnType<typeof readBody>>;
     try {
       body = await readBody(req, maxBody);
     } catch {

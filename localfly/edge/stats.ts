@@ -39,7 +39,10 @@ export class Stats {
 
   #of(region: string): EdgeCounts {
     let counts = this.#edges.get(region);
-    if (counts === undefined) this.#edges.set(region, (counts = zero()));
+    if (counts === undefined) {
+      counts = zero();
+      this.#edges.set(region, counts);
+    }
     return counts;
   }
 

@@ -1,9 +1,9 @@
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { MachineView } from '../types.ts';
+import { replayInstruction } from './deliver-http.ts';
 import type { Load } from './load.ts';
 import { parseReplayHeader } from './replay-header.ts';
-import { replayInstruction } from './deliver-http.ts';
 import type { Delivery } from './route-loop.ts';
 
 /** Largest non-101 answer to a handshake that the edge relays (they are error pages, small). */

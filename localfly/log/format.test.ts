@@ -1,6 +1,6 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatLogEvent, machineColour, MAX_LOG_FIELDS, MAX_LOG_VALUE_CHARS, renderAppLine } from './format.ts';
+import { test } from 'node:test';
+import { formatLogEvent, MAX_LOG_FIELDS, MAX_LOG_VALUE_CHARS, machineColour, renderAppLine } from './format.ts';
 
 const time = new Date(2026, 0, 2, 3, 4, 5, 67).getTime();
 const pino = (fields: Record<string, unknown>) =>

@@ -1,7 +1,7 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loopbackAddress, mappedIpv6, newMachineId } from './addresses.ts';
+import { test } from 'node:test';
 import { isMachineId } from '../../shared/machine-id.ts';
+import { loopbackAddress, mappedIpv6, newMachineId } from './addresses.ts';
 
 test('loopbackAddress counts up from the base across octets', () => {
   const rows: Array<[string, number, string]> = [

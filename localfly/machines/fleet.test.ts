@@ -1,9 +1,9 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { Fleet, machineEnv, type FleetOptions } from './fleet.ts';
-import { LocalflyError } from '../listen.ts';
+import { test } from 'node:test';
 import { fixture, isAlive, randomAddressBase, repoRoot, until } from '../fixtures/support.ts';
+import { LocalflyError } from '../listen.ts';
+import { Fleet, type FleetOptions, machineEnv } from './fleet.ts';
 
 function fleet(t: import('node:test').TestContext, overrides: Partial<FleetOptions> = {}) {
   const lines: string[] = [];

@@ -2,7 +2,7 @@ import { LocalflyError } from '../listen.ts';
 import type { MachineState, MachineView } from '../types.ts';
 import { loopbackAddress, mappedIpv6, newMachineId } from './addresses.ts';
 import { reservePort, waitForPort } from './ports.ts';
-import { spawnGroup, type Exit, type GroupProcess } from './process.ts';
+import { type Exit, type GroupProcess, spawnGroup } from './process.ts';
 
 /** Lines of a Machine's output kept to explain why it failed to start. */
 export const OUTPUT_TAIL_LINES = 20;

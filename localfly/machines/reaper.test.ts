@@ -1,8 +1,8 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { Reaper } from './reaper.ts';
+import { test } from 'node:test';
 import { isAlive, until } from '../fixtures/support.ts';
+import { Reaper } from './reaper.ts';
 
 function detachedSleeper(): number {
   const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { detached: true, stdio: 'ignore' });

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StreamRegistry } from '../streams/registry.ts';
 import type { Log } from '../streams/peer.ts';
+import type { StreamRegistry } from '../streams/registry.ts';
 import { DemoPublisher } from './demo-publisher.ts';
-import { parseIvf, type IvfFile } from './ivf.ts';
+import { type IvfFile, parseIvf } from './ivf.ts';
 
 export const DEMO_FIXTURE_FILE = 'testsrc-320x180-vp8.ivf';
 export const DEMO_CREATOR = 'replaycast';

@@ -1,7 +1,7 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import { test } from 'node:test';
 import { DEMO_FIXTURE_FILE, loadDemoFixture } from './demo-streams.ts';
 import { parseIvf } from './ivf.ts';
 

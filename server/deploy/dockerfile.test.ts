@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { copyArgs, envPairs, execForm, instructions, parseDockerfile, stageConfig } from './dockerfile.ts';
 
 test('instructions: comments dropped, continuations joined, keywords upper-cased, lines kept', () => {

@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { Arg, Copy, DockerfileParser, Env, From, type Instruction as AstInstruction } from 'dockerfile-ast';
+import { Arg, type Instruction as AstInstruction, Copy, DockerfileParser, Env, From } from 'dockerfile-ast';
 
 /**
  * A Dockerfile parsed into stages and instructions, enough for the image rehearsal to follow the file
@@ -47,27 +47,27 @@ function rangeText(lines: readonly string[], start: Position, end: Position): st
 }
 
 /** The instruction's text after its keyword, flags included, one line per continued line joined. */
-function argsText(node: AstInstruction, lines: readonly string[], escape: string): string {
+function argsText(node: AstInstruction, lines: readonly string[], escapeChar: string): string {
   return rangeText(lines, node.getInstructionRange().end, node.getRange().end)
     .split('\n')
     .map((piece) => piece.trim())
-    .map((piece) => (piece.endsWith(escape) ? piece.slice(0, -1).trimEnd() : piece))
+    .map((piece) => (piece.endsWith(escapeChar) ? piece.slice(0, -1).trimEnd() : piece))
     .filter((piece, i) => piece !== '' && (i === 0 || !piece.startsWith('#')))
     .join(' ');
 }
 
 function parse(text: string): { ast: ReturnType<typeof DockerfileParser.parse>; list: Instruction[] } {
   const ast = DockerfileParser.parse(text);
-  const escape = ast.getEscapeCharacter();
+  const escapeChar = ast.getEscapeCharacter();
   const lines = text.split(/\r?\n/);
   // The parser quietly ends an instruction at the end of the file; Docker has nothing to join it with.
   const lastLine = lines.findLastIndex((l) => l.trim() !== '' && !l.trim().startsWith('#'));
-  if (lastLine >= 0 && lines[lastLine]!.trimEnd().endsWith(escape)) {
+  if (lastLine >= 0 && lines[lastLine]!.trimEnd().endsWith(escapeChar)) {
     throw new Error(`Dockerfile: line ${lastLine + 1} ends with a continuation and no next line`);
   }
   const list = ast.getInstructions().map((node) => ({
     keyword: node.getKeyword(),
-    args: argsText(node, lines, escape),
+    args: argsText(node, lines, escapeChar),
     line: node.getRange().start.line + 1,
     node,
   }));

@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { isIgnored, parseDockerignore } from './dockerignore.ts';
 
 test('dockerignore patterns match as Docker matches them', () => {

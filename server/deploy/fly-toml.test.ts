@@ -1,14 +1,14 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { test } from 'node:test';
+import { MACHINE_COOKIE } from '../../shared/machine-id.ts';
 import { buildApp } from '../app.ts';
 import { ConfigError, loadConfig } from '../config.ts';
-import { MACHINE_COOKIE } from '../../shared/machine-id.ts';
 import { METRICS_PATH } from '../metrics/plugin.ts';
-import { durationMs, machineEnv, readFlyToml, REHEARSAL_MACHINE_ID, REPO_ROOT } from './fly-toml.ts';
+import { durationMs, machineEnv, REHEARSAL_MACHINE_ID, REPO_ROOT, readFlyToml } from './fly-toml.ts';
 
 /** fly.toml's invariants, asserted against the code that runs on the Machine. */
 const toml = readFlyToml();

@@ -15,12 +15,12 @@ import { dirname, join, posix } from 'node:path';
 import { contextFiles } from './context.ts';
 import {
   copyArgs,
+  type Dockerfile,
   envPairs,
   execForm,
-  stageConfig,
-  type Dockerfile,
   type Instruction,
   type StageConfig,
+  stageConfig,
 } from './dockerfile.ts';
 import type { Dockerignore } from './dockerignore.ts';
 

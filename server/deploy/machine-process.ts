@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
 
 /** One JSON log line of the server (pino). */
 export type LogLine = Record<string, unknown> & { msg?: string; level?: number };
@@ -79,8 +79,7 @@ export async function startMachine(opts: MachineProcessOptions): Promise<Machine
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
       partial += chunk;
-      let nl: number;
-      while ((nl = partial.indexOf('\n')) !== -1) {
+      for (let nl = partial.indexOf('\n'); nl !== -1; nl = partial.indexOf('\n')) {
         const text = partial.slice(0, nl);
         partial = partial.slice(nl + 1);
         let line: LogLine;

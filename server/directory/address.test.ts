@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { connectTarget, isSpecificAddress, normalizeAddress } from './address.ts';
 
 test('normalizeAddress: mapped IPv4 becomes IPv4, IPv6 is canonical', () => {

@@ -1,8 +1,8 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { startDnsServer } from '../../localfly/dns/server.ts';
-import { startEdge } from '../../localfly/edge/server.ts';
 import { Load } from '../../localfly/edge/load.ts';
+import { startEdge } from '../../localfly/edge/server.ts';
 import { Stats } from '../../localfly/edge/stats.ts';
 import type { MachineView } from '../../localfly/types.ts';
 import { buildApp } from '../app.ts';

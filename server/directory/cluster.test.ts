@@ -1,7 +1,7 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { Cluster, MemoryDns, waitFor, type ClusterNode, type ClusterOptions } from './cluster-harness.ts';
+import { test } from 'node:test';
+import { Cluster, type ClusterNode, type ClusterOptions, MemoryDns, waitFor } from './cluster-harness.ts';
 import { SNAPSHOT_PATH } from './peer-api.ts';
 import type { Snapshot } from './snapshot.ts';
 

@@ -1,5 +1,5 @@
-import http from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
+import http from 'node:http';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { ulid } from 'ulid';
 import { backoffDelayMs, jitteredIntervalMs } from '../../shared/backoff.ts';
@@ -7,13 +7,13 @@ import type { LocalStreamSource } from '../streams/source.ts';
 import { normalizeAddress } from './address.ts';
 import type { DirectoryLimits } from './limits.ts';
 import { buildPeerApi, SNAPSHOT_PATH } from './peer-api.ts';
-import { peerRequest, type PeerResponse } from './peer-client.ts';
+import { type PeerResponse, peerRequest } from './peer-client.ts';
 import { forEachLimited } from './pool.ts';
 import type { DirectoryResolver } from './resolver.ts';
-import { parseSnapshot, snapshotEtag, type Snapshot } from './snapshot.ts';
-import { DirectoryState, type ApplyOutcome } from './state.ts';
+import { parseSnapshot, type Snapshot, snapshotEtag } from './snapshot.ts';
+import { type ApplyOutcome, DirectoryState } from './state.ts';
 import { parseVmsTxt } from './txt.ts';
-import { buildView, diffViews, type DirectoryStream, type DirectoryView, type ViewEvent } from './view.ts';
+import { buildView, type DirectoryStream, type DirectoryView, diffViews, type ViewEvent } from './view.ts';
 
 export interface DirectoryOptions {
   machineId: string | null;

@@ -1,16 +1,16 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { Resolver } from 'node:dns/promises';
-import { startDnsServer, type DnsServer } from '../../localfly/dns/server.ts';
+import http from 'node:http';
+import { test } from 'node:test';
 import type { DnsApp } from '../../localfly/dns/answers.ts';
+import { type DnsServer, startDnsServer } from '../../localfly/dns/server.ts';
 import {
   Cluster,
-  randomMachineId,
-  waitFor,
   type ClusterDns,
   type ClusterNode,
   type DnsMachine,
+  randomMachineId,
+  waitFor,
 } from './cluster-harness.ts';
 import { SNAPSHOT_PATH } from './peer-api.ts';
 

@@ -1,5 +1,5 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { parseSnapshot, snapshotEtag, type Snapshot } from './snapshot.ts';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { parseSnapshot, type Snapshot, snapshotEtag } from './snapshot.ts';
 import type { ApplyOutcome } from './state.ts';
 
 /** Path of the snapshot on the private port: GET it (conditional), POST (push) yours to it. */

@@ -3,7 +3,7 @@ import type { Config } from '../config.ts';
 import type { LocalStreamSource } from '../streams/source.ts';
 import { Directory } from './directory.ts';
 import { DEFAULT_DIRECTORY_LIMITS, type DirectoryLimits } from './limits.ts';
-import { nodeResolver, type DirectoryResolver } from './resolver.ts';
+import { type DirectoryResolver, nodeResolver } from './resolver.ts';
 import { directoryRoutes } from './routes.ts';
 import { SseHub } from './sse.ts';
 

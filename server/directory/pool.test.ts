@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { forEachLimited } from './pool.ts';
 
 test('forEachLimited never exceeds the limit and runs every item', async () => {

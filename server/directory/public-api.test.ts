@@ -1,11 +1,11 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
+import { test } from 'node:test';
 import Fastify from 'fastify';
-import { Cluster, FakeStreamSource, MemoryDns, waitFor, type ClusterNode } from './cluster-harness.ts';
-import { directoryPlugin, type DirectoryPluginOptions } from './plugin.ts';
+import { Cluster, type ClusterNode, FakeStreamSource, MemoryDns, waitFor } from './cluster-harness.ts';
 import type { DirectoryLimits } from './limits.ts';
+import { type DirectoryPluginOptions, directoryPlugin } from './plugin.ts';
 
 // Loopback block of this file: 127.0.23.150-179, private port 23082.
 const PORT = 23082;
@@ -112,8 +112,7 @@ class SseReader {
     res.setEncoding('utf8');
     res.on('data', (chunk: string) => {
       this.buffer += chunk;
-      let end: number;
-      while ((end = this.buffer.indexOf('\n\n')) !== -1) {
+      for (let end = this.buffer.indexOf('\n\n'); end !== -1; end = this.buffer.indexOf('\n\n')) {
         const block = this.buffer.slice(0, end);
         this.buffer = this.buffer.slice(end + 2);
         let event = 'message';

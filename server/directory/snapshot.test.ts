@@ -1,7 +1,7 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compareOrder, isNewer, parseSnapshot, snapshotEtag } from './snapshot.ts';
+import { test } from 'node:test';
 import { MAX_SNAPSHOT_TEXT_CHARS } from './limits.ts';
+import { compareOrder, isNewer, parseSnapshot, snapshotEtag } from './snapshot.ts';
 
 const BOOT_1 = '01J0000000000000000000000A';
 const BOOT_2 = '01J0000000000000000000000B';

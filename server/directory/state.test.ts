@@ -1,7 +1,7 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DirectoryState } from './state.ts';
+import { test } from 'node:test';
 import type { Snapshot } from './snapshot.ts';
+import { DirectoryState } from './state.ts';
 
 const SELF = 'aaaaaaaaaaaaaa';
 const P = 'bbbbbbbbbbbbbb';

@@ -1,5 +1,5 @@
-import type { VmEntry } from './txt.ts';
 import { compareOrder, type Snapshot, type SnapshotOrder } from './snapshot.ts';
+import type { VmEntry } from './txt.ts';
 
 /** What this Machine knows about one peer. */
 export interface MachineRecord {

@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { parseVmsTxt } from './txt.ts';
 
 const A = 'd8913edc2d66e8';

@@ -1,8 +1,8 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildView, diffViews, type DirectoryView } from './view.ts';
-import type { MachineRecord } from './state.ts';
+import { test } from 'node:test';
 import type { Snapshot } from './snapshot.ts';
+import type { MachineRecord } from './state.ts';
+import { buildView, type DirectoryView, diffViews } from './view.ts';
 
 const SELF = 'aaaaaaaaaaaaaa';
 const P = 'bbbbbbbbbbbbbb';

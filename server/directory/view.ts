@@ -1,6 +1,6 @@
+import type { DirectoryMachine, DirectoryStream, DirectoryView } from '../../shared/directory-api.ts';
 import type { Snapshot } from './snapshot.ts';
 import type { MachineRecord } from './state.ts';
-import type { DirectoryMachine, DirectoryStream, DirectoryView } from '../../shared/directory-api.ts';
 
 export type { DirectoryMachine, DirectoryStream, DirectoryView };
 

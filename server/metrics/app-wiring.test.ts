@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import WebSocket from 'ws';
 import { buildApp } from '../app.ts';
 import { testConfig } from '../config.ts';

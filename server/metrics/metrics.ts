@@ -1,6 +1,6 @@
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { Decision } from '../routing/decide.ts';
-import { directorySample, streamSample, type DirectorySample, type StreamSample } from './samples.ts';
+import { type DirectorySample, directorySample, type StreamSample, streamSample } from './samples.ts';
 
 /** Where scrape-time values come from; each returns the feature's `stats()`, or undefined when absent. */
 export interface MetricSources {

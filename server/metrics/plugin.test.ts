@@ -1,11 +1,11 @@
-import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, connect } from 'node:net';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import { connect, createServer } from 'node:net';
+import { type TestContext, test } from 'node:test';
 import Fastify from 'fastify';
 import { buildApp } from '../app.ts';
-import { testConfig, type Config } from '../config.ts';
+import { type Config, testConfig } from '../config.ts';
 import { METRICS_LISTENING_MSG, METRICS_PATH, metricsPlugin } from './plugin.ts';
 import { sampleValue } from './prom-text.ts';
 

@@ -1,9 +1,9 @@
-import fp from 'fastify-plugin';
 import type { AddressInfo } from 'node:net';
+import fp from 'fastify-plugin';
 import type { Registry } from 'prom-client';
 import type { Decision } from '../routing/decide.ts';
 import { AppMetrics } from './metrics.ts';
-import { startMetricsServer, type MetricsServer } from './server.ts';
+import { type MetricsServer, startMetricsServer } from './server.ts';
 
 /** Where Fly scrapes (fly.toml [metrics] path). */
 export const METRICS_PATH = '/metrics';

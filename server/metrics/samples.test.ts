@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { directorySample, streamSample } from './samples.ts';
 
 test('streamSample reads the relay stats and drops malformed fields', () => {

@@ -1,6 +1,6 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decide, type Decision, type RoutingInput } from './decide.ts';
+import { test } from 'node:test';
+import { type Decision, decide, type RoutingInput } from './decide.ts';
 
 const SELF = '0123456789abcd';
 const OTHER = 'fedcba98765432';

@@ -1,6 +1,6 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import { test } from 'node:test';
 import { build, logCapture, OTHER_ID, SELF_ID } from '../testing.ts';
 
 function setCookie(res: { headers: Record<string, unknown> }): string {
@@ -190,7 +190,7 @@ test('the machineKnown option stops replays to Machines the directory does not l
   const { buildApp } = await import('../app.ts');
   const { testConfig } = await import('../config.ts');
   const app = await buildApp(testConfig({ machineId: SELF_ID }), {
-    machineKnown: (id) => (id === SELF_ID ? true : false),
+    machineKnown: (id) => id === SELF_ID,
   });
   t.after(() => app.close());
   const res = await app.inject({ url: '/api/whoami', cookies: { 'fly-machine-id': OTHER_ID } });

@@ -1,7 +1,7 @@
-import fp from 'fastify-plugin';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 import { MACHINE_COOKIE } from '../../shared/machine-id.ts';
-import { COOKIE_MAX_AGE_S, decide, type CookieChange, type Decision } from './decide.ts';
+import { COOKIE_MAX_AGE_S, type CookieChange, type Decision, decide } from './decide.ts';
 import { routingErrorPage } from './error-page.ts';
 
 export interface RoutingOptions {

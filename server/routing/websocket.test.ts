@@ -1,7 +1,7 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import net from 'node:net';
+import { test } from 'node:test';
 import WebSocket from 'ws';
 import { build, OTHER_ID, SELF_ID } from '../testing.ts';
 

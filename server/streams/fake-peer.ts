@@ -1,10 +1,10 @@
 import {
+  decodeFrame,
+  type Frame,
   parseServerToPublisher,
   parseServerToViewer,
   type ServerToPublisher,
   type ServerToViewer,
-  decodeFrame,
-  type Frame,
 } from '../../shared/protocol.ts';
 import type { Peer } from './peer.ts';
 

@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import pino from 'pino';
 import {
   CHAT_HISTORY_MESSAGES,
@@ -56,7 +56,7 @@ function setup(overrides: Partial<RelayLimits> = {}) {
   return { clock, registry, stream, pubPeer, publisher, publish };
 }
 
-const types = (messages: ServerToViewer[]) => messages.map((m) => m.type);
+const _types = (messages: ServerToViewer[]) => messages.map((m) => m.type);
 
 test('a late joiner gets hello, then the cached GOP starting at its keyframe, then live frames', () => {
   const { stream, publish } = setup();
@@ -368,7 +368,7 @@ test('registry: cap on streams gives 503, tokens are checked in constant time, s
   const full = registry.create({ title: 'd', creator: 'd' });
   assert.deepEqual(full, { ok: false, status: 503, error: 'this Machine already hosts its maximum of 3 streams' });
   assert.equal(registry.tokenMatches(token.stream.id, token.publishToken), true);
-  assert.equal(registry.tokenMatches(token.stream.id, token.publishToken + 'x'), false);
+  assert.equal(registry.tokenMatches(token.stream.id, `${token.publishToken}x`), false);
   assert.equal(registry.tokenMatches(token.stream.id, undefined), false);
   assert.equal(registry.tokenMatches(stream.id, token.publishToken), false, "another stream's token");
   assert.notEqual(token.publishToken, c.publishToken);

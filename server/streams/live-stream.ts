@@ -1,26 +1,26 @@
+import type { ChatLimiter } from '../../shared/chat-limiter.ts';
 import {
   CHAT_HISTORY_MESSAGES,
   CHAT_RATE_MAX_MESSAGES,
   CHAT_RATE_WINDOW_MS,
-  CloseCode,
-  PROTOCOL_VERSION,
-  encodeControl,
   type ChatMessage,
   type ChatSendMessage,
+  CloseCode,
   type ControlMessage,
   type DecoderConfig,
   type EndReason,
+  encodeControl,
+  PROTOCOL_VERSION,
   type StreamInfo,
 } from '../../shared/protocol.ts';
-import type { ChatLimiter } from '../../shared/chat-limiter.ts';
 import type { Clock, TimerHandle } from './clock.ts';
 import { GopCache } from './gop-cache.ts';
 import type { Log, Peer, RelayCounters, RelayLimits } from './peer.ts';
-import { PublisherSession, type PublisherHost } from './publisher-session.ts';
+import { type PublisherHost, PublisherSession } from './publisher-session.ts';
 import type { StreamSummary } from './source.ts';
 import { RateGate, Throttle } from './throttle.ts';
-import { ViewerSession, type ViewerHost } from './viewer-session.ts';
 import { RelayDelay } from './viewer-policy.ts';
+import { type ViewerHost, ViewerSession } from './viewer-session.ts';
 
 /**
  * waiting: created, no publisher yet (not listed); live: publisher connected;

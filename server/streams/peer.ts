@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { FlowLimits } from './viewer-policy.ts';
 import type { GopLimits } from './gop-cache.ts';
+import type { FlowLimits } from './viewer-policy.ts';
 
 /**
  * One end of a socket as the relay sees it. The plugin adapts a `ws` WebSocket; the demo

@@ -1,6 +1,6 @@
-import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
+import { type TestContext, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { CloseCode, encodeControl, encodeFrame } from '../../shared/protocol.ts';
 import type { Config } from '../config.ts';
@@ -119,10 +119,10 @@ test('two viewers start at a keyframe, get the same live frames, and chat flows 
   assert.equal(hello.role === 'publisher' && hello.stream.id, id);
 
   let ts = 0;
-  const send = (keyframe: boolean) =>
-    pub.send(
-      encodeFrame({ keyframe, timestampUs: (ts += 33_333), payload: new Uint8Array(500).fill(keyframe ? 1 : 2) }),
-    );
+  const send = (keyframe: boolean) => {
+    ts += 33_333;
+    pub.send(encodeFrame({ keyframe, timestampUs: ts, payload: new Uint8Array(500).fill(keyframe ? 1 : 2) }));
+  };
   send(false); // no keyframe yet: dropped, and a keyframe is requested
   send(true);
   send(false);

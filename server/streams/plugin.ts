@@ -1,15 +1,15 @@
-import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 import type WebSocket from 'ws';
 import { CloseCode } from '../../shared/protocol.ts';
 import { validateNewStream } from '../../shared/stream-fields.ts';
 import type { Config } from '../config.ts';
 import { DemoStreams } from '../demo/demo-streams.ts';
-import { systemClock, type Clock } from './clock.ts';
+import { type Clock, systemClock } from './clock.ts';
 import type { RelayLimits } from './peer.ts';
-import { STREAM_ID_PATTERN, StreamRegistry, type RelayStats } from './registry.ts';
-import type { LocalStreamSource } from './source.ts';
+import { type RelayStats, STREAM_ID_PATTERN, StreamRegistry } from './registry.ts';
 import { SocketSet } from './socket-set.ts';
+import type { LocalStreamSource } from './source.ts';
 import { WsPeer } from './ws-peer.ts';
 
 /** `POST /api/streams` bodies are two short strings; anything bigger is refused (413) unread. */

@@ -1,14 +1,14 @@
+import { ChatLimiter } from '../../shared/chat-limiter.ts';
 import {
   CHAT_RATE_MAX_MESSAGES,
   CHAT_RATE_WINDOW_MS,
+  type ChatSendMessage,
   CloseCode,
+  type DecoderConfig,
   decodeFrame,
   encodeControl,
   parsePublisherMessage,
-  type ChatSendMessage,
-  type DecoderConfig,
 } from '../../shared/protocol.ts';
-import { ChatLimiter } from '../../shared/chat-limiter.ts';
 import type { Peer } from './peer.ts';
 
 /** What a publisher session needs from its stream. */

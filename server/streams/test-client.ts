@@ -2,9 +2,9 @@ import net from 'node:net';
 import WebSocket from 'ws';
 import {
   decodeFrame,
+  type Frame,
   parseServerToPublisher,
   parseServerToViewer,
-  type Frame,
   type ServerToPublisher,
   type ServerToViewer,
 } from '../../shared/protocol.ts';

@@ -1,16 +1,17 @@
-import { RelayDelay, RELAY_DELAY_HOLD_MS } from './viewer-policy.ts';
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { FakeClock } from './fake-clock.ts';
 import { GopCache, type StoredFrame } from './gop-cache.ts';
 import { RateGate, Throttle } from './throttle.ts';
 import {
   decideFrame,
-  initialFlowState,
-  lagMs,
   type FlowDecision,
   type FlowState,
   type FrameOffer,
+  initialFlowState,
+  lagMs,
+  RELAY_DELAY_HOLD_MS,
+  RelayDelay,
 } from './viewer-policy.ts';
 
 const limits = { viewerMaxBacklogBytes: 1000, viewerMaxLagMs: 2000, slowViewerCloseMs: 10_000 };

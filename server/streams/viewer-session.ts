@@ -1,16 +1,16 @@
+import { ChatLimiter } from '../../shared/chat-limiter.ts';
 import {
   CHAT_RATE_MAX_MESSAGES,
   CHAT_RATE_WINDOW_MS,
+  type ChatSendMessage,
   CloseCode,
+  type ErrorMessage,
   encodeControl,
   parseViewerMessage,
-  type ChatSendMessage,
-  type ErrorMessage,
 } from '../../shared/protocol.ts';
-import { ChatLimiter } from '../../shared/chat-limiter.ts';
 import type { StoredFrame } from './gop-cache.ts';
 import type { Log, Peer, RelayCounters } from './peer.ts';
-import { decideFrame, initialFlowState, lagMs, type FlowLimits, type FlowState } from './viewer-policy.ts';
+import { decideFrame, type FlowLimits, type FlowState, initialFlowState, lagMs } from './viewer-policy.ts';
 
 /** What a viewer session needs from its stream. */
 export interface ViewerHost {

@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { edgeRegionFrom, escapeAttribute, parseTemplate, renderPage, TemplateError } from './inject.ts';
 
 const html = '<!doctype html><html><head><title>x</title></head><body><div id="app"></div></body></html>';

@@ -1,14 +1,14 @@
-import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import Fastify from 'fastify';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type TestContext, test } from 'node:test';
 import cookie from '@fastify/cookie';
-import { routingPlugin } from '../routing/plugin.ts';
+import Fastify from 'fastify';
 import { DEFAULT_ANY_MACHINE_PATHS } from '../config.ts';
+import { routingPlugin } from '../routing/plugin.ts';
 import { ASSET_CACHE_CONTROL, defaultClientRoot, webPlugin } from './plugin.ts';
 
 const SELF = '286533db064e58';

@@ -1,10 +1,10 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import fp from 'fastify-plugin';
 import fastifyStatic from '@fastify/static';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { edgeRegionFrom, parseTemplate, renderPage, type PageTemplate } from './inject.ts';
+import fp from 'fastify-plugin';
+import { edgeRegionFrom, type PageTemplate, parseTemplate, renderPage } from './inject.ts';
 
 export interface WebOptions {
   machineId: string | null;

@@ -1,14 +1,14 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import {
+  type DirectoryStream,
+  type DirectoryView,
   EMPTY_VIEW,
   parseDirectoryEvent,
   parseView,
   reduceDirectory,
   regionsOf,
   watchUrl,
-  type DirectoryStream,
-  type DirectoryView,
 } from './directory.ts';
 
 const A = '286533db064e58';

@@ -3,13 +3,14 @@
  * `/api/streams/events` (events `state`, `stream`, `stream-removed`, `machines`). The shapes are
  * shared/directory-api.ts; everything received is checked before it reaches the page.
  */
-import { isMachineId } from '../../../shared/machine-id.ts';
+
 import {
   DIRECTORY_EVENTS,
   type DirectoryMachine,
   type DirectoryStream,
   type DirectoryView,
 } from '../../../shared/directory-api.ts';
+import { isMachineId } from '../../../shared/machine-id.ts';
 
 export { DIRECTORY_EVENTS, type DirectoryMachine, type DirectoryStream, type DirectoryView };
 

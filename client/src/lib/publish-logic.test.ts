@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import {
   homeHeaders,
   MAX_SEND_BUFFER_BYTES,

@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { routeFor } from './route.ts';
 
 test('routeFor maps paths to pages', () => {

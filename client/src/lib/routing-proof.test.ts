@@ -1,6 +1,6 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { routingProof, type ProofInput } from './routing-proof.ts';
+import { test } from 'node:test';
+import { type ProofInput, routingProof } from './routing-proof.ts';
 
 const HOME = '24d0000000000b';
 const EDGE_MACHINE = '24a0000000000a';

@@ -1,11 +1,10 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import type { ChatMessage } from '../../../shared/protocol.ts';
 import {
   ackDue,
-  chatErrorText,
   CHAT_KEPT_MESSAGES,
-  rateLimitedText,
+  chatErrorText,
   classifyClose,
   KeyframeGate,
   latencyMs,

@@ -2,15 +2,16 @@
  * Pure decisions of the watch page: what a socket close means, where to go after asking the
  * directory, which frames the decoder may see, and how chat history merges. No DOM here.
  */
+
+import { type BackoffPolicy, backoffDelayMs } from '../../../shared/backoff.ts';
+import { isMachineId } from '../../../shared/machine-id.ts';
 import {
   CHAT_RATE_MAX_MESSAGES,
   CHAT_RATE_WINDOW_MS,
-  CloseCode,
   type ChatMessage,
+  CloseCode,
   type ErrorMessage,
 } from '../../../shared/protocol.ts';
-import { isMachineId } from '../../../shared/machine-id.ts';
-import { backoffDelayMs, type BackoffPolicy } from '../../../shared/backoff.ts';
 import { RECONNECT_BACKOFF } from './reconnect.ts';
 
 export type WatchState =

@@ -1,7 +1,7 @@
-import { formatUptime, plural } from '../../lib/format.ts';
-import { regionsOf, watchUrl, type DirectoryStream } from '../../lib/directory.ts';
 import { useNow } from '../../hooks/use-now.ts';
-import { useDirectory, type FeedStatus } from './use-directory.ts';
+import { type DirectoryStream, regionsOf, watchUrl } from '../../lib/directory.ts';
+import { formatUptime, plural } from '../../lib/format.ts';
+import { type FeedStatus, useDirectory } from './use-directory.ts';
 import './home.css';
 
 const STATUS_TEXT: Record<FeedStatus, string> = {

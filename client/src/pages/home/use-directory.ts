@@ -1,14 +1,14 @@
 import { useEffect, useReducer, useState } from 'preact/hooks';
 import { backoffDelayMs } from '../../../../shared/backoff.ts';
-import { RECONNECT_BACKOFF } from '../../lib/reconnect.ts';
 import {
   DIRECTORY_EVENTS,
+  type DirectoryView,
   EMPTY_VIEW,
   parseDirectoryEvent,
   parseView,
   reduceDirectory,
-  type DirectoryView,
 } from '../../lib/directory.ts';
+import { RECONNECT_BACKOFF } from '../../lib/reconnect.ts';
 
 export type FeedStatus = 'loading' | 'live' | 'reconnecting';
 

@@ -83,7 +83,7 @@ export class Capture {
   }
 
   private releaseCamera(): void {
-    this.stream?.getTracks().forEach((t) => t.stop());
+    for (const t of this.stream?.getTracks() ?? []) t.stop();
     this.stream = null;
     if (this.video) this.video.srcObject = null;
     this.video = null;

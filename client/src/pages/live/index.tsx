@@ -1,12 +1,12 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { CREATOR_MAX_CHARS, TITLE_MAX_CHARS, validateNewStream } from '../../../../shared/stream-fields.ts';
+import { useNow } from '../../hooks/use-now.ts';
 import { formatBitrate, formatUptime } from '../../lib/format.ts';
 import type { PageInfo } from '../../lib/page-info.ts';
 import { homeHeaders, shareUrl } from '../../lib/publish-logic.ts';
-import { useNow } from '../../hooks/use-now.ts';
 import { ChatPanel } from '../watch/chat-panel.tsx';
 import { Capture, cameraProblem, type SourceKind } from './capture.ts';
-import { encoderSupported, Publisher, type CreatedStream, type PublishView } from './publisher.ts';
+import { type CreatedStream, encoderSupported, Publisher, type PublishView } from './publisher.ts';
 import './live.css';
 
 const CREATOR_KEY = 'replaycast:creator';

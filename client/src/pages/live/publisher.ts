@@ -1,21 +1,21 @@
+import { backoffDelayMs } from '../../../../shared/backoff.ts';
+import { ChatLimiter } from '../../../../shared/chat-limiter.ts';
 import {
+  bytesToBase64,
   CHAT_RATE_MAX_MESSAGES,
   CHAT_RATE_WINDOW_MS,
-  bytesToBase64,
-  encodeControl,
-  FRAME_HEADER_BYTES,
-  parseServerToPublisher,
-  writeFrameHeader,
   type ChatMessage,
   type DecoderConfig,
+  encodeControl,
+  FRAME_HEADER_BYTES,
   type PublisherToServer,
+  parseServerToPublisher,
   type ServerToPublisher,
+  writeFrameHeader,
 } from '../../../../shared/protocol.ts';
-import { ChatLimiter } from '../../../../shared/chat-limiter.ts';
-import { backoffDelayMs } from '../../../../shared/backoff.ts';
+import { needsKeyframe, publishCloseAction, RateMeter, shouldSkipFrame, wallClockUs } from '../../lib/publish-logic.ts';
 import { RECONNECT_BACKOFF } from '../../lib/reconnect.ts';
 import { chatErrorText, mergeChat, rateLimitedText } from '../../lib/watch-logic.ts';
-import { needsKeyframe, publishCloseAction, RateMeter, shouldSkipFrame, wallClockUs } from '../../lib/publish-logic.ts';
 import { CAPTURE_FPS, CAPTURE_HEIGHT_PX, CAPTURE_WIDTH_PX } from './capture.ts';
 
 /** VP8 by default: every Chromium build (Playwright's too) encodes and decodes it. */

@@ -1,6 +1,6 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import { CHAT_MAX_CHARS, CHAT_NAME_MAX_CHARS } from '../../../../shared/protocol.ts';
 import type { ChatMessage } from '../../../../shared/protocol.ts';
+import { CHAT_MAX_CHARS, CHAT_NAME_MAX_CHARS } from '../../../../shared/protocol.ts';
 
 const NAME_KEY = 'replaycast:name';
 
@@ -62,6 +62,7 @@ export function ChatPanel({ chat, chatError, canSend, onSend, askName }: ChatPan
         role="log"
         aria-label="Chat history"
         data-testid="chat-log"
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable log must be reachable by keyboard to scroll it
         tabIndex={0}
         onScroll={(e) => {
           const el = e.currentTarget;

@@ -1,8 +1,8 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { useNow } from '../../hooks/use-now.ts';
 import { formatUptime } from '../../lib/format.ts';
 import type { PageInfo } from '../../lib/page-info.ts';
 import { routingProof } from '../../lib/routing-proof.ts';
-import { useNow } from '../../hooks/use-now.ts';
 import { ChatPanel } from './chat-panel.tsx';
 import { WatchSession, type WatchView } from './session.ts';
 import './watch.css';

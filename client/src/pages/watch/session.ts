@@ -1,33 +1,33 @@
+import { ChatLimiter } from '../../../../shared/chat-limiter.ts';
+import { isMachineId } from '../../../../shared/machine-id.ts';
 import {
-  CHAT_RATE_MAX_MESSAGES,
-  CHAT_RATE_WINDOW_MS,
   CHAT_MAX_CHARS,
   CHAT_NAME_MAX_CHARS,
+  CHAT_RATE_MAX_MESSAGES,
+  CHAT_RATE_WINDOW_MS,
+  type ChatMessage,
+  type DecoderConfig,
   decodeFrame,
   encodeControl,
   parseServerToViewer,
-  type ChatMessage,
-  type DecoderConfig,
   type ServerToViewer,
   type StreamInfo,
   type ViewerToServer,
 } from '../../../../shared/protocol.ts';
-import { ChatLimiter } from '../../../../shared/chat-limiter.ts';
-import { isMachineId } from '../../../../shared/machine-id.ts';
 import { parseStream, watchUrl } from '../../lib/directory.ts';
 import {
   ackDue,
   chatErrorText,
   classifyClose,
+  type Lookup,
   latencyMs,
   MAX_RECONNECT_ATTEMPTS,
   mergeChat,
   nextStep,
   rateLimitedText,
-  type Lookup,
   type WatchState,
 } from '../../lib/watch-logic.ts';
-import { Player, webCodecsAvailable, type PlayerStatus } from './player.ts';
+import { Player, type PlayerStatus, webCodecsAvailable } from './player.ts';
 
 /** How often the figures under the video refresh. */
 export const STATS_INTERVAL_MS = 1000;
