@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 
-# Node 24 LTS on Debian slim, pinned to one release. server/deploy/image.test.ts installs this same
+# Node 24 LTS on Debian slim, pinned to one release. test/deploy/image.slow.test.ts installs this same
 # Node version (the node package on npm) and starts the built server with it.
 ARG NODE_VERSION=24.21.0
 

@@ -8,7 +8,7 @@ const MIN_DECODED_FRAMES = 30;
 const MIN_CANVAS_COLOURS = 4;
 /** Per-channel slack when matching the pattern's bars on the decoded picture (the bars differ by 192). */
 const BAR_COLOUR_TOLERANCE = 48;
-/** Issue 4's bound: a stream started on a dfw Machine is listed by every Machine within a second. */
+/** A viewer in any region can find a new stream at once: a dfw stream is listed by every Machine within a second. */
 const STREAM_LISTED_LIMIT_MS = 1_000;
 
 interface Started {

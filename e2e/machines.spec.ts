@@ -13,9 +13,9 @@ import {
   test,
 } from './helpers.ts';
 
-/** The issue's bound: a viewer learns its stream's home Machine died within this long. */
+/** Viewers are not left staring at a dead stream: a viewer learns its stream's home Machine died within this long. */
 const VIEWER_NOTICE_MS = 5_000;
-/** Issue 4's bound: a Machine killed through the control API is gone from every list within this long. */
+/** Lists never offer a dead stream for long: a Machine killed through the control API is gone from every list within this long. */
 const KILLED_GONE_LIMIT_MS = 15_000;
 
 // These scenarios stop or kill Machines; each leaves the cluster as it found it.

@@ -32,7 +32,7 @@ async function whoami(url: string, headers: Record<string, string> = {}) {
   };
 }
 
-// The "done when": a browser on the ams edge opening /api/whoami?instance=<a dfw Machine>
+// The routing promise end to end: a browser on the ams edge opening /api/whoami?instance=<a dfw Machine>
 // gets that Machine's answer; here with the real replaycast server in every Machine.
 test('replaycast on localfly: ?instance=, the cookie, a WebSocket, a stale cookie and auto start', async (t) => {
   const base = randomAddressBase();

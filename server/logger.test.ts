@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { build, logCapture, SELF_ID } from '../test/support/app.ts';
 import { redactUrl } from './logger.ts';
-import { build, logCapture, SELF_ID } from './testing.ts';
 
 const rows: Array<[string, string]> = [
   ['/ws/publish/abc?token=s3cret', '/ws/publish/abc?token=[redacted]'],

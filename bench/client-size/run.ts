@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { build } from 'vite';
 
-/** The target for the JS a page loads, gzip-compressed. */
+/** Budget for the JS a page loads, gzip-compressed: a first visit on a slow mobile link stays quick. */
 export const JS_BUDGET_GZIP_BYTES = 40 * 1024;
 
 const root = join(import.meta.dirname, '..', '..');

@@ -10,7 +10,7 @@
  * Run: npm run bench -- convergence   (or: npx tsx bench/convergence/run.ts)
  */
 import { type DnsServer, startDnsServer } from '../../localfly/dns/server.ts';
-import { Cluster, type ClusterDns, type ClusterNode, type DnsMachine } from '../../server/directory/cluster-harness.ts';
+import { Cluster, type ClusterDns, type ClusterNode, type DnsMachine } from '../../test/support/directory-cluster.ts';
 
 const INTERVAL_MS = 1000;
 const INTERNAL_PORT = 23086;

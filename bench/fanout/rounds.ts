@@ -91,7 +91,7 @@ export function ratios(relay: SideSummary, bare: SideSummary): Ratios {
   };
 }
 
-/** The targets for one comparison, judged on the medians; loss must be zero in every round. */
+/** The relay's targets against the bare loop for one comparison, judged on the medians; loss must be zero in every round. */
 export function verdicts(label: string, relay: SideSummary, bare: SideSummary, targets: Targets): Check[] {
   const r = ratios(relay, bare);
   return [

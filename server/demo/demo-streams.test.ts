@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { CloseCode, encodeControl } from '../../shared/protocol.ts';
-import { TestSocket, until } from '../streams/test-client.ts';
-import { build, SELF_ID } from '../testing.ts';
+import { build, SELF_ID } from '../../test/support/app.ts';
+import { TestSocket, until } from '../../test/support/stream-client.ts';
 import { DEMO_CREATOR, loadDemoFixture } from './demo-streams.ts';
 
 test('demo streams start when the app listens, not when it is only built', async (t) => {

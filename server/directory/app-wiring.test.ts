@@ -5,9 +5,9 @@ import { Load } from '../../localfly/edge/load.ts';
 import { startEdge } from '../../localfly/edge/server.ts';
 import { Stats } from '../../localfly/edge/stats.ts';
 import type { MachineView } from '../../localfly/types.ts';
+import { randomMachineId, waitFor } from '../../test/support/directory-cluster.ts';
 import { buildApp } from '../app.ts';
 import { testConfig } from '../config.ts';
-import { randomMachineId, waitFor } from './cluster-harness.ts';
 
 // The directory as buildApp wires it, on localfly's DNS. Loopback block of this file: 127.0.23.180-189,
 // private port 23085.

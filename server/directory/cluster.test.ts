@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { test } from 'node:test';
-import { Cluster, type ClusterNode, type ClusterOptions, MemoryDns, waitFor } from './cluster-harness.ts';
+import {
+  Cluster,
+  type ClusterNode,
+  type ClusterOptions,
+  MemoryDns,
+  waitFor,
+} from '../../test/support/directory-cluster.ts';
 import { SNAPSHOT_PATH } from './peer-api.ts';
 import type { Snapshot } from './snapshot.ts';
 

@@ -11,7 +11,7 @@ import {
   type DnsMachine,
   randomMachineId,
   waitFor,
-} from './cluster-harness.ts';
+} from '../../test/support/directory-cluster.ts';
 import { SNAPSHOT_PATH } from './peer-api.ts';
 
 // The directory against localfly's real `.internal` DNS server, read through Node's resolver exactly as

@@ -3,7 +3,13 @@ import http from 'node:http';
 import net from 'node:net';
 import { test } from 'node:test';
 import Fastify from 'fastify';
-import { Cluster, type ClusterNode, FakeStreamSource, MemoryDns, waitFor } from './cluster-harness.ts';
+import {
+  Cluster,
+  type ClusterNode,
+  FakeStreamSource,
+  MemoryDns,
+  waitFor,
+} from '../../test/support/directory-cluster.ts';
 import type { DirectoryLimits } from './limits.ts';
 import { type DirectoryPluginOptions, directoryPlugin } from './plugin.ts';
 

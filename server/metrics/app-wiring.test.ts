@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import WebSocket from 'ws';
+import { sampleValue } from '../../test/support/prom-text.ts';
 import { buildApp } from '../app.ts';
 import { testConfig } from '../config.ts';
 import { METRICS_PATH } from './plugin.ts';
-import { sampleValue } from './prom-text.ts';
 
 const WAIT_MS = 10_000;
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { sampleValue } from '../../test/support/prom-text.ts';
 import { AppMetrics } from './metrics.ts';
-import { sampleValue } from './prom-text.ts';
 
 test('routing decisions are counted by action and reason; replays by reason', async () => {
   const m = new AppMetrics();

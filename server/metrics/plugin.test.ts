@@ -4,10 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { connect, createServer } from 'node:net';
 import { type TestContext, test } from 'node:test';
 import Fastify from 'fastify';
+import { sampleValue } from '../../test/support/prom-text.ts';
 import { buildApp } from '../app.ts';
 import { type Config, testConfig } from '../config.ts';
 import { METRICS_LISTENING_MSG, METRICS_PATH, metricsPlugin } from './plugin.ts';
-import { sampleValue } from './prom-text.ts';
 
 const SELF_ID = '0123456789abcd';
 const OTHER_ID = 'fedcba98765432';

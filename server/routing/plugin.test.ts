@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { test } from 'node:test';
-import { build, logCapture, OTHER_ID, SELF_ID } from '../testing.ts';
+import { build, logCapture, OTHER_ID, SELF_ID } from '../../test/support/app.ts';
 
 function setCookie(res: { headers: Record<string, unknown> }): string {
   const value = res.headers['set-cookie'];

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import { test } from 'node:test';
 import WebSocket from 'ws';
-import { build, OTHER_ID, SELF_ID } from '../testing.ts';
+import { build, OTHER_ID, SELF_ID } from '../../test/support/app.ts';
 
 /** Writes a raw WebSocket handshake and returns the response head (status line + headers). */
 function rawUpgrade(port: number, path: string, extraHeaders: string[] = []): Promise<string> {

@@ -8,8 +8,8 @@ import {
   encodeFrame,
   type ServerToViewer,
 } from '../../shared/protocol.ts';
-import { FakeClock } from './fake-clock.ts';
-import { FakePeer } from './fake-peer.ts';
+import { FakeClock } from '../../test/support/fake-clock.ts';
+import { FakePeer } from '../../test/support/fake-peer.ts';
 import type { RelayLimits } from './peer.ts';
 import { StreamRegistry } from './registry.ts';
 

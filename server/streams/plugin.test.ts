@@ -3,9 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { type TestContext, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { CloseCode, encodeControl, encodeFrame } from '../../shared/protocol.ts';
+import { build, SELF_ID } from '../../test/support/app.ts';
+import { rawUpgradeStatus, TestSocket, until } from '../../test/support/stream-client.ts';
 import type { Config } from '../config.ts';
-import { build, SELF_ID } from '../testing.ts';
-import { rawUpgradeStatus, TestSocket, until } from './test-client.ts';
 
 const config = { codec: 'vp8', codedWidth: 320, codedHeight: 180 };
 

@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from './clock.ts';
+import type { Clock, TimerHandle } from '../../server/streams/clock.ts';
 
 /** A manual clock for tests: time moves only through advance(), which fires due timers in order. */
 export class FakeClock implements Clock {

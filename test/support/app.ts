@@ -1,7 +1,7 @@
 import type { TestContext } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { type BuildOptions, buildApp } from './app.ts';
-import { type Config, testConfig } from './config.ts';
+import { type BuildOptions, buildApp } from '../../server/app.ts';
+import { type Config, testConfig } from '../../server/config.ts';
 
 export const SELF_ID = '0123456789abcd';
 export const OTHER_ID = 'fedcba98765432';

@@ -4,10 +4,10 @@ import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { buildApp } from '../../server/app.ts';
+import { ConfigError, loadConfig } from '../../server/config.ts';
+import { METRICS_PATH } from '../../server/metrics/plugin.ts';
 import { MACHINE_COOKIE } from '../../shared/machine-id.ts';
-import { buildApp } from '../app.ts';
-import { ConfigError, loadConfig } from '../config.ts';
-import { METRICS_PATH } from '../metrics/plugin.ts';
 import { durationMs, machineEnv, REHEARSAL_MACHINE_ID, REPO_ROOT, readFlyToml } from './fly-toml.ts';
 
 /** fly.toml's invariants, asserted against the code that runs on the Machine. */

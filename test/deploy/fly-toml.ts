@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'smol-toml';
 
-/** The repository root (this file lives in server/deploy/). */
+/** The repository root (this file lives in test/deploy/). */
 export const REPO_ROOT = join(import.meta.dirname, '..', '..');
 
 /** The parts of fly.toml the app relies on; everything optional, so tests assert presence themselves. */

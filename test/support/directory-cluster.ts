@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { LocalStreamSource, StreamSummary } from '../streams/source.ts';
-import type { Directory } from './directory.ts';
-import type { DirectoryLimits } from './limits.ts';
-import { directoryPlugin } from './plugin.ts';
-import type { DirectoryResolver } from './resolver.ts';
+import type { Directory } from '../../server/directory/directory.ts';
+import type { DirectoryLimits } from '../../server/directory/limits.ts';
+import { directoryPlugin } from '../../server/directory/plugin.ts';
+import type { DirectoryResolver } from '../../server/directory/resolver.ts';
+import type { LocalStreamSource, StreamSummary } from '../../server/streams/source.ts';
 
 /**
  * Test and benchmark support (not used by the server): an in-memory stream source, an in-memory DNS,

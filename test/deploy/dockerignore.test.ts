@@ -39,8 +39,8 @@ test('dockerignore patterns match as Docker matches them', () => {
     ['a.b', 'axb', false],
     ['e2e/**', 'e2e/specs/a.spec.ts', true],
     ['e2e/**', 'e2e', false],
-    ['server/deploy', 'server/deploy/fly-toml.ts', true],
-    ['server/deploy', 'server/deployment.ts', false],
+    ['test', 'test/deploy/fly-toml.ts', true],
+    ['test', 'tests.ts', false],
   ];
   for (const [pattern, path, ignored] of rows) {
     assert.equal(isIgnored(parseDockerignore(pattern), path), ignored, `${pattern} vs ${path}`);

@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { after, type TestContext, test } from 'node:test';
 import WebSocket from 'ws';
-import { loadConfig } from '../config.ts';
-import { METRICS_LISTENING_MSG, METRICS_PATH } from '../metrics/plugin.ts';
-import { sampleValue } from '../metrics/prom-text.ts';
+import { loadConfig } from '../../server/config.ts';
+import { METRICS_LISTENING_MSG, METRICS_PATH } from '../../server/metrics/plugin.ts';
+import { sampleValue } from '../support/prom-text.ts';
 import { parseDockerfile, stageConfig } from './dockerfile.ts';
 import { isIgnored, parseDockerignore } from './dockerignore.ts';
 import { durationMs, machineEnv, REPO_ROOT, readFlyToml } from './fly-toml.ts';
@@ -18,7 +18,7 @@ import { installNode } from './node-release.ts';
 
 /**
  * The image-build rehearsal: builds the Dockerfile from the repository as .dockerignore lets it
- * through (server/deploy/image-build.ts), then starts the image's CMD with a Machine's environment,
+ * through (test/deploy/image-build.ts), then starts the image's CMD with a Machine's environment,
  * under this Node and under the image's Node 24 release from npm, and checks what Fly relies on.
  */
 

@@ -1,3 +1,4 @@
+import type { Peer } from '../../server/streams/peer.ts';
 import {
   decodeFrame,
   type Frame,
@@ -6,7 +7,6 @@ import {
   type ServerToPublisher,
   type ServerToViewer,
 } from '../../shared/protocol.ts';
-import type { Peer } from './peer.ts';
 
 const utf8 = new TextDecoder();
 
