@@ -1,17 +1,12 @@
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger } from 'fastify';
 import { ulid } from 'ulid';
 import type { LocalStreamSource } from '../streams/source.ts';
-import { Discovery } from './discovery.ts';
-import { appAddressesName } from './dns-names.ts';
 import type { DirectoryLimits } from './limits.ts';
 import { LocalSnapshot } from './local-snapshot.ts';
-import { buildPeerApi } from './peer-api.ts';
-import { PeerAuthorizer } from './peer-auth.ts';
-import { PeerLink } from './peer-link.ts';
-import { PeerPush } from './peer-push.ts';
+import { PeerNetwork } from './peer-network.ts';
 import { countingResolver, type DirectoryResolver } from './resolver.ts';
 import type { Snapshot } from './snapshot.ts';
-import { type ApplyOutcome, DirectoryState } from './state.ts';
+import { DirectoryState } from './state.ts';
 import { type DirectoryStats, isStale, newDirectoryCounters, peerStats } from './stats.ts';
 import { buildView, type DirectoryStream, type DirectoryView } from './view.ts';
 import { ViewFeed, type ViewListener } from './view-feed.ts';
@@ -38,93 +33,56 @@ export interface DirectoryOptions {
 }
 
 /**
- * Which streams are live on which Machine, cluster-wide: this Machine's own snapshot (served to peers
- * and pushed to them on every change) plus what discovery and peers' pushes bring in. The parts live
- * beside it: rules in DirectoryState, rounds in Discovery, peer requests in PeerLink, who may call in
- * PeerAuthorizer, pushes in PeerPush, the SSE diff in ViewFeed. This class wires them,
- * answers the reads and runs start and stop.
+ * Which streams are live on which Machine, cluster-wide: this Machine's own snapshot plus what its peers
+ * told it (through PeerNetwork: discovery, pushes, the private API). The rules of what is kept live in
+ * DirectoryState; the SSE diff in ViewFeed. This class answers the reads, follows the local streams and
+ * starts and stops the peer side with the app.
  */
 export class Directory {
   readonly enabled: boolean;
   readonly bootId = ulid();
-  private readonly state: DirectoryState;
   private readonly opts: DirectoryOptions;
-  private readonly limits: DirectoryLimits;
   private readonly now: () => number;
-  private readonly push: boolean;
+  private readonly state: DirectoryState;
   private readonly counters = newDirectoryCounters();
-  private readonly link: PeerLink;
-  private readonly authorizer: PeerAuthorizer;
-  private readonly discovery: Discovery;
-  private readonly pushes: PeerPush;
-  private readonly feed = new ViewFeed(() => this.view());
-  private readonly unsubscribe: () => void;
   private readonly self: LocalSnapshot;
-  private server: FastifyInstance | null = null;
-  private startPromise: Promise<void> | null = null;
+  private readonly feed = new ViewFeed(() => this.view());
+  private readonly peers: PeerNetwork;
+  private readonly unsubscribe: () => void;
   private stopPromise: Promise<void> | null = null;
-  private stopped = false;
 
   constructor(opts: DirectoryOptions) {
     this.opts = opts;
-    this.limits = opts.limits;
     this.now = opts.now ?? Date.now;
-    this.push = opts.push ?? true;
     this.enabled = opts.machineId !== null && opts.appName !== null;
-    // Without an app name nothing below asks DNS or a peer (start() does nothing), so '' is never used.
-    const appName = opts.appName ?? '';
-    const resolver = countingResolver(opts.resolver, () => this.counters.dnsQueries++);
     this.state = new DirectoryState(opts.machineId, {
       maxFailedFetches: opts.limits.maxFailedFetches,
       absentGraceMs: opts.discoveryIntervalMs,
       tombstoneMs: opts.limits.tombstoneMs,
     });
-    this.link = new PeerLink({
-      appName,
-      port: opts.internalPort,
-      selfHost: opts.host,
-      token: opts.internalToken,
-      maxResponseBytes: opts.limits.maxSnapshotBytes,
-      resolve6: (name) => resolver.resolve6(name),
-    });
-    this.authorizer = new PeerAuthorizer({
-      token: opts.internalToken,
-      lookup: () => resolver.resolve6(appAddressesName(appName)),
-      refreshMinIntervalMs: opts.limits.authRefreshMinIntervalMs,
-      now: this.now,
-    });
-    this.pushes = new PeerPush({
-      link: this.link,
-      body: () => this.self.json(),
-      counters: this.counters,
-      log: opts.log,
-      peerTimeoutMs: opts.limits.peerTimeoutMs,
-      stopped: () => this.stopped,
-    });
-    this.discovery = new Discovery({
-      appName,
-      intervalMs: opts.discoveryIntervalMs,
-      resolver,
-      state: this.state,
-      link: this.link,
-      authorizer: this.authorizer,
-      counters: this.counters,
-      limits: opts.limits,
-      log: opts.log,
-      now: this.now,
-      random: opts.random ?? Math.random,
-      viewChanged: () => this.feed.changed(),
-      membershipApplied: (first) => {
-        this.pushes.retain((id) => this.state.records.has(id));
-        this.feed.changed();
-        // A newcomer announces itself at once rather than waiting to be pulled.
-        if (first) this.pushAll();
-      },
-    });
     this.self = new LocalSnapshot(
       { machineId: opts.machineId ?? 'local', region: opts.region ?? 'local', bootId: this.bootId },
       opts.source.list(),
     );
+    this.peers = new PeerNetwork({
+      enabled: this.enabled,
+      // Without an app name the peer side never starts, so '' is never asked of DNS.
+      appName: opts.appName ?? '',
+      host: opts.host,
+      internalPort: opts.internalPort,
+      internalToken: opts.internalToken,
+      discoveryIntervalMs: opts.discoveryIntervalMs,
+      resolver: countingResolver(opts.resolver, () => this.counters.dnsQueries++),
+      log: opts.log,
+      limits: opts.limits,
+      push: opts.push ?? true,
+      now: this.now,
+      random: opts.random ?? Math.random,
+      state: this.state,
+      counters: this.counters,
+      self: this.self,
+      viewChanged: () => this.feed.changed(),
+    });
     this.unsubscribe = opts.source.onChange(() => this.localChanged());
   }
 
@@ -181,37 +139,12 @@ export class Directory {
 
   /** Opens the private port and runs the first discovery round; idempotent. Off Fly it does nothing. */
   start(): Promise<void> {
-    this.startPromise ??= this.startOnce();
-    return this.startPromise;
-  }
-
-  private async startOnce(): Promise<void> {
-    if (!this.enabled || this.stopped) return;
-    const server = await buildPeerApi({
-      log: this.opts.log.child({ component: 'peer-api' }),
-      maxSnapshotBytes: this.limits.maxSnapshotBytes,
-      snapshot: () => this.self.current,
-      receive: (snapshot) => this.received(snapshot),
-      authorize: (remote, authorization) => this.authorizer.authorize(remote, authorization),
-      onRefused: () => this.counters.peerRequestsRefused++,
-    });
-    this.server = server;
-    await server.listen({ host: this.opts.host, port: this.opts.internalPort });
-    this.opts.log.info(
-      {
-        host: this.opts.host,
-        port: this.opts.internalPort,
-        intervalMs: this.opts.discoveryIntervalMs,
-        push: this.push,
-      },
-      'directory: peer API listening, discovery started',
-    );
-    await this.discovery.start();
+    return this.peers.start();
   }
 
   /** Runs one discovery round now, outside the timer (tests; an operator's "refresh"). */
-  async discoverNow(): Promise<void> {
-    if (this.enabled && !this.stopped && this.server !== null) await this.discovery.round();
+  discoverNow(): Promise<void> {
+    return this.peers.discoverNow();
   }
 
   /** Stops discovery, tells every peer this Machine now has no streams, then closes the private port. */
@@ -221,18 +154,9 @@ export class Directory {
   }
 
   private async stopOnce(): Promise<void> {
-    this.stopped = true;
-    this.discovery.stop();
+    const stopping = this.peers.stop();
     this.unsubscribe();
-    // Let start() finish first (it may be mid-listen), so there is nothing half-open left behind.
-    await this.startPromise?.catch(() => {});
-    if (this.server !== null) {
-      this.self.update([]);
-      const targets = this.state.pushTargets().map((rec) => rec.id);
-      await this.pushes.toAll(targets, this.limits.shutdownPushTimeoutMs);
-      await this.server.close();
-    }
-    this.link.close();
+    await stopping;
     this.feed.clear();
   }
 
@@ -241,34 +165,16 @@ export class Directory {
    * Machine in-process): timers stop, the private port closes and drops its connections.
    */
   async abort(): Promise<void> {
-    this.stopped = true;
     this.stopPromise ??= Promise.resolve();
-    this.discovery.stop();
+    const aborting = this.peers.abort();
     this.unsubscribe();
-    await this.startPromise?.catch(() => {});
-    await this.server?.close();
-    this.link.close();
+    await aborting;
   }
-
-  // ---- local changes and push ------------------------------------------------------------------
 
   private localChanged(): void {
-    if (this.stopped) return;
+    if (this.peers.stopped) return;
     this.self.update(this.opts.source.list());
     this.feed.changed();
-    this.pushAll();
-  }
-
-  private pushAll(): void {
-    if (!this.push || this.stopped || this.server === null) return;
-    this.pushes.changed(this.state.pushTargets().map((rec) => rec.id));
-  }
-
-  private received(snapshot: Snapshot): ApplyOutcome {
-    this.counters.pushesReceived++;
-    const outcome = this.state.applySnapshot(snapshot, this.now(), 'push');
-    if (outcome === 'applied') this.feed.changed();
-    else this.counters.pushesIgnored++;
-    return outcome;
+    this.peers.selfChanged();
   }
 }

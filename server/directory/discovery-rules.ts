@@ -1,3 +1,5 @@
+/** The decisions of a discovery round, without I/O: when the next round runs, what a peer's answer means. */
+
 import { backoffDelayMs, jitteredIntervalMs } from '../../shared/backoff.ts';
 import type { PeerResponse } from './peer-client.ts';
 import { parseSnapshot, type Snapshot } from './snapshot.ts';

@@ -1,3 +1,5 @@
+/** Who may call the private peer API: the rule (authVerdict) and the addresses it checks (PeerAuthorizer). */
+
 import { timingSafeEqual } from 'node:crypto';
 import { normalizeAddress } from './address.ts';
 

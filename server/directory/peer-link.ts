@@ -1,3 +1,5 @@
+/** Requests from this Machine to a peer's private API: its address from DNS, then the HTTP request. */
+
 import http from 'node:http';
 import { machineAddressName } from './dns-names.ts';
 import { SNAPSHOT_PATH } from './peer-api.ts';
