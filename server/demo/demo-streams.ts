@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Log } from '../streams/peer.ts';
+import type { Log } from '../streams/log.ts';
 import type { StreamRegistry } from '../streams/registry.ts';
 import { DemoPublisher } from './demo-publisher.ts';
 import { type IvfFile, parseIvf } from './ivf.ts';

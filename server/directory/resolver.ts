@@ -19,3 +19,17 @@ export function nodeResolver(dnsServer: string | null, timeoutMs: number, tries:
     resolve6: (name) => resolver.resolve6(name),
   };
 }
+
+/** The same questions, each counted as it is asked (for stats()). */
+export function countingResolver(resolver: DirectoryResolver, onQuery: () => void): DirectoryResolver {
+  return {
+    resolveTxt: async (name) => {
+      onQuery();
+      return resolver.resolveTxt(name);
+    },
+    resolve6: async (name) => {
+      onQuery();
+      return resolver.resolve6(name);
+    },
+  };
+}

@@ -10,8 +10,8 @@ import {
 } from '../../shared/protocol.ts';
 import { FakeClock } from '../../test/support/fake-clock.ts';
 import { FakePeer } from '../../test/support/fake-peer.ts';
-import type { RelayLimits } from './peer.ts';
 import { StreamRegistry } from './registry.ts';
+import type { RelayLimits } from './relay-limits.ts';
 
 const limits: RelayLimits = {
   maxFrameBytes: 2000,

@@ -15,11 +15,14 @@ import {
 } from '../../shared/protocol.ts';
 import type { Clock, TimerHandle } from './clock.ts';
 import { GopCache } from './gop-cache.ts';
-import type { Log, Peer, RelayCounters, RelayLimits } from './peer.ts';
+import type { Log } from './log.ts';
+import type { Peer } from './peer.ts';
 import { type PublisherHost, PublisherSession } from './publisher-session.ts';
+import type { RelayCounters } from './relay-counters.ts';
+import { RelayDelay } from './relay-delay.ts';
+import type { RelayLimits } from './relay-limits.ts';
 import type { StreamSummary } from './source.ts';
 import { RateGate, Throttle } from './throttle.ts';
-import { RelayDelay } from './viewer-policy.ts';
 import { type ViewerHost, ViewerSession } from './viewer-session.ts';
 
 /**

@@ -9,7 +9,9 @@ import {
   parseViewerMessage,
 } from '../../shared/protocol.ts';
 import type { StoredFrame } from './gop-cache.ts';
-import type { Log, Peer, RelayCounters } from './peer.ts';
+import type { Log } from './log.ts';
+import type { Peer } from './peer.ts';
+import type { RelayCounters } from './relay-counters.ts';
 import { decideFrame, type FlowLimits, type FlowState, initialFlowState, lagMs } from './viewer-policy.ts';
 
 /** What a viewer session needs from its stream. */

@@ -1,0 +1,24 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { firstSnapshot, LocalSnapshot, nextSnapshot } from './local-snapshot.ts';
+
+const identity = { machineId: 'aaaaaaaaaaaaaa', region: 'ams', bootId: '01J0000000000000000000000A' };
+const s1 = { id: 's1', title: 't', creator: 'c', viewers: 0, startedAt: 1 };
+
+test('this Machine snapshot: version 1 first, one more per change, identity kept', () => {
+  const first = firstSnapshot(identity, []);
+  assert.deepEqual(first, { ...identity, version: 1, streams: [] });
+  const second = nextSnapshot(first, [s1]);
+  assert.deepEqual(second, { ...identity, version: 2, streams: [s1] });
+  assert.deepEqual(nextSnapshot(second, []), { ...identity, version: 3, streams: [] });
+  assert.deepEqual(first.streams, [], 'the previous snapshot is not changed');
+});
+
+test('LocalSnapshot: the JSON follows every update', () => {
+  const local = new LocalSnapshot(identity, [s1]);
+  assert.deepEqual(JSON.parse(local.json()), { ...identity, version: 1, streams: [s1] });
+  local.update([]);
+  assert.equal(local.current.version, 2);
+  assert.deepEqual(JSON.parse(local.json()), { ...identity, version: 2, streams: [] });
+  assert.equal(local.json(), JSON.stringify(local.current));
+});

@@ -1,0 +1,38 @@
+import type { Snapshot } from './snapshot.ts';
+
+export type SnapshotIdentity = Pick<Snapshot, 'machineId' | 'region' | 'bootId'>;
+
+export function firstSnapshot(identity: SnapshotIdentity, streams: Snapshot['streams']): Snapshot {
+  return { machineId: identity.machineId, region: identity.region, bootId: identity.bootId, version: 1, streams };
+}
+
+/** The next version of this Machine's snapshot: same identity, the streams as they are now. */
+export function nextSnapshot(prev: Snapshot, streams: Snapshot['streams']): Snapshot {
+  return { ...prev, version: prev.version + 1, streams };
+}
+
+/** This Machine's own snapshot, as served to and pushed to peers; serialised once per change, not once per peer. */
+export class LocalSnapshot {
+  private snapshot: Snapshot;
+  private serialized: { snapshot: Snapshot; json: string } | null = null;
+
+  constructor(identity: SnapshotIdentity, streams: Snapshot['streams']) {
+    this.snapshot = firstSnapshot(identity, streams);
+  }
+
+  get current(): Snapshot {
+    return this.snapshot;
+  }
+
+  /** A new version holding `streams`. */
+  update(streams: Snapshot['streams']): void {
+    this.snapshot = nextSnapshot(this.snapshot, streams);
+  }
+
+  json(): string {
+    if (this.serialized?.snapshot !== this.snapshot) {
+      this.serialized = { snapshot: this.snapshot, json: JSON.stringify(this.snapshot) };
+    }
+    return this.serialized.json;
+  }
+}

@@ -1,0 +1,178 @@
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import { Discovery } from './discovery.ts';
+import { appAddressesName } from './dns-names.ts';
+import type { DirectoryLimits } from './limits.ts';
+import type { LocalSnapshot } from './local-snapshot.ts';
+import { buildPeerApi } from './peer-api.ts';
+import { PeerAuthorizer } from './peer-auth.ts';
+import { PeerLink } from './peer-link.ts';
+import { PeerPush } from './peer-push.ts';
+import type { DirectoryResolver } from './resolver.ts';
+import type { Snapshot } from './snapshot.ts';
+import type { ApplyOutcome, DirectoryState } from './state.ts';
+import type { DirectoryCounters } from './stats.ts';
+
+export interface PeerNetworkOptions {
+  /** Off Fly (no Machine id or app name) there are no peers: start() does nothing. */
+  enabled: boolean;
+  appName: string;
+  /** HOST: the private port binds to it, and outgoing peer requests leave from it. */
+  host: string;
+  internalPort: number;
+  internalToken: string | null;
+  discoveryIntervalMs: number;
+  /** Counts its questions into `counters`. */
+  resolver: DirectoryResolver;
+  log: FastifyBaseLogger;
+  limits: DirectoryLimits;
+  /** Push on change; off, peers learn only by the periodic pull. */
+  push: boolean;
+  now: () => number;
+  random: () => number;
+  state: DirectoryState;
+  counters: DirectoryCounters;
+  self: LocalSnapshot;
+  /** Something in the view may have changed. */
+  viewChanged(): void;
+}
+
+/**
+ * Everything between this Machine and its peers: the private peer API (who may call it: PeerAuthorizer),
+ * the discovery loop, and pushes of this Machine's snapshot. It opens when the public app listens, and
+ * closes after telling every peer this Machine has no streams any more.
+ */
+export class PeerNetwork {
+  private readonly opts: PeerNetworkOptions;
+  private readonly link: PeerLink;
+  private readonly authorizer: PeerAuthorizer;
+  private readonly pushes: PeerPush;
+  private readonly discovery: Discovery;
+  private server: FastifyInstance | null = null;
+  private startPromise: Promise<void> | null = null;
+  private halted = false;
+
+  constructor(opts: PeerNetworkOptions) {
+    this.opts = opts;
+    const { resolver, limits, state } = opts;
+    this.link = new PeerLink({
+      appName: opts.appName,
+      port: opts.internalPort,
+      selfHost: opts.host,
+      token: opts.internalToken,
+      maxResponseBytes: limits.maxSnapshotBytes,
+      resolve6: (name) => resolver.resolve6(name),
+    });
+    this.authorizer = new PeerAuthorizer({
+      token: opts.internalToken,
+      lookup: () => resolver.resolve6(appAddressesName(opts.appName)),
+      refreshMinIntervalMs: limits.authRefreshMinIntervalMs,
+      now: opts.now,
+    });
+    this.pushes = new PeerPush({
+      link: this.link,
+      body: () => opts.self.json(),
+      counters: opts.counters,
+      log: opts.log,
+      peerTimeoutMs: limits.peerTimeoutMs,
+      stopped: () => this.halted,
+    });
+    this.discovery = new Discovery({
+      appName: opts.appName,
+      intervalMs: opts.discoveryIntervalMs,
+      resolver,
+      state,
+      link: this.link,
+      authorizer: this.authorizer,
+      counters: opts.counters,
+      limits,
+      log: opts.log,
+      now: opts.now,
+      random: opts.random,
+      viewChanged: () => opts.viewChanged(),
+      membershipApplied: (first) => {
+        this.pushes.retain((id) => state.records.has(id));
+        opts.viewChanged();
+        // A newcomer announces itself at once rather than waiting to be pulled.
+        if (first) this.selfChanged();
+      },
+    });
+  }
+
+  /** After stop() or abort(): no more rounds, no more pushes on change. */
+  get stopped(): boolean {
+    return this.halted;
+  }
+
+  /** Opens the private port and runs the first discovery round; idempotent. */
+  start(): Promise<void> {
+    this.startPromise ??= this.startOnce();
+    return this.startPromise;
+  }
+
+  private async startOnce(): Promise<void> {
+    if (!this.opts.enabled || this.halted) return;
+    const { opts } = this;
+    const server = await buildPeerApi({
+      log: opts.log.child({ component: 'peer-api' }),
+      maxSnapshotBytes: opts.limits.maxSnapshotBytes,
+      snapshot: () => opts.self.current,
+      receive: (snapshot) => this.received(snapshot),
+      authorize: (remote, authorization) => this.authorizer.authorize(remote, authorization),
+      onRefused: () => opts.counters.peerRequestsRefused++,
+    });
+    this.server = server;
+    await server.listen({ host: opts.host, port: opts.internalPort });
+    opts.log.info(
+      { host: opts.host, port: opts.internalPort, intervalMs: opts.discoveryIntervalMs, push: opts.push },
+      'directory: peer API listening, discovery started',
+    );
+    await this.discovery.start();
+  }
+
+  /** Runs one discovery round now, outside the timer. */
+  async discoverNow(): Promise<void> {
+    if (this.opts.enabled && !this.halted && this.server !== null) await this.discovery.round();
+  }
+
+  /** This Machine's snapshot changed: push it to every peer. */
+  selfChanged(): void {
+    if (!this.opts.push || this.halted || this.server === null) return;
+    this.pushes.changed(this.opts.state.pushTargets().map((rec) => rec.id));
+  }
+
+  /** Stops discovery, tells every peer this Machine now has no streams, then closes the private port. */
+  async stop(): Promise<void> {
+    this.halt();
+    // Let start() finish first (it may be mid-listen), so there is nothing half-open left behind.
+    await this.startPromise?.catch(() => {});
+    if (this.server !== null) {
+      this.opts.self.update([]);
+      const targets = this.opts.state.pushTargets().map((rec) => rec.id);
+      await this.pushes.toAll(targets, this.opts.limits.shutdownPushTimeoutMs);
+      await this.server.close();
+    }
+    this.link.close();
+  }
+
+  /** Stops at once without telling peers, as a crash would: the private port drops its connections. */
+  async abort(): Promise<void> {
+    this.halt();
+    await this.startPromise?.catch(() => {});
+    await this.server?.close();
+    this.link.close();
+  }
+
+  private halt(): void {
+    this.halted = true;
+    this.discovery.stop();
+  }
+
+  private received(snapshot: Snapshot): ApplyOutcome {
+    const { counters } = this.opts;
+    counters.pushesReceived++;
+    const outcome = this.opts.state.applySnapshot(snapshot, this.opts.now(), 'push');
+    if (outcome === 'applied') this.opts.viewChanged();
+    else counters.pushesIgnored++;
+    return outcome;
+  }
+}
