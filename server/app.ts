@@ -60,7 +60,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
   // Feature plugins (streams, directory, client) register below.
   await app.register(streamsPlugin, { config });
-  await app.register(directoryPlugin, { config, source: app.streams });
+  await app.register(directoryPlugin, { config, source: app.streams, limits: config.directoryLimits });
 
   // Last: it owns the 404 handler and the page fallbacks, so every API route above wins.
   await app.register(webPlugin, { machineId: config.machineId, region: config.region });

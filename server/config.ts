@@ -1,5 +1,6 @@
 import { isMachineId } from '../shared/machine-id.ts';
 import { REGION_PATTERN } from '../shared/region.ts';
+import { DEFAULT_DIRECTORY_LIMITS, type DirectoryLimits } from './directory/limits.ts';
 
 /** Everything the server reads from its environment, parsed and checked once at start-up. */
 export interface Config {
@@ -17,6 +18,8 @@ export interface Config {
   dnsServer: string | null;
   internalToken: string | null;
   discoveryIntervalMs: number;
+  /** The directory's limits: the defaults, with those the environment sets (README "Configuration"). */
+  directoryLimits: DirectoryLimits;
   /** `timeout=` of the fly-replay header sent for an explicit `?instance=`. */
   replayTimeoutMs: number;
   /** Bodies this size or larger are never replayed (Fly's limit is 1 MiB). */
@@ -89,6 +92,7 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('FLY_MACHINE_ID', `must be 14 lowercase hex chars, got ${JSON.stringify(machineId)}`);
   }
   const anyMachine = text(env, 'ANY_MACHINE_PATHS');
+  const maxStreams = integer(env, 'MAX_STREAMS', 50, 1, 10_000);
   return {
     machineId,
     region: pattern(env, 'FLY_REGION', REGION_PATTERN, 'a region code like ams'),
@@ -105,6 +109,21 @@ export function loadConfig(env: Env = process.env): Config {
     ),
     internalToken: text(env, 'INTERNAL_TOKEN'),
     discoveryIntervalMs: integer(env, 'DISCOVERY_INTERVAL_MS', 5000, 100, 3_600_000),
+    directoryLimits: {
+      ...DEFAULT_DIRECTORY_LIMITS,
+      sseMaxFeedsPerClient: integer(env, 'MAX_SSE_PER_CLIENT', DEFAULT_DIRECTORY_LIMITS.sseMaxFeedsPerClient, 1, 1000),
+      // No Machine of the app hosts more than MAX_STREAMS, so no peer snapshot lists more.
+      maxStreamsPerSnapshot: maxStreams,
+      maxViewersPerStream: integer(
+        env,
+        'MAX_STREAM_VIEWERS',
+        DEFAULT_DIRECTORY_LIMITS.maxViewersPerStream,
+        1,
+        Number.MAX_SAFE_INTEGER,
+      ),
+      peerClockSkewMs: integer(env, 'PEER_CLOCK_SKEW_MS', DEFAULT_DIRECTORY_LIMITS.peerClockSkewMs, 0, 3_600_000),
+      maxMachines: integer(env, 'MAX_DIRECTORY_MACHINES', DEFAULT_DIRECTORY_LIMITS.maxMachines, 1, 100_000),
+    },
     replayTimeoutMs: integer(env, 'REPLAY_TIMEOUT_MS', 5000, 100, 60_000),
     maxReplayBodyBytes: integer(env, 'MAX_REPLAY_BODY_BYTES', 1024 * 1024, 1, 1024 * 1024),
     anyMachinePaths:
@@ -115,7 +134,7 @@ export function loadConfig(env: Env = process.env): Config {
             .map((p) => p.trim())
             .filter(Boolean),
     demoStreams: integer(env, 'DEMO_STREAMS', 0, 0, 100),
-    maxStreams: integer(env, 'MAX_STREAMS', 50, 1, 10_000),
+    maxStreams,
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 300_000),
     publishGraceMs: integer(env, 'PUBLISH_GRACE_MS', 15_000, 0, 600_000),
     publishStartTimeoutMs: integer(env, 'PUBLISH_START_TIMEOUT_MS', 60_000, 100, 3_600_000),

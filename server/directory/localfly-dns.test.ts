@@ -12,6 +12,7 @@ import {
   randomMachineId,
   waitFor,
 } from '../../test/support/directory-cluster.ts';
+import { streamId } from '../../test/support/stream-ids.ts';
 import { SNAPSHOT_PATH } from './peer-api.ts';
 
 // The directory against localfly's real `.internal` DNS server, read through Node's resolver exactly as
@@ -98,17 +99,19 @@ test('localfly DNS: a stream started on one Machine is listed on every other; a 
       'all Machines found through DNS',
     );
   }
-  b.source.start({ id: 'on-b', title: 'from b' });
+  b.source.start({ id: streamId('on-b'), title: 'from b' });
   await waitFor(
     'on-b listed on a and c',
-    () => a.directory.get('on-b')?.machineId === b.id && c.directory.get('on-b')?.machineId === b.id,
+    () =>
+      a.directory.get(streamId('on-b'))?.machineId === b.id && c.directory.get(streamId('on-b'))?.machineId === b.id,
     1000,
   );
 
   await cluster.kill(b);
   await waitFor(
     'b gone from a and c',
-    () => [a, c].every((n) => n.directory.get('on-b') === undefined && n.directory.view().machines.length === 2),
+    () =>
+      [a, c].every((n) => n.directory.get(streamId('on-b')) === undefined && n.directory.view().machines.length === 2),
     3 * intervalMs + 500,
   );
   assert.equal(a.directory.machineKnown(b.id), false);
@@ -150,16 +153,16 @@ test('localfly DNS: a vms answer split across character-strings is joined before
 test('localfly DNS down: last directory kept and marked stale; back up: fresh again', async (t) => {
   const { dns, nodes } = await setup(t, block(140, 2), 200);
   const [a, b] = nodes;
-  b.source.start({ id: 'survivor' });
-  await waitFor('listed', () => a.directory.get('survivor') !== undefined, 1000);
+  b.source.start({ id: streamId('survivor') });
+  await waitFor('listed', () => a.directory.get(streamId('survivor')) !== undefined, 1000);
   const port = dns.port;
   await dns.stop();
   await waitFor('a stale', () => a.directory.stale, 200 + 3000);
-  assert.equal(a.directory.get('survivor')?.machineId, b.id, 'kept');
+  assert.equal(a.directory.get(streamId('survivor'))?.machineId, b.id, 'kept');
   assert.equal(a.directory.machineKnown(b.id), undefined);
   await dns.start(port);
   await waitFor('a fresh again', () => !a.directory.stale, 5000);
-  assert.equal(a.directory.get('survivor')?.machineId, b.id);
+  assert.equal(a.directory.get(streamId('survivor'))?.machineId, b.id);
   assert.equal(a.directory.machineKnown(b.id), true);
 });
 

@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin';
+import { clientKey } from '../clients/client-key.ts';
 import type { Config } from '../config.ts';
 import type { LocalStreamSource } from '../streams/source.ts';
 import { Directory } from './directory.ts';
@@ -36,7 +37,12 @@ export const directoryPlugin = fp<DirectoryPluginOptions>(
   async (app, opts) => {
     const limits = { ...DEFAULT_DIRECTORY_LIMITS, ...opts.limits };
     const { config } = opts;
-    const hub = new SseHub(limits, app.log);
+    // On Fly the proxy's fly-client-ip names the client; off Fly only the socket address can be trusted.
+    const onFly = config.machineId !== null;
+    const hub = new SseHub(limits, app.log, (request) => {
+      const flyClientIp = request.headers['fly-client-ip'];
+      return clientKey(typeof flyClientIp === 'string' ? flyClientIp : undefined, request.socket.remoteAddress, onFly);
+    });
     const directory = new Directory({
       machineId: config.machineId,
       region: config.region,
