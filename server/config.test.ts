@@ -43,6 +43,13 @@ const bad: Array<[string, Record<string, string>]> = [
   ['REPLAY_TIMEOUT_MS', { REPLAY_TIMEOUT_MS: '99' }],
   ['REPLAY_TIMEOUT_MS', { REPLAY_TIMEOUT_MS: '60001' }],
   ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
+  ['MAX_SSE_PER_CLIENT', { MAX_SSE_PER_CLIENT: '0' }],
+  ['MAX_SSE_PER_CLIENT', { MAX_SSE_PER_CLIENT: '1001' }],
+  ['MAX_DIRECTORY_MACHINES', { MAX_DIRECTORY_MACHINES: '0' }],
+  ['MAX_DIRECTORY_MACHINES', { MAX_DIRECTORY_MACHINES: '100001' }],
+  ['PEER_CLOCK_SKEW_MS', { PEER_CLOCK_SKEW_MS: '3600001' }],
+  ['MAX_STREAM_VIEWERS', { MAX_STREAM_VIEWERS: '0' }],
+  ['MAX_STREAM_VIEWERS', { MAX_STREAM_VIEWERS: '9007199254740992' }],
 ];
 for (const [variable, env] of bad) {
   test(`a malformed ${variable} is a ConfigError naming it (${JSON.stringify(Object.values(env)[0])})`, () => {
@@ -60,6 +67,33 @@ test('limits are accepted up to their edges', () => {
   assert.equal(loadConfig({ REPLAY_TIMEOUT_MS: '100' }).replayTimeoutMs, 100);
   assert.equal(loadConfig({ REPLAY_TIMEOUT_MS: '60000' }).replayTimeoutMs, 60000);
   assert.equal(loadConfig({ PORT: '65535' }).port, 65535);
+});
+
+test('directory limits: defaults, each variable read at its edges, MAX_STREAMS bounds a peer snapshot', () => {
+  const defaults = loadConfig({}).directoryLimits;
+  assert.deepEqual(
+    [
+      defaults.sseMaxFeedsPerClient,
+      defaults.maxMachines,
+      defaults.peerClockSkewMs,
+      defaults.maxViewersPerStream,
+      defaults.maxStreamsPerSnapshot,
+    ],
+    [8, 1000, 60_000, 1_000_000, 50],
+  );
+  const rows: [Record<string, string>, keyof ReturnType<typeof loadConfig>['directoryLimits'], number][] = [
+    [{ MAX_SSE_PER_CLIENT: '1' }, 'sseMaxFeedsPerClient', 1],
+    [{ MAX_SSE_PER_CLIENT: '1000' }, 'sseMaxFeedsPerClient', 1000],
+    [{ MAX_DIRECTORY_MACHINES: '1' }, 'maxMachines', 1],
+    [{ MAX_DIRECTORY_MACHINES: '100000' }, 'maxMachines', 100_000],
+    [{ PEER_CLOCK_SKEW_MS: '0' }, 'peerClockSkewMs', 0],
+    [{ PEER_CLOCK_SKEW_MS: '3600000' }, 'peerClockSkewMs', 3_600_000],
+    [{ MAX_STREAM_VIEWERS: '1' }, 'maxViewersPerStream', 1],
+    [{ MAX_STREAM_VIEWERS: '9007199254740991' }, 'maxViewersPerStream', Number.MAX_SAFE_INTEGER],
+    [{ MAX_STREAMS: '7' }, 'maxStreamsPerSnapshot', 7],
+  ];
+  for (const [env, field, want] of rows)
+    assert.equal(loadConfig(env).directoryLimits[field], want, JSON.stringify(env));
 });
 
 test('ANY_MACHINE_PATHS is a comma list', () => {

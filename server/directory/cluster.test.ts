@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { test } from 'node:test';
 import { encodeTime } from 'ulid';
 import {
@@ -9,8 +8,8 @@ import {
   MemoryDns,
   waitFor,
 } from '../../test/support/directory-cluster.ts';
+import { type PeerCallOptions, peerCall as rawPeerCall } from '../../test/support/peer-call.ts';
 import { streamId } from '../../test/support/stream-ids.ts';
-import { SNAPSHOT_PATH } from './peer-api.ts';
 import type { Snapshot } from './snapshot.ts';
 
 // In-process clusters on an in-memory DNS. Loopback block of this file: 127.0.23.10-69, private port 23081.
@@ -25,32 +24,7 @@ async function cluster(t: import('node:test').TestContext, opts: Partial<Cluster
 }
 
 /** A raw request to a Machine's private API, from a chosen source address. */
-function peerCall(
-  node: ClusterNode,
-  opts: { from: string; method?: string; body?: unknown; headers?: Record<string, string> },
-) {
-  return new Promise<{ status: number; body: string; etag: string | undefined }>((resolve, reject) => {
-    const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
-    const req = http.request(
-      {
-        host: node.address,
-        port: PORT,
-        localAddress: opts.from,
-        method: opts.method ?? 'GET',
-        path: SNAPSHOT_PATH,
-        headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...opts.headers },
-      },
-      (res) => {
-        let data = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (data += chunk));
-        res.on('end', () => resolve({ status: res.statusCode!, body: data, etag: res.headers.etag }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const peerCall = (node: ClusterNode, opts: PeerCallOptions) => rawPeerCall(node.address, PORT, opts);
 
 test('push: a stream started on one Machine is listed on every other well before the next pull', async (t) => {
   // A one-minute interval: only the push can explain convergence within the deadline.
