@@ -50,7 +50,10 @@ export class Directory {
   private readonly cache = new ViewCache(() =>
     buildView(this.self.current, this.state.records.values(), this.now(), false),
   );
-  private readonly feed = new ViewFeed(() => this.view());
+  private readonly feed = new ViewFeed(
+    () => this.view(),
+    () => (this.opts.feedClients?.() ?? 1) > 0,
+  );
   private readonly peers: PeerNetwork;
   private readonly unsubscribe: () => void;
   private stopPromise: Promise<void> | null = null;
@@ -136,6 +139,13 @@ export class Directory {
   /** This Machine's own snapshot, as served to peers. */
   snapshot(): Snapshot {
     return this.self.current;
+  }
+
+  /** The view a new SSE feed starts from (its `state` event); the next changes are diffed against it. */
+  feedStart(): DirectoryView {
+    const view = this.view();
+    this.feed.baseline(view);
+    return view;
   }
 
   /** Called after each batch of changes with the SSE events and the new view. Returns unsubscribe. */

@@ -17,7 +17,7 @@ export const directoryRoutes: FastifyPluginAsync<{ directory: Directory; hub: Ss
   });
 
   // A static route: Fastify matches it before the `:id` one below.
-  app.get('/api/streams/events', (request, reply) => hub.open(request, reply, directory.view()));
+  app.get('/api/streams/events', (request, reply) => hub.open(request, reply, directory.feedStart()));
 
   app.get<{ Params: { id: string } }>('/api/streams/:id', async (request, reply) => {
     reply.header('cache-control', 'no-store');

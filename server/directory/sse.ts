@@ -95,7 +95,7 @@ export class SseHub {
   }
 
   broadcast(events: readonly ViewEvent[]): void {
-    if (events.length === 0) return;
+    if (events.length === 0 || this.clients.size === 0) return;
     this.broadcastRaw(events.map((e) => formatEvent(e.event, e.data)).join(''));
   }
 
