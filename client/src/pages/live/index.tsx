@@ -1,10 +1,10 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { CREATOR_MAX_CHARS, TITLE_MAX_CHARS, validateNewStream } from '../../../../shared/stream-fields.ts';
+import { ChatPanel } from '../../components/chat-panel.tsx';
 import { useNow } from '../../hooks/use-now.ts';
 import { formatBitrate, formatUptime } from '../../lib/format.ts';
 import type { PageInfo } from '../../lib/page-info.ts';
 import { homeHeaders, shareUrl } from '../../lib/publish-logic.ts';
-import { ChatPanel } from '../watch/chat-panel.tsx';
 import { Capture, cameraProblem, type SourceKind } from './capture.ts';
 import { type CreatedStream, encoderSupported, Publisher, type PublishView } from './publisher.ts';
 import './live.css';

@@ -1,9 +1,9 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { ChatPanel } from '../../components/chat-panel.tsx';
 import { useNow } from '../../hooks/use-now.ts';
 import { formatUptime } from '../../lib/format.ts';
 import type { PageInfo } from '../../lib/page-info.ts';
 import { routingProof } from '../../lib/routing-proof.ts';
-import { ChatPanel } from './chat-panel.tsx';
 import { WatchSession, type WatchView } from './session.ts';
 import './watch.css';
 
