@@ -9,10 +9,18 @@ import {
   type ServerToPublisher,
   writeFrameHeader,
 } from '../../../../shared/protocol.ts';
-import { needsKeyframe, publishCloseAction, RateMeter, shouldSkipFrame, wallClockUs } from '../../lib/publish-logic.ts';
+import {
+  needsKeyframe,
+  type PublishState,
+  publishCloseAction,
+  RateMeter,
+  shouldSkipFrame,
+  wallClockUs,
+} from '../../lib/publish-logic.ts';
 import { RECONNECT_BACKOFF } from '../../lib/reconnect.ts';
 import { type NonChatMessage, StreamSocket } from '../../lib/stream-socket.ts';
 import { CAPTURE_FPS, CAPTURE_HEIGHT_PX, CAPTURE_WIDTH_PX } from './capture.ts';
+import type { CreatedStream } from './create-stream.ts';
 
 /** VP8 by default: every Chromium build (Playwright's too) encodes and decodes it. */
 export const ENCODER_CONFIG: VideoEncoderConfig = {
@@ -25,17 +33,6 @@ export const ENCODER_CONFIG: VideoEncoderConfig = {
 };
 /** How long a dropped publisher keeps trying with its token (the server's grace period is 15 s by default). */
 export const PUBLISH_RECONNECT_WINDOW_MS = 15_000;
-
-/** What `POST /api/streams` answered. */
-export interface CreatedStream {
-  id: string;
-  machineId: string | null;
-  region: string | null;
-  publishToken: string;
-  watchUrl: string;
-}
-
-export type PublishState = 'connecting' | 'live' | 'reconnecting' | 'ended' | 'failed';
 
 export interface PublishView {
   state: PublishState;
