@@ -44,7 +44,7 @@ type ServerMessage = ServerToPublisher | ServerToViewer;
 /** What reaches a page's own handler: chat broadcasts and errors are dealt with here. */
 export type NonChatMessage<In extends ServerMessage> = Exclude<In, ChatBroadcast | ErrorMessage>;
 
-export interface StreamSocketHandlers<In extends ServerMessage> {
+export interface StreamSocketOptions<In extends ServerMessage> {
   kind: SocketKind;
   parse: (text: string) => Result<In>;
   /** Every valid control message but chat broadcasts and errors (handled here); a hello after its chat merged. */
@@ -65,7 +65,7 @@ export class StreamSocket<In extends ServerMessage, Out extends ControlMessage> 
   private chat: ChatMessage[] = [];
   private readonly chatLimiter = new ChatLimiter(CHAT_RATE_MAX_MESSAGES, CHAT_RATE_WINDOW_MS);
 
-  constructor(private readonly handlers: StreamSocketHandlers<In>) {}
+  constructor(private readonly options: StreamSocketOptions<In>) {}
 
   get isOpen(): boolean {
     return this.ws?.readyState === OPEN;
@@ -79,22 +79,22 @@ export class StreamSocket<In extends ServerMessage, Out extends ControlMessage> 
   /** Opens a socket to the stream; one still there from before is closed and never heard from again. */
   connect(streamId: string, params: Record<string, string>): void {
     this.close(1000, 'reconnecting');
-    const { createSocket = (url: string) => new WebSocket(url), page = location } = this.handlers;
-    const ws = createSocket(streamSocketUrl(page, this.handlers.kind, streamId, params));
+    const { createSocket = (url: string) => new WebSocket(url), page = location } = this.options;
+    const ws = createSocket(streamSocketUrl(page, this.options.kind, streamId, params));
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
     ws.onopen = () => {
-      if (this.ws === ws) this.handlers.open?.();
+      if (this.ws === ws) this.options.open?.();
     };
     ws.onmessage = (event: MessageEvent<string | ArrayBuffer>) => {
       if (this.ws !== ws) return;
       if (typeof event.data === 'string') this.receive(event.data);
-      else this.handlers.frame?.(event.data);
+      else this.options.frame?.(event.data);
     };
     ws.onclose = (event) => {
       if (this.ws !== ws) return;
       this.ws = null;
-      this.handlers.close(event.code);
+      this.options.close(event.code);
     };
   }
 
@@ -120,25 +120,25 @@ export class StreamSocket<In extends ServerMessage, Out extends ControlMessage> 
     // The server enforces the same limit; checking first keeps a refused line in the box.
     const taken = this.chatLimiter.tryTake(Date.now());
     if (!taken.ok) {
-      this.handlers.chat({ chatError: rateLimitedText(taken.retryAfterMs) });
+      this.options.chat({ chatError: rateLimitedText(taken.retryAfterMs) });
       return false;
     }
     this.ws!.send(encodeControl(line));
-    this.handlers.chat({ chatError: null });
+    this.options.chat({ chatError: null });
     return true;
   }
 
   private receive(text: string): void {
-    const parsed = this.handlers.parse(text);
+    const parsed = this.options.parse(text);
     if (!parsed.ok) return;
     const message = parsed.value;
     const patch = chatUpdate(this.chat, message);
     if (patch !== null) {
       if (patch.chat !== undefined) this.chat = patch.chat;
-      this.handlers.chat(patch);
+      this.options.chat(patch);
     }
     if (message.type !== 'chat' && message.type !== 'error') {
-      this.handlers.message(message as NonChatMessage<In>);
+      this.options.message(message as NonChatMessage<In>);
     }
   }
 }
