@@ -2,6 +2,7 @@
  * What `POST /api/streams` accepts, shared so the go-live form checks the same rules the server does.
  * Lengths are in UTF-16 code units (what `<input maxlength>` counts), after trimming.
  */
+import { isObject } from './guards.ts';
 import type { Result } from './protocol.ts';
 
 export const TITLE_MAX_CHARS = 100;
@@ -18,10 +19,8 @@ export interface NewStream {
 }
 
 export function validateNewStream(body: unknown): Result<NewStream> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    return { ok: false, error: 'the body must be a JSON object {"title", "creator"}' };
-  }
-  const { title: rawTitle, creator: rawCreator } = body as Record<string, unknown>;
+  if (!isObject(body)) return { ok: false, error: 'the body must be a JSON object {"title", "creator"}' };
+  const { title: rawTitle, creator: rawCreator } = body;
   if (typeof rawTitle !== 'string') return { ok: false, error: 'title must be a string' };
   if (typeof rawCreator !== 'string') return { ok: false, error: 'creator must be a string' };
   const title = rawTitle.trim();

@@ -1,3 +1,4 @@
+import { isObject } from '../../shared/guards.ts';
 import { isMachineId } from '../../shared/machine-id.ts';
 import { isRegionCode } from '../../shared/region.ts';
 import type { StreamSummary } from '../streams/source.ts';
@@ -42,10 +43,6 @@ export function snapshotEtag(order: SnapshotOrder): string {
 export type ParseResult = { ok: true; snapshot: Snapshot } | { ok: false; error: string };
 
 const BOOT_ID = /^[0-9A-Za-z_-]{1,64}$/;
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function text(value: unknown, allowEmpty = false): value is string {
   return typeof value === 'string' && value.length <= MAX_SNAPSHOT_TEXT_CHARS && (allowEmpty || value.length > 0);
