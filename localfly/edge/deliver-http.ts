@@ -99,6 +99,18 @@ export async function replayInstruction(res: http.IncomingMessage): Promise<Pars
   return parseReplayHeader(Array.isArray(header) ? header.join(', ') : header);
 }
 
+/**
+ * The replay instruction an answer carries, as text for a log line, without consuming the answer:
+ * for a delivery the edge may not replay again (its answer goes to the client as it is).
+ */
+export function unfollowedReplay(res: http.IncomingMessage): string | undefined {
+  const type = String(res.headers['content-type'] ?? '').toLowerCase();
+  if (type.startsWith(REPLAY_JSON_CONTENT_TYPE)) return `a ${REPLAY_JSON_CONTENT_TYPE} body`;
+  const header = res.headers['fly-replay'];
+  if (header === undefined) return undefined;
+  return `fly-replay: ${Array.isArray(header) ? header.join(', ') : header}`;
+}
+
 export interface HttpDeliveryOptions {
   machine: MachineView;
   method: string;
@@ -139,7 +151,7 @@ export function deliverHttp(
       answered = true;
       res.once('close', done);
       if (!o.followReplay) {
-        resolve({ kind: 'final', value: res });
+        resolve({ kind: 'final', value: res, ignoredReplay: unfollowedReplay(res) });
         return;
       }
       replayInstruction(res).then((parsed) => {

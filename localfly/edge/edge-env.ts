@@ -61,6 +61,11 @@ export function createEdgeEnv(options: EdgeOptions, agent: http.Agent, port: () 
           `${region} edge -> ${from.id} replay -> ${wanted} failed (${reason}); delivered to ${to.id} with fly-replay-failed`,
         );
       },
+      ignoredReplay: ({ machine, instruction }) =>
+        log(
+          'warn',
+          `${region} edge: Machine ${machine.id} answered a request delivered back after a failed replay with ${instruction}; ignored (that request may not replay again), its answer goes to the client`,
+        ),
       autoStart: (m) => log('info', `${region} edge: auto starting Machine ${m.id} (${m.region}) for a request`),
     },
   };

@@ -39,8 +39,11 @@ export interface Upstreams {
 
 /** What one delivery to a Machine produced. */
 export type Delivery<R> =
-  /** An answer to hand to the client (for a WebSocket: the 101 and its socket, or another response). */
-  | { kind: 'final'; value: R }
+  /**
+   * An answer to hand to the client (for a WebSocket: the 101 and its socket, or another response).
+   * `ignoredReplay` is the replay instruction it carried when the edge was not to follow one.
+   */
+  | { kind: 'final'; value: R; ignoredReplay?: string }
   /** The Machine answered with `fly-replay` (the answer itself is already discarded). */
   | { kind: 'replay'; parsed: ParsedReplay }
   /** Nothing was delivered: the connection was refused. */
@@ -54,6 +57,8 @@ export interface RouteEvents {
   /** The replayed request is being sent to `to` (again, if the first try was refused). */
   redeliver(event: { from: MachineView; to: MachineView; kind: ReplayKind }): void;
   fallback(event: { from: MachineView; wanted: string; reason: ReplayFailure; to: MachineView }): void;
+  /** A Machine answered a request that may not replay again (a fallback delivery) with a replay instruction. */
+  ignoredReplay(event: { machine: MachineView; instruction: string }): void;
   autoStart(machine: MachineView): void;
 }
 
@@ -223,7 +228,9 @@ async function replay<R>(
     return fail('PR02', `replay to ${label} failed (${reason}) and fly-replay gave no fallback`);
 
   // Deliver back: force_self only to the Machine that replayed; prefer_self to it or, if it is
-  // gone, to any Machine. The request carries fly-replay-failed and may not replay again.
+  // gone, to any Machine. The request carries fly-replay-failed and may not replay again; it keeps
+  // the fly-replay-src of the failed replay too (Fly documents only fly-replay-failed: localfly's
+  // choice, so that apps guarding against loops with fly-replay-src see that this came back).
   let target: MachineView | undefined = source;
   const current = find(ctx, source.id);
   if (current?.state !== 'started') {
@@ -251,7 +258,7 @@ async function replay<R>(
     elapsedMs: Date.now() - began,
   });
   ctx.events?.fallback?.({ from: source, wanted: label, reason, to: target });
-  const headers = withHop(ctx.request.headers, { 'fly-replay-failed': failed });
+  const headers = withHop(ctx.request.headers, { 'fly-replay-src': src, 'fly-replay-failed': failed });
   return { machine: target, delivery: await ctx.deliver(target, headers, ctx.request.path, false) };
 }
 
@@ -269,6 +276,8 @@ export async function routeWithReplays<R>(ctx: RouteContext<R>): Promise<RouteRe
     const { machine, delivery } = attempt;
     switch (delivery.kind) {
       case 'final':
+        if (delivery.ignoredReplay !== undefined)
+          ctx.events?.ignoredReplay?.({ machine, instruction: delivery.ignoredReplay });
         return { kind: 'final', value: delivery.value, machine };
       case 'unreachable':
         return fail(

@@ -307,10 +307,21 @@ test('a failed replay with fallback comes back with fly-replay-failed and may no
     String(back!.headers['fly-replay-failed']),
     new RegExp(`^instance=${GONE};app=edge-test;replay_source=${AMS};reason=no_candidate;elapsed_ms=\\d+$`),
   );
-  assert.equal(back!.headers['fly-replay-src'], undefined);
+  // The delivery back also carries the fly-replay-src of the replay that failed, so an app that
+  // guards against loops with fly-replay-src sees that this request came back.
+  assert.match(String(back!.headers['fly-replay-src']), new RegExp(`^instance=${AMS};region=ams;t=\\d{16}$`));
   assert.equal(fakes.seenBy(AMS).length, 2);
   assert.equal(stats.snapshot().edges.ams!.fallbacks, 1);
   assert.ok(logs.some((l) => l.level === 'warn' && l.message.includes('failed (no_candidate)')));
+  assert.deepEqual(
+    logs.filter((l) => l.message.includes('ignored')).map((l) => [l.level, l.message]),
+    [
+      [
+        'warn',
+        `ams edge: Machine ${AMS} answered a request delivered back after a failed replay with fly-replay: instance=${GONE};fallback=prefer_self; ignored (that request may not replay again), its answer goes to the client`,
+      ],
+    ],
+  );
 
   // force_self to a region with nothing in it.
   fakes.behaviour = (seen) =>
@@ -319,6 +330,7 @@ test('a failed replay with fallback comes back with fly-replay-failed and may no
       : null;
   const forced = await request(`${edges.ams.url}/x`);
   assert.equal(forced.json().machine, AMS);
+  assert.equal(logs.filter((l) => l.message.includes('ignored')).length, 1, 'an ordinary answer is not reported');
   assert.match(
     String(fakes.seenBy(AMS).at(-1)!.headers['fly-replay-failed']),
     new RegExp(`^app=edge-test;region=syd;replay_source=${AMS};reason=no_candidate;elapsed_ms=\\d+$`),

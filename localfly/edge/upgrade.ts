@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { MachineView } from '../types.ts';
-import { replayInstruction } from './deliver-http.ts';
+import { replayInstruction, unfollowedReplay } from './deliver-http.ts';
 import type { Load } from './load.ts';
 import { parseReplayHeader } from './replay-header.ts';
 import type { Delivery } from './route-loop.ts';
@@ -54,13 +54,17 @@ export function deliverUpgrade(o: UpgradeDeliveryOptions): Promise<Delivery<Hand
       }
       // The Machine's load now includes this open socket, until it closes.
       socket.once('close', done);
-      resolve({ kind: 'final', value: { kind: 'switched', res, socket, head, done } });
+      resolve({
+        kind: 'final',
+        value: { kind: 'switched', res, socket, head, done },
+        ...(o.followReplay ? {} : { ignoredReplay: unfollowedReplay(res) }),
+      });
     });
     req.on('response', (res) => {
       answered = true;
       res.once('close', done);
       if (!o.followReplay) {
-        resolve({ kind: 'final', value: { kind: 'response', res } });
+        resolve({ kind: 'final', value: { kind: 'response', res }, ignoredReplay: unfollowedReplay(res) });
         return;
       }
       replayInstruction(res).then((parsed) =>
