@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { Readable } from 'node:stream';
 import type { MachineView } from '../types.ts';
+import { machineTarget } from './connect.ts';
 import type { Load } from './load.ts';
 import { type ParsedReplay, parseReplayHeader, parseReplayJson, REPLAY_JSON_CONTENT_TYPE } from './replay-header.ts';
 import type { Delivery } from './route-loop.ts';
@@ -138,8 +139,7 @@ export function deliverHttp(
     }
     const done = o.load.begin(o.machine.id);
     const req = http.request({
-      host: o.machine.address,
-      port: o.machine.port,
+      ...machineTarget(o.machine),
       method: o.method,
       path: o.path,
       headers,

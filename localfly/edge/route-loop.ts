@@ -1,4 +1,5 @@
 import type { OutgoingHttpHeaders } from 'node:http';
+import { hostPort } from '../machines/addresses.ts';
 import type { MachineView } from '../types.ts';
 import { nowMicros } from './fly-headers.ts';
 import type { Load } from './load.ts';
@@ -103,26 +104,36 @@ function find(ctx: RouteContext<unknown>, id: string): MachineView | undefined {
   return ctx.upstreams.machines().find((m) => m.id === id);
 }
 
-/** The chosen Machine, started first if it was stopped; null when it did not start by the deadline. */
-async function ready(ctx: RouteContext<unknown>, choice: Choice, deadline: number): Promise<MachineView | null> {
+/**
+ * The chosen Machine, started first if it was stopped; otherwise why it is not ready (gone, not
+ * started by the deadline, or the first line of its start failure, as the launcher reported it).
+ */
+async function ready(ctx: RouteContext<unknown>, choice: Choice, deadline: number): Promise<MachineView | string> {
   const machine = find(ctx, choice.id);
-  if (machine === undefined) return null;
+  if (machine === undefined) return 'it no longer exists';
   if (machine.state === 'started') return machine;
   ctx.events?.autoStart?.(machine);
   const starting = ctx.upstreams.start(choice.id);
   // The start goes on even if this request stops waiting; its failure is reported by the launcher.
   starting.catch(() => undefined);
   let timer: NodeJS.Timeout | undefined;
-  const inTime = await Promise.race([
+  const outcome = await Promise.race([
     starting.then(
-      () => true,
-      () => false,
+      () => null,
+      (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0]!,
     ),
-    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now())))),
+    new Promise<string>(
+      (resolve) =>
+        (timer = setTimeout(
+          () => resolve(`it did not start within ${Math.max(0, deadline - Date.now())} ms`),
+          Math.max(0, deadline - Date.now()),
+        )),
+    ),
   ]);
   clearTimeout(timer);
   const now = find(ctx, choice.id);
-  return inTime && now?.state === 'started' ? now : null;
+  if (outcome !== null) return outcome;
+  return now?.state === 'started' ? now : 'it stopped again while starting';
 }
 
 function withHop(headers: OutgoingHttpHeaders, hop: Record<string, string | undefined>): OutgoingHttpHeaders {
@@ -136,13 +147,15 @@ async function firstDelivery<R>(ctx: RouteContext<R>): Promise<Attempt<R> | Rout
   const unavailable = new Set<string>();
   const forced = ctx.routing.forceInstance !== undefined;
   let last: Attempt<R> | null = null;
+  let notStarted: string | undefined;
   for (let tries = 0; tries < MAX_DELIVERY_ATTEMPTS; tries++) {
     const route = routeRequest(candidates(ctx), ctx.region, ctx.routing, unavailable, ctx.random);
     if (!route.ok) return last ?? fail(route.code, route.message);
     const machine = await ready(ctx, route.choice, Date.now() + ctx.autoStartTimeoutMs);
     if (ctx.cancelled()) return { kind: 'cancelled' };
-    if (machine === null) {
-      if (forced) return fail('PM05', `Machine ${route.choice.id} could not be started`);
+    if (typeof machine === 'string') {
+      if (forced) return fail('PM05', `Machine ${route.choice.id} could not be started: ${machine}`);
+      notStarted = `Machine ${route.choice.id}: ${machine}`;
       unavailable.add(route.choice.id);
       continue;
     }
@@ -153,7 +166,7 @@ async function firstDelivery<R>(ctx: RouteContext<R>): Promise<Attempt<R> | Rout
     if (last.delivery.kind !== 'unreachable' || forced) return last;
     unavailable.add(machine.id);
   }
-  return last ?? fail('PR01', 'no Machine of this app could be started');
+  return last ?? fail('PR01', `no Machine of this app could be started${notStarted ? ` (last: ${notStarted})` : ''}`);
 }
 
 function applyTransform(ctx: RouteContext<unknown>, directive: ReplayDirective): void {
@@ -183,6 +196,7 @@ async function replay<R>(
 
   const unavailable = new Set<string>();
   let reason: ReplayFailure = 'no_candidate';
+  let notStarted: string | undefined;
   for (let tries = 0; tries < MAX_DELIVERY_ATTEMPTS && Date.now() <= deadline; tries++) {
     const route = routeReplay(
       candidates(ctx),
@@ -200,7 +214,8 @@ async function replay<R>(
     }
     const machine = await ready(ctx, route.choice, deadline);
     if (ctx.cancelled()) return { kind: 'cancelled' };
-    if (machine === null) {
+    if (typeof machine === 'string') {
+      notStarted = `Machine ${route.choice.id}: ${machine}`;
       reason = Date.now() >= deadline ? 'timeout' : 'retries_exhausted';
       if (directive.instance !== undefined) break;
       unavailable.add(route.choice.id);
@@ -224,8 +239,9 @@ async function replay<R>(
   const wanted = directive.instance ?? directive.preferInstance;
   const label =
     wanted ?? (directive.regions !== undefined ? `region ${directive.regions.join(',')}` : 'another Machine');
+  const why = notStarted === undefined ? '' : `; ${notStarted}`;
   if (directive.fallback === undefined)
-    return fail('PR02', `replay to ${label} failed (${reason}) and fly-replay gave no fallback`);
+    return fail('PR02', `replay to ${label} failed (${reason}${why}) and fly-replay gave no fallback`);
 
   // Deliver back: force_self only to the Machine that replayed; prefer_self to it or, if it is
   // gone, to any Machine. The request carries fly-replay-failed and may not replay again; it keeps
@@ -247,7 +263,7 @@ async function replay<R>(
   if (target === undefined)
     return fail(
       'PR02',
-      `replay to ${label} failed (${reason}) and no Machine is left for fallback=${directive.fallback}`,
+      `replay to ${label} failed (${reason}${why}) and no Machine is left for fallback=${directive.fallback}`,
     );
   const failed = formatReplayFailed({
     instance: wanted,
@@ -282,7 +298,7 @@ export async function routeWithReplays<R>(ctx: RouteContext<R>): Promise<RouteRe
       case 'unreachable':
         return fail(
           'PC01',
-          `Machine ${machine.id} refused the connection on ${machine.address}:${machine.port} (${delivery.error})`,
+          `Machine ${machine.id} refused the connection on ${hostPort(machine.address, machine.port)} (${delivery.error})`,
         );
       case 'failed':
         return fail('PU02', `the request to Machine ${machine.id} did not complete (${delivery.error})`);

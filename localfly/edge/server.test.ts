@@ -391,7 +391,14 @@ test('a failed replay without fallback is a PR02 5xx; a failed start is reported
   fakes.failStart.add(DFW);
   const broken = await request(`${edges.ams.url}/`, { headers: { [`x-replay-${AMS}`]: `instance=${DFW}` } });
   assert.equal(broken.status, 503);
-  assert.match(broken.text, /PR02: replay to d0d0d0d0d0d0d0 failed \(retries_exhausted\)/);
+  assert.match(
+    broken.text,
+    /PR02: replay to d0d0d0d0d0d0d0 failed \(retries_exhausted; Machine d0d0d0d0d0d0d0: fake d0d0d0d0d0d0d0 failed to start\)/,
+  );
+  // Forced to it: PM05, with why the start failed.
+  const forced = await request(`${edges.ams.url}/`, { headers: { 'fly-force-instance-id': DFW } });
+  assert.equal(forced.status, 503);
+  assert.match(forced.text, /PM05: Machine d0d0d0d0d0d0d0 could not be started: fake d0d0d0d0d0d0d0 failed to start\n/);
 });
 
 test('invalid fly-replay is PA03; a replay to another app is PA04', async (t) => {

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { listenTcp } from '../listen.ts';
+import { MachineAgent } from './connect.ts';
 import { createEdgeEnv, type EdgeEnv, type EdgeOptions } from './edge-env.ts';
 import { handleRequest } from './handle-request.ts';
 import { handleUpgrade } from './handle-upgrade.ts';
@@ -46,7 +47,7 @@ function edgeServer(env: EdgeEnv, sockets: Set<Duplex>): http.Server {
  */
 export async function startEdge(o: EdgeOptions): Promise<Edge> {
   const host = o.host ?? '127.0.0.1';
-  const agent = new http.Agent({ keepAlive: true });
+  const agent = new MachineAgent({ keepAlive: true });
   let port = o.port;
   const env = createEdgeEnv(o, agent, () => port);
   const sockets = new Set<Duplex>();

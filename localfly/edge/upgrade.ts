@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { MachineView } from '../types.ts';
+import { unpooled } from './connect.ts';
 import { replayInstruction, unfollowedReplay } from './deliver-http.ts';
 import type { Load } from './load.ts';
 import { parseReplayHeader } from './replay-header.ts';
@@ -33,14 +34,7 @@ export interface UpgradeDeliveryOptions {
 export function deliverUpgrade(o: UpgradeDeliveryOptions): Promise<Delivery<HandshakeOutcome>> {
   return new Promise((resolve) => {
     const done = o.load.begin(o.machine.id);
-    const req = http.request({
-      host: o.machine.address,
-      port: o.machine.port,
-      method: o.method,
-      path: o.path,
-      headers: o.headers,
-      agent: false,
-    });
+    const req = http.request({ ...unpooled(o.machine), method: o.method, path: o.path, headers: o.headers });
     o.onRequest(req);
     let answered = false;
     req.on('upgrade', (res, socket, head) => {
