@@ -121,6 +121,17 @@ test('start, stop, kill, restart, auto start and destroy in namespace mode; noth
   const again = await c.startMachine(ams.id);
   assert.equal(again.pid, ams.pid, 'starting a started Machine changes nothing');
 
+  // The edges reach a Machine through its port agent; one that died is started again with the Machine.
+  const inNamespace = (await ip(['netns', 'pids', dfw.netns!])).split('\n').filter(Boolean).map(Number);
+  const agent = inNamespace.find((pid) => pid !== byId(c, dfw.id).pid)!;
+  process.kill(agent, 'SIGKILL');
+  await until(() => !isAlive(agent), 5000, 'the agent to die');
+  const unreachable = await fetch(`${c.edges.ams}/`, { headers: { 'fly-force-instance-id': dfw.id } });
+  assert.equal(unreachable.status, 502);
+  assert.match(await unreachable.text(), /PC01/);
+  await c.restartMachine(dfw.id);
+  assert.equal((await getJson(`${c.edges.ams}/`, { 'fly-force-instance-id': dfw.id })).machine, dfw.id);
+
   const pids = c.machines().map((m) => m.pid!);
   await c.destroyMachine(dfw.id);
   assert.deepEqual(

@@ -174,10 +174,17 @@ export class Fleet {
       }
       const began = Date.now();
       const proc = this.#spawn(m);
+      // The Machine's network gets ready (its port agent starts) while the app boots.
+      const unreachable = await m.net.ready().then(
+        () => null,
+        (err: unknown) => (err instanceof Error ? err.message : String(err)),
+      );
       const readiness: Readiness =
         proc === null
           ? { kind: 'exited' }
-          : await waitUntilReady(this.#probe(m, proc), began + this.#options.startTimeoutMs, () => proc.hasExited());
+          : unreachable !== null
+            ? { kind: 'unreachable', message: unreachable }
+            : await waitUntilReady(this.#probe(m, proc), began + this.#options.startTimeoutMs, () => proc.hasExited());
       if (proc !== null && readiness.kind === 'ready' && m.state === 'starting') {
         m.state = 'started';
         m.startedAt = new Date().toISOString();
@@ -254,6 +261,8 @@ export class Fleet {
       reason = `${describeExit(m.lastExit!)} before listening on ${where}`;
     } else if (readiness.kind === 'refused') {
       reason = readiness.message;
+    } else if (readiness.kind === 'unreachable') {
+      reason = `cannot be reached: ${readiness.message}`;
     } else if (proc.hasExited() || readiness.kind === 'exited') {
       reason = `${describeExit(await proc.exited)} before listening on ${where}`;
     } else {

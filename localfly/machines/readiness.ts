@@ -19,7 +19,9 @@ export type Readiness =
   | { kind: 'ready' }
   | { kind: 'exited' }
   | { kind: 'timeout' }
-  | { kind: 'refused'; message: string };
+  | { kind: 'refused'; message: string }
+  /** Its network could not be made ready (namespace mode: its port agent did not start). */
+  | { kind: 'unreachable'; message: string };
 
 /**
  * Polls `probe` until the Machine is ready, refused, its process exited (`exited()`), or `deadline`

@@ -33,6 +33,7 @@ export class LoopbackNetwork implements ClusterNetwork {
       port,
       netns: null,
       dial: null,
+      ready: async () => undefined,
       wrap: (command) => [...command],
       env: { HOST: address, FLY_DNS_SERVER: this.#dnsServer() },
     };

@@ -24,9 +24,22 @@ export interface CleanupRegistry {
 }
 
 interface Attached {
+  id: string;
   names: MachineNames;
+  port: number;
+  /** The port agent's pid once it listens; started anew when it is found dead. */
+  agent: Promise<number> | null;
   agentPid: number | null;
   undo: string[][];
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function hostNsswitch(): string | null {
@@ -124,23 +137,51 @@ export class NetnsNetwork implements ClusterNetwork {
     const port = machine.port === 0 ? NAMESPACE_DEFAULT_PORT : machine.port;
     let entry = this.#attached.get(machine.id);
     if (entry === undefined) {
-      entry = { names, agentPid: null, undo: [] };
+      entry = { id: machine.id, names, port, agent: null, agentPid: null, undo: [] };
       this.#attached.set(machine.id, entry);
-      await this.#create(entry, machine.id, port);
+      await this.#create(entry);
     }
+    const attached = entry;
     return {
       address: names.address,
       privateIp: names.address,
       port,
       netns: names.netns,
       dial: names.agentSocket,
+      ready: () => this.#agent(attached),
       wrap: (command) => ['ip', 'netns', 'exec', names.netns, ...command],
       env: {},
     };
   }
 
-  async #create(entry: Attached, id: string, port: number): Promise<void> {
-    const { names } = entry;
+  /** The Machine's port agent, started on first use and again should it have died. */
+  async #agent(entry: Attached): Promise<void> {
+    if (this.#closing !== undefined) throw new LocalflyError('the cluster network is closed');
+    if (entry.agentPid !== null && !isAlive(entry.agentPid)) {
+      this.#cleanup.remove(entry.agentPid);
+      entry.agentPid = null;
+      entry.agent = null;
+    }
+    entry.agent ??= startAgent(entry.names, entry.port).then(
+      (pid) => {
+        // Detached meanwhile: the agent must not outlive its namespace.
+        if (this.#attached.get(entry.id) !== entry) process.kill(-pid, 'SIGKILL');
+        else {
+          entry.agentPid = pid;
+          this.#cleanup.add(pid);
+        }
+        return pid;
+      },
+      (err: unknown) => {
+        entry.agent = null;
+        throw err;
+      },
+    );
+    await entry.agent;
+  }
+
+  async #create(entry: Attached): Promise<void> {
+    const { id, names } = entry;
     this.#undo(['ip', 'link', 'delete', names.veth], entry.undo);
     this.#undo(['ip', 'netns', 'delete', names.netns], entry.undo);
     this.#undo(['rm', '-rf', names.etcDir], entry.undo);
@@ -155,8 +196,6 @@ export class NetnsNetwork implements ClusterNetwork {
         `link set dev ${names.veth} master ${this.run.bridge} up`,
       ]);
       await ipBatch(['link set lo up', 'link set eth0 up', `addr add ${names.address}/64 dev eth0 nodad`], names.netns);
-      entry.agentPid = await startAgent(names, port);
-      this.#cleanup.add(entry.agentPid);
     } catch (err) {
       await this.detach(id);
       throw err instanceof LocalflyError

@@ -15,6 +15,11 @@ export interface MachineNet {
   netns: string | null;
   /** Unix socket of its port agent (namespace mode): how the edges reach its IPv4 port. */
   dial: string | null;
+  /**
+   * Resolves once the host can reach the Machine's port (namespace mode: its port agent runs);
+   * awaited while the app boots, so the two start side by side. Rejects with the reason it cannot.
+   */
+  ready(): Promise<void>;
   /** The argv that runs `command` inside the Machine's network. */
   wrap(command: readonly string[]): string[];
   /** Environment this mode adds to Fly's (loopback: HOST and FLY_DNS_SERVER). */
