@@ -588,3 +588,33 @@ test('WebSocket: a 101 carrying fly-replay is replayed too; errors and refusals 
   assert.equal((await notFound.toArray()).join(''), '{"error":"no such stream"}');
   missing.terminate();
 });
+
+test('WebSocket: a handshake delivered back after a failed replay may not replay again; the ignored instruction is logged', async (t) => {
+  const { fakes, edges, logs } = await setup(t);
+  fakes.behaviour = (seen) =>
+    seen.websocket && seen.machine === AMS
+      ? { status: 307, headers: { 'fly-replay': `instance=${GONE};fallback=force_self` }, body: 'not here' }
+      : null;
+  const socket = new WebSocket(`${edges.ams.url.replace('http', 'ws')}/ws/x`);
+  socket.on('error', () => undefined);
+  const [, res] = (await once(socket, 'unexpected-response')) as [unknown, http.IncomingMessage];
+  assert.equal(res.statusCode, 307);
+  assert.equal(res.headers['fly-replay'], undefined);
+  assert.equal((await res.toArray()).join(''), 'not here');
+  socket.terminate();
+  const back = fakes.seenBy(AMS).at(-1)!;
+  assert.match(
+    String(back.headers['fly-replay-failed']),
+    new RegExp(`^instance=${GONE};app=edge-test;replay_source=${AMS};`),
+  );
+  assert.match(String(back.headers['fly-replay-src']), new RegExp(`^instance=${AMS};region=ams;t=\\d{16}$`));
+  assert.ok(
+    logs.some(
+      (l) =>
+        l.level === 'warn' &&
+        l.message.startsWith(
+          `ams edge: Machine ${AMS} answered a request delivered back after a failed replay with fly-replay: instance=${GONE};fallback=force_self; ignored`,
+        ),
+    ),
+  );
+});
