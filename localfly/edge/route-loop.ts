@@ -1,6 +1,7 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import { hostPort } from '../machines/addresses.ts';
 import type { MachineView } from '../types.ts';
+import { ready } from './auto-start.ts';
 import { nowMicros } from './fly-headers.ts';
 import type { Load } from './load.ts';
 import type { ProxyError } from './proxy-error.ts';
@@ -102,38 +103,6 @@ function candidates(ctx: RouteContext<unknown>): Candidate[] {
 
 function find(ctx: RouteContext<unknown>, id: string): MachineView | undefined {
   return ctx.upstreams.machines().find((m) => m.id === id);
-}
-
-/**
- * The chosen Machine, started first if it was stopped; otherwise why it is not ready (gone, not
- * started by the deadline, or the first line of its start failure, as the launcher reported it).
- */
-async function ready(ctx: RouteContext<unknown>, choice: Choice, deadline: number): Promise<MachineView | string> {
-  const machine = find(ctx, choice.id);
-  if (machine === undefined) return 'it no longer exists';
-  if (machine.state === 'started') return machine;
-  ctx.events?.autoStart?.(machine);
-  const starting = ctx.upstreams.start(choice.id);
-  // The start goes on even if this request stops waiting; its failure is reported by the launcher.
-  starting.catch(() => undefined);
-  let timer: NodeJS.Timeout | undefined;
-  const outcome = await Promise.race([
-    starting.then(
-      () => null,
-      (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0]!,
-    ),
-    new Promise<string>(
-      (resolve) =>
-        (timer = setTimeout(
-          () => resolve(`it did not start within ${Math.max(0, deadline - Date.now())} ms`),
-          Math.max(0, deadline - Date.now()),
-        )),
-    ),
-  ]);
-  clearTimeout(timer);
-  const now = find(ctx, choice.id);
-  if (outcome !== null) return outcome;
-  return now?.state === 'started' ? now : 'it stopped again while starting';
 }
 
 function withHop(headers: OutgoingHttpHeaders, hop: Record<string, string | undefined>): OutgoingHttpHeaders {

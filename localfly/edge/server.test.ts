@@ -360,6 +360,13 @@ test('a replay target that does not start within the timeout: reason=timeout, de
   });
   assert.equal(none.json().machine, AMS);
   assert.match(String(fakes.seenBy(AMS).at(-1)!.headers['fly-replay-failed']), /;reason=timeout;elapsed_ms=\d+$/);
+  // Forced to it while its start is held: PM05 once the auto start timeout (3000 ms here) has passed.
+  const forced = await request(`${edges.ams.url}/`, { headers: { 'fly-force-instance-id': DFW } });
+  assert.equal(forced.status, 503);
+  const waited = /PM05: Machine d0d0d0d0d0d0d0 could not be started: it did not start within (\d+) ms\n/.exec(
+    forced.text,
+  );
+  assert.ok(waited && Number(waited[1]) > 2900 && Number(waited[1]) <= 3000, forced.text);
   // The start goes on; once done, the Machine takes requests.
   fakes.releaseStarts();
   await until(() => fakes.view(DFW).state === 'started', 3000, 'the start to finish');

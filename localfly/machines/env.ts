@@ -1,3 +1,5 @@
+import { accessSync, constants } from 'node:fs';
+
 /** Variables of the parent's environment a Machine never inherits: Fly's, and the ones localfly sets per Machine. */
 const NOT_INHERITED = /^(FLY_.*|HOST|PORT)$/;
 
@@ -56,4 +58,14 @@ export function isRunnable(
     .split(':')
     .filter(Boolean)
     .some((dir) => canRun(`${dir.startsWith('/') ? dir : `${cwd}/${dir}`}/${file}`));
+}
+
+/** Whether this process may execute the file at `path`. */
+export function canRun(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -1,75 +1,13 @@
-import { accessSync, constants } from 'node:fs';
 import { LocalflyError } from '../listen.ts';
-import type { ClusterNetwork, MachineNet } from '../network/types.ts';
-import type { MachineState, MachineView } from '../types.ts';
+import type { MachineNet } from '../network/types.ts';
 import { hostPort, newMachineId } from './addresses.ts';
-import { isRunnable, machineEnv } from './env.ts';
+import { type FleetOptions, launch, type Machine, type MachineInfo, viewOf } from './machine.ts';
 import { reservePort } from './ports.ts';
-import { type Exit, type GroupProcess, spawnGroup } from './process.ts';
+import type { Exit, GroupProcess } from './process.ts';
 import { loopbackProbe, namespaceProbe, type Readiness, WildcardBindError, waitUntilReady } from './readiness.ts';
+import { describeExit, type StartFailure, startFailureMessage } from './start-failure.ts';
 
-/** Lines of a Machine's output kept to explain why it failed to start. */
-export const OUTPUT_TAIL_LINES = 20;
-
-export interface MachineInfo extends MachineView {
-  pid: number | null;
-  /** Its network namespace (namespace mode), e.g. for `ip netns exec <netns> ss -tlnp`. */
-  netns: string | null;
-  /** ISO time the Machine last became started. */
-  startedAt: string | null;
-  /** How the Machine's process last ended, if it did. */
-  lastExit: (Exit & { at: string }) | null;
-}
-
-export interface FleetOptions {
-  app: string;
-  primaryRegion: string;
-  /** argv run in every Machine. */
-  command: readonly string[];
-  cwd: string;
-  /** Extra environment for every Machine (`--env`). */
-  env: Readonly<Record<string, string>>;
-  /** Where Machines live: their own network namespaces, or loopback addresses. */
-  network: Pick<ClusterNetwork, 'mode' | 'attach' | 'detach'>;
-  /** The port every Machine's app listens on; 0 gives each Machine a port of its own choosing. */
-  machinePort: number;
-  startTimeoutMs: number;
-  /** Grace after SIGINT before SIGKILL (Fly's kill_timeout). */
-  stopTimeoutMs: number;
-  /** Told of every Machine process group, to kill them should localfly die without stopping them. */
-  reaper?: { add(pgid: number): void; remove(pgid: number): void };
-  onOutput?: (machine: MachineView, stream: 'stdout' | 'stderr', line: string) => void;
-  onEvent?: (machine: MachineView, level: 'info' | 'warn' | 'error', message: string) => void;
-}
-
-interface Machine {
-  id: string;
-  /** Creation order (Machines may finish setting up their network in any order). */
-  index: number;
-  region: string;
-  net: MachineNet;
-  state: MachineState;
-  proc: GroupProcess | null;
-  startedAt: string | null;
-  lastExit: MachineInfo['lastExit'];
-  tail: string[];
-  /** Operations on one Machine run one after another. */
-  queue: Promise<unknown>;
-}
-
-function describeExit(exit: Exit): string {
-  if (exit.error !== undefined) return `could not run: ${exit.error}`;
-  return exit.signal !== null ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
-}
-
-function canRun(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { type FleetOptions, type MachineInfo, OUTPUT_TAIL_LINES } from './machine.ts';
 
 /** Starts, stops and tracks the Machines: one process group each, in its own network namespace or on its own loopback address. */
 export class Fleet {
@@ -84,20 +22,7 @@ export class Fleet {
   }
 
   #view(m: Machine): MachineInfo {
-    return {
-      id: m.id,
-      region: m.region,
-      state: m.state,
-      address: m.net.address,
-      port: m.net.port,
-      privateIp: m.net.privateIp,
-      processGroup: 'app',
-      ...(m.net.dial !== null ? { dial: m.net.dial } : {}),
-      pid: m.proc?.pid ?? null,
-      netns: m.net.netns,
-      startedAt: m.startedAt,
-      lastExit: m.lastExit,
-    };
+    return viewOf(m);
   }
 
   list(): MachineInfo[] {
@@ -202,39 +127,10 @@ export class Fleet {
   /** Runs the Machine's command; null when it cannot be run at all (then lastExit says why). */
   #spawn(m: Machine): GroupProcess | null {
     const o = this.#options;
-    const env = machineEnv(process.env, o.env, {
-      id: m.id,
-      region: m.region,
-      app: o.app,
-      primaryRegion: o.primaryRegion,
-      privateIp: m.net.privateIp,
-      port: m.net.port,
-      binPath: `${o.cwd}/node_modules/.bin`,
-      modeEnv: m.net.env,
+    return launch(m, o, {
+      onLine: (stream, line) => o.onOutput?.(this.#view(m), stream, line),
+      onExit: (proc, exit) => this.#exited(m, proc, exit),
     });
-    m.tail = [];
-    const file = o.command[0] ?? '';
-    if (m.net.netns !== null && !isRunnable(file, env.PATH, o.cwd, canRun)) {
-      m.lastExit = { code: null, signal: null, error: `command not found: ${file}`, at: new Date().toISOString() };
-      return null;
-    }
-    const proc = spawnGroup(m.net.wrap(o.command), {
-      cwd: o.cwd,
-      env,
-      onLine: (stream, line) => {
-        m.tail.push(line);
-        if (m.tail.length > OUTPUT_TAIL_LINES) m.tail.shift();
-        o.onOutput?.(this.#view(m), stream, line);
-      },
-    });
-    m.proc = proc;
-    const pid = proc.pid;
-    if (pid !== null) o.reaper?.add(pid);
-    void proc.exited.then((exit) => {
-      if (pid !== null) o.reaper?.remove(pid);
-      this.#exited(m, proc, exit);
-    });
-    return proc;
   }
 
   #probe(m: Machine, proc: GroupProcess) {
@@ -254,30 +150,30 @@ export class Fleet {
 
   /** Stops what a failed start left running and explains the failure, with the Machine's last output. */
   async #failedStart(m: Machine, proc: GroupProcess | null, readiness: Readiness): Promise<LocalflyError> {
-    const o = this.#options;
-    const where = hostPort(m.net.address, m.net.port);
-    let reason: string;
-    if (proc === null) {
-      reason = `${describeExit(m.lastExit!)} before listening on ${where}`;
-    } else if (readiness.kind === 'refused') {
-      reason = readiness.message;
-    } else if (readiness.kind === 'unreachable') {
-      reason = `cannot be reached: ${readiness.message}`;
-    } else if (proc.hasExited() || readiness.kind === 'exited') {
-      reason = `${describeExit(await proc.exited)} before listening on ${where}`;
-    } else {
-      reason = `did not listen on ${where} within ${o.startTimeoutMs} ms`;
-    }
+    let failure: StartFailure;
+    if (proc === null) failure = { kind: 'exit', exit: m.lastExit! };
+    else if (readiness.kind === 'refused' || readiness.kind === 'unreachable') failure = readiness;
+    else if (proc.hasExited() || readiness.kind !== 'timeout') failure = { kind: 'exit', exit: await proc.exited };
+    else failure = readiness;
     if (proc !== null && !proc.hasExited()) {
       proc.signal('SIGKILL');
       await proc.exited;
     }
     m.state = 'stopped';
-    const tail = m.tail.length > 0 ? `\n  last output:\n${m.tail.map((l) => `    ${l}`).join('\n')}` : '';
-    const subject = readiness.kind === 'refused' ? 'refused: ' : `Machine ${m.id} (${m.region}) `;
-    const message = `${subject}${reason}; command: ${o.command.join(' ')}${tail}`;
+    const o = this.#options;
+    const message = startFailureMessage(
+      {
+        id: m.id,
+        region: m.region,
+        where: hostPort(m.net.address, m.net.port),
+        command: o.command,
+        tail: m.tail,
+        startTimeoutMs: o.startTimeoutMs,
+      },
+      failure,
+    );
     this.#event(m, 'error', message);
-    return readiness.kind === 'refused' ? new WildcardBindError(message) : new LocalflyError(message);
+    return failure.kind === 'refused' ? new WildcardBindError(message) : new LocalflyError(message);
   }
 
   #exited(m: Machine, proc: GroupProcess, exit: Exit): void {
