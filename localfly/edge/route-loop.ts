@@ -13,15 +13,7 @@ import {
   type ReplayFailure,
   replayKind,
 } from './replay-header.ts';
-import {
-  type Candidate,
-  type Choice,
-  pickNearest,
-  type Random,
-  type RoutingHeaders,
-  routeReplay,
-  routeRequest,
-} from './select.ts';
+import { type Candidate, pickNearest, type Random, type RoutingHeaders, routeReplay, routeRequest } from './select.ts';
 import type { ReplayKind } from './stats.ts';
 
 /** Fly's limit: the 11th `fly-replay` for one request is error PA02. */
