@@ -366,7 +366,7 @@ test('a replay target that does not start within the timeout: reason=timeout, de
   const waited = /PM05: Machine d0d0d0d0d0d0d0 could not be started: it did not start within (\d+) ms\n/.exec(
     forced.text,
   );
-  assert.ok(waited && Number(waited[1]) > 2900 && Number(waited[1]) <= 3000, forced.text);
+  assert.ok(waited && Number(waited[1]) >= 1000 && Number(waited[1]) <= 3000, forced.text);
   // The start goes on; once done, the Machine takes requests.
   fakes.releaseStarts();
   await until(() => fakes.view(DFW).state === 'started', 3000, 'the start to finish');
