@@ -244,3 +244,22 @@ test('what a crashed earlier run left behind is removed at the next start; a liv
     ),
   );
 });
+
+test('a command that is not found is a clear error in namespace mode too, and the cluster leaves nothing behind', async () => {
+  let run: string | null = null;
+  await assert.rejects(
+    startCluster({
+      command: ['localfly-no-such-command'],
+      regions: 'ams:1',
+      cwd: repoRoot,
+      ...isolatedNetwork(),
+      network: 'netns',
+      onListening: (info) => {
+        run = info.network.run;
+      },
+    }),
+    /Machine [0-9a-f]{14} \(ams\) could not run: command not found: localfly-no-such-command before listening/,
+  );
+  assert.ok(run !== null);
+  assert.deepEqual(await runLeftovers(run), []);
+});
