@@ -72,6 +72,7 @@ test('a typical Fly app (0.0.0.0:$PORT, system resolver, .internal names, fly-re
   // Peers: TXT vms.<app>.internal from the system resolver, then fetch() by <id>.vm.<app>.internal over IPv6.
   for (const m of machines) {
     const reply = await getJson(`${c.edges.ams}/peers`, { 'fly-force-instance-id': m.id });
+    assert.equal(reply.privateAddress, m.privateIp, 'fly-local-6pn names the Machine own address');
     const others = machines.filter((o) => o.id !== m.id);
     assert.deepEqual(
       reply.peers.map((p: any) => [p.machine, p.region, p.from]).sort(),
