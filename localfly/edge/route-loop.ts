@@ -114,9 +114,9 @@ async function firstDelivery<R>(ctx: RouteContext<R>): Promise<Attempt<R> | Rout
     if (!route.ok) return last ?? fail(route.code, route.message);
     const machine = await ready(ctx, route.choice, Date.now() + ctx.autoStartTimeoutMs);
     if (ctx.cancelled()) return { kind: 'cancelled' };
-    if (typeof machine === 'string') {
-      if (forced) return fail('PM05', `Machine ${route.choice.id} could not be started: ${machine}`);
-      notStarted = `Machine ${route.choice.id}: ${machine}`;
+    if (!('id' in machine)) {
+      if (forced) return fail('PM05', `Machine ${route.choice.id} could not be started: ${machine.why}`);
+      notStarted = `Machine ${route.choice.id}: ${machine.why}`;
       unavailable.add(route.choice.id);
       continue;
     }
@@ -175,9 +175,9 @@ async function replay<R>(
     }
     const machine = await ready(ctx, route.choice, deadline);
     if (ctx.cancelled()) return { kind: 'cancelled' };
-    if (typeof machine === 'string') {
-      notStarted = `Machine ${route.choice.id}: ${machine}`;
-      reason = Date.now() >= deadline ? 'timeout' : 'retries_exhausted';
+    if (!('id' in machine)) {
+      notStarted = `Machine ${route.choice.id}: ${machine.why}`;
+      reason = machine.timedOut || Date.now() >= deadline ? 'timeout' : 'retries_exhausted';
       if (directive.instance !== undefined) break;
       unavailable.add(route.choice.id);
       continue;
