@@ -17,12 +17,6 @@ export interface RoutingOptions {
   onDecision?: (decision: Decision) => void;
 }
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    routing: Decision | null;
-  }
-}
-
 const defaultCookieExempt = (method: string, path: string) => method === 'POST' && path === '/api/streams';
 
 export function isAnyMachinePath(path: string, anyMachinePaths: readonly string[]): boolean {
@@ -66,7 +60,6 @@ function applyCookie(request: FastifyRequest, reply: FastifyReply, change: Cooki
 export const routingPlugin = fp<RoutingOptions>(
   async (app, opts) => {
     const cookieExempt = opts.cookieExempt ?? defaultCookieExempt;
-    app.decorateRequest('routing', null);
     // Callback style, not async: this runs on every request and a promise per call is measurable.
     app.addHook('onRequest', (request, reply, done) => {
       const url = request.url;
@@ -91,7 +84,6 @@ export const routingPlugin = fp<RoutingOptions>(
         maxReplayBodyBytes: opts.maxReplayBodyBytes,
         replayTimeoutMs: opts.replayTimeoutMs,
       });
-      request.routing = decision;
       opts.onDecision?.(decision);
 
       switch (decision.action) {
