@@ -2,6 +2,7 @@ import cookie from '@fastify/cookie';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
+import { demoPlugin } from './demo/plugin.ts';
 import { directoryPlugin } from './directory/plugin.ts';
 import { loggerOptions } from './logger.ts';
 import { metricsPlugin } from './metrics/plugin.ts';
@@ -60,6 +61,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
   // Feature plugins (streams, directory, client) register below.
   await app.register(streamsPlugin, { config });
+  // Before the directory: its onListen waits for a first discovery round, the demos need not.
+  await app.register(demoPlugin, { streams: config.demoStreams, region: config.region });
   await app.register(directoryPlugin, { config, source: app.streams });
 
   // Last: it owns the 404 handler and the page fallbacks, so every API route above wins.

@@ -21,7 +21,7 @@ test('demo streams start when the app listens, not when it is only built', async
 test('two scripted viewers get the demo stream from a keyframe with live timestamps, a stalled third is cut, chat flows', async (t) => {
   const app = await build(t, { metricsPort: 0, internalPort: 0, viewerMaxLagMs: 300, slowViewerCloseMs: 500 });
   await app.listen({ host: '127.0.0.1', port: 0 });
-  const [id] = app.streams.startDemoStreams(1);
+  const [id] = app.demo.start(1);
   const url = `ws://127.0.0.1:${(app.server.address() as AddressInfo).port}/ws/watch/${id}?instance=${SELF_ID}`;
   const open = async () => {
     const v = new TestSocket(url, 'viewer');

@@ -4,10 +4,9 @@ import type WebSocket from 'ws';
 import { CloseCode } from '../../shared/protocol.ts';
 import { validateNewStream } from '../../shared/stream-fields.ts';
 import type { Config } from '../config.ts';
-import { DemoStreams } from '../demo/demo-streams.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { RelayLimits } from './peer.ts';
-import { type RelayStats, STREAM_ID_PATTERN, StreamRegistry } from './registry.ts';
+import { type CreateResult, type RelayStats, STREAM_ID_PATTERN, StreamRegistry } from './registry.ts';
 import { SocketSet } from './socket-set.ts';
 import type { LocalStreamSource } from './source.ts';
 import { WsPeer } from './ws-peer.ts';
@@ -23,12 +22,11 @@ export interface StreamsPluginOptions {
   heartbeatIntervalMs?: number;
 }
 
-/** What `app.streams` offers: the directory's LocalStreamSource, stats for metrics, and the registry. */
+/** What `app.streams` offers: the directory's LocalStreamSource, stats for metrics, and stream creation. */
 export interface StreamsService extends LocalStreamSource {
   stats(): RelayStats;
-  readonly registry: StreamRegistry;
-  /** Starts n demo streams now (the app starts config.demoStreams itself once it listens); returns their ids. */
-  startDemoStreams(count: number): string[];
+  /** A new stream homed here, as `POST /api/streams` makes one (the demo streams use it too). */
+  create(meta: { title: string; creator: string }): CreateResult;
 }
 
 declare module 'fastify' {
@@ -76,23 +74,13 @@ async function streamsPlugin(app: FastifyInstance, opts: StreamsPluginOptions): 
     maxStreams: config.maxStreams,
   });
   const sockets = new SocketSet(opts.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS);
-  const demos = new DemoStreams(registry, app.log.child({ component: 'demo-streams' }), config.region);
 
   app.decorate('streams', {
-    registry,
     list: () => registry.list(),
     onChange: (listener: () => void) => registry.onChange(listener),
     stats: () => registry.stats(),
-    startDemoStreams: (count: number) => demos.start(count),
+    create: (meta: { title: string; creator: string }) => registry.create(meta),
   } satisfies StreamsService);
-
-  // Demo streams start when the Machine starts serving, not when an app is built for inject tests.
-  let demosStarted = false;
-  app.addHook('onListen', async () => {
-    if (demosStarted) return;
-    demosStarted = true;
-    demos.start(config.demoStreams);
-  });
 
   app.post('/api/streams', { bodyLimit: CREATE_BODY_MAX_BYTES }, async (request, reply) => {
     const fields = validateNewStream(request.body);
@@ -177,7 +165,6 @@ async function streamsPlugin(app: FastifyInstance, opts: StreamsPluginOptions): 
 
   app.addHook('preClose', async () => {
     const open = sockets.size;
-    demos.stop();
     registry.shutdown();
     // Healthy clients answer the close at once; a stalled one is cut when the deadline passes.
     const drained = await sockets.drain(config.shutdownTimeoutMs / 2);
