@@ -5,6 +5,7 @@ import type { Config } from './config.ts';
 import { demoPlugin } from './demo/plugin.ts';
 import { directoryPlugin } from './directory/plugin.ts';
 import { loggerOptions } from './logger.ts';
+import { machinePlugin } from './machine.ts';
 import { metricsPlugin } from './metrics/plugin.ts';
 import { healthRoutes } from './routes/health.ts';
 import { whoamiRoutes } from './routes/whoami.ts';
@@ -36,14 +37,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   await app.register(cookie);
   await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
+  await app.register(machinePlugin, config.machine);
   // Private Prometheus endpoint; opens only when the app listens.
-  await app.register(metricsPlugin, { host: config.host, port: config.metricsPort });
+  await app.register(metricsPlugin, config.metrics);
   if (options.routing !== false) {
     await app.register(routingPlugin, {
-      machineId: config.machineId,
-      anyMachinePaths: config.anyMachinePaths,
-      maxReplayBodyBytes: config.maxReplayBodyBytes,
-      replayTimeoutMs: config.replayTimeoutMs,
+      ...config.routing,
       // Late-bound: the directory registers below and can say a cookie's Machine is gone.
       machineKnown: (id) =>
         options.machineKnown
@@ -56,17 +55,14 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   }
 
   await app.register(healthRoutes);
-  await app.register(whoamiRoutes, {
-    whoami: { machineId: config.machineId, region: config.region, app: config.appName },
-  });
-  // Feature plugins (streams, directory, client) register below.
-  await app.register(streamsPlugin, { config });
+  await app.register(whoamiRoutes);
+  await app.register(streamsPlugin, config.streams);
   // Before the directory: its onListen waits for a first discovery round, the demos need not.
-  await app.register(demoPlugin, { streams: config.demoStreams, region: config.region });
-  await app.register(directoryPlugin, { config, source: app.streams });
+  await app.register(demoPlugin, config.demo);
+  await app.register(directoryPlugin, { ...config.directory, source: app.streams });
 
   // Last: it owns the 404 handler and the page fallbacks, so every API route above wins.
-  await app.register(webPlugin, { machineId: config.machineId, region: config.region });
+  await app.register(webPlugin, config.web);
 
   return app;
 }

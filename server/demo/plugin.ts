@@ -5,7 +5,6 @@ import { DemoStreams } from './demo-streams.ts';
 export interface DemoOptions {
   /** Synthetic streams this Machine hosts once it listens (DEMO_STREAMS). */
   streams: number;
-  region: string | null;
 }
 
 /** What `app.demo` offers: start more demo streams now (tests); returns their ids. */
@@ -20,7 +19,7 @@ declare module 'fastify' {
 }
 
 const demo: FastifyPluginAsync<DemoOptions> = async (app, opts) => {
-  const demos = new DemoStreams(app.streams, app.log.child({ component: 'demo-streams' }), opts.region);
+  const demos = new DemoStreams(app.streams, app.log.child({ component: 'demo-streams' }), app.machine.region);
   app.decorate('demo', { start: (count: number) => demos.start(count) } satisfies DemoHandle);
 
   // Demo streams start when the Machine starts serving, not when an app is built for inject tests.
@@ -39,4 +38,4 @@ const demo: FastifyPluginAsync<DemoOptions> = async (app, opts) => {
  * Synthetic streams (a looped VP8 test pattern) hosted on this Machine, published through the same
  * relay a creator's socket uses, so a fresh cluster has something to watch.
  */
-export const demoPlugin = fp(demo, { name: 'demo', fastify: '5.x', dependencies: ['streams'] });
+export const demoPlugin = fp(demo, { name: 'demo', fastify: '5.x', dependencies: ['streams', 'machine'] });

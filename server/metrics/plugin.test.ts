@@ -6,7 +6,7 @@ import { type TestContext, test } from 'node:test';
 import Fastify from 'fastify';
 import { sampleValue } from '../../test/support/prom-text.ts';
 import { buildApp } from '../app.ts';
-import { type Config, testConfig } from '../config.ts';
+import { type ConfigOverrides, testConfig } from '../config.ts';
 import { METRICS_LISTENING_MSG, METRICS_PATH, metricsPlugin } from './plugin.ts';
 
 const SELF_ID = '0123456789abcd';
@@ -27,9 +27,9 @@ async function refused(host: string, port: number): Promise<boolean> {
   }
 }
 
-async function app(t: TestContext, overrides: Partial<Config> = {}) {
+async function app(t: TestContext, overrides: ConfigOverrides = {}) {
   const instance = await buildApp(
-    testConfig({ machineId: SELF_ID, region: 'ams', appName: 'replaycast-test', ...overrides }),
+    testConfig({ machine: { id: SELF_ID, region: 'ams', appName: 'replaycast-test' }, ...overrides }),
     { prettyLogs: false },
   );
   t.after(() => instance.close());
@@ -37,18 +37,22 @@ async function app(t: TestContext, overrides: Partial<Config> = {}) {
 }
 
 test('an app built for inject opens no metrics port', async (t) => {
-  const a = await app(t, { host: PROBE_HOST, metricsPort: PROBE_PORT });
+  const a = await app(t, { metrics: { host: PROBE_HOST, port: PROBE_PORT } });
   const res = await a.inject({ url: '/healthz' });
   assert.equal(res.statusCode, 200);
   assert.ok(await refused(PROBE_HOST, PROBE_PORT));
 });
 
-test('after listen, the endpoint serves the routing decisions of the public port on config.host', async (t) => {
-  const a = await app(t, { host: PROBE_HOST, metricsPort: 0 });
+test('after listen, the endpoint serves the routing decisions of the public port on config.metrics.host', async (t) => {
+  const a = await app(t, { metrics: { host: PROBE_HOST, port: 0 } });
   const publicAddress = await a.listen({ host: '127.0.0.1', port: 0 });
   const endpoint = await a.metrics.endpoint();
   assert.ok(endpoint);
-  assert.equal(endpoint.address, PROBE_HOST, 'the metrics listener binds config.host, not the public listen address');
+  assert.equal(
+    endpoint.address,
+    PROBE_HOST,
+    'the metrics listener binds config.metrics.host, not the public listen address',
+  );
   assert.notEqual(endpoint.port, (a.server.address() as AddressInfo).port);
 
   assert.equal((await fetch(`${publicAddress}/healthz`)).status, 200);
@@ -79,7 +83,7 @@ test('after listen, the endpoint serves the routing decisions of the public port
 });
 
 test('the endpoint closes with the app', async (t) => {
-  const a = await buildApp(testConfig({ host: PROBE_HOST, metricsPort: PROBE_PORT + 1 }), { prettyLogs: false });
+  const a = await buildApp(testConfig({ metrics: { host: PROBE_HOST, port: PROBE_PORT + 1 } }), { prettyLogs: false });
   t.after(() => a.close());
   await a.listen({ host: '127.0.0.1', port: 0 });
   assert.equal((await a.metrics.endpoint())?.port, PROBE_PORT + 1);

@@ -10,12 +10,12 @@ export const METRICS_PATH = '/metrics';
 /** The log message that announces the endpoint, with `port` and `address`. */
 export const METRICS_LISTENING_MSG = 'metrics endpoint listening';
 
+/** The metrics endpoint's settings: `config.metrics`. */
 export interface MetricsOptions {
-  /** config.host: the endpoint listens on the same interfaces as the app (:: on Fly, for 6PN). */
+  /** HOST: the endpoint listens on the same interfaces as the app (:: on Fly, for 6PN). */
   host: string;
-  /** config.metricsPort (fly.toml [metrics] port). */
+  /** METRICS_PORT (fly.toml [metrics] port). */
   port: number;
-  path?: string;
 }
 
 export interface MetricsHandle {
@@ -42,7 +42,7 @@ type StatsSource = { stats?: () => unknown } | undefined;
  */
 export const metricsPlugin = fp<MetricsOptions>(
   async (app, opts) => {
-    const path = opts.path ?? METRICS_PATH;
+    const path = METRICS_PATH;
     const read = (name: 'streams' | 'directory') => () =>
       app.hasDecorator(name) ? (app as unknown as Record<string, StatsSource>)[name]?.stats?.() : undefined;
     const metrics = new AppMetrics({

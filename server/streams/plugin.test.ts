@@ -5,12 +5,12 @@ import type { FastifyInstance } from 'fastify';
 import { CloseCode, encodeControl, encodeFrame } from '../../shared/protocol.ts';
 import { build, SELF_ID } from '../../test/support/app.ts';
 import { rawUpgradeStatus, TestSocket, until } from '../../test/support/stream-client.ts';
-import type { Config } from '../config.ts';
+import type { ConfigOverrides } from '../config.ts';
 
 const config = { codec: 'vp8', codedWidth: 320, codedHeight: 180 };
 
-async function listening(t: TestContext, overrides: Partial<Config> = {}) {
-  const app = await build(t, { metricsPort: 0, internalPort: 0, ...overrides });
+async function listening(t: TestContext, overrides: ConfigOverrides = {}) {
+  const app = await build(t, { ...overrides, directory: { internalPort: 0, ...overrides.directory } });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const port = (app.server.address() as AddressInfo).port;
   return { app, port, base: `ws://127.0.0.1:${port}` };
@@ -50,7 +50,7 @@ async function viewer(t: TestContext, base: string, id: string) {
 }
 
 test('POST /api/streams: 201 with id, machine, region, token and watchUrl; 400s name the field; 503 at the cap', async (t) => {
-  const app = await build(t, { maxStreams: 2 });
+  const app = await build(t, { streams: { maxStreams: 2 } });
   const created = await createStream(app, { title: '  Morning run ', creator: 'alice' });
   assert.match(created.id, /^[0-9A-HJKMNP-TV-Z]{26}$/);
   assert.equal(created.machineId, SELF_ID);
@@ -86,7 +86,7 @@ test('POST /api/streams: 201 with id, machine, region, token and watchUrl; 400s 
 });
 
 test('off Fly the watchUrl has no instance parameter', async (t) => {
-  const app = await build(t, { machineId: null, region: null });
+  const app = await build(t, { machine: { id: null, region: null } });
   const created = await createStream(app);
   assert.equal(created.machineId, null);
   assert.equal(created.watchUrl, `/watch/${created.id}`);
@@ -178,7 +178,9 @@ test('two viewers start at a keyframe, get the same live frames, and chat flows 
 test('a stalled viewer is cut back and closed while a healthy one gets every frame; backlog stays bounded', async (t) => {
   const backlogLimit = 256 * 1024;
   const frameBytes = 64 * 1024;
-  const { app, base } = await listening(t, { viewerMaxBacklogBytes: backlogLimit, slowViewerCloseMs: 300 });
+  const { app, base } = await listening(t, {
+    streams: { viewerMaxBacklogBytes: backlogLimit, slowViewerCloseMs: 300 },
+  });
   const { id, publishToken } = await createStream(app);
   const pub = await publisher(t, base, id, publishToken);
   const healthy = await viewer(t, base, id);
@@ -216,7 +218,7 @@ test('a stalled viewer is cut back and closed while a healthy one gets every fra
 });
 
 test('publisher reconnects within the grace period; viewers stay and continue from the next keyframe', async (t) => {
-  const { app, base } = await listening(t, { publishGraceMs: 10_000 });
+  const { app, base } = await listening(t, { streams: { publishGraceMs: 10_000 } });
   const { id, publishToken } = await createStream(app);
   const pub = await publisher(t, base, id, publishToken);
   pub.send(encodeFrame({ keyframe: true, timestampUs: 1, payload: new Uint8Array([1]) }));
@@ -238,7 +240,7 @@ test('publisher reconnects within the grace period; viewers stay and continue fr
 });
 
 test('after the grace period the stream ends: ended + 1000 for viewers, gone from the list, its token refused', async (t) => {
-  const { app, base, port } = await listening(t, { publishGraceMs: 100 });
+  const { app, base, port } = await listening(t, { streams: { publishGraceMs: 100 } });
   const { id, publishToken } = await createStream(app);
   const pub = await publisher(t, base, id, publishToken);
   const v = await viewer(t, base, id);
@@ -253,7 +255,7 @@ test('after the grace period the stream ends: ended + 1000 for viewers, gone fro
 });
 
 test('explicit stop ends the stream at once; a frame over maxFrameBytes closes the publisher with 1009', async (t) => {
-  const { app, base } = await listening(t, { maxFrameBytes: 2048 });
+  const { app, base } = await listening(t, { streams: { maxFrameBytes: 2048 } });
   const s1 = await createStream(app);
   const pub = await publisher(t, base, s1.id, s1.publishToken);
   const v = await viewer(t, base, s1.id);
@@ -271,7 +273,7 @@ test('explicit stop ends the stream at once; a frame over maxFrameBytes closes t
 });
 
 test('graceful shutdown: 1001 to viewers and publishers, listeners see an empty list, bounded even with a stalled viewer', async (t) => {
-  const { app, base } = await listening(t, { shutdownTimeoutMs: 2000 });
+  const { app, base } = await listening(t, { streams: { drainTimeoutMs: 1000 } });
   const { id, publishToken } = await createStream(app);
   const pub = await publisher(t, base, id, publishToken);
   const v = await viewer(t, base, id);

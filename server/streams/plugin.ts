@@ -3,8 +3,7 @@ import fp from 'fastify-plugin';
 import type WebSocket from 'ws';
 import { CloseCode } from '../../shared/protocol.ts';
 import { validateNewStream } from '../../shared/stream-fields.ts';
-import type { Config } from '../config.ts';
-import { type Clock, systemClock } from './clock.ts';
+import { systemClock } from './clock.ts';
 import type { RelayLimits } from './peer.ts';
 import { type CreateResult, type RelayStats, STREAM_ID_PATTERN, StreamRegistry } from './registry.ts';
 import { SocketSet } from './socket-set.ts';
@@ -16,10 +15,14 @@ export const CREATE_BODY_MAX_BYTES = 4096;
 /** Ping every socket this often; one that has not answered the previous ping is cut. */
 export const HEARTBEAT_INTERVAL_MS = 15_000;
 
-export interface StreamsPluginOptions {
-  config: Config;
-  clock?: Clock;
-  heartbeatIntervalMs?: number;
+/** The streams plugin's options, `config.streams`: the relay's limits (README "Streams and the wire protocol") and its own. */
+export interface StreamsOptions extends RelayLimits {
+  /** Live streams per Machine (MAX_STREAMS). */
+  maxStreams: number;
+  /** Ping every socket this often; one that has not answered the previous ping is cut. */
+  heartbeatIntervalMs: number;
+  /** On close, how long sockets get to answer the 1001 before they are cut. */
+  drainTimeoutMs: number;
 }
 
 /** What `app.streams` offers: the directory's LocalStreamSource, stats for metrics, and stream creation. */
@@ -35,21 +38,6 @@ declare module 'fastify' {
   }
 }
 
-export function relayLimits(config: Config): RelayLimits {
-  return {
-    maxFrameBytes: config.maxFrameBytes,
-    gopMaxFrames: config.gopMaxFrames,
-    gopMaxBytes: config.gopMaxBytes,
-    viewerMaxBacklogBytes: config.viewerMaxBacklogBytes,
-    viewerMaxLagMs: config.viewerMaxLagMs,
-    slowViewerCloseMs: config.slowViewerCloseMs,
-    keyframeRequestIntervalMs: config.keyframeRequestIntervalMs,
-    viewerCountIntervalMs: config.viewerCountIntervalMs,
-    publishGraceMs: config.publishGraceMs,
-    publishStartTimeoutMs: config.publishStartTimeoutMs,
-  };
-}
-
 interface StreamParams {
   id: string;
 }
@@ -60,20 +48,20 @@ type Session = { onText(text: string): void; onBinary(data: Uint8Array): void; o
  * The live-stream relay: `POST /api/streams`, `/ws/publish/:id`, `/ws/watch/:id` (shared/PROTOCOL.md),
  * and `app.streams`. Refusals (404 unknown stream, 401 bad token) are plain HTTP replies from a
  * preValidation hook, so a refused client never sees a `101`. On close: no new streams, every
- * socket closed with 1001, listeners told the list is empty, all within shutdownTimeoutMs.
+ * socket closed with 1001, listeners told the list is empty, all within drainTimeoutMs.
  */
-async function streamsPlugin(app: FastifyInstance, opts: StreamsPluginOptions): Promise<void> {
-  const { config } = opts;
-  const clock = opts.clock ?? systemClock;
+async function streamsPlugin(app: FastifyInstance, opts: StreamsOptions): Promise<void> {
+  const { machine } = app;
+  const { maxStreams, heartbeatIntervalMs, drainTimeoutMs, ...limits } = opts;
   const registry = new StreamRegistry({
-    limits: relayLimits(config),
-    clock,
+    limits,
+    clock: systemClock,
     log: app.log.child({ component: 'streams' }),
-    machineId: config.machineId,
-    region: config.region,
-    maxStreams: config.maxStreams,
+    machineId: machine.id,
+    region: machine.region,
+    maxStreams,
   });
-  const sockets = new SocketSet(opts.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS);
+  const sockets = new SocketSet(heartbeatIntervalMs);
 
   app.decorate('streams', {
     list: () => registry.list(),
@@ -94,10 +82,10 @@ async function streamsPlugin(app: FastifyInstance, opts: StreamsPluginOptions): 
       .header('cache-control', 'no-store')
       .send({
         id,
-        machineId: config.machineId,
-        region: config.region,
+        machineId: machine.id,
+        region: machine.region,
         publishToken: created.publishToken,
-        watchUrl: config.machineId === null ? `/watch/${id}` : `/watch/${id}?instance=${config.machineId}`,
+        watchUrl: machine.id === null ? `/watch/${id}` : `/watch/${id}?instance=${machine.id}`,
       });
   });
 
@@ -167,7 +155,7 @@ async function streamsPlugin(app: FastifyInstance, opts: StreamsPluginOptions): 
     const open = sockets.size;
     registry.shutdown();
     // Healthy clients answer the close at once; a stalled one is cut when the deadline passes.
-    const drained = await sockets.drain(config.shutdownTimeoutMs / 2);
+    const drained = await sockets.drain(drainTimeoutMs);
     app.log.info({ sockets: open, drained }, 'stream sockets closed');
   });
   app.addHook('onClose', async () => {
@@ -175,5 +163,9 @@ async function streamsPlugin(app: FastifyInstance, opts: StreamsPluginOptions): 
   });
 }
 
-export const streamsPluginFp = fp(streamsPlugin, { name: 'streams', dependencies: ['@fastify/websocket'] });
+export const streamsPluginFp = fp(streamsPlugin, {
+  name: 'streams',
+  fastify: '5.x',
+  dependencies: ['@fastify/websocket', 'machine'],
+});
 export { streamsPluginFp as streamsPlugin };

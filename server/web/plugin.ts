@@ -6,11 +6,10 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { edgeRegionFrom, type PageTemplate, parseTemplate, renderPage } from './inject.ts';
 
+/** The pages' settings: `config.web`. */
 export interface WebOptions {
-  machineId: string | null;
-  region: string | null;
-  /** Folder Vite builds into; defaults to `dist/client` at the project root. */
-  root?: string;
+  /** Folder Vite builds into (`defaultClientRoot()`: `dist/client` at the project root). */
+  root: string;
 }
 
 /** Hashed file names change with their content, so browsers and edges may keep them for a year. */
@@ -72,7 +71,7 @@ interface LoadedClient {
  */
 export const webPlugin = fp<WebOptions>(
   async (app, opts) => {
-    const root = opts.root ?? defaultClientRoot();
+    const { root } = opts;
     const indexPath = join(root, 'index.html');
     let loaded: LoadedClient | null = null;
     let warned = false;
@@ -123,8 +122,8 @@ export const webPlugin = fp<WebOptions>(
           .send(NOT_BUILT_PAGE);
       }
       const html = renderPage(client.template, {
-        machineId: opts.machineId,
-        region: opts.region,
+        machineId: app.machine.id,
+        region: app.machine.region,
         edgeRegion: edgeRegionFrom(request.headers['fly-region']),
       });
       return reply
@@ -186,5 +185,5 @@ export const webPlugin = fp<WebOptions>(
       return reply.code(404).type('text/plain; charset=utf-8').send('404 not found\n');
     });
   },
-  { name: 'web', fastify: '5.x' },
+  { name: 'web', fastify: '5.x', dependencies: ['machine'] },
 );

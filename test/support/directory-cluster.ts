@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Directory } from '../../server/directory/directory.ts';
-import type { DirectoryLimits } from '../../server/directory/limits.ts';
+import { DEFAULT_DIRECTORY_LIMITS, type DirectoryLimits } from '../../server/directory/limits.ts';
 import { directoryPlugin } from '../../server/directory/plugin.ts';
 import type { DirectoryResolver } from '../../server/directory/resolver.ts';
+import { machinePlugin } from '../../server/machine.ts';
 import type { LocalStreamSource, StreamSummary } from '../../server/streams/source.ts';
 
 /**
@@ -176,20 +177,16 @@ export class Cluster {
         ? { level: 'info', stream: this.opts.logStream, base: { machine: id } }
         : { level: process.env.DIRECTORY_TEST_LOG ?? 'silent', base: { machine: id } };
     const app = Fastify({ logger, forceCloseConnections: true });
+    await app.register(machinePlugin, { id, region, appName: this.appName });
     await app.register(directoryPlugin, {
-      config: {
-        machineId: id,
-        region,
-        appName: this.appName,
-        host: address,
-        internalPort: this.opts.internalPort,
-        internalToken: this.opts.internalToken ?? null,
-        discoveryIntervalMs: this.opts.discoveryIntervalMs,
-        dnsServer: this.opts.dns.server,
-      },
+      host: address,
+      internalPort: this.opts.internalPort,
+      internalToken: this.opts.internalToken ?? null,
+      discoveryIntervalMs: this.opts.discoveryIntervalMs,
+      dnsServer: this.opts.dns.server,
+      limits: { ...DEFAULT_DIRECTORY_LIMITS, ...this.opts.limits },
       source,
       ...(this.opts.dns.resolver !== undefined ? { resolver: this.opts.dns.resolver } : {}),
-      ...(this.opts.limits !== undefined ? { limits: this.opts.limits } : {}),
       ...(this.opts.push !== undefined ? { push: this.opts.push } : {}),
     });
     await app.ready();
