@@ -20,11 +20,13 @@ export interface BuildOptions {
   prettyLogs?: boolean;
   /** Where log lines go instead of stdout (tests read them). */
   logStream?: { write(line: string): void };
-  /** Overrides how the routing hook asks whether a Machine still exists (tests). */
-  machineKnown?: (id: string) => boolean | undefined;
 }
 
-/** Builds the whole public app without listening, so tests can `inject` or listen on port 0. */
+/**
+ * Builds the whole public app without listening, so tests can `inject` or listen on port 0. Each plugin
+ * gets its own config group and declares the plugins it reads decorators from; registering one before
+ * its dependencies fails at start-up.
+ */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logStream
@@ -38,29 +40,19 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(cookie);
   await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
   await app.register(machinePlugin, config.machine);
-  // Private Prometheus endpoint; opens only when the app listens.
-  await app.register(metricsPlugin, config.metrics);
-  if (options.routing !== false) {
-    await app.register(routingPlugin, {
-      ...config.routing,
-      // Late-bound: the directory registers below and can say a cookie's Machine is gone.
-      machineKnown: (id) =>
-        options.machineKnown
-          ? options.machineKnown(id)
-          : app.hasDecorator('directory')
-            ? app.directory.machineKnown(id)
-            : undefined,
-      onDecision: (decision) => app.metrics.recordDecision(decision),
-    });
-  }
-
-  await app.register(healthRoutes);
-  await app.register(whoamiRoutes);
   await app.register(streamsPlugin, config.streams);
   // Before the directory: its onListen waits for a first discovery round, the demos need not.
   await app.register(demoPlugin, config.demo);
-  await app.register(directoryPlugin, { ...config.directory, source: app.streams });
+  await app.register(directoryPlugin, config.directory);
+  // Private Prometheus endpoint; opens only when the app listens.
+  await app.register(metricsPlugin, config.metrics);
+  // Before web, whose assets live in an encapsulated context that copies the app's hooks when it
+  // registers. Every other plugin adds its routes to the app itself, which the hook reaches wherever
+  // it was registered.
+  if (options.routing !== false) await app.register(routingPlugin, config.routing);
 
+  await app.register(healthRoutes);
+  await app.register(whoamiRoutes);
   // Last: it owns the 404 handler and the page fallbacks, so every API route above wins.
   await app.register(webPlugin, config.web);
 

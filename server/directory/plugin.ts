@@ -1,5 +1,4 @@
 import fp from 'fastify-plugin';
-import type { LocalStreamSource } from '../streams/source.ts';
 import { Directory } from './directory.ts';
 import type { DirectoryLimits } from './limits.ts';
 import { type DirectoryResolver, nodeResolver } from './resolver.ts';
@@ -22,8 +21,6 @@ export interface DirectoryConfig {
 
 /** `config.directory`, plus what tests and the benchmarks substitute. */
 export interface DirectoryPluginOptions extends DirectoryConfig {
-  /** This Machine's streams (the stream relay: `app.streams`). */
-  source: LocalStreamSource;
   /** An in-memory DNS; default: Node's resolver (FLY_DNS_SERVER or system). */
   resolver?: DirectoryResolver;
   /** Push on change (default true); the benchmark turns it off for its pull-only baseline. */
@@ -37,27 +34,23 @@ declare module 'fastify' {
 }
 
 /**
- * Adds `app.directory` (every live stream in the cluster), the public `/api/streams*` reads and their SSE
- * feed. The private peer API and the discovery loop start only when the public app listens (onListen),
+ * Adds `app.directory` (every live stream in the cluster, fed this Machine's own by `app.streams`), the
+ * public `/api/streams*` reads and their SSE feed. The private peer API and the discovery loop start only when the public app listens (onListen),
  * so `inject` tests open no port; on close, SSE feeds end and peers get an empty snapshot first.
  */
 export const directoryPlugin = fp<DirectoryPluginOptions>(
   async (app, opts) => {
-    const { limits } = opts;
+    const { dnsServer, resolver, ...settings } = opts;
+    const { limits } = settings;
     const hub = new SseHub(limits, app.log);
     const directory = new Directory({
+      ...settings,
       machineId: app.machine.id,
       region: app.machine.region,
       appName: app.machine.appName,
-      host: opts.host,
-      internalPort: opts.internalPort,
-      internalToken: opts.internalToken,
-      discoveryIntervalMs: opts.discoveryIntervalMs,
-      source: opts.source,
-      resolver: opts.resolver ?? nodeResolver(opts.dnsServer, limits.dnsTimeoutMs, limits.dnsTries),
+      source: app.streams,
+      resolver: resolver ?? nodeResolver(dnsServer, limits.dnsTimeoutMs, limits.dnsTries),
       log: app.log.child({ component: 'directory' }),
-      limits,
-      ...(opts.push !== undefined ? { push: opts.push } : {}),
       feedClients: () => hub.size,
     });
     directory.onViewChange((events) => hub.broadcast(events));
@@ -79,5 +72,5 @@ export const directoryPlugin = fp<DirectoryPluginOptions>(
       await directory.stop();
     });
   },
-  { name: 'directory', fastify: '5.x', dependencies: ['machine'] },
+  { name: 'directory', fastify: '5.x', dependencies: ['machine', 'streams'] },
 );

@@ -7,6 +7,7 @@ import {
   Cluster,
   type ClusterNode,
   FakeStreamSource,
+  fakeStreamsPlugin,
   MemoryDns,
   waitFor,
 } from '../../test/support/directory-cluster.ts';
@@ -34,10 +35,10 @@ async function single(
   const source = new FakeStreamSource();
   const app = Fastify({ logger: false });
   await app.register(machinePlugin, { id: null, region: null, appName: null, ...machine });
+  await app.register(fakeStreamsPlugin, { source });
   await app.register(directoryPlugin, {
     ...baseConfig,
     ...config,
-    source,
     resolver: new MemoryDns().resolver,
   });
   await app.ready();

@@ -3,7 +3,8 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { connect, createServer } from 'node:net';
 import { type TestContext, test } from 'node:test';
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
 import { sampleValue } from '../../test/support/prom-text.ts';
 import { buildApp } from '../app.ts';
 import { type ConfigOverrides, testConfig } from '../config.ts';
@@ -92,6 +93,21 @@ test('the endpoint closes with the app', async (t) => {
   assert.ok(await refused(PROBE_HOST, PROBE_PORT + 1));
 });
 
+/**
+ * What the metrics plugin depends on: `app.streams` and `app.directory`, as fakes with only the fields
+ * the metrics read (cast: the real decorators have richer types).
+ */
+async function registerFakeFeatures(app: FastifyInstance): Promise<void> {
+  const streams = {
+    stats: () => ({ liveStreams: 3, viewers: 11, framesSent: 500, framesSkipped: 6, chatMessages: 2 }),
+  };
+  const directory = {
+    stats: () => ({ dnsFailures: 5, fetchesFailed: 0, lastDiscoveryOkMs: Date.now(), stale: false }),
+  };
+  await app.register(fp(async (a) => void a.decorate('streams', streams as never), { name: 'streams' }));
+  await app.register(fp(async (a) => void a.decorate('directory', directory as never), { name: 'directory' }));
+}
+
 test('a taken metrics port is logged and the app keeps serving', async (t) => {
   const blocker = createServer();
   blocker.listen({ host: PROBE_HOST, port: 0 });
@@ -103,6 +119,7 @@ test('a taken metrics port is logged and the app keeps serving', async (t) => {
   const a = Fastify({
     logger: { level: 'info', stream: { write: (line: string) => void lines.push(JSON.parse(line)) } },
   });
+  await registerFakeFeatures(a);
   await a.register(metricsPlugin, { host: PROBE_HOST, port: taken });
   a.get('/healthz', async () => ({ ok: true }));
   t.after(() => a.close());
@@ -120,15 +137,8 @@ test('stream and directory stats are read through their decorators; other paths 
   const a = Fastify({
     logger: { level: 'info', stream: { write: (line: string) => void lines.push(JSON.parse(line)) } },
   });
+  await registerFakeFeatures(a);
   await a.register(metricsPlugin, { host: '127.0.0.1', port: 0 });
-  // Registered after the metrics plugin, as feature plugins are: read lazily at scrape time.
-  // Fakes with only the fields the metrics read (cast: the real decorators have richer types).
-  a.decorate('streams', {
-    stats: () => ({ liveStreams: 3, viewers: 11, framesSent: 500, framesSkipped: 6, chatMessages: 2 }),
-  } as never);
-  a.decorate('directory', {
-    stats: () => ({ dnsFailures: 5, fetchesFailed: 0, lastDiscoveryOkMs: Date.now(), stale: false }),
-  } as never);
   t.after(() => a.close());
   await a.listen({ host: '127.0.0.1', port: 0 });
   const endpoint = await a.metrics.endpoint();

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { MACHINE_COOKIE } from '../../shared/machine-id.ts';
-import { COOKIE_MAX_AGE_S, type CookieChange, type Decision, decide } from './decide.ts';
+import { COOKIE_MAX_AGE_S, type CookieChange, decide } from './decide.ts';
 import { routingErrorPage } from './error-page.ts';
 
 /** The routing hook's settings: `config.routing`. */
@@ -12,10 +12,6 @@ export interface RoutingOptions {
   maxReplayBodyBytes: number;
   /** `timeout=` of the fly-replay header sent for an explicit `?instance=`. */
   replayTimeoutMs: number;
-  /** Whether a Machine id is known to the directory (undefined: cannot tell). */
-  machineKnown?: (id: string) => boolean | undefined;
-  /** Called with every decision, e.g. for metrics. */
-  onDecision?: (decision: Decision) => void;
 }
 
 /** Requests the cookie must not pin: creating a stream (it is homed where the creator lands). */
@@ -62,6 +58,9 @@ function applyCookie(request: FastifyRequest, reply: FastifyReply, change: Cooki
 export const routingPlugin = fp<RoutingOptions>(
   async (app, opts) => {
     const self = app.machine.id;
+    const { directory, metrics } = app;
+    // Whether a cookie's Machine still exists: the directory can tell once it has a fresh view.
+    const machineKnown = (id: string) => directory.machineKnown(id);
     // Callback style, not async: this runs on every request and a promise per call is measurable.
     app.addHook('onRequest', (request, reply, done) => {
       const url = request.url;
@@ -82,11 +81,11 @@ export const routingPlugin = fp<RoutingOptions>(
           (request.method === 'GET' || request.method === 'HEAD') && isAnyMachinePath(path, opts.anyMachinePaths),
         apiPath,
         cookieExempt: cookieExempt(request.method, path),
-        machineKnown: opts.machineKnown,
+        machineKnown,
         maxReplayBodyBytes: opts.maxReplayBodyBytes,
         replayTimeoutMs: opts.replayTimeoutMs,
       });
-      opts.onDecision?.(decision);
+      metrics.recordDecision(decision);
 
       switch (decision.action) {
         case 'serve':
@@ -124,5 +123,5 @@ export const routingPlugin = fp<RoutingOptions>(
       }
     });
   },
-  { name: 'routing', fastify: '5.x', dependencies: ['@fastify/cookie', 'machine'] },
+  { name: 'routing', fastify: '5.x', dependencies: ['@fastify/cookie', 'machine', 'directory', 'metrics'] },
 );

@@ -50,7 +50,7 @@ type Session = { onText(text: string): void; onBinary(data: Uint8Array): void; o
  * preValidation hook, so a refused client never sees a `101`. On close: no new streams, every
  * socket closed with 1001, listeners told the list is empty, all within drainTimeoutMs.
  */
-async function streamsPlugin(app: FastifyInstance, opts: StreamsOptions): Promise<void> {
+async function streams(app: FastifyInstance, opts: StreamsOptions): Promise<void> {
   const { machine } = app;
   const { maxStreams, heartbeatIntervalMs, drainTimeoutMs, ...limits } = opts;
   const registry = new StreamRegistry({
@@ -163,9 +163,8 @@ async function streamsPlugin(app: FastifyInstance, opts: StreamsOptions): Promis
   });
 }
 
-export const streamsPluginFp = fp(streamsPlugin, {
+export const streamsPlugin = fp(streams, {
   name: 'streams',
   fastify: '5.x',
   dependencies: ['@fastify/websocket', 'machine'],
 });
-export { streamsPluginFp as streamsPlugin };
