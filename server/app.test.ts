@@ -15,7 +15,7 @@ const config = testConfig();
 
 // Each plugin names the plugins whose decorators it reads; alone, it refuses to start and says which.
 const alone: Array<[string, (app: FastifyInstance) => unknown, string]> = [
-  ['streams', (app) => app.register(streamsPlugin, config.streams), '@fastify/websocket'],
+  ['streams', (app) => app.register(streamsPlugin, config.streams), 'machine'],
   ['demo', (app) => app.register(demoPlugin, config.demo), 'streams'],
   ['directory', (app) => app.register(directoryPlugin, config.directory), 'machine'],
   ['metrics', (app) => app.register(metricsPlugin, config.metrics), 'streams'],

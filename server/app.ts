@@ -1,5 +1,4 @@
 import cookie from '@fastify/cookie';
-import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import { demoPlugin } from './demo/plugin.ts';
@@ -38,8 +37,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
 
   await app.register(cookie);
-  await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
   await app.register(machinePlugin, config.machine);
+  // The relay owns the WebSocket server (@fastify/websocket): its close is the relay's 1001 drain.
   await app.register(streamsPlugin, config.streams);
   // Before the directory: its onListen waits for a first discovery round, the demos need not.
   await app.register(demoPlugin, config.demo);

@@ -6,7 +6,7 @@ import type { DirectoryConfig } from './directory/plugin.ts';
 import type { MachineIdentity } from './machine.ts';
 import type { MetricsOptions } from './metrics/plugin.ts';
 import type { RoutingOptions } from './routing/plugin.ts';
-import { HEARTBEAT_INTERVAL_MS, type StreamsOptions } from './streams/plugin.ts';
+import { HEARTBEAT_INTERVAL_MS, MAX_MESSAGE_BYTES, type StreamsOptions } from './streams/plugin.ts';
 import { defaultClientRoot, type WebOptions } from './web/plugin.ts';
 
 /** The process itself: the public listener, the bound on graceful shutdown, the log level (main.ts, app.ts). */
@@ -117,8 +117,8 @@ export function loadConfig(env: Env = process.env): Config {
       drainTimeoutMs: shutdownTimeoutMs / 2,
       publishGraceMs: integer(env, 'PUBLISH_GRACE_MS', 15_000, 0, 600_000),
       publishStartTimeoutMs: integer(env, 'PUBLISH_START_TIMEOUT_MS', 60_000, 100, 3_600_000),
-      // The WebSocket server's maxPayload is 1 MiB: larger frames are refused (1009) before reaching the relay.
-      maxFrameBytes: integer(env, 'MAX_FRAME_BYTES', 512 * 1024, 1024, 1024 * 1024),
+      // Bounded by the WebSocket server's own limit: a larger message is refused (1009) before the relay sees it.
+      maxFrameBytes: integer(env, 'MAX_FRAME_BYTES', 512 * 1024, 1024, MAX_MESSAGE_BYTES),
       gopMaxFrames: integer(env, 'GOP_MAX_FRAMES', 300, 1, 10_000),
       gopMaxBytes: integer(env, 'GOP_MAX_BYTES', 4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
       viewerMaxBacklogBytes: integer(env, 'VIEWER_MAX_BACKLOG_BYTES', 2 * 1024 * 1024, 1024, 256 * 1024 * 1024),

@@ -1,3 +1,4 @@
+import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type WebSocket from 'ws';
@@ -6,7 +7,7 @@ import { validateNewStream } from '../../shared/stream-fields.ts';
 import { systemClock } from './clock.ts';
 import type { RelayLimits } from './peer.ts';
 import { type CreateResult, type RelayStats, STREAM_ID_PATTERN, StreamRegistry } from './registry.ts';
-import { SocketSet } from './socket-set.ts';
+import { drainSockets, SocketSet } from './socket-set.ts';
 import type { LocalStreamSource } from './source.ts';
 import { WsPeer } from './ws-peer.ts';
 
@@ -14,6 +15,8 @@ import { WsPeer } from './ws-peer.ts';
 export const CREATE_BODY_MAX_BYTES = 4096;
 /** Ping every socket this often; one that has not answered the previous ping is cut. */
 export const HEARTBEAT_INTERVAL_MS = 15_000;
+/** The WebSocket server refuses larger messages (1009) before they reach the relay; MAX_FRAME_BYTES is at most this. */
+export const MAX_MESSAGE_BYTES = 1024 * 1024;
 
 /** The streams plugin's options, `config.streams`: the relay's limits (README "Streams and the wire protocol") and its own. */
 export interface StreamsOptions extends RelayLimits {
@@ -63,6 +66,25 @@ async function streams(app: FastifyInstance, opts: StreamsOptions): Promise<void
   });
   const sockets = new SocketSet(heartbeatIntervalMs);
 
+  /**
+   * @fastify/websocket's preClose: by default it closes every socket with no status code. The protocol
+   * promises 1001 ("going away": ask the directory where the stream went), so the relay ends first
+   * (no new streams, every relay socket closed with 1001, listeners told the list is empty), any other
+   * socket gets 1001 too, and whatever has not answered within drainTimeoutMs is cut.
+   */
+  async function closeSockets(this: FastifyInstance): Promise<void> {
+    const wss = this.websocketServer;
+    const open = wss.clients.size;
+    registry.shutdown();
+    for (const socket of wss.clients) {
+      if (socket.readyState === socket.OPEN) socket.close(CloseCode.goingAway, 'server shutting down');
+    }
+    const drained = await drainSockets(wss.clients, drainTimeoutMs);
+    wss.close();
+    this.log.info({ sockets: open, drained }, 'sockets closed');
+  }
+  await app.register(websocket, { options: { maxPayload: MAX_MESSAGE_BYTES }, preClose: closeSockets });
+
   app.decorate('streams', {
     list: () => registry.list(),
     onChange: (listener: () => void) => registry.onChange(listener),
@@ -108,12 +130,8 @@ async function streams(app: FastifyInstance, opts: StreamsOptions): Promise<void
     }
   };
 
-  /** Takes over a socket from @fastify/websocket and wires its events to a relay session. */
+  /** Wires a socket's events to a relay session. */
   const attach = (socket: WebSocket, open: (peer: WsPeer) => Session | null) => {
-    // @fastify/websocket's own preClose (registered before this plugin, so run first) closes every
-    // client it tracks with no status code. Taking our sockets out of its set leaves them to our
-    // preClose, which closes them with 1001 as the protocol promises.
-    app.websocketServer.clients.delete(socket);
     const peer = new WsPeer(socket);
     const session = open(peer);
     if (session === null) {
@@ -151,13 +169,6 @@ async function streams(app: FastifyInstance, opts: StreamsOptions): Promise<void
     },
   );
 
-  app.addHook('preClose', async () => {
-    const open = sockets.size;
-    registry.shutdown();
-    // Healthy clients answer the close at once; a stalled one is cut when the deadline passes.
-    const drained = await sockets.drain(drainTimeoutMs);
-    app.log.info({ sockets: open, drained }, 'stream sockets closed');
-  });
   app.addHook('onClose', async () => {
     sockets.stop();
   });
@@ -166,5 +177,5 @@ async function streams(app: FastifyInstance, opts: StreamsOptions): Promise<void
 export const streamsPlugin = fp(streams, {
   name: 'streams',
   fastify: '5.x',
-  dependencies: ['@fastify/websocket', 'machine'],
+  dependencies: ['machine'],
 });
