@@ -40,7 +40,18 @@ for (const [name, register, missing] of alone) {
 
 test('the app registers every plugin under its name', async (t) => {
   const app = await build(t);
-  for (const name of ['machine', 'streams', 'demo', 'directory', 'metrics', 'routing', 'health', 'whoami', 'web']) {
+  for (const name of [
+    'errors',
+    'machine',
+    'streams',
+    'demo',
+    'directory',
+    'metrics',
+    'routing',
+    'health',
+    'whoami',
+    'web',
+  ]) {
     assert.ok(app.hasPlugin(name), name);
   }
 });

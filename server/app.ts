@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import { demoPlugin } from './demo/plugin.ts';
 import { directoryPlugin } from './directory/plugin.ts';
+import { errorServerOptions, errorsPlugin } from './errors/plugin.ts';
 import { loggerOptions } from './logger.ts';
 import { machinePlugin } from './machine.ts';
 import { metricsPlugin } from './metrics/plugin.ts';
@@ -34,8 +35,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     // Long-lived sockets and streams: let close() end idle keep-alive connections at once.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+    ...errorServerOptions,
   });
 
+  // First: routes capture the error handler and the validator when they are added.
+  await app.register(errorsPlugin);
   await app.register(cookie);
   await app.register(machinePlugin, config.machine);
   // The relay owns the WebSocket server (@fastify/websocket): its close is the relay's 1001 drain.

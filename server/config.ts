@@ -6,8 +6,10 @@ import type { DirectoryConfig } from './directory/plugin.ts';
 import type { MachineIdentity } from './machine.ts';
 import type { MetricsOptions } from './metrics/plugin.ts';
 import type { RoutingOptions } from './routing/plugin.ts';
-import { HEARTBEAT_INTERVAL_MS, MAX_MESSAGE_BYTES, type StreamsOptions } from './streams/plugin.ts';
-import { defaultClientRoot, type WebOptions } from './web/plugin.ts';
+import type { StreamsOptions } from './streams/plugin.ts';
+import { HEARTBEAT_INTERVAL_MS, MAX_MESSAGE_BYTES } from './streams/socket-limits.ts';
+import { defaultClientRoot } from './web/client-root.ts';
+import type { WebOptions } from './web/plugin.ts';
 
 /** The process itself: the public listener, the bound on graceful shutdown, the log level (main.ts, app.ts). */
 export interface ServerConfig {

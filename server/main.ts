@@ -1,4 +1,3 @@
-import { buildApp } from './app.ts';
 import { type Config, ConfigError, loadConfig } from './config.ts';
 
 /** Process entry: read config, build the app, listen, and close gracefully on SIGINT/SIGTERM. */
@@ -14,6 +13,9 @@ async function main(): Promise<void> {
     throw err;
   }
 
+  // Loaded once the configuration is known to be good: the app's modules take a while to load
+  // (seconds under tsx), and a bad variable should be reported at once.
+  const { buildApp } = await import('./app.ts');
   const app = await buildApp(config);
   let closing = false;
   const shutdown = (signal: NodeJS.Signals) => {

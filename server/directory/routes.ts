@@ -1,18 +1,23 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Directory } from './directory.ts';
+import { FeedSchema, ListSchema, OneStreamSchema } from './schemas.ts';
 import type { SseHub } from './sse.ts';
 
 const routes: FastifyPluginAsync<{ directory: Directory; hub: SseHub }> = async (app, { directory, hub }) => {
-  app.get('/api/streams', async (_request, reply) => {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  api.get('/api/streams', { schema: ListSchema }, async (_request, reply) => {
     reply.header('cache-control', 'no-store');
     return directory.view();
   });
 
   // A static route: Fastify matches it before the `:id` one below.
-  app.get('/api/streams/events', (request, reply) => hub.open(request, reply, directory.view()));
+  api.get('/api/streams/events', { schema: FeedSchema }, (request, reply) => {
+    hub.open(request, reply, directory.view());
+  });
 
-  app.get<{ Params: { id: string } }>('/api/streams/:id', async (request, reply) => {
+  api.get('/api/streams/:id', { schema: OneStreamSchema }, async (request, reply) => {
     reply.header('cache-control', 'no-store');
     const stream = directory.get(request.params.id);
     if (stream === undefined) return reply.code(404).send({ error: 'no live stream with that id' });

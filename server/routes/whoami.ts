@@ -1,10 +1,18 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
+import Type from 'typebox';
+
+const Nullable = Type.Union([Type.String(), Type.Null()]);
+const WhoamiSchema = {
+  response: { 200: Type.Object({ machineId: Nullable, region: Nullable, app: Nullable }) },
+};
 
 const whoami: FastifyPluginAsync = async (app) => {
   const answer = { machineId: app.machine.id, region: app.machine.region, app: app.machine.appName };
-  app.get('/api/whoami', async () => answer);
-  app.get('/ws/whoami', { websocket: true }, (socket) => {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  api.get('/api/whoami', { schema: WhoamiSchema }, async () => answer);
+  api.get('/ws/whoami', { websocket: true }, (socket) => {
     socket.send(JSON.stringify(answer), () => socket.close(1000, 'bye'));
   });
 };

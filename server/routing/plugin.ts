@@ -1,8 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { MACHINE_COOKIE } from '../../shared/machine-id.ts';
+import { errorPage } from '../errors/error-page.ts';
 import { COOKIE_MAX_AGE_S, type CookieChange, decide } from './decide.ts';
-import { routingErrorPage } from './error-page.ts';
 
 /** The routing hook's settings: `config.routing`. */
 export interface RoutingOptions {
@@ -115,7 +115,7 @@ export const routingPlugin = fp<RoutingOptions>(
           applyCookie(request, reply, decision.cookie);
           reply.code(decision.status).header('cache-control', 'no-store');
           if (!apiPath && request.method === 'GET' && request.headers.accept?.includes('text/html')) {
-            reply.type('text/html; charset=utf-8').send(routingErrorPage(decision.status, decision.error));
+            reply.type('text/html; charset=utf-8').send(errorPage(decision.status, decision.error));
             return;
           }
           reply.send({ error: decision.error });

@@ -16,7 +16,8 @@ async function listening(t: TestContext, overrides: ConfigOverrides = {}) {
   return { app, port, base: `ws://127.0.0.1:${port}` };
 }
 
-async function createStream(app: FastifyInstance, body: object = { title: 'Test stream', creator: 'alice' }) {
+// Padded: the stream keeps the trimmed fields (checked where the stream is listed).
+async function createStream(app: FastifyInstance, body: object = { title: ' Test stream ', creator: 'alice ' }) {
   const res = await app.inject({ method: 'POST', url: '/api/streams', payload: body });
   assert.equal(res.statusCode, 201, res.body);
   return res.json() as {
@@ -50,7 +51,7 @@ async function viewer(t: TestContext, base: string, id: string) {
 }
 
 test('POST /api/streams: 201 with id, machine, region, token and watchUrl; 400s name the field; 503 at the cap', async (t) => {
-  const app = await build(t, { streams: { maxStreams: 2 } });
+  const app = await build(t, { streams: { maxStreams: 3 } });
   const created = await createStream(app, { title: '  Morning run ', creator: 'alice' });
   assert.match(created.id, /^[0-9A-HJKMNP-TV-Z]{26}$/);
   assert.equal(created.machineId, SELF_ID);
@@ -60,13 +61,21 @@ test('POST /api/streams: 201 with id, machine, region, token and watchUrl; 400s 
   const second = await createStream(app);
   assert.notEqual(second.publishToken, created.publishToken);
   assert.notEqual(second.id, created.id);
+  // At the edges: 100 code units after trimming (spaces around do not count), 50 two-unit characters.
+  await createStream(app, { title: ` ${'\u{1F3A5}'.repeat(50)} `, creator: ` ${'c'.repeat(40)} ` });
 
   const bad: Array<[unknown, RegExp]> = [
-    [{ title: '', creator: 'a' }, /title must be 1-100/],
-    [{ title: 'x'.repeat(101), creator: 'a' }, /title must be 1-100/],
-    [{ title: 'x', creator: '<b>' }, /creator may contain/],
-    [{ title: 'x' }, /creator must be a string/],
-    [[1, 2], /JSON object/],
+    [{ title: '', creator: 'a' }, /^title must be 1-100 characters$/],
+    [{ title: '   ', creator: 'a' }, /^title must be 1-100 characters$/],
+    [{ title: 'x'.repeat(101), creator: 'a' }, /^title must be 1-100 characters$/],
+    // The shared rule counts UTF-16 code units (as the form's maxlength does), not code points.
+    [{ title: '\u{1F3A5}'.repeat(51), creator: 'a' }, /^title must be 1-100 characters$/],
+    [{ title: 'line\nbreak', creator: 'a' }, /^title must not contain control characters/],
+    [{ title: 'x', creator: '<b>' }, /^creator may contain/],
+    [{ title: 'x', creator: 'c'.repeat(41) }, /^creator must be 1-40 characters$/],
+    [{ title: 'x' }, /^creator is required \(a string\)$/],
+    [{ title: 3, creator: 'a' }, /^title must be a string$/],
+    [[1, 2], /^the body must be a JSON object \{"title", "creator"\}$/],
   ];
   for (const [payload, re] of bad) {
     const res = await app.inject({ method: 'POST', url: '/api/streams', payload: payload as object });
@@ -82,7 +91,7 @@ test('POST /api/streams: 201 with id, machine, region, token and watchUrl; 400s 
 
   const full = await app.inject({ method: 'POST', url: '/api/streams', payload: { title: 'x', creator: 'a' } });
   assert.equal(full.statusCode, 503);
-  assert.match(full.json().error, /maximum of 2 streams/);
+  assert.match(full.json().error, /maximum of 3 streams/);
 });
 
 test('off Fly the watchUrl has no instance parameter', async (t) => {
@@ -92,19 +101,20 @@ test('off Fly the watchUrl has no instance parameter', async (t) => {
   assert.equal(created.watchUrl, `/watch/${created.id}`);
 });
 
-test('refusals happen before the upgrade: 404 unknown stream, 401 missing or bad token, 101 otherwise', async (t) => {
+test('refusals happen before the upgrade: 400 malformed id or token, 404 unknown stream, 401 missing or bad token, 101 otherwise', async (t) => {
   const { app, port } = await listening(t);
   const { id, publishToken } = await createStream(app);
   const other = await createStream(app);
   const rows: Array<[string, string]> = [
     [`/ws/watch/01J00000000000000000000000`, 'HTTP/1.1 404 Not Found'],
-    [`/ws/watch/not-an-id`, 'HTTP/1.1 404 Not Found'],
+    [`/ws/watch/not-an-id`, 'HTTP/1.1 400 Bad Request'],
+    [`/ws/publish/not-an-id?token=${publishToken}`, 'HTTP/1.1 400 Bad Request'],
     [`/ws/publish/01J00000000000000000000000?token=${publishToken}`, 'HTTP/1.1 404 Not Found'],
     [`/ws/publish/${id}`, 'HTTP/1.1 401 Unauthorized'],
     [`/ws/publish/${id}?token=`, 'HTTP/1.1 401 Unauthorized'],
     [`/ws/publish/${id}?token=${publishToken}x`, 'HTTP/1.1 401 Unauthorized'],
     [`/ws/publish/${id}?token=${other.publishToken}`, 'HTTP/1.1 401 Unauthorized'],
-    [`/ws/publish/${id}?token=${publishToken}&token=${publishToken}`, 'HTTP/1.1 401 Unauthorized'],
+    [`/ws/publish/${id}?token=${publishToken}&token=${publishToken}`, 'HTTP/1.1 400 Bad Request'],
     [`/ws/watch/${id}?instance=${SELF_ID}`, 'HTTP/1.1 101 Switching Protocols'],
     [`/ws/publish/${id}?instance=${SELF_ID}&token=${publishToken}`, 'HTTP/1.1 101 Switching Protocols'],
   ];

@@ -1,22 +1,21 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type WebSocket from 'ws';
 import { CloseCode } from '../../shared/protocol.ts';
-import { validateNewStream } from '../../shared/stream-fields.ts';
 import { systemClock } from './clock.ts';
+import type { LiveStream } from './live-stream.ts';
 import type { RelayLimits } from './peer.ts';
-import { type CreateResult, type RelayStats, STREAM_ID_PATTERN, StreamRegistry } from './registry.ts';
+import { type CreateResult, type RelayStats, StreamRegistry } from './registry.ts';
+import { CreateStreamSchema, PublishSchema, WatchSchema } from './schemas.ts';
+import { MAX_MESSAGE_BYTES } from './socket-limits.ts';
 import { drainSockets, SocketSet } from './socket-set.ts';
 import type { LocalStreamSource } from './source.ts';
 import { WsPeer } from './ws-peer.ts';
 
 /** `POST /api/streams` bodies are two short strings; anything bigger is refused (413) unread. */
 export const CREATE_BODY_MAX_BYTES = 4096;
-/** Ping every socket this often; one that has not answered the previous ping is cut. */
-export const HEARTBEAT_INTERVAL_MS = 15_000;
-/** The WebSocket server refuses larger messages (1009) before they reach the relay; MAX_FRAME_BYTES is at most this. */
-export const MAX_MESSAGE_BYTES = 1024 * 1024;
 
 /** The streams plugin's options, `config.streams`: the relay's limits (README "Streams and the wire protocol") and its own. */
 export interface StreamsOptions extends RelayLimits {
@@ -41,17 +40,14 @@ declare module 'fastify' {
   }
 }
 
-interface StreamParams {
-  id: string;
-}
-
 type Session = { onText(text: string): void; onBinary(data: Uint8Array): void; onClose(): void };
 
 /**
  * The live-stream relay: `POST /api/streams`, `/ws/publish/:id`, `/ws/watch/:id` (shared/PROTOCOL.md),
- * and `app.streams`. Refusals (404 unknown stream, 401 bad token) are plain HTTP replies from a
- * preValidation hook, so a refused client never sees a `101`. On close: no new streams, every
- * socket closed with 1001, listeners told the list is empty, all within drainTimeoutMs.
+ * and `app.streams`. Refusals (400 malformed id, 404 unknown stream, 401 bad token) are plain HTTP
+ * replies from the schema and a preHandler hook, so a refused client never sees a `101`. It owns the
+ * WebSocket server; on close: no new streams, every socket closed with 1001, listeners told the list
+ * is empty, all within drainTimeoutMs.
  */
 async function streams(app: FastifyInstance, opts: StreamsOptions): Promise<void> {
   const { machine } = app;
@@ -92,13 +88,15 @@ async function streams(app: FastifyInstance, opts: StreamsOptions): Promise<void
     create: (meta: { title: string; creator: string }) => registry.create(meta),
   } satisfies StreamsService);
 
-  app.post('/api/streams', { bodyLimit: CREATE_BODY_MAX_BYTES }, async (request, reply) => {
-    const fields = validateNewStream(request.body);
-    if (!fields.ok) return reply.code(400).send({ error: fields.error });
-    const created = registry.create(fields.value);
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+
+  api.post('/api/streams', { bodyLimit: CREATE_BODY_MAX_BYTES, schema: CreateStreamSchema }, async (request, reply) => {
+    // The schema checked the fields' rules on the trimmed values; the stream keeps them trimmed.
+    const fields = { title: request.body.title.trim(), creator: request.body.creator.trim() };
+    const created = registry.create(fields);
     if (!created.ok) return reply.code(created.status).header('retry-after', '10').send({ error: created.error });
     const { id } = created.stream;
-    request.log.info({ stream: id, creator: fields.value.creator }, 'stream created');
+    request.log.info({ stream: id, creator: fields.creator }, 'stream created');
     return reply
       .code(201)
       .header('cache-control', 'no-store')
@@ -111,33 +109,34 @@ async function streams(app: FastifyInstance, opts: StreamsOptions): Promise<void
       });
   });
 
-  const findStream = (request: FastifyRequest<{ Params: StreamParams }>) => {
-    const { id } = request.params;
-    return STREAM_ID_PATTERN.test(id) ? registry.get(id) : undefined;
-  };
-
-  const refuseUnknown = async (request: FastifyRequest<{ Params: StreamParams }>, reply: FastifyReply) => {
-    if (findStream(request) === undefined) return reply.code(404).send({ error: 'no such stream on this Machine' });
+  // preHandler, not preValidation: the schema has checked the id by then; still before any upgrade.
+  const refuseUnknown = async (request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
+    if (registry.get(request.params.id) === undefined) {
+      return reply.code(404).send({ error: 'no such stream on this Machine' });
+    }
   };
 
   const refusePublish = async (
-    request: FastifyRequest<{ Params: StreamParams; Querystring: { token?: unknown } }>,
+    request: FastifyRequest<{ Params: { id: string }; Querystring: { token?: string } }>,
     reply: FastifyReply,
   ) => {
-    if (findStream(request) === undefined) return reply.code(404).send({ error: 'no such stream on this Machine' });
+    if (registry.get(request.params.id) === undefined) {
+      return reply.code(404).send({ error: 'no such stream on this Machine' });
+    }
     if (!registry.tokenMatches(request.params.id, request.query.token)) {
       return reply.code(401).send({ error: 'missing or wrong publish token' });
     }
   };
 
-  /** Wires a socket's events to a relay session. */
-  const attach = (socket: WebSocket, open: (peer: WsPeer) => Session | null) => {
+  /** Wires a socket's events to a relay session; the stream may have ended since the hook looked. */
+  const attach = (socket: WebSocket, id: string, open: (stream: LiveStream, peer: WsPeer) => Session) => {
     const peer = new WsPeer(socket);
-    const session = open(peer);
-    if (session === null) {
+    const stream = registry.get(id);
+    if (stream === undefined || stream.state === 'ended') {
       peer.close(CloseCode.notFound, 'stream ended');
       return;
     }
+    const session = open(stream, peer);
     sockets.add(socket);
     socket.on('message', (data, isBinary) => {
       const bytes = data as Buffer;
@@ -147,26 +146,12 @@ async function streams(app: FastifyInstance, opts: StreamsOptions): Promise<void
     socket.on('close', () => session.onClose());
   };
 
-  app.get<{ Params: StreamParams; Querystring: { token?: unknown } }>(
-    '/ws/publish/:id',
-    { websocket: true, preValidation: refusePublish },
-    (socket, request) => {
-      attach(socket, (peer) => {
-        const stream = findStream(request);
-        return stream === undefined || stream.state === 'ended' ? null : stream.connectPublisher(peer);
-      });
-    },
+  api.get('/ws/publish/:id', { websocket: true, schema: PublishSchema, preHandler: refusePublish }, (socket, request) =>
+    attach(socket, request.params.id, (stream, peer) => stream.connectPublisher(peer)),
   );
 
-  app.get<{ Params: StreamParams }>(
-    '/ws/watch/:id',
-    { websocket: true, preValidation: refuseUnknown },
-    (socket, request) => {
-      attach(socket, (peer) => {
-        const stream = findStream(request);
-        return stream === undefined || stream.state === 'ended' ? null : stream.addViewer(peer);
-      });
-    },
+  api.get('/ws/watch/:id', { websocket: true, schema: WatchSchema, preHandler: refuseUnknown }, (socket, request) =>
+    attach(socket, request.params.id, (stream, peer) => stream.addViewer(peer)),
   );
 
   app.addHook('onClose', async () => {
@@ -177,5 +162,6 @@ async function streams(app: FastifyInstance, opts: StreamsOptions): Promise<void
 export const streamsPlugin = fp(streams, {
   name: 'streams',
   fastify: '5.x',
-  dependencies: ['machine'],
+  // errors: its TypeBox validator runs the body schema's field rules.
+  dependencies: ['machine', 'errors'],
 });

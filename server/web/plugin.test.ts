@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { build as buildApp } from '../../test/support/app.ts';
-import { ASSET_CACHE_CONTROL, defaultClientRoot } from './plugin.ts';
+import { defaultClientRoot } from './client-root.ts';
+import { ASSET_CACHE_CONTROL } from './plugin.ts';
 
 const SELF = '286533db064e58';
 const OTHER = 'd8913edc2d66e8';
@@ -197,6 +198,6 @@ test('a rebuild while the server runs is served on the next page view; a broken 
 });
 
 test('defaultClientRoot finds dist/client from the source tree and from the compiled tree', () => {
-  assert.equal(defaultClientRoot('file:///app/server/web/plugin.ts'), '/app/dist/client/');
-  assert.equal(defaultClientRoot('file:///app/dist/server/web/plugin.js'), '/app/dist/client/');
+  assert.equal(defaultClientRoot('file:///app/server/web/client-root.ts'), '/app/dist/client/');
+  assert.equal(defaultClientRoot('file:///app/dist/server/web/client-root.js'), '/app/dist/client/');
 });

@@ -1,9 +1,10 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { isApiPath, pathOf } from '../errors/describe.ts';
+import { sendNoSuchEndpoint } from '../errors/plugin.ts';
 import { edgeRegionFrom, type PageTemplate, parseTemplate, renderPage } from './inject.ts';
 
 /** The pages' settings: `config.web`. */
@@ -37,24 +38,6 @@ const NOT_BUILT_PAGE = `<!doctype html><meta charset="utf-8"><title>replaycast: 
 <h1>The browser client is not built</h1>
 <p>This Machine runs, but <code>dist/client</code> is missing. Run <code>npm run build:client</code>
 (or <code>npm run build</code>) and reload. The API and sockets work without it.</p>`;
-
-/**
- * Where Vite's output lives: `dist/client` from the source tree (run with tsx), or `../../client`
- * from the compiled `dist/server/web/` (the same folder once `npm run build` has run).
- */
-export function defaultClientRoot(moduleUrl: string = import.meta.url): string {
-  const compiled = moduleUrl.endsWith('.js');
-  return fileURLToPath(new URL(compiled ? '../../client/' : '../../dist/client/', moduleUrl));
-}
-
-function isApiPath(path: string): boolean {
-  return path === '/api' || path.startsWith('/api/') || path === '/ws' || path.startsWith('/ws/');
-}
-
-function pathOf(url: string): string {
-  const q = url.indexOf('?');
-  return q === -1 ? url : url.slice(0, q);
-}
 
 interface LoadedClient {
   template: PageTemplate;
@@ -170,10 +153,8 @@ export const webPlugin = fp<WebOptions>(
 
     app.setNotFoundHandler(async (request, reply) => {
       const path = pathOf(request.url);
+      if (isApiPath(path)) return sendNoSuchEndpoint(request, reply);
       reply.header('cache-control', 'no-store');
-      if (isApiPath(path)) {
-        return reply.code(404).send({ error: `no such endpoint: ${request.method} ${path.slice(0, 200)}` });
-      }
       if (
         (request.method === 'GET' || request.method === 'HEAD') &&
         !path.startsWith('/assets/') &&
