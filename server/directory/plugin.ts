@@ -35,8 +35,9 @@ declare module 'fastify' {
 
 /**
  * Adds `app.directory` (every live stream in the cluster, fed this Machine's own by `app.streams`), the
- * public `/api/streams*` reads and their SSE feed. The private peer API and the discovery loop start only when the public app listens (onListen),
- * so `inject` tests open no port; on close, SSE feeds end and peers get an empty snapshot first.
+ * public `/api/streams*` reads and their SSE feed. The private peer API and the discovery loop start
+ * only when the public app listens (onListen), so `inject` tests open no port; on close, SSE feeds end
+ * and peers get an empty snapshot first.
  */
 export const directoryPlugin = fp<DirectoryPluginOptions>(
   async (app, opts) => {
