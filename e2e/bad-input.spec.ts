@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { ulid } from 'ulid';
 import { machines } from './cluster.ts';
 import { edge, expect, recordServerErrors, test } from './helpers.ts';
 
@@ -37,10 +38,21 @@ test('an unknown stream id gives a clear "no such stream" page, not a blank page
   context,
 }) => {
   const errors = recordServerErrors(context);
-  const response = await page.goto(`${edge('ams')}/watch/no-such-stream`);
+  // A well-formed id (a ULID, as the server makes them) that no Machine has: the page asks the directory.
+  const response = await page.goto(`${edge('ams')}/watch/${ulid()}`);
   expect(response?.status()).toBe(200);
   await expect(page.getByTestId('watch-state')).toHaveAttribute('data-state', 'not-found');
   await expect(page.getByTestId('watch-message')).toContainText(/no live stream/i);
+  await expect(page.getByRole('link', { name: /see who is live/i })).toBeVisible();
+  expect(errors).toEqual([]);
+});
+
+test('a malformed stream id gives "Page not found", not a blank page or a 5xx', async ({ page, context }) => {
+  const errors = recordServerErrors(context);
+  // Not a ULID, so it cannot name a stream: the page says so without asking the directory.
+  const response = await page.goto(`${edge('ams')}/watch/no-such-stream`);
+  expect(response?.status()).toBe(200);
+  await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible();
   await expect(page.getByRole('link', { name: /see who is live/i })).toBeVisible();
   expect(errors).toEqual([]);
 });

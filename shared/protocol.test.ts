@@ -264,6 +264,78 @@ test('server-to-publisher messages round-trip', () => {
   assert.equal(parseServerToPublisher('{"type":"ended","reason":"stopped"}').ok, false);
 });
 
+const viewerHello = {
+  type: 'hello',
+  role: 'viewer',
+  protocolVersion: 1,
+  machineId: '0123456789abcd',
+  region: 'ams',
+  stream,
+  config: null,
+  viewers: 1,
+  publisherConnected: true,
+  chat: [{ seq: 1, name: 'a', text: 'hi', at: 5, role: 'viewer' }],
+};
+const publisherHello = {
+  type: 'hello',
+  role: 'publisher',
+  protocolVersion: 1,
+  machineId: '0123456789abcd',
+  region: 'ams',
+  stream,
+  viewers: 1,
+  maxFrameBytes: 1000,
+  chat: [],
+};
+
+test("hellos: each role refuses a hello with any field missing or malformed, and the other role's hello", () => {
+  const sharedBreaks: Array<[string, Record<string, unknown>]> = [
+    ['protocolVersion missing', { protocolVersion: undefined }],
+    ['protocolVersion negative', { protocolVersion: -1 }],
+    ['machineId a number', { machineId: 5 }],
+    ['region missing', { region: undefined }],
+    ['stream missing', { stream: undefined }],
+    ['stream without id', { stream: { ...stream, id: undefined } }],
+    ['stream.startedAt text', { stream: { ...stream, startedAt: '1' } }],
+    ['viewers fractional', { viewers: 1.5 }],
+    ['chat not an array', { chat: {} }],
+    ['chat with a bad role', { chat: [{ seq: 1, name: 'a', text: 'hi', at: 5, role: 'admin' }] }],
+    ['chat with null entry', { chat: [null] }],
+  ];
+  const viewerBreaks: Array<[string, Record<string, unknown>]> = [
+    ...sharedBreaks,
+    ['role publisher', { role: 'publisher' }],
+    ['publisherConnected missing', { publisherConnected: undefined }],
+    ['config malformed', { config: { codec: '' } }],
+  ];
+  const publisherBreaks: Array<[string, Record<string, unknown>]> = [
+    ...sharedBreaks,
+    ['role viewer', { role: 'viewer' }],
+    ['maxFrameBytes missing', { maxFrameBytes: undefined }],
+  ];
+  assert.equal(parseServerToViewer(JSON.stringify(viewerHello)).ok, true);
+  assert.equal(parseServerToPublisher(JSON.stringify(publisherHello)).ok, true);
+  for (const [what, patch] of viewerBreaks) {
+    assert.equal(parseServerToViewer(JSON.stringify({ ...viewerHello, ...patch })).ok, false, `viewer: ${what}`);
+  }
+  for (const [what, patch] of publisherBreaks) {
+    assert.equal(
+      parseServerToPublisher(JSON.stringify({ ...publisherHello, ...patch })).ok,
+      false,
+      `publisher: ${what}`,
+    );
+  }
+  assert.equal(parseServerToViewer(JSON.stringify(publisherHello)).ok, false);
+  assert.equal(parseServerToPublisher(JSON.stringify(viewerHello)).ok, false);
+});
+
+test('hellos: unknown extra fields are tolerated and not copied', () => {
+  const viewer = parseServerToViewer(JSON.stringify({ ...viewerHello, future: 1 }));
+  assert.deepEqual(viewer, { ok: true, value: viewerHello });
+  const publisher = parseServerToPublisher(JSON.stringify({ ...publisherHello, future: 1 }));
+  assert.deepEqual(publisher, { ok: true, value: publisherHello });
+});
+
 test('base64 helpers round-trip bytes without Buffer and refuse garbage', () => {
   const bytes = new Uint8Array(70_000);
   for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31) & 0xff;

@@ -8,6 +8,8 @@
  * See shared/PROTOCOL.md for the prose version.
  */
 
+import { isCount, isObject } from './guards.ts';
+
 /** Bumped on any incompatible change to the frame layout or the control messages. */
 export const PROTOCOL_VERSION = 1;
 
@@ -201,18 +203,24 @@ export interface ChatSendMessage {
 }
 export type PublisherToServer = PublisherConfigMessage | PublisherStopMessage | ChatSendMessage;
 
-// Server -> publisher
-export interface PublisherHello {
+/** What the server's first message on either socket carries; each role adds its own fields. */
+export interface HelloBase {
   type: 'hello';
-  role: 'publisher';
   protocolVersion: number;
+  /** The Machine serving this socket; for a viewer, equal to stream.machineId by construction (the proof). */
   machineId: string | null;
   region: string | null;
   stream: StreamInfo;
   viewers: number;
+  /** The last CHAT_HISTORY_MESSAGES chat messages, oldest first. */
+  chat: ChatMessage[];
+}
+
+// Server -> publisher
+export interface PublisherHello extends HelloBase {
+  role: 'publisher';
   /** The server closes the socket with 1009 for a frame over this size (header included). */
   maxFrameBytes: number;
-  chat: ChatMessage[];
 }
 export interface KeyframeRequest {
   type: 'keyframe-request';
@@ -232,21 +240,12 @@ export interface ViewerKeyframeRequest {
 export type ViewerToServer = AckMessage | ViewerKeyframeRequest | ChatSendMessage;
 
 // Server -> viewer
-export interface ViewerHello {
-  type: 'hello';
+export interface ViewerHello extends HelloBase {
   role: 'viewer';
-  protocolVersion: number;
-  /** The Machine serving this socket; equal to stream.machineId by construction (the proof). */
-  machineId: string | null;
-  region: string | null;
-  stream: StreamInfo;
   /** null until the publisher has sent its config; a `config` message follows then. */
   config: DecoderConfig | null;
-  viewers: number;
   /** Whether a publisher is connected now (false during its reconnect grace period). */
   publisherConnected: boolean;
-  /** The last CHAT_HISTORY_MESSAGES chat messages, oldest first. */
-  chat: ChatMessage[];
 }
 /** A new decoder config (publisher (re)connected or changed size): reconfigure, wait for a keyframe. */
 export interface ConfigMessage {
@@ -294,24 +293,19 @@ function parseObject(text: unknown, maxChars: number): Result<Obj> {
   } catch {
     return fail('control message is not valid JSON');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    return fail('control message must be a JSON object');
-  if (typeof (value as Obj).type !== 'string') return fail('control message needs a string "type"');
-  return ok(value as Obj);
+  if (!isObject(value)) return fail('control message must be a JSON object');
+  if (typeof value.type !== 'string') return fail('control message needs a string "type"');
+  return ok(value);
 }
 
 /** Text messages from clients are small; this bounds JSON.parse work (description is base64). */
 export const CONTROL_MAX_CHARS = 4096 + Math.ceil(DESCRIPTION_MAX_BYTES / 3) * 4;
 
-function isCount(v: unknown): v is number {
-  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-}
-
 const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
 
 export function parseDecoderConfig(v: unknown): Result<DecoderConfig> {
-  if (typeof v !== 'object' || v === null) return fail('config must be an object');
-  const c = v as Obj;
+  if (!isObject(v)) return fail('config must be an object');
+  const c = v;
   if (
     typeof c.codec !== 'string' ||
     c.codec.length === 0 ||
@@ -398,10 +392,9 @@ export function parseViewerMessage(text: unknown): Result<ViewerToServer> {
   }
 }
 
-function isChatMessage(v: unknown): v is ChatMessage {
-  if (typeof v !== 'object' || v === null) return false;
-  const c = v as Obj;
+function isChatMessage(c: unknown): c is ChatMessage {
   return (
+    isObject(c) &&
     isCount(c.seq) &&
     typeof c.name === 'string' &&
     typeof c.text === 'string' &&
@@ -410,10 +403,9 @@ function isChatMessage(v: unknown): v is ChatMessage {
   );
 }
 
-function isStreamInfo(v: unknown): v is StreamInfo {
-  if (typeof v !== 'object' || v === null) return false;
-  const s = v as Obj;
+function isStreamInfo(s: unknown): s is StreamInfo {
   return (
+    isObject(s) &&
     typeof s.id === 'string' &&
     typeof s.title === 'string' &&
     typeof s.creator === 'string' &&
@@ -423,7 +415,25 @@ function isStreamInfo(v: unknown): v is StreamInfo {
   );
 }
 
-const nullableString = (v: unknown) => v === null || typeof v === 'string';
+const nullableString = (v: unknown): v is string | null => v === null || typeof v === 'string';
+
+/** The fields every hello carries, for the given role; null when any of them is missing or malformed. */
+function parseHelloBase(m: Obj, role: 'viewer' | 'publisher'): HelloBase | null {
+  const { protocolVersion, machineId, region, stream, viewers, chat } = m;
+  if (
+    m.role !== role ||
+    !isCount(protocolVersion) ||
+    !nullableString(machineId) ||
+    !nullableString(region) ||
+    !isStreamInfo(stream) ||
+    !isCount(viewers) ||
+    !Array.isArray(chat) ||
+    !chat.every(isChatMessage)
+  ) {
+    return null;
+  }
+  return { type: 'hello', protocolVersion, machineId, region, stream, viewers, chat };
+}
 
 function parseCommon(m: Obj): Result<ViewersMessage | ChatBroadcast | ErrorMessage> | null {
   switch (m.type) {
@@ -456,37 +466,15 @@ export function parseServerToViewer(text: unknown): Result<ServerToViewer> {
   if (common !== null) return common;
   switch (m.type) {
     case 'hello': {
-      if (
-        m.role !== 'viewer' ||
-        !isCount(m.protocolVersion) ||
-        !nullableString(m.machineId) ||
-        !nullableString(m.region) ||
-        !isStreamInfo(m.stream) ||
-        !isCount(m.viewers) ||
-        typeof m.publisherConnected !== 'boolean' ||
-        !Array.isArray(m.chat) ||
-        !m.chat.every(isChatMessage)
-      ) {
-        return fail('malformed viewer hello');
-      }
+      const base = parseHelloBase(m, 'viewer');
+      if (base === null || typeof m.publisherConnected !== 'boolean') return fail('malformed viewer hello');
       let config: DecoderConfig | null = null;
       if (m.config !== null) {
         const c = parseDecoderConfig(m.config);
         if (!c.ok) return c;
         config = c.value;
       }
-      return ok({
-        type: 'hello',
-        role: 'viewer',
-        protocolVersion: m.protocolVersion,
-        machineId: m.machineId as string | null,
-        region: m.region as string | null,
-        stream: m.stream,
-        config,
-        viewers: m.viewers,
-        publisherConnected: m.publisherConnected,
-        chat: m.chat,
-      });
+      return ok({ ...base, role: 'viewer', config, publisherConnected: m.publisherConnected });
     }
     case 'config': {
       const c = parseDecoderConfig(m.config);
@@ -513,31 +501,11 @@ export function parseServerToPublisher(text: unknown): Result<ServerToPublisher>
   const common = parseCommon(m);
   if (common !== null) return common;
   switch (m.type) {
-    case 'hello':
-      if (
-        m.role !== 'publisher' ||
-        !isCount(m.protocolVersion) ||
-        !nullableString(m.machineId) ||
-        !nullableString(m.region) ||
-        !isStreamInfo(m.stream) ||
-        !isCount(m.viewers) ||
-        !isCount(m.maxFrameBytes) ||
-        !Array.isArray(m.chat) ||
-        !m.chat.every(isChatMessage)
-      ) {
-        return fail('malformed publisher hello');
-      }
-      return ok({
-        type: 'hello',
-        role: 'publisher',
-        protocolVersion: m.protocolVersion,
-        machineId: m.machineId as string | null,
-        region: m.region as string | null,
-        stream: m.stream,
-        viewers: m.viewers,
-        maxFrameBytes: m.maxFrameBytes,
-        chat: m.chat,
-      });
+    case 'hello': {
+      const base = parseHelloBase(m, 'publisher');
+      if (base === null || !isCount(m.maxFrameBytes)) return fail('malformed publisher hello');
+      return ok({ ...base, role: 'publisher', maxFrameBytes: m.maxFrameBytes });
+    }
     case 'keyframe-request':
       return ok({ type: 'keyframe-request' });
     default:

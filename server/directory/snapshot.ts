@@ -1,4 +1,5 @@
 import { decodeTime } from 'ulid';
+import { isObject } from '../../shared/guards.ts';
 import { isMachineId } from '../../shared/machine-id.ts';
 import { isRegionCode } from '../../shared/region.ts';
 import { validateNewStream } from '../../shared/stream-fields.ts';
@@ -65,10 +66,6 @@ export function snapshotRules(
     maxViewersPerStream: limits.maxViewersPerStream,
     clockSkewMs: limits.peerClockSkewMs,
   };
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** The time in a boot id (a ULID), or null when it is not one. */

@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { test } from 'node:test';
 import Fastify from 'fastify';
-import { FakeStreamSource, MemoryDns, waitFor } from '../../test/support/directory-cluster.ts';
+import { FakeStreamSource, fakeStreamsPlugin, MemoryDns, waitFor } from '../../test/support/directory-cluster.ts';
 import { buildApp } from '../app.ts';
 import { loadConfig, testConfig } from '../config.ts';
-import type { DirectoryLimits } from './limits.ts';
+import { machinePlugin } from '../machine.ts';
+import { DEFAULT_DIRECTORY_LIMITS, type DirectoryLimits } from './limits.ts';
 import { directoryPlugin } from './plugin.ts';
 
 // Per-client caps on the directory's SSE feed. Loopback block of this file: 127.0.23.90-98.
@@ -13,20 +14,16 @@ const SERVER = '127.0.23.90';
 
 async function server(t: import('node:test').TestContext, machineId: string | null, limits: Partial<DirectoryLimits>) {
   const app = Fastify({ logger: false });
+  await app.register(machinePlugin, { id: machineId, region: machineId === null ? null : 'ams', appName: null });
+  await app.register(fakeStreamsPlugin, { source: new FakeStreamSource() });
   await app.register(directoryPlugin, {
-    config: {
-      machineId,
-      region: machineId === null ? null : 'ams',
-      appName: null,
-      host: SERVER,
-      internalPort: 0,
-      internalToken: null,
-      discoveryIntervalMs: 5000,
-      dnsServer: null,
-    },
-    source: new FakeStreamSource(),
+    host: SERVER,
+    internalPort: 0,
+    internalToken: null,
+    discoveryIntervalMs: 5000,
+    dnsServer: null,
+    limits: { ...DEFAULT_DIRECTORY_LIMITS, ...limits },
     resolver: new MemoryDns().resolver,
-    limits,
   });
   await app.listen({ host: SERVER, port: 0 });
   t.after(() => app.close());
@@ -101,19 +98,19 @@ test('SSE per client on Fly: keyed by fly-client-ip; off Fly the header is ignor
 });
 
 test('MAX_SSE_PER_CLIENT reaches the feed through buildApp', async (t) => {
+  const host = '127.0.23.95';
   const config = testConfig({
-    host: '127.0.23.95',
-    port: 0,
-    directoryLimits: loadConfig({ MAX_SSE_PER_CLIENT: '1' }).directoryLimits,
+    server: { host, port: 0 },
+    directory: { host, limits: loadConfig({ MAX_SSE_PER_CLIENT: '1' }).directory.limits },
   });
   const app = await buildApp(config, { prettyLogs: false });
   t.after(() => app.close());
-  await app.listen({ host: config.host, port: 0 });
+  await app.listen({ host, port: 0 });
   const { port } = app.server.address() as { port: number };
   const get = () =>
     new Promise<number>((resolve, reject) => {
       http
-        .get({ host: config.host, port, path: '/api/streams/events', localAddress: '127.0.23.96' }, (res) =>
+        .get({ host, port, path: '/api/streams/events', localAddress: '127.0.23.96' }, (res) =>
           resolve(res.statusCode!),
         )
         .on('error', reject);

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import Fastify from 'fastify';
-import { FakeStreamSource, MemoryDns } from '../../test/support/directory-cluster.ts';
+import { FakeStreamSource, fakeStreamsPlugin, MemoryDns } from '../../test/support/directory-cluster.ts';
 import { streamId } from '../../test/support/stream-ids.ts';
+import { machinePlugin } from '../machine.ts';
+import { DEFAULT_DIRECTORY_LIMITS } from './limits.ts';
 import { directoryPlugin } from './plugin.ts';
 import type { Snapshot } from './snapshot.ts';
 import { ViewCache } from './view-cache.ts';
@@ -42,18 +44,15 @@ test('ViewCache: built once per own snapshot and state revision, the same frozen
 test('GET /api/streams and /api/streams/<id> answer from the view built at the last change', async (t) => {
   const source = new FakeStreamSource();
   const app = Fastify({ logger: false });
+  await app.register(machinePlugin, { id: null, region: null, appName: null });
+  await app.register(fakeStreamsPlugin, { source });
   await app.register(directoryPlugin, {
-    config: {
-      machineId: null,
-      region: null,
-      appName: null,
-      host: '127.0.0.1',
-      internalPort: 0,
-      internalToken: null,
-      discoveryIntervalMs: 5000,
-      dnsServer: null,
-    },
-    source,
+    host: '127.0.0.1',
+    internalPort: 0,
+    internalToken: null,
+    discoveryIntervalMs: 5000,
+    dnsServer: null,
+    limits: DEFAULT_DIRECTORY_LIMITS,
     resolver: new MemoryDns().resolver,
   });
   await app.ready();

@@ -100,7 +100,7 @@ export class AppMetrics {
     );
   }
 
-  /** The routing plugin's onDecision callback. */
+  /** Called by the routing hook (through app.metrics) for every decision. */
   /** Runs on every request: label children are looked up once per outcome, not hashed per call. */
   recordDecision(decision: Decision): void {
     const key = `${decision.action}:${decision.reason}`;

@@ -32,8 +32,8 @@ export type CreateResult =
   | { ok: true; stream: LiveStream; publishToken: string }
   | { ok: false; status: 503; error: string };
 
-/** Stream ids are ULIDs: 26 Crockford base32 characters. */
-export const STREAM_ID_PATTERN = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+/** Stream ids are ULIDs; the client's router uses the same pattern. */
+export { STREAM_ID_PATTERN } from '../../shared/stream-id.ts';
 
 /**
  * Every stream homed on this Machine. Implements the directory's LocalStreamSource: start and end

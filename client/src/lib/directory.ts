@@ -10,6 +10,7 @@ import {
   type DirectoryStream,
   type DirectoryView,
 } from '../../../shared/directory-api.ts';
+import { isCount, isObject } from '../../../shared/guards.ts';
 import { isMachineId } from '../../../shared/machine-id.ts';
 
 export { DIRECTORY_EVENTS, type DirectoryMachine, type DirectoryStream, type DirectoryView };
@@ -22,13 +23,10 @@ export type DirectoryAction =
 
 export const EMPTY_VIEW: DirectoryView = { streams: [], machines: [], stale: false };
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 const isText = (v: unknown): v is string => typeof v === 'string';
 
 export function parseStream(v: unknown): DirectoryStream | null {
-  if (!isObj(v)) return null;
+  if (!isObject(v)) return null;
   const { id, title, creator, machineId, region, viewers, startedAt } = v;
   if (
     !isText(id) ||
@@ -46,7 +44,7 @@ export function parseStream(v: unknown): DirectoryStream | null {
 }
 
 function parseMachine(v: unknown): DirectoryMachine | null {
-  if (!isObj(v)) return null;
+  if (!isObject(v)) return null;
   const { id, region, streams, lastSeenMs } = v;
   if (!isText(id) || !isText(region) || !isCount(streams) || !isCount(lastSeenMs)) return null;
   return { id, region, streams, lastSeenMs };
@@ -65,7 +63,7 @@ function parseList<T>(v: unknown, item: (x: unknown) => T | null): T[] | null {
 
 /** Body of `GET /api/streams` (or the `state` event); null when it is not a directory view. */
 export function parseView(v: unknown): DirectoryView | null {
-  if (!isObj(v) || typeof v.stale !== 'boolean') return null;
+  if (!isObject(v) || typeof v.stale !== 'boolean') return null;
   const streams = parseList(v.streams, parseStream);
   const machines = parseList(v.machines, parseMachine);
   if (streams === null || machines === null) return null;
@@ -90,9 +88,9 @@ export function parseDirectoryEvent(event: string, data: string): DirectoryActio
       return stream && { type: 'stream', stream };
     }
     case 'stream-removed':
-      return isObj(v) && isText(v.id) ? { type: 'stream-removed', id: v.id } : null;
+      return isObject(v) && isText(v.id) ? { type: 'stream-removed', id: v.id } : null;
     case 'machines': {
-      if (!isObj(v) || typeof v.stale !== 'boolean') return null;
+      if (!isObject(v) || typeof v.stale !== 'boolean') return null;
       const machines = parseList(v.machines, parseMachine);
       return machines && { type: 'machines', machines, stale: v.stale };
     }

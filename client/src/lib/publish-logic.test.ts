@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   homeHeaders,
+  isPublishing,
   MAX_SEND_BUFFER_BYTES,
   needsKeyframe,
+  type PublishState,
   publishCloseAction,
   RateMeter,
   shareUrl,
@@ -54,6 +56,17 @@ test('RateMeter: frames and bits per second over the window', () => {
   assert.deepEqual(m.rates(999), { perSecond: 10, bitsPerSecond: 80_000 });
   assert.deepEqual(m.rates(1450), { perSecond: 5, bitsPerSecond: 40_000 });
   assert.deepEqual(m.rates(5000), { perSecond: 0, bitsPerSecond: 0 });
+});
+
+test('isPublishing: connecting, live and reconnecting; not ended or failed', () => {
+  const table: Array<[PublishState, boolean]> = [
+    ['connecting', true],
+    ['live', true],
+    ['reconnecting', true],
+    ['ended', false],
+    ['failed', false],
+  ];
+  for (const [state, expected] of table) assert.equal(isPublishing(state), expected, state);
 });
 
 test('publishCloseAction', () => {

@@ -55,6 +55,13 @@ export class RateMeter {
   }
 }
 
+export type PublishState = 'connecting' | 'live' | 'reconnecting' | 'ended' | 'failed';
+
+/** Still publishing, or trying to: the page offers "Stop streaming" rather than "Go live again". */
+export function isPublishing(state: PublishState): boolean {
+  return state === 'live' || state === 'connecting' || state === 'reconnecting';
+}
+
 export type PublishCloseAction =
   /** The stream is over (ended on the server, or the grace period ran out). */
   | 'ended'

@@ -1,3 +1,5 @@
+import { isStreamId } from '../../../shared/stream-id.ts';
+
 /**
  * Which page a path shows. Navigation between pages is always a full page load on purpose: the
  * request for `/watch/<id>?instance=<home>` is what Fly's proxy replays to the stream's home
@@ -8,9 +10,6 @@ export type PageRoute =
   | { page: 'watch'; streamId: string }
   | { page: 'live' }
   | { page: 'not-found' };
-
-/** Stream ids are URL-safe tokens; anything else cannot name a stream. */
-export const STREAM_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function routeFor(pathname: string): PageRoute {
   const path = pathname.length > 1 && pathname.endsWith('/') ? pathname.slice(0, -1) : pathname;
@@ -24,7 +23,8 @@ export function routeFor(pathname: string): PageRoute {
     } catch {
       return { page: 'not-found' };
     }
-    if (STREAM_ID_PATTERN.test(id)) return { page: 'watch', streamId: id };
+    // Anything but a ULID cannot name a stream: "Page not found" at once, no lookup.
+    if (isStreamId(id)) return { page: 'watch', streamId: id };
   }
   return { page: 'not-found' };
 }

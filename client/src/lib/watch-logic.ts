@@ -1,17 +1,11 @@
 /**
  * Pure decisions of the watch page: what a socket close means, where to go after asking the
- * directory, which frames the decoder may see, and how chat history merges. No DOM here.
+ * directory, which frames the decoder may see, and when to ack. No DOM here (chat: ./chat.ts).
  */
 
 import { type BackoffPolicy, backoffDelayMs } from '../../../shared/backoff.ts';
 import { isMachineId } from '../../../shared/machine-id.ts';
-import {
-  CHAT_RATE_MAX_MESSAGES,
-  CHAT_RATE_WINDOW_MS,
-  type ChatMessage,
-  CloseCode,
-  type ErrorMessage,
-} from '../../../shared/protocol.ts';
+import { CloseCode } from '../../../shared/protocol.ts';
 import { RECONNECT_BACKOFF } from './reconnect.ts';
 
 export type WatchState =
@@ -123,38 +117,6 @@ export class KeyframeGate {
   }
 }
 
-/** Chat lines kept on the page (the server replays its last 50 to late joiners). */
-export const CHAT_KEPT_MESSAGES = 200;
-
-/**
- * Adds broadcast messages in `seq` order, ignoring ones already shown. A hello's history replaces the
- * list when its numbering restarted (the stream now lives on another Machine).
- */
-export function mergeChat(
-  existing: readonly ChatMessage[],
-  incoming: readonly ChatMessage[],
-  fromHello: boolean,
-): ChatMessage[] {
-  const last = existing.length > 0 ? existing[existing.length - 1]!.seq : 0;
-  if (fromHello && incoming.length > 0 && incoming[incoming.length - 1]!.seq < last) {
-    return incoming.slice(-CHAT_KEPT_MESSAGES);
-  }
-  let next = existing as ChatMessage[];
-  let top = last;
-  for (const m of incoming) {
-    if (m.seq <= top) continue;
-    if (next === existing) next = existing.slice();
-    next.push(m);
-    top = m.seq;
-  }
-  return next.length > CHAT_KEPT_MESSAGES ? next.slice(-CHAT_KEPT_MESSAGES) : next;
-}
-
-/** Seconds to show in "try again in N s" for a rate-limited chat message. */
-export function retryAfterSeconds(retryAfterMs: number | undefined): number | null {
-  return retryAfterMs === undefined ? null : Math.max(1, Math.ceil(retryAfterMs / 1000));
-}
-
 /**
  * Latency from a frame's timestamp when the publisher stamps wall-clock microseconds (the demo
  * streams and the go-live page do). Null when the clocks obviously disagree.
@@ -163,18 +125,6 @@ export const MAX_PLAUSIBLE_LATENCY_MS = 60_000;
 export function latencyMs(timestampUs: number, nowMs: number): number | null {
   const ms = nowMs - timestampUs / 1000;
   return ms >= 0 && ms <= MAX_PLAUSIBLE_LATENCY_MS ? Math.round(ms) : null;
-}
-
-/** What the chat box shows for a server error message; null for errors that are not about chat. */
-export function chatErrorText(error: ErrorMessage): string | null {
-  if (error.code === 'rate-limited') return rateLimitedText(error.retryAfterMs);
-  if (error.code === 'chat-invalid') return error.message;
-  return null;
-}
-
-export function rateLimitedText(retryAfterMs: number | undefined): string {
-  const secs = retryAfterSeconds(retryAfterMs);
-  return `Slow down: chat allows ${CHAT_RATE_MAX_MESSAGES} messages every ${CHAT_RATE_WINDOW_MS / 1000} seconds.${secs === null ? '' : ` Try again in ${secs} s.`}`;
 }
 
 /** Acks go out every this much media time (the protocol asks for 250-500 ms). */

@@ -1,22 +1,26 @@
 import { backoffDelayMs } from '../../../../shared/backoff.ts';
-import { ChatLimiter } from '../../../../shared/chat-limiter.ts';
 import {
   bytesToBase64,
-  CHAT_RATE_MAX_MESSAGES,
-  CHAT_RATE_WINDOW_MS,
   type ChatMessage,
   type DecoderConfig,
-  encodeControl,
   FRAME_HEADER_BYTES,
   type PublisherToServer,
   parseServerToPublisher,
   type ServerToPublisher,
   writeFrameHeader,
 } from '../../../../shared/protocol.ts';
-import { needsKeyframe, publishCloseAction, RateMeter, shouldSkipFrame, wallClockUs } from '../../lib/publish-logic.ts';
+import {
+  needsKeyframe,
+  type PublishState,
+  publishCloseAction,
+  RateMeter,
+  shouldSkipFrame,
+  wallClockUs,
+} from '../../lib/publish-logic.ts';
 import { RECONNECT_BACKOFF } from '../../lib/reconnect.ts';
-import { chatErrorText, mergeChat, rateLimitedText } from '../../lib/watch-logic.ts';
+import { type NonChatMessage, StreamSocket } from '../../lib/stream-socket.ts';
 import { CAPTURE_FPS, CAPTURE_HEIGHT_PX, CAPTURE_WIDTH_PX } from './capture.ts';
+import type { CreatedStream } from './create-stream.ts';
 
 /** VP8 by default: every Chromium build (Playwright's too) encodes and decodes it. */
 export const ENCODER_CONFIG: VideoEncoderConfig = {
@@ -29,17 +33,6 @@ export const ENCODER_CONFIG: VideoEncoderConfig = {
 };
 /** How long a dropped publisher keeps trying with its token (the server's grace period is 15 s by default). */
 export const PUBLISH_RECONNECT_WINDOW_MS = 15_000;
-
-/** What `POST /api/streams` answered. */
-export interface CreatedStream {
-  id: string;
-  machineId: string | null;
-  region: string | null;
-  publishToken: string;
-  watchUrl: string;
-}
-
-export type PublishState = 'connecting' | 'live' | 'reconnecting' | 'ended' | 'failed';
 
 export interface PublishView {
   state: PublishState;
@@ -91,7 +84,13 @@ function toDecoderConfig(meta: VideoDecoderConfig): DecoderConfig {
 export class Publisher {
   view: PublishView;
   private encoder: VideoEncoder | null = null;
-  private ws: WebSocket | null = null;
+  private readonly socket = new StreamSocket<ServerToPublisher, PublisherToServer>({
+    kind: 'publish',
+    parse: parseServerToPublisher,
+    message: (message) => this.handle(message),
+    chat: (patch) => this.update(patch),
+    close: (code) => this.afterClose(code),
+  });
   private decoderConfig: DecoderConfig | null = null;
   private configSent = false;
   private keyframeRequested = true;
@@ -102,7 +101,6 @@ export class Publisher {
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private statsTimer: ReturnType<typeof setInterval> | undefined;
   private stopped = false;
-  private readonly chatLimiter = new ChatLimiter(CHAT_RATE_MAX_MESSAGES, CHAT_RATE_WINDOW_MS);
 
   constructor(
     readonly created: CreatedStream,
@@ -141,7 +139,7 @@ export class Publisher {
   /** Ends the stream for everyone (explicit stop: no grace period). */
   stop(): void {
     if (this.stopped) return;
-    this.send({ type: 'stop' });
+    this.socket.send({ type: 'stop' });
     this.shutdown('ended', 'You ended the stream.');
   }
 
@@ -150,30 +148,20 @@ export class Publisher {
     this.shutdown(this.view.state, this.view.message);
   }
 
+  /** Chat as the creator (the server names the line after the stream's creator). */
   sendChat(text: string): boolean {
-    const trimmed = text.trim();
-    if (trimmed === '' || this.ws?.readyState !== WebSocket.OPEN) return false;
-    // The server enforces the same limit; checking first keeps a refused line in the box.
-    const taken = this.chatLimiter.tryTake(Date.now());
-    if (!taken.ok) {
-      this.update({ chatError: rateLimitedText(taken.retryAfterMs) });
-      return false;
-    }
-    this.send({ type: 'chat', text: trimmed });
-    this.update({ chatError: null });
-    return true;
+    return this.socket.sendChat(text);
   }
 
   /** Called by the capture loop for every drawn frame. */
   encodeFrom(canvas: HTMLCanvasElement, nowMs: number): void {
     const encoder = this.encoder;
-    const ws = this.ws;
     if (this.stopped || encoder === null || encoder.state !== 'configured') return;
-    if (ws === null || ws.readyState !== WebSocket.OPEN) {
+    if (!this.socket.isOpen) {
       this.keyframeRequested = true;
       return;
     }
-    if (shouldSkipFrame(encoder.encodeQueueSize, ws.bufferedAmount)) {
+    if (shouldSkipFrame(encoder.encodeQueueSize, this.socket.bufferedAmount)) {
       this.update({ skipped: this.view.skipped + 1 });
       return;
     }
@@ -200,36 +188,18 @@ export class Publisher {
     this.onChange(this.view);
   }
 
-  private send(message: PublisherToServer): void {
-    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(encodeControl(message));
-  }
-
   private connect(): void {
     if (this.stopped) return;
     const { id, machineId, publishToken } = this.created;
-    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-    const params = new URLSearchParams();
-    // Browsers cannot set fly-force-instance-id on a WebSocket: the routing layer reads ?instance=.
-    if (machineId !== null) params.set('instance', machineId);
-    params.set('token', publishToken);
-    const ws = new WebSocket(`${scheme}://${location.host}/ws/publish/${encodeURIComponent(id)}?${params}`);
-    ws.binaryType = 'arraybuffer';
-    this.ws = ws;
     this.configSent = false;
     this.keyframeRequested = true;
-    ws.onmessage = (event: MessageEvent<string | ArrayBuffer>) => {
-      if (typeof event.data !== 'string') return;
-      const parsed = parseServerToPublisher(event.data);
-      if (parsed.ok) this.handle(parsed.value);
-    };
-    ws.onclose = (event) => {
-      if (this.ws !== ws) return;
-      this.ws = null;
-      this.afterClose(event.code);
-    };
+    this.socket.connect(
+      id,
+      machineId === null ? { token: publishToken } : { instance: machineId, token: publishToken },
+    );
   }
 
-  private handle(message: ServerToPublisher): void {
+  private handle(message: NonChatMessage<ServerToPublisher>): void {
     switch (message.type) {
       case 'hello':
         this.attempt = 0;
@@ -241,7 +211,6 @@ export class Publisher {
           socketRegion: message.region,
           viewers: message.viewers,
           startedAt: message.stream.startedAt,
-          chat: mergeChat(this.view.chat, message.chat, true),
         });
         return;
       case 'keyframe-request':
@@ -250,14 +219,6 @@ export class Publisher {
       case 'viewers':
         this.update({ viewers: message.count });
         return;
-      case 'chat':
-        this.update({ chat: mergeChat(this.view.chat, [message], false) });
-        return;
-      case 'error': {
-        const chatError = chatErrorText(message);
-        if (chatError !== null) this.update({ chatError });
-        return;
-      }
     }
   }
 
@@ -269,8 +230,7 @@ export class Publisher {
         this.configSent = false;
       }
     }
-    const ws = this.ws;
-    if (ws === null || ws.readyState !== WebSocket.OPEN || this.decoderConfig === null) return;
+    if (!this.socket.isOpen || this.decoderConfig === null) return;
     const key = chunk.type === 'key';
     if (!this.configSent) {
       // The protocol: config first, and the first frame after it is a keyframe.
@@ -278,13 +238,13 @@ export class Publisher {
         this.keyframeRequested = true;
         return;
       }
-      this.send({ type: 'config', config: this.decoderConfig });
+      this.socket.send({ type: 'config', config: this.decoderConfig });
       this.configSent = true;
     }
     const buf = new Uint8Array(FRAME_HEADER_BYTES + chunk.byteLength);
     chunk.copyTo(buf.subarray(FRAME_HEADER_BYTES));
     writeFrameHeader(buf, key, chunk.timestamp);
-    ws.send(buf);
+    this.socket.sendFrame(buf);
     this.meter.add(performance.now(), buf.byteLength);
     this.view.framesSent++;
     if (key) this.view.keyframes++;
@@ -321,7 +281,7 @@ export class Publisher {
   }
 
   private fail(message: string): void {
-    this.send({ type: 'stop' });
+    this.socket.send({ type: 'stop' });
     this.shutdown('failed', message);
   }
 
@@ -329,9 +289,7 @@ export class Publisher {
     this.stopped = true;
     clearTimeout(this.retryTimer);
     clearInterval(this.statsTimer);
-    const ws = this.ws;
-    this.ws = null;
-    ws?.close(1000, 'publisher stopped');
+    this.socket.close(1000, 'publisher stopped');
     if (this.encoder !== null && this.encoder.state !== 'closed') this.encoder.close();
     this.encoder = null;
     this.update({ state, message, fps: 0, bitsPerSecond: 0 });

@@ -1,30 +1,22 @@
-import { ChatLimiter } from '../../../../shared/chat-limiter.ts';
 import { isMachineId } from '../../../../shared/machine-id.ts';
 import {
-  CHAT_MAX_CHARS,
-  CHAT_NAME_MAX_CHARS,
-  CHAT_RATE_MAX_MESSAGES,
-  CHAT_RATE_WINDOW_MS,
   type ChatMessage,
   type DecoderConfig,
   decodeFrame,
-  encodeControl,
   parseServerToViewer,
   type ServerToViewer,
   type StreamInfo,
   type ViewerToServer,
 } from '../../../../shared/protocol.ts';
 import { parseStream, watchUrl } from '../../lib/directory.ts';
+import { type NonChatMessage, StreamSocket } from '../../lib/stream-socket.ts';
 import {
   ackDue,
-  chatErrorText,
   classifyClose,
   type Lookup,
   latencyMs,
   MAX_RECONNECT_ATTEMPTS,
-  mergeChat,
   nextStep,
-  rateLimitedText,
   type WatchState,
 } from '../../lib/watch-logic.ts';
 import { Player, type PlayerStatus, webCodecsAvailable } from './player.ts';
@@ -94,12 +86,6 @@ async function lookupStream(streamId: string): Promise<Lookup> {
   }
 }
 
-function socketUrl(streamId: string, home: string | null): string {
-  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-  const query = home === null ? '' : `?instance=${encodeURIComponent(home)}`;
-  return `${scheme}://${location.host}/ws/watch/${encodeURIComponent(streamId)}${query}`;
-}
-
 /**
  * One viewer's connection to a stream: the watch socket (to `?instance=<home>`: browsers cannot set
  * headers on a WebSocket), the player, acks, chat, and what to do when the socket closes (ask the
@@ -107,7 +93,17 @@ function socketUrl(streamId: string, home: string | null): string {
  */
 export class WatchSession {
   view: WatchView;
-  private ws: WebSocket | null = null;
+  private readonly socket = new StreamSocket<ServerToViewer, ViewerToServer>({
+    kind: 'watch',
+    parse: parseServerToViewer,
+    message: (message) => this.handle(message),
+    chat: (patch) => this.update(patch),
+    close: (code) => void this.afterClose(code),
+    open: () => {
+      this.opened = true;
+    },
+    frame: (data) => this.onFrame(data),
+  });
   private player: Player | null = null;
   private opened = false;
   private endedMessage = false;
@@ -117,7 +113,6 @@ export class WatchSession {
   private statsTimer: ReturnType<typeof setInterval> | undefined;
   private lastAckedUs: number | null = null;
   private disposed = false;
-  private readonly chatLimiter = new ChatLimiter(CHAT_RATE_MAX_MESSAGES, CHAT_RATE_WINDOW_MS);
 
   constructor(
     private readonly streamId: string,
@@ -132,7 +127,7 @@ export class WatchSession {
     if (canvas !== null && webCodecsAvailable()) {
       this.player = new Player(
         canvas,
-        () => this.send({ type: 'keyframe-request' }),
+        () => this.socket.send({ type: 'keyframe-request' }),
         (status) => {
           this.update({ playback: status });
           this.refreshStats();
@@ -159,25 +154,13 @@ export class WatchSession {
     clearTimeout(this.retryTimer);
     clearInterval(this.statsTimer);
     window.removeEventListener('online', this.onOnline);
-    this.ws?.close(1000, 'page closed');
-    this.ws = null;
+    this.socket.close(1000, 'page closed');
     this.player?.close();
   }
 
   /** Sends a chat line; false when it cannot be sent now (the form keeps the text). */
   sendChat(text: string, name: string): boolean {
-    const trimmed = text.trim().slice(0, CHAT_MAX_CHARS);
-    if (trimmed === '' || this.ws?.readyState !== WebSocket.OPEN) return false;
-    // The server enforces the same limit; checking first keeps a refused line in the box.
-    const taken = this.chatLimiter.tryTake(Date.now());
-    if (!taken.ok) {
-      this.update({ chatError: rateLimitedText(taken.retryAfterMs) });
-      return false;
-    }
-    const who = name.trim().slice(0, CHAT_NAME_MAX_CHARS);
-    this.send(who === '' ? { type: 'chat', text: trimmed } : { type: 'chat', text: trimmed, name: who });
-    this.update({ chatError: null });
-    return true;
+    return this.socket.sendChat(text, name);
   }
 
   /** Manual retry from the offline/ended screen. */
@@ -197,41 +180,16 @@ export class WatchSession {
     this.onChange(this.view);
   }
 
-  private send(message: ViewerToServer): void {
-    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(encodeControl(message));
-  }
-
   private connect(home: string | null): void {
     if (this.disposed) return;
     this.opened = false;
     this.endedMessage = false;
     this.lastAckedUs = null;
     this.update({ home, retryInMs: null });
-    const ws = new WebSocket(socketUrl(this.streamId, home));
-    ws.binaryType = 'arraybuffer';
-    this.ws = ws;
-    ws.onopen = () => {
-      this.opened = true;
-    };
-    ws.onmessage = (event: MessageEvent<string | ArrayBuffer>) => {
-      if (this.ws !== ws) return;
-      if (typeof event.data === 'string') this.onControl(event.data);
-      else this.onFrame(event.data);
-    };
-    ws.onclose = (event) => {
-      if (this.ws !== ws) return;
-      this.ws = null;
-      void this.afterClose(event.code);
-    };
+    this.socket.connect(this.streamId, home === null ? {} : { instance: home });
   }
 
-  private onControl(text: string): void {
-    const parsed = parseServerToViewer(text);
-    if (!parsed.ok) return;
-    this.handle(parsed.value);
-  }
-
-  private handle(message: ServerToViewer): void {
+  private handle(message: NonChatMessage<ServerToViewer>): void {
     switch (message.type) {
       case 'hello': {
         this.everConnected = true;
@@ -254,7 +212,6 @@ export class WatchSession {
           home: home ?? this.view.home,
           viewers: message.viewers,
           publisherConnected: message.publisherConnected,
-          chat: mergeChat(this.view.chat, message.chat, true),
         });
         if (message.config !== null) this.configure(message.config);
         return;
@@ -268,9 +225,6 @@ export class WatchSession {
       case 'publisher':
         this.update({ publisherConnected: message.connected });
         return;
-      case 'chat':
-        this.update({ chat: mergeChat(this.view.chat, [message], false) });
-        return;
       case 'ended':
         this.endedMessage = true;
         this.update({
@@ -281,11 +235,6 @@ export class WatchSession {
               : 'The creator lost their connection and did not come back.',
         });
         return;
-      case 'error': {
-        const chatError = chatErrorText(message);
-        if (chatError !== null) this.update({ chatError });
-        return;
-      }
     }
   }
 
@@ -306,7 +255,7 @@ export class WatchSession {
   private ack(timestampUs: number): void {
     if (!ackDue(this.lastAckedUs, timestampUs)) return;
     this.lastAckedUs = timestampUs;
-    this.send({ type: 'ack', timestampUs });
+    this.socket.send({ type: 'ack', timestampUs });
   }
 
   private refreshStats(): void {

@@ -1,24 +1,9 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import type { ChatMessage } from '../../../../shared/protocol.ts';
-import { CHAT_MAX_CHARS, CHAT_NAME_MAX_CHARS } from '../../../../shared/protocol.ts';
+import { CHAT_MAX_CHARS, CHAT_NAME_MAX_CHARS, type ChatMessage } from '../../../shared/protocol.ts';
+import { readStored, writeStored } from '../lib/storage.ts';
+import './chat-panel.css';
 
 const NAME_KEY = 'replaycast:name';
-
-function savedName(): string {
-  try {
-    return localStorage.getItem(NAME_KEY) ?? '';
-  } catch {
-    return '';
-  }
-}
-
-function saveName(name: string): void {
-  try {
-    localStorage.setItem(NAME_KEY, name);
-  } catch {
-    // private mode: the name just is not remembered
-  }
-}
 
 function clock(at: number): string {
   return new Date(at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
@@ -36,7 +21,7 @@ export interface ChatPanelProps {
 
 /** Chat over the stream's socket. Messages are rendered as text nodes, never as HTML. */
 export function ChatPanel({ chat, chatError, canSend, onSend, askName }: ChatPanelProps) {
-  const [name, setName] = useState(savedName);
+  const [name, setName] = useState(() => readStored(NAME_KEY));
   const [text, setText] = useState('');
   const log = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
@@ -46,7 +31,7 @@ export function ChatPanel({ chat, chatError, canSend, onSend, askName }: ChatPan
     const el = log.current;
     if (el && stick.current) el.scrollTop = el.scrollHeight;
   }, [chat]);
-  useEffect(() => saveName(name), [name]);
+  useEffect(() => writeStored(NAME_KEY, name), [name]);
 
   const submit = (event: Event) => {
     event.preventDefault();
