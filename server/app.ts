@@ -34,7 +34,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
 
   await app.register(cookie);
-  await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
+  // allowSynchronousEvents false: one message per event-loop turn per socket, so a burst of queued publisher
+  // frames is relayed with the viewers' acks read in between (the lag rule judges viewers by those acks),
+  // the loop is never held for a whole burst, and a backed-up receiver pauses its socket (TCP backpressure).
+  await app.register(websocket, { options: { maxPayload: 1024 * 1024, allowSynchronousEvents: false } });
   // Private Prometheus endpoint; opens only when the app listens.
   await app.register(metricsPlugin, { host: config.host, port: config.metricsPort });
   if (options.routing !== false) {

@@ -90,6 +90,11 @@ interface Outcome {
   rssPeakMb: number;
   serverStats: Record<string, number>;
   kernelTcpPeakMb: number;
+  /** The server's worst event-loop hold-up in each phase, ms: connecting the viewers, warm-up, the measured window. */
+  loopDelayMs: { connect: number; warmup: number; window: number };
+  /** Garbage collection in the window: total and longest pause, ms. */
+  gcWindowMs: number;
+  gcMaxMs: number;
 }
 
 const mb = (bytes: number) => bytes / (1024 * 1024);
@@ -129,7 +134,8 @@ class ServerProbe {
     });
   }
 
-  sample(): Promise<Sample> {
+  /** With a phase, the server reports the phase that just ended and starts counting the next one. */
+  sample(phase?: string): Promise<Sample> {
     const id = this.nextId++;
     return new Promise<Sample>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -140,7 +146,7 @@ class ServerProbe {
         clearTimeout(timer);
         resolve(s);
       });
-      this.server.send({ type: 'sample', id });
+      this.server.send({ type: 'sample', id, phase });
     });
   }
 }
@@ -200,9 +206,9 @@ async function runRound(
     result = await new Promise<RunResult>((resolve, reject) => {
       load.on('message', (msg: { type: string; phase?: string; message?: string }) => {
         if (msg.type === 'phase' && msg.phase === 'connected') {
-          connected = probe.sample();
+          connected = probe.sample('connected');
         } else if (msg.type === 'phase' && msg.phase === 'measure-start') {
-          start = probe.sample();
+          start = probe.sample('measure-start');
           cpuAtStart = machineCpu();
           sampler = setInterval(() => {
             kernelPeak = Math.max(kernelPeak, kernelTcpMb());
@@ -210,7 +216,7 @@ async function runRound(
           }, SAMPLE_INTERVAL_MS);
         } else if (msg.type === 'phase' && msg.phase === 'measure-end') {
           stopSampler();
-          end = probe.sample();
+          end = probe.sample('measure-end');
           cpuAtEnd = machineCpu();
         } else if (msg.type === 'result') {
           resolve(msg as unknown as RunResult);
@@ -255,6 +261,13 @@ async function runRound(
     rssPeakMb: mb(rssPeak),
     serverStats: e!.stats,
     kernelTcpPeakMb: kernelPeak,
+    loopDelayMs: {
+      connect: c!.stats.loopDelayMaxMs!,
+      warmup: s!.stats.loopDelayMaxMs!,
+      window: e!.stats.loopDelayMaxMs!,
+    },
+    gcWindowMs: e!.stats.gcMs!,
+    gcMaxMs: e!.stats.gcMaxMs!,
   };
 }
 
@@ -269,7 +282,7 @@ function show(prefix: string, o: Outcome): void {
   console.log(
     `${prefix} ${o.label.padEnd(24)} delivered ${f.deliveredFraction.toFixed(4)}, loss ${r.missingFrames} frames in ${r.viewersWithLoss} viewers, ` +
       `p50 ${f.p50Ms.toFixed(1)} ms, p99 ${f.p99Ms.toFixed(1)} ms, max ${r.maxMs.toFixed(0)} ms, CPU server ${f.cpuPct.toFixed(0)} % viewers ${r.loadCpuPct.toFixed(0)} % rest ${o.restPct.toFixed(0)} %, ` +
-      `load ${o.load1.toFixed(2)}, RSS ${o.rssStartMb.toFixed(0)} -> ${o.rssEndMb.toFixed(0)} MB (peak ${o.rssPeakMb.toFixed(0)}), kernel TCP peak ${o.kernelTcpPeakMb.toFixed(0)} MB, loop delay max server ${st.loopDelayMaxMs!.toFixed(0)} ms viewers ${r.loadLoopDelayMaxMs.toFixed(0)} ms, publish gap max ${r.publishGapMaxMs.toFixed(0)} ms, connect ${r.connectMs} ms${relayNote}`,
+      `load ${o.load1.toFixed(2)}, RSS ${o.rssStartMb.toFixed(0)} -> ${o.rssEndMb.toFixed(0)} MB (peak ${o.rssPeakMb.toFixed(0)}), kernel TCP peak ${o.kernelTcpPeakMb.toFixed(0)} MB, server loop hold-up max ${o.loopDelayMs.window.toFixed(0)} ms in the window (connecting ${o.loopDelayMs.connect.toFixed(0)}, warm-up ${o.loopDelayMs.warmup.toFixed(0)}), GC ${o.gcWindowMs.toFixed(0)} ms (longest ${o.gcMaxMs.toFixed(0)}), viewers' loop ${r.loadLoopDelayMaxMs.toFixed(0)} ms, publish gap max ${r.publishGapMaxMs.toFixed(0)} ms, connect ${r.connectMs} ms${relayNote}`,
   );
   if (process.env.BENCH_TIMELINE === '1') {
     const warm = r.maxMsBySecond.slice(0, r.windowStartSecond).join(' ');

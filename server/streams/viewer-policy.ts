@@ -11,9 +11,14 @@ export interface FlowLimits {
 
 export interface FlowState {
   /** Skipping until the next keyframe (also true for a new viewer that got no cached keyframe). */
-  skipping: boolean;
+  readonly skipping: boolean;
   /** When the viewer went over a limit; null while it is within them. */
-  behindSinceMs: number | null;
+  readonly behindSinceMs: number | null;
+  /**
+   * Behind by lag: the ack it had then. It stays behind until an ack moves past this, so nothing
+   * but the viewer itself (no change in how the relay is doing) can clear it. null: not behind by lag.
+   */
+  readonly lagHeldAtAckUs: number | null;
 }
 
 export interface FrameOffer {
@@ -21,39 +26,57 @@ export interface FrameOffer {
   nowMs: number;
   /** ws.bufferedAmount: bytes queued in user space for this viewer. */
   bufferedBytes: number;
-  /** Last frame timestamp sent to this viewer minus the last one it acked, in ms; null before any ack. */
+  /** Last frame timestamp sent to this viewer minus the last one it acked, in ms; null before any frame. */
   lagMs: number | null;
+  /** The timestamp it last acked (before its first ack, the frame that counts as acked); null before any frame. */
+  ackUs: number | null;
+  /** Most of the audience is over the lag limit at once (see crowdLate): the relay is the slow one. */
+  crowdLate: boolean;
 }
 
 export type FlowAction = 'send' | 'skip' | 'close';
 export type FlowReason = 'backlog' | 'lag' | 'await-keyframe' | 'ok';
 
 export interface FlowDecision {
-  action: FlowAction;
-  reason: FlowReason;
-  state: FlowState;
+  readonly action: FlowAction;
+  readonly reason: FlowReason;
+  readonly state: FlowState;
 }
 
-export const initialFlowState = (haveKeyframe: boolean): FlowState => ({
-  skipping: !haveKeyframe,
-  behindSinceMs: null,
+// Shared, never mutated: the rule runs for every viewer on every frame, and the common outcomes
+// allocate nothing.
+const SENDING: FlowState = Object.freeze({ skipping: false, behindSinceMs: null, lagHeldAtAckUs: null });
+const AWAITING_KEYFRAME: FlowState = Object.freeze({ skipping: true, behindSinceMs: null, lagHeldAtAckUs: null });
+const SEND: FlowDecision = Object.freeze({ action: 'send', reason: 'ok', state: SENDING });
+const AWAIT_KEYFRAME: FlowDecision = Object.freeze({
+  action: 'skip',
+  reason: 'await-keyframe',
+  state: AWAITING_KEYFRAME,
 });
+
+export const initialFlowState = (haveKeyframe: boolean): FlowState => (haveKeyframe ? SENDING : AWAITING_KEYFRAME);
 
 export function decideFrame(state: FlowState, offer: FrameOffer, limits: FlowLimits): FlowDecision {
   const overBacklog = offer.bufferedBytes > limits.viewerMaxBacklogBytes;
   const overLag = offer.lagMs !== null && offer.lagMs > limits.viewerMaxLagMs;
-  if (overBacklog || overLag) {
+  const wasBehind = state.behindSinceMs !== null;
+  const lagHeld = state.lagHeldAtAckUs !== null && offer.ackUs === state.lagHeldAtAckUs;
+  // When most viewers are over the lag limit at once, the relay is late: no one newly falls behind for it.
+  const behindByLag = lagHeld || (overLag && (wasBehind || !offer.crowdLate));
+  if (overBacklog || behindByLag) {
     const behindSinceMs = state.behindSinceMs ?? offer.nowMs;
-    const reason: FlowReason = overBacklog ? 'backlog' : 'lag';
-    if (offer.nowMs - behindSinceMs >= limits.slowViewerCloseMs) {
-      return { action: 'close', reason, state: { skipping: true, behindSinceMs } };
-    }
-    return { action: 'skip', reason, state: { skipping: true, behindSinceMs } };
+    const lagHeldAtAckUs = behindByLag ? (lagHeld ? state.lagHeldAtAckUs : offer.ackUs) : null;
+    const next =
+      state.skipping && state.behindSinceMs === behindSinceMs && state.lagHeldAtAckUs === lagHeldAtAckUs
+        ? state
+        : { skipping: true, behindSinceMs, lagHeldAtAckUs };
+    return {
+      action: offer.nowMs - behindSinceMs >= limits.slowViewerCloseMs ? 'close' : 'skip',
+      reason: overBacklog ? 'backlog' : 'lag',
+      state: next,
+    };
   }
-  if (state.skipping && !offer.keyframe) {
-    return { action: 'skip', reason: 'await-keyframe', state: { skipping: true, behindSinceMs: null } };
-  }
-  return { action: 'send', reason: 'ok', state: { skipping: false, behindSinceMs: null } };
+  return state.skipping && !offer.keyframe ? AWAIT_KEYFRAME : SEND;
 }
 
 /** Lag in ms from timestamps in µs; never negative (a new publisher timeline may restart lower). */
@@ -62,46 +85,17 @@ export function lagMs(lastSentUs: number | null, lastAckUs: number | null): numb
   return Math.max(0, (lastSentUs - lastAckUs) / 1000);
 }
 
-/** How long a relay delay is remembered, so acks for a burst the relay sent late can come back. */
-export const RELAY_DELAY_HOLD_MS = 3_000;
-/** The baseline (fastest arrival) is the minimum over this window, so a clock drift cannot pin it. */
-export const RELAY_DELAY_WINDOW_MS = 10_000;
+/** Below this many viewers (not already behind), the crowd rule never applies: a few can all stall. */
+export const LAG_CROWD_MIN_VIEWERS = 10;
 
 /**
- * How far behind the publisher's clock the relay itself is handling frames. After the event loop
- * was held up (a long send burst, GC), frames that queued in the kernel are relayed in one go and
- * the viewers' acks for them are still unread: that lag is the relay's, not the viewers', so it is
- * subtracted before the lag rule judges a viewer. Measured as this frame's (arrival - timestamp)
- * above the smallest such offset seen recently; the peak is held for RELAY_DELAY_HOLD_MS.
+ * Whether the relay itself is the slow one: more than half of the viewers that are not already behind
+ * are over the lag limit at once. Independent viewers do not all fall behind together; when they
+ * seem to, the relay (its event loop, its CPU, its network) is late, and skipping them would only
+ * punish healthy viewers. A viewer already behind is judged on its own, and the backlog rule (memory)
+ * always applies.
  */
-export class RelayDelay {
-  private currentMinMs = Infinity;
-  private previousMinMs = Infinity;
-  private windowStartMs: number | null = null;
-  private peakMs = 0;
-  private peakAtMs = 0;
-
-  observe(nowMs: number, timestampUs: number): number {
-    if (this.windowStartMs === null || nowMs - this.windowStartMs >= RELAY_DELAY_WINDOW_MS) {
-      this.previousMinMs = this.currentMinMs;
-      this.currentMinMs = Infinity;
-      this.windowStartMs = nowMs;
-    }
-    const offsetMs = nowMs - timestampUs / 1000;
-    this.currentMinMs = Math.min(this.currentMinMs, offsetMs);
-    const delayMs = offsetMs - Math.min(this.currentMinMs, this.previousMinMs);
-    if (delayMs >= this.peakMs || nowMs - this.peakAtMs > RELAY_DELAY_HOLD_MS) {
-      this.peakMs = delayMs;
-      this.peakAtMs = nowMs;
-    }
-    return this.peakMs;
-  }
-
-  /** A new publisher timeline: old offsets mean nothing. */
-  reset(): void {
-    this.currentMinMs = Infinity;
-    this.previousMinMs = Infinity;
-    this.windowStartMs = null;
-    this.peakMs = 0;
-  }
+export function crowdLate(viewersWithin: number, viewersOverLag: number): boolean {
+  const candidates = viewersWithin + viewersOverLag;
+  return candidates >= LAG_CROWD_MIN_VIEWERS && viewersOverLag * 2 > candidates;
 }
