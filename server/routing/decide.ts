@@ -9,7 +9,7 @@ export interface RoutingInput {
   self: string | null;
   path: string;
   /** Every value of the `instance` query parameter, in order. */
-  instanceParams: string[];
+  instanceParams: readonly string[];
   /** The `fly-machine-id` cookie, if sent. */
   cookie: string | undefined;
   forceInstanceId: string | undefined;

@@ -25,9 +25,18 @@ declare module 'fastify' {
 
 const defaultCookieExempt = (method: string, path: string) => method === 'POST' && path === '/api/streams';
 
-export function isAnyMachinePath(path: string, anyMachinePaths: readonly string[]): boolean {
-  return anyMachinePaths.some((entry) => (entry.endsWith('/') ? path.startsWith(entry) : path === entry));
+/** The any-Machine test compiled once (an exact-path set and a few prefixes): it runs on every GET. */
+export function anyMachineMatcher(anyMachinePaths: readonly string[]): (path: string) => boolean {
+  const exact = new Set(anyMachinePaths.filter((entry) => !entry.endsWith('/')));
+  const prefixes = anyMachinePaths.filter((entry) => entry.endsWith('/'));
+  return (path) => {
+    if (exact.has(path)) return true;
+    for (const prefix of prefixes) if (path.startsWith(prefix)) return true;
+    return false;
+  };
 }
+
+const NO_INSTANCE_PARAMS: readonly string[] = [];
 
 function declaredBodyBytes(request: FastifyRequest): number | 'unknown' {
   const length = request.headers['content-length'];
@@ -66,6 +75,7 @@ function applyCookie(request: FastifyRequest, reply: FastifyReply, change: Cooki
 export const routingPlugin = fp<RoutingOptions>(
   async (app, opts) => {
     const cookieExempt = opts.cookieExempt ?? defaultCookieExempt;
+    const anyMachine = anyMachineMatcher(opts.anyMachinePaths);
     app.decorateRequest('routing', null);
     // Callback style, not async: this runs on every request and a promise per call is measurable.
     app.addHook('onRequest', (request, reply, done) => {
@@ -76,15 +86,14 @@ export const routingPlugin = fp<RoutingOptions>(
       const decision = decide({
         self: opts.machineId,
         path,
-        instanceParams: q === -1 ? [] : new URLSearchParams(url.slice(q + 1)).getAll('instance'),
+        instanceParams: q === -1 ? NO_INSTANCE_PARAMS : new URLSearchParams(url.slice(q + 1)).getAll('instance'),
         cookie: request.cookies[MACHINE_COOKIE],
         forceInstanceId: header(request, 'fly-force-instance-id'),
         replaySrc: header(request, 'fly-replay-src'),
         replayFailed: header(request, 'fly-replay-failed'),
         preferredUnavailable: header(request, 'fly-preferred-instance-unavailable'),
         bodyBytes: declaredBodyBytes(request),
-        anyMachinePath:
-          (request.method === 'GET' || request.method === 'HEAD') && isAnyMachinePath(path, opts.anyMachinePaths),
+        anyMachinePath: (request.method === 'GET' || request.method === 'HEAD') && anyMachine(path),
         apiPath,
         cookieExempt: cookieExempt(request.method, path),
         machineKnown: opts.machineKnown,
