@@ -7,7 +7,14 @@ import type WebSocket from 'ws';
 export const HEARTBEAT_SLICE_SOCKETS = 100;
 
 /** What the heartbeat needs of a socket (a `ws` WebSocket; tests use fakes). */
-export type HeartbeatSocket = Pick<WebSocket, 'ping' | 'terminate' | 'on' | 'once' | 'readyState' | 'CLOSED'>;
+export interface HeartbeatSocket {
+  readonly readyState: number;
+  readonly CLOSED: number;
+  ping(): void;
+  terminate(): void;
+  on(event: 'pong' | 'close', listener: () => void): unknown;
+  once(event: 'close', listener: () => void): unknown;
+}
 
 /**
  * The relay's open sockets: a heartbeat that cuts connections which stopped answering pings
