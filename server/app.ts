@@ -53,7 +53,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
           : app.hasDecorator('directory')
             ? app.directory.machineKnown(id)
             : undefined,
-      onDecision: (decision) => app.metrics.recordDecision(decision),
+      onDecision: app.metrics.recordDecision,
     });
   }
 
