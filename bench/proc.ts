@@ -7,13 +7,13 @@ import { readdirSync, readFileSync } from 'node:fs';
  */
 
 export interface TaskTimes {
-  /** CPU time used by all threads of the process, ns. */
+  /** CPU time used by all threads of the process (GC and libuv threads included), ns. */
   runNs: number;
-  /** Time its threads were ready to run but waited for a core, ns. */
+  /** Time its main thread (the event loop) was ready to run but waited for a core, ns. */
   waitNs: number;
 }
 
-/** Sums /proc/<pid>/task/<tid>/schedstat over the threads (GC and libuv threads included); null if gone. */
+/** From /proc/<pid>/task/<tid>/schedstat (run, wait, timeslices); null when the process is gone. */
 export function taskTimes(pid: number): TaskTimes | null {
   let tids: string[];
   try {
@@ -27,7 +27,7 @@ export function taskTimes(pid: number): TaskTimes | null {
     try {
       const [run, wait] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ');
       runNs += Number(run);
-      waitNs += Number(wait);
+      if (tid === String(pid)) waitNs = Number(wait);
     } catch {
       // a thread that exited between the listing and the read
     }

@@ -133,7 +133,7 @@ for (const side of ['hook', 'bare'] as const) {
 console.log(`per-round ratios, per CPU-second: ${cpuRatios.map((r) => fmt(r)).join(', ')}`);
 console.log(`per-round ratios, req/s:          ${rpsRatios.map((r) => fmt(r)).join(', ')}`);
 console.log(
-  `the servers' core: other work ${other.toFixed(0)} %, idle ${idle.toFixed(0)} % (median of rounds); each server waited for it ${waitPct.toFixed(0)} % of the time`,
+  `the servers' core: other work ${other.toFixed(0)} %, idle ${idle.toFixed(0)} % (median of rounds); each server's event loop waited for it ${waitPct.toFixed(0)} % of the time`,
 );
 console.log(`ratio hook / bare, requests per CPU-second: ${ci(cpuRatio)}`);
 console.log(`ratio hook / bare, requests per second:     ${ci(rpsRatio)}`);
