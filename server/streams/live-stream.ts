@@ -217,8 +217,9 @@ export class LiveStream implements PublisherHost, ViewerHost {
     const frame = { data: copy, keyframe, timestampUs };
     this.gop.push(frame);
     const now = this.now();
-    const late = this.crowdLate();
-    for (const viewer of this.viewers) viewer.offer(frame, now, late);
+    let late: boolean | undefined;
+    const crowd = { late: () => (late ??= this.crowdLate()) };
+    for (const viewer of this.viewers) viewer.offer(frame, now, crowd);
   }
 
   /** One pass over the audience: are most viewers not yet behind over the lag limit at once? */

@@ -79,15 +79,19 @@ export class ViewerSession {
     return lag !== null && lag > maxLagMs;
   }
 
-  /** `crowdLate`: most of the audience is over the lag limit at once, so the relay is the slow one. */
-  offer(frame: StoredFrame, nowMs: number, crowdLate: boolean): void {
+  /** `crowd.late()`: most of the audience is over the lag limit at once, so the relay is the slow one. */
+  offer(frame: StoredFrame, nowMs: number, crowd: { late(): boolean }): void {
     if (this.closed) return;
+    const lag = lagMs(this.lastSentUs, this.lastAckUs);
     scratch.keyframe = frame.keyframe;
     scratch.nowMs = nowMs;
     scratch.bufferedBytes = this.peer.bufferedAmount;
-    scratch.lagMs = lagMs(this.lastSentUs, this.lastAckUs);
+    scratch.lagMs = lag;
     scratch.ackUs = this.lastAckUs;
-    scratch.crowdLate = crowdLate;
+    // The crowd only matters for a viewer over the lag limit that is not behind yet, and asking costs a
+    // pass over the audience: so only then (the rule decides the same either way).
+    scratch.crowdLate =
+      lag !== null && lag > this.host.limits.viewerMaxLagMs && this.flow.behindSinceMs === null && crowd.late();
     const decision = decideFrame(this.flow, scratch, this.host.limits);
     const wasSkipping = this.flow.skipping;
     const wasBehind = this.flow.behindSinceMs !== null;
