@@ -38,17 +38,19 @@ export function anyMachineMatcher(anyMachinePaths: readonly string[]): (path: st
 
 const NO_INSTANCE_PARAMS: readonly string[] = [];
 
-function declaredBodyBytes(request: FastifyRequest): number | 'unknown' {
-  const length = request.headers['content-length'];
+type Headers = FastifyRequest['headers'];
+
+function declaredBodyBytes(headers: Headers): number | 'unknown' {
+  const length = headers['content-length'];
   if (length !== undefined) {
     const n = Number(length);
     return Number.isSafeInteger(n) && n >= 0 ? n : 'unknown';
   }
-  return request.headers['transfer-encoding'] !== undefined ? 'unknown' : 0;
+  return headers['transfer-encoding'] !== undefined ? 'unknown' : 0;
 }
 
-function header(request: FastifyRequest, name: string): string | undefined {
-  const value = request.headers[name];
+function header(headers: Headers, name: string): string | undefined {
+  const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
 }
 
@@ -63,7 +65,7 @@ function applyCookie(request: FastifyRequest, reply: FastifyReply, change: Cooki
     path: '/',
     httpOnly: true,
     sameSite: 'lax',
-    secure: header(request, 'x-forwarded-proto') === 'https',
+    secure: header(request.headers, 'x-forwarded-proto') === 'https',
   });
 }
 
@@ -83,19 +85,22 @@ export const routingPlugin = fp<RoutingOptions>(
       const q = url.indexOf('?');
       const path = q === -1 ? url : url.slice(0, q);
       const apiPath = path.startsWith('/api/') || path.startsWith('/ws/');
+      // Read once: request.headers is a getter, and this runs on every request.
+      const headers = request.headers;
+      const method = request.method;
       const decision = decide({
         self: opts.machineId,
         path,
         instanceParams: q === -1 ? NO_INSTANCE_PARAMS : new URLSearchParams(url.slice(q + 1)).getAll('instance'),
         cookie: request.cookies[MACHINE_COOKIE],
-        forceInstanceId: header(request, 'fly-force-instance-id'),
-        replaySrc: header(request, 'fly-replay-src'),
-        replayFailed: header(request, 'fly-replay-failed'),
-        preferredUnavailable: header(request, 'fly-preferred-instance-unavailable'),
-        bodyBytes: declaredBodyBytes(request),
-        anyMachinePath: (request.method === 'GET' || request.method === 'HEAD') && anyMachine(path),
+        forceInstanceId: header(headers, 'fly-force-instance-id'),
+        replaySrc: header(headers, 'fly-replay-src'),
+        replayFailed: header(headers, 'fly-replay-failed'),
+        preferredUnavailable: header(headers, 'fly-preferred-instance-unavailable'),
+        bodyBytes: declaredBodyBytes(headers),
+        anyMachinePath: (method === 'GET' || method === 'HEAD') && anyMachine(path),
         apiPath,
-        cookieExempt: cookieExempt(request.method, path),
+        cookieExempt: cookieExempt(method, path),
         machineKnown: opts.machineKnown,
         maxReplayBodyBytes: opts.maxReplayBodyBytes,
         replayTimeoutMs: opts.replayTimeoutMs,
@@ -111,8 +116,8 @@ export const routingPlugin = fp<RoutingOptions>(
                 self: opts.machineId,
                 wanted: decision.loopFrom,
                 reason: decision.reason,
-                replaySrc: header(request, 'fly-replay-src'),
-                replayFailed: header(request, 'fly-replay-failed'),
+                replaySrc: header(headers, 'fly-replay-src'),
+                replayFailed: header(headers, 'fly-replay-failed'),
               },
               'request already replayed: serving here instead of replaying again',
             );
