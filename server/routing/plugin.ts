@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import { MACHINE_COOKIE } from '../../shared/machine-id.ts';
 import { COOKIE_MAX_AGE_S, type CookieChange, type Decision, decide } from './decide.ts';
 import { routingErrorPage } from './error-page.ts';
+import { type FactsContext, RequestFacts } from './request-facts.ts';
 
 export interface RoutingOptions {
   machineId: string | null;
@@ -36,21 +37,8 @@ export function anyMachineMatcher(anyMachinePaths: readonly string[]): (path: st
   };
 }
 
-const NO_INSTANCE_PARAMS: readonly string[] = [];
-
-type Headers = FastifyRequest['headers'];
-
-function declaredBodyBytes(headers: Headers): number | 'unknown' {
-  const length = headers['content-length'];
-  if (length !== undefined) {
-    const n = Number(length);
-    return Number.isSafeInteger(n) && n >= 0 ? n : 'unknown';
-  }
-  return headers['transfer-encoding'] !== undefined ? 'unknown' : 0;
-}
-
-function header(headers: Headers, name: string): string | undefined {
-  const value = headers[name];
+function header(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
   return Array.isArray(value) ? value[0] : value;
 }
 
@@ -65,7 +53,7 @@ function applyCookie(request: FastifyRequest, reply: FastifyReply, change: Cooki
     path: '/',
     httpOnly: true,
     sameSite: 'lax',
-    secure: header(request.headers, 'x-forwarded-proto') === 'https',
+    secure: header(request, 'x-forwarded-proto') === 'https',
   });
 }
 
@@ -76,35 +64,26 @@ function applyCookie(request: FastifyRequest, reply: FastifyReply, change: Cooki
  */
 export const routingPlugin = fp<RoutingOptions>(
   async (app, opts) => {
-    const cookieExempt = opts.cookieExempt ?? defaultCookieExempt;
-    const anyMachine = anyMachineMatcher(opts.anyMachinePaths);
+    const ctx: FactsContext = {
+      self: opts.machineId,
+      anyMachine: anyMachineMatcher(opts.anyMachinePaths),
+      cookieExempt: opts.cookieExempt ?? defaultCookieExempt,
+      machineKnown: opts.machineKnown,
+      maxReplayBodyBytes: opts.maxReplayBodyBytes,
+      replayTimeoutMs: opts.replayTimeoutMs,
+    };
     app.decorateRequest('routing', null);
     // Callback style, not async: this runs on every request and a promise per call is measurable.
-    app.addHook('onRequest', (request, reply, done) => {
-      const url = request.url;
-      const q = url.indexOf('?');
-      const path = q === -1 ? url : url.slice(0, q);
-      const apiPath = path.startsWith('/api/') || path.startsWith('/ws/');
-      // Read once: request.headers is a getter, and this runs on every request.
-      const headers = request.headers;
-      const method = request.method;
-      const decision = decide({
-        self: opts.machineId,
-        path,
-        instanceParams: q === -1 ? NO_INSTANCE_PARAMS : new URLSearchParams(url.slice(q + 1)).getAll('instance'),
-        cookie: request.cookies[MACHINE_COOKIE],
-        forceInstanceId: header(headers, 'fly-force-instance-id'),
-        replaySrc: header(headers, 'fly-replay-src'),
-        replayFailed: header(headers, 'fly-replay-failed'),
-        preferredUnavailable: header(headers, 'fly-preferred-instance-unavailable'),
-        bodyBytes: declaredBodyBytes(headers),
-        anyMachinePath: (method === 'GET' || method === 'HEAD') && anyMachine(path),
-        apiPath,
-        cookieExempt: cookieExempt(method, path),
-        machineKnown: opts.machineKnown,
-        maxReplayBodyBytes: opts.maxReplayBodyBytes,
-        replayTimeoutMs: opts.replayTimeoutMs,
-      });
+    app.addHook('onRequest', function routingHook(request, reply, done) {
+      const facts = new RequestFacts(
+        ctx,
+        request.url,
+        request.method,
+        request.headers,
+        request.cookies[MACHINE_COOKIE],
+      );
+      const apiPath = facts.apiPath;
+      const decision = decide(facts);
       request.routing = decision;
       opts.onDecision?.(decision);
 
@@ -116,8 +95,8 @@ export const routingPlugin = fp<RoutingOptions>(
                 self: opts.machineId,
                 wanted: decision.loopFrom,
                 reason: decision.reason,
-                replaySrc: header(headers, 'fly-replay-src'),
-                replayFailed: header(headers, 'fly-replay-failed'),
+                replaySrc: facts.replaySrc,
+                replayFailed: facts.replayFailed,
               },
               'request already replayed: serving here instead of replaying again',
             );
