@@ -9,7 +9,7 @@ export interface RoutingInput {
   self: string | null;
   path: string;
   /** Every value of the `instance` query parameter, in order. */
-  instanceParams: string[];
+  instanceParams: readonly string[];
   /** The `fly-machine-id` cookie, if sent. */
   cookie: string | undefined;
   forceInstanceId: string | undefined;
@@ -56,6 +56,9 @@ export type Decision =
       error: string;
       cookie?: CookieChange;
     };
+
+/** Shared (never mutated): the decision almost every request on its home Machine gets. */
+const COOKIE_SELF: Decision = Object.freeze({ action: 'serve', reason: 'cookie-self' });
 
 function formatTimeout(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
@@ -136,8 +139,9 @@ export function decide(input: RoutingInput): Decision {
 
   const cookie = input.cookie;
   if (cookie === undefined) return { action: 'serve', reason: 'no-preference' };
+  // The common case first: `self` is a valid id, so a cookie equal to it needs no pattern test.
+  if (cookie === self) return COOKIE_SELF;
   if (!isMachineId(cookie)) return { action: 'serve', reason: 'cookie-malformed', cookie: 'clear' };
-  if (cookie === self) return { action: 'serve', reason: 'cookie-self' };
   if (input.cookieExempt) return { action: 'serve', reason: 'cookie-exempt' };
   if (replayed) return { action: 'serve', reason: 'already-replayed', cookie: { set: self }, loopFrom: cookie };
   if (input.machineKnown?.(cookie) === false)

@@ -19,10 +19,10 @@ import type { Log } from './log.ts';
 import type { Peer } from './peer.ts';
 import { type PublisherHost, PublisherSession } from './publisher-session.ts';
 import type { RelayCounters } from './relay-counters.ts';
-import { RelayDelay } from './relay-delay.ts';
 import type { RelayLimits } from './relay-limits.ts';
 import type { StreamSummary } from './source.ts';
 import { RateGate, Throttle } from './throttle.ts';
+import { crowdLate } from './viewer-policy.ts';
 import { type ViewerHost, ViewerSession } from './viewer-session.ts';
 
 /**
@@ -70,7 +70,6 @@ export class LiveStream implements PublisherHost, ViewerHost {
   private endTimer: TimerHandle | null = null;
   private readonly keyframeGate: RateGate;
   private readonly viewerCount: Throttle;
-  private readonly relayDelay = new RelayDelay();
 
   constructor(
     readonly meta: StreamMeta,
@@ -196,7 +195,6 @@ export class LiveStream implements PublisherHost, ViewerHost {
     this.config = config;
     this.awaitingKeyframe = true;
     this.gop.clear();
-    this.relayDelay.reset();
     const message = utf8.encode(encodeControl({ type: 'config', config }));
     for (const viewer of this.viewers) {
       viewer.resetTimeline();
@@ -222,8 +220,22 @@ export class LiveStream implements PublisherHost, ViewerHost {
     const frame = { data: copy, keyframe, timestampUs };
     this.gop.push(frame);
     const now = this.now();
-    const relayDelayMs = this.relayDelay.observe(now, timestampUs);
-    for (const viewer of this.viewers) viewer.offer(frame, now, relayDelayMs);
+    let late: boolean | undefined;
+    const crowd = { late: () => (late ??= this.crowdLate()) };
+    for (const viewer of this.viewers) viewer.offer(frame, now, crowd);
+  }
+
+  /** One pass over the audience: are most viewers not yet behind over the lag limit at once? */
+  private crowdLate(): boolean {
+    const maxLagMs = this.limits.viewerMaxLagMs;
+    let within = 0;
+    let over = 0;
+    for (const viewer of this.viewers) {
+      if (viewer.behind) continue;
+      if (viewer.overLag(maxLagMs)) over++;
+      else within++;
+    }
+    return crowdLate(within, over);
   }
 
   stop(): void {

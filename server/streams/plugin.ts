@@ -79,7 +79,13 @@ async function streams(app: FastifyInstance, opts: StreamsOptions): Promise<void
     wss.close();
     this.log.info({ sockets: open, drained }, 'sockets closed');
   }
-  await app.register(websocket, { options: { maxPayload: MAX_MESSAGE_BYTES }, preClose: closeSockets });
+  // allowSynchronousEvents false: one message per event-loop turn per socket, so a burst of queued publisher
+  // frames is relayed with the viewers' acks read in between (the lag rule judges viewers by those acks),
+  // the loop is never held for a whole burst, and a backed-up receiver pauses its socket (TCP backpressure).
+  await app.register(websocket, {
+    options: { maxPayload: MAX_MESSAGE_BYTES, allowSynchronousEvents: false },
+    preClose: closeSockets,
+  });
 
   app.decorate('streams', {
     list: () => registry.list(),

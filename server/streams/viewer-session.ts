@@ -12,7 +12,14 @@ import type { StoredFrame } from './gop-cache.ts';
 import type { Log } from './log.ts';
 import type { Peer } from './peer.ts';
 import type { RelayCounters } from './relay-counters.ts';
-import { decideFrame, type FlowLimits, type FlowState, initialFlowState, lagMs } from './viewer-policy.ts';
+import {
+  decideFrame,
+  type FlowLimits,
+  type FlowState,
+  type FrameOffer,
+  initialFlowState,
+  lagMs,
+} from './viewer-policy.ts';
 
 /** What a viewer session needs from its stream. */
 export interface ViewerHost {
@@ -24,6 +31,16 @@ export interface ViewerHost {
   requestKeyframe(): void;
   chat(from: { peer: Peer; limiter: ChatLimiter }, message: ChatSendMessage, role: 'viewer' | 'creator'): void;
 }
+
+/** Reused for every offer (the rule keeps no reference to it): one allocation less per viewer per frame. */
+const scratch: FrameOffer = {
+  keyframe: false,
+  nowMs: 0,
+  bufferedBytes: 0,
+  lagMs: null,
+  ackUs: null,
+  crowdLate: false,
+};
 
 /** One watch socket: applies the slow-viewer policy to every frame offered to it. */
 export class ViewerSession {
@@ -53,20 +70,31 @@ export class ViewerSession {
     this.lastAckUs = null;
   }
 
-  /** `relayDelayMs`: how late the relay itself is (see RelayDelay); not held against the viewer. */
-  offer(frame: StoredFrame, nowMs: number, relayDelayMs = 0): void {
+  /** Already behind (skipping for a limit, not merely waiting for a keyframe). */
+  get behind(): boolean {
+    return this.flow.behindSinceMs !== null;
+  }
+
+  /** Whether its ack lag is over `maxLagMs` now (the stream counts these to tell when the relay is late). */
+  overLag(maxLagMs: number): boolean {
+    const lag = lagMs(this.lastSentUs, this.lastAckUs);
+    return lag !== null && lag > maxLagMs;
+  }
+
+  /** `crowd.late()`: most of the audience is over the lag limit at once, so the relay is the slow one. */
+  offer(frame: StoredFrame, nowMs: number, crowd: { late(): boolean }): void {
     if (this.closed) return;
     const lag = lagMs(this.lastSentUs, this.lastAckUs);
-    const decision = decideFrame(
-      this.flow,
-      {
-        keyframe: frame.keyframe,
-        nowMs,
-        bufferedBytes: this.peer.bufferedAmount,
-        lagMs: lag === null ? null : Math.max(0, lag - relayDelayMs),
-      },
-      this.host.limits,
-    );
+    scratch.keyframe = frame.keyframe;
+    scratch.nowMs = nowMs;
+    scratch.bufferedBytes = this.peer.bufferedAmount;
+    scratch.lagMs = lag;
+    scratch.ackUs = this.lastAckUs;
+    // The crowd only matters for a viewer over the lag limit that is not behind yet, and asking costs a
+    // pass over the audience: so only then (the rule decides the same either way).
+    scratch.crowdLate =
+      lag !== null && lag > this.host.limits.viewerMaxLagMs && this.flow.behindSinceMs === null && crowd.late();
+    const decision = decideFrame(this.flow, scratch, this.host.limits);
     const wasSkipping = this.flow.skipping;
     const wasBehind = this.flow.behindSinceMs !== null;
     this.flow = decision.state;
