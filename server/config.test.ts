@@ -5,12 +5,13 @@ import { ConfigError, loadConfig } from './config.ts';
 
 test('defaults off Fly', () => {
   const config = loadConfig({});
-  assert.equal(config.machineId, null);
-  assert.equal(config.port, 8080);
-  assert.equal(config.host, '::');
-  assert.equal(config.internalPort, 8081);
-  assert.equal(config.replayTimeoutMs, 5000);
-  assert.equal(config.maxReplayBodyBytes, 1024 * 1024);
+  assert.equal(config.machine.id, null);
+  assert.equal(config.server.port, 8080);
+  assert.equal(config.server.host, '::');
+  assert.equal(config.directory.internalPort, 8081);
+  assert.equal(config.routing.replayTimeoutMs, 5000);
+  assert.equal(config.routing.maxReplayBodyBytes, 1024 * 1024);
+  assert.equal(config.streams.drainTimeoutMs, config.server.shutdownTimeoutMs / 2);
 });
 
 test('Fly variables are read', () => {
@@ -22,7 +23,7 @@ test('Fly variables are read', () => {
     HOST: '127.0.0.2',
   });
   assert.deepEqual(
-    [config.machineId, config.region, config.appName, config.port, config.host],
+    [config.machine.id, config.machine.region, config.machine.appName, config.server.port, config.server.host],
     ['286533db064e58', 'dfw', 'replaycast', 3000, '127.0.0.2'],
   );
 });
@@ -55,15 +56,18 @@ for (const [variable, env] of bad) {
 }
 
 test('limits are accepted up to their edges', () => {
-  assert.equal(loadConfig({ MAX_REPLAY_BODY_BYTES: '1048576' }).maxReplayBodyBytes, 1048576);
-  assert.equal(loadConfig({ MAX_REPLAY_BODY_BYTES: '1' }).maxReplayBodyBytes, 1);
-  assert.equal(loadConfig({ REPLAY_TIMEOUT_MS: '100' }).replayTimeoutMs, 100);
-  assert.equal(loadConfig({ REPLAY_TIMEOUT_MS: '60000' }).replayTimeoutMs, 60000);
-  assert.equal(loadConfig({ PORT: '65535' }).port, 65535);
+  assert.equal(loadConfig({ MAX_REPLAY_BODY_BYTES: '1048576' }).routing.maxReplayBodyBytes, 1048576);
+  assert.equal(loadConfig({ MAX_REPLAY_BODY_BYTES: '1' }).routing.maxReplayBodyBytes, 1);
+  assert.equal(loadConfig({ REPLAY_TIMEOUT_MS: '100' }).routing.replayTimeoutMs, 100);
+  assert.equal(loadConfig({ REPLAY_TIMEOUT_MS: '60000' }).routing.replayTimeoutMs, 60000);
+  assert.equal(loadConfig({ PORT: '65535' }).server.port, 65535);
 });
 
 test('ANY_MACHINE_PATHS is a comma list', () => {
-  assert.deepEqual(loadConfig({ ANY_MACHINE_PATHS: '/healthz, /static/' }).anyMachinePaths, ['/healthz', '/static/']);
+  assert.deepEqual(loadConfig({ ANY_MACHINE_PATHS: '/healthz, /static/' }).routing.anyMachinePaths, [
+    '/healthz',
+    '/static/',
+  ]);
 });
 
 test('the server refuses to start on bad config: one line naming the variable, exit code 1', () => {

@@ -14,9 +14,12 @@ const variant = process.argv[2];
 type Ready = { type: 'ready'; port: number; watchPath: string; publishPath: string };
 
 async function relay(): Promise<{ ready: Ready; stats: () => unknown; close: () => Promise<void> }> {
-  const app = await buildApp(testConfig({ host: '127.0.0.1', port: 0, metricsPort: 0, internalPort: 0 }), {
-    prettyLogs: false,
-  });
+  const app = await buildApp(
+    testConfig({ server: { port: 0 }, metrics: { port: 0 }, directory: { internalPort: 0 } }),
+    {
+      prettyLogs: false,
+    },
+  );
   await app.listen({ host: '127.0.0.1', port: 0 });
   const res = await app.inject({
     method: 'POST',

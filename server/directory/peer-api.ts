@@ -1,4 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { errorServerOptions, errorsPlugin, sendNoSuchEndpoint } from '../errors/plugin.ts';
 import { parseSnapshot, type Snapshot, snapshotEtag } from './snapshot.ts';
 import type { ApplyOutcome } from './state.ts';
 
@@ -39,7 +40,11 @@ export async function buildPeerApi(opts: PeerApiOptions): Promise<FastifyInstanc
     forceCloseConnections: true,
     // Longer than the client agent keeps an idle socket, so a reused socket is never closed under it.
     keepAliveTimeout: 65_000,
+    ...errorServerOptions,
   });
+  // The public app's error shape here too: `{"error"}` for an oversized or malformed snapshot.
+  await api.register(errorsPlugin);
+  api.setNotFoundHandler(sendNoSuchEndpoint);
 
   api.addHook('onRequest', async (request, reply) => {
     const remote = request.socket.remoteAddress ?? '';

@@ -7,32 +7,38 @@ import {
   Cluster,
   type ClusterNode,
   FakeStreamSource,
+  fakeStreamsPlugin,
   MemoryDns,
   waitFor,
 } from '../../test/support/directory-cluster.ts';
-import type { DirectoryLimits } from './limits.ts';
-import { type DirectoryPluginOptions, directoryPlugin } from './plugin.ts';
+import { type MachineIdentity, machinePlugin } from '../machine.ts';
+import { DEFAULT_DIRECTORY_LIMITS, type DirectoryLimits } from './limits.ts';
+import { type DirectoryConfig, directoryPlugin } from './plugin.ts';
 
 // Loopback block of this file: 127.0.23.150-179, private port 23082.
 const PORT = 23082;
 
-const baseConfig: DirectoryPluginOptions['config'] = {
-  machineId: null,
-  region: null,
-  appName: null,
+const baseConfig: DirectoryConfig = {
   host: '127.0.23.150',
   internalPort: PORT,
   internalToken: null,
   discoveryIntervalMs: 5000,
   dnsServer: null,
+  limits: DEFAULT_DIRECTORY_LIMITS,
 };
 
-async function single(t: import('node:test').TestContext, config: Partial<typeof baseConfig> = {}) {
+async function single(
+  t: import('node:test').TestContext,
+  machine: Partial<MachineIdentity> = {},
+  config: Partial<DirectoryConfig> = {},
+) {
   const source = new FakeStreamSource();
   const app = Fastify({ logger: false });
+  await app.register(machinePlugin, { id: null, region: null, appName: null, ...machine });
+  await app.register(fakeStreamsPlugin, { source });
   await app.register(directoryPlugin, {
-    config: { ...baseConfig, ...config },
-    source,
+    ...baseConfig,
+    ...config,
     resolver: new MemoryDns().resolver,
   });
   await app.ready();
@@ -63,7 +69,7 @@ test('GET /api/streams lists local streams in the documented shape; off Fly the 
 });
 
 test('GET /api/streams/:id: one entry, or 404 JSON', async (t) => {
-  const { app, source } = await single(t, { machineId: 'aaaaaaaaaaaaaa', region: 'ams' });
+  const { app, source } = await single(t, { id: 'aaaaaaaaaaaaaa', region: 'ams' });
   source.start({ id: 'abc', title: 'T', creator: 'c', viewers: 1, startedAt: 5 });
   const found = await app.inject('/api/streams/abc');
   assert.equal(found.statusCode, 200);
@@ -84,12 +90,7 @@ test('GET /api/streams/:id: one entry, or 404 JSON', async (t) => {
 });
 
 test('built for inject: no private port, no discovery; /internal is not on the public app', async (t) => {
-  const { app } = await single(t, {
-    machineId: 'aaaaaaaaaaaaaa',
-    region: 'ams',
-    appName: 'demo',
-    host: '127.0.23.151',
-  });
+  const { app } = await single(t, { id: 'aaaaaaaaaaaaaa', region: 'ams', appName: 'demo' }, { host: '127.0.23.151' });
   assert.equal((await app.inject('/internal/snapshot')).statusCode, 404);
   assert.equal(app.directory.stats().rounds, 0);
   assert.equal(app.directory.stale, true, 'discovery on but never ran: cannot vouch');

@@ -1,29 +1,21 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { MACHINE_COOKIE } from '../../shared/machine-id.ts';
-import { COOKIE_MAX_AGE_S, type CookieChange, type Decision, decide } from './decide.ts';
-import { routingErrorPage } from './error-page.ts';
+import { errorPage } from '../errors/error-page.ts';
+import { COOKIE_MAX_AGE_S, type CookieChange, decide } from './decide.ts';
 
+/** The routing hook's settings: `config.routing`. */
 export interface RoutingOptions {
-  machineId: string | null;
+  /** GET/HEAD paths any Machine can serve; never replayed. Entries ending in `/` are prefixes. */
   anyMachinePaths: string[];
+  /** Bodies this size or larger are never replayed (Fly's limit is 1 MiB). */
   maxReplayBodyBytes: number;
+  /** `timeout=` of the fly-replay header sent for an explicit `?instance=`. */
   replayTimeoutMs: number;
-  /** Requests the cookie must not pin; by default creating a stream (it is homed where it lands). */
-  cookieExempt?: (method: string, path: string) => boolean;
-  /** Whether a Machine id is known to the directory (undefined: cannot tell). */
-  machineKnown?: (id: string) => boolean | undefined;
-  /** Called with every decision, e.g. for metrics. */
-  onDecision?: (decision: Decision) => void;
 }
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    routing: Decision | null;
-  }
-}
-
-const defaultCookieExempt = (method: string, path: string) => method === 'POST' && path === '/api/streams';
+/** Requests the cookie must not pin: creating a stream (it is homed where the creator lands). */
+const cookieExempt = (method: string, path: string) => method === 'POST' && path === '/api/streams';
 
 export function isAnyMachinePath(path: string, anyMachinePaths: readonly string[]): boolean {
   return anyMachinePaths.some((entry) => (entry.endsWith('/') ? path.startsWith(entry) : path === entry));
@@ -65,8 +57,10 @@ function applyCookie(request: FastifyRequest, reply: FastifyReply, change: Cooki
  */
 export const routingPlugin = fp<RoutingOptions>(
   async (app, opts) => {
-    const cookieExempt = opts.cookieExempt ?? defaultCookieExempt;
-    app.decorateRequest('routing', null);
+    const self = app.machine.id;
+    const { directory, metrics } = app;
+    // Whether a cookie's Machine still exists: the directory can tell once it has a fresh view.
+    const machineKnown = (id: string) => directory.machineKnown(id);
     // Callback style, not async: this runs on every request and a promise per call is measurable.
     app.addHook('onRequest', (request, reply, done) => {
       const url = request.url;
@@ -74,7 +68,7 @@ export const routingPlugin = fp<RoutingOptions>(
       const path = q === -1 ? url : url.slice(0, q);
       const apiPath = path.startsWith('/api/') || path.startsWith('/ws/');
       const decision = decide({
-        self: opts.machineId,
+        self,
         path,
         instanceParams: q === -1 ? [] : new URLSearchParams(url.slice(q + 1)).getAll('instance'),
         cookie: request.cookies[MACHINE_COOKIE],
@@ -87,19 +81,18 @@ export const routingPlugin = fp<RoutingOptions>(
           (request.method === 'GET' || request.method === 'HEAD') && isAnyMachinePath(path, opts.anyMachinePaths),
         apiPath,
         cookieExempt: cookieExempt(request.method, path),
-        machineKnown: opts.machineKnown,
+        machineKnown,
         maxReplayBodyBytes: opts.maxReplayBodyBytes,
         replayTimeoutMs: opts.replayTimeoutMs,
       });
-      request.routing = decision;
-      opts.onDecision?.(decision);
+      metrics.recordDecision(decision);
 
       switch (decision.action) {
         case 'serve':
           if (decision.loopFrom !== undefined) {
             request.log.warn(
               {
-                self: opts.machineId,
+                self,
                 wanted: decision.loopFrom,
                 reason: decision.reason,
                 replaySrc: header(request, 'fly-replay-src'),
@@ -122,7 +115,7 @@ export const routingPlugin = fp<RoutingOptions>(
           applyCookie(request, reply, decision.cookie);
           reply.code(decision.status).header('cache-control', 'no-store');
           if (!apiPath && request.method === 'GET' && request.headers.accept?.includes('text/html')) {
-            reply.type('text/html; charset=utf-8').send(routingErrorPage(decision.status, decision.error));
+            reply.type('text/html; charset=utf-8').send(errorPage(decision.status, decision.error));
             return;
           }
           reply.send({ error: decision.error });
@@ -130,5 +123,5 @@ export const routingPlugin = fp<RoutingOptions>(
       }
     });
   },
-  { name: 'routing', fastify: '5.x', dependencies: ['@fastify/cookie'] },
+  { name: 'routing', fastify: '5.x', dependencies: ['@fastify/cookie', 'machine', 'directory', 'metrics'] },
 );
