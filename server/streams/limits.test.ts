@@ -119,6 +119,11 @@ test(`one client may hold ${defaults.maxWatchSocketsPerClient} watch sockets; on
     body: { error: `at most ${defaults.maxWatchSocketsPerClient} open watch sockets per address; close one first` },
   });
   await viewer(t, base, id, '198.51.100.8');
+  for (let i = 0; i < defaults.maxWatchSocketsPerClient; i++) {
+    const plain = await app.inject({ url: `/ws/watch/${id}?instance=${SELF_ID}`, headers: from('198.51.100.8') });
+    assert.equal(plain.statusCode, 404, 'a plain GET is no upgrade');
+  }
+  await viewer(t, base, id, '198.51.100.8');
 
   // A closed socket frees its slot once the server has seen it close.
   const serverClosed = new Promise((resolve) =>
@@ -130,7 +135,7 @@ test(`one client may hold ${defaults.maxWatchSocketsPerClient} watch sockets; on
   await serverClosed;
   await viewer(t, base, id, '198.51.100.7');
   assert.equal((await refusedUpgrade(url, from('198.51.100.7'))).status, 429);
-  assert.equal(app.streams.stats().viewers, defaults.maxWatchSocketsPerClient + 1);
+  assert.equal(app.streams.stats().viewers, defaults.maxWatchSocketsPerClient + 2);
 });
 
 test('chat: five messages per 10 s per client per stream, across its watch sockets', async (t) => {

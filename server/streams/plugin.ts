@@ -163,6 +163,8 @@ async function streams(app: FastifyInstance, opts: StreamsOptions): Promise<void
     if (registry.get(request.params.id) === undefined) {
       return reply.code(404).send({ error: 'no such stream on this Machine' });
     }
+    // A plain GET gets its 404 from @fastify/websocket and holds no slot.
+    if (!request.ws) return;
     const key = keyOf(request);
     if (!watchSockets.tryAcquire(key)) {
       return reply
