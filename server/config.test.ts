@@ -14,6 +14,38 @@ test('defaults off Fly', () => {
   assert.equal(config.streams.drainTimeoutMs, config.server.shutdownTimeoutMs / 2);
 });
 
+test('per-client and refusal limits: defaults, and each variable read', () => {
+  const { streams } = loadConfig({});
+  assert.deepEqual(
+    [
+      streams.createStreamsPerMinute,
+      streams.maxPendingStreams,
+      streams.maxWatchSocketsPerClient,
+      streams.wsMaxBadMessages,
+      streams.wsBadMessageWindowMs,
+      streams.publishStartTimeoutMs,
+    ],
+    [3, 10, 16, 10, 10_000, 15_000],
+  );
+  const set = loadConfig({
+    CREATE_STREAMS_PER_MINUTE: '30',
+    MAX_PENDING_STREAMS: '2',
+    MAX_WATCH_SOCKETS_PER_CLIENT: '1',
+    WS_MAX_BAD_MESSAGES: '4',
+    WS_BAD_MESSAGE_WINDOW_MS: '100',
+  }).streams;
+  assert.deepEqual(
+    [
+      set.createStreamsPerMinute,
+      set.maxPendingStreams,
+      set.maxWatchSocketsPerClient,
+      set.wsMaxBadMessages,
+      set.wsBadMessageWindowMs,
+    ],
+    [30, 2, 1, 4, 100],
+  );
+});
+
 test('Fly variables are read', () => {
   const config = loadConfig({
     FLY_MACHINE_ID: '286533db064e58',
@@ -51,6 +83,11 @@ const bad: Array<[string, Record<string, string>]> = [
   ['PEER_CLOCK_SKEW_MS', { PEER_CLOCK_SKEW_MS: '3600001' }],
   ['MAX_STREAM_VIEWERS', { MAX_STREAM_VIEWERS: '0' }],
   ['MAX_STREAM_VIEWERS', { MAX_STREAM_VIEWERS: '9007199254740992' }],
+  ['CREATE_STREAMS_PER_MINUTE', { CREATE_STREAMS_PER_MINUTE: '0' }],
+  ['MAX_PENDING_STREAMS', { MAX_PENDING_STREAMS: '0' }],
+  ['MAX_WATCH_SOCKETS_PER_CLIENT', { MAX_WATCH_SOCKETS_PER_CLIENT: 'many' }],
+  ['WS_MAX_BAD_MESSAGES', { WS_MAX_BAD_MESSAGES: '0' }],
+  ['WS_BAD_MESSAGE_WINDOW_MS', { WS_BAD_MESSAGE_WINDOW_MS: '99' }],
 ];
 for (const [variable, env] of bad) {
   test(`a malformed ${variable} is a ConfigError naming it (${JSON.stringify(Object.values(env)[0])})`, () => {

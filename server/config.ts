@@ -115,11 +115,16 @@ export function loadConfig(env: Env = process.env): Config {
     },
     streams: {
       maxStreams,
+      maxPendingStreams: integer(env, 'MAX_PENDING_STREAMS', 10, 1, 10_000),
+      createStreamsPerMinute: integer(env, 'CREATE_STREAMS_PER_MINUTE', 3, 1, 100_000),
+      maxWatchSocketsPerClient: integer(env, 'MAX_WATCH_SOCKETS_PER_CLIENT', 16, 1, 100_000),
+      wsMaxBadMessages: integer(env, 'WS_MAX_BAD_MESSAGES', 10, 1, 100_000),
+      wsBadMessageWindowMs: integer(env, 'WS_BAD_MESSAGE_WINDOW_MS', 10_000, 100, 3_600_000),
       heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
       // Half the shutdown bound: the directory's goodbye to its peers and the listeners need the rest.
       drainTimeoutMs: shutdownTimeoutMs / 2,
       publishGraceMs: integer(env, 'PUBLISH_GRACE_MS', 15_000, 0, 600_000),
-      publishStartTimeoutMs: integer(env, 'PUBLISH_START_TIMEOUT_MS', 60_000, 100, 3_600_000),
+      publishStartTimeoutMs: integer(env, 'PUBLISH_START_TIMEOUT_MS', 15_000, 100, 3_600_000),
       // Bounded by the WebSocket server's own limit: a larger message is refused (1009) before the relay sees it.
       maxFrameBytes: integer(env, 'MAX_FRAME_BYTES', 512 * 1024, 1024, MAX_MESSAGE_BYTES),
       gopMaxFrames: integer(env, 'GOP_MAX_FRAMES', 300, 1, 10_000),

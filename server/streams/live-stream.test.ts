@@ -24,6 +24,8 @@ const limits: RelayLimits = {
   viewerCountIntervalMs: 1000,
   publishGraceMs: 15_000,
   publishStartTimeoutMs: 60_000,
+  wsMaxBadMessages: 10,
+  wsBadMessageWindowMs: 10_000,
 };
 const config = { codec: 'vp8', codedWidth: 320, codedHeight: 180 };
 
@@ -36,6 +38,7 @@ function setup(overrides: Partial<RelayLimits> = {}) {
     machineId: '0123456789abcd',
     region: 'dfw',
     maxStreams: 3,
+    maxPendingStreams: 3,
   });
   const created = registry.create({ title: 'Test', creator: 'alice' });
   assert.ok(created.ok);

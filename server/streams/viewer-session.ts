@@ -5,12 +5,12 @@ import {
   type ChatSendMessage,
   CloseCode,
   type ErrorMessage,
-  encodeControl,
   parseViewerMessage,
 } from '../../shared/protocol.ts';
 import type { StoredFrame } from './gop-cache.ts';
 import type { Log } from './log.ts';
 import type { Peer } from './peer.ts';
+import { RefusalBudget, type RefusalLimits, type Refusing } from './refusals.ts';
 import type { RelayCounters } from './relay-counters.ts';
 import {
   decideFrame,
@@ -21,15 +21,19 @@ import {
   lagMs,
 } from './viewer-policy.ts';
 
+/** Where a socket's chat messages are counted: its own limiter, or one shared by a client's sockets. */
+export type ChatGate = Pick<ChatLimiter, 'tryTake'>;
+
 /** What a viewer session needs from its stream. */
 export interface ViewerHost {
-  readonly limits: FlowLimits;
+  readonly id: string;
+  readonly limits: FlowLimits & RefusalLimits;
   readonly counters: RelayCounters;
   readonly log: Log;
   now(): number;
   removeViewer(viewer: ViewerSession): void;
   requestKeyframe(): void;
-  chat(from: { peer: Peer; limiter: ChatLimiter }, message: ChatSendMessage, role: 'viewer' | 'creator'): void;
+  chat(from: Refusing & { limiter: ChatGate }, message: ChatSendMessage, role: 'viewer' | 'creator'): void;
 }
 
 /** Reused for every offer (the rule keeps no reference to it): one allocation less per viewer per frame. */
@@ -43,8 +47,8 @@ const scratch: FrameOffer = {
 };
 
 /** One watch socket: applies the slow-viewer policy to every frame offered to it. */
-export class ViewerSession {
-  readonly limiter = new ChatLimiter(CHAT_RATE_MAX_MESSAGES, CHAT_RATE_WINDOW_MS);
+export class ViewerSession implements Refusing {
+  readonly refusals: RefusalBudget;
   private flow: FlowState = initialFlowState(false);
   private lastSentUs: number | null = null;
   private lastAckUs: number | null = null;
@@ -53,7 +57,10 @@ export class ViewerSession {
   constructor(
     readonly peer: Peer,
     private readonly host: ViewerHost,
-  ) {}
+    readonly limiter: ChatGate = new ChatLimiter(CHAT_RATE_MAX_MESSAGES, CHAT_RATE_WINDOW_MS),
+  ) {
+    this.refusals = new RefusalBudget(host.limits, host.log, { stream: host.id, role: 'viewer' });
+  }
 
   /** Sends the cached group of pictures on join (whole, without the policy: it is bounded by the GOP caps). */
   start(gop: readonly StoredFrame[]): void {
@@ -147,6 +154,7 @@ export class ViewerSession {
   }
 
   onBinary(): void {
+    if (this.closed) return;
     this.sendError({ type: 'error', code: 'bad-message', message: 'viewers send no binary messages' });
   }
 
@@ -174,6 +182,6 @@ export class ViewerSession {
   }
 
   private sendError(error: ErrorMessage): void {
-    this.peer.sendText(encodeControl(error));
+    this.refusals.refuse(this, error, this.host.now());
   }
 }
