@@ -1,8 +1,9 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { MACHINE_COOKIE } from '../../shared/machine-id.ts';
 import { errorPage } from '../errors/error-page.ts';
-import { COOKIE_MAX_AGE_S, type CookieChange, decide } from './decide.ts';
+import { isWebSocketUpgrade, machineCookie, UpgradeCookies } from './cookie.ts';
+import { type CookieChange, decide } from './decide.ts';
 
 /** The routing hook's settings: `config.routing`. */
 export interface RoutingOptions {
@@ -35,19 +36,18 @@ function header(request: FastifyRequest, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-function applyCookie(request: FastifyRequest, reply: FastifyReply, change: CookieChange | undefined): void {
+/** Puts a cookie change on the reply, and on the 101 when the request becomes a WebSocket. */
+function applyCookie(
+  app: FastifyInstance,
+  upgrades: UpgradeCookies,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  change: CookieChange | undefined,
+): void {
   if (change === undefined) return;
-  if (change === 'clear') {
-    reply.clearCookie(MACHINE_COOKIE, { path: '/' });
-    return;
-  }
-  reply.setCookie(MACHINE_COOKIE, change.set, {
-    maxAge: COOKIE_MAX_AGE_S,
-    path: '/',
-    httpOnly: true,
-    sameSite: 'lax',
-    secure: header(request, 'x-forwarded-proto') === 'https',
-  });
+  const cookie = machineCookie(app.serializeCookie, change, header(request, 'x-forwarded-proto') === 'https');
+  reply.header('set-cookie', cookie);
+  if (isWebSocketUpgrade(request.headers)) upgrades.set(request.raw, cookie);
 }
 
 /**
@@ -61,6 +61,7 @@ export const routingPlugin = fp<RoutingOptions>(
     const { directory, metrics } = app;
     // Whether a cookie's Machine still exists: the directory can tell once it has a fresh view.
     const machineKnown = (id: string) => directory.machineKnown(id);
+    const upgrades = new UpgradeCookies(app.websocketServer);
     // Callback style, not async: this runs on every request and a promise per call is measurable.
     app.addHook('onRequest', (request, reply, done) => {
       const url = request.url;
@@ -76,6 +77,7 @@ export const routingPlugin = fp<RoutingOptions>(
         replaySrc: header(request, 'fly-replay-src'),
         replayFailed: header(request, 'fly-replay-failed'),
         preferredUnavailable: header(request, 'fly-preferred-instance-unavailable'),
+        replayCacheStatus: header(request, 'fly-replay-cache-status'),
         bodyBytes: declaredBodyBytes(request),
         anyMachinePath:
           (request.method === 'GET' || request.method === 'HEAD') && isAnyMachinePath(path, opts.anyMachinePaths),
@@ -97,11 +99,12 @@ export const routingPlugin = fp<RoutingOptions>(
                 reason: decision.reason,
                 replaySrc: header(request, 'fly-replay-src'),
                 replayFailed: header(request, 'fly-replay-failed'),
+                replayCacheStatus: header(request, 'fly-replay-cache-status'),
               },
               'request already replayed: serving here instead of replaying again',
             );
           }
-          applyCookie(request, reply, decision.cookie);
+          applyCookie(app, upgrades, request, reply, decision.cookie);
           done();
           return;
         case 'replay':
@@ -109,10 +112,12 @@ export const routingPlugin = fp<RoutingOptions>(
             { target: decision.target, reason: decision.reason },
             'replaying to the Machine that owns this request',
           );
-          reply.code(307).header('fly-replay', decision.header).header('cache-control', 'no-store').send();
+          reply.code(307).header('fly-replay', decision.header).header('cache-control', 'no-store');
+          if (decision.invalidateCache) reply.header('fly-replay-cache', 'invalidate');
+          reply.send();
           return;
         case 'reject':
-          applyCookie(request, reply, decision.cookie);
+          applyCookie(app, upgrades, request, reply, decision.cookie);
           reply.code(decision.status).header('cache-control', 'no-store');
           if (!apiPath && request.method === 'GET' && request.headers.accept?.includes('text/html')) {
             reply.type('text/html; charset=utf-8').send(errorPage(decision.status, decision.error));
@@ -123,5 +128,10 @@ export const routingPlugin = fp<RoutingOptions>(
       }
     });
   },
-  { name: 'routing', fastify: '5.x', dependencies: ['@fastify/cookie', 'machine', 'directory', 'metrics'] },
+  {
+    name: 'routing',
+    fastify: '5.x',
+    // @fastify/websocket: its server writes the 101s that must carry the cookie (registered by streams).
+    dependencies: ['@fastify/cookie', '@fastify/websocket', 'machine', 'directory', 'metrics'],
+  },
 );
