@@ -10,6 +10,7 @@ import { metricsPlugin } from './metrics/plugin.ts';
 import { healthRoutes } from './routes/health.ts';
 import { whoamiRoutes } from './routes/whoami.ts';
 import { routingPlugin } from './routing/plugin.ts';
+import { shutdownPlugin } from './shutdown.ts';
 import { streamsPlugin } from './streams/plugin.ts';
 import { webPlugin } from './web/plugin.ts';
 
@@ -52,6 +53,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   // First: routes capture the error handler and the validator when they are added.
   await app.register(errorsPlugin);
+  // Before any plugin with close hooks: its clock for SHUTDOWN_TIMEOUT_MS starts when the close does.
+  await app.register(shutdownPlugin, { shutdownTimeoutMs: config.server.shutdownTimeoutMs });
   await app.register(cookie);
   await app.register(machinePlugin, config.machine);
   // The relay owns the WebSocket server (@fastify/websocket): its close is the relay's 1001 drain.
