@@ -10,6 +10,7 @@ import { metricsPlugin } from './metrics/plugin.ts';
 import { healthRoutes } from './routes/health.ts';
 import { whoamiRoutes } from './routes/whoami.ts';
 import { routingPlugin } from './routing/plugin.ts';
+import { securityHeadersPlugin } from './security-headers.ts';
 import { shutdownPlugin } from './shutdown.ts';
 import { streamsPlugin } from './streams/plugin.ts';
 import { webPlugin } from './web/plugin.ts';
@@ -53,6 +54,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   // First: routes capture the error handler and the validator when they are added.
   await app.register(errorsPlugin);
+  await app.register(securityHeadersPlugin);
   // Before any plugin with close hooks: its clock for SHUTDOWN_TIMEOUT_MS starts when the close does.
   await app.register(shutdownPlugin, { shutdownTimeoutMs: config.server.shutdownTimeoutMs });
   await app.register(cookie);

@@ -9,6 +9,7 @@ import type { LiveStream } from './live-stream.ts';
 import { type CreateResult, type RelayStats, StreamRegistry } from './registry.ts';
 import type { RelayLimits } from './relay-limits.ts';
 import { CreateStreamSchema, PublishSchema, WatchSchema } from './schemas.ts';
+import { socketErrorHandler } from './socket-errors.ts';
 import { MAX_MESSAGE_BYTES } from './socket-limits.ts';
 import { drainSockets, SocketSet } from './socket-set.ts';
 import type { LocalStreamSource } from './source.ts';
@@ -79,7 +80,11 @@ async function streams(app: FastifyInstance, opts: StreamsOptions): Promise<void
     wss.close();
     this.log.info({ sockets: open, drained }, 'sockets closed');
   }
-  await app.register(websocket, { options: { maxPayload: MAX_MESSAGE_BYTES }, preClose: closeSockets });
+  await app.register(websocket, {
+    options: { maxPayload: MAX_MESSAGE_BYTES },
+    preClose: closeSockets,
+    errorHandler: socketErrorHandler,
+  });
 
   app.decorate('streams', {
     list: () => registry.list(),
