@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseToml } from 'smol-toml';
 import { type ControlServer, startControlServer } from './control/server.ts';
 import { type DnsServer, startDnsServer } from './dns/server.ts';
 import { Load } from './edge/load.ts';
+import { ReplayCache, type ReplayCacheRule, replayCacheRules } from './edge/replay-cache.ts';
 import { type Edge, startEdge } from './edge/server.ts';
 import { Stats, type StatsSnapshot } from './edge/stats.ts';
 import { LocalflyError } from './listen.ts';
@@ -67,12 +70,25 @@ export interface ClusterOptions {
   startTimeoutMs?: number;
   /** Grace after SIGINT before SIGKILL when stopping a Machine. Default 15000. */
   stopTimeoutMs?: number;
+  /** A fly.toml whose `[[http_service.http_options.replay_cache]]` the edges emulate. */
+  flyToml?: string;
+  /** Replay cache rules given directly (they replace the fly.toml's). Default: none, no cache. */
+  replayCache?: ReplayCacheRule[];
   /** Every log line: Machine output, edge replays and errors, localfly's own events. Default: dropped. */
   onLog?: (event: LogEvent) => void;
   /** Called once DNS, edges and control API listen, before any Machine starts. */
   onListening?: (info: { app: string; edges: Record<string, string>; dns: string; controlUrl: string }) => void;
   /** Aborting while the cluster starts stops what was started and rejects. */
   signal?: AbortSignal;
+}
+
+/** The replay cache rules of a fly.toml file; a LocalflyError naming the file when it is unusable. */
+export function readReplayCacheRules(path: string): ReplayCacheRule[] {
+  try {
+    return replayCacheRules(parseToml(readFileSync(path, 'utf8')));
+  } catch (err) {
+    throw new LocalflyError(`cannot use ${path}: ${(err as Error).message}`);
+  }
 }
 
 export interface Cluster {
@@ -116,6 +132,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const primaryRegion = regions[0]!.region;
   const emit = options.onLog ?? (() => undefined);
   const startTimeoutMs = options.startTimeoutMs ?? 30_000;
+  const cacheRules =
+    options.replayCache ?? (options.flyToml === undefined ? [] : readReplayCacheRules(options.flyToml));
 
   const stats = new Stats(regions.map((r) => r.region));
   const load = new Load();
@@ -180,6 +198,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
           load,
           stats,
           autoStartTimeoutMs: startTimeoutMs,
+          replayCache: cacheRules.length > 0 ? new ReplayCache(cacheRules) : undefined,
           log: (e) => emit({ source: 'edge', ...e }),
         }),
       );

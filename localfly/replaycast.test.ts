@@ -33,8 +33,9 @@ async function whoami(url: string, headers: Record<string, string> = {}) {
 }
 
 // The routing promise end to end: a browser on the ams edge opening /api/whoami?instance=<a dfw Machine>
-// gets that Machine's answer; here with the real replaycast server in every Machine.
-test('replaycast on localfly: ?instance=, the cookie, a WebSocket, a stale cookie and auto start', async (t) => {
+// gets that Machine's answer; here with the real replaycast server in every Machine, behind edges that
+// emulate the repository's fly.toml replay cache.
+test('replaycast on localfly: ?instance=, the cookie, the replay cache, a WebSocket, a stale cookie and auto start', async (t) => {
   const base = randomAddressBase();
   const addresses = [0, 1].map((i) => loopbackAddress(base, i));
   const env = {
@@ -54,6 +55,7 @@ test('replaycast on localfly: ?instance=, the cookie, a WebSocket, a stale cooki
     machinePort: 0,
     addressBase: base,
     startTimeoutMs: 30_000,
+    flyToml: `${repoRoot}fly.toml`,
   });
   t.after(() => c.stop());
   const ams = c.machines().find((m) => m.region === 'ams')!;
@@ -68,6 +70,17 @@ test('replaycast on localfly: ?instance=, the cookie, a WebSocket, a stale cooki
   assert.equal(pinned.body.machineId, dfw.id);
   const replays = c.stats().edges.ams!.replays;
   assert.deepEqual([replays.instance, replays.prefer_instance], [1, 1]);
+
+  // The cookie's replay was cached: the same cookie now goes straight to its Machine, sockets too.
+  const cached = await whoami(`${c.edges.ams}/api/whoami`, { cookie: `fly-machine-id=${dfw.id}` });
+  assert.equal(cached.body.machineId, dfw.id);
+  const socket = new WebSocket(`${c.edges.ams.replace('http', 'ws')}/ws/whoami`, {
+    headers: { cookie: `fly-machine-id=${dfw.id}` },
+  });
+  t.after(() => socket.terminate());
+  const [answer] = (await once(socket, 'message')) as [Buffer];
+  assert.equal(JSON.parse(String(answer)).machineId, dfw.id);
+  assert.deepEqual([c.stats().totals.replays, c.stats().totals.cacheHits], [2, 2]);
 
   const ws = new WebSocket(`${c.edges.ams.replace('http', 'ws')}/ws/whoami?instance=${dfw.id}`);
   t.after(() => ws.terminate());

@@ -11,6 +11,7 @@ import {
 } from './fly-headers.ts';
 import type { Load } from './load.ts';
 import { PROXY_ERROR_STATUS, type ProxyError, proxyErrorBody } from './proxy-error.ts';
+import type { ReplayCache } from './replay-cache.ts';
 import { newRequestId } from './request-id.ts';
 import { type RouteContext, type RouteEvents, routeWithReplays, type Upstreams } from './route-loop.ts';
 import type { Random, RoutingHeaders } from './select.ts';
@@ -43,6 +44,8 @@ export interface EdgeOptions {
   /** How long a request waits for a stopped Machine to start when no replay timeout applies. */
   autoStartTimeoutMs: number;
   maxReplayBodyBytes?: number;
+  /** fly.toml's `replay_cache` rules at work in this edge; none when absent. */
+  replayCache?: ReplayCache;
   log?: (event: EdgeLogEvent) => void;
   random?: Random;
 }
@@ -96,6 +99,10 @@ export async function startEdge(o: EdgeOptions): Promise<Edge> {
       );
     },
     autoStart: (m) => log('info', `${o.region} edge: auto starting Machine ${m.id} (${m.region}) for a request`),
+    cacheHit: (m) => {
+      o.stats.cacheHit(o.region);
+      log('info', `${o.region} edge -> ${m.id} (replay cache hit)`);
+    },
   };
 
   const context = (req: http.IncomingMessage): EdgeRequestContext => ({
@@ -116,11 +123,14 @@ export async function startEdge(o: EdgeOptions): Promise<Edge> {
   };
 
   function base<R>(req: http.IncomingMessage, ctx: EdgeRequestContext, upgrade: boolean, gone: () => boolean) {
+    const routing = routingHeaders(req.headers);
     return {
       region: o.region,
       upstreams: o.upstreams,
       load: o.load,
-      routing: routingHeaders(req.headers),
+      routing,
+      // A request that names its Machine or region itself is routed by that, not by the cache.
+      cache: o.replayCache?.lookup(req.url ?? '/', req.headers, Object.keys(routing).length === 0),
       request: { path: req.url ?? '/', headers: flyRequestHeaders(req.headers, ctx, upgrade) },
       autoStartTimeoutMs: o.autoStartTimeoutMs,
       cancelled: gone,
