@@ -90,7 +90,12 @@ for (const [name, headers, expected] of invalidations) {
 
 function clock(start = 1_000_000) {
   let now = start;
-  return { now: () => now, advance: (ms: number) => void (now += ms) };
+  return {
+    now: () => now,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
 }
 
 const cookie = (value: string) => ({ cookie: `theme=dark; fly-machine-id=${value}; other=1` });
