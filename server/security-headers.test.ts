@@ -40,6 +40,7 @@ const answers: Array<[string, { method?: 'GET' | 'POST'; url: string; headers?: 
   ['an unknown API path', { url: '/api/nothing' }, 404],
   ['an unknown page', { url: '/nothing', headers: HTML }, 404],
   ['a malformed URL', { url: '/api/%E0%A4%A' }, 400],
+  ['a malformed page URL (HTML error page)', { url: '/watch/%E0%A4%A', headers: HTML }, 400],
   ['invalid JSON', { method: 'POST', url: '/api/streams', headers: { 'content-type': 'application/json' } }, 400],
 ];
 
@@ -67,9 +68,13 @@ for (const [name, request, status] of answers) {
 
 test('HTML error pages carry the strict CSP, which allows exactly their inline style', async (t) => {
   const app = await build(t, { web: { root: await clientRoot(t) } });
-  const res = await app.inject({ url: '/watch/x?instance=XYZ', headers: HTML });
-  assert.match(String(res.headers['content-type']), /^text\/html/);
-  assert.equal(res.headers['content-security-policy'], ERROR_PAGE_CSP);
+  // The routing hook's 400, and Fastify's own for a malformed URL (answered before any hook runs).
+  for (const url of ['/watch/x?instance=XYZ', '/watch/%E0%A4%A']) {
+    const res = await app.inject({ url, headers: HTML });
+    assert.equal(res.statusCode, 400, url);
+    assert.match(String(res.headers['content-type']), /^text\/html/, url);
+    assert.equal(res.headers['content-security-policy'], ERROR_PAGE_CSP, url);
+  }
   const style = /<style>(.*)<\/style>/s.exec(errorPage(400, 'x'))![1]!;
   const hash = createHash('sha256').update(style).digest('base64');
   assert.ok(ERROR_PAGE_CSP.includes(`style-src 'sha256-${hash}'`));
