@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, loadConfig, MIN_CONNECTION_TIMEOUT_MS } from './config.ts';
 
 test('defaults off Fly', () => {
   const config = loadConfig({});
@@ -132,6 +132,32 @@ test('directory limits: defaults, each variable read at its edges, MAX_STREAMS b
   ];
   for (const [env, field, want] of rows)
     assert.equal(loadConfig(env).directory.limits[field], want, JSON.stringify(env));
+});
+
+test('REQUEST_TIMEOUT_MS and CONNECTION_TIMEOUT_MS: defaults, edges, and refusals', () => {
+  const defaults = loadConfig({}).server;
+  assert.equal(defaults.requestTimeoutMs, 30_000);
+  assert.equal(defaults.connectionTimeoutMs, 60_000);
+  assert.equal(loadConfig({ REQUEST_TIMEOUT_MS: '1000' }).server.requestTimeoutMs, 1000);
+  assert.equal(loadConfig({ REQUEST_TIMEOUT_MS: '600000' }).server.requestTimeoutMs, 600_000);
+  assert.equal(
+    loadConfig({ CONNECTION_TIMEOUT_MS: String(MIN_CONNECTION_TIMEOUT_MS) }).server.connectionTimeoutMs,
+    20_000,
+  );
+  const refused: Array<[string, string]> = [
+    ['REQUEST_TIMEOUT_MS', '999'],
+    ['REQUEST_TIMEOUT_MS', '600001'],
+    ['REQUEST_TIMEOUT_MS', '30s'],
+    // Shorter than the directory feed's 15 s heartbeat would cut healthy feeds.
+    ['CONNECTION_TIMEOUT_MS', String(MIN_CONNECTION_TIMEOUT_MS - 1)],
+  ];
+  for (const [variable, value] of refused) {
+    assert.throws(
+      () => loadConfig({ [variable]: value }),
+      (err: unknown) => err instanceof ConfigError && err.variable === variable,
+      `${variable}=${value}`,
+    );
+  }
 });
 
 test('ANY_MACHINE_PATHS is a comma list', () => {

@@ -16,8 +16,18 @@ export interface ServerConfig {
   host: string;
   port: number;
   shutdownTimeoutMs: number;
+  /** A request's head and body must have arrived this long after it began, else 408 and the connection closes. */
+  requestTimeoutMs: number;
+  /** A public connection with no traffic either way for this long is closed (sockets that became WebSockets excepted). */
+  connectionTimeoutMs: number;
   logLevel: string;
 }
+
+/**
+ * Idle connections are cut after CONNECTION_TIMEOUT_MS; a directory feed (SSE) sends a heartbeat every
+ * 15 s, so the limit must leave it room (5 s for a loaded event loop).
+ */
+export const MIN_CONNECTION_TIMEOUT_MS = DEFAULT_DIRECTORY_LIMITS.sseHeartbeatMs + 5_000;
 
 /**
  * Everything the server reads from its environment, parsed and checked once at start-up, grouped by the
@@ -100,6 +110,8 @@ export function loadConfig(env: Env = process.env): Config {
       host,
       port: integer(env, 'PORT', 8080, 0, 65535),
       shutdownTimeoutMs,
+      requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 30_000, 1000, 600_000),
+      connectionTimeoutMs: integer(env, 'CONNECTION_TIMEOUT_MS', 60_000, MIN_CONNECTION_TIMEOUT_MS, 3_600_000),
       logLevel: pattern(env, 'LOG_LEVEL', /^(fatal|error|warn|info|debug|trace|silent)$/, 'a pino level') ?? 'info',
     },
     routing: {

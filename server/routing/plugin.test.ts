@@ -286,3 +286,33 @@ test('serving a request that was already replayed logs a warning with both Machi
   assert.equal(warning.self, SELF_ID);
   assert.equal(warning.wanted, OTHER_ID);
 });
+
+test('a cache hit that reached the wrong Machine is replayed with fly-replay-cache: invalidate', async (t) => {
+  const app = await build(t);
+  const res = await app.inject({
+    url: '/api/whoami',
+    cookies: { 'fly-machine-id': OTHER_ID },
+    headers: { 'fly-replay-cache-status': 'hit' },
+  });
+  assert.equal(res.statusCode, 307);
+  assert.equal(res.headers['fly-replay'], `prefer_instance=${OTHER_ID}`);
+  assert.equal(res.headers['fly-replay-cache'], 'invalidate');
+});
+
+test('an ordinary cookie replay does not touch the replay cache', async (t) => {
+  const app = await build(t);
+  const res = await app.inject({ url: '/api/whoami', cookies: { 'fly-machine-id': OTHER_ID } });
+  assert.equal(res.statusCode, 307);
+  assert.equal(res.headers['fly-replay-cache'], undefined);
+});
+
+test('a request the replay cache replayed (miss) is served, not replayed again', async (t) => {
+  const app = await build(t);
+  const res = await app.inject({
+    url: '/api/whoami',
+    cookies: { 'fly-machine-id': OTHER_ID },
+    headers: { 'fly-replay-cache-status': 'miss' },
+  });
+  assert.equal(res.statusCode, 200);
+  assert.match(setCookie(res), new RegExp(`^fly-machine-id=${SELF_ID};`));
+});

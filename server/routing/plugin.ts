@@ -1,8 +1,9 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { MACHINE_COOKIE } from '../../shared/machine-id.ts';
 import { errorPage } from '../errors/error-page.ts';
-import { COOKIE_MAX_AGE_S, type CookieChange, decide } from './decide.ts';
+import { isWebSocketUpgrade, machineCookie, UpgradeCookies } from './cookie.ts';
+import { type CookieChange, decide } from './decide.ts';
 import { type FactsContext, RequestFacts } from './request-facts.ts';
 
 /** The routing hook's settings: `config.routing`. */
@@ -34,19 +35,18 @@ function header(request: FastifyRequest, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-function applyCookie(request: FastifyRequest, reply: FastifyReply, change: CookieChange | undefined): void {
+/** Puts a cookie change on the reply, and on the 101 when the request becomes a WebSocket. */
+function applyCookie(
+  app: FastifyInstance,
+  upgrades: UpgradeCookies,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  change: CookieChange | undefined,
+): void {
   if (change === undefined) return;
-  if (change === 'clear') {
-    reply.clearCookie(MACHINE_COOKIE, { path: '/' });
-    return;
-  }
-  reply.setCookie(MACHINE_COOKIE, change.set, {
-    maxAge: COOKIE_MAX_AGE_S,
-    path: '/',
-    httpOnly: true,
-    sameSite: 'lax',
-    secure: header(request, 'x-forwarded-proto') === 'https',
-  });
+  const cookie = machineCookie(app.serializeCookie, change, header(request, 'x-forwarded-proto') === 'https');
+  reply.header('set-cookie', cookie);
+  if (isWebSocketUpgrade(request.headers)) upgrades.set(request.raw, cookie);
 }
 
 /**
@@ -57,8 +57,10 @@ function applyCookie(request: FastifyRequest, reply: FastifyReply, change: Cooki
 export const routingPlugin = fp<RoutingOptions>(
   async (app, opts) => {
     const { directory, metrics } = app;
+    const self = app.machine.id;
+    const upgrades = new UpgradeCookies(app.websocketServer);
     const ctx: FactsContext = {
-      self: app.machine.id,
+      self,
       anyMachine: anyMachineMatcher(opts.anyMachinePaths),
       cookieExempt,
       // Whether a cookie's Machine still exists: the directory can tell once it has a fresh view.
@@ -89,11 +91,12 @@ export const routingPlugin = fp<RoutingOptions>(
                 reason: decision.reason,
                 replaySrc: facts.replaySrc,
                 replayFailed: facts.replayFailed,
+                replayCacheStatus: facts.replayCacheStatus,
               },
               'request already replayed: serving here instead of replaying again',
             );
           }
-          applyCookie(request, reply, decision.cookie);
+          applyCookie(app, upgrades, request, reply, decision.cookie);
           done();
           return;
         case 'replay':
@@ -101,10 +104,12 @@ export const routingPlugin = fp<RoutingOptions>(
             { target: decision.target, reason: decision.reason },
             'replaying to the Machine that owns this request',
           );
-          reply.code(307).header('fly-replay', decision.header).header('cache-control', 'no-store').send();
+          reply.code(307).header('fly-replay', decision.header).header('cache-control', 'no-store');
+          if (decision.invalidateCache) reply.header('fly-replay-cache', 'invalidate');
+          reply.send();
           return;
         case 'reject':
-          applyCookie(request, reply, decision.cookie);
+          applyCookie(app, upgrades, request, reply, decision.cookie);
           reply.code(decision.status).header('cache-control', 'no-store');
           if (!apiPath && request.method === 'GET' && request.headers.accept?.includes('text/html')) {
             reply.type('text/html; charset=utf-8').send(errorPage(decision.status, decision.error));
@@ -115,5 +120,10 @@ export const routingPlugin = fp<RoutingOptions>(
       }
     });
   },
-  { name: 'routing', fastify: '5.x', dependencies: ['@fastify/cookie', 'machine', 'directory', 'metrics'] },
+  {
+    name: 'routing',
+    fastify: '5.x',
+    // @fastify/websocket: its server writes the 101s that must carry the cookie (registered by streams).
+    dependencies: ['@fastify/cookie', '@fastify/websocket', 'machine', 'directory', 'metrics'],
+  },
 );

@@ -62,6 +62,10 @@ export class RequestFacts implements RoutingInput {
     return header(this.headers, 'fly-replay-failed');
   }
 
+  get replayCacheStatus(): string | undefined {
+    return header(this.headers, 'fly-replay-cache-status');
+  }
+
   get preferredUnavailable(): string | undefined {
     return header(this.headers, 'fly-preferred-instance-unavailable');
   }

@@ -11,6 +11,7 @@ import type { LiveStream } from './live-stream.ts';
 import { type CreateResult, FULL_RETRY_AFTER_MS, type RelayStats, StreamRegistry } from './registry.ts';
 import type { RelayLimits } from './relay-limits.ts';
 import { CreateStreamSchema, PublishSchema, WatchSchema } from './schemas.ts';
+import { socketErrorHandler } from './socket-errors.ts';
 import { MAX_MESSAGE_BYTES } from './socket-limits.ts';
 import { drainSockets, SocketSet } from './socket-set.ts';
 import type { LocalStreamSource } from './source.ts';
@@ -114,6 +115,7 @@ async function streams(app: FastifyInstance, opts: StreamsOptions): Promise<void
   await app.register(websocket, {
     options: { maxPayload: MAX_MESSAGE_BYTES, allowSynchronousEvents: false },
     preClose: closeSockets,
+    errorHandler: socketErrorHandler,
   });
 
   app.decorate('streams', {
