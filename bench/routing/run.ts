@@ -38,6 +38,8 @@ const pinned =
   spawnSync('taskset', ['-a', '-p', '-c', LOAD_CPUS.join(','), String(process.pid)], { stdio: 'ignore' }).status === 0;
 
 type Side = 'hook' | 'bare';
+/** BENCH_AA=1: both servers without the hook, a check that the method itself favours neither side (ratio ~1). */
+const AA = process.env.BENCH_AA === '1';
 
 async function start(variant: Side): Promise<{ child: ChildProcess; port: number }> {
   const argv = [process.execPath, '--import', 'tsx', new URL('./server.ts', import.meta.url).pathname, variant];
@@ -93,7 +95,8 @@ interface Round {
   seconds: number;
 }
 
-const servers = { hook: await start('hook'), bare: await start('bare') };
+const servers = { hook: await start(AA ? 'bare' : 'hook'), bare: await start('bare') };
+if (AA) console.log('A/A check: the "hook" side runs without the hook too');
 const times = (): Record<Side, TaskTimes> => {
   const t = (side: Side) => taskTimes(servers[side].child.pid!) ?? { runNs: 0, waitNs: 0 };
   return { hook: t('hook'), bare: t('bare') };
@@ -173,6 +176,10 @@ if (verdict === 'NOT TRUSTWORTHY')
 if (idle > 100 - SATURATED_CORE_PCT)
   notes.push(
     `the servers' core was ${idle.toFixed(0)} % idle: the load generator set the pace, so req/s compare nothing (per CPU-second still does)`,
+  );
+if (AA)
+  notes.push(
+    "A/A check: both sides are the same server, so the ratio should read 1 (its interval is the method's resolution)",
   );
 console.log(
   `verdict: ${verdict} (requests per CPU-second ratio ${fmt(cpuRatio.median)}, target >= ${TARGET_RATIO})${notes.map((n) => `\n  note: ${n}`).join('')}`,
