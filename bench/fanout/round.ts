@@ -18,9 +18,19 @@ const DRAIN_MS = 1500;
 /** Healthy viewers ack every 500 ms of media time, each at its own phase (see viewers.ts). */
 const ACK_INTERVAL_MS = 500;
 const SAMPLE_INTERVAL_MS = 1000;
-const SAMPLE_TIMEOUT_MS = 10_000;
+/** A server that does not answer a sample this long is hopelessly behind: the round fails (see run.ts). */
+const SAMPLE_TIMEOUT_MS = 30_000;
 
 const execArgv = ['--import', 'tsx'];
+/** How long a process asked to stop may take before it is killed. */
+const STOP_TIMEOUT_MS = 10_000;
+
+/** Resolves once `child` has exited (at once if it already has); kills it if it takes too long. */
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+  return once(child, 'exit').then(() => clearTimeout(timer));
+}
 const here = (f: string) => new URL(f, import.meta.url).pathname;
 
 export interface Sample {
@@ -96,7 +106,7 @@ class ServerProbe {
   /** With a phase, the server reports the phase that just ended and starts counting the next one. */
   sample(phase?: string): Promise<Sample> {
     const id = this.nextId++;
-    return new Promise<Sample>((resolve, reject) => {
+    const reply = new Promise<Sample>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         reject(new Error(`server sample ${id} not answered in ${SAMPLE_TIMEOUT_MS} ms`));
@@ -107,6 +117,9 @@ class ServerProbe {
       });
       this.server.send({ type: 'sample', id, phase });
     });
+    // Awaited later, all together: a timeout meanwhile must fail the round, not the process.
+    reply.catch(() => {});
+    return reply;
   }
 }
 
@@ -133,7 +146,6 @@ export async function runRound(
     execArgv,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const loadExited = once(load, 'exit');
   const params: RunParams = {
     port: ready.port,
     watchPath: ready.watchPath,
@@ -196,15 +208,24 @@ export async function runRound(
       });
       load.once('exit', (code) => code !== 0 && reject(new Error(`viewers process exited with ${code}`)));
     });
+  } catch (err) {
+    server.kill();
+    load.kill();
+    await Promise.all([exited(server), exited(load)]);
+    throw err;
   } finally {
     stopSampler();
   }
-  if (connected === null || start === null || end === null) throw new Error('the load generator skipped a phase');
-  const [c, s, e, ...mid] = await Promise.all([connected, start, end, ...during] as Promise<Sample>[]);
-  const serverExited = once(server, 'exit');
-  server.send({ type: 'close' });
-  // Both processes gone (their sockets closed) before the next round starts.
-  await Promise.all([serverExited, loadExited]);
+  let samples: Sample[];
+  try {
+    if (connected === null || start === null || end === null) throw new Error('the load generator skipped a phase');
+    samples = await Promise.all([connected, start, end, ...during] as Promise<Sample>[]);
+  } finally {
+    if (server.connected) server.send({ type: 'close' });
+    // Both processes gone (their sockets closed) before the next round starts.
+    await Promise.all([exited(server), exited(load)]);
+  }
+  const [c, s, e, ...mid] = samples;
   const cpuUs = e!.cpu.user + e!.cpu.system - (s!.cpu.user + s!.cpu.system);
   const cpuPct = (100 * cpuUs) / 1000 / (e!.atMs - s!.atMs);
   const ticks = cpuAtEnd.total - cpuAtStart.total;

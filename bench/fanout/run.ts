@@ -154,20 +154,33 @@ const byKind = new Map<string, Outcome[]>();
 for (const { viewers, kinds } of plan) {
   for (const kind of roundOrder(kinds, roundsFor(viewers))) {
     roundNo++;
-    let o: Outcome;
+    let o: Outcome | null = null;
     for (let attempt = 0; ; attempt++) {
-      o = await runRound(
-        kind === 'bare' ? 'bare' : 'relay',
-        viewers,
-        kind === 'relay-stalled' ? stalledCount : 0,
-        ROUND_MS,
-        DISTURBANCE,
-      );
-      show(`round ${String(roundNo).padStart(2)}/${totalRounds}${attempt > 0 ? ` (again, ${attempt})` : ''}`, o);
-      if (!shouldRetry(o.figures.disturbed, attempt, retries, RETRY)) break;
+      const label = `round ${String(roundNo).padStart(2)}/${totalRounds}${attempt > 0 ? ` (again, ${attempt})` : ''}`;
+      try {
+        o = await runRound(
+          kind === 'bare' ? 'bare' : 'relay',
+          viewers,
+          kind === 'relay-stalled' ? stalledCount : 0,
+          ROUND_MS,
+          DISTURBANCE,
+        );
+        show(label, o);
+      } catch (err) {
+        // A server so far behind that it cannot even answer the orchestrator: the machine is too busy.
+        console.log(`${label} ${kind} ${viewers}: failed (${(err as Error).message})`);
+        o = null;
+      }
+      if (!shouldRetry(o === null || o.figures.disturbed, attempt, retries, RETRY)) break;
       retries++;
       console.log(`  disturbed by other work on the machine: again in ${RETRY_PAUSE_MS / 1000} s`);
       await new Promise((r) => setTimeout(r, RETRY_PAUSE_MS));
+    }
+    if (o === null) {
+      console.log(
+        `verdict: NOT TRUSTWORTHY: a round failed and the retry budget is spent; the machine is too busy to measure (load average ${loads()})`,
+      );
+      process.exit(1);
     }
     if (o.figures.disturbed) console.log('  kept although disturbed: the retry budget is spent');
     const key = `${kind} ${viewers}`;
