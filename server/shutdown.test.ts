@@ -123,10 +123,10 @@ test('SIGTERM with a viewer, a stalled viewer, an SSE feed and a trickling POST 
 });
 
 const cuts: Array<[shutdownTimeoutMs: number, cutAfterMs: number]> = [
-  [10_000, 9500],
-  [4000, 3500],
-  [1000, 500],
-  [600, 300],
+  [10_000, 9000],
+  [4000, 3000],
+  [2000, 1500],
+  [1000, 750],
   [0, 0],
 ];
 for (const [shutdownTimeoutMs, cutAfterMs] of cuts) {

@@ -6,12 +6,15 @@ export interface ShutdownOptions {
   shutdownTimeoutMs: number;
 }
 
-/** Left at the end of SHUTDOWN_TIMEOUT_MS for what follows the cut: closing listeners and exiting. */
-export const SHUTDOWN_FINAL_STEPS_MS = 500;
+/**
+ * Left at the end of SHUTDOWN_TIMEOUT_MS for what follows the cut (closing the listeners, the last
+ * hooks, exiting), at most a quarter of it: a loaded Machine needs a few hundred milliseconds.
+ */
+export const SHUTDOWN_FINAL_STEPS_MS = 1000;
 
 /** When requests still in flight are cut, counted from the start of the close. */
 export function requestCutAfterMs(shutdownTimeoutMs: number): number {
-  return Math.max(0, shutdownTimeoutMs - Math.min(SHUTDOWN_FINAL_STEPS_MS, shutdownTimeoutMs / 2));
+  return Math.max(0, shutdownTimeoutMs - Math.min(SHUTDOWN_FINAL_STEPS_MS, shutdownTimeoutMs / 4));
 }
 
 /**
