@@ -16,8 +16,18 @@ export interface ServerConfig {
   host: string;
   port: number;
   shutdownTimeoutMs: number;
+  /** A request's head and body must have arrived this long after it began, else 408 and the connection closes. */
+  requestTimeoutMs: number;
+  /** A public connection with no traffic either way for this long is closed (sockets that became WebSockets excepted). */
+  connectionTimeoutMs: number;
   logLevel: string;
 }
+
+/**
+ * Idle connections are cut after CONNECTION_TIMEOUT_MS; a directory feed (SSE) sends a heartbeat every
+ * 15 s, so the limit must leave it room (5 s for a loaded event loop).
+ */
+export const MIN_CONNECTION_TIMEOUT_MS = DEFAULT_DIRECTORY_LIMITS.sseHeartbeatMs + 5_000;
 
 /**
  * Everything the server reads from its environment, parsed and checked once at start-up, grouped by the
@@ -100,6 +110,8 @@ export function loadConfig(env: Env = process.env): Config {
       host,
       port: integer(env, 'PORT', 8080, 0, 65535),
       shutdownTimeoutMs,
+      requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 30_000, 1000, 600_000),
+      connectionTimeoutMs: integer(env, 'CONNECTION_TIMEOUT_MS', 60_000, MIN_CONNECTION_TIMEOUT_MS, 3_600_000),
       logLevel: pattern(env, 'LOG_LEVEL', /^(fatal|error|warn|info|debug|trace|silent)$/, 'a pino level') ?? 'info',
     },
     routing: {
@@ -115,11 +127,16 @@ export function loadConfig(env: Env = process.env): Config {
     },
     streams: {
       maxStreams,
+      maxPendingStreams: integer(env, 'MAX_PENDING_STREAMS', 10, 1, 10_000),
+      createStreamsPerMinute: integer(env, 'CREATE_STREAMS_PER_MINUTE', 3, 1, 100_000),
+      maxWatchSocketsPerClient: integer(env, 'MAX_WATCH_SOCKETS_PER_CLIENT', 16, 1, 100_000),
+      wsMaxBadMessages: integer(env, 'WS_MAX_BAD_MESSAGES', 10, 1, 100_000),
+      wsBadMessageWindowMs: integer(env, 'WS_BAD_MESSAGE_WINDOW_MS', 10_000, 100, 3_600_000),
       heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
       // Half the shutdown bound: the directory's goodbye to its peers and the listeners need the rest.
       drainTimeoutMs: shutdownTimeoutMs / 2,
       publishGraceMs: integer(env, 'PUBLISH_GRACE_MS', 15_000, 0, 600_000),
-      publishStartTimeoutMs: integer(env, 'PUBLISH_START_TIMEOUT_MS', 60_000, 100, 3_600_000),
+      publishStartTimeoutMs: integer(env, 'PUBLISH_START_TIMEOUT_MS', 15_000, 100, 3_600_000),
       // Bounded by the WebSocket server's own limit: a larger message is refused (1009) before the relay sees it.
       maxFrameBytes: integer(env, 'MAX_FRAME_BYTES', 512 * 1024, 1024, MAX_MESSAGE_BYTES),
       gopMaxFrames: integer(env, 'GOP_MAX_FRAMES', 300, 1, 10_000),

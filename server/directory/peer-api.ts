@@ -57,7 +57,8 @@ export async function buildPeerApi(opts: PeerApiOptions): Promise<FastifyInstanc
     const remote = request.socket.remoteAddress ?? '';
     if (await opts.authorize(remote, request.headers.authorization)) return;
     opts.onRefused?.(remote);
-    request.log.warn({ remote, url: request.url }, 'peer API refused a caller that is not a Machine of this app');
+    // Debug: a stranger calling in a loop must not fill the log; refusals are counted in the stats.
+    request.log.debug({ remote, url: request.url }, 'peer API refused a caller that is not a Machine of this app');
     return reply.code(403).send({ error: 'the peer API only answers Machines of this app' });
   });
 
