@@ -14,6 +14,8 @@ export interface DirectoryStream {
   viewers: number;
   /** ms since the epoch. */
   startedAt: number;
+  /** Moves between Machines so far (0 where it was created); a move names a new `machineId`. */
+  epoch: number;
 }
 
 export interface DirectoryMachine {

@@ -18,6 +18,7 @@ import {
   peekFrameHeader,
   type ServerToPublisher,
   type ServerToViewer,
+  STREAM_EPOCH_MAX,
   writeFrameHeader,
 } from './protocol.ts';
 
@@ -196,6 +197,7 @@ const stream = {
   startedAt: 1,
   machineId: '0123456789abcd',
   region: 'ams',
+  epoch: 2,
 };
 
 test('server-to-viewer messages round-trip through encodeControl and parse', () => {
@@ -230,6 +232,7 @@ test('server-to-viewer messages round-trip through encodeControl and parse', () 
     { type: 'chat', seq: 4, name: 'c', text: 'hello', at: 9, role: 'creator' },
     { type: 'ended', reason: 'publisher-lost' },
     { type: 'error', code: 'rate-limited', message: 'slow down', retryAfterMs: 1500 },
+    { type: 'moved', machineId: 'fedcba98765432', region: 'dfw' },
   ];
   for (const m of messages) assert.deepEqual(parseServerToViewer(encodeControl(m)), { ok: true, value: m });
   for (const bad of [
@@ -237,6 +240,8 @@ test('server-to-viewer messages round-trip through encodeControl and parse', () 
     '{"type":"ended","reason":"x"}',
     '{"type":"viewers","count":-1}',
     '{"type":"keyframe-request"}',
+    '{"type":"moved","machineId":"fedcba98765432"}',
+    '{"type":"move"}',
   ]) {
     assert.equal(parseServerToViewer(bad).ok, false, bad);
   }
@@ -259,9 +264,11 @@ test('server-to-publisher messages round-trip', () => {
     { type: 'viewers', count: 2 },
     { type: 'chat', seq: 1, name: 'v', text: 'yo', at: 1, role: 'viewer' },
     { type: 'error', code: 'bad-message', message: 'nope' },
+    { type: 'move' },
   ];
   for (const m of messages) assert.deepEqual(parseServerToPublisher(encodeControl(m)), { ok: true, value: m });
   assert.equal(parseServerToPublisher('{"type":"ended","reason":"stopped"}').ok, false);
+  assert.equal(parseServerToPublisher('{"type":"moved","machineId":"fedcba98765432","region":"dfw"}').ok, false);
 });
 
 const viewerHello = {
@@ -334,6 +341,26 @@ test('hellos: unknown extra fields are tolerated and not copied', () => {
   assert.deepEqual(viewer, { ok: true, value: viewerHello });
   const publisher = parseServerToPublisher(JSON.stringify({ ...publisherHello, future: 1 }));
   assert.deepEqual(publisher, { ok: true, value: publisherHello });
+});
+
+test("hellos: a stream's epoch is a count up to STREAM_EPOCH_MAX, 0 from a server that sends none", () => {
+  const epochOf = (epoch: unknown) => {
+    const stream_ = epoch === undefined ? { ...stream, epoch: undefined } : { ...stream, epoch };
+    const parsed = parseServerToViewer(JSON.stringify({ ...viewerHello, stream: stream_ }));
+    return parsed.ok && parsed.value.type === 'hello' ? parsed.value.stream.epoch : 'refused';
+  };
+  const cases: Array<[unknown, number | 'refused']> = [
+    [undefined, 0],
+    [0, 0],
+    [3, 3],
+    [STREAM_EPOCH_MAX, STREAM_EPOCH_MAX],
+    [STREAM_EPOCH_MAX + 1, 'refused'],
+    [-1, 'refused'],
+    [1.5, 'refused'],
+    ['1', 'refused'],
+    [null, 'refused'],
+  ];
+  for (const [epoch, expected] of cases) assert.equal(epochOf(epoch), expected, String(epoch));
 });
 
 test('base64 helpers round-trip bytes without Buffer and refuse garbage', () => {

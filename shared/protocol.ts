@@ -34,6 +34,8 @@ export const CODEC_MAX_CHARS = 100;
 export const DESCRIPTION_MAX_BYTES = 64 * 1024;
 /** Largest coded width/height accepted in a config, in pixels. */
 export const MAX_DIMENSION_PX = 8192;
+/** A stream's epoch counts its moves between Machines; a claim past this is refused (no real stream moves that often). */
+export const STREAM_EPOCH_MAX = 1_000_000;
 
 /** WebSocket close codes used by the server (1000-1011 are the RFC 6455 ones). */
 export const CloseCode = {
@@ -159,6 +161,8 @@ export interface StreamInfo {
   /** The home Machine (null off Fly). */
   machineId: string | null;
   region: string | null;
+  /** Moves so far: 0 on the Machine that created it, one more on each Machine it moves to. */
+  epoch: number;
 }
 
 export interface ChatMessage {
@@ -230,7 +234,17 @@ export interface PublisherHello extends HelloBase {
 export interface KeyframeRequest {
   type: 'keyframe-request';
 }
-export type ServerToPublisher = PublisherHello | KeyframeRequest | ViewersMessage | ChatBroadcast | ErrorMessage;
+/** This Machine is going away: resume the stream on another one (`POST /api/streams/<id>/resume`); a 1001 close follows. */
+export interface MoveMessage {
+  type: 'move';
+}
+export type ServerToPublisher =
+  | PublisherHello
+  | KeyframeRequest
+  | ViewersMessage
+  | ChatBroadcast
+  | ErrorMessage
+  | MoveMessage;
 
 // Viewer -> server
 /** Sent periodically (e.g. every 250-500 ms): the timestamp of the last frame the viewer decoded. */
@@ -261,6 +275,12 @@ export interface PublisherStateMessage {
   type: 'publisher';
   connected: boolean;
 }
+/** The stream now lives on another Machine: follow it there; a 1001 close follows. */
+export interface MovedMessage {
+  type: 'moved';
+  machineId: string;
+  region: string;
+}
 export type EndReason = 'stopped' | 'publisher-lost';
 /** Sent just before a normal (1000) close. */
 export interface EndedMessage {
@@ -274,7 +294,8 @@ export type ServerToViewer =
   | PublisherStateMessage
   | ChatBroadcast
   | EndedMessage
-  | ErrorMessage;
+  | ErrorMessage
+  | MovedMessage;
 
 export type ControlMessage = PublisherToServer | ServerToPublisher | ViewerToServer | ServerToViewer;
 
@@ -408,29 +429,37 @@ function isChatMessage(c: unknown): c is ChatMessage {
   );
 }
 
-function isStreamInfo(s: unknown): s is StreamInfo {
-  return (
-    isObject(s) &&
-    typeof s.id === 'string' &&
-    typeof s.title === 'string' &&
-    typeof s.creator === 'string' &&
-    isCount(s.startedAt) &&
-    (s.machineId === null || typeof s.machineId === 'string') &&
-    (s.region === null || typeof s.region === 'string')
-  );
+/** A stream as a hello describes it; null when malformed. A server without moves sends no epoch: 0. */
+function parseStreamInfo(s: unknown): StreamInfo | null {
+  if (
+    !isObject(s) ||
+    typeof s.id !== 'string' ||
+    typeof s.title !== 'string' ||
+    typeof s.creator !== 'string' ||
+    !isCount(s.startedAt) ||
+    !(s.machineId === null || typeof s.machineId === 'string') ||
+    !(s.region === null || typeof s.region === 'string')
+  ) {
+    return null;
+  }
+  const epoch = s.epoch === undefined ? 0 : s.epoch;
+  if (!isCount(epoch) || epoch > STREAM_EPOCH_MAX) return null;
+  const { id, title, creator, startedAt, machineId, region } = s;
+  return { id, title, creator, startedAt, machineId, region, epoch };
 }
 
 const nullableString = (v: unknown): v is string | null => v === null || typeof v === 'string';
 
 /** The fields every hello carries, for the given role; null when any of them is missing or malformed. */
 function parseHelloBase(m: Obj, role: 'viewer' | 'publisher'): HelloBase | null {
-  const { protocolVersion, machineId, region, stream, viewers, chat } = m;
+  const { protocolVersion, machineId, region, viewers, chat } = m;
+  const stream = parseStreamInfo(m.stream);
   if (
     m.role !== role ||
     !isCount(protocolVersion) ||
     !nullableString(machineId) ||
     !nullableString(region) ||
-    !isStreamInfo(stream) ||
+    stream === null ||
     !isCount(viewers) ||
     !Array.isArray(chat) ||
     !chat.every(isChatMessage)
@@ -493,6 +522,10 @@ export function parseServerToViewer(text: unknown): Result<ServerToViewer> {
       return m.reason === 'stopped' || m.reason === 'publisher-lost'
         ? ok({ type: 'ended', reason: m.reason })
         : fail('ended.reason is unknown');
+    case 'moved':
+      return typeof m.machineId === 'string' && typeof m.region === 'string'
+        ? ok({ type: 'moved', machineId: m.machineId, region: m.region })
+        : fail('moved needs machineId and region strings');
     default:
       return fail(`unknown server message type ${JSON.stringify(String(m.type).slice(0, 40))}`);
   }
@@ -513,6 +546,8 @@ export function parseServerToPublisher(text: unknown): Result<ServerToPublisher>
     }
     case 'keyframe-request':
       return ok({ type: 'keyframe-request' });
+    case 'move':
+      return ok({ type: 'move' });
     default:
       return fail(`unknown server message type ${JSON.stringify(String(m.type).slice(0, 40))}`);
   }

@@ -44,6 +44,7 @@ test('push: a stream started on one Machine is listed on every other well before
     region: a.region,
     viewers: 0,
     startedAt: a.source.list()[0]!.startedAt,
+    epoch: 0,
   });
 
   a.source.update(streamId('s1'), { viewers: 7, title: 'Hello again' });

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { firstSnapshot, LocalSnapshot, nextSnapshot } from './local-snapshot.ts';
 
 const identity = { machineId: 'aaaaaaaaaaaaaa', region: 'ams', bootId: '01J0000000000000000000000A' };
-const s1 = { id: 's1', title: 't', creator: 'c', viewers: 0, startedAt: 1 };
+const s1 = { id: 's1', title: 't', creator: 'c', viewers: 0, startedAt: 1, epoch: 0 };
 
 test('this Machine snapshot: version 1 first, one more per change, identity kept', () => {
   const first = firstSnapshot(identity, []);

@@ -62,8 +62,26 @@ test('GET /api/streams lists local streams in the documented shape; off Fly the 
   source.start({ id: 'newer', title: 'B', creator: 'bob', viewers: 0, startedAt: 2000 });
   const body = (await app.inject('/api/streams')).json();
   assert.deepEqual(body.streams, [
-    { id: 'newer', title: 'B', creator: 'bob', machineId: 'local', region: 'local', viewers: 0, startedAt: 2000 },
-    { id: 'older', title: 'A', creator: 'ann', machineId: 'local', region: 'local', viewers: 3, startedAt: 1000 },
+    {
+      id: 'newer',
+      title: 'B',
+      creator: 'bob',
+      machineId: 'local',
+      region: 'local',
+      viewers: 0,
+      startedAt: 2000,
+      epoch: 0,
+    },
+    {
+      id: 'older',
+      title: 'A',
+      creator: 'ann',
+      machineId: 'local',
+      region: 'local',
+      viewers: 3,
+      startedAt: 1000,
+      epoch: 0,
+    },
   ]);
   assert.equal(body.machines[0].streams, 2);
   assert.equal(typeof body.machines[0].lastSeenMs, 'number');
@@ -82,6 +100,7 @@ test('GET /api/streams/:id: one entry, or 404 JSON', async (t) => {
     region: 'ams',
     viewers: 1,
     startedAt: 5,
+    epoch: 0,
   });
   const missing = await app.inject('/api/streams/nope');
   assert.equal(missing.statusCode, 404);
@@ -198,7 +217,7 @@ test('SSE: state first, then stream / stream-removed / machines events as the cl
   const added = [await reader.next(), await reader.next()];
   assert.deepEqual(added[0], {
     event: 'stream',
-    data: { id: live1, title: 'Go', creator: 'bo', machineId: b.id, region: b.region, viewers: 0, startedAt },
+    data: { id: live1, title: 'Go', creator: 'bo', machineId: b.id, region: b.region, viewers: 0, startedAt, epoch: 0 },
   });
   assert.equal(added[1]!.event, 'machines');
   assert.equal(added[1]!.data.machines.find((m: { id: string }) => m.id === b.id).streams, 1);
@@ -206,7 +225,7 @@ test('SSE: state first, then stream / stream-removed / machines events as the cl
   b.source.update(live1, { viewers: 9 });
   assert.deepEqual(await reader.next(), {
     event: 'stream',
-    data: { id: live1, title: 'Go', creator: 'bo', machineId: b.id, region: b.region, viewers: 9, startedAt },
+    data: { id: live1, title: 'Go', creator: 'bo', machineId: b.id, region: b.region, viewers: 9, startedAt, epoch: 0 },
   });
 
   b.source.end(live1);

@@ -11,6 +11,7 @@ export const DirectoryStreamSchema = Type.Object({
   region: Type.String(),
   viewers: Type.Number(),
   startedAt: Type.Number(),
+  epoch: Type.Number(),
 });
 
 export const DirectoryMachineSchema = Type.Object({

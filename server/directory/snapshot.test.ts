@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { encodeTime } from 'ulid';
+import { STREAM_EPOCH_MAX } from '../../shared/protocol.ts';
 import {
   bootTimeMs,
   compareOrder,
@@ -48,13 +49,16 @@ const rules: SnapshotRules = { nowMs: NOW, maxStreams: 3, maxViewersPerStream: 1
 const bootAt = (ms: number) => `${encodeTime(ms, 10)}${'7'.repeat(16)}`;
 const BOOT_MS = NOW - 3_600_000;
 const STREAM_ID = '01JXB0ZQ3V5M9T2K8C4N6R7P1S';
+/** A stream created a day before the Machine booted: it moved here. */
+const MOVED_AT_MS = BOOT_MS - 86_400_000;
+const MOVED_ID = `${encodeTime(MOVED_AT_MS, 10)}${'7'.repeat(16)}`;
 
 const good = {
   machineId: '286533db064e58',
   region: 'ams',
   bootId: bootAt(BOOT_MS),
   version: 3,
-  streams: [{ id: STREAM_ID, title: 'Hello', creator: 'ann', viewers: 2, startedAt: NOW - 60_000 }],
+  streams: [{ id: STREAM_ID, title: 'Hello', creator: 'ann', viewers: 2, startedAt: NOW - 60_000, epoch: 0 }],
 };
 
 test('parseSnapshot accepts a good snapshot and copies only known fields', () => {
@@ -62,6 +66,9 @@ test('parseSnapshot accepts a good snapshot and copies only known fields', () =>
   assert.equal(result.ok, true);
   if (!result.ok) return;
   assert.deepEqual(result.snapshot, good);
+  const { epoch: _, ...withoutEpoch } = good.streams[0]!;
+  const older = parseSnapshot({ ...good, streams: [withoutEpoch] }, rules);
+  assert.deepEqual(older.ok && older.snapshot, good, 'no epoch: 0');
   assert.equal('secret' in result.snapshot.streams[0]!, false);
 });
 
@@ -140,6 +147,33 @@ test('parseSnapshot: each field is held to what this app makes, tested at its ed
       error: /startedAt/,
     },
     { name: 'startedAt 1970', value: withStream({ startedAt: 1 }), error: /startedAt/ },
+    { name: 'no epoch (a Machine from before moves)', value: withStream({ epoch: undefined }), error: null },
+    {
+      name: 'epoch at the bound',
+      value: withStream({ id: MOVED_ID, epoch: STREAM_EPOCH_MAX, startedAt: MOVED_AT_MS }),
+      error: null,
+    },
+    {
+      name: 'epoch over the bound',
+      value: withStream({ id: MOVED_ID, epoch: STREAM_EPOCH_MAX + 1, startedAt: MOVED_AT_MS }),
+      error: /epoch/,
+    },
+    { name: 'negative epoch', value: withStream({ epoch: -1 }), error: /epoch/ },
+    {
+      name: 'moved in: started before this boot, one skew before its id was made',
+      value: withStream({ id: MOVED_ID, epoch: 2, startedAt: MOVED_AT_MS - SKEW }),
+      error: null,
+    },
+    {
+      name: 'moved in: started before its id was made',
+      value: withStream({ id: MOVED_ID, epoch: 2, startedAt: MOVED_AT_MS - SKEW - 1 }),
+      error: /startedAt/,
+    },
+    {
+      name: 'epoch 0 cannot start before this boot',
+      value: withStream({ id: MOVED_ID, epoch: 0, startedAt: MOVED_AT_MS }),
+      error: /startedAt/,
+    },
     {
       name: 'duplicate stream id',
       value: { ...good, streams: [stream, { ...stream }] },

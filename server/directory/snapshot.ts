@@ -5,6 +5,7 @@ import { isRegionCode } from '../../shared/region.ts';
 import { validateNewStream } from '../../shared/stream-fields.ts';
 import { isStreamId } from '../../shared/stream-id.ts';
 import type { StreamSummary } from '../streams/source.ts';
+import { parseEpoch, startedAtProblem } from './claims.ts';
 import type { DirectoryLimits } from './limits.ts';
 
 /** What one Machine tells its peers about itself: served by the peer API, pushed on change. */
@@ -81,12 +82,14 @@ export function bootTimeMs(bootId: unknown): number | null {
 
 /**
  * One stream entry, held to what `POST /api/streams` accepts (the fields of a stream this app made):
- * a ULID id, the title and creator rules, a viewer count and a start time a real stream can have.
+ * a ULID id, the title and creator rules, a viewer count, an epoch, and a start time a real stream can
+ * have (claims.ts: a stream that moved in keeps the start it had before this Machine booted).
  */
 function parseStream(value: unknown, at: string, bootMs: number, rules: SnapshotRules): StreamSummary | string {
   if (!isObject(value)) return `${at} must be an object`;
   const { id, title, creator, viewers, startedAt } = value;
-  if (!isStreamId(id)) return `${at}.id must be a stream id (a ULID)`;
+  const idMs = bootTimeMs(id);
+  if (idMs === null) return `${at}.id must be a stream id (a ULID)`;
   const fields = validateNewStream({ title, creator });
   if (!fields.ok) return `${at}: ${fields.error}`;
   // The home Machine stores them trimmed: anything else was not made by this app.
@@ -94,19 +97,23 @@ function parseStream(value: unknown, at: string, bootMs: number, rules: Snapshot
   if (fields.value.creator !== creator) return `${at}.creator must not start or end with spaces`;
   if (!Number.isSafeInteger(viewers) || (viewers as number) < 0 || (viewers as number) > rules.maxViewersPerStream)
     return `${at}.viewers must be a whole number from 0 to ${rules.maxViewersPerStream}`;
-  if (
-    !Number.isSafeInteger(startedAt) ||
-    (startedAt as number) < bootMs - rules.clockSkewMs ||
-    (startedAt as number) > rules.nowMs + rules.clockSkewMs
-  )
-    return `${at}.startedAt must be ms since the epoch, after its Machine booted and not in the future`;
+  const epoch = parseEpoch(value.epoch);
+  if (typeof epoch === 'string') return `${at}.epoch ${epoch}`;
+  const start = startedAtProblem(epoch, startedAt, {
+    bootMs,
+    idMs,
+    nowMs: rules.nowMs,
+    clockSkewMs: rules.clockSkewMs,
+  });
+  if (start !== null) return `${at}.startedAt ${start}`;
   // Copy only the known fields: a peer cannot smuggle extra data into our public API.
   return {
-    id,
+    id: id as string,
     title: fields.value.title,
     creator: fields.value.creator,
     viewers: viewers as number,
     startedAt: startedAt as number,
+    epoch,
   };
 }
 

@@ -23,6 +23,7 @@ function snap(id: string, bootId: string, version: number, streams = 1): Snapsho
       creator: 'c',
       viewers: 0,
       startedAt: 1,
+      epoch: 0,
     })),
   };
 }

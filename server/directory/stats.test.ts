@@ -47,8 +47,8 @@ test('peerStats: what stats() reports per peer', () => {
       bootId: 'B',
       version: 1,
       streams: [
-        { id: 's1', title: 't', creator: 'c', viewers: 0, startedAt: 1 },
-        { id: 's2', title: 't', creator: 'c', viewers: 0, startedAt: 2 },
+        { id: 's1', title: 't', creator: 'c', viewers: 0, startedAt: 1, epoch: 0 },
+        { id: 's2', title: 't', creator: 'c', viewers: 0, startedAt: 2, epoch: 0 },
       ],
     },
   };

@@ -23,7 +23,16 @@ test('ViewCache: built once per own snapshot and state revision, the same frozen
     builds++;
     return {
       streams: [
-        { id: `s${builds}`, title: 't', creator: 'c', machineId: 'm', region: 'ams', viewers: 0, startedAt: 1 },
+        {
+          id: `s${builds}`,
+          title: 't',
+          creator: 'c',
+          machineId: 'm',
+          region: 'ams',
+          viewers: 0,
+          startedAt: 1,
+          epoch: 0,
+        },
       ],
       machines: [],
     };

@@ -11,6 +11,7 @@ const stream = (id: string, viewers = 0): DirectoryStream => ({
   region: 'ams',
   viewers,
   startedAt: 1,
+  epoch: 0,
 });
 const viewOf = (...streams: DirectoryStream[]): DirectoryView => ({ streams, machines: [], stale: false });
 

@@ -8,13 +8,20 @@ const SELF = 'aaaaaaaaaaaaaa';
 const P = 'bbbbbbbbbbbbbb';
 const Q = 'cccccccccccccc';
 
-function snapshot(machineId: string, region: string, streams: [string, number][]): Snapshot {
+function snapshot(machineId: string, region: string, streams: [string, number, number?][]): Snapshot {
   return {
     machineId,
     region,
     bootId: 'B',
     version: 1,
-    streams: streams.map(([id, startedAt]) => ({ id, title: `t-${id}`, creator: 'c', viewers: 1, startedAt })),
+    streams: streams.map(([id, startedAt, epoch = 0]) => ({
+      id,
+      title: `t-${id}`,
+      creator: 'c',
+      viewers: 1,
+      startedAt,
+      epoch,
+    })),
   };
 }
 
@@ -72,24 +79,43 @@ test('buildView merges self and shown peers, newest streams first, Machines by r
     region: 'dfw',
     viewers: 1,
     startedAt: 10,
+    epoch: 0,
   });
 });
 
-test('buildView: a stream id claimed twice goes to the later start, ties to this Machine', () => {
-  const rows: { self: number; peer: number; home: string }[] = [
-    { self: 10, peer: 20, home: P },
-    { self: 20, peer: 10, home: SELF },
-    { self: 10, peer: 10, home: SELF },
+test('buildView: a stream id claimed twice is listed once, at the higher epoch, else the later start, else the lower Machine id', () => {
+  // P's id sorts after SELF's, Q's after P's.
+  const rows: { self: [number, number]; peer: [number, number]; peerId: string; home: string }[] = [
+    { self: [10, 0], peer: [10, 1], peerId: P, home: P },
+    { self: [10, 2], peer: [10, 1], peerId: P, home: SELF },
+    { self: [20, 0], peer: [10, 1], peerId: P, home: P },
+    { self: [10, 1], peer: [20, 1], peerId: P, home: P },
+    { self: [20, 1], peer: [10, 1], peerId: P, home: SELF },
+    { self: [10, 1], peer: [10, 1], peerId: P, home: SELF },
   ];
   for (const row of rows) {
     const view = buildView(
-      snapshot(SELF, 'dfw', [['dup', row.self]]),
-      [record(snapshot(P, 'ams', [['dup', row.peer]]), P, 1)],
+      snapshot(SELF, 'dfw', [['dup', ...row.self]]),
+      [record(snapshot(row.peerId, 'ams', [['dup', ...row.peer]]), row.peerId, 1)],
       5,
       true,
     );
     assert.equal(view.streams.length, 1);
     assert.equal(view.streams[0]!.machineId, row.home, JSON.stringify(row));
+    assert.equal(view.streams[0]!.epoch, Math.max(row.self[1], row.peer[1]), JSON.stringify(row));
+  }
+  // Two peers tied: the lower id, whichever record comes first.
+  for (const order of [
+    [P, Q],
+    [Q, P],
+  ]) {
+    const view = buildView(
+      null,
+      order.map((id) => record(snapshot(id, 'ams', [['dup', 10, 1]]), id, 1)),
+      5,
+      true,
+    );
+    assert.equal(view.streams[0]!.machineId, P, order.join(','));
   }
 });
 
@@ -102,6 +128,7 @@ test('diffViews emits removals, upserts and machine changes only', () => {
     region: 'ams',
     viewers,
     startedAt: 1,
+    epoch: 0,
   });
   const machine = (streams: number, lastSeenMs = 1) => ({ id: P, region: 'ams', streams, lastSeenMs });
   const base: DirectoryView = { streams: [stream('a'), stream('b')], machines: [machine(2)], stale: false };

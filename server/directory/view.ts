@@ -1,4 +1,5 @@
 import type { DirectoryMachine, DirectoryStream, DirectoryView } from '../../shared/directory-api.ts';
+import { compareClaims } from './claims.ts';
 import type { Snapshot } from './snapshot.ts';
 import type { MachineRecord } from './state.ts';
 
@@ -17,8 +18,9 @@ interface Source {
 
 /**
  * The public view: this Machine's own snapshot plus every shown peer. Newest streams first (then by id);
- * Machines by region, then id. Should two Machines claim one stream id (a creator who reconnected
- * elsewhere before the old stream timed out), the later start wins, then this Machine.
+ * Machines by region, then id. Should two Machines claim one stream id (its old and new homes while it
+ * moves, an old home that comes back), the claim that `compareClaims` ranks first is listed: the
+ * higher epoch, so every Machine lists a stream once, with its newest home.
  */
 export function buildView(
   self: Snapshot | null,
@@ -39,7 +41,7 @@ export function buildView(
     machines.push({ id: snapshot.machineId, region: snapshot.region, streams: snapshot.streams.length, lastSeenMs });
     for (const s of snapshot.streams) {
       const held = byId.get(s.id);
-      if (held !== undefined && held.startedAt >= s.startedAt) continue;
+      if (held !== undefined && compareClaims(held, { ...s, machineId: snapshot.machineId }) >= 0) continue;
       byId.set(s.id, {
         id: s.id,
         title: s.title,
@@ -48,6 +50,7 @@ export function buildView(
         region: snapshot.region,
         viewers: s.viewers,
         startedAt: s.startedAt,
+        epoch: s.epoch,
       });
     }
   }
@@ -67,7 +70,8 @@ function sameStream(a: DirectoryStream, b: DirectoryStream): boolean {
     a.machineId === b.machineId &&
     a.region === b.region &&
     a.viewers === b.viewers &&
-    a.startedAt === b.startedAt
+    a.startedAt === b.startedAt &&
+    a.epoch === b.epoch
   );
 }
 

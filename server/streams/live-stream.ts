@@ -10,7 +10,7 @@ import {
 } from '../../shared/protocol.ts';
 import { Audience } from './audience.ts';
 import type { Clock } from './clock.ts';
-import { GopCache } from './gop-cache.ts';
+import { FramePath } from './frame-path.ts';
 import type { Log } from './log.ts';
 import type { Peer } from './peer.ts';
 import { type PublisherHost, PublisherSession } from './publisher-session.ts';
@@ -18,14 +18,18 @@ import type { RelayCounters } from './relay-counters.ts';
 import type { RelayLimits } from './relay-limits.ts';
 import type { StreamSummary } from './source.ts';
 import { type ChatRole, type ChatSender, StreamChat } from './stream-chat.ts';
+import { describeStream, helloFields, type NewHome, type StreamMeta, summarizeStream } from './stream-info.ts';
 import { Deadline, RateGate, Throttle } from './throttle.ts';
 import { type ViewerHost, ViewerSession } from './viewer-session.ts';
 
+export type { NewHome, StreamMeta };
+
 /**
  * waiting: created, no publisher yet (not listed); live: publisher connected;
- * grace: publisher dropped, may reconnect; ended: gone for good.
+ * grace: publisher dropped, may reconnect; moving: this Machine is going away and its publisher was
+ * told to resume elsewhere (still listed, viewers kept until the new home is known); ended: gone for good.
  */
-export type StreamState = 'waiting' | 'live' | 'grace' | 'ended';
+export type StreamState = 'waiting' | 'live' | 'grace' | 'moving' | 'ended';
 export type StreamEvent = 'listed' | 'viewers' | 'ended';
 
 export interface StreamDeps {
@@ -39,13 +43,6 @@ export interface StreamDeps {
   onEvent(stream: LiveStream, event: StreamEvent): void;
 }
 
-export interface StreamMeta {
-  id: string;
-  title: string;
-  creator: string;
-  createdAt: number;
-}
-
 const utf8 = new TextEncoder();
 
 /** One live stream on its home Machine: its publisher, viewers, GOP cache and chat. */
@@ -55,12 +52,11 @@ export class LiveStream implements PublisherHost, ViewerHost {
   readonly limits: RelayLimits;
   readonly counters: RelayCounters;
   readonly log: Log;
-  private config: DecoderConfig | null = null;
-  /** After a (new) config, frames are dropped until the encoder's first keyframe. */
-  private awaitingKeyframe = true;
-  private readonly gop: GopCache;
+  private readonly frames: FramePath;
   private readonly viewers = new Audience();
   private publisher: PublisherSession | null = null;
+  /** The publisher can resume on another Machine (a browser socket; the demo publisher cannot). */
+  private publisherMovable = false;
   private readonly chatRoom: StreamChat;
   /** Ends a stream nobody publishes to: before its first publisher, and after one drops. */
   private readonly endDeadline: Deadline;
@@ -74,9 +70,9 @@ export class LiveStream implements PublisherHost, ViewerHost {
     this.limits = deps.limits;
     this.counters = deps.counters;
     this.log = deps.log;
-    this.startedAt = meta.createdAt;
-    this.gop = new GopCache(deps.limits);
-    this.chatRoom = new StreamChat(meta.creator);
+    this.startedAt = meta.startedAt ?? meta.createdAt;
+    this.frames = new FramePath(deps.limits);
+    this.chatRoom = new StreamChat(meta.creator, meta.chatSeq);
     this.keyframeGate = new RateGate(deps.limits.keyframeRequestIntervalMs);
     this.viewerCount = new Throttle(deps.limits.viewerCountIntervalMs, () => this.broadcastViewerCount(), deps.clock);
     this.endDeadline = new Deadline(deps.clock, () => this.end('publisher-lost'));
@@ -101,7 +97,7 @@ export class LiveStream implements PublisherHost, ViewerHost {
   }
 
   get listed(): boolean {
-    return this.state === 'live' || this.state === 'grace';
+    return this.state === 'live' || this.state === 'grace' || this.state === 'moving';
   }
 
   /** Bytes queued in user space for this stream's viewers (shared frames are counted per viewer). */
@@ -111,7 +107,7 @@ export class LiveStream implements PublisherHost, ViewerHost {
 
   /** Bytes held by the GOP cache (for stats and tests). */
   get gopBytes(): number {
-    return this.gop.bytes;
+    return this.frames.gopBytes;
   }
 
   now(): number {
@@ -119,42 +115,25 @@ export class LiveStream implements PublisherHost, ViewerHost {
   }
 
   info(): StreamInfo {
-    return {
-      id: this.id,
-      title: this.meta.title,
-      creator: this.meta.creator,
-      startedAt: this.startedAt,
-      machineId: this.deps.machineId,
-      region: this.deps.region,
-    };
+    return describeStream(this.meta, this.startedAt, this.deps);
   }
 
   /** What both roles' hellos say of this stream and Machine. */
   private helloFields() {
-    return {
-      protocolVersion: PROTOCOL_VERSION,
-      machineId: this.deps.machineId,
-      region: this.deps.region,
-      stream: this.info(),
-      viewers: this.viewers.size,
-      chat: this.chatRoom.history,
-    } as const;
+    return helloFields(this.info(), this.deps, this.viewers.size, this.chatRoom.history);
   }
 
   summary(): StreamSummary {
-    return {
-      id: this.id,
-      title: this.meta.title,
-      creator: this.meta.creator,
-      viewers: this.viewers.size,
-      startedAt: this.startedAt,
-    };
+    return summarizeStream(this.meta, this.startedAt, this.viewers.size);
   }
 
   // -- publisher side ---------------------------------------------------------------------------
 
-  /** A publisher socket authenticated for this stream; a previous one is closed (4009). */
-  connectPublisher(peer: Peer): PublisherSession {
+  /**
+   * A publisher socket authenticated for this stream; a previous one is closed (4009). `movable`: it can
+   * resume the stream on another Machine when this one goes away.
+   */
+  connectPublisher(peer: Peer, movable = false): PublisherSession {
     const previous = this.publisher;
     const wasListed = this.listed;
     const wasDisconnected = this.state === 'grace';
@@ -163,9 +142,10 @@ export class LiveStream implements PublisherHost, ViewerHost {
     this.endDeadline.cancel();
     const session = new PublisherSession(peer, this);
     this.publisher = session;
-    if (!wasListed) this.startedAt = this.now();
+    this.publisherMovable = movable;
+    if (!wasListed && this.meta.startedAt === undefined) this.startedAt = this.now();
     this.state = 'live';
-    this.awaitingKeyframe = true;
+    this.frames.restart();
     peer.sendText(
       encodeControl({
         type: 'hello',
@@ -184,8 +164,7 @@ export class LiveStream implements PublisherHost, ViewerHost {
     if (this.publisher !== session || this.state === 'ended') return;
     this.publisher = null;
     this.state = 'grace';
-    // Frames of the old encoder are useless to a late joiner once a new one starts.
-    this.gop.clear();
+    this.frames.clear();
     this.broadcastViewers({ type: 'publisher', connected: false });
     this.endDeadline.start(this.limits.publishGraceMs);
     this.log.info(
@@ -195,9 +174,7 @@ export class LiveStream implements PublisherHost, ViewerHost {
   }
 
   setConfig(config: DecoderConfig): void {
-    this.config = config;
-    this.awaitingKeyframe = true;
-    this.gop.clear();
+    this.frames.setConfig(config);
     const message = utf8.encode(encodeControl({ type: 'config', config }));
     for (const viewer of this.viewers) {
       viewer.resetTimeline();
@@ -207,21 +184,12 @@ export class LiveStream implements PublisherHost, ViewerHost {
 
   relay(data: Uint8Array, keyframe: boolean, timestampUs: number): void {
     if (this.state !== 'live') return;
-    if (this.awaitingKeyframe) {
-      if (!keyframe) {
-        this.requestKeyframe();
-        return;
-      }
-      this.awaitingKeyframe = false;
+    const frame = this.frames.admit(data, keyframe, timestampUs);
+    if (frame === null) {
+      this.requestKeyframe();
+      return;
     }
     this.counters.framesReceived++;
-    // One exact-size copy per frame: ws may hand us a view into a larger receive buffer, which
-    // the cache must not pin. Every viewer then gets this same buffer; a Buffer (not a plain
-    // Uint8Array) so ws does not wrap it in a new view for each send.
-    const copy = Buffer.allocUnsafeSlow(data.byteLength);
-    copy.set(data);
-    const frame = { data: copy, keyframe, timestampUs };
-    this.gop.push(frame);
     const now = this.now();
     let late: boolean | undefined;
     const crowd = { late: () => (late ??= this.viewers.crowdLate(this.limits.viewerMaxLagMs)) };
@@ -253,11 +221,11 @@ export class LiveStream implements PublisherHost, ViewerHost {
         type: 'hello',
         role: 'viewer',
         ...this.helloFields(),
-        config: this.config,
+        config: this.frames.config,
         publisherConnected: this.publisher !== null,
       }),
     );
-    const gop = this.config !== null && !this.awaitingKeyframe ? this.gop.snapshot : [];
+    const gop = this.frames.joinFrames();
     viewer.start(gop);
     if (gop.length === 0) this.requestKeyframe();
     this.viewerCount.trigger();
@@ -279,37 +247,67 @@ export class LiveStream implements PublisherHost, ViewerHost {
     this.publisher?.peer.sendText(bytes);
   }
 
-  // -- ending -------------------------------------------------------------------------------------
+  // -- ending and moving --------------------------------------------------------------------------
 
   /** Viewers get `ended` and a normal close; the publisher a normal close. */
   end(reason: EndReason): void {
     if (this.state === 'ended') return;
-    this.finish();
-    const message = utf8.encode(encodeControl({ type: 'ended', reason }));
-    for (const viewer of [...this.viewers]) {
-      viewer.peer.sendText(message);
-      viewer.close(CloseCode.normal, 'stream ended');
-    }
-    this.publisher?.close(CloseCode.normal, 'stream ended');
-    this.publisher = null;
+    this.closeAll({ type: 'ended', reason }, CloseCode.normal, CloseCode.normal, 'stream ended');
     this.log.info({ stream: this.id, reason }, 'stream ended');
+    this.deps.onEvent(this, 'ended');
+  }
+
+  /**
+   * This Machine is going away and the stream can live on: its publisher is told to resume elsewhere
+   * (`move`, then 1001) and the stream stays listed, its viewers connected, until `handOver` names the
+   * new home. False when it cannot move (no publisher that can resume): then shut it down.
+   */
+  moveAway(): boolean {
+    if (!this.publisherMovable || (this.state !== 'live' && this.state !== 'grace')) return false;
+    this.state = 'moving';
+    this.endDeadline.cancel();
+    // Numbered here, chat could collide with the first messages of the new home.
+    this.chatRoom.pause();
+    const publisher = this.publisher;
+    this.publisher = null;
+    publisher?.peer.sendText(encodeControl({ type: 'move' }));
+    publisher?.close(CloseCode.goingAway, 'Machine going away: resume the stream elsewhere');
+    this.broadcastViewers({ type: 'publisher', connected: false });
+    this.log.info({ stream: this.id }, 'publisher asked to move the stream');
+    return true;
+  }
+
+  /**
+   * Another Machine holds a newer claim on this stream (it moved there): viewers are told where and
+   * closed with 1001 to follow it, a publisher still here was replaced (4009), and the stream leaves.
+   */
+  handOver(home: NewHome): void {
+    if (this.state === 'ended') return;
+    this.closeAll({ type: 'moved', ...home }, CloseCode.goingAway, CloseCode.replaced, 'stream moved');
+    this.log.info({ stream: this.id, to: home.machineId, region: home.region }, 'stream moved; viewers sent there');
     this.deps.onEvent(this, 'ended');
   }
 
   /** This Machine is going away: everyone gets 1001 and should ask the directory. */
   shutdown(): void {
     if (this.state === 'ended') return;
-    this.finish();
-    for (const viewer of [...this.viewers]) viewer.close(CloseCode.goingAway, 'server shutting down');
-    this.publisher?.close(CloseCode.goingAway, 'server shutting down');
-    this.publisher = null;
+    this.closeAll(null, CloseCode.goingAway, CloseCode.goingAway, 'server shutting down');
   }
 
-  private finish(): void {
+  /** Ends it here: viewers get `notice` (if any) and a close, the publisher a close. */
+  private closeAll(notice: ControlMessage | null, viewerCode: number, publisherCode: number, reason: string): void {
     this.state = 'ended';
     this.endDeadline.cancel();
     this.viewerCount.cancel();
-    this.gop.clear();
+    this.frames.clear();
+    const bytes = notice === null ? null : utf8.encode(encodeControl(notice));
+    for (const viewer of [...this.viewers]) {
+      if (bytes !== null) viewer.peer.sendText(bytes);
+      viewer.close(viewerCode, reason);
+    }
+    const publisher = this.publisher;
+    this.publisher = null;
+    publisher?.close(publisherCode, reason);
   }
 
   private broadcastViewerCount(): void {

@@ -9,7 +9,12 @@ export interface StreamSummary {
   viewers: number;
   /** Milliseconds since the epoch. */
   startedAt: number;
+  /** Moves between Machines so far: of two Machines listing one id, the higher epoch is its home. */
+  epoch: number;
 }
+
+/** Whether this Machine holds a stream: `moving` while it waits for the stream's new home to be known. */
+export type HoldState = 'live' | 'moving' | null;
 
 export interface LocalStreamSource {
   /** The streams live on this Machine now. */
@@ -20,4 +25,6 @@ export interface LocalStreamSource {
    * Returns a function that unsubscribes.
    */
   onChange(listener: () => void): () => void;
+  /** Whether a stream is held here, for a peer asking before it takes the stream over (absent: never). */
+  holds?(id: string): HoldState;
 }

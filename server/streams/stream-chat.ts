@@ -10,16 +10,28 @@ import type { Refusing } from './refusals.ts';
 import type { ChatGate } from './viewer-session.ts';
 
 export type ChatRole = 'viewer' | 'creator';
+
+/** While a stream moves to another Machine its chat is refused with this retry hint (a move takes about a second). */
+export const MOVING_CHAT_RETRY_MS = 2000;
 export type ChatSender = Refusing & { limiter: ChatGate };
 
 /** A stream's chat: the recent history late joiners get, sequence numbers, and who may post how often. */
 export class StreamChat {
   readonly history: ChatMessage[] = [];
-  private seq = 0;
+  private paused = false;
   /** Viewers' chat rate per client address, shared by all its watch sockets on this stream. */
   private readonly perClient = new RatePerClient(CHAT_RATE_MAX_MESSAGES, CHAT_RATE_WINDOW_MS);
 
-  constructor(private readonly creator: string) {}
+  constructor(
+    private readonly creator: string,
+    /** The last number used: a stream resumed on another Machine goes on from its creator's last message. */
+    private seq = 0,
+  ) {}
+
+  /** The stream is moving: refuse messages until the new home numbers them. */
+  pause(): void {
+    this.paused = true;
+  }
 
   /** The gate for a viewer socket: a client's sockets share one; without a key (in-process viewers) none. */
   gateFor(clientKey: string | undefined): ChatGate | undefined {
@@ -29,6 +41,15 @@ export class StreamChat {
 
   /** The message to broadcast, or null when the sender is over its rate (it was told why). */
   admit(from: ChatSender, message: ChatSendMessage, role: ChatRole, now: number): ChatMessage | null {
+    if (this.paused) {
+      const error = 'the stream is moving to another Machine; send it again in a moment';
+      from.refusals.refuse(
+        from,
+        { type: 'error', code: 'rate-limited', retryAfterMs: MOVING_CHAT_RETRY_MS, message: error },
+        now,
+      );
+      return null;
+    }
     const allowed = from.limiter.tryTake(now);
     if (!allowed.ok) {
       from.refusals.refuse(

@@ -1,17 +1,46 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
-/** 32 random bytes, base64url: unguessable, and safe in a query string. */
-export function newPublishToken(): string {
-  return randomBytes(32).toString('base64url');
-}
+/** STREAM_SECRET must be at least this long: 32 characters of `openssl rand -hex 32` carry 128 bits. */
+export const STREAM_SECRET_MIN_CHARS = 32;
+/** A presented token longer than this is refused unread (a real one is 43 characters). */
+export const PUBLISH_TOKEN_MAX_CHARS = 256;
 
-/** Only the hash is kept, so a heap dump or log line cannot leak a usable token. */
-export function hashToken(token: string): Buffer {
-  return createHash('sha256').update(token).digest();
-}
+/** Ties a token to its purpose, so the key signs nothing else that could pass for a publish token. */
+const TOKEN_CONTEXT = 'replaycast publish token v1\0';
 
-/** Constant-time comparison of a presented token against the stored hash. */
-export function tokenMatches(presented: unknown, storedHash: Buffer): boolean {
-  if (typeof presented !== 'string' || presented.length === 0 || presented.length > 256) return false;
-  return timingSafeEqual(hashToken(presented), storedHash);
+const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
+
+/**
+ * Publish tokens any Machine of the app can verify without shared state: the HMAC-SHA256 of the stream
+ * id under STREAM_SECRET (base64url). A stream keeps its id for life, so its token opens its publish
+ * socket and resumes it on whichever Machine holds the same secret. Without a secret the key is random
+ * per process (`shared` false): tokens then verify only on the Machine that issued them.
+ */
+export class PublishTokens {
+  private constructor(
+    private readonly key: Buffer,
+    /** The key came from STREAM_SECRET: every Machine of the app verifies these tokens. */
+    readonly shared: boolean,
+  ) {}
+
+  /** From STREAM_SECRET, or a key of this process when it is not set. */
+  static from(secret: string | null): PublishTokens {
+    return secret === null
+      ? new PublishTokens(randomBytes(32), false)
+      : new PublishTokens(Buffer.from(secret, 'utf8'), true);
+  }
+
+  issue(streamId: string): string {
+    return createHmac('sha256', this.key).update(TOKEN_CONTEXT).update(streamId).digest('base64url');
+  }
+
+  /**
+   * Constant-time: both sides are hashed to the same length first, so neither the comparison nor a
+   * length check tells an attacker how much of a guess was right.
+   */
+  matches(streamId: string, presented: unknown): boolean {
+    if (typeof presented !== 'string' || presented.length === 0 || presented.length > PUBLISH_TOKEN_MAX_CHARS)
+      return false;
+    return timingSafeEqual(digest(presented), digest(this.issue(streamId)));
+  }
 }

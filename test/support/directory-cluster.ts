@@ -54,7 +54,14 @@ export class FakeStreamSource implements StreamsService {
   }
 
   start(stream: Partial<StreamSummary> & { id: string }): StreamSummary {
-    const full = { title: `stream ${stream.id}`, creator: 'tester', viewers: 0, startedAt: Date.now(), ...stream };
+    const full = {
+      title: `stream ${stream.id}`,
+      creator: 'tester',
+      viewers: 0,
+      startedAt: Date.now(),
+      epoch: 0,
+      ...stream,
+    };
     this.streams.set(stream.id, full);
     this.emit();
     return full;

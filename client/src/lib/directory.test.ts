@@ -15,7 +15,7 @@ const A = '286533db064e58';
 const B = 'd8913edc2d66e8';
 
 function stream(id: string, startedAt: number, extra: Partial<DirectoryStream> = {}): DirectoryStream {
-  return { id, title: `t-${id}`, creator: 'c', machineId: A, region: 'ams', viewers: 0, startedAt, ...extra };
+  return { id, title: `t-${id}`, creator: 'c', machineId: A, region: 'ams', viewers: 0, startedAt, epoch: 0, ...extra };
 }
 
 const view: DirectoryView = {

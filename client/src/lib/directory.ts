@@ -28,7 +28,10 @@ const isText = (v: unknown): v is string => typeof v === 'string';
 export function parseStream(v: unknown): DirectoryStream | null {
   if (!isObject(v)) return null;
   const { id, title, creator, machineId, region, viewers, startedAt } = v;
+  // A Machine from before moves sends no epoch.
+  const epoch = v.epoch === undefined ? 0 : v.epoch;
   if (
+    !isCount(epoch) ||
     !isText(id) ||
     id === '' ||
     !isText(title) ||
@@ -40,7 +43,7 @@ export function parseStream(v: unknown): DirectoryStream | null {
   ) {
     return null;
   }
-  return { id, title, creator, machineId, region, viewers, startedAt };
+  return { id, title, creator, machineId, region, viewers, startedAt, epoch };
 }
 
 function parseMachine(v: unknown): DirectoryMachine | null {

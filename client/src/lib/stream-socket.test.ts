@@ -99,7 +99,7 @@ const hello: ViewerHello = {
   protocolVersion: 1,
   machineId: null,
   region: null,
-  stream: { id: 'ID1', title: 't', creator: 'c', startedAt: 1, machineId: null, region: null },
+  stream: { id: 'ID1', title: 't', creator: 'c', startedAt: 1, machineId: null, region: null, epoch: 0 },
   config: null,
   viewers: 2,
   publisherConnected: true,
