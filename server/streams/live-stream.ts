@@ -5,7 +5,6 @@ import {
   type DecoderConfig,
   type EndReason,
   encodeControl,
-  PROTOCOL_VERSION,
   type StreamInfo,
 } from '../../shared/protocol.ts';
 import { Audience } from './audience.ts';
