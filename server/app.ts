@@ -7,6 +7,7 @@ import { errorServerOptions, errorsPlugin } from './errors/plugin.ts';
 import { loggerOptions } from './logger.ts';
 import { machinePlugin } from './machine.ts';
 import { metricsPlugin } from './metrics/plugin.ts';
+import { movesPlugin } from './moves/plugin.ts';
 import { healthRoutes } from './routes/health.ts';
 import { whoamiRoutes } from './routes/whoami.ts';
 import { routingPlugin } from './routing/plugin.ts';
@@ -64,6 +65,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   // Before the directory: its onListen waits for a first discovery round, the demos need not.
   await app.register(demoPlugin, config.demo);
   await app.register(directoryPlugin, config.directory);
+  // After the directory: a stream moves by its listing, and peers' snapshots hand streams over.
+  await app.register(movesPlugin, config.moves);
   // Private Prometheus endpoint; opens only when the app listens.
   await app.register(metricsPlugin, config.metrics);
   // Before web, whose assets live in an encapsulated context that copies the app's hooks when it

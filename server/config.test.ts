@@ -178,3 +178,18 @@ test('the server refuses to start on bad config: one line naming the variable, e
   assert.equal(lines.length, 1, result.stderr);
   assert.match(lines[0]!, /FLY_MACHINE_ID/);
 });
+
+test('STREAM_SECRET: unset is null, at least 32 characters, and a refusal never echoes it', () => {
+  assert.equal(loadConfig({}).streams.streamSecret, null);
+  const exact = 's'.repeat(32);
+  assert.equal(loadConfig({ STREAM_SECRET: exact }).streams.streamSecret, exact);
+  const short = `${'t'.repeat(30)}X`;
+  assert.throws(
+    () => loadConfig({ STREAM_SECRET: short }),
+    (err: unknown) =>
+      err instanceof ConfigError &&
+      err.variable === 'STREAM_SECRET' &&
+      /at least 32 characters/.test(err.message) &&
+      !err.message.includes(short),
+  );
+});

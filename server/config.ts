@@ -5,9 +5,11 @@ import { DEFAULT_DIRECTORY_LIMITS } from './directory/limits.ts';
 import type { DirectoryConfig } from './directory/plugin.ts';
 import type { MachineIdentity } from './machine.ts';
 import type { MetricsOptions } from './metrics/plugin.ts';
+import type { MovesOptions } from './moves/plugin.ts';
 import type { RoutingOptions } from './routing/plugin.ts';
 import type { StreamsOptions } from './streams/plugin.ts';
 import { HEARTBEAT_INTERVAL_MS, MAX_MESSAGE_BYTES } from './streams/socket-limits.ts';
+import { STREAM_SECRET_MIN_CHARS } from './streams/tokens.ts';
 import { defaultClientRoot } from './web/client-root.ts';
 import type { WebOptions } from './web/plugin.ts';
 
@@ -43,6 +45,7 @@ export interface Config {
   routing: RoutingOptions;
   streams: StreamsOptions;
   directory: DirectoryConfig;
+  moves: MovesOptions;
   metrics: MetricsOptions;
   demo: DemoOptions;
   web: WebOptions;
@@ -74,6 +77,17 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   return value;
 }
 
+/** A secret: never echoed in the error, since the error is printed. */
+function secret(env: Env, name: string, minChars: number): string | null {
+  const raw = text(env, name);
+  if (raw !== null && raw.length < minChars)
+    throw new ConfigError(
+      name,
+      `must be at least ${minChars} characters (e.g. \`openssl rand -hex 32\`), got ${raw.length}`,
+    );
+  return raw;
+}
+
 function pattern(env: Env, name: string, re: RegExp, what: string): string | null {
   const raw = text(env, name);
   if (raw !== null && !re.test(raw)) throw new ConfigError(name, `must be ${what}, got ${JSON.stringify(raw)}`);
@@ -100,6 +114,7 @@ export function loadConfig(env: Env = process.env): Config {
   const host = text(env, 'HOST') ?? '::';
   const anyMachine = text(env, 'ANY_MACHINE_PATHS');
   const maxStreams = integer(env, 'MAX_STREAMS', 50, 1, 10_000);
+  const peerClockSkewMs = integer(env, 'PEER_CLOCK_SKEW_MS', DEFAULT_DIRECTORY_LIMITS.peerClockSkewMs, 0, 3_600_000);
   return {
     machine: {
       id: machineId,
@@ -126,6 +141,7 @@ export function loadConfig(env: Env = process.env): Config {
               .filter(Boolean),
     },
     streams: {
+      streamSecret: secret(env, 'STREAM_SECRET', STREAM_SECRET_MIN_CHARS),
       maxStreams,
       maxPendingStreams: integer(env, 'MAX_PENDING_STREAMS', 10, 1, 10_000),
       createStreamsPerMinute: integer(env, 'CREATE_STREAMS_PER_MINUTE', 3, 1, 100_000),
@@ -176,10 +192,11 @@ export function loadConfig(env: Env = process.env): Config {
           1,
           Number.MAX_SAFE_INTEGER,
         ),
-        peerClockSkewMs: integer(env, 'PEER_CLOCK_SKEW_MS', DEFAULT_DIRECTORY_LIMITS.peerClockSkewMs, 0, 3_600_000),
+        peerClockSkewMs,
         maxMachines: integer(env, 'MAX_DIRECTORY_MACHINES', DEFAULT_DIRECTORY_LIMITS.maxMachines, 1, 100_000),
       },
     },
+    moves: { clockSkewMs: peerClockSkewMs },
     // The endpoint listens on the same interfaces as the app (:: on Fly, for 6PN).
     metrics: { host, port: integer(env, 'METRICS_PORT', 9091, 0, 65535) },
     demo: { streams: integer(env, 'DEMO_STREAMS', 0, 0, 100) },
@@ -202,6 +219,7 @@ export function testConfig(overrides: ConfigOverrides = {}): Config {
     routing: { ...base.routing, ...overrides.routing },
     streams: { ...base.streams, ...overrides.streams },
     directory: { ...base.directory, host: '127.0.0.1', ...overrides.directory },
+    moves: { ...base.moves, ...overrides.moves },
     metrics: { ...base.metrics, host: '127.0.0.1', port: 0, ...overrides.metrics },
     demo: { ...base.demo, ...overrides.demo },
     web: { ...base.web, ...overrides.web },

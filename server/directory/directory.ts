@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { ulid } from 'ulid';
 import type { LocalStreamSource } from '../streams/source.ts';
+import type { HolderAnswer } from './holder.ts';
 import type { DirectoryLimits } from './limits.ts';
 import { LocalSnapshot } from './local-snapshot.ts';
 import { PeerNetwork } from './peer-network.ts';
@@ -56,6 +57,7 @@ export class Directory {
   );
   private readonly peers: PeerNetwork;
   private readonly unsubscribe: () => void;
+  private readonly claimListeners = new Set<(snapshot: Snapshot) => void>();
   private stopPromise: Promise<void> | null = null;
 
   constructor(opts: DirectoryOptions) {
@@ -90,6 +92,10 @@ export class Directory {
       counters: this.counters,
       self: this.self,
       viewChanged: () => this.feed.changed(),
+      snapshotApplied: (snapshot) => {
+        for (const listener of [...this.claimListeners]) listener(snapshot);
+      },
+      ...(opts.source.holds !== undefined ? { holds: (id: string) => opts.source.holds!(id) } : {}),
     });
     this.unsubscribe = opts.source.onChange(() => this.localChanged());
   }
@@ -151,6 +157,20 @@ export class Directory {
   /** Called after each batch of changes with the SSE events and the new view. Returns unsubscribe. */
   onViewChange(listener: ViewListener): () => void {
     return this.feed.subscribe(listener);
+  }
+
+  /**
+   * Called with every peer snapshot applied (pushed or fetched): the streams that peer claims now. The
+   * moves plugin hands a local stream over when a peer's claim on it ranks higher. Returns unsubscribe.
+   */
+  onPeerSnapshot(listener: (snapshot: Snapshot) => void): () => void {
+    this.claimListeners.add(listener);
+    return () => this.claimListeners.delete(listener);
+  }
+
+  /** Asks a peer whether it still holds a stream; 'unreachable' off Fly or before the peer side started. */
+  askHolder(machineId: string, streamId: string): Promise<HolderAnswer> {
+    return this.peers.askHolder(machineId, streamId);
   }
 
   stats(): DirectoryStats {

@@ -6,7 +6,7 @@ import type { PeerAuthorizer } from './peer-auth.ts';
 import type { PeerLink } from './peer-link.ts';
 import { forEachLimited } from './pool.ts';
 import type { DirectoryResolver } from './resolver.ts';
-import { snapshotEtag, snapshotRules } from './snapshot.ts';
+import { type Snapshot, snapshotEtag, snapshotRules } from './snapshot.ts';
 import type { DirectoryState } from './state.ts';
 import type { DirectoryCounters } from './stats.ts';
 import { parseVmsTxt } from './txt.ts';
@@ -26,6 +26,8 @@ export interface DiscoveryOptions {
   random: () => number;
   /** Something in the view may have changed. */
   viewChanged(): void;
+  /** A peer's snapshot was applied (after viewChanged). */
+  snapshotApplied?(snapshot: Snapshot): void;
   /** A good DNS answer was applied; `first`: the first since start. */
   membershipApplied(first: boolean): void;
 }
@@ -156,6 +158,7 @@ export class Discovery {
         state.notModified(id, this.opts.now());
       } else if (state.applySnapshot(answer.snapshot, this.opts.now(), 'fetch') === 'applied') {
         this.opts.viewChanged();
+        this.opts.snapshotApplied?.(answer.snapshot);
       }
       if (this.failing.delete(id)) log.info({ peer: id }, 'directory: peer reachable again');
     } catch (err) {

@@ -2,7 +2,7 @@
 
 import http from 'node:http';
 import { machineAddressName } from './dns-names.ts';
-import { SNAPSHOT_PATH } from './peer-api.ts';
+import { HOLDER_PATH, SNAPSHOT_PATH } from './peer-api.ts';
 import { type PeerResponse, peerRequest } from './peer-client.ts';
 
 /** Headers of a request to a peer: the bearer token when one is set, the held snapshot's etag for a conditional GET. */
@@ -36,12 +36,17 @@ export class PeerLink {
 
   /** GET the peer's snapshot (conditional when `ifNoneMatch` is given). */
   get(id: string, timeoutMs: number, ifNoneMatch?: string): Promise<PeerResponse> {
-    return this.request(id, 'GET', undefined, timeoutMs, ifNoneMatch);
+    return this.request(id, 'GET', SNAPSHOT_PATH, undefined, timeoutMs, ifNoneMatch);
   }
 
   /** POST a snapshot to the peer; `body` is read once the address is known, so it is the newest. */
   post(id: string, body: () => string, timeoutMs: number): Promise<PeerResponse> {
-    return this.request(id, 'POST', body, timeoutMs);
+    return this.request(id, 'POST', SNAPSHOT_PATH, body, timeoutMs);
+  }
+
+  /** GET whether the peer holds a stream. */
+  holder(id: string, streamId: string, timeoutMs: number): Promise<PeerResponse> {
+    return this.request(id, 'GET', `${HOLDER_PATH}/${streamId}`, undefined, timeoutMs);
   }
 
   /** Drops the cached address, so the next request asks DNS again. */
@@ -60,6 +65,7 @@ export class PeerLink {
   private async request(
     id: string,
     method: 'GET' | 'POST',
+    path: string,
     body: (() => string) | undefined,
     timeoutMs: number,
     ifNoneMatch?: string,
@@ -70,7 +76,7 @@ export class PeerLink {
       port: this.opts.port,
       selfHost: this.opts.selfHost,
       method,
-      path: SNAPSHOT_PATH,
+      path,
       headers: peerHeaders(this.opts.token, ifNoneMatch),
       ...(body !== undefined ? { body: body() } : {}),
       timeoutMs,

@@ -1,6 +1,8 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { HoldState } from '../streams/source.ts';
 import { Discovery } from './discovery.ts';
 import { appAddressesName, machineAddressName } from './dns-names.ts';
+import { type HolderAnswer, readHolderAnswer } from './holder.ts';
 import type { DirectoryLimits } from './limits.ts';
 import type { LocalSnapshot } from './local-snapshot.ts';
 import { buildPeerApi } from './peer-api.ts';
@@ -35,6 +37,10 @@ export interface PeerNetworkOptions {
   self: LocalSnapshot;
   /** Something in the view may have changed. */
   viewChanged(): void;
+  /** A peer's snapshot was applied (pushed or fetched), after viewChanged. */
+  snapshotApplied(snapshot: Snapshot): void;
+  /** Whether a stream is held here, for peers that ask. */
+  holds?(id: string): HoldState;
 }
 
 /**
@@ -97,6 +103,7 @@ export class PeerNetwork {
       now: opts.now,
       random: opts.random,
       viewChanged: () => opts.viewChanged(),
+      snapshotApplied: (snapshot) => opts.snapshotApplied(snapshot),
       membershipApplied: (first) => {
         this.pushes.retain((id) => state.records.has(id));
         opts.viewChanged();
@@ -130,6 +137,7 @@ export class PeerNetwork {
       maxMachines: opts.limits.maxMachines,
       authorize: (remote, authorization) => this.authorizer.authorize(remote, authorization),
       onRefused: () => opts.counters.peerRequestsRefused++,
+      ...(opts.holds !== undefined ? { holds: opts.holds } : {}),
     });
     this.server = server;
     await server.listen({ host: opts.host, port: opts.internalPort });
@@ -149,6 +157,16 @@ export class PeerNetwork {
   selfChanged(): void {
     if (!this.opts.push || this.halted || this.server === null) return;
     this.pushes.changed(this.opts.state.pushTargets().map((rec) => rec.id));
+  }
+
+  /** Asks a peer whether it holds a stream (before taking the stream over from it). */
+  async askHolder(machineId: string, streamId: string): Promise<HolderAnswer> {
+    if (this.server === null || this.halted) return 'unreachable';
+    try {
+      return readHolderAnswer(await this.link.holder(machineId, streamId, this.opts.limits.holderTimeoutMs), streamId);
+    } catch {
+      return 'unreachable';
+    }
   }
 
   /** Stops discovery, tells every peer this Machine now has no streams, then closes the private port. */
@@ -182,8 +200,10 @@ export class PeerNetwork {
     const { counters } = this.opts;
     counters.pushesReceived++;
     const outcome = this.opts.state.applySnapshot(snapshot, this.opts.now(), 'push');
-    if (outcome === 'applied') this.opts.viewChanged();
-    else counters.pushesIgnored++;
+    if (outcome === 'applied') {
+      this.opts.viewChanged();
+      this.opts.snapshotApplied(snapshot);
+    } else counters.pushesIgnored++;
     return outcome;
   }
 }

@@ -16,8 +16,15 @@ export interface RoutingOptions {
   replayTimeoutMs: number;
 }
 
-/** Requests the cookie must not pin: creating a stream (it is homed where the creator lands). */
-const cookieExempt = (method: string, path: string) => method === 'POST' && path === '/api/streams';
+/** `POST /api/streams/<id>/resume`: any Machine may take a stream over. */
+const RESUME_PATH = /^\/api\/streams\/[^/]+\/resume$/;
+
+/**
+ * Requests the cookie must not pin: creating a stream (it is homed where the creator lands) and resuming
+ * one (the cookie names the home that went away; whatever Machine answers takes it over).
+ */
+export const cookieExempt = (method: string, path: string) =>
+  method === 'POST' && (path === '/api/streams' || RESUME_PATH.test(path));
 
 /** The any-Machine test compiled once (an exact-path set and a few prefixes): it runs on every GET. */
 export function anyMachineMatcher(anyMachinePaths: readonly string[]): (path: string) => boolean {

@@ -7,14 +7,23 @@ import { CloseCode } from '../../shared/protocol.ts';
 import { clientKey } from '../clients/client-key.ts';
 import { ConnectionCaps, RatePerClient } from '../clients/per-client.ts';
 import { systemClock } from './clock.ts';
-import type { LiveStream } from './live-stream.ts';
-import { type CreateResult, FULL_RETRY_AFTER_MS, type RelayStats, StreamRegistry } from './registry.ts';
+import { goAway } from './going-away.ts';
+import type { LiveStream, NewHome } from './live-stream.ts';
+import {
+  type CreateResult,
+  FULL_RETRY_AFTER_MS,
+  type RelayStats,
+  type ResumeInput,
+  type ResumeResult,
+  StreamRegistry,
+} from './registry.ts';
 import type { RelayLimits } from './relay-limits.ts';
 import { CreateStreamSchema, PublishSchema, WatchSchema } from './schemas.ts';
 import { socketErrorHandler } from './socket-errors.ts';
 import { MAX_MESSAGE_BYTES } from './socket-limits.ts';
-import { drainSockets, SocketSet } from './socket-set.ts';
-import type { LocalStreamSource } from './source.ts';
+import { SocketSet } from './socket-set.ts';
+import type { HoldState, LocalStreamSource } from './source.ts';
+import { PublishTokens } from './tokens.ts';
 import { WsPeer } from './ws-peer.ts';
 
 /** `POST /api/streams` bodies are two short strings; anything bigger is refused (413) unread. */
@@ -22,6 +31,8 @@ export const CREATE_BODY_MAX_BYTES = 4096;
 
 /** The streams plugin's options, `config.streams`: the relay's limits (README "Streams and the wire protocol") and its own. */
 export interface StreamsOptions extends RelayLimits {
+  /** STREAM_SECRET: the key of publish tokens every Machine of the app verifies; null: one per process, no moves. */
+  streamSecret: string | null;
   /** Live streams per Machine (MAX_STREAMS). */
   maxStreams: number;
   /** Created streams still waiting for their first publisher, per Machine (MAX_PENDING_STREAMS). */
@@ -36,11 +47,20 @@ export interface StreamsOptions extends RelayLimits {
   drainTimeoutMs: number;
 }
 
-/** What `app.streams` offers: the directory's LocalStreamSource, stats for metrics, and stream creation. */
+/** What `app.streams` offers: the directory's LocalStreamSource, stats for metrics, stream creation and moves. */
 export interface StreamsService extends LocalStreamSource {
   stats(): RelayStats;
   /** A new stream homed here, as `POST /api/streams` makes one (the demo streams use it too). */
   create(meta: { title: string; creator: string }): CreateResult;
+  holds(id: string): HoldState;
+  /** Whether `token` is the stream's publish token (constant time), wherever the stream lives. */
+  verifyToken(id: string, token: unknown): boolean;
+  /** Takes over a stream whose home went away (its token checked first). */
+  resume(input: ResumeInput): ResumeResult;
+  /** Another Machine holds a newer claim on a stream held here: its viewers follow it there. */
+  handOver(id: string, home: NewHome): void;
+  /** Another Machine of the app verifies this one's tokens (on Fly, STREAM_SECRET set). */
+  readonly canMove: boolean;
 }
 
 declare module 'fastify' {
@@ -67,6 +87,7 @@ async function streams(app: FastifyInstance, opts: StreamsOptions): Promise<void
     maxWatchSocketsPerClient,
     heartbeatIntervalMs,
     drainTimeoutMs,
+    streamSecret,
     ...limits
   } = opts;
   const registry = new StreamRegistry({
@@ -77,6 +98,7 @@ async function streams(app: FastifyInstance, opts: StreamsOptions): Promise<void
     region: machine.region,
     maxStreams,
     maxPendingStreams,
+    tokens: PublishTokens.from(streamSecret),
   });
   const sockets = new SocketSet(heartbeatIntervalMs);
   // Per client (fly-client-ip on Fly, else the socket address), so one client cannot use up what the
@@ -92,22 +114,22 @@ async function streams(app: FastifyInstance, opts: StreamsOptions): Promise<void
     );
   };
 
+  // Moves need another Machine that verifies this one's tokens: on Fly, with STREAM_SECRET set.
+  const canMove = machine.id !== null && registry.tokens.shared;
+  if (streamSecret === null) {
+    const level = machine.id === null ? 'info' : 'warn';
+    app.log[level](
+      'STREAM_SECRET is not set: publish tokens verify on this Machine only, so its streams cannot move to another',
+    );
+  }
+
   /**
    * @fastify/websocket's preClose: by default it closes every socket with no status code. The protocol
-   * promises 1001 ("going away": ask the directory where the stream went), so the relay ends first
-   * (no new streams, every relay socket closed with 1001, listeners told the list is empty), any other
-   * socket gets 1001 too, and whatever has not answered within drainTimeoutMs is cut.
+   * promises 1001 ("going away": ask the directory where the stream went), after `move` for publishers
+   * whose streams can live on elsewhere (going-away.ts).
    */
   async function closeSockets(this: FastifyInstance): Promise<void> {
-    const wss = this.websocketServer;
-    const open = wss.clients.size;
-    registry.shutdown();
-    for (const socket of wss.clients) {
-      if (socket.readyState === socket.OPEN) socket.close(CloseCode.goingAway, 'server shutting down');
-    }
-    const drained = await drainSockets(wss.clients, drainTimeoutMs);
-    wss.close();
-    this.log.info({ sockets: open, drained }, 'sockets closed');
+    await goAway({ registry, wss: this.websocketServer, canMove, drainTimeoutMs, log: this.log });
   }
   // allowSynchronousEvents false: one message per event-loop turn per socket, so a burst of queued publisher
   // frames is relayed with the viewers' acks read in between (the lag rule judges viewers by those acks),
@@ -123,6 +145,11 @@ async function streams(app: FastifyInstance, opts: StreamsOptions): Promise<void
     onChange: (listener: () => void) => registry.onChange(listener),
     stats: () => registry.stats(),
     create: (meta: { title: string; creator: string }) => registry.create(meta),
+    holds: (id: string) => registry.holds(id),
+    verifyToken: (id: string, token: unknown) => registry.tokens.matches(id, token),
+    resume: (input: ResumeInput) => registry.resume(input),
+    handOver: (id: string, home: NewHome) => registry.handOver(id, home),
+    canMove,
   } satisfies StreamsService);
 
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -216,7 +243,7 @@ async function streams(app: FastifyInstance, opts: StreamsOptions): Promise<void
   };
 
   api.get('/ws/publish/:id', { websocket: true, schema: PublishSchema, preHandler: refusePublish }, (socket, request) =>
-    attach(socket, request.params.id, (stream, peer) => stream.connectPublisher(peer)),
+    attach(socket, request.params.id, (stream, peer) => stream.connectPublisher(peer, true)),
   );
 
   api.get('/ws/watch/:id', { websocket: true, schema: WatchSchema, preHandler: admitViewer }, (socket, request) =>

@@ -6,9 +6,10 @@ import { DEFAULT_DIRECTORY_LIMITS, type DirectoryLimits } from '../../server/dir
 import { directoryPlugin } from '../../server/directory/plugin.ts';
 import type { DirectoryResolver } from '../../server/directory/resolver.ts';
 import { machinePlugin } from '../../server/machine.ts';
+import type { NewHome } from '../../server/streams/live-stream.ts';
 import type { StreamsService } from '../../server/streams/plugin.ts';
-import type { CreateResult, RelayStats } from '../../server/streams/registry.ts';
-import type { StreamSummary } from '../../server/streams/source.ts';
+import type { CreateResult, RelayStats, ResumeResult } from '../../server/streams/registry.ts';
+import type { HoldState, StreamSummary } from '../../server/streams/source.ts';
 
 /**
  * Test and benchmark support (not used by the server): an in-memory stream source, an in-memory DNS,
@@ -19,6 +20,34 @@ import type { StreamSummary } from '../../server/streams/source.ts';
 export class FakeStreamSource implements StreamsService {
   private readonly streams = new Map<string, StreamSummary>();
   private readonly listeners = new Set<() => void>();
+  private readonly movingIds = new Set<string>();
+  /** Streams handed over to another Machine's newer claim, in order. */
+  readonly handedOver: Array<{ id: string; machineId: string; region: string }> = [];
+  readonly canMove = false;
+
+  holds(id: string): HoldState {
+    if (!this.streams.has(id)) return null;
+    return this.movingIds.has(id) ? 'moving' : 'live';
+  }
+
+  /** Marks a stream as waiting for its new home (this Machine is going away). */
+  setMoving(id: string): void {
+    this.movingIds.add(id);
+  }
+
+  verifyToken(): boolean {
+    return false;
+  }
+
+  resume(): ResumeResult {
+    return { ok: false, status: 503, error: 'a fake source: start streams with start()' };
+  }
+
+  handOver(id: string, home: NewHome): void {
+    this.handedOver.push({ id, ...home });
+    this.movingIds.delete(id);
+    this.end(id);
+  }
 
   list(): StreamSummary[] {
     return [...this.streams.values()];
