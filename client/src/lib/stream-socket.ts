@@ -71,6 +71,11 @@ export class StreamSocket<In extends ServerMessage, Out extends ControlMessage> 
     return this.ws?.readyState === OPEN;
   }
 
+  /** The number of the last chat message shown (0 before any). */
+  get lastChatSeq(): number {
+    return this.chat.at(-1)?.seq ?? 0;
+  }
+
   /** Bytes the socket holds unsent (0 without a socket). */
   get bufferedAmount(): number {
     return this.ws?.bufferedAmount ?? 0;

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ackDue, classifyClose, KeyframeGate, latencyMs, nextStep, type StepContext } from './watch-logic.ts';
+import {
+  ackDue,
+  classifyClose,
+  followMoved,
+  KeyframeGate,
+  latencyMs,
+  nextStep,
+  type StepContext,
+} from './watch-logic.ts';
 
 const HOME = '24d0000000000b';
 const NEW_HOME = '24a0000000000a';
@@ -36,6 +44,7 @@ test('nextStep: the stream moved to another Machine: follow it at once; repeated
     delayMs: 0,
     state: 'connecting',
     moved: true,
+    region: 'ams',
   });
   assert.deepEqual(
     nextStep({ kind: 'found', machineId: NEW_HOME, region: 'ams' }, { ...ctx, attempt: 3 }, policy, () => 1),
@@ -45,6 +54,7 @@ test('nextStep: the stream moved to another Machine: follow it at once; repeated
       delayMs: 4000,
       state: 'connecting',
       moved: true,
+      region: 'ams',
     },
   );
   assert.deepEqual(nextStep({ kind: 'found', machineId: NEW_HOME, region: 'ams' }, { ...ctx, attempt: 5 }, policy), {
@@ -130,4 +140,29 @@ test('ackDue: the first frame, every 400 ms of media time, and after the clock w
     }
   }
   assert.equal(acks, 5);
+});
+
+test('followMoved: after a moved message, follow the named Machine at once; endings and bad hints take the usual path', () => {
+  const hint = { machineId: NEW_HOME, region: 'dfw' };
+  assert.deepEqual(followMoved(hint, { code: 1001, endedMessage: false }, HOME), {
+    action: 'connect',
+    home: NEW_HOME,
+    delayMs: 0,
+    state: 'connecting',
+    moved: true,
+    region: 'dfw',
+  });
+  assert.equal(followMoved(null, { code: 1001, endedMessage: false }, HOME), null, 'no hint');
+  assert.equal(followMoved(hint, { code: 1000, endedMessage: false }, HOME), null, 'the stream ended');
+  assert.equal(followMoved(hint, { code: 1001, endedMessage: true }, HOME), null, 'an ended message came');
+  assert.equal(
+    followMoved({ ...hint, machineId: 'nope' }, { code: 1001, endedMessage: false }, HOME),
+    null,
+    'not a Machine id',
+  );
+  assert.equal(
+    followMoved({ ...hint, machineId: HOME }, { code: 1001, endedMessage: false }, HOME),
+    null,
+    'the same home',
+  );
 });

@@ -45,8 +45,8 @@ export type Lookup =
 
 export type NextStep =
   | { action: 'ended'; state: 'ended' | 'not-found' }
-  /** Connect to `home` after `delayMs`, showing `state` meanwhile. */
-  | { action: 'connect'; home: string | null; delayMs: number; state: WatchState; moved: boolean };
+  /** Connect to `home` after `delayMs`, showing `state` meanwhile; `region` of the new home when it moved. */
+  | { action: 'connect'; home: string | null; delayMs: number; state: WatchState; moved: boolean; region?: string };
 
 export interface StepContext {
   /** The Machine the last socket went to (null off Fly). */
@@ -76,7 +76,14 @@ export function nextStep(
     // The creator reconnected on another Machine: follow at once; should directories keep
     // disagreeing, later hops back off and the attempt bound still ends it.
     const delayMs = ctx.attempt === 0 ? 0 : backoffDelayMs(ctx.attempt, policy, random());
-    return { action: 'connect', home: lookup.machineId, delayMs, state: 'connecting', moved: true };
+    return {
+      action: 'connect',
+      home: lookup.machineId,
+      delayMs,
+      state: 'connecting',
+      moved: true,
+      region: lookup.region,
+    };
   }
   const state: WatchState = !ctx.lastOpened || lookup.kind === 'unreachable' ? 'offline' : 'reconnecting';
   return {
@@ -87,6 +94,26 @@ export function nextStep(
     moved: false,
   };
 }
+
+/** What a `moved` message said just before the close: where the stream lives now. */
+export interface MovedHint {
+  machineId: string;
+  region: string;
+}
+
+/**
+ * A close that came after a `moved` message: follow the stream to the Machine it named at once, without
+ * asking the directory (whose answer could still be the old home for a moment). Null when there is no
+ * usable hint, or the close ended the stream: then the usual path (classifyClose, the directory) applies.
+ */
+export function followMoved(hint: MovedHint | null, close: CloseInfo, home: string | null): NextStep | null {
+  if (hint === null || !isMachineId(hint.machineId) || hint.machineId === home) return null;
+  if (classifyClose(close) === 'ended') return null;
+  return { action: 'connect', home: hint.machineId, delayMs: 0, state: 'connecting', moved: true, region: hint.region };
+}
+
+/** How long "stream moved to <region>" stays up after a move. */
+export const MOVED_NOTICE_MS = 10_000;
 
 /**
  * A decoder must see a keyframe first after configure() or a rebuild; until then every frame is

@@ -1,20 +1,24 @@
 import type { PublishSession } from './use-publisher.ts';
 
-/** Where the stream lives, three ways: who answered "Go live", the socket's hello, a pinned request. */
+/**
+ * Where the stream lives, three ways: who answered "Go live" (or took the stream over when its home went
+ * away), the socket's hello, a pinned request.
+ */
 export function HomeFacts({ session }: { session: PublishSession }) {
-  const { created, view, confirmed } = session;
+  const { view, confirmed } = session;
   return (
     <dl
       class="home-facts"
       data-testid="publish-home"
-      data-machine={created.machineId ?? ''}
+      data-machine={view.home ?? ''}
       data-socket-machine={view.socketMachine ?? ''}
+      data-moves={view.moves}
     >
       <div>
-        <dt>Home Machine (answered "Go live")</dt>
+        <dt>{view.moves === 0 ? 'Home Machine (answered "Go live")' : `Home Machine (moved ${view.moves}x)`}</dt>
         <dd>
-          <code>{created.machineId ?? 'this server (not on Fly)'}</code>
-          {created.region && <> in {created.region}</>}
+          <code>{view.home ?? 'this server (not on Fly)'}</code>
+          {view.homeRegion && <> in {view.homeRegion}</>}
         </dd>
       </div>
       <div>

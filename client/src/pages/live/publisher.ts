@@ -7,20 +7,16 @@ import {
   type PublisherToServer,
   parseServerToPublisher,
   type ServerToPublisher,
+  type StreamInfo,
   writeFrameHeader,
 } from '../../../../shared/protocol.ts';
-import {
-  needsKeyframe,
-  type PublishState,
-  publishCloseAction,
-  RateMeter,
-  shouldSkipFrame,
-  wallClockUs,
-} from '../../lib/publish-logic.ts';
+import { needsKeyframe, type PublishState, RateMeter, shouldSkipFrame, wallClockUs } from '../../lib/publish-logic.ts';
 import { RECONNECT_BACKOFF } from '../../lib/reconnect.ts';
+import { publishDropAction, resumeRequest } from '../../lib/resume-logic.ts';
 import { type NonChatMessage, StreamSocket } from '../../lib/stream-socket.ts';
 import { CAPTURE_FPS, CAPTURE_HEIGHT_PX, CAPTURE_WIDTH_PX } from './capture.ts';
 import type { CreatedStream } from './create-stream.ts';
+import { resumeStream } from './resume-stream.ts';
 
 /** VP8 by default: every Chromium build (Playwright's too) encodes and decodes it. */
 export const ENCODER_CONFIG: VideoEncoderConfig = {
@@ -31,7 +27,7 @@ export const ENCODER_CONFIG: VideoEncoderConfig = {
   framerate: CAPTURE_FPS,
   latencyMode: 'realtime',
 };
-/** How long a dropped publisher keeps trying with its token (the server's grace period is 15 s by default). */
+/** How long a dropped or moving publisher keeps trying with its token (the server's grace period is 15 s by default). */
 export const PUBLISH_RECONNECT_WINDOW_MS = 15_000;
 
 export interface PublishView {
@@ -40,6 +36,11 @@ export interface PublishView {
   /** The Machine the publish socket reached (from its hello). */
   socketMachine: string | null;
   socketRegion: string | null;
+  /** The stream's home now: where "Go live" created it, or where it moved since. */
+  home: string | null;
+  homeRegion: string | null;
+  /** Times the stream moved to another Machine. */
+  moves: number;
   viewers: number;
   framesSent: number;
   keyframes: number;
@@ -98,6 +99,10 @@ export class Publisher {
   private readonly meter = new RateMeter(2000);
   private attempt = 0;
   private droppedSince: number | null = null;
+  /** The stream as the last hello described it (what a resume request sends). */
+  private stream: StreamInfo | null = null;
+  /** The server sent `move`: the next close resumes the stream elsewhere. */
+  private moveAsked = false;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private statsTimer: ReturnType<typeof setInterval> | undefined;
   private stopped = false;
@@ -111,6 +116,9 @@ export class Publisher {
       message: null,
       socketMachine: null,
       socketRegion: null,
+      home: created.machineId,
+      homeRegion: created.region,
+      moves: 0,
       viewers: 0,
       framesSent: 0,
       keyframes: 0,
@@ -188,15 +196,15 @@ export class Publisher {
     this.onChange(this.view);
   }
 
+  /** Publishes to the stream's home; the first frames on every new socket are the config and a keyframe. */
   private connect(): void {
     if (this.stopped) return;
-    const { id, machineId, publishToken } = this.created;
+    const { id, publishToken } = this.created;
+    const { home } = this.view;
     this.configSent = false;
     this.keyframeRequested = true;
-    this.socket.connect(
-      id,
-      machineId === null ? { token: publishToken } : { instance: machineId, token: publishToken },
-    );
+    this.moveAsked = false;
+    this.socket.connect(id, home === null ? { token: publishToken } : { instance: home, token: publishToken });
   }
 
   private handle(message: NonChatMessage<ServerToPublisher>): void {
@@ -204,6 +212,7 @@ export class Publisher {
       case 'hello':
         this.attempt = 0;
         this.droppedSince = null;
+        this.stream = message.stream;
         this.update({
           state: 'live',
           message: null,
@@ -218,6 +227,10 @@ export class Publisher {
         return;
       case 'viewers':
         this.update({ viewers: message.count });
+        return;
+      case 'move':
+        this.moveAsked = true;
+        this.update({ state: 'reconnecting', message: 'This Machine is going away: moving your stream...' });
         return;
     }
   }
@@ -252,7 +265,12 @@ export class Publisher {
 
   private afterClose(code: number): void {
     if (this.stopped) return;
-    switch (publishCloseAction(code)) {
+    const canResume = this.view.home !== null && this.stream !== null;
+    switch (publishDropAction(code, { moveAsked: this.moveAsked, canResume })) {
+      case 'resume':
+        this.droppedSince ??= Date.now();
+        void this.resume();
+        return;
       case 'ended':
         this.shutdown('ended', 'The stream has ended.');
         return;
@@ -277,6 +295,43 @@ export class Publisher {
         this.update({ state: 'reconnecting', message: 'Connection lost: reconnecting...' });
         this.retryTimer = setTimeout(() => this.connect(), delay);
       }
+    }
+  }
+
+  /**
+   * Resumes the stream on whatever Machine answers: it takes the stream over (or names the Machine that
+   * still has it), and this page publishes there. A draining Machine's 503 or a network error is tried
+   * again with backoff, for PUBLISH_RECONNECT_WINDOW_MS from the drop.
+   */
+  private async resume(): Promise<void> {
+    if (this.stopped || this.stream === null) return;
+    if (Date.now() - (this.droppedSince ?? Date.now()) > PUBLISH_RECONNECT_WINDOW_MS) {
+      this.shutdown('failed', 'The Machine hosting your stream went away and no other Machine took it over in time.');
+      return;
+    }
+    this.update({ state: 'reconnecting', message: 'Moving your stream to another Machine...' });
+    const { id, publishToken } = this.created;
+    const outcome = await resumeStream(id, resumeRequest(publishToken, this.stream, this.socket.lastChatSeq));
+    if (this.stopped) return;
+    switch (outcome.kind) {
+      case 'publish': {
+        const moved = outcome.machineId !== this.view.home;
+        this.update({
+          home: outcome.machineId,
+          homeRegion: outcome.region,
+          moves: this.view.moves + (moved ? 1 : 0),
+        });
+        this.connect();
+        return;
+      }
+      case 'retry':
+        this.retryTimer = setTimeout(
+          () => void this.resume(),
+          backoffDelayMs(this.attempt++, RECONNECT_BACKOFF, Math.random()),
+        );
+        return;
+      case 'fail':
+        this.shutdown('failed', outcome.message);
     }
   }
 

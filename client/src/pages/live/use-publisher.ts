@@ -63,6 +63,12 @@ export function usePublisher(capture: { current: Capture | null }) {
     setView(null);
   };
 
+  // The stream moved: check its new home the same way.
+  const home = view?.home ?? null;
+  useEffect(() => {
+    if (created !== null && home !== created.machineId) void confirmHome(home).then(setConfirmed);
+  }, [home]);
+
   const sendChat = (text: string) => publisher.current?.sendChat(text) ?? false;
 
   const session: PublishSession | null = created !== null && view !== null ? { created, view, confirmed } : null;

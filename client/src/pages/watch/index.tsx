@@ -59,6 +59,9 @@ export function WatchPage({ streamId, info }: WatchPageProps) {
             <h1 data-testid="stream-title">{title}</h1>
           </div>
           {view.stream && <p class="creator">by {view.stream.creator}</p>}
+          <p class="moved-note" role="status" data-testid="moved-notice" hidden={view.movedTo === null}>
+            {view.movedTo !== null && `Stream moved to ${view.movedTo}`}
+          </p>
           <ul class="stats" aria-label="Stream figures">
             <li>
               <strong data-testid="viewer-count">{view.viewers}</strong> watching

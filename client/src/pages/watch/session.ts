@@ -13,9 +13,12 @@ import { type NonChatMessage, StreamSocket } from '../../lib/stream-socket.ts';
 import {
   ackDue,
   classifyClose,
+  followMoved,
   type Lookup,
   latencyMs,
   MAX_RECONNECT_ATTEMPTS,
+  MOVED_NOTICE_MS,
+  type MovedHint,
   nextStep,
   type WatchState,
 } from '../../lib/watch-logic.ts';
@@ -48,6 +51,8 @@ export interface WatchView {
   latencyMs: number | null;
   /** The stream moved to another Machine at least once and the page followed it. */
   followedMoves: number;
+  /** Region of the Machine the stream just moved to (shown for MOVED_NOTICE_MS), else null. */
+  movedTo: string | null;
 }
 
 const initialView = (home: string | null): WatchView => ({
@@ -67,6 +72,7 @@ const initialView = (home: string | null): WatchView => ({
   dropped: 0,
   latencyMs: null,
   followedMoves: 0,
+  movedTo: null,
 });
 
 async function lookupStream(streamId: string): Promise<Lookup> {
@@ -110,6 +116,9 @@ export class WatchSession {
   private everConnected = false;
   private attempt = 0;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private noticeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Where a `moved` message said the stream went, until the socket closes. */
+  private movedHint: MovedHint | null = null;
   private statsTimer: ReturnType<typeof setInterval> | undefined;
   private lastAckedUs: number | null = null;
   private disposed = false;
@@ -152,6 +161,7 @@ export class WatchSession {
   dispose(): void {
     this.disposed = true;
     clearTimeout(this.retryTimer);
+    clearTimeout(this.noticeTimer);
     clearInterval(this.statsTimer);
     window.removeEventListener('online', this.onOnline);
     this.socket.close(1000, 'page closed');
@@ -184,6 +194,7 @@ export class WatchSession {
     if (this.disposed) return;
     this.opened = false;
     this.endedMessage = false;
+    this.movedHint = null;
     this.lastAckedUs = null;
     this.update({ home, retryInMs: null });
     this.socket.connect(this.streamId, home === null ? {} : { instance: home });
@@ -224,6 +235,9 @@ export class WatchSession {
         return;
       case 'publisher':
         this.update({ publisherConnected: message.connected });
+        return;
+      case 'moved':
+        this.movedHint = { machineId: message.machineId, region: message.region };
         return;
       case 'ended':
         this.endedMessage = true;
@@ -269,19 +283,21 @@ export class WatchSession {
 
   private async afterClose(code: number): Promise<void> {
     if (this.disposed) return;
-    if (classifyClose({ code, endedMessage: this.endedMessage }) === 'ended') {
+    const close = { code, endedMessage: this.endedMessage };
+    if (classifyClose(close) === 'ended') {
       this.update({ state: 'ended', endedReason: this.view.endedReason ?? 'The stream has ended.' });
       return;
     }
-    const lookup = await lookupStream(this.streamId);
+    const step =
+      followMoved(this.movedHint, close, this.view.home) ??
+      nextStep(await lookupStream(this.streamId), {
+        home: this.view.home,
+        attempt: this.attempt,
+        everConnected: this.everConnected,
+        lastOpened: this.opened,
+        maxAttempts: MAX_RECONNECT_ATTEMPTS,
+      });
     if (this.disposed) return;
-    const step = nextStep(lookup, {
-      home: this.view.home,
-      attempt: this.attempt,
-      everConnected: this.everConnected,
-      lastOpened: this.opened,
-      maxAttempts: MAX_RECONNECT_ATTEMPTS,
-    });
     if (step.action === 'ended') {
       this.update({ state: step.state, endedReason: step.state === 'ended' ? 'The stream has ended.' : null });
       return;
@@ -289,7 +305,9 @@ export class WatchSession {
     this.attempt++;
     if (step.moved) {
       history.replaceState(null, '', watchUrl({ id: this.streamId, machineId: step.home ?? '' }));
-      this.update({ followedMoves: this.view.followedMoves + 1 });
+      this.update({ followedMoves: this.view.followedMoves + 1, movedTo: step.region ?? null });
+      clearTimeout(this.noticeTimer);
+      this.noticeTimer = setTimeout(() => this.update({ movedTo: null }), MOVED_NOTICE_MS);
     }
     this.update({ state: step.state, retryInMs: step.delayMs });
     this.retryTimer = setTimeout(() => this.connect(step.home), step.delayMs);
