@@ -106,3 +106,28 @@ test('errors and help', () => {
   }
   assert.deepEqual(parseCliArgs(['--regions', 'ams', '-h'], {}, false), { kind: 'help' });
 });
+
+test('deploy: the control port from the flag, the environment, or the default', () => {
+  assert.deepEqual(parseCliArgs(['deploy'], {}, false), { kind: 'deploy', controlUrl: 'http://127.0.0.1:8090' });
+  assert.deepEqual(parseCliArgs(['deploy', '--control-port', '18090'], {}, false), {
+    kind: 'deploy',
+    controlUrl: 'http://127.0.0.1:18090',
+  });
+  assert.deepEqual(parseCliArgs(['deploy', '--control-port=9'], { LOCALFLY_CONTROL_PORT: '7' }, false), {
+    kind: 'deploy',
+    controlUrl: 'http://127.0.0.1:9',
+  });
+  assert.deepEqual(parseCliArgs(['deploy'], { LOCALFLY_CONTROL_PORT: '7' }, false), {
+    kind: 'deploy',
+    controlUrl: 'http://127.0.0.1:7',
+  });
+  assert.deepEqual(parseCliArgs(['deploy', '--help'], {}, false), { kind: 'help' });
+  for (const bad of [
+    ['deploy', '--regions', 'ams:1'],
+    ['deploy', '--control-port'],
+    ['deploy', '--control-port', '70000'],
+  ]) {
+    const parsed = parseCliArgs(bad, {}, false);
+    assert.equal(parsed.kind, 'error', bad.join(' '));
+  }
+});

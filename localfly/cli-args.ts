@@ -2,6 +2,11 @@ import type { ClusterOptions } from './cluster.ts';
 import { NETWORK_CHOICES } from './network/support.ts';
 
 export const USAGE = `usage: localfly [options] -- <command ...>
+       localfly deploy [--control-port N]
+
+The second form rehearses \`fly deploy --strategy rolling\` on a running cluster: every Machine is
+stopped with the kill signal and started again with the same id, one at a time (its progress is in
+the cluster's log); it prints what happened to each Machine.
 
 Runs <command> in every Machine of a local Fly-like cluster: .internal DNS, one edge proxy per
 region, a control API. Each option can also come from the environment variable shown.
@@ -15,8 +20,10 @@ region, a control API. Each option can also come from the environment variable s
   --address-base IP       loopback mode: first Machine address (127.0.0.2)     LOCALFLY_ADDRESS_BASE
   --machine-port N        PORT of every Machine (default 8080; 0 = free)      LOCALFLY_MACHINE_PORT
   --start-timeout-ms N    bound on a Machine start (default 30000)            LOCALFLY_START_TIMEOUT_MS
-  --stop-timeout-ms N     SIGINT grace before SIGKILL (default 15000)         LOCALFLY_STOP_TIMEOUT_MS
-  --fly-toml PATH         emulate this fly.toml's replay_cache (default none) LOCALFLY_FLY_TOML
+  --stop-timeout-ms N     kill signal grace before SIGKILL (default: fly.toml's LOCALFLY_STOP_TIMEOUT_MS
+                          kill_timeout, else 15000)
+  --fly-toml PATH         follow this fly.toml's replay_cache, kill_signal    LOCALFLY_FLY_TOML
+                          and kill_timeout (default none: SIGINT, no cache)
   --env KEY=VALUE         extra environment for every Machine (repeatable)
   --no-color, --color     colours (default: when stdout is a terminal, unless NO_COLOR is set)
   -h, --help              this text
@@ -30,7 +37,35 @@ export type CliOptions = Omit<ClusterOptions, 'onLog' | 'onListening' | 'signal'
 export type CliParse =
   | { kind: 'help' }
   | { kind: 'error'; message: string }
-  | { kind: 'run'; options: CliOptions; color: boolean };
+  | { kind: 'run'; options: CliOptions; color: boolean }
+  /** `localfly deploy`: a rolling restart of the cluster whose control API is at `controlUrl`. */
+  | { kind: 'deploy'; controlUrl: string };
+
+/** Where `localfly deploy` finds the cluster: its control API on the host's loopback. */
+export const DEFAULT_CONTROL_PORT = 8090;
+
+function parseDeployArgs(argv: readonly string[], env: Env): CliParse {
+  let port: number | undefined;
+  try {
+    for (let i = 0; i < argv.length; i++) {
+      const arg = argv[i]!;
+      if (arg === '-h' || arg === '--help') return { kind: 'help' };
+      const [flag, inline] = arg.includes('=')
+        ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+        : [arg, undefined];
+      if (flag !== '--control-port') throw new Error(`unknown option for deploy: ${flag}`);
+      const value = inline ?? argv[++i];
+      if (value === undefined) throw new Error('--control-port needs a value');
+      port = convert(flag, 'port', value) as number;
+    }
+    const fromEnv = env.LOCALFLY_CONTROL_PORT;
+    if (port === undefined && fromEnv !== undefined && fromEnv !== '')
+      port = convert('LOCALFLY_CONTROL_PORT', 'port', fromEnv) as number;
+  } catch (err) {
+    return { kind: 'error', message: (err as Error).message };
+  }
+  return { kind: 'deploy', controlUrl: `http://127.0.0.1:${port ?? DEFAULT_CONTROL_PORT}` };
+}
 
 type Env = Record<string, string | undefined>;
 
@@ -69,6 +104,7 @@ function convert(flag: string, kind: Kind, raw: string): string | number {
 
 /** Flags first, then the environment, then defaults (left to startCluster). */
 export function parseCliArgs(argv: readonly string[], env: Env, isTty: boolean): CliParse {
+  if (argv[0] === 'deploy') return parseDeployArgs(argv.slice(1), env);
   const options: Record<string, unknown> = {};
   const extra: Record<string, string> = {};
   let color: boolean | undefined;

@@ -1,4 +1,5 @@
 import { parseCliArgs, USAGE } from './cli-args.ts';
+import { runDeploy } from './cli-deploy.ts';
 import { type Cluster, LocalflyError, startCluster } from './cluster.ts';
 import { formatLogEvent, machinePrefix, paint } from './log/format.ts';
 import { hostPort } from './machines/addresses.ts';
@@ -23,6 +24,7 @@ async function main(): Promise<number> {
     process.stderr.write(`localfly: ${parsed.message}\n\n${USAGE}\n`);
     return 2;
   }
+  if (parsed.kind === 'deploy') return runDeploy(parsed.controlUrl, (line) => process.stdout.write(`${line}\n`));
   const { options, color } = parsed;
   const print = (line: string) => process.stdout.write(`${line}\n`);
   const bold = (text: string) => paint(text, 1, color);
@@ -61,7 +63,9 @@ async function main(): Promise<number> {
         print(bold(`localfly: app ${app}`));
         for (const [region, url] of Object.entries(edges)) print(`  edge ${region.padEnd(6)} ${url}`);
         print(`  DNS         ${dns}   (dig @${dnsHost} -p ${dnsPort} TXT vms.${app}.internal +short)`);
-        print(`  control     ${controlUrl}   (GET /machines, POST /machines/<id>/stop|start|kill|restart, GET /stats)`);
+        print(
+          `  control     ${controlUrl}   (GET /machines, POST /machines/<id>/stop|start|kill|restart, POST /deploy, GET /stats)`,
+        );
         print(`  network     ${network.summary}`);
       },
     });

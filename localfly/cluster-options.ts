@@ -2,6 +2,7 @@ import type { ReplayCacheRule } from './edge/replay-cache.ts';
 import type { StatsSnapshot } from './edge/stats.ts';
 import { LocalflyError } from './listen.ts';
 import type { LogEvent } from './log/format.ts';
+import type { DeployReport } from './machines/deploy.ts';
 import type { MachineInfo } from './machines/fleet.ts';
 import type { NetworkChoice, NetworkMode } from './network/support.ts';
 import { REGION_CODE_PATTERN } from './regions.ts';
@@ -72,9 +73,11 @@ export interface ClusterOptions {
   machinePort?: number;
   /** Bound on a Machine's start (until its port accepts connections). Default 30000. */
   startTimeoutMs?: number;
-  /** Grace after SIGINT before SIGKILL when stopping a Machine. Default 15000. */
+  /** Grace after the kill signal before SIGKILL when stopping a Machine. Default: fly.toml's kill_timeout, else 15000. */
   stopTimeoutMs?: number;
-  /** A fly.toml whose `[[http_service.http_options.replay_cache]]` the edges emulate. */
+  /** What stopping a Machine sends. Default: fly.toml's kill_signal, else SIGINT (Fly's default). */
+  killSignal?: NodeJS.Signals;
+  /** A fly.toml whose `[[http_service.http_options.replay_cache]]`, `kill_signal` and `kill_timeout` localfly follows. */
   flyToml?: string;
   /** Replay cache rules given directly (they replace the fly.toml's). Default: none, no cache. */
   replayCache?: ReplayCacheRule[];
@@ -111,6 +114,8 @@ export interface Cluster {
   killMachine(id: string): Promise<MachineInfo>;
   restartMachine(id: string): Promise<MachineInfo>;
   destroyMachine(id: string): Promise<MachineInfo>;
+  /** `fly deploy --strategy rolling`: every running Machine restarted in place, one at a time (machines/deploy.ts). */
+  deploy(): Promise<DeployReport>;
   /** Stops Machines (gracefully, bounded), edges, control API and DNS, and removes the network. Safe to call twice. */
   stop(): Promise<void>;
 }

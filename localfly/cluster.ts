@@ -16,7 +16,9 @@ import { ReplayCache, type ReplayCacheRule, replayCacheRules } from './edge/repl
 import { type Edge, startEdge } from './edge/server.ts';
 import { Stats } from './edge/stats.ts';
 import { LocalflyError } from './listen.ts';
+import { Deployer } from './machines/deploy.ts';
 import { Fleet } from './machines/fleet.ts';
+import { type KillSettings, killSettings } from './machines/kill-settings.ts';
 import { WildcardBindError } from './machines/readiness.ts';
 import { Reaper } from './machines/reaper.ts';
 import { openNetwork } from './network/open.ts';
@@ -64,13 +66,24 @@ async function createAll(fleet: Fleet, regions: Array<{ region: string; count: n
  * addresses). Resolves when every Machine accepts connections; on any failure stops what it
  * started and rejects with a LocalflyError.
  */
-/** The replay cache rules of a fly.toml file; a LocalflyError naming the file when it is unusable. */
-export function readReplayCacheRules(path: string): ReplayCacheRule[] {
+/** What localfly takes from a fly.toml: its replay cache rules and how Fly stops its Machines. */
+export interface FlyTomlSettings extends KillSettings {
+  replayCache: ReplayCacheRule[];
+}
+
+/** Reads a fly.toml file; a LocalflyError naming the file when it is unusable. */
+export function readFlyToml(path: string): FlyTomlSettings {
   try {
-    return replayCacheRules(parseToml(readFileSync(path, 'utf8')));
+    const toml = parseToml(readFileSync(path, 'utf8'));
+    return { replayCache: replayCacheRules(toml), ...killSettings(toml) };
   } catch (err) {
     throw new LocalflyError(`cannot use ${path}: ${(err as Error).message}`);
   }
+}
+
+/** The replay cache rules of a fly.toml file; a LocalflyError naming the file when it is unusable. */
+export function readReplayCacheRules(path: string): ReplayCacheRule[] {
+  return readFlyToml(path).replayCache;
 }
 
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
@@ -87,8 +100,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const primaryRegion = regions[0]!.region;
   const emit = options.onLog ?? (() => undefined);
   const startTimeoutMs = options.startTimeoutMs ?? 30_000;
-  const cacheRules =
-    options.replayCache ?? (options.flyToml === undefined ? [] : readReplayCacheRules(options.flyToml));
+  const flyToml: Partial<FlyTomlSettings> = options.flyToml === undefined ? {} : readFlyToml(options.flyToml);
+  const cacheRules = options.replayCache ?? flyToml.replayCache ?? [];
+  const killSignal = options.killSignal ?? flyToml.killSignal ?? 'SIGINT';
 
   const stats = new Stats(regions.map((r) => r.region));
   const load = new Load();
@@ -154,12 +168,19 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       network,
       machinePort: options.machinePort ?? 8080,
       startTimeoutMs,
-      stopTimeoutMs: options.stopTimeoutMs ?? 15_000,
+      stopTimeoutMs: options.stopTimeoutMs ?? flyToml.killTimeoutMs ?? 15_000,
+      killSignal,
       onOutput: (m, stream, line) => emit({ source: 'machine', machine: { id: m.id, region: m.region }, stream, line }),
       onEvent: (m, level, message) =>
         emit({ source: 'localfly', level, message, machine: { id: m.id, region: m.region } }),
     });
     const f = fleet;
+    const deployer = new Deployer(f, {
+      killSignal,
+      progress: (message, machine) =>
+        emit({ source: 'localfly', level: 'info', message, ...(machine ? { machine } : {}) }),
+    });
+    const deploy = () => deployer.deploy() ?? Promise.reject(new LocalflyError('a deploy is already running'));
     const dns = dnsServers[0]!;
     const upstreams = { app, machines: () => f.list(), start: (id: string) => f.start(id) };
     const edgePort = options.edgePort ?? 8080;
@@ -183,7 +204,12 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     control = await startControlServer({
       host,
       port: options.controlPort ?? 8090,
-      target: { summary: () => ({ app, edges: edgeUrls, dns: dns.address, network: networkInfo }), machines: f, stats },
+      target: {
+        summary: () => ({ app, edges: edgeUrls, dns: dns.address, network: networkInfo }),
+        machines: f,
+        stats,
+        deploy: () => deployer.deploy(),
+      },
     });
     options.onListening?.({ app, edges: edgeUrls, dns: dns.address, controlUrl: control.url, network: networkInfo });
     check();
@@ -216,6 +242,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       killMachine: (id) => f.kill(id),
       restartMachine: (id) => f.restart(id),
       destroyMachine: (id) => f.destroy(id),
+      deploy,
       stop,
     };
   } catch (err) {

@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Stats } from '../edge/stats.ts';
 import { fixture, randomAddressBase, repoRoot } from '../fixtures/support.ts';
+import { Deployer } from '../machines/deploy.ts';
 import { Fleet } from '../machines/fleet.ts';
 import { LoopbackNetwork } from '../network/loopback.ts';
 import { startControlServer } from './server.ts';
 
-async function setup(t: import('node:test').TestContext) {
+async function setup(t: import('node:test').TestContext, withDeploy = false) {
   const fleet = new Fleet({
     app: 'control-test',
     primaryRegion: 'ams',
@@ -19,6 +20,8 @@ async function setup(t: import('node:test').TestContext) {
     stopTimeoutMs: 5_000,
   });
   t.after(() => fleet.stopAll());
+  const progress: string[] = [];
+  const deployer = new Deployer(fleet, { killSignal: fleet.killSignal, progress: (line) => progress.push(line) });
   const stats = new Stats(['ams', 'dfw']);
   const control = await startControlServer({
     port: 0,
@@ -26,6 +29,7 @@ async function setup(t: import('node:test').TestContext) {
       summary: () => ({ app: 'control-test', edges: { ams: 'http://127.0.0.1:1' }, dns: '127.0.0.1:5353' }),
       machines: fleet,
       stats,
+      ...(withDeploy ? { deploy: () => deployer.deploy() } : {}),
     },
   });
   t.after(() => control.close());
@@ -37,7 +41,7 @@ async function setup(t: import('node:test').TestContext) {
     });
     return { status: res.status, body: (await res.json()) as any };
   };
-  return { fleet, stats, control, call };
+  return { fleet, stats, control, call, progress };
 }
 
 test('control API: list, add, stop, start, kill, restart, destroy Machines', async (t) => {
@@ -130,4 +134,38 @@ test('control API: stats per edge, and reset', async (t) => {
     errors: 0,
   });
   assert.deepEqual(Object.keys(reset.body.edges), ['ams', 'dfw']);
+});
+
+test('control API: POST /deploy restarts every running Machine in place, one at a time; one deploy at a time', async (t) => {
+  const { call, fleet, progress } = await setup(t, true);
+  const a = await call('POST', '/machines', '{"region":"ams"}');
+  const d = await call('POST', '/machines', '{"region":"dfw"}');
+  const before = fleet.list();
+  const [first, second] = await Promise.all([call('POST', '/deploy'), call('POST', '/deploy')]);
+  assert.equal(first.status, 200);
+  assert.deepEqual(second, { status: 409, body: { error: 'a deploy is already running' } });
+  const report = first.body;
+  assert.equal(report.strategy, 'rolling');
+  assert.deepEqual(
+    report.machines.map((m: any) => [m.id, m.action, m.signal]),
+    [
+      [a.body.id, 'restarted', 'SIGINT'],
+      [d.body.id, 'restarted', 'SIGINT'],
+    ],
+  );
+  const [ma, md] = report.machines;
+  assert.ok(ma.signalledAt <= ma.exitedAt && ma.exitedAt <= ma.listeningAt, 'signal, exit, listening in order');
+  assert.ok(ma.listeningAt <= md.signalledAt, 'the second is signalled once the first listens again');
+  const after = fleet.list();
+  assert.deepEqual(
+    after.map((m) => [m.id, m.state]),
+    before.map((m) => [m.id, 'started']),
+    'same ids, all running',
+  );
+  assert.ok(
+    after.every((m, i) => m.pid !== before[i]!.pid),
+    'each one is a new process',
+  );
+  assert.equal(progress.filter((line) => /: listening again after \d+ ms$/.test(line)).length, 2, progress.join('\n'));
+  assert.equal((await call('GET', '/deploy')).status, 405);
 });

@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { NetworkInfo } from '../cluster-options.ts';
 import type { Stats } from '../edge/stats.ts';
 import { LocalflyError, listenTcp } from '../listen.ts';
+import type { DeployReport } from '../machines/deploy.ts';
 import type { Fleet } from '../machines/fleet.ts';
 import { REGION_CODE_PATTERN } from '../regions.ts';
 
@@ -14,6 +15,8 @@ export interface ControlTarget {
   summary(): { app: string; edges: Record<string, string>; dns: string; network?: NetworkInfo };
   machines: Pick<Fleet, 'list' | 'get' | 'create' | MachineAction>;
   stats: Pick<Stats, 'snapshot' | 'reset'>;
+  /** A rolling restart of every Machine; null while one already runs. */
+  deploy?(): Promise<DeployReport> | null;
 }
 
 export interface ControlServer {
@@ -87,6 +90,13 @@ async function route(target: ControlTarget, req: http.IncomingMessage): Promise<
     target.stats.reset();
     return [200, target.stats.snapshot()];
   }
+  if (path === '/deploy') {
+    allow(['POST']);
+    const run = target.deploy?.();
+    if (run === undefined) throw new HttpError(404, 'this cluster cannot deploy');
+    if (run === null) throw new HttpError(409, 'a deploy is already running');
+    return [200, await machineOp(() => run)];
+  }
   if (path === '/machines') {
     allow(['GET', 'POST']);
     if (method === 'GET') return [200, target.machines.list()];
@@ -112,7 +122,7 @@ async function route(target: ControlTarget, req: http.IncomingMessage): Promise<
 }
 
 /**
- * The control API: inspect the cluster, stop/start/kill/add Machines, read per-edge stats.
+ * The control API: inspect the cluster, stop/start/kill/add Machines, rehearse a rolling deploy, read per-edge stats.
  * JSON in and out; every bad request gets a status and `{error}`.
  */
 export async function startControlServer(options: {

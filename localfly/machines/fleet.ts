@@ -194,10 +194,15 @@ export class Fleet {
     }
   }
 
-  /** Graceful stop: SIGINT to its process group, SIGKILL after the stop timeout. */
+  /** The signal of a graceful stop (fly.toml's kill_signal; SIGINT, Fly's default, without one). */
+  get killSignal(): NodeJS.Signals {
+    return this.#options.killSignal ?? 'SIGINT';
+  }
+
+  /** Graceful stop: the kill signal to its process group, SIGKILL after the stop timeout. */
   stop(id: string): Promise<MachineInfo> {
     const m = this.#require(id);
-    return this.#enqueue(m, () => this.#stop(m, 'SIGINT'));
+    return this.#enqueue(m, () => this.#stop(m, this.killSignal));
   }
 
   /** A crash: SIGKILL at once. */
@@ -213,14 +218,14 @@ export class Fleet {
 
   restart(id: string): Promise<MachineInfo> {
     const m = this.#require(id);
-    return this.#enqueue(m, () => this.#stop(m, 'SIGINT')).then(() => this.start(id));
+    return this.#enqueue(m, () => this.#stop(m, this.killSignal)).then(() => this.start(id));
   }
 
   /** Stops the Machine and forgets it: its id becomes unknown everywhere (like `fly machine destroy`). */
   destroy(id: string): Promise<MachineInfo> {
     const m = this.#require(id);
     return this.#enqueue(m, async () => {
-      await this.#stop(m, 'SIGINT');
+      await this.#stop(m, this.killSignal);
       m.state = 'destroyed';
       this.#machines.delete(id);
       await this.#options.network.detach(id);
@@ -229,7 +234,7 @@ export class Fleet {
     });
   }
 
-  async #stop(m: Machine, signal: 'SIGINT' | 'SIGKILL'): Promise<MachineInfo> {
+  async #stop(m: Machine, signal: NodeJS.Signals): Promise<MachineInfo> {
     const proc = m.proc;
     if (proc === null || m.state === 'destroyed') {
       if (m.state !== 'destroyed') m.state = 'stopped';
@@ -258,7 +263,9 @@ export class Fleet {
     // A Machine still starting would hold the queue until its start timeout: cut it short.
     for (const m of this.#machines.values()) if (m.state === 'starting') m.proc?.signal('SIGKILL');
     await Promise.all(
-      [...this.#machines.values()].map((m) => this.#enqueue(m, () => this.#stop(m, 'SIGINT')).catch(() => undefined)),
+      [...this.#machines.values()].map((m) =>
+        this.#enqueue(m, () => this.#stop(m, this.killSignal)).catch(() => undefined),
+      ),
     );
   }
 

@@ -29,8 +29,10 @@ export interface FleetOptions {
   /** The port every Machine's app listens on; 0 gives each Machine a port of its own choosing. */
   machinePort: number;
   startTimeoutMs: number;
-  /** Grace after SIGINT before SIGKILL (Fly's kill_timeout). */
+  /** Grace after the kill signal before SIGKILL (Fly's kill_timeout). */
   stopTimeoutMs: number;
+  /** What a graceful stop sends (Fly's kill_signal; its default is SIGINT). */
+  killSignal?: NodeJS.Signals;
   /** Told of every Machine process group, to kill them should localfly die without stopping them. */
   reaper?: { add(pgid: number): void; remove(pgid: number): void };
   onOutput?: (machine: MachineView, stream: 'stdout' | 'stderr', line: string) => void;
