@@ -105,6 +105,8 @@ test('a graceful stop moves a stream: move to the publisher, 503 from the draini
   assert.equal(viewer.closed, null, 'the viewer stays until the new home is known');
   const draining = await resumeOn(a, created, hello, 1);
   assert.equal(draining.status, 503, 'a draining Machine takes no stream');
+  // a has left DNS: b forgets it, so b's push will not reach it; a learns of the new home by asking.
+  await until(() => b.app.directory.view().machines.every((m) => m.id !== a.id), 'b forgets a');
 
   const moved = await resumeOn(b, created, hello, 1);
   assert.equal(moved.status, 200);
@@ -116,7 +118,10 @@ test('a graceful stop moves a stream: move to the publisher, 503 from the draini
     watchUrl: `/watch/${created.id}?instance=${b.id}`,
   });
   await publishOn(t, b, created);
-  await until(() => viewer.of('moved').length === 1, 'moved at the viewer');
+  await until(() => viewer.of('moved').length === 1, 'moved at the viewer').catch((e) => {
+    for (const l of log.lines) console.error(JSON.stringify(l));
+    throw e;
+  });
   assert.deepEqual(viewer.of('moved')[0], { type: 'moved', machineId: b.id, region: 'dfw' });
   assert.equal((await viewer.waitClosed()).code, CloseCode.goingAway);
   await closing;

@@ -24,6 +24,8 @@ async function moves(app: FastifyInstance, opts: MovesOptions): Promise<void> {
   const { streams, directory, machine } = app;
   const self = { machineId: machine.id, region: machine.region };
 
+  // A stopping Machine may have left DNS, so peers stop pushing to it: it asks them while streams move.
+  streams.pollWhileMoving(() => directory.discoverNow());
   directory.onPeerSnapshot((snapshot) => {
     const home = { machineId: snapshot.machineId, region: snapshot.region };
     for (const id of supersededBy(streams.list(), machine.id ?? 'local', snapshot)) streams.handOver(id, home);

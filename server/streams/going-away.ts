@@ -12,7 +12,15 @@ export interface GoingAwayOptions {
   /** Everything here ends within this; half of it at most goes to waiting for moved streams' new homes. */
   drainTimeoutMs: number;
   log: Log;
+  /**
+   * Asks the peers for news while streams move (the moves plugin: a discovery round). A stopping Machine
+   * may have left DNS already, so its peers stop pushing to it: it asks them instead.
+   */
+  poll?: () => Promise<void>;
 }
+
+/** While streams move away, the peers are asked for their snapshots this often. */
+export const MOVE_POLL_INTERVAL_MS = 200;
 
 /**
  * The relay's part of a graceful shutdown (`@fastify/websocket`'s preClose). No new streams; publishers
@@ -29,7 +37,7 @@ export async function goAway(opts: GoingAwayOptions): Promise<void> {
   let moved = true;
   if (moving > 0) {
     log.info({ moving }, 'asked publishers to move their streams; waiting for their new homes');
-    moved = await registry.movesSettled(drainTimeoutMs / 2);
+    moved = await settleMoves(registry, drainTimeoutMs / 2, opts.poll);
   }
   registry.shutdown();
   for (const socket of wss.clients) {
@@ -38,4 +46,18 @@ export async function goAway(opts: GoingAwayOptions): Promise<void> {
   const drained = await drainSockets(wss.clients, Math.max(0, drainTimeoutMs - (Date.now() - began)));
   wss.close();
   log.info({ sockets: open, moving, movedInTime: moved, drained }, 'sockets closed');
+}
+
+/** Waits for the moving streams' new homes (true) or the timeout (false), polling the peers meanwhile. */
+async function settleMoves(registry: StreamRegistry, timeoutMs: number, poll?: () => Promise<void>): Promise<boolean> {
+  let settled: boolean | null = null;
+  const settling = registry.movesSettled(timeoutMs).then((result) => (settled = result));
+  while (poll !== undefined && settled === null) {
+    await poll().catch(() => {});
+    if (settled !== null) break;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([settling, new Promise((resolve) => (timer = setTimeout(resolve, MOVE_POLL_INTERVAL_MS)))]);
+    clearTimeout(timer);
+  }
+  return settling;
 }

@@ -59,6 +59,8 @@ export interface StreamsService extends LocalStreamSource {
   resume(input: ResumeInput): ResumeResult;
   /** Another Machine holds a newer claim on a stream held here: its viewers follow it there. */
   handOver(id: string, home: NewHome): void;
+  /** What to run, repeatedly, while streams wait for their new homes on shutdown (the moves plugin's peer poll). */
+  pollWhileMoving(poll: () => Promise<void>): void;
   /** Another Machine of the app verifies this one's tokens (on Fly, STREAM_SECRET set). */
   readonly canMove: boolean;
 }
@@ -128,8 +130,9 @@ async function streams(app: FastifyInstance, opts: StreamsOptions): Promise<void
    * promises 1001 ("going away": ask the directory where the stream went), after `move` for publishers
    * whose streams can live on elsewhere (going-away.ts).
    */
+  let pollPeers: (() => Promise<void>) | undefined;
   async function closeSockets(this: FastifyInstance): Promise<void> {
-    await goAway({ registry, wss: this.websocketServer, canMove, drainTimeoutMs, log: this.log });
+    await goAway({ registry, wss: this.websocketServer, canMove, drainTimeoutMs, log: this.log, poll: pollPeers });
   }
   // allowSynchronousEvents false: one message per event-loop turn per socket, so a burst of queued publisher
   // frames is relayed with the viewers' acks read in between (the lag rule judges viewers by those acks),
@@ -149,6 +152,9 @@ async function streams(app: FastifyInstance, opts: StreamsOptions): Promise<void
     verifyToken: (id: string, token: unknown) => registry.tokens.matches(id, token),
     resume: (input: ResumeInput) => registry.resume(input),
     handOver: (id: string, home: NewHome) => registry.handOver(id, home),
+    pollWhileMoving: (poll: () => Promise<void>) => {
+      pollPeers = poll;
+    },
     canMove,
   } satisfies StreamsService);
 

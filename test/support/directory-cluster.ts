@@ -25,6 +25,8 @@ export class FakeStreamSource implements StreamsService {
   readonly handedOver: Array<{ id: string; machineId: string; region: string }> = [];
   readonly canMove = false;
 
+  pollWhileMoving(): void {}
+
   holds(id: string): HoldState {
     if (!this.streams.has(id)) return null;
     return this.movingIds.has(id) ? 'moving' : 'live';
