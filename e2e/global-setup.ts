@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,7 +35,12 @@ export default async function globalSetup(_config: FullConfig): Promise<() => Pr
     machinePort: E2E_CLUSTER.machinePort,
     // The edges remember cookie -> Machine after a replay, as fly.toml's replay_cache tells Fly's to.
     flyToml: join(root, 'fly.toml'),
-    env: { DEMO_STREAMS: String(E2E_CLUSTER.demoStreams), LOG_LEVEL: 'info' },
+    // As `fly secrets set STREAM_SECRET=...` would: every Machine verifies the others' publish tokens.
+    env: {
+      DEMO_STREAMS: String(E2E_CLUSTER.demoStreams),
+      LOG_LEVEL: 'info',
+      STREAM_SECRET: randomBytes(32).toString('hex'),
+    },
     onLog: (event) => log.write(`${formatLogEvent(event, false)}\n`),
   });
 

@@ -28,6 +28,40 @@ export function countDecodedFrames(): void {
   };
 }
 
+/** Name of the window list `recordPaints` fills: the wall-clock ms of every video frame painted. */
+export const PAINTS_KEY = '__e2ePaints';
+/** Name of the window list `recordPaints` fills: the wall-clock ms at which each watch socket opened. */
+export const WATCH_OPENS_KEY = '__e2eWatchOpens';
+
+/**
+ * Init script: records when each decoded video frame is painted (the player draws a VideoFrame onto
+ * its canvas) and when each watch socket opens, in wall-clock ms (the host's clock, as Date.now() in
+ * the test), so a test can measure gaps in the picture and how long a move took to show.
+ */
+export function recordPaints(): void {
+  const w = window as unknown as Record<string, unknown>;
+  const paints: number[] = [];
+  const opens: number[] = [];
+  w.__e2ePaints = paints;
+  w.__e2eWatchOpens = opens;
+  const draw = CanvasRenderingContext2D.prototype.drawImage;
+  CanvasRenderingContext2D.prototype.drawImage = function (this: CanvasRenderingContext2D, ...args: unknown[]) {
+    if (typeof VideoFrame === 'function' && args[0] instanceof VideoFrame) {
+      paints.push(Date.now());
+      // Bounded: about ten minutes at 30 fps.
+      if (paints.length > 20_000) paints.splice(0, paints.length - 20_000);
+    }
+    return (draw as (...a: unknown[]) => void).apply(this, args);
+  } as typeof draw;
+  const Socket = window.WebSocket;
+  window.WebSocket = class extends Socket {
+    constructor(url: string | URL, protocols?: string | string[]) {
+      super(url, protocols);
+      if (String(url).includes('/ws/watch/')) this.addEventListener('open', () => opens.push(Date.now()));
+    }
+  };
+}
+
 /**
  * Init script for a creator without a camera: every `getUserMedia` call is refused the way a browser
  * refuses it when the user denies the permission (a NotAllowedError), so the page must fall back.

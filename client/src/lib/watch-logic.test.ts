@@ -7,6 +7,7 @@ import {
   KeyframeGate,
   latencyMs,
   nextStep,
+  recheckHome,
   type StepContext,
 } from './watch-logic.ts';
 
@@ -165,4 +166,15 @@ test('followMoved: after a moved message, follow the named Machine at once; endi
     null,
     'the same home',
   );
+});
+
+test('recheckHome: another home listed just before a retry is followed; anything else keeps the retry', () => {
+  assert.deepEqual(recheckHome({ kind: 'found', machineId: NEW_HOME, region: 'ams' }, HOME), {
+    home: NEW_HOME,
+    movedTo: 'ams',
+  });
+  assert.deepEqual(recheckHome({ kind: 'found', machineId: HOME, region: 'dfw' }, HOME), { home: HOME });
+  assert.deepEqual(recheckHome({ kind: 'gone' }, HOME), { home: HOME }, 'gone for a moment while it moves');
+  assert.deepEqual(recheckHome({ kind: 'unreachable' }, HOME), { home: HOME });
+  assert.deepEqual(recheckHome({ kind: 'found', machineId: 'local', region: 'x' }, null), { home: null });
 });

@@ -112,6 +112,18 @@ export function followMoved(hint: MovedHint | null, close: CloseInfo, home: stri
   return { action: 'connect', home: hint.machineId, delayMs: 0, state: 'connecting', moved: true, region: hint.region };
 }
 
+/**
+ * Just before a retry to the same home, the directory is asked again: a creator whose home crashed
+ * resumes the stream elsewhere within a second or so, sooner than the old home (auto started, or gone)
+ * would answer. Another home listed now is followed; anything else keeps the planned retry.
+ */
+export function recheckHome(lookup: Lookup, home: string | null): { home: string | null; movedTo?: string } {
+  if (lookup.kind === 'found' && isMachineId(lookup.machineId) && lookup.machineId !== home) {
+    return { home: lookup.machineId, movedTo: lookup.region };
+  }
+  return { home };
+}
+
 /** How long "stream moved to <region>" stays up after a move. */
 export const MOVED_NOTICE_MS = 10_000;
 

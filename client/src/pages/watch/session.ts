@@ -20,6 +20,7 @@ import {
   MOVED_NOTICE_MS,
   type MovedHint,
   nextStep,
+  recheckHome,
   type WatchState,
 } from '../../lib/watch-logic.ts';
 import { Player, type PlayerStatus, webCodecsAvailable } from './player.ts';
@@ -303,13 +304,30 @@ export class WatchSession {
       return;
     }
     this.attempt++;
-    if (step.moved) {
-      history.replaceState(null, '', watchUrl({ id: this.streamId, machineId: step.home ?? '' }));
-      this.update({ followedMoves: this.view.followedMoves + 1, movedTo: step.region ?? null });
-      clearTimeout(this.noticeTimer);
-      this.noticeTimer = setTimeout(() => this.update({ movedTo: null }), MOVED_NOTICE_MS);
-    }
+    if (step.moved) this.followed(step.home, step.region);
     this.update({ state: step.state, retryInMs: step.delayMs });
-    this.retryTimer = setTimeout(() => this.connect(step.home), step.delayMs);
+    this.retryTimer = setTimeout(
+      () => void (step.moved ? this.connect(step.home) : this.retry(step.home)),
+      step.delayMs,
+    );
+  }
+
+  /** A retry to the same home: the directory is asked once more first (recheckHome). */
+  private async retry(home: string | null): Promise<void> {
+    const next = recheckHome(await lookupStream(this.streamId), home);
+    if (this.disposed) return;
+    if (next.movedTo !== undefined) {
+      this.followed(next.home, next.movedTo);
+      this.update({ state: 'connecting' });
+    }
+    this.connect(next.home);
+  }
+
+  /** The stream moved: the address bar follows, and the page says where it went for a while. */
+  private followed(home: string | null, region: string | undefined): void {
+    history.replaceState(null, '', watchUrl({ id: this.streamId, machineId: home ?? '' }));
+    this.update({ followedMoves: this.view.followedMoves + 1, movedTo: region ?? null });
+    clearTimeout(this.noticeTimer);
+    this.noticeTimer = setTimeout(() => this.update({ movedTo: null }), MOVED_NOTICE_MS);
   }
 }
