@@ -193,3 +193,19 @@ test('STREAM_SECRET: unset is null, at least 32 characters, and a refusal never 
       !err.message.includes(short),
   );
 });
+
+test('INTERNAL_TOKEN: as given; unset, derived from STREAM_SECRET when that is set; else none', () => {
+  const secret = 's'.repeat(32);
+  assert.equal(loadConfig({}).directory.internalToken, null);
+  assert.equal(loadConfig({ INTERNAL_TOKEN: 'given' }).directory.internalToken, 'given');
+  assert.equal(loadConfig({ INTERNAL_TOKEN: 'given', STREAM_SECRET: secret }).directory.internalToken, 'given');
+  const derived = loadConfig({ STREAM_SECRET: secret }).directory.internalToken;
+  assert.match(derived ?? '', /^[A-Za-z0-9_-]{43}$/);
+  assert.equal(
+    loadConfig({ STREAM_SECRET: secret }).directory.internalToken,
+    derived,
+    'every Machine derives the same',
+  );
+  assert.notEqual(loadConfig({ STREAM_SECRET: 't'.repeat(32) }).directory.internalToken, derived);
+  assert.ok(!derived!.includes(secret) && derived !== loadConfig({ STREAM_SECRET: secret }).streams.streamSecret);
+});

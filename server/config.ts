@@ -9,7 +9,7 @@ import type { MovesOptions } from './moves/plugin.ts';
 import type { RoutingOptions } from './routing/plugin.ts';
 import type { StreamsOptions } from './streams/plugin.ts';
 import { HEARTBEAT_INTERVAL_MS, MAX_MESSAGE_BYTES } from './streams/socket-limits.ts';
-import { STREAM_SECRET_MIN_CHARS } from './streams/tokens.ts';
+import { peerToken, STREAM_SECRET_MIN_CHARS } from './streams/tokens.ts';
 import { defaultClientRoot } from './web/client-root.ts';
 import type { WebOptions } from './web/plugin.ts';
 
@@ -114,6 +114,7 @@ export function loadConfig(env: Env = process.env): Config {
   const host = text(env, 'HOST') ?? '::';
   const anyMachine = text(env, 'ANY_MACHINE_PATHS');
   const maxStreams = integer(env, 'MAX_STREAMS', 50, 1, 10_000);
+  const streamSecret = secret(env, 'STREAM_SECRET', STREAM_SECRET_MIN_CHARS);
   const peerClockSkewMs = integer(env, 'PEER_CLOCK_SKEW_MS', DEFAULT_DIRECTORY_LIMITS.peerClockSkewMs, 0, 3_600_000);
   return {
     machine: {
@@ -141,7 +142,7 @@ export function loadConfig(env: Env = process.env): Config {
               .filter(Boolean),
     },
     streams: {
-      streamSecret: secret(env, 'STREAM_SECRET', STREAM_SECRET_MIN_CHARS),
+      streamSecret,
       maxStreams,
       maxPendingStreams: integer(env, 'MAX_PENDING_STREAMS', 10, 1, 10_000),
       createStreamsPerMinute: integer(env, 'CREATE_STREAMS_PER_MINUTE', 3, 1, 100_000),
@@ -172,7 +173,7 @@ export function loadConfig(env: Env = process.env): Config {
         /^(\[[0-9a-fA-F:.]+\]|[0-9.]+)(:\d{1,5})?$/,
         'host:port, e.g. 127.0.0.1:8053',
       ),
-      internalToken: text(env, 'INTERNAL_TOKEN'),
+      internalToken: peerToken(text(env, 'INTERNAL_TOKEN'), streamSecret),
       discoveryIntervalMs: integer(env, 'DISCOVERY_INTERVAL_MS', 5000, 100, 3_600_000),
       limits: {
         ...DEFAULT_DIRECTORY_LIMITS,

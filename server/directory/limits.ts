@@ -30,11 +30,6 @@ export interface DirectoryLimits {
   maxSnapshotBytes: number;
   /** The peer API re-resolves `<app>.internal` for an unknown caller at most this often. */
   authRefreshMinIntervalMs: number;
-  /**
-   * A Machine that left `<app>.internal` (it is stopping: only started Machines are listed) may still
-   * call the peer API this long, to ask where its moving streams went while it drains.
-   */
-  departedPeerGraceMs: number;
   /** How long shutdown waits for the empty-snapshot push to reach peers. */
   shutdownPushTimeoutMs: number;
   /** A forgotten Machine's newest (bootId, version) is remembered this long to ignore its late messages. */
@@ -77,7 +72,6 @@ export const DEFAULT_DIRECTORY_LIMITS: DirectoryLimits = {
   backoffMaxMs: 30_000,
   maxSnapshotBytes: 512 * 1024,
   authRefreshMinIntervalMs: 1000,
-  departedPeerGraceMs: 60_000,
   shutdownPushTimeoutMs: 1000,
   tombstoneMs: 10 * 60_000,
   sseHeartbeatMs: 15_000,

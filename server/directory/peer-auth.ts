@@ -41,21 +41,15 @@ export interface PeerAuthorizerOptions {
   /** The AAAA answers of `<app>.internal`. */
   lookup: () => Promise<string[]>;
   refreshMinIntervalMs: number;
-  /** An address that left the answers is still let in this long (a stopping Machine finishing its drain). */
-  departedGraceMs: number;
   now: () => number;
 }
 
 /**
  * Who may use the private peer API: a Machine of this app (its address is an AAAA answer of
- * `<app>.internal`) or a caller with the bearer token. Concurrent lookups share one query. `.internal`
- * lists only started Machines, so one that is stopping leaves it while it drains: its address is still
- * let in for `departedGraceMs` after it was last answered, so it can ask its peers where its streams went.
+ * `<app>.internal`) or a caller with the bearer token. Concurrent lookups share one query.
  */
 export class PeerAuthorizer {
   private allowed = new Set<string>();
-  /** Every address answered within the grace, with when it was last answered. */
-  private readonly recent = new Map<string, number>();
   private lookedUpAtMs = -Infinity;
   private refreshing: Promise<void> | null = null;
 
@@ -66,12 +60,8 @@ export class PeerAuthorizer {
     this.refreshing ??= this.opts
       .lookup()
       .then((answers) => {
-        const now = this.opts.now();
         this.allowed = new Set(answers.map(normalizeAddress));
-        this.lookedUpAtMs = now;
-        for (const address of this.allowed) this.recent.set(address, now);
-        for (const [address, atMs] of this.recent)
-          if (now - atMs > this.opts.departedGraceMs) this.recent.delete(address);
+        this.lookedUpAtMs = this.opts.now();
       })
       .finally(() => {
         this.refreshing = null;
@@ -84,17 +74,12 @@ export class PeerAuthorizer {
     const verdict = authVerdict({
       token: this.opts.token,
       authorization,
-      callerKnown: this.allowed.has(caller) || this.departedRecently(caller),
+      callerKnown: this.allowed.has(caller),
       sinceLookupMs: this.opts.now() - this.lookedUpAtMs,
       refreshMinIntervalMs: this.opts.refreshMinIntervalMs,
     });
     if (verdict !== 'look-again') return verdict === 'allow';
     await this.refresh().catch(() => {});
-    return this.allowed.has(caller) || this.departedRecently(caller);
-  }
-
-  private departedRecently(caller: string): boolean {
-    const atMs = this.recent.get(caller);
-    return atMs !== undefined && this.opts.now() - atMs <= this.opts.departedGraceMs;
+    return this.allowed.has(caller);
   }
 }

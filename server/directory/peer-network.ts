@@ -74,7 +74,6 @@ export class PeerNetwork {
       token: opts.internalToken,
       lookup: () => resolver.resolve6(appAddressesName(opts.appName)),
       refreshMinIntervalMs: limits.authRefreshMinIntervalMs,
-      departedGraceMs: limits.departedPeerGraceMs,
       now: opts.now,
     });
     this.senders = new SenderCheck({

@@ -7,6 +7,19 @@ export const PUBLISH_TOKEN_MAX_CHARS = 256;
 
 /** Ties a token to its purpose, so the key signs nothing else that could pass for a publish token. */
 const TOKEN_CONTEXT = 'replaycast publish token v1\0';
+const PEER_TOKEN_CONTEXT = 'replaycast peer token v1\0';
+
+/**
+ * The bearer token Machines present to each other's peer API: INTERNAL_TOKEN, else one derived from
+ * STREAM_SECRET (both are secrets of the app every Machine holds), else none. A Machine that is stopping
+ * has left `.internal` DNS, and a peer that booted since never saw its address: with a token it can still
+ * ask its peers where its moving streams went.
+ */
+export function peerToken(internalToken: string | null, streamSecret: string | null): string | null {
+  if (internalToken !== null) return internalToken;
+  if (streamSecret === null) return null;
+  return createHmac('sha256', streamSecret).update(PEER_TOKEN_CONTEXT).digest('base64url');
+}
 
 const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
 

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { startDnsServer } from '../../localfly/dns/server.ts';
 import { buildApp } from '../../server/app.ts';
 import { type ConfigOverrides, testConfig } from '../../server/config.ts';
+import { peerToken } from '../../server/streams/tokens.ts';
 import { randomMachineId } from './directory-cluster.ts';
 
 /** One whole app (every plugin, as `server/main.ts` builds it) standing for a Machine. */
@@ -67,7 +68,14 @@ export async function startAppCluster(t: TestContext, opts: AppClusterOptions): 
         ...overrides,
         machine: { id, region, appName: opts.appName },
         server: { host: address, port: 0, ...overrides.server },
-        directory: { host: address, internalPort: opts.internalPort, dnsServer: dns.address, ...overrides.directory },
+        directory: {
+          host: address,
+          internalPort: opts.internalPort,
+          dnsServer: dns.address,
+          // As loadConfig derives it from STREAM_SECRET.
+          internalToken: peerToken(null, overrides.streams?.streamSecret ?? null),
+          ...overrides.directory,
+        },
       }),
       { prettyLogs: false, ...(opts.logStream !== undefined ? { logStream: opts.logStream } : {}) },
     );
