@@ -29,6 +29,10 @@ import { Player, type PlayerStatus, webCodecsAvailable } from './player.ts';
 export const STATS_INTERVAL_MS = 1000;
 /** A directory lookup that takes longer than this counts as unreachable. */
 export const LOOKUP_TIMEOUT_MS = 3000;
+/** While a retry's socket has not opened, the directory is asked again this often ... */
+export const PENDING_LOOKUP_INTERVAL_MS = 300;
+/** ... for at most this long (an auto started home answers within its replay timeout, 5 s). */
+export const PENDING_LOOKUP_WINDOW_MS = 6000;
 
 export type Playback = 'webcodecs' | 'no-webcodecs' | PlayerStatus;
 
@@ -113,6 +117,8 @@ export class WatchSession {
   });
   private player: Player | null = null;
   private opened = false;
+  /** Counts sockets opened and closes handled, so a pending lookup loop knows when it is over. */
+  private generation = 0;
   private endedMessage = false;
   private everConnected = false;
   private attempt = 0;
@@ -193,6 +199,7 @@ export class WatchSession {
 
   private connect(home: string | null): void {
     if (this.disposed) return;
+    this.generation++;
     this.opened = false;
     this.endedMessage = false;
     this.movedHint = null;
@@ -284,6 +291,7 @@ export class WatchSession {
 
   private async afterClose(code: number): Promise<void> {
     if (this.disposed) return;
+    this.generation++;
     const close = { code, endedMessage: this.endedMessage };
     if (classifyClose(close) === 'ended') {
       this.update({ state: 'ended', endedReason: this.view.endedReason ?? 'The stream has ended.' });
@@ -312,15 +320,31 @@ export class WatchSession {
     );
   }
 
-  /** A retry to the same home: the directory is asked once more first (recheckHome). */
-  private async retry(home: string | null): Promise<void> {
-    const next = recheckHome(await lookupStream(this.streamId), home);
-    if (this.disposed) return;
-    if (next.movedTo !== undefined) {
-      this.followed(next.home, next.movedTo);
-      this.update({ state: 'connecting' });
-    }
-    this.connect(next.home);
+  /**
+   * A retry to the same home. While its socket has not opened (a crashed home may be auto started, which
+   * takes seconds, only to answer 404), the directory is asked again every PENDING_LOOKUP_INTERVAL_MS: a
+   * creator whose home crashed resumes the stream elsewhere within a second or so, and the page follows
+   * it there at once (recheckHome).
+   */
+  private retry(home: string | null): void {
+    this.connect(home);
+    const generation = this.generation;
+    // Over once this socket opened or closed, or the page moved on.
+    const over = () => this.opened || this.disposed || this.generation !== generation;
+    const started = Date.now();
+    const ask = async (): Promise<void> => {
+      if (over() || Date.now() - started > PENDING_LOOKUP_WINDOW_MS) return;
+      const next = recheckHome(await lookupStream(this.streamId), home);
+      if (over()) return;
+      if (next.movedTo !== undefined) {
+        this.followed(next.home, next.movedTo);
+        this.update({ state: 'connecting' });
+        this.connect(next.home);
+        return;
+      }
+      setTimeout(() => void ask(), PENDING_LOOKUP_INTERVAL_MS);
+    };
+    setTimeout(() => void ask(), PENDING_LOOKUP_INTERVAL_MS);
   }
 
   /** The stream moved: the address bar follows, and the page says where it went for a while. */
