@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { encodeTime } from 'ulid';
 import { STREAM_EPOCH_MAX } from '../../shared/protocol.ts';
-import { build, SELF_ID } from '../../test/support/app.ts';
+import { build, logCapture, SELF_ID } from '../../test/support/app.ts';
 import { PublishTokens } from '../streams/tokens.ts';
 
 const SECRET = 'resume-route-test-secret-0123456789';
@@ -120,4 +120,17 @@ test('resume ignores the fly-machine-id cookie: the Machine the request lands on
   });
   assert.equal(res.statusCode, 200, res.body);
   assert.equal(res.headers['fly-replay'], undefined);
+});
+
+test('resume: no log line carries the publish token, whatever the answer', async (t) => {
+  const log = logCapture();
+  const app = await build(t, { streams: { streamSecret: SECRET }, server: { logLevel: 'trace' } }, { logStream: log });
+  for (const payload of [body(), body(), body({ token: `${TOKEN}x` }), body({ epoch: -1 })]) await resume(app, payload);
+  assert.ok(log.lines.length > 0);
+  const leaked = log.lines.filter((l) => JSON.stringify(l).includes(TOKEN));
+  assert.deepEqual(leaked, []);
+  assert.ok(
+    log.lines.some((l) => l.msg === 'stream resumed here'),
+    'the resume itself is logged',
+  );
 });
