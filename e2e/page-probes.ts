@@ -32,18 +32,28 @@ export function countDecodedFrames(): void {
 export const PAINTS_KEY = '__e2ePaints';
 /** Name of the window list `recordPaints` fills: the wall-clock ms at which each watch socket opened. */
 export const WATCH_OPENS_KEY = '__e2eWatchOpens';
+/** Name of the window list `recordPaints` fills: every text the `moved-notice` line showed. */
+export const NOTICES_KEY = '__e2eNotices';
 
 /**
  * Init script: records when each decoded video frame is painted (the player draws a VideoFrame onto
  * its canvas) and when each watch socket opens, in wall-clock ms (the host's clock, as Date.now() in
- * the test), so a test can measure gaps in the picture and how long a move took to show.
+ * the test), so a test can measure gaps in the picture and how long a move took to show; and what the
+ * "stream moved" line said.
  */
 export function recordPaints(): void {
   const w = window as unknown as Record<string, unknown>;
   const paints: number[] = [];
   const opens: number[] = [];
+  const notices: string[] = [];
   w.__e2ePaints = paints;
   w.__e2eWatchOpens = opens;
+  w.__e2eNotices = notices;
+  // Watched in the page, so a notice shown between two reads of the test is not missed.
+  new MutationObserver(() => {
+    const text = document.querySelector('[data-testid="moved-notice"]')?.textContent ?? '';
+    if (text !== '' && notices.at(-1) !== text) notices.push(text);
+  }).observe(document, { subtree: true, childList: true, characterData: true });
   const draw = CanvasRenderingContext2D.prototype.drawImage;
   CanvasRenderingContext2D.prototype.drawImage = function (this: CanvasRenderingContext2D, ...args: unknown[]) {
     if (typeof VideoFrame === 'function' && args[0] instanceof VideoFrame) {
