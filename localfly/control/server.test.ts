@@ -3,18 +3,18 @@ import { test } from 'node:test';
 import { Stats } from '../edge/stats.ts';
 import { fixture, randomAddressBase, repoRoot } from '../fixtures/support.ts';
 import { Fleet } from '../machines/fleet.ts';
+import { LoopbackNetwork } from '../network/loopback.ts';
 import { startControlServer } from './server.ts';
 
 async function setup(t: import('node:test').TestContext) {
   const fleet = new Fleet({
     app: 'control-test',
     primaryRegion: 'ams',
-    command: [process.execPath, fixture('foreign-app.mjs')],
+    command: [process.execPath, fixture('echo-app.mjs')],
     cwd: repoRoot,
     env: {},
-    addressBase: randomAddressBase(),
+    network: new LoopbackNetwork(randomAddressBase(), () => '127.0.0.1:5353', 'test'),
     machinePort: 0,
-    dnsServer: '127.0.0.1:5353',
     startTimeoutMs: 10_000,
     stopTimeoutMs: 5_000,
   });

@@ -1,5 +1,7 @@
 import type { OutgoingHttpHeaders } from 'node:http';
+import { hostPort } from '../machines/addresses.ts';
 import type { MachineView } from '../types.ts';
+import { ready } from './auto-start.ts';
 import { nowMicros } from './fly-headers.ts';
 import type { Load } from './load.ts';
 import type { ProxyError } from './proxy-error.ts';
@@ -11,15 +13,7 @@ import {
   type ReplayFailure,
   replayKind,
 } from './replay-header.ts';
-import {
-  type Candidate,
-  type Choice,
-  pickNearest,
-  type Random,
-  type RoutingHeaders,
-  routeReplay,
-  routeRequest,
-} from './select.ts';
+import { type Candidate, pickNearest, type Random, type RoutingHeaders, routeReplay, routeRequest } from './select.ts';
 import type { ReplayKind } from './stats.ts';
 
 /** Fly's limit: the 11th `fly-replay` for one request is error PA02. */
@@ -39,8 +33,11 @@ export interface Upstreams {
 
 /** What one delivery to a Machine produced. */
 export type Delivery<R> =
-  /** An answer to hand to the client (for a WebSocket: the 101 and its socket, or another response). */
-  | { kind: 'final'; value: R }
+  /**
+   * An answer to hand to the client (for a WebSocket: the 101 and its socket, or another response).
+   * `ignoredReplay` is the replay instruction it carried when the edge was not to follow one.
+   */
+  | { kind: 'final'; value: R; ignoredReplay?: string }
   /** The Machine answered with `fly-replay` (the answer itself is already discarded). */
   | { kind: 'replay'; parsed: ParsedReplay }
   /** Nothing was delivered: the connection was refused. */
@@ -54,6 +51,8 @@ export interface RouteEvents {
   /** The replayed request is being sent to `to` (again, if the first try was refused). */
   redeliver(event: { from: MachineView; to: MachineView; kind: ReplayKind }): void;
   fallback(event: { from: MachineView; wanted: string; reason: ReplayFailure; to: MachineView }): void;
+  /** A Machine answered a request that may not replay again (a fallback delivery) with a replay instruction. */
+  ignoredReplay(event: { machine: MachineView; instruction: string }): void;
   autoStart(machine: MachineView): void;
 }
 
@@ -98,28 +97,6 @@ function find(ctx: RouteContext<unknown>, id: string): MachineView | undefined {
   return ctx.upstreams.machines().find((m) => m.id === id);
 }
 
-/** The chosen Machine, started first if it was stopped; null when it did not start by the deadline. */
-async function ready(ctx: RouteContext<unknown>, choice: Choice, deadline: number): Promise<MachineView | null> {
-  const machine = find(ctx, choice.id);
-  if (machine === undefined) return null;
-  if (machine.state === 'started') return machine;
-  ctx.events?.autoStart?.(machine);
-  const starting = ctx.upstreams.start(choice.id);
-  // The start goes on even if this request stops waiting; its failure is reported by the launcher.
-  starting.catch(() => undefined);
-  let timer: NodeJS.Timeout | undefined;
-  const inTime = await Promise.race([
-    starting.then(
-      () => true,
-      () => false,
-    ),
-    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now())))),
-  ]);
-  clearTimeout(timer);
-  const now = find(ctx, choice.id);
-  return inTime && now?.state === 'started' ? now : null;
-}
-
 function withHop(headers: OutgoingHttpHeaders, hop: Record<string, string | undefined>): OutgoingHttpHeaders {
   const out = { ...headers };
   for (const [name, value] of Object.entries(hop)) if (value !== undefined) out[name] = value;
@@ -131,13 +108,15 @@ async function firstDelivery<R>(ctx: RouteContext<R>): Promise<Attempt<R> | Rout
   const unavailable = new Set<string>();
   const forced = ctx.routing.forceInstance !== undefined;
   let last: Attempt<R> | null = null;
+  let notStarted: string | undefined;
   for (let tries = 0; tries < MAX_DELIVERY_ATTEMPTS; tries++) {
     const route = routeRequest(candidates(ctx), ctx.region, ctx.routing, unavailable, ctx.random);
     if (!route.ok) return last ?? fail(route.code, route.message);
     const machine = await ready(ctx, route.choice, Date.now() + ctx.autoStartTimeoutMs);
     if (ctx.cancelled()) return { kind: 'cancelled' };
-    if (machine === null) {
-      if (forced) return fail('PM05', `Machine ${route.choice.id} could not be started`);
+    if (!('id' in machine)) {
+      if (forced) return fail('PM05', `Machine ${route.choice.id} could not be started: ${machine.why}`);
+      notStarted = `Machine ${route.choice.id}: ${machine.why}`;
       unavailable.add(route.choice.id);
       continue;
     }
@@ -148,7 +127,7 @@ async function firstDelivery<R>(ctx: RouteContext<R>): Promise<Attempt<R> | Rout
     if (last.delivery.kind !== 'unreachable' || forced) return last;
     unavailable.add(machine.id);
   }
-  return last ?? fail('PR01', 'no Machine of this app could be started');
+  return last ?? fail('PR01', `no Machine of this app could be started${notStarted ? ` (last: ${notStarted})` : ''}`);
 }
 
 function applyTransform(ctx: RouteContext<unknown>, directive: ReplayDirective): void {
@@ -178,6 +157,7 @@ async function replay<R>(
 
   const unavailable = new Set<string>();
   let reason: ReplayFailure = 'no_candidate';
+  let notStarted: string | undefined;
   for (let tries = 0; tries < MAX_DELIVERY_ATTEMPTS && Date.now() <= deadline; tries++) {
     const route = routeReplay(
       candidates(ctx),
@@ -195,8 +175,9 @@ async function replay<R>(
     }
     const machine = await ready(ctx, route.choice, deadline);
     if (ctx.cancelled()) return { kind: 'cancelled' };
-    if (machine === null) {
-      reason = Date.now() >= deadline ? 'timeout' : 'retries_exhausted';
+    if (!('id' in machine)) {
+      notStarted = `Machine ${route.choice.id}: ${machine.why}`;
+      reason = machine.timedOut || Date.now() >= deadline ? 'timeout' : 'retries_exhausted';
       if (directive.instance !== undefined) break;
       unavailable.add(route.choice.id);
       continue;
@@ -219,11 +200,14 @@ async function replay<R>(
   const wanted = directive.instance ?? directive.preferInstance;
   const label =
     wanted ?? (directive.regions !== undefined ? `region ${directive.regions.join(',')}` : 'another Machine');
+  const why = notStarted === undefined ? '' : `; ${notStarted}`;
   if (directive.fallback === undefined)
-    return fail('PR02', `replay to ${label} failed (${reason}) and fly-replay gave no fallback`);
+    return fail('PR02', `replay to ${label} failed (${reason}${why}) and fly-replay gave no fallback`);
 
   // Deliver back: force_self only to the Machine that replayed; prefer_self to it or, if it is
-  // gone, to any Machine. The request carries fly-replay-failed and may not replay again.
+  // gone, to any Machine. The request carries fly-replay-failed and may not replay again; it keeps
+  // the fly-replay-src of the failed replay too (Fly documents only fly-replay-failed: localfly's
+  // choice, so that apps guarding against loops with fly-replay-src see that this came back).
   let target: MachineView | undefined = source;
   const current = find(ctx, source.id);
   if (current?.state !== 'started') {
@@ -240,7 +224,7 @@ async function replay<R>(
   if (target === undefined)
     return fail(
       'PR02',
-      `replay to ${label} failed (${reason}) and no Machine is left for fallback=${directive.fallback}`,
+      `replay to ${label} failed (${reason}${why}) and no Machine is left for fallback=${directive.fallback}`,
     );
   const failed = formatReplayFailed({
     instance: wanted,
@@ -251,7 +235,7 @@ async function replay<R>(
     elapsedMs: Date.now() - began,
   });
   ctx.events?.fallback?.({ from: source, wanted: label, reason, to: target });
-  const headers = withHop(ctx.request.headers, { 'fly-replay-failed': failed });
+  const headers = withHop(ctx.request.headers, { 'fly-replay-src': src, 'fly-replay-failed': failed });
   return { machine: target, delivery: await ctx.deliver(target, headers, ctx.request.path, false) };
 }
 
@@ -269,11 +253,13 @@ export async function routeWithReplays<R>(ctx: RouteContext<R>): Promise<RouteRe
     const { machine, delivery } = attempt;
     switch (delivery.kind) {
       case 'final':
+        if (delivery.ignoredReplay !== undefined)
+          ctx.events?.ignoredReplay?.({ machine, instruction: delivery.ignoredReplay });
         return { kind: 'final', value: delivery.value, machine };
       case 'unreachable':
         return fail(
           'PC01',
-          `Machine ${machine.id} refused the connection on ${machine.address}:${machine.port} (${delivery.error})`,
+          `Machine ${machine.id} refused the connection on ${hostPort(machine.address, machine.port)} (${delivery.error})`,
         );
       case 'failed':
         return fail('PU02', `the request to Machine ${machine.id} did not complete (${delivery.error})`);
