@@ -34,7 +34,13 @@ const snapshot = (machineId: string): Snapshot => ({
   version: 3,
   streams: [],
 });
-const res = (status: number, body = ''): PeerResponse => ({ status, etag: undefined, body });
+const res = (status: number, body = ''): PeerResponse => ({
+  status,
+  etag: undefined,
+  contentType: undefined,
+  body,
+  bytes: Buffer.from(body),
+});
 
 test('readFetchAnswer: what a peer answer means', () => {
   const rows: [string, PeerResponse, boolean, FetchAnswer][] = [

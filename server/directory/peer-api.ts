@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, LogController } from 'fastify';
 import { errorServerOptions, errorsPlugin, sendNoSuchEndpoint } from '../errors/plugin.ts';
 import { parseSnapshot, type Snapshot, snapshotEtag } from './snapshot.ts';
 import type { ApplyOutcome } from './state.ts';
@@ -16,6 +16,8 @@ export interface PeerApiOptions {
   /** Whether the caller may use the API: one of `<app>.internal`'s addresses, or the bearer token. */
   authorize(remoteAddress: string, authorization: string | undefined): Promise<boolean>;
   onRefused?(remoteAddress: string): void;
+  /** Routes other plugins serve to peers (behind the same check of the caller). */
+  routes?: readonly FastifyPluginAsync[];
 }
 
 /** True when an If-None-Match header (a list, possibly weak, or `*`) matches `etag`. */
@@ -67,6 +69,8 @@ export async function buildPeerApi(opts: PeerApiOptions): Promise<FastifyInstanc
     if (!parsed.ok) return reply.code(400).send({ error: parsed.error });
     return { outcome: opts.receive(parsed.snapshot) };
   });
+
+  for (const routes of opts.routes ?? []) await api.register(routes);
 
   return api;
 }

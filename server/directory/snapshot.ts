@@ -4,6 +4,11 @@ import { isRegionCode } from '../../shared/region.ts';
 import type { StreamSummary } from '../streams/source.ts';
 import { MAX_SNAPSHOT_TEXT_CHARS } from './limits.ts';
 
+/** One stream of a snapshot: the relay's summary, plus the version of its thumbnail once its home has one. */
+export interface SnapshotStream extends StreamSummary {
+  thumbnail?: number;
+}
+
 /** What one Machine tells its peers about itself: served by the peer API, pushed on change. */
 export interface Snapshot {
   machineId: string;
@@ -12,7 +17,7 @@ export interface Snapshot {
   bootId: string;
   /** Increases on every change within one boot. */
   version: number;
-  streams: StreamSummary[];
+  streams: SnapshotStream[];
 }
 
 /** The ordering key of a snapshot; kept after a Machine is forgotten so its late messages stay ignored. */
@@ -40,6 +45,11 @@ export function snapshotEtag(order: SnapshotOrder): string {
   return `"${order.bootId}.${order.version}"`;
 }
 
+/** A stream's thumbnail version: absent (none yet), else a whole number from 1. */
+export function isThumbnailVersion(value: unknown): value is number | undefined {
+  return value === undefined || (Number.isSafeInteger(value) && (value as number) >= 1);
+}
+
 export type ParseResult = { ok: true; snapshot: Snapshot } | { ok: false; error: string };
 
 const BOOT_ID = /^[0-9A-Za-z_-]{1,64}$/;
@@ -48,9 +58,9 @@ function text(value: unknown, allowEmpty = false): value is string {
   return typeof value === 'string' && value.length <= MAX_SNAPSHOT_TEXT_CHARS && (allowEmpty || value.length > 0);
 }
 
-function parseStream(value: unknown, index: number): StreamSummary | string {
+function parseStream(value: unknown, index: number): SnapshotStream | string {
   if (!isObject(value)) return `streams[${index}] must be an object`;
-  const { id, title, creator, viewers, startedAt } = value;
+  const { id, title, creator, viewers, startedAt, thumbnail } = value;
   if (!text(id)) return `streams[${index}].id must be a non-empty string of at most ${MAX_SNAPSHOT_TEXT_CHARS} chars`;
   if (!text(title, true)) return `streams[${index}].title must be a string of at most ${MAX_SNAPSHOT_TEXT_CHARS} chars`;
   if (!text(creator, true))
@@ -59,8 +69,9 @@ function parseStream(value: unknown, index: number): StreamSummary | string {
     return `streams[${index}].viewers must be a whole number >= 0`;
   if (typeof startedAt !== 'number' || !Number.isFinite(startedAt) || startedAt < 0)
     return `streams[${index}].startedAt must be ms since the epoch`;
+  if (!isThumbnailVersion(thumbnail)) return `streams[${index}].thumbnail must be a whole number >= 1 when present`;
   // Copy only the known fields: a peer cannot smuggle extra data into our public API.
-  return { id, title, creator, viewers: viewers as number, startedAt };
+  return { id, title, creator, viewers: viewers as number, startedAt, ...(thumbnail !== undefined && { thumbnail }) };
 }
 
 /** Validates a snapshot received from a peer (pushed or fetched); returns a short reason when invalid. */
@@ -75,7 +86,7 @@ export function parseSnapshot(value: unknown): ParseResult {
   if (!Number.isSafeInteger(version) || (version as number) < 0)
     return { ok: false, error: 'version must be a whole number >= 0' };
   if (!Array.isArray(streams)) return { ok: false, error: 'streams must be an array' };
-  const parsed: StreamSummary[] = [];
+  const parsed: SnapshotStream[] = [];
   const ids = new Set<string>();
   for (let i = 0; i < streams.length; i++) {
     const stream = parseStream(streams[i], i);

@@ -53,6 +53,13 @@ export class FakeStreamSource implements StreamsService {
     return { ok: false, status: 503, error: 'a fake source: start streams with start()' };
   }
 
+  /** Publish tokens of the fake streams, set by the test. */
+  readonly tokens = new Map<string, string>();
+
+  tokenMatches(id: string, token: unknown): boolean {
+    return this.streams.has(id) && this.tokens.get(id) === token;
+  }
+
   start(stream: Partial<StreamSummary> & { id: string }): StreamSummary {
     const full = { title: `stream ${stream.id}`, creator: 'tester', viewers: 0, startedAt: Date.now(), ...stream };
     this.streams.set(stream.id, full);
