@@ -64,7 +64,7 @@ export class DemoStills {
 
   private next(): void {
     this.tick++;
-    this.streams.forEach((id, i) => this.show(id, i));
+    for (const [i, id] of this.streams.entries()) this.show(id, i);
   }
 
   private show(id: string, streamNo: number): void {
