@@ -13,9 +13,9 @@ export interface ThumbnailLimits {
   /** Delay before a failed fetch is tried again. */
   retryDelayMs: number;
   /**
-   * This Machine's snapshot names its own new thumbnails at most this often: the first at once, those
-   * that follow within the interval together at its end (each would otherwise be one snapshot push
-   * to every peer).
+   * This Machine's snapshot names its streams' newer thumbnails at most this often: the first at once,
+   * those that follow within the interval together at its end (each would otherwise be one snapshot
+   * push to every peer). A stream's first thumbnail is named at once.
    */
   announceIntervalMs: number;
 }

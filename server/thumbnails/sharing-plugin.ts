@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import { systemClock } from '../streams/clock.ts';
-import { Throttle } from '../streams/throttle.ts';
+import { Announcer } from './announce.ts';
 import { ThumbnailCache } from './cache.ts';
 import { type MirrorCounters, ThumbnailMirror } from './mirror.ts';
 import { peerThumbnailRoutes } from './peer-route.ts';
@@ -42,9 +42,8 @@ const sharing: FastifyPluginAsync<ThumbnailsOptions> = async (app, opts) => {
 
   directory.addPeerRoutes(peerThumbnailRoutes(store));
   directory.useThumbnails({ own: (id) => store.version(id), copy: (id, home) => cache.version(id, home) });
-  // Each new own thumbnail is a new snapshot pushed to every peer: at most one per interval.
-  const announce = new Throttle(opts.limits.announceIntervalMs, () => directory.thumbnailsChanged('own'), systemClock);
-  const unsubscribeStore = store.onChange(() => announce.trigger());
+  const announce = new Announcer(opts.limits.announceIntervalMs, () => directory.thumbnailsChanged('own'), systemClock);
+  const unsubscribeStore = store.onChange(() => announce.changed(store.ids()));
   const unsubscribePeers = directory.onPeersChange(() => mirror.sync());
 
   app.decorate('thumbnailSharing', {

@@ -89,6 +89,11 @@ export class ThumbnailStore {
     if (dropped) this.emit();
   }
 
+  /** The streams that have a thumbnail. */
+  ids(): IterableIterator<string> {
+    return this.entries.keys();
+  }
+
   get size(): number {
     return this.entries.size;
   }

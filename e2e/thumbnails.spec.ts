@@ -1,0 +1,134 @@
+import type { Page } from '@playwright/test';
+import { DEFAULT_THUMBNAIL_LIMITS } from '../server/thumbnails/limits.ts';
+import { controlStats, startedMachines } from './cluster.ts';
+import { edge, expect, msUntil, reportTiming, test } from './helpers.ts';
+import {
+  GRID,
+  gridDistance,
+  pictureGrid,
+  type RecordedUpload,
+  recordThumbnailUploads,
+  watchThumbnailGaps,
+} from './thumbnail-probes.ts';
+
+/** From the creator's upload to the ams page showing it: the home page follows a stream within 2 s. */
+const THUMBNAIL_SHOWN_LIMIT_MS = 2_000;
+/**
+ * A newer one may also wait for the home to name it in its snapshot (at most once per second, the
+ * thumbnails' announceIntervalMs); a stream's first is named at once.
+ */
+const NEXT_THUMBNAIL_SHOWN_LIMIT_MS = THUMBNAIL_SHOWN_LIMIT_MS + DEFAULT_THUMBNAIL_LIMITS.announceIntervalMs;
+/** Mean per-channel difference (0-255) below which two pictures are the same still, decoded twice. */
+const SAME_PICTURE_MAX_DISTANCE = 2;
+
+/** The uploads the creator's page made so far (see recordThumbnailUploads). */
+function uploadsOf(creator: Page): Promise<RecordedUpload[]> {
+  return creator.evaluate(() => (window as unknown as { __e2eUploads: RecordedUpload[] }).__e2eUploads);
+}
+
+test('a creator live on the dfw edge: its thumbnail shows on the ams home page within 2 s, the next one replaces it without a reload, and no thumbnail request is replayed', async ({
+  browser,
+}) => {
+  const dfwIds = (await startedMachines()).filter((m) => m.region === 'dfw').map((m) => m.id);
+  const title = `e2e thumbnail ${Date.now().toString(36)}`;
+  const viewerContext = await browser.newContext();
+  await viewerContext.addInitScript(watchThumbnailGaps);
+  const creatorContext = await browser.newContext({ permissions: ['camera'] });
+  await creatorContext.addInitScript(recordThumbnailUploads);
+  try {
+    const before = await controlStats();
+    const viewer = await viewerContext.newPage();
+    const thumbnailReads: string[] = [];
+    viewer.on('request', (r) => {
+      if (new URL(r.url()).pathname.endsWith('/thumbnail')) thumbnailReads.push(r.url());
+    });
+    await viewer.goto(`${edge('ams')}/`);
+    await expect(viewer.getByTestId('feed-status')).toHaveAttribute('data-status', 'live');
+    await viewer.evaluate(() => ((window as unknown as Record<string, boolean>).__e2eSamePage = true));
+    // The demo streams' cards already show theirs (stills of the demo video).
+    const demoCards = viewer.getByTestId('stream-card');
+    const demoCount = await demoCards.count();
+    expect(demoCount, 'one demo stream per Machine').toBeGreaterThanOrEqual(3);
+    await expect(viewer.getByTestId('stream-thumbnail')).toHaveCount(demoCount);
+
+    const creator = await creatorContext.newPage();
+    await creator.goto(`${edge('dfw')}/live`);
+    await expect(creator.getByTestId('preview')).toHaveAttribute('data-source', 'camera');
+    await creator.getByLabel('Title').fill(title);
+    await creator.getByLabel('Your name').fill('e2e-thumbs');
+    await creator.getByRole('button', { name: 'Go live' }).click();
+    await expect(creator.getByTestId('live-state')).toHaveAttribute('data-state', 'live');
+    const home = await creator.getByTestId('publish-home').getAttribute('data-machine');
+    expect(dfwIds, 'the stream is homed on a dfw Machine').toContain(home);
+
+    const card = viewer.getByTestId('stream-card').filter({ hasText: title });
+    const picture = card.getByTestId('stream-thumbnail');
+    await expect(card).toHaveCount(1);
+
+    // The first still, sent when the stream went live.
+    await expect
+      .poll(async () => (await uploadsOf(creator)).length, { message: 'the first upload' })
+      .toBeGreaterThanOrEqual(1);
+    const first = (await uploadsOf(creator))[0]!;
+    expect(first.headers['fly-force-instance-id'], 'sent to the home with fly-force-instance-id').toBe(home);
+    expect(first.headers.authorization, 'with the publish token').toMatch(/^Bearer \S+$/);
+    const firstMs = await msUntil(
+      async () => (await picture.getAttribute('data-version').catch(() => null)) === String(first.version),
+      first.sentAt,
+      THUMBNAIL_SHOWN_LIMIT_MS * 3,
+      'the ams page shows the first thumbnail',
+    );
+    reportTiming('first thumbnail shown on the ams home page after its upload', firstMs);
+    expect(firstMs, 'ms from the upload until the ams page shows it').toBeLessThanOrEqual(THUMBNAIL_SHOWN_LIMIT_MS);
+    const shownFirst = await picture.evaluate(pictureGrid, { grid: GRID });
+    const stillFirst = await viewer.locator('body').evaluate(pictureGrid, { grid: GRID, base64: first.base64 });
+    expect(gridDistance(shownFirst, stillFirst), "the card shows the creator's still").toBeLessThanOrEqual(
+      SAME_PICTURE_MAX_DISTANCE,
+    );
+    expect(await picture.evaluate((img: HTMLImageElement) => [img.naturalWidth, img.naturalHeight])).toEqual([
+      320, 180,
+    ]);
+
+    // The next still, sent on the home's schedule, replaces it in place.
+    await expect
+      .poll(async () => (await uploadsOf(creator)).length, {
+        message: 'a later upload',
+        timeout: 20_000,
+        intervals: [200],
+      })
+      .toBeGreaterThanOrEqual(2);
+    const second = (await uploadsOf(creator))[1]!;
+    expect(second.version).toBeGreaterThan(first.version);
+    const secondMs = await msUntil(
+      async () => (await picture.getAttribute('data-version').catch(() => null)) === String(second.version),
+      second.sentAt,
+      NEXT_THUMBNAIL_SHOWN_LIMIT_MS * 3,
+      'the ams page shows the second thumbnail',
+    );
+    reportTiming('next thumbnail swapped in on the ams home page after its upload', secondMs);
+    expect(secondMs).toBeLessThanOrEqual(NEXT_THUMBNAIL_SHOWN_LIMIT_MS);
+    const stillSecond = await viewer.locator('body').evaluate(pictureGrid, { grid: GRID, base64: second.base64 });
+    expect(gridDistance(stillFirst, stillSecond), 'the two stills differ (the fake camera moves)').toBeGreaterThan(0);
+    const shownSecond = await picture.evaluate(pictureGrid, { grid: GRID });
+    expect(gridDistance(shownSecond, stillSecond)).toBeLessThanOrEqual(SAME_PICTURE_MAX_DISTANCE);
+    expect(await viewer.evaluate(() => (window as unknown as Record<string, boolean>).__e2eSamePage), 'no reload').toBe(
+      true,
+    );
+    expect(
+      await viewer.evaluate(() => (window as unknown as Record<string, number>).__e2eThumbnailGaps),
+      'no card fell back to its placeholder between two pictures',
+    ).toBe(0);
+
+    // Every thumbnail the ams page asked for was answered by the Machine it reached: no replay at all.
+    const after = await controlStats();
+    expect(thumbnailReads.length, 'thumbnail requests of the ams page').toBeGreaterThanOrEqual(demoCount + 2);
+    expect(after.edges.ams!.replays.total - before.edges.ams!.replays.total, 'replays at the ams edge').toBe(0);
+    expect(after.edges.ams!.errors.total - before.edges.ams!.errors.total).toBe(0);
+
+    await creator.getByRole('button', { name: 'Stop streaming' }).click();
+    await expect(card).toHaveCount(0);
+  } finally {
+    await creatorContext.close();
+    await viewerContext.close();
+  }
+});
