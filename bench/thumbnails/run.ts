@@ -6,7 +6,7 @@
  * Machine. The same window without uploads is the baseline (discovery's own polling); the difference
  * is what thumbnails cost, reported per minute.
  *
- *   npm run bench -- thumbnails        (about 2 x WINDOW_S; add --seconds N to change the window)
+ *   npm run bench -- thumbnails        (about 2 x 30 s + 10 s; add --seconds N to change the window)
  */
 import net from 'node:net';
 import { ulid } from 'ulid';
@@ -96,6 +96,8 @@ interface Window {
   peerOut: number;
   uploads: number;
   uploadedBytes: number;
+  /** Image bytes the peer fetched in the window. */
+  fetchedBytes: number;
 }
 
 async function measure(
@@ -104,8 +106,8 @@ async function measure(
   streams: readonly string[],
   stills: readonly Buffer[],
   upload: boolean,
+  peerStats: () => { fetchedBytes: number },
 ): Promise<Window> {
-  const start = relays.map((r) => ({ in: r.in, out: r.out }));
   let uploads = 0;
   let uploadedBytes = 0;
   const timers: NodeJS.Timeout[] = [];
@@ -131,10 +133,23 @@ async function measure(
       );
     });
   }
+  // Steady state: every stream has had its first thumbnail (each of those is named at once) before the
+  // window opens.
+  if (upload) await new Promise((resolve) => setTimeout(resolve, INTERVAL_MS + 500));
+  const start = relays.map((r) => ({ in: r.in, out: r.out }));
+  const counted = { uploads, uploadedBytes, fetched: peerStats().fetchedBytes };
   await new Promise((resolve) => setTimeout(resolve, WINDOW_S * 1000));
   for (const t of timers) clearTimeout(t);
   const [h, p] = relays.map((r, i) => ({ in: r.in - start[i]!.in, out: r.out - start[i]!.out }));
-  return { homeIn: h!.in, homeOut: h!.out, peerIn: p!.in, peerOut: p!.out, uploads, uploadedBytes };
+  return {
+    homeIn: h!.in,
+    homeOut: h!.out,
+    peerIn: p!.in,
+    peerOut: p!.out,
+    uploads: uploads - counted.uploads,
+    uploadedBytes: uploadedBytes - counted.uploadedBytes,
+    fetchedBytes: peerStats().fetchedBytes - counted.fetched,
+  };
 }
 
 async function main(): Promise<void> {
@@ -161,10 +176,11 @@ async function main(): Promise<void> {
         .map((s) => s.length)
         .join('/')} bytes), one peer; windows of ${WINDOW_S} s`,
     );
-    const base = await measure(relays, home, streams, stills, false);
-    const withThumbs = await measure(relays, home, streams, stills, true);
+    const peerStats = () => peer.app.thumbnailSharing.stats();
+    const base = await measure(relays, home, streams, stills, false, peerStats);
+    const withThumbs = await measure(relays, home, streams, stills, true, peerStats);
     const perMin = (bytes: number) => (bytes * 60) / WINDOW_S;
-    const stats = peer.app.thumbnailSharing.stats();
+    const stats = peerStats();
     const added = {
       home: perMin(withThumbs.homeIn + withThumbs.homeOut - base.homeIn - base.homeOut),
       peer: perMin(withThumbs.peerIn + withThumbs.peerOut - base.peerIn - base.peerOut),
@@ -174,19 +190,18 @@ async function main(): Promise<void> {
     console.log('| --- | --- | --- | --- |');
     const row = (what: string, b: number, w: number) =>
       console.log(`| ${what} | ${kb(perMin(b))} | ${kb(perMin(w))} | ${kb(perMin(w - b))} |`);
-    row("home's peer API: requests in", base.homeIn, withThumbs.homeIn);
-    row("home's peer API: answers out (thumbnails)", base.homeOut, withThumbs.homeOut);
-    row("peer's peer API: pushes in (snapshots)", base.peerIn, withThumbs.peerIn);
-    row("peer's peer API: answers out", base.peerOut, withThumbs.peerOut);
+    row("home's peer API, in: the peer's thumbnail and snapshot GETs", base.homeIn, withThumbs.homeIn);
+    row("home's peer API, out: thumbnails, snapshots, 304s", base.homeOut, withThumbs.homeOut);
+    row("peer's peer API, in: the home's snapshot pushes and GETs", base.peerIn, withThumbs.peerIn);
+    row("peer's peer API, out: push outcomes, 304s", base.peerOut, withThumbs.peerOut);
     console.log(
       `\nadded per minute: ${kb(added.home)} at the home's peer API, ${kb(added.peer)} at the peer's; ${kb(added.home + added.peer)} between the two Machines`,
     );
     console.log(
-      `uploads ${withThumbs.uploads} (${((withThumbs.uploads * 60) / WINDOW_S).toFixed(0)}/min, mean ${meanStill.toFixed(0)} bytes); the peer fetched ${stats.fetches} (${kb(stats.fetchedBytes)} of images), refused ${stats.refused}, failed ${stats.fetchesFailed}; holds ${stats.copies} copies, ${kb(stats.copyBytes)}`,
+      `uploads in the window ${withThumbs.uploads} (${((withThumbs.uploads * 60) / WINDOW_S).toFixed(0)}/min, mean ${meanStill.toFixed(0)} bytes), ${kb(withThumbs.fetchedBytes)} of images fetched by the peer; in all it fetched ${stats.fetches}, refused ${stats.refused}, failed ${stats.fetchesFailed}; holds ${stats.copies} copies, ${kb(stats.copyBytes)}`,
     );
-    const overhead =
-      (added.home + added.peer - (perMin(withThumbs.uploadedBytes) * stats.fetches) / withThumbs.uploads) /
-      perMin(withThumbs.uploads);
+    // Everything added beyond the images the peer fetched, per upload.
+    const overhead = (added.home + added.peer - perMin(withThumbs.fetchedBytes)) / perMin(withThumbs.uploads);
     console.log(`overhead per upload beyond the image itself (headers, snapshot pushes): ${overhead.toFixed(0)} bytes`);
     const worst = (perMin(withThumbs.uploads) * (64 * 1024 + Math.max(0, overhead))) / 1024;
     console.log(`at the 64 KB cap the same rate would add about ${worst.toFixed(0)} KB per minute`);
