@@ -38,12 +38,20 @@ test('DemoStills shows a still at once and the next one every interval, for ever
     shown.push([id, stills.indexOf(bytes)]);
     return { ok: true, version: shown.length };
   };
-  const demo = new DemoStills(put, stills, 10_000, pino({ level: 'silent' }));
+  let loads = 0;
+  const load = () => {
+    loads++;
+    return stills;
+  };
+  const demo = new DemoStills(put, load, 10_000, pino({ level: 'silent' }));
+  demo.add([]);
+  assert.equal(loads, 0, 'no demo stream, no file read');
   demo.add(['a', 'b']);
   assert.deepEqual(shown, [
     ['a', 0],
     ['b', 1],
   ]);
+  assert.equal(loads, 1);
   t.mock.timers.tick(9_999);
   assert.equal(shown.length, 2);
   t.mock.timers.tick(1);

@@ -35,17 +35,20 @@ export function stillIndex(streamNo: number, tick: number, stills: number): numb
  */
 export class DemoStills {
   private readonly streams: string[] = [];
+  private stills: readonly Buffer[] | null = null;
   private timer: NodeJS.Timeout | null = null;
   private tick = 0;
 
+  /** `load` is called once, when the first demo stream starts (a Machine without any reads no file). */
   constructor(
     private readonly put: (streamId: string, bytes: Buffer) => PutOutcome,
-    private readonly stills: readonly Buffer[],
+    private readonly load: () => readonly Buffer[],
     private readonly intervalMs: number,
     private readonly log: Log,
   ) {}
 
   add(ids: readonly string[]): void {
+    if (ids.length > 0) this.stills ??= this.load();
     for (const id of ids) {
       this.streams.push(id);
       this.show(id, this.streams.length - 1);
@@ -68,7 +71,8 @@ export class DemoStills {
   }
 
   private show(id: string, streamNo: number): void {
-    const result = this.put(id, this.stills[stillIndex(streamNo, this.tick, this.stills.length)]!);
+    const stills = this.stills!;
+    const result = this.put(id, stills[stillIndex(streamNo, this.tick, stills.length)]!);
     if (!result.ok && result.status !== 404) this.log.warn({ stream: id, reason: result.error }, 'demo still refused');
   }
 }

@@ -26,7 +26,7 @@ const demo: FastifyPluginAsync<DemoOptions> = async (app, opts) => {
   const demos = new DemoStreams(app.streams, log, app.machine.region);
   const stills = new DemoStills(
     (id, bytes) => app.thumbnails.put(id, bytes),
-    loadDemoStills(),
+    loadDemoStills,
     opts.thumbnailIntervalMs,
     log,
   );
