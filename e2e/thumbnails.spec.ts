@@ -107,6 +107,10 @@ test('a creator live on the dfw edge: its thumbnail shows on the ams home page w
     );
     reportTiming('next thumbnail swapped in on the ams home page after its upload', secondMs);
     expect(secondMs).toBeLessThanOrEqual(NEXT_THUMBNAIL_SHOWN_LIMIT_MS);
+    const bytes = (u: RecordedUpload) => Buffer.from(u.base64, 'base64').length;
+    const figure = `stills of the fake camera: ${bytes(first)} and ${bytes(second)} bytes`;
+    test.info().annotations.push({ type: 'figure', description: figure });
+    console.log(`figure: ${figure}`);
     const stillSecond = await viewer.locator('body').evaluate(pictureGrid, { grid: GRID, base64: second.base64 });
     expect(gridDistance(stillFirst, stillSecond), 'the two stills differ (the fake camera moves)').toBeGreaterThan(0);
     const shownSecond = await picture.evaluate(pictureGrid, { grid: GRID });
