@@ -16,6 +16,7 @@ region, a control API. Each option can also come from the environment variable s
   --machine-port N        PORT of every Machine (default 8080; 0 = free)      LOCALFLY_MACHINE_PORT
   --start-timeout-ms N    bound on a Machine start (default 30000)            LOCALFLY_START_TIMEOUT_MS
   --stop-timeout-ms N     SIGINT grace before SIGKILL (default 15000)         LOCALFLY_STOP_TIMEOUT_MS
+  --fly-toml PATH         emulate this fly.toml's replay_cache (default none) LOCALFLY_FLY_TOML
   --env KEY=VALUE         extra environment for every Machine (repeatable)
   --no-color, --color     colours (default: when stdout is a terminal, unless NO_COLOR is set)
   -h, --help              this text
@@ -25,7 +26,7 @@ root): apps bind 0.0.0.0 or :: and resolve .internal names with the system resol
 loopback puts Machines on 127.0.0.x of the host: apps must bind HOST and ask FLY_DNS_SERVER. auto
 takes netns when it can. Example: localfly --regions ams:1,dfw:2 -- node server.js`;
 
-export type CliOptions = Omit<ClusterOptions, 'onLog' | 'onListening' | 'signal' | 'cwd'>;
+export type CliOptions = Omit<ClusterOptions, 'onLog' | 'onListening' | 'signal' | 'cwd' | 'replayCache'>;
 export type CliParse =
   | { kind: 'help' }
   | { kind: 'error'; message: string }
@@ -46,6 +47,7 @@ const VALUED: Record<string, { key: keyof CliOptions; env: string; kind: Kind }>
   '--machine-port': { key: 'machinePort', env: 'LOCALFLY_MACHINE_PORT', kind: 'port' },
   '--start-timeout-ms': { key: 'startTimeoutMs', env: 'LOCALFLY_START_TIMEOUT_MS', kind: 'ms' },
   '--stop-timeout-ms': { key: 'stopTimeoutMs', env: 'LOCALFLY_STOP_TIMEOUT_MS', kind: 'ms' },
+  '--fly-toml': { key: 'flyToml', env: 'LOCALFLY_FLY_TOML', kind: 'text' },
 };
 
 function convert(flag: string, kind: Kind, raw: string): string | number {

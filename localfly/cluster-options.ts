@@ -1,3 +1,4 @@
+import type { ReplayCacheRule } from './edge/replay-cache.ts';
 import type { StatsSnapshot } from './edge/stats.ts';
 import { LocalflyError } from './listen.ts';
 import type { LogEvent } from './log/format.ts';
@@ -73,6 +74,10 @@ export interface ClusterOptions {
   startTimeoutMs?: number;
   /** Grace after SIGINT before SIGKILL when stopping a Machine. Default 15000. */
   stopTimeoutMs?: number;
+  /** A fly.toml whose `[[http_service.http_options.replay_cache]]` the edges emulate. */
+  flyToml?: string;
+  /** Replay cache rules given directly (they replace the fly.toml's). Default: none, no cache. */
+  replayCache?: ReplayCacheRule[];
   /** Every log line: Machine output, edge replays and errors, localfly's own events. Default: dropped. */
   onLog?: (event: LogEvent) => void;
   /** Called once DNS, edges and control API listen, before any Machine starts. */

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseToml } from 'smol-toml';
 import {
   type Cluster,
   type ClusterOptions,
@@ -10,6 +12,7 @@ import { type ControlServer, startControlServer } from './control/server.ts';
 import type { DnsView } from './dns/answers.ts';
 import { type DnsServer, startDnsServer } from './dns/server.ts';
 import { Load } from './edge/load.ts';
+import { ReplayCache, type ReplayCacheRule, replayCacheRules } from './edge/replay-cache.ts';
 import { type Edge, startEdge } from './edge/server.ts';
 import { Stats } from './edge/stats.ts';
 import { LocalflyError } from './listen.ts';
@@ -61,6 +64,15 @@ async function createAll(fleet: Fleet, regions: Array<{ region: string; count: n
  * addresses). Resolves when every Machine accepts connections; on any failure stops what it
  * started and rejects with a LocalflyError.
  */
+/** The replay cache rules of a fly.toml file; a LocalflyError naming the file when it is unusable. */
+export function readReplayCacheRules(path: string): ReplayCacheRule[] {
+  try {
+    return replayCacheRules(parseToml(readFileSync(path, 'utf8')));
+  } catch (err) {
+    throw new LocalflyError(`cannot use ${path}: ${(err as Error).message}`);
+  }
+}
+
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   if (options.command.length === 0) throw new LocalflyError('no command to run in the Machines (give it after --)');
   const regions =
@@ -75,6 +87,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const primaryRegion = regions[0]!.region;
   const emit = options.onLog ?? (() => undefined);
   const startTimeoutMs = options.startTimeoutMs ?? 30_000;
+  const cacheRules =
+    options.replayCache ?? (options.flyToml === undefined ? [] : readReplayCacheRules(options.flyToml));
 
   const stats = new Stats(regions.map((r) => r.region));
   const load = new Load();
@@ -160,6 +174,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
           load,
           stats,
           autoStartTimeoutMs: startTimeoutMs,
+          replayCache: cacheRules.length > 0 ? new ReplayCache(cacheRules) : undefined,
           log: (e) => emit({ source: 'edge', ...e }),
         }),
       );

@@ -31,6 +31,7 @@ test('replaycast on localfly: ?instance=, the cookie, a WebSocket, a stale cooki
     controlPort: 0,
     machinePort: 8080,
     startTimeoutMs: 30_000,
+    flyToml: `${repoRoot}fly.toml`,
   });
   t.after(() => c.stop());
   assert.equal(c.network.mode, 'netns');
@@ -46,6 +47,17 @@ test('replaycast on localfly: ?instance=, the cookie, a WebSocket, a stale cooki
   assert.equal(pinned.body.machineId, dfw.id);
   const replays = c.stats().edges.ams!.replays;
   assert.deepEqual([replays.instance, replays.prefer_instance], [1, 1]);
+
+  // The cookie's replay was cached: the same cookie now goes straight to its Machine, sockets too.
+  const cached = await whoami(`${c.edges.ams}/api/whoami`, { cookie: `fly-machine-id=${dfw.id}` });
+  assert.equal(cached.body.machineId, dfw.id);
+  const socket = new WebSocket(`${c.edges.ams.replace('http', 'ws')}/ws/whoami`, {
+    headers: { cookie: `fly-machine-id=${dfw.id}` },
+  });
+  t.after(() => socket.terminate());
+  const [answer] = (await once(socket, 'message')) as [Buffer];
+  assert.equal(JSON.parse(String(answer)).machineId, dfw.id);
+  assert.deepEqual([c.stats().totals.replays, c.stats().totals.cacheHits], [2, 2]);
 
   const ws = new WebSocket(`${c.edges.ams.replace('http', 'ws')}/ws/whoami?instance=${dfw.id}`);
   t.after(() => ws.terminate());

@@ -46,6 +46,7 @@ test('the app registers every plugin under its name', async (t) => {
   const app = await build(t);
   for (const name of [
     'errors',
+    'shutdown',
     'machine',
     'streams',
     'thumbnails',

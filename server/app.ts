@@ -10,10 +10,15 @@ import { metricsPlugin } from './metrics/plugin.ts';
 import { healthRoutes } from './routes/health.ts';
 import { whoamiRoutes } from './routes/whoami.ts';
 import { routingPlugin } from './routing/plugin.ts';
+import { securityHeadersPlugin } from './security-headers.ts';
+import { shutdownPlugin } from './shutdown.ts';
 import { streamsPlugin } from './streams/plugin.ts';
 import { thumbnailsPlugin } from './thumbnails/plugin.ts';
 import { thumbnailSharingPlugin } from './thumbnails/sharing-plugin.ts';
 import { webPlugin } from './web/plugin.ts';
+
+/** How often Node looks for requests older than REQUEST_TIMEOUT_MS: a timed-out request is cut within this. */
+export const REQUEST_TIMEOUT_CHECK_MS = 1000;
 
 export interface BuildOptions {
   /** Register the routing hook (benchmarks build the app without it to measure its cost). */
@@ -37,11 +42,23 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     // Long-lived sockets and streams: let close() end idle keep-alive connections at once.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+    // A client that trickles its request (a byte every few seconds) or goes silent must not hold a
+    // connection for ever: Node answers 408 and closes once the request is older than this.
+    requestTimeout: config.server.requestTimeoutMs,
+    connectionTimeout: config.server.connectionTimeoutMs,
+    http: {
+      headersTimeout: config.server.requestTimeoutMs,
+      // Node checks request ages this often (its default, 30 s, would let a 30 s limit run to 60 s).
+      connectionsCheckingInterval: REQUEST_TIMEOUT_CHECK_MS,
+    },
     ...errorServerOptions,
   });
 
   // First: routes capture the error handler and the validator when they are added.
   await app.register(errorsPlugin);
+  await app.register(securityHeadersPlugin);
+  // Before any plugin with close hooks: its clock for SHUTDOWN_TIMEOUT_MS starts when the close does.
+  await app.register(shutdownPlugin, { shutdownTimeoutMs: config.server.shutdownTimeoutMs });
   await app.register(cookie);
   await app.register(machinePlugin, config.machine);
   // The relay owns the WebSocket server (@fastify/websocket): its close is the relay's 1001 drain.

@@ -18,8 +18,18 @@ export interface ServerConfig {
   host: string;
   port: number;
   shutdownTimeoutMs: number;
+  /** A request's head and body must have arrived this long after it began, else 408 and the connection closes. */
+  requestTimeoutMs: number;
+  /** A public connection with no traffic either way for this long is closed (sockets that became WebSockets excepted). */
+  connectionTimeoutMs: number;
   logLevel: string;
 }
+
+/**
+ * Idle connections are cut after CONNECTION_TIMEOUT_MS; a directory feed (SSE) sends a heartbeat every
+ * 15 s, so the limit must leave it room (5 s for a loaded event loop).
+ */
+export const MIN_CONNECTION_TIMEOUT_MS = DEFAULT_DIRECTORY_LIMITS.sseHeartbeatMs + 5_000;
 
 /**
  * Everything the server reads from its environment, parsed and checked once at start-up, grouped by the
@@ -93,6 +103,7 @@ export function loadConfig(env: Env = process.env): Config {
   const shutdownTimeoutMs = integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 300_000);
   const host = text(env, 'HOST') ?? '::';
   const anyMachine = text(env, 'ANY_MACHINE_PATHS');
+  const maxStreams = integer(env, 'MAX_STREAMS', 50, 1, 10_000);
   const thumbnails = thumbnailOptions(env);
   return {
     machine: {
@@ -104,6 +115,8 @@ export function loadConfig(env: Env = process.env): Config {
       host,
       port: integer(env, 'PORT', 8080, 0, 65535),
       shutdownTimeoutMs,
+      requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 30_000, 1000, 600_000),
+      connectionTimeoutMs: integer(env, 'CONNECTION_TIMEOUT_MS', 60_000, MIN_CONNECTION_TIMEOUT_MS, 3_600_000),
       logLevel: pattern(env, 'LOG_LEVEL', /^(fatal|error|warn|info|debug|trace|silent)$/, 'a pino level') ?? 'info',
     },
     routing: {
@@ -118,12 +131,17 @@ export function loadConfig(env: Env = process.env): Config {
               .filter(Boolean),
     },
     streams: {
-      maxStreams: integer(env, 'MAX_STREAMS', 50, 1, 10_000),
+      maxStreams,
+      maxPendingStreams: integer(env, 'MAX_PENDING_STREAMS', 10, 1, 10_000),
+      createStreamsPerMinute: integer(env, 'CREATE_STREAMS_PER_MINUTE', 3, 1, 100_000),
+      maxWatchSocketsPerClient: integer(env, 'MAX_WATCH_SOCKETS_PER_CLIENT', 16, 1, 100_000),
+      wsMaxBadMessages: integer(env, 'WS_MAX_BAD_MESSAGES', 10, 1, 100_000),
+      wsBadMessageWindowMs: integer(env, 'WS_BAD_MESSAGE_WINDOW_MS', 10_000, 100, 3_600_000),
       heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
       // Half the shutdown bound: the directory's goodbye to its peers and the listeners need the rest.
       drainTimeoutMs: shutdownTimeoutMs / 2,
       publishGraceMs: integer(env, 'PUBLISH_GRACE_MS', 15_000, 0, 600_000),
-      publishStartTimeoutMs: integer(env, 'PUBLISH_START_TIMEOUT_MS', 60_000, 100, 3_600_000),
+      publishStartTimeoutMs: integer(env, 'PUBLISH_START_TIMEOUT_MS', 15_000, 100, 3_600_000),
       // Bounded by the WebSocket server's own limit: a larger message is refused (1009) before the relay sees it.
       maxFrameBytes: integer(env, 'MAX_FRAME_BYTES', 512 * 1024, 1024, MAX_MESSAGE_BYTES),
       gopMaxFrames: integer(env, 'GOP_MAX_FRAMES', 300, 1, 10_000),
@@ -145,10 +163,30 @@ export function loadConfig(env: Env = process.env): Config {
       ),
       internalToken: text(env, 'INTERNAL_TOKEN'),
       discoveryIntervalMs: integer(env, 'DISCOVERY_INTERVAL_MS', 5000, 100, 3_600_000),
-      limits: DEFAULT_DIRECTORY_LIMITS,
+      limits: {
+        ...DEFAULT_DIRECTORY_LIMITS,
+        sseMaxFeedsPerClient: integer(
+          env,
+          'MAX_SSE_PER_CLIENT',
+          DEFAULT_DIRECTORY_LIMITS.sseMaxFeedsPerClient,
+          1,
+          1000,
+        ),
+        // No Machine of the app hosts more than MAX_STREAMS, so no peer snapshot lists more.
+        maxStreamsPerSnapshot: maxStreams,
+        maxViewersPerStream: integer(
+          env,
+          'MAX_STREAM_VIEWERS',
+          DEFAULT_DIRECTORY_LIMITS.maxViewersPerStream,
+          1,
+          Number.MAX_SAFE_INTEGER,
+        ),
+        peerClockSkewMs: integer(env, 'PEER_CLOCK_SKEW_MS', DEFAULT_DIRECTORY_LIMITS.peerClockSkewMs, 0, 3_600_000),
+        maxMachines: integer(env, 'MAX_DIRECTORY_MACHINES', DEFAULT_DIRECTORY_LIMITS.maxMachines, 1, 100_000),
+      },
     },
-    // The endpoint listens on the same interfaces as the app (:: on Fly, for 6PN).
     thumbnails,
+    // The endpoint listens on the same interfaces as the app (:: on Fly, for 6PN).
     metrics: { host, port: integer(env, 'METRICS_PORT', 9091, 0, 65535) },
     demo: { streams: integer(env, 'DEMO_STREAMS', 0, 0, 100), thumbnailIntervalMs: thumbnails.intervalMs },
     web: { root: defaultClientRoot() },

@@ -45,7 +45,10 @@ function countingRelay(listen: string, target: string, port: number): Promise<Re
   const sockets = new Set<net.Socket>();
   const relay: Relay = { in: 0, out: 0, close: () => new Promise((resolve) => server.close(() => resolve())) };
   const server = net.createServer((client) => {
-    const upstream = net.connect({ host: target, port });
+    // Leave from the caller's own relay address, which DNS gives as the caller's: the Machine checks
+    // who calls it (and that a push comes from the Machine it names) by those addresses.
+    const caller = (client.remoteAddress ?? '').replace(/^::ffff:/, '');
+    const upstream = net.connect({ host: target, port, localAddress: RELAYS[caller] ?? listen });
     for (const s of [client, upstream]) {
       sockets.add(s);
       s.on('close', () => sockets.delete(s));
@@ -161,7 +164,6 @@ async function main(): Promise<void> {
     internalPort: INTERNAL_PORT,
     discoveryIntervalMs: 5000,
     dns,
-    internalToken: 'bench-thumbnails',
     appName: 'bench-thumbnails',
     thumbnails: {},
   });
@@ -200,6 +202,8 @@ async function main(): Promise<void> {
     console.log(
       `uploads in the window ${withThumbs.uploads} (${((withThumbs.uploads * 60) / WINDOW_S).toFixed(0)}/min, mean ${meanStill.toFixed(0)} bytes), ${kb(withThumbs.fetchedBytes)} of images fetched by the peer; in all it fetched ${stats.fetches}, refused ${stats.refused}, failed ${stats.fetchesFailed}; holds ${stats.copies} copies, ${kb(stats.copyBytes)}`,
     );
+    const pushes = home.directory.stats();
+    console.log(`the home's snapshot pushes in all: ${pushes.pushesSent} taken, ${pushes.pushesFailed} failed`);
     // Everything added beyond the images the peer fetched, per upload.
     const overhead = (added.home + added.peer - perMin(withThumbs.fetchedBytes)) / perMin(withThumbs.uploads);
     console.log(`overhead per upload beyond the image itself (headers, snapshot pushes): ${overhead.toFixed(0)} bytes`);

@@ -106,12 +106,28 @@ test('control API: stats per edge, and reset', async (t) => {
   stats.request('ams', false);
   stats.replay('ams', 'prefer_instance');
   stats.error('dfw', 'PR02');
+  stats.cacheHit('ams');
   const before = await call('GET', '/stats');
   assert.equal(before.body.edges.ams.requests, 1);
   assert.equal(before.body.edges.ams.replays.prefer_instance, 1);
   assert.deepEqual(before.body.edges.dfw.errors, { total: 1, byCode: { PR02: 1 } });
-  assert.deepEqual(before.body.totals, { requests: 1, websockets: 0, replays: 1, fallbacks: 0, errors: 1 });
+  assert.equal(before.body.edges.ams.cacheHits, 1);
+  assert.deepEqual(before.body.totals, {
+    requests: 1,
+    websockets: 0,
+    replays: 1,
+    fallbacks: 0,
+    cacheHits: 1,
+    errors: 1,
+  });
   const reset = await call('POST', '/stats/reset');
-  assert.deepEqual(reset.body.totals, { requests: 0, websockets: 0, replays: 0, fallbacks: 0, errors: 0 });
+  assert.deepEqual(reset.body.totals, {
+    requests: 0,
+    websockets: 0,
+    replays: 0,
+    fallbacks: 0,
+    cacheHits: 0,
+    errors: 0,
+  });
   assert.deepEqual(Object.keys(reset.body.edges), ['ams', 'dfw']);
 });

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import type { MachineView } from '../types.ts';
 import { machineTarget } from './connect.ts';
 import type { Load } from './load.ts';
+import { withCacheInvalidation } from './replay-cache.ts';
 import { type ParsedReplay, parseReplayHeader, parseReplayJson, REPLAY_JSON_CONTENT_TYPE } from './replay-header.ts';
 import type { Delivery } from './route-loop.ts';
 
@@ -97,7 +98,7 @@ export async function replayInstruction(res: http.IncomingMessage): Promise<Pars
   const header = res.headers['fly-replay'];
   if (header === undefined) return undefined;
   res.resume();
-  return parseReplayHeader(Array.isArray(header) ? header.join(', ') : header);
+  return withCacheInvalidation(parseReplayHeader(Array.isArray(header) ? header.join(', ') : header), res.headers);
 }
 
 /**

@@ -2,6 +2,7 @@ import type http from 'node:http';
 import { type EdgeRequestContext, flyRequestHeaders, nowMicros, plainIp } from './fly-headers.ts';
 import type { Load } from './load.ts';
 import type { ProxyError } from './proxy-error.ts';
+import type { ReplayCache } from './replay-cache.ts';
 import { newRequestId } from './request-id.ts';
 import type { RouteContext, RouteEvents, Upstreams } from './route-loop.ts';
 import type { Random, RoutingHeaders } from './select.ts';
@@ -27,6 +28,8 @@ export interface EdgeOptions {
   /** How long a request waits for a stopped Machine to start when no replay timeout applies. */
   autoStartTimeoutMs: number;
   maxReplayBodyBytes?: number;
+  /** fly.toml's `replay_cache` rules at work in this edge; none when absent. */
+  replayCache?: ReplayCache;
   log?: (event: EdgeLogEvent) => void;
   random?: Random;
 }
@@ -67,6 +70,10 @@ export function createEdgeEnv(options: EdgeOptions, agent: http.Agent, port: () 
           `${region} edge: Machine ${machine.id} answered a request delivered back after a failed replay with ${instruction}; ignored (that request may not replay again), its answer goes to the client`,
         ),
       autoStart: (m) => log('info', `${region} edge: auto starting Machine ${m.id} (${m.region}) for a request`),
+      cacheHit: (m) => {
+        stats.cacheHit(region);
+        log('info', `${region} edge -> ${m.id} (replay cache hit)`);
+      },
     },
   };
 }
@@ -112,11 +119,14 @@ export function routeBase<R>(
   gone: () => boolean,
 ) {
   const o = env.options;
+  const routing = routingHeaders(req.headers);
   return {
     region: o.region,
     upstreams: o.upstreams,
     load: o.load,
-    routing: routingHeaders(req.headers),
+    routing,
+    // A request that names its Machine or region itself is routed by that, not by the cache.
+    cache: o.replayCache?.lookup(req.url ?? '/', req.headers, Object.keys(routing).length === 0),
     request: { path: req.url ?? '/', headers: flyRequestHeaders(req.headers, ctx, upgrade) },
     autoStartTimeoutMs: o.autoStartTimeoutMs,
     cancelled: gone,

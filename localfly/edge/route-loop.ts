@@ -5,6 +5,7 @@ import { ready } from './auto-start.ts';
 import { nowMicros } from './fly-headers.ts';
 import type { Load } from './load.ts';
 import type { ProxyError } from './proxy-error.ts';
+import { CACHE_STATUS_HEADER, type CacheLookup } from './replay-cache.ts';
 import {
   formatReplayFailed,
   formatReplaySrc,
@@ -54,6 +55,8 @@ export interface RouteEvents {
   /** A Machine answered a request that may not replay again (a fallback delivery) with a replay instruction. */
   ignoredReplay(event: { machine: MachineView; instruction: string }): void;
   autoStart(machine: MachineView): void;
+  /** The replay cache sent the request straight to `machine`. */
+  cacheHit(machine: MachineView): void;
 }
 
 export interface RouteContext<R> {
@@ -67,6 +70,8 @@ export interface RouteContext<R> {
   bodyReplayable: boolean;
   /** How long an auto start may take for a request that has no replay timeout of its own. */
   autoStartTimeoutMs: number;
+  /** What the edge's replay cache (fly.toml `replay_cache`) knows of this request. */
+  cache?: CacheLookup;
   deliver(
     machine: MachineView,
     headers: OutgoingHttpHeaders,
@@ -103,8 +108,31 @@ function withHop(headers: OutgoingHttpHeaders, hop: Record<string, string | unde
   return out;
 }
 
+/**
+ * A replay cache hit goes straight to the remembered Machine, marked `fly-replay-cache-status: hit`
+ * and without `fly-replay-src`. An entry whose Machine is not running is dropped and the request routed
+ * as usual (the cache is an optimisation: localfly's choice where Fly says no more).
+ */
+async function cacheHit<R>(ctx: RouteContext<R>): Promise<Attempt<R> | null> {
+  const id = ctx.cache?.target;
+  if (id === undefined) return null;
+  const machine = find(ctx, id);
+  if (machine?.state === 'started') {
+    const headers = withHop(ctx.request.headers, { [CACHE_STATUS_HEADER]: 'hit' });
+    const delivery = await ctx.deliver(machine, headers, ctx.request.path, true);
+    if (delivery.kind !== 'unreachable') {
+      ctx.events?.cacheHit?.(machine);
+      return { machine, delivery };
+    }
+  }
+  ctx.cache?.invalidate();
+  return null;
+}
+
 /** The first delivery: request headers decide, unreachable load-balanced Machines are skipped. */
 async function firstDelivery<R>(ctx: RouteContext<R>): Promise<Attempt<R> | RouteResult<R>> {
+  const hit = await cacheHit(ctx);
+  if (hit !== null || ctx.cancelled()) return hit ?? { kind: 'cancelled' };
   const unavailable = new Set<string>();
   const forced = ctx.routing.forceInstance !== undefined;
   let last: Attempt<R> | null = null;
@@ -185,9 +213,15 @@ async function replay<R>(
     const headers = withHop(ctx.request.headers, {
       'fly-replay-src': src,
       'fly-preferred-instance-unavailable': route.choice.preferredUnavailable,
+      // localfly's choice: every replay of a request under a configured cache is a `miss`.
+      [CACHE_STATUS_HEADER]: ctx.cache?.covered ? 'miss' : undefined,
     });
     ctx.events?.redeliver?.({ from: source, to: machine, kind });
     const delivery = await ctx.deliver(machine, headers, ctx.request.path, true);
+    // Only a replay that reached the Machine it named is remembered: a prefer_instance that fell back
+    // elsewhere would pin the cookie to the wrong Machine.
+    if (delivery.kind === 'final' && route.choice.preferredUnavailable === undefined)
+      ctx.cache?.remember(directive, machine.id);
     if (delivery.kind !== 'unreachable') return { machine, delivery };
     reason = 'retries_exhausted';
     // A named Machine may be restarting: try it again shortly; otherwise try another one.
@@ -277,6 +311,7 @@ export async function routeWithReplays<R>(ctx: RouteContext<R>): Promise<RouteRe
             `fly-replay was returned more than ${MAX_REPLAYS} times for one request (last by Machine ${machine.id})`,
           );
         replays++;
+        if (delivery.parsed.directive.invalidateCache) ctx.cache?.invalidate();
         ctx.events?.replay?.({
           from: machine,
           kind: replayKind(delivery.parsed.directive),

@@ -4,6 +4,7 @@ import type { MachineView } from '../types.ts';
 import { unpooled } from './connect.ts';
 import { replayInstruction, unfollowedReplay } from './deliver-http.ts';
 import type { Load } from './load.ts';
+import { withCacheInvalidation } from './replay-cache.ts';
 import { parseReplayHeader } from './replay-header.ts';
 import type { Delivery } from './route-loop.ts';
 
@@ -43,7 +44,8 @@ export function deliverUpgrade(o: UpgradeDeliveryOptions): Promise<Delivery<Hand
       if (o.followReplay && header !== undefined) {
         socket.destroy();
         done();
-        resolve({ kind: 'replay', parsed: parseReplayHeader(Array.isArray(header) ? header.join(', ') : header) });
+        const parsed = parseReplayHeader(Array.isArray(header) ? header.join(', ') : header);
+        resolve({ kind: 'replay', parsed: withCacheInvalidation(parsed, res.headers) });
         return;
       }
       // The Machine's load now includes this open socket, until it closes.

@@ -52,8 +52,9 @@ test('two scripted viewers get the demo stream from a keyframe with live timesta
 
   await until(() => app.streams.stats().slowViewersClosed === 1, 'stalled viewer closed', 5000);
   const countA = a.frames.length;
+  const countB = b.frames.length;
   await until(
-    () => a.frames.length >= countA + 15 && b.frames.length >= countA + 15,
+    () => a.frames.length >= countA + 15 && b.frames.length >= countB + 15,
     'frames keep flowing after the cut',
   );
 

@@ -17,6 +17,7 @@ import {
   withServedThumbnails,
 } from './thumbnail-versions.ts';
 import { buildView, type DirectoryStream, type DirectoryView } from './view.ts';
+import { type BuiltView, ViewCache } from './view-cache.ts';
 import { ViewFeed, type ViewListener } from './view-feed.ts';
 
 export interface DirectoryOptions {
@@ -54,11 +55,20 @@ export class Directory {
   private readonly state: DirectoryState;
   private readonly counters = newDirectoryCounters();
   private readonly self: LocalSnapshot;
-  private readonly feed = new ViewFeed(() => this.view());
+  private readonly cache = new ViewCache(() => {
+    const view = buildView(this.self.current, this.state.records.values(), this.now(), false);
+    return this.thumbnails === null ? view : withServedThumbnails(view, this.self.current.machineId, this.thumbnails);
+  });
+  private readonly feed = new ViewFeed(
+    () => this.view(),
+    () => (this.opts.feedClients?.() ?? 1) > 0,
+  );
   private readonly peers: PeerNetwork;
   private readonly unsubscribe: () => void;
   private readonly peerListeners = new Set<() => void>();
   private thumbnails: ThumbnailVersions | null = null;
+  /** Grows whenever the thumbnails this Machine holds change (the view names their versions). */
+  private thumbnailRevision = 0;
   private stopPromise: Promise<void> | null = null;
 
   constructor(opts: DirectoryOptions) {
@@ -69,6 +79,7 @@ export class Directory {
       maxFailedFetches: opts.limits.maxFailedFetches,
       absentGraceMs: opts.discoveryIntervalMs,
       tombstoneMs: opts.limits.tombstoneMs,
+      maxMachines: opts.limits.maxMachines,
     });
     this.self = new LocalSnapshot(
       { machineId: opts.machineId ?? 'local', region: opts.region ?? 'local', bootId: this.bootId },
@@ -103,17 +114,32 @@ export class Directory {
     return isStale(this.enabled, this.counters);
   }
 
+  /** The lists come from the cache (shared, frozen); `lastSeenMs` and `stale` are read now. */
   view(): DirectoryView {
-    const view = buildView(this.self.current, this.state.records.values(), this.now(), this.stale);
-    return this.thumbnails === null ? view : withServedThumbnails(view, this.self.current.machineId, this.thumbnails);
+    const { streams, machines } = this.built();
+    const nowMs = this.now();
+    const selfId = this.self.current.machineId;
+    return {
+      streams: streams as DirectoryStream[],
+      machines: machines.map((m) => ({
+        ...m,
+        lastSeenMs: m.id === selfId ? nowMs : (this.state.records.get(m.id)?.lastSeenMs ?? nowMs),
+      })),
+      stale: this.stale,
+    };
   }
 
-  list(): DirectoryStream[] {
-    return this.view().streams;
+  list(): readonly DirectoryStream[] {
+    return this.built().streams;
   }
 
   get(id: string): DirectoryStream | undefined {
-    return this.list().find((s) => s.id === id);
+    return this.built().byId.get(id);
+  }
+
+  private built(): BuiltView {
+    // Both counters only grow, so their sum changes whenever peers or the copies of thumbnails do.
+    return this.cache.current(this.self.current, this.state.revision + this.thumbnailRevision);
   }
 
   /** false only when the directory is fresh and does not know the Machine; undefined when it cannot tell. */
@@ -129,6 +155,13 @@ export class Directory {
     return this.self.current;
   }
 
+  /** The view a new SSE feed starts from (its `state` event); the next changes are diffed against it. */
+  feedStart(): DirectoryView {
+    const view = this.view();
+    this.feed.baseline(view);
+    return view;
+  }
+
   /** Called after each batch of changes with the SSE events and the new view. Returns unsubscribe. */
   onViewChange(listener: ViewListener): () => void {
     return this.feed.subscribe(listener);
@@ -142,6 +175,7 @@ export class Directory {
       version: this.self.current.version,
       ...this.counters,
       sseClients: this.opts.feedClients?.() ?? 0,
+      viewBuilds: this.cache.builds,
       peers: [...this.state.records.values()].map(peerStats),
     };
   }
@@ -170,6 +204,7 @@ export class Directory {
   /** A thumbnail was stored or dropped: `own` ones make a new snapshot for peers; either changes the view. */
   thumbnailsChanged(which: 'own' | 'copies'): void {
     if (this.peers.stopped) return;
+    this.thumbnailRevision++;
     if (which === 'own') {
       const streams = this.ownStreams();
       if (!sameThumbnails(streams, this.self.current.streams)) {

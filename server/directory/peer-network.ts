@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { Discovery } from './discovery.ts';
-import { appAddressesName } from './dns-names.ts';
+import { appAddressesName, machineAddressName } from './dns-names.ts';
 import type { DirectoryLimits } from './limits.ts';
 import type { LocalSnapshot } from './local-snapshot.ts';
 import { buildPeerApi } from './peer-api.ts';
@@ -9,7 +9,8 @@ import type { PeerResponse } from './peer-client.ts';
 import { type PeerFetch, PeerLink } from './peer-link.ts';
 import { PeerPush } from './peer-push.ts';
 import type { DirectoryResolver } from './resolver.ts';
-import type { Snapshot } from './snapshot.ts';
+import { SenderCheck } from './sender-check.ts';
+import { type Snapshot, snapshotRules } from './snapshot.ts';
 import type { ApplyOutcome, DirectoryState } from './state.ts';
 import type { DirectoryCounters } from './stats.ts';
 
@@ -46,6 +47,7 @@ export class PeerNetwork {
   private readonly opts: PeerNetworkOptions;
   private readonly link: PeerLink;
   private readonly authorizer: PeerAuthorizer;
+  private readonly senders: SenderCheck;
   private readonly pushes: PeerPush;
   private readonly discovery: Discovery;
   private readonly routes: FastifyPluginAsync[] = [];
@@ -68,6 +70,12 @@ export class PeerNetwork {
       token: opts.internalToken,
       lookup: () => resolver.resolve6(appAddressesName(opts.appName)),
       refreshMinIntervalMs: limits.authRefreshMinIntervalMs,
+      now: opts.now,
+    });
+    this.senders = new SenderCheck({
+      lookup: (machineId) => resolver.resolve6(machineAddressName(machineId, opts.appName)),
+      refreshMinIntervalMs: limits.authRefreshMinIntervalMs,
+      maxMachines: limits.maxMachines,
       now: opts.now,
     });
     this.pushes = new PeerPush({
@@ -118,7 +126,10 @@ export class PeerNetwork {
       log: opts.log.child({ component: 'peer-api' }),
       maxSnapshotBytes: opts.limits.maxSnapshotBytes,
       snapshot: () => opts.self.current,
+      snapshotRules: () => snapshotRules(opts.limits, opts.now()),
+      verifySender: (machineId, remote) => this.senders.verify(machineId, remote),
       receive: (snapshot) => this.received(snapshot),
+      maxMachines: opts.limits.maxMachines,
       authorize: (remote, authorization) => this.authorizer.authorize(remote, authorization),
       onRefused: () => opts.counters.peerRequestsRefused++,
       routes: this.routes,

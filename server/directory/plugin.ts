@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin';
+import { clientKey } from '../clients/client-key.ts';
 import { Directory } from './directory.ts';
 import type { DirectoryLimits } from './limits.ts';
 import { type DirectoryResolver, nodeResolver } from './resolver.ts';
@@ -43,7 +44,12 @@ export const directoryPlugin = fp<DirectoryPluginOptions>(
   async (app, opts) => {
     const { dnsServer, resolver, ...settings } = opts;
     const { limits } = settings;
-    const hub = new SseHub(limits, app.log);
+    // On Fly the proxy's fly-client-ip names the client; off Fly only the socket address can be trusted.
+    const onFly = app.machine.id !== null;
+    const hub = new SseHub(limits, app.log, (request) => {
+      const flyClientIp = request.headers['fly-client-ip'];
+      return clientKey(typeof flyClientIp === 'string' ? flyClientIp : undefined, request.socket.remoteAddress, onFly);
+    });
     const directory = new Directory({
       ...settings,
       machineId: app.machine.id,

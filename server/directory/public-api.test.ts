@@ -11,6 +11,7 @@ import {
   MemoryDns,
   waitFor,
 } from '../../test/support/directory-cluster.ts';
+import { streamId } from '../../test/support/stream-ids.ts';
 import { type MachineIdentity, machinePlugin } from '../machine.ts';
 import { DEFAULT_DIRECTORY_LIMITS, type DirectoryLimits } from './limits.ts';
 import { type DirectoryConfig, directoryPlugin } from './plugin.ts';
@@ -191,23 +192,25 @@ test('SSE: state first, then stream / stream-removed / machines events as the cl
   assert.deepEqual(state.data.machines.map((m: { id: string }) => m.id).sort(), [a.id, b.id].sort());
   assert.equal(state.data.stale, false);
 
-  b.source.start({ id: 'live1', title: 'Go', creator: 'bo', viewers: 0, startedAt: 42 });
+  const live1 = streamId('live1');
+  const startedAt = Date.now();
+  b.source.start({ id: live1, title: 'Go', creator: 'bo', viewers: 0, startedAt });
   const added = [await reader.next(), await reader.next()];
   assert.deepEqual(added[0], {
     event: 'stream',
-    data: { id: 'live1', title: 'Go', creator: 'bo', machineId: b.id, region: b.region, viewers: 0, startedAt: 42 },
+    data: { id: live1, title: 'Go', creator: 'bo', machineId: b.id, region: b.region, viewers: 0, startedAt },
   });
   assert.equal(added[1]!.event, 'machines');
   assert.equal(added[1]!.data.machines.find((m: { id: string }) => m.id === b.id).streams, 1);
 
-  b.source.update('live1', { viewers: 9 });
+  b.source.update(live1, { viewers: 9 });
   assert.deepEqual(await reader.next(), {
     event: 'stream',
-    data: { id: 'live1', title: 'Go', creator: 'bo', machineId: b.id, region: b.region, viewers: 9, startedAt: 42 },
+    data: { id: live1, title: 'Go', creator: 'bo', machineId: b.id, region: b.region, viewers: 9, startedAt },
   });
 
-  b.source.end('live1');
-  assert.deepEqual(await reader.next(), { event: 'stream-removed', data: { id: 'live1' } });
+  b.source.end(live1);
+  assert.deepEqual(await reader.next(), { event: 'stream-removed', data: { id: live1 } });
   assert.equal((await reader.next()).event, 'machines');
 
   await cluster.stop(b);

@@ -14,7 +14,7 @@ const routes: FastifyPluginAsync<{ directory: Directory; hub: SseHub }> = async 
 
   // A static route: Fastify matches it before the `:id` one below.
   api.get('/api/streams/events', { schema: FeedSchema }, (request, reply) => {
-    hub.open(request, reply, directory.view());
+    hub.open(request, reply, directory.feedStart());
   });
 
   api.get('/api/streams/:id', { schema: OneStreamSchema }, async (request, reply) => {

@@ -42,4 +42,4 @@ export const OneStreamSchema = {
   response: { 200: DirectoryStreamSchema, 404: ErrorBody },
 };
 
-export const FeedSchema = { response: { 503: ErrorBody } };
+export const FeedSchema = { response: { 429: ErrorBody, 503: ErrorBody } };

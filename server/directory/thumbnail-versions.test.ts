@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseSnapshot, type SnapshotStream } from './snapshot.ts';
+import { monotonicFactory } from 'ulid';
+import { parseSnapshot, type SnapshotRules, type SnapshotStream } from './snapshot.ts';
 import {
   sameThumbnails,
   type ThumbnailVersions,
@@ -9,6 +10,7 @@ import {
 } from './thumbnail-versions.ts';
 import { type DirectoryView, diffViews } from './view.ts';
 
+const ulid = monotonicFactory();
 const SELF = 'aaaaaaaaaaaaaa';
 const PEER = 'bbbbbbbbbbbbbb';
 const stream = (id: string, machineId: string, thumbnail?: number) => ({
@@ -75,25 +77,34 @@ test('a new thumbnail version is a stream event in the SSE feed', () => {
   assert.deepEqual(diffViews(after, after), []);
 });
 
-test('a peer snapshot may name a thumbnail version per stream: a whole number from 1, else refused', () => {
+test('a peer snapshot may name a thumbnail version per stream, as its home makes them: within its boot and now', () => {
+  const bootMs = Date.UTC(2025, 0, 1, 12);
+  const rules: SnapshotRules = {
+    nowMs: bootMs + 3_600_000,
+    maxStreams: 50,
+    maxViewersPerStream: 1000,
+    clockSkewMs: 60_000,
+  };
   const snapshot = (thumbnail: unknown) => ({
     machineId: PEER,
     region: 'ams',
-    bootId: '01J0000000000000000000000A',
+    bootId: ulid(bootMs),
     version: 1,
-    streams: [{ id: '01J0000000000000000000000B', title: 'T', creator: 'c', viewers: 0, startedAt: 1, thumbnail }],
+    streams: [{ id: ulid(bootMs + 1000), title: 'T', creator: 'c', viewers: 0, startedAt: bootMs + 1000, thumbnail }],
   });
-  const accepted = parseSnapshot(snapshot(1_700_000_000_000));
-  assert.equal(accepted.ok && accepted.snapshot.streams[0]!.thumbnail, 1_700_000_000_000);
-  const absent = parseSnapshot(snapshot(undefined));
+  for (const good of [bootMs - 60_000, bootMs + 5000, rules.nowMs + 60_000]) {
+    const accepted = parseSnapshot(snapshot(good), rules);
+    assert.equal(accepted.ok && accepted.snapshot.streams[0]!.thumbnail, good, String(good));
+  }
+  const absent = parseSnapshot(snapshot(undefined), rules);
   assert.equal(absent.ok && 'thumbnail' in absent.snapshot.streams[0]!, false);
-  for (const bad of [0, -1, 1.5, '7', null, Number.MAX_SAFE_INTEGER + 1, { v: 1 }]) {
-    const parsed = parseSnapshot(snapshot(bad));
-    assert.equal(parsed.ok, false, JSON.stringify(bad));
+  const bad: unknown[] = [0, 7, bootMs - 60_001, rules.nowMs + 60_001, bootMs + 0.5, String(bootMs), null, { v: 1 }];
+  for (const value of bad) {
+    const parsed = parseSnapshot(snapshot(value), rules);
     assert.equal(
       !parsed.ok && parsed.error,
-      'streams[0].thumbnail must be a whole number >= 1 when present',
-      JSON.stringify(bad),
+      'streams[0].thumbnail must be a thumbnail version: ms since the epoch, after its Machine booted and not in the future',
+      JSON.stringify(value),
     );
   }
 });

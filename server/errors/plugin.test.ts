@@ -131,7 +131,10 @@ test('the private peer API answers in the same shape', async (t) => {
     log: (await build(t)).log,
     maxSnapshotBytes: 64,
     snapshot: () => ({ machineId: 'aaaaaaaaaaaaaa', region: 'ams', bootId: 'b', version: 1, streams: [] }),
+    snapshotRules: () => ({ nowMs: Date.now(), maxStreams: 50, maxViewersPerStream: 1000, clockSkewMs: 60_000 }),
+    verifySender: async () => 'ok',
     receive: () => 'applied',
+    maxMachines: 10,
     authorize: async () => true,
   });
   t.after(() => api.close());

@@ -3,17 +3,22 @@ import type { Socket } from 'node:net';
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { baseSecurityHeaders } from '../security-headers.ts';
 import { describeError, describeSchemaErrors, pathOf, wantsPage } from './describe.ts';
-import { errorPage } from './error-page.ts';
+import { ERROR_PAGE_CSP, errorPage } from './error-page.ts';
 
 /** Answers an error the way the whole app does: `{"error": "<reason>"}`, or the HTML error page on a page. */
 export function sendError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const { status, reason } = describeError(error, request.routeOptions.bodyLimit);
   if (status >= 500) request.log.error({ err: error }, 'request failed');
   else request.log.info({ code: error.code, status, reason }, 'request refused');
-  reply.code(status).header('cache-control', 'no-store');
+  // Set here too: a malformed URL is answered before any hook runs.
+  reply.code(status).header('cache-control', 'no-store').headers(baseSecurityHeaders(request.headers));
   if (wantsPage(request.method, pathOf(request.url), request.headers.accept)) {
-    reply.type('text/html; charset=utf-8').send(errorPage(status, reason));
+    reply
+      .type('text/html; charset=utf-8')
+      .header('content-security-policy', ERROR_PAGE_CSP)
+      .send(errorPage(status, reason));
     return;
   }
   reply.send({ error: reason });
@@ -40,12 +45,13 @@ function clientErrorHandler(this: FastifyInstance, err: NodeJS.ErrnoException, s
       : err.code === 'HPE_HEADER_OVERFLOW'
         ? [431, 'the request headers are too large']
         : [400, 'malformed HTTP request'];
-  this.log.debug({ err }, 'client error');
+  // One line without a stack: a client sending garbage must not fill the log.
+  this.log.debug({ code: err.code }, 'client error');
   if (socket.writable) {
     const body = JSON.stringify({ error: reason });
     socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-        `Content-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+        `Content-Type: application/json; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${body}`,
     );
   }
   socket.destroy(err);

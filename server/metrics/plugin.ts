@@ -20,7 +20,7 @@ export interface MetricsOptions {
 
 export interface MetricsHandle {
   readonly registry: Registry;
-  /** Counts one routing decision (the routing plugin's onDecision). */
+  /** Counts one routing decision (the routing hook calls it for every request). */
   recordDecision(decision: Decision): void;
   /** After app.listen(): resolves with the endpoint's address, or null when it could not listen. */
   endpoint(): Promise<AddressInfo | null>;

@@ -2,11 +2,31 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { test } from 'node:test';
 import { build, logCapture, OTHER_ID, SELF_ID } from '../../test/support/app.ts';
+import { anyMachineMatcher } from './plugin.ts';
 
 function setCookie(res: { headers: Record<string, unknown> }): string {
   const value = res.headers['set-cookie'];
   return Array.isArray(value) ? value.join('\n') : String(value ?? '');
 }
+
+test('any-Machine paths: an entry without a trailing slash matches exactly, one with it as a prefix', () => {
+  const matches = anyMachineMatcher(['/healthz', '/assets/', '/api/streams', '/api/streams/']);
+  const rows: Array<[string, boolean]> = [
+    ['/healthz', true],
+    ['/healthz/', false],
+    ['/healthzx', false],
+    ['/assets/app.js', true],
+    ['/assets/', true],
+    ['/assets', false],
+    ['/api/streams', true],
+    ['/api/streams/01J00000000000000000000000', true],
+    ['/api/streamsx', false],
+    ['/api/whoami', false],
+    ['/', false],
+  ];
+  for (const [path, expected] of rows) assert.equal(matches(path), expected, path);
+  assert.equal(anyMachineMatcher([])('/healthz'), false, 'an empty list matches nothing');
+});
 
 test('?instance= this Machine serves and sets the six-day cookie', async (t) => {
   const app = await build(t);
@@ -265,4 +285,34 @@ test('serving a request that was already replayed logs a warning with both Machi
   assert.ok(warning, 'a warn line');
   assert.equal(warning.self, SELF_ID);
   assert.equal(warning.wanted, OTHER_ID);
+});
+
+test('a cache hit that reached the wrong Machine is replayed with fly-replay-cache: invalidate', async (t) => {
+  const app = await build(t);
+  const res = await app.inject({
+    url: '/api/whoami',
+    cookies: { 'fly-machine-id': OTHER_ID },
+    headers: { 'fly-replay-cache-status': 'hit' },
+  });
+  assert.equal(res.statusCode, 307);
+  assert.equal(res.headers['fly-replay'], `prefer_instance=${OTHER_ID}`);
+  assert.equal(res.headers['fly-replay-cache'], 'invalidate');
+});
+
+test('an ordinary cookie replay does not touch the replay cache', async (t) => {
+  const app = await build(t);
+  const res = await app.inject({ url: '/api/whoami', cookies: { 'fly-machine-id': OTHER_ID } });
+  assert.equal(res.statusCode, 307);
+  assert.equal(res.headers['fly-replay-cache'], undefined);
+});
+
+test('a request the replay cache replayed (miss) is served, not replayed again', async (t) => {
+  const app = await build(t);
+  const res = await app.inject({
+    url: '/api/whoami',
+    cookies: { 'fly-machine-id': OTHER_ID },
+    headers: { 'fly-replay-cache-status': 'miss' },
+  });
+  assert.equal(res.statusCode, 200);
+  assert.match(setCookie(res), new RegExp(`^fly-machine-id=${SELF_ID};`));
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { type TestContext, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { CloseCode, encodeControl, encodeFrame } from '../../shared/protocol.ts';
+import { CloseCode, decodeFrame, encodeControl, encodeFrame } from '../../shared/protocol.ts';
 import { build, SELF_ID } from '../../test/support/app.ts';
 import { rawUpgradeStatus, TestSocket, until } from '../../test/support/stream-client.ts';
 import type { ConfigOverrides } from '../config.ts';
@@ -299,4 +299,28 @@ test('graceful shutdown: 1001 to viewers and publishers, listeners see an empty 
   assert.equal((await v.waitClosed()).code, CloseCode.goingAway);
   assert.equal((await pub.waitClosed()).code, CloseCode.goingAway);
   assert.equal(app.streams.stats().liveStreams, 0);
+});
+
+test('a burst of queued publisher frames is relayed with the acks read in between: a viewer acking what it gets is never skipped', async (t) => {
+  const { app, base } = await listening(t);
+  const { id, publishToken } = await createStream(app);
+  const pub = await publisher(t, base, id, publishToken);
+  const v = await viewer(t, base, id);
+  // The viewer acks every frame from its message handler, as the protocol asks.
+  v.ws.on('message', (data, isBinary) => {
+    if (!isBinary) return;
+    const frame = decodeFrame(new Uint8Array(data as Buffer));
+    if (frame.ok) v.send(encodeControl({ type: 'ack', timestampUs: frame.value.timestampUs }));
+  });
+  // 4 s of media written at once: the relay reads it in one go, as after its loop was held up.
+  const frames = 120;
+  for (let i = 0; i < frames; i++) {
+    pub.send(encodeFrame({ keyframe: i === 0, timestampUs: (i + 1) * 33_333, payload: new Uint8Array(100) }));
+  }
+  await until(() => {
+    const s = app.streams.stats();
+    return s.framesSent + s.framesSkipped === frames;
+  }, 'every frame relayed or skipped');
+  assert.equal(app.streams.stats().framesSkipped, 0, 'no frame skipped: its acks were read between frames');
+  await until(() => v.frames.length === frames, 'every frame at the viewer');
 });

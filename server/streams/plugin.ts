@@ -4,11 +4,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type WebSocket from 'ws';
 import { CloseCode } from '../../shared/protocol.ts';
+import { clientKey } from '../clients/client-key.ts';
+import { ConnectionCaps, RatePerClient } from '../clients/per-client.ts';
 import { systemClock } from './clock.ts';
 import type { LiveStream } from './live-stream.ts';
-import { type CreateResult, type RelayStats, StreamRegistry } from './registry.ts';
+import { type CreateResult, FULL_RETRY_AFTER_MS, type RelayStats, StreamRegistry } from './registry.ts';
 import type { RelayLimits } from './relay-limits.ts';
 import { CreateStreamSchema, PublishSchema, WatchSchema } from './schemas.ts';
+import { socketErrorHandler } from './socket-errors.ts';
 import { MAX_MESSAGE_BYTES } from './socket-limits.ts';
 import { drainSockets, SocketSet } from './socket-set.ts';
 import type { LocalStreamSource } from './source.ts';
@@ -21,6 +24,12 @@ export const CREATE_BODY_MAX_BYTES = 4096;
 export interface StreamsOptions extends RelayLimits {
   /** Live streams per Machine (MAX_STREAMS). */
   maxStreams: number;
+  /** Created streams still waiting for their first publisher, per Machine (MAX_PENDING_STREAMS). */
+  maxPendingStreams: number;
+  /** `POST /api/streams` creations per client per minute (CREATE_STREAMS_PER_MINUTE). */
+  createStreamsPerMinute: number;
+  /** Open watch sockets per client (MAX_WATCH_SOCKETS_PER_CLIENT). */
+  maxWatchSocketsPerClient: number;
   /** Ping every socket this often; one that has not answered the previous ping is cut. */
   heartbeatIntervalMs: number;
   /** On close, how long sockets get to answer the 1001 before they are cut. */
@@ -53,7 +62,15 @@ type Session = { onText(text: string): void; onBinary(data: Uint8Array): void; o
  */
 async function streams(app: FastifyInstance, opts: StreamsOptions): Promise<void> {
   const { machine } = app;
-  const { maxStreams, heartbeatIntervalMs, drainTimeoutMs, ...limits } = opts;
+  const {
+    maxStreams,
+    maxPendingStreams,
+    createStreamsPerMinute,
+    maxWatchSocketsPerClient,
+    heartbeatIntervalMs,
+    drainTimeoutMs,
+    ...limits
+  } = opts;
   const registry = new StreamRegistry({
     limits,
     clock: systemClock,
@@ -61,8 +78,21 @@ async function streams(app: FastifyInstance, opts: StreamsOptions): Promise<void
     machineId: machine.id,
     region: machine.region,
     maxStreams,
+    maxPendingStreams,
   });
   const sockets = new SocketSet(heartbeatIntervalMs);
+  // Per client (fly-client-ip on Fly, else the socket address), so one client cannot use up what the
+  // Machine has for everyone: its stream slots, its connection limit, a stream's chat.
+  const creations = new RatePerClient(createStreamsPerMinute, 60_000);
+  const watchSockets = new ConnectionCaps(maxWatchSocketsPerClient);
+  const keyOf = (request: FastifyRequest) => {
+    const header = request.headers['fly-client-ip'];
+    return clientKey(
+      typeof header === 'string' ? header : undefined,
+      request.socket.remoteAddress,
+      machine.id !== null,
+    );
+  };
 
   /**
    * @fastify/websocket's preClose: by default it closes every socket with no status code. The protocol
@@ -81,7 +111,14 @@ async function streams(app: FastifyInstance, opts: StreamsOptions): Promise<void
     wss.close();
     this.log.info({ sockets: open, drained }, 'sockets closed');
   }
-  await app.register(websocket, { options: { maxPayload: MAX_MESSAGE_BYTES }, preClose: closeSockets });
+  // allowSynchronousEvents false: one message per event-loop turn per socket, so a burst of queued publisher
+  // frames is relayed with the viewers' acks read in between (the lag rule judges viewers by those acks),
+  // the loop is never held for a whole burst, and a backed-up receiver pauses its socket (TCP backpressure).
+  await app.register(websocket, {
+    options: { maxPayload: MAX_MESSAGE_BYTES, allowSynchronousEvents: false },
+    preClose: closeSockets,
+    errorHandler: socketErrorHandler,
+  });
 
   app.decorate('streams', {
     list: () => registry.list(),
@@ -96,8 +133,28 @@ async function streams(app: FastifyInstance, opts: StreamsOptions): Promise<void
   api.post('/api/streams', { bodyLimit: CREATE_BODY_MAX_BYTES, schema: CreateStreamSchema }, async (request, reply) => {
     // The schema checked the fields' rules on the trimmed values; the stream keeps them trimmed.
     const fields = { title: request.body.title.trim(), creator: request.body.creator.trim() };
+    // The Machine's refusals first, so a creation it could not have made does not count against the client.
+    const refusal = registry.refusal();
+    if (refusal !== null) {
+      return reply
+        .code(refusal.status)
+        .header('retry-after', seconds(refusal.retryAfterMs))
+        .send({ error: refusal.error });
+    }
+    const rate = creations.tryTake(keyOf(request), Date.now());
+    if (!rate.ok) {
+      return reply
+        .code(429)
+        .header('retry-after', seconds(rate.retryAfterMs))
+        .send({ error: `at most ${createStreamsPerMinute} new streams per minute from one address; try again later` });
+    }
     const created = registry.create(fields);
-    if (!created.ok) return reply.code(created.status).header('retry-after', '10').send({ error: created.error });
+    if (!created.ok) {
+      return reply
+        .code(created.status)
+        .header('retry-after', seconds(FULL_RETRY_AFTER_MS))
+        .send({ error: created.error });
+    }
     const { id } = created.stream;
     request.log.info({ stream: id, creator: fields.creator }, 'stream created');
     return reply
@@ -113,10 +170,22 @@ async function streams(app: FastifyInstance, opts: StreamsOptions): Promise<void
   });
 
   // preHandler, not preValidation: the schema has checked the id by then; still before any upgrade.
-  const refuseUnknown = async (request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
+  const admitViewer = async (request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
     if (registry.get(request.params.id) === undefined) {
       return reply.code(404).send({ error: 'no such stream on this Machine' });
     }
+    // A plain GET gets its 404 from @fastify/websocket and holds no slot.
+    if (!request.ws) return;
+    const key = keyOf(request);
+    if (!watchSockets.tryAcquire(key)) {
+      return reply
+        .code(429)
+        .send({ error: `at most ${maxWatchSocketsPerClient} open watch sockets per address; close one first` });
+    }
+    // The TCP socket's close covers both ends of the slot: the WebSocket closing, or the upgrade never happening.
+    const socket = request.raw.socket;
+    if (socket.closed) watchSockets.release(key);
+    else socket.once('close', () => watchSockets.release(key));
   };
 
   const refusePublish = async (
@@ -153,14 +222,17 @@ async function streams(app: FastifyInstance, opts: StreamsOptions): Promise<void
     attach(socket, request.params.id, (stream, peer) => stream.connectPublisher(peer)),
   );
 
-  api.get('/ws/watch/:id', { websocket: true, schema: WatchSchema, preHandler: refuseUnknown }, (socket, request) =>
-    attach(socket, request.params.id, (stream, peer) => stream.addViewer(peer)),
+  api.get('/ws/watch/:id', { websocket: true, schema: WatchSchema, preHandler: admitViewer }, (socket, request) =>
+    attach(socket, request.params.id, (stream, peer) => stream.addViewer(peer, keyOf(request))),
   );
 
   app.addHook('onClose', async () => {
     sockets.stop();
   });
 }
+
+/** A `retry-after` value: whole seconds, at least 1. */
+const seconds = (ms: number): string => String(Math.max(1, Math.ceil(ms / 1000)));
 
 export const streamsPlugin = fp(streams, {
   name: 'streams',

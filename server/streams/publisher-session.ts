@@ -9,21 +9,30 @@ import {
   encodeControl,
   parsePublisherMessage,
 } from '../../shared/protocol.ts';
+import type { Log } from './log.ts';
 import type { Peer } from './peer.ts';
+import { RefusalBudget, type RefusalLimits, type Refusing } from './refusals.ts';
 
 /** What a publisher session needs from its stream. */
 export interface PublisherHost {
+  readonly id: string;
   readonly maxFrameBytes: number;
+  /** The backlog limit of viewers applies to the publisher's replies too. */
+  readonly limits: RefusalLimits & { viewerMaxBacklogBytes: number };
+  readonly log: Log;
+  now(): number;
   setConfig(config: DecoderConfig): void;
   relay(data: Uint8Array, keyframe: boolean, timestampUs: number): void;
   stop(): void;
-  chat(from: { peer: Peer; limiter: ChatLimiter }, message: ChatSendMessage, role: 'viewer' | 'creator'): void;
+  chat(from: Refusing & { limiter: ChatLimiter }, message: ChatSendMessage, role: 'viewer' | 'creator'): void;
   publisherClosed(session: PublisherSession): void;
 }
 
 /** One publish socket: validates what the creator's encoder sends and hands it to the stream. */
-export class PublisherSession {
+export class PublisherSession implements Refusing {
+  /** The creator's own: one publish socket per stream, so it is per stream already. */
   readonly limiter = new ChatLimiter(CHAT_RATE_MAX_MESSAGES, CHAT_RATE_WINDOW_MS);
+  readonly refusals: RefusalBudget;
   /** Frames are refused until this connection has sent its decoder config. */
   private configured = false;
   private warnedNotConfigured = false;
@@ -32,14 +41,16 @@ export class PublisherSession {
   constructor(
     readonly peer: Peer,
     private readonly host: PublisherHost,
-  ) {}
+  ) {
+    this.refusals = new RefusalBudget(host.limits, host.log, { stream: host.id, role: 'publisher' });
+  }
 
   onText(text: unknown): void {
     if (this.closed) return;
     const parsed = parsePublisherMessage(text);
     if (!parsed.ok) {
       const code = parsed.error.startsWith('chat.') ? 'chat-invalid' : 'bad-message';
-      this.peer.sendText(encodeControl({ type: 'error', code, message: parsed.error }));
+      this.refusals.refuse(this, { type: 'error', code, message: parsed.error }, this.host.now());
       return;
     }
     const message = parsed.value;

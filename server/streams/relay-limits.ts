@@ -1,7 +1,8 @@
 import type { GopLimits } from './gop-cache.ts';
+import type { RefusalLimits } from './refusals.ts';
 import type { FlowLimits } from './viewer-policy.ts';
 
-export interface RelayLimits extends FlowLimits, GopLimits {
+export interface RelayLimits extends FlowLimits, GopLimits, RefusalLimits {
   maxFrameBytes: number;
   keyframeRequestIntervalMs: number;
   viewerCountIntervalMs: number;

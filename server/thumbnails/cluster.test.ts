@@ -135,7 +135,9 @@ async function liar(t: TestContext, c: Cluster, dns: MemoryDns, image: Buffer, e
     region: 'syd',
     bootId: ulid(),
     version: 1,
-    streams: [{ id: streamId, title: 'Forged', creator: 'mallory', viewers: 0, startedAt: Date.now(), thumbnail: 7 }],
+    streams: [
+      { id: streamId, title: 'Forged', creator: 'mallory', viewers: 0, startedAt: Date.now(), thumbnail: Date.now() },
+    ],
   };
   let thumbnailRequests = 0;
   const server = http.createServer((req, res) => {

@@ -4,6 +4,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { isApiPath, pathOf } from '../errors/describe.ts';
+import { errorPage } from '../errors/error-page.ts';
 import { sendNoSuchEndpoint } from '../errors/plugin.ts';
 import { edgeRegionFrom, type PageTemplate, parseTemplate, renderPage } from './inject.ts';
 
@@ -33,11 +34,11 @@ export const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-const NOT_BUILT_PAGE = `<!doctype html><meta charset="utf-8"><title>replaycast: client not built</title>
-<body style="font:16px system-ui;background:#0e1116;color:#e6e8eb;padding:2rem">
-<h1>The browser client is not built</h1>
-<p>This Machine runs, but <code>dist/client</code> is missing. Run <code>npm run build:client</code>
-(or <code>npm run build</code>) and reload. The API and sockets work without it.</p>`;
+// The error page (and its CSP): an inline style attribute would need a weaker policy.
+const NOT_BUILT_PAGE = errorPage(
+  503,
+  'The browser client is not built: dist/client is missing. Run npm run build:client (or npm run build) and reload. The API and sockets work without it.',
+);
 
 interface LoadedClient {
   template: PageTemplate;
@@ -113,7 +114,6 @@ export const webPlugin = fp<WebOptions>(
         .code(status)
         .header('cache-control', 'no-cache')
         .header('content-security-policy', CONTENT_SECURITY_POLICY)
-        .header('x-content-type-options', 'nosniff')
         .header('referrer-policy', 'same-origin')
         .type('text/html; charset=utf-8')
         .send(html);
@@ -148,6 +148,8 @@ export const webPlugin = fp<WebOptions>(
         immutable: true,
         // We warn about a missing build ourselves; misses fall through to the 404 handler below.
         suppressWarning: true,
+        // `/assets/.git/config` and the like: 403 for any path with a dot segment, whether it exists or not.
+        dotfiles: 'deny',
       });
     });
 

@@ -208,7 +208,7 @@ export class Cluster {
     const pending = opts.addresses.map((address, i) => cluster.build(address, regions[i % regions.length]!));
     cluster.nodes.push(...(await Promise.all(pending)));
     cluster.publish();
-    await Promise.all(
+    const started = await Promise.allSettled(
       cluster.nodes.map(async (node) => {
         await node.app.listen({ host: node.address, port: 0 });
         await node.directory.start();
@@ -216,6 +216,13 @@ export class Cluster {
         node.url = `http://${node.address}:${port}`;
       }),
     );
+    const failed = started.find((result) => result.status === 'rejected');
+    if (failed !== undefined) {
+      // Close what did start (e.g. a port another process holds): left listening, it would keep the
+      // test process alive after its tests end.
+      await cluster.close();
+      throw failed.reason;
+    }
     return cluster;
   }
 
