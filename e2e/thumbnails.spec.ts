@@ -1,7 +1,7 @@
 import type { Page } from '@playwright/test';
 import { DEFAULT_THUMBNAIL_LIMITS } from '../server/thumbnails/limits.ts';
 import { controlStats, startedMachines } from './cluster.ts';
-import { edge, expect, msUntil, reportTiming, test } from './helpers.ts';
+import { directoryOn, edge, expect, msUntil, reportTiming, test } from './helpers.ts';
 import {
   GRID,
   gridDistance,
@@ -30,6 +30,7 @@ test('a creator live on the dfw edge: its thumbnail shows on the ams home page w
   browser,
 }) => {
   const dfwIds = (await startedMachines()).filter((m) => m.region === 'dfw').map((m) => m.id);
+  const amsId = (await startedMachines()).find((m) => m.region === 'ams')!.id;
   const title = `e2e thumbnail ${Date.now().toString(36)}`;
   const viewerContext = await browser.newContext();
   await viewerContext.addInitScript(watchThumbnailGaps);
@@ -72,12 +73,23 @@ test('a creator live on the dfw edge: its thumbnail shows on the ams home page w
     const first = (await uploadsOf(creator))[0]!;
     expect(first.headers['fly-force-instance-id'], 'sent to the home with fly-force-instance-id').toBe(home);
     expect(first.headers.authorization, 'with the publish token').toMatch(/^Bearer \S+$/);
-    const firstMs = await msUntil(
-      async () => (await picture.getAttribute('data-version').catch(() => null)) === String(first.version),
-      first.sentAt,
-      THUMBNAIL_SHOWN_LIMIT_MS * 3,
-      'the ams page shows the first thumbnail',
-    );
+    // Where the time goes: the ams Machine holding it (and naming it in its directory), then the page.
+    const streamId = (await card.getAttribute('data-stream-id'))!;
+    const [heldMs, firstMs] = await Promise.all([
+      msUntil(
+        async () => (await directoryOn(amsId)).streams.find((s) => s.id === streamId)?.thumbnail === first.version,
+        first.sentAt,
+        THUMBNAIL_SHOWN_LIMIT_MS * 3,
+        'the ams Machine holds the first thumbnail',
+      ),
+      msUntil(
+        async () => (await picture.getAttribute('data-version').catch(() => null)) === String(first.version),
+        first.sentAt,
+        THUMBNAIL_SHOWN_LIMIT_MS * 3,
+        'the ams page shows the first thumbnail',
+      ),
+    ]);
+    reportTiming('first thumbnail held by the ams Machine after its upload', heldMs);
     reportTiming('first thumbnail shown on the ams home page after its upload', firstMs);
     expect(firstMs, 'ms from the upload until the ams page shows it').toBeLessThanOrEqual(THUMBNAIL_SHOWN_LIMIT_MS);
     const shownFirst = await picture.evaluate(pictureGrid, { grid: GRID });
