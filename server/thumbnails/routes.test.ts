@@ -45,6 +45,15 @@ test('PUT thumbnail: 200 with its version and the interval; GET serves it with e
   assert.equal(again.statusCode, 304);
   assert.equal(again.rawPayload.length, 0);
 
+  // A version newer than the one held (a page whose feed came from a Machine further along) gets what is
+  // held, not to be cached under the newer version's URL.
+  const ahead = await app.inject(`/api/streams/${stream.id}/thumbnail?v=${version + 1}`);
+  assert.equal(ahead.statusCode, 200);
+  assert.equal(ahead.headers.etag, `"${version}"`);
+  assert.equal(ahead.headers['cache-control'], 'no-store');
+  const older = await app.inject(`/api/streams/${stream.id}/thumbnail?v=${version - 1}`);
+  assert.equal(older.headers['cache-control'], 'public, max-age=5');
+
   // The home's directory names the version, so pages know there is one to load.
   assert.equal((await app.inject(`/api/streams/${stream.id}`)).json().thumbnail, version);
 });

@@ -10,6 +10,15 @@ import { GetThumbnailSchema, PutThumbnailSchema } from './schemas.ts';
 export const THUMBNAIL_MAX_AGE_S = 5;
 export const THUMBNAIL_CACHE_CONTROL = `public, max-age=${THUMBNAIL_MAX_AGE_S}`;
 
+/**
+ * A page asks for a version (`?v=`) its feed named; a Machine of the region that does not hold it yet (the
+ * page's feed came from another one) serves the older one it has, but no cache may keep that under the
+ * newer version's URL.
+ */
+export function cacheControlFor(asked: string | undefined, held: number): string {
+  return asked !== undefined && Number(asked) > held ? 'no-store' : THUMBNAIL_CACHE_CONTROL;
+}
+
 export interface ThumbnailRoutesOptions {
   maxBytes: number;
   intervalMs: number;
@@ -67,7 +76,7 @@ export const thumbnailRoutes: FastifyPluginAsync<ThumbnailRoutesOptions> = async
     const etag = thumbnailEtag(thumbnail.version);
     reply
       .header('etag', etag)
-      .header('cache-control', THUMBNAIL_CACHE_CONTROL)
+      .header('cache-control', cacheControlFor(request.query.v, thumbnail.version))
       .header('x-content-type-options', 'nosniff');
     if (etagMatches(request.headers['if-none-match'], etag)) return reply.code(304).send();
     return reply.type(thumbnail.type).send(thumbnail.bytes);
