@@ -154,7 +154,12 @@ async function liar(t: TestContext, c: Cluster, dns: MemoryDns, image: Buffer, e
     ...c.nodes.map(({ id: nid, region, address: a }) => ({ id: nid, region, address: a })),
     { id, region: 'syd', address },
   ]);
-  return { streamId, requests: () => thumbnailRequests };
+  /** A new snapshot with the same thumbnail version (more viewers), so peers plan their fetches again. */
+  const bump = () => {
+    snapshot.version++;
+    snapshot.streams[0]!.viewers++;
+  };
+  return { streamId, requests: () => thumbnailRequests, bump };
 }
 
 const forgeries: Array<[string, Buffer, string | null, RegExp]> = [
@@ -178,8 +183,11 @@ for (const [what, image, etag, reason] of forgeries) {
     const warning = log.lines.find((l) => l.msg === 'thumbnails: refused a thumbnail from a peer');
     assert.match(String(warning?.reason), reason);
 
-    // The same version is not asked for again, round after round.
+    // The same version is not asked for again: a new snapshot that still names it makes the peer plan again
+    // (on the next turn after the change lands), and it fetches nothing.
+    forged.bump();
     await peer.directory.discoverNow();
+    await waitFor('the peer has the new snapshot', () => peer.directory.get(forged.streamId)?.viewers === 1, 5000);
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(forged.requests(), 1);
     assert.equal(peer.app.thumbnailSharing.stats().fetches, 1);
