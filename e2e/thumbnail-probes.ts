@@ -82,6 +82,34 @@ export function watchThumbnailGaps(): void {
   new MutationObserver(check).observe(document, { subtree: true, childList: true, attributes: true });
 }
 
+/** Where `recordShownThumbnails` keeps its times: `"<streamId> <version>"` -> wall clock (ms). */
+export const SHOWN_AT_KEY = '__e2eShownAt';
+
+export function shownKey(streamId: string, version: number): string {
+  return `${streamId} ${version}`;
+}
+
+/**
+ * Init script: notes, in the page, when each card's picture first shows a version (the wall clock, as
+ * the creator's page notes when it sent it), so the time from upload to screen leaves out the test's own
+ * reads of the page.
+ */
+export function recordShownThumbnails(): void {
+  const shownAt: Record<string, number> = {};
+  (window as unknown as Record<string, unknown>).__e2eShownAt = shownAt;
+  const check = () => {
+    const now = Date.now();
+    for (const card of document.querySelectorAll('[data-testid="stream-card"]')) {
+      const img = card.querySelector('[data-testid="stream-thumbnail"]');
+      const id = card.getAttribute('data-stream-id');
+      const version = img?.getAttribute('data-version');
+      if (id === null || version === null || version === undefined) continue;
+      shownAt[`${id} ${version}`] ??= now;
+    }
+  };
+  new MutationObserver(check).observe(document, { subtree: true, childList: true, attributes: true });
+}
+
 /** What `recordThumbnailUploads` keeps of each upload the home took. */
 export interface RecordedUpload {
   version: number;

@@ -1,13 +1,17 @@
 import type { Page } from '@playwright/test';
+import { thumbnailUrl } from '../client/src/lib/thumbnail.ts';
 import { DEFAULT_THUMBNAIL_LIMITS } from '../server/thumbnails/limits.ts';
 import { controlStats, startedMachines } from './cluster.ts';
-import { directoryOn, edge, expect, msUntil, reportTiming, test } from './helpers.ts';
+import { directoryOn, edge, expect, reportTiming, test } from './helpers.ts';
 import {
   GRID,
   gridDistance,
   pictureGrid,
   type RecordedUpload,
+  recordShownThumbnails,
   recordThumbnailUploads,
+  SHOWN_AT_KEY,
+  shownKey,
   watchThumbnailGaps,
 } from './thumbnail-probes.ts';
 
@@ -20,6 +24,40 @@ const THUMBNAIL_SHOWN_LIMIT_MS = 2_000;
 const NEXT_THUMBNAIL_SHOWN_LIMIT_MS = THUMBNAIL_SHOWN_LIMIT_MS + DEFAULT_THUMBNAIL_LIMITS.announceIntervalMs;
 /** Mean per-channel difference (0-255) below which two pictures are the same still, decoded twice. */
 const SAME_PICTURE_MAX_DISTANCE = 2;
+
+/**
+ * Waits until the viewer's page shows `upload` on the card of `streamId`, and returns the ms from its
+ * upload to that moment, both noted by the pages themselves (recordShownThumbnails, recordThumbnailUploads)
+ * so the test's own polling of the page is not counted. Gives up `timeoutMs` after the upload.
+ */
+async function msUntilShown(viewer: Page, streamId: string, upload: RecordedUpload, timeoutMs: number, what: string) {
+  const key = shownKey(streamId, upload.version);
+  const shownAt = (k: string) =>
+    viewer.evaluate(([store, k]) => (window as unknown as Record<string, Record<string, number>>)[store]![k], [
+      SHOWN_AT_KEY,
+      k,
+    ] as const);
+  await expect
+    .poll(() => shownAt(key), { message: what, timeout: Math.max(1, upload.sentAt + timeoutMs - Date.now()) })
+    .toBeDefined();
+  return (await shownAt(key))! - upload.sentAt;
+}
+
+/**
+ * The ms from `upload` until the viewer's page started loading it (its feed had just named it: the ams
+ * Machine held it), from the page's own resource timing.
+ */
+async function msUntilAsked(viewer: Page, streamId: string, upload: RecordedUpload): Promise<number> {
+  const url = thumbnailUrl(streamId, upload.version);
+  const startedAt = await viewer.evaluate((path) => {
+    const entry = performance
+      .getEntriesByType('resource')
+      .find((e) => new URL(e.name).pathname + new URL(e.name).search === path);
+    return entry === undefined ? null : performance.timeOrigin + entry.startTime;
+  }, url);
+  expect(startedAt, `the page asked for ${url}`).not.toBeNull();
+  return startedAt! - upload.sentAt;
+}
 
 /** The uploads the creator's page made so far (see recordThumbnailUploads). */
 function uploadsOf(creator: Page): Promise<RecordedUpload[]> {
@@ -34,6 +72,7 @@ test('a creator live on the dfw edge: its thumbnail shows on the ams home page w
   const title = `e2e thumbnail ${Date.now().toString(36)}`;
   const viewerContext = await browser.newContext();
   await viewerContext.addInitScript(watchThumbnailGaps);
+  await viewerContext.addInitScript(recordShownThumbnails);
   const creatorContext = await browser.newContext({ permissions: ['camera'] });
   await creatorContext.addInitScript(recordThumbnailUploads);
   try {
@@ -82,24 +121,23 @@ test('a creator live on the dfw edge: its thumbnail shows on the ams home page w
     const first = (await uploadsOf(creator))[0]!;
     expect(first.headers['fly-force-instance-id'], 'sent to the home with fly-force-instance-id').toBe(home);
     expect(first.headers.authorization, 'with the publish token').toMatch(/^Bearer \S+$/);
-    // Where the time goes: the ams Machine holding it (and naming it in its directory), then the page.
+    // Where the time goes: the ams Machine holding it (its feed names it and the page asks for it), then
+    // the page loading and showing it.
     const streamId = (await card.getAttribute('data-stream-id'))!;
-    const [heldMs, firstMs] = await Promise.all([
-      msUntil(
-        async () => (await directoryOn(amsId)).streams.find((s) => s.id === streamId)?.thumbnail === first.version,
-        first.sentAt,
-        THUMBNAIL_SHOWN_LIMIT_MS * 3,
-        'the ams Machine holds the first thumbnail',
-      ),
-      msUntil(
-        async () => (await picture.getAttribute('data-version').catch(() => null)) === String(first.version),
-        first.sentAt,
-        THUMBNAIL_SHOWN_LIMIT_MS * 3,
-        'the ams page shows the first thumbnail',
-      ),
-    ]);
-    reportTiming('first thumbnail held by the ams Machine after its upload', heldMs);
+    const firstMs = await msUntilShown(
+      viewer,
+      streamId,
+      first,
+      THUMBNAIL_SHOWN_LIMIT_MS * 3,
+      'the ams page shows the first thumbnail',
+    );
+    reportTiming(
+      'first thumbnail asked for by the ams home page after its upload',
+      await msUntilAsked(viewer, streamId, first),
+    );
     reportTiming('first thumbnail shown on the ams home page after its upload', firstMs);
+    const onAms = (await directoryOn(amsId)).streams.find((s) => s.id === streamId);
+    expect(onAms?.thumbnail, 'the ams Machine names the version it holds and served').toBe(first.version);
     expect(firstMs, 'ms from the upload until the ams page shows it').toBeLessThanOrEqual(THUMBNAIL_SHOWN_LIMIT_MS);
     const shownFirst = await picture.evaluate(pictureGrid, { grid: GRID });
     const stillFirst = await viewer.locator('body').evaluate(pictureGrid, { grid: GRID, base64: first.base64 });
@@ -120,9 +158,10 @@ test('a creator live on the dfw edge: its thumbnail shows on the ams home page w
       .toBeGreaterThanOrEqual(2);
     const second = (await uploadsOf(creator))[1]!;
     expect(second.version).toBeGreaterThan(first.version);
-    const secondMs = await msUntil(
-      async () => (await picture.getAttribute('data-version').catch(() => null)) === String(second.version),
-      second.sentAt,
+    const secondMs = await msUntilShown(
+      viewer,
+      streamId,
+      second,
       NEXT_THUMBNAIL_SHOWN_LIMIT_MS * 3,
       'the ams page shows the second thumbnail',
     );
