@@ -13,6 +13,8 @@ import { routingPlugin } from './routing/plugin.ts';
 import { securityHeadersPlugin } from './security-headers.ts';
 import { shutdownPlugin } from './shutdown.ts';
 import { streamsPlugin } from './streams/plugin.ts';
+import { thumbnailsPlugin } from './thumbnails/plugin.ts';
+import { thumbnailSharingPlugin } from './thumbnails/sharing-plugin.ts';
 import { webPlugin } from './web/plugin.ts';
 
 /** How often Node looks for requests older than REQUEST_TIMEOUT_MS: a timed-out request is cut within this. */
@@ -61,9 +63,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(machinePlugin, config.machine);
   // The relay owns the WebSocket server (@fastify/websocket): its close is the relay's 1001 drain.
   await app.register(streamsPlugin, config.streams);
+  // The home's thumbnails, before the demo streams that store theirs there.
+  await app.register(thumbnailsPlugin, config.thumbnails);
   // Before the directory: its onListen waits for a first discovery round, the demos need not.
   await app.register(demoPlugin, config.demo);
   await app.register(directoryPlugin, config.directory);
+  // After the directory, whose snapshot and peer API it extends.
+  await app.register(thumbnailSharingPlugin, config.thumbnails);
   // Private Prometheus endpoint; opens only when the app listens.
   await app.register(metricsPlugin, config.metrics);
   // Before web, whose assets live in an encapsulated context that copies the app's hooks when it

@@ -8,6 +8,8 @@ import type { MetricsOptions } from './metrics/plugin.ts';
 import type { RoutingOptions } from './routing/plugin.ts';
 import type { StreamsOptions } from './streams/plugin.ts';
 import { HEARTBEAT_INTERVAL_MS, MAX_MESSAGE_BYTES } from './streams/socket-limits.ts';
+import { DEFAULT_THUMBNAIL_LIMITS } from './thumbnails/limits.ts';
+import type { ThumbnailsOptions } from './thumbnails/plugin.ts';
 import { defaultClientRoot } from './web/client-root.ts';
 import type { WebOptions } from './web/plugin.ts';
 
@@ -43,6 +45,8 @@ export interface Config {
   routing: RoutingOptions;
   streams: StreamsOptions;
   directory: DirectoryConfig;
+  /** Both thumbnail plugins: `thumbnails` (the home's store) and `thumbnail-sharing` (routes, peers' copies). */
+  thumbnails: ThumbnailsOptions;
   metrics: MetricsOptions;
   demo: DemoOptions;
   web: WebOptions;
@@ -100,6 +104,7 @@ export function loadConfig(env: Env = process.env): Config {
   const host = text(env, 'HOST') ?? '::';
   const anyMachine = text(env, 'ANY_MACHINE_PATHS');
   const maxStreams = integer(env, 'MAX_STREAMS', 50, 1, 10_000);
+  const thumbnails = thumbnailOptions(env);
   return {
     machine: {
       id: machineId,
@@ -180,11 +185,28 @@ export function loadConfig(env: Env = process.env): Config {
         maxMachines: integer(env, 'MAX_DIRECTORY_MACHINES', DEFAULT_DIRECTORY_LIMITS.maxMachines, 1, 100_000),
       },
     },
+    thumbnails,
     // The endpoint listens on the same interfaces as the app (:: on Fly, for 6PN).
     metrics: { host, port: integer(env, 'METRICS_PORT', 9091, 0, 65535) },
-    demo: { streams: integer(env, 'DEMO_STREAMS', 0, 0, 100) },
+    demo: { streams: integer(env, 'DEMO_STREAMS', 0, 0, 100), thumbnailIntervalMs: thumbnails.intervalMs },
     web: { root: defaultClientRoot() },
   };
+}
+
+function thumbnailOptions(env: Env): ThumbnailsOptions {
+  const maxBytes = integer(env, 'THUMBNAIL_MAX_BYTES', 64 * 1024, 1024, 1024 * 1024);
+  const minIntervalMs = integer(env, 'THUMBNAIL_MIN_INTERVAL_MS', 5000, 100, 3_600_000);
+  const intervalMs = integer(env, 'THUMBNAIL_INTERVAL_MS', 10_000, 100, 3_600_000);
+  // Pages and demos that sent at their interval would be refused by the rate limit.
+  if (intervalMs < minIntervalMs) {
+    throw new ConfigError('THUMBNAIL_INTERVAL_MS', `must be at least THUMBNAIL_MIN_INTERVAL_MS (${minIntervalMs})`);
+  }
+  const cacheMaxBytes = integer(env, 'THUMBNAIL_CACHE_MAX_BYTES', 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024);
+  // Every copy must fit on its own, or one would be fetched and evicted at once.
+  if (cacheMaxBytes < maxBytes) {
+    throw new ConfigError('THUMBNAIL_CACHE_MAX_BYTES', `must be at least THUMBNAIL_MAX_BYTES (${maxBytes})`);
+  }
+  return { maxBytes, minIntervalMs, intervalMs, cacheMaxBytes, limits: DEFAULT_THUMBNAIL_LIMITS };
 }
 
 /** Per group, the fields a test sets; the rest keep their defaults. */
@@ -202,6 +224,7 @@ export function testConfig(overrides: ConfigOverrides = {}): Config {
     routing: { ...base.routing, ...overrides.routing },
     streams: { ...base.streams, ...overrides.streams },
     directory: { ...base.directory, host: '127.0.0.1', ...overrides.directory },
+    thumbnails: { ...base.thumbnails, ...overrides.thumbnails },
     metrics: { ...base.metrics, host: '127.0.0.1', port: 0, ...overrides.metrics },
     demo: { ...base.demo, ...overrides.demo },
     web: { ...base.web, ...overrides.web },

@@ -14,6 +14,11 @@ export interface DirectoryStream {
   viewers: number;
   /** ms since the epoch. */
   startedAt: number;
+  /**
+   * Version of the stream's thumbnail that the answering Machine serves at `/api/streams/<id>/thumbnail`
+   * (it grows with each new one); absent while it has none.
+   */
+  thumbnail?: number;
 }
 
 export interface DirectoryMachine {

@@ -13,3 +13,12 @@ ffmpeg -hide_banner -loglevel error -y \
   -g 30 -keyint_min 30 -auto-alt-ref 0 -lag-in-frames 0 -deadline good -cpu-used 4 \
   -f ivf "$out"
 ls -l "$out"
+
+# The demo streams' thumbnails: one still of that same video from the middle of each second (testsrc's
+# counter differs in each), 320x180 JPEGs of about 5 KB, shown in turn so the home page's card changes.
+stills="$here/stills"
+mkdir -p "$stills"
+rm -f "$stills"/testsrc-*.jpg
+ffmpeg -hide_banner -loglevel error -y -i "$out" \
+  -vf "select='eq(mod(n\,30)\,15)'" -fps_mode vfr -q:v 6 "$stills/testsrc-%d.jpg"
+ls -l "$stills"

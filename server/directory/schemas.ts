@@ -11,6 +11,7 @@ export const DirectoryStreamSchema = Type.Object({
   region: Type.String(),
   viewers: Type.Number(),
   startedAt: Type.Number(),
+  thumbnail: Type.Optional(Type.Integer({ minimum: 1 })),
 });
 
 export const DirectoryMachineSchema = Type.Object({

@@ -48,6 +48,7 @@ export function buildView(
         region: snapshot.region,
         viewers: s.viewers,
         startedAt: s.startedAt,
+        ...(s.thumbnail !== undefined && { thumbnail: s.thumbnail }),
       });
     }
   }
@@ -67,7 +68,8 @@ function sameStream(a: DirectoryStream, b: DirectoryStream): boolean {
     a.machineId === b.machineId &&
     a.region === b.region &&
     a.viewers === b.viewers &&
-    a.startedAt === b.startedAt
+    a.startedAt === b.startedAt &&
+    a.thumbnail === b.thumbnail
   );
 }
 

@@ -279,15 +279,21 @@ async function rehearseStart(t: TestContext, nodeBinary: string): Promise<void> 
 
   const demoListed = async () => {
     const body = (await (await fetch(`${proc.publicUrl}/api/streams`)).json()) as {
-      streams: Array<{ machineId: string }>;
+      streams: Array<{ id: string; machineId: string }>;
     };
-    return body.streams.some((s) => s.machineId === machine.FLY_MACHINE_ID);
+    return body.streams.find((s) => s.machineId === machine.FLY_MACHINE_ID);
   };
   const demoDeadline = Date.now() + 10_000;
-  while (!(await demoListed())) {
+  let demo = await demoListed();
+  while (demo === undefined) {
     assert.ok(Date.now() < demoDeadline, `the demo stream never appeared; stderr: ${proc.stderr()}`);
     await new Promise((r) => setTimeout(r, 100));
+    demo = await demoListed();
   }
+  // Its thumbnail is one of the committed stills: proves the build ships them.
+  const thumbnail = await fetch(`${proc.publicUrl}/api/streams/${demo.id}/thumbnail`);
+  assert.equal(thumbnail.status, 200);
+  assert.equal(thumbnail.headers.get('content-type'), 'image/jpeg');
 
   // A Machine with a viewer connected drains too: the socket is closed as "going away" (1001).
   const created = await fetch(`${proc.publicUrl}/api/streams`, {

@@ -9,6 +9,7 @@ import { LivePanel } from './live-panel.tsx';
 import { PreviewNotes } from './preview-notes.tsx';
 import { useCapture } from './use-capture.ts';
 import { usePublisher } from './use-publisher.ts';
+import { useThumbnailUploads } from './use-thumbnails.ts';
 import './live.css';
 
 /** `/live`: the preview, the form until the stream starts, then the live panel and the creator's chat. */
@@ -19,6 +20,7 @@ export function LivePage({ info }: { info: PageInfo }) {
   const { capture, source, cameraNote, choose } = useCapture(canvas, fields.title.trim());
   const { encoderOk, session, start, stop, reset, sendChat } = usePublisher(capture);
   const active = session !== null && isPublishing(session.view.state);
+  useThumbnailUploads(canvas, session);
 
   return (
     <div class="golive">
