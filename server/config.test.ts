@@ -43,6 +43,19 @@ const bad: Array<[string, Record<string, string>]> = [
   ['REPLAY_TIMEOUT_MS', { REPLAY_TIMEOUT_MS: '99' }],
   ['REPLAY_TIMEOUT_MS', { REPLAY_TIMEOUT_MS: '60001' }],
   ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
+  ['RELAY_SECRET', { RELAY_SECRET: 'a'.repeat(15) }],
+  ['RELAY_SECRET', { RELAY_SECRET: 'a'.repeat(257) }],
+  ['RELAY_SECRET', { RELAY_SECRET: `${'a'.repeat(20)}@host` }],
+  ['RELAY_SECRET', { RELAY_SECRET: `${'a'.repeat(20)}"` }],
+  ['NATS_URL', { NATS_URL: 'http://nats:4222' }],
+  ['NATS_URL', { NATS_URL: 'nats://a:4222, nats://b:4222' }],
+  ['NATS_CLIENT_PORT', { NATS_CLIENT_PORT: '0' }],
+  ['NATS_GATEWAY_PORT', { NATS_GATEWAY_PORT: '65536' }],
+  ['NATS_MAX_PAYLOAD_BYTES', { NATS_MAX_PAYLOAD_BYTES: '1023' }],
+  ['NATS_MAX_PAYLOAD_BYTES', { NATS_MAX_PAYLOAD_BYTES: String(64 * 1024 * 1024 + 1) }],
+  ['NATS_WRITE_DEADLINE_MS', { NATS_WRITE_DEADLINE_MS: '99' }],
+  ['NATS_WRITE_DEADLINE_MS', { NATS_WRITE_DEADLINE_MS: '60001' }],
+  ['FLY_PRIVATE_IP', { FLY_PRIVATE_IP: 'fdaa::2; rm' }],
 ];
 for (const [variable, env] of bad) {
   test(`a malformed ${variable} is a ConfigError naming it (${JSON.stringify(Object.values(env)[0])})`, () => {
@@ -60,6 +73,33 @@ test('limits are accepted up to their edges', () => {
   assert.equal(loadConfig({ REPLAY_TIMEOUT_MS: '100' }).replayTimeoutMs, 100);
   assert.equal(loadConfig({ REPLAY_TIMEOUT_MS: '60000' }).replayTimeoutMs, 60000);
   assert.equal(loadConfig({ PORT: '65535' }).port, 65535);
+});
+
+test('NATS settings: defaults, and limits accepted up to their edges', () => {
+  const defaults = loadConfig({});
+  assert.deepEqual(
+    [
+      defaults.natsUrl,
+      defaults.natsServerBin,
+      defaults.relaySecret,
+      defaults.natsClientPort,
+      defaults.natsClusterPort,
+      defaults.natsGatewayPort,
+      defaults.natsMonitorPort,
+      defaults.natsMaxPayloadBytes,
+      defaults.natsWriteDeadlineMs,
+    ],
+    [null, null, null, 4222, 6222, 7222, 8222, 2 * 1024 * 1024, 2000],
+  );
+  assert.equal(loadConfig({ RELAY_SECRET: 'a'.repeat(16) }).relaySecret, 'a'.repeat(16));
+  assert.equal(loadConfig({ RELAY_SECRET: 'A-z.0_9~'.repeat(32) }).relaySecret?.length, 256);
+  assert.equal(loadConfig({ NATS_MAX_PAYLOAD_BYTES: '1024' }).natsMaxPayloadBytes, 1024);
+  assert.equal(loadConfig({ NATS_MAX_PAYLOAD_BYTES: String(64 * 1024 * 1024) }).natsMaxPayloadBytes, 64 * 1024 * 1024);
+  assert.equal(loadConfig({ NATS_WRITE_DEADLINE_MS: '100' }).natsWriteDeadlineMs, 100);
+  assert.equal(loadConfig({ NATS_WRITE_DEADLINE_MS: '60000' }).natsWriteDeadlineMs, 60000);
+  assert.equal(loadConfig({ NATS_URL: 'nats://a:4222,tls://u:p@b:4222' }).natsUrl, 'nats://a:4222,tls://u:p@b:4222');
+  assert.equal(loadConfig({ FLY_PRIVATE_IP: 'fdaa:0:1:a7b:1::2' }).privateIp, 'fdaa:0:1:a7b:1::2');
+  assert.equal(loadConfig({ NATS_SERVER_BIN: 'off' }).natsServerBin, 'off');
 });
 
 test('ANY_MACHINE_PATHS is a comma list', () => {

@@ -38,6 +38,21 @@ export interface Config {
   keyframeRequestIntervalMs: number;
   viewerCountIntervalMs: number;
   logLevel: string;
+  /** FLY_PRIVATE_IP (this Machine's 6PN address): nats-server's routes and gateways listen there. */
+  privateIp: string | null;
+  /** NATS engine (server/relay/): an external cluster to use instead of an embedded nats-server. */
+  natsUrl: string | null;
+  /** Path of nats-server; null = PATH, then /usr/sbin/nats-server; `off` = never start one. */
+  natsServerBin: string | null;
+  /** Shared secret of routes and gateways (6PN is shared by every app of the organisation). */
+  relaySecret: string | null;
+  natsClientPort: number;
+  natsClusterPort: number;
+  natsGatewayPort: number;
+  natsMonitorPort: number;
+  natsMaxPayloadBytes: number;
+  /** A peer whose socket write blocks this long is cut (nats-server `write_deadline`). */
+  natsWriteDeadlineMs: number;
 }
 
 export class ConfigError extends Error {
@@ -71,6 +86,12 @@ function pattern(env: Env, name: string, re: RegExp, what: string): string | nul
   if (raw !== null && !re.test(raw)) throw new ConfigError(name, `must be ${what}, got ${JSON.stringify(raw)}`);
   return raw;
 }
+
+/** URL-safe and quote-safe: it goes into nats-server's config and route URLs as it is. */
+const RELAY_SECRET_PATTERN = /^[A-Za-z0-9._~-]{16,256}$/;
+
+/** Each `nats://` or `tls://` URL of a comma-separated NATS_URL list. */
+const NATS_URL_PATTERN = /^(nats|tls):\/\/[^\s,]+(,(nats|tls):\/\/[^\s,]+)*$/;
 
 /** GET/HEAD paths any Machine can answer: health, hashed assets, favicon, and the directory's read API. */
 export const DEFAULT_ANY_MACHINE_PATHS = [
@@ -129,13 +150,37 @@ export function loadConfig(env: Env = process.env): Config {
     keyframeRequestIntervalMs: integer(env, 'KEYFRAME_REQUEST_INTERVAL_MS', 1000, 0, 600_000),
     viewerCountIntervalMs: integer(env, 'VIEWER_COUNT_INTERVAL_MS', 1000, 0, 600_000),
     logLevel: pattern(env, 'LOG_LEVEL', /^(fatal|error|warn|info|debug|trace|silent)$/, 'a pino level') ?? 'info',
+    privateIp: pattern(env, 'FLY_PRIVATE_IP', /^[0-9a-fA-F:.]{2,45}$/, 'an IP address'),
+    natsUrl: pattern(env, 'NATS_URL', NATS_URL_PATTERN, 'nats://host:port (comma-separated for several)'),
+    natsServerBin: text(env, 'NATS_SERVER_BIN'),
+    relaySecret: pattern(
+      env,
+      'RELAY_SECRET',
+      RELAY_SECRET_PATTERN,
+      '16-256 characters of A-Z a-z 0-9 . _ ~ - (e.g. openssl rand -hex 32)',
+    ),
+    natsClientPort: integer(env, 'NATS_CLIENT_PORT', 4222, 1, 65535),
+    natsClusterPort: integer(env, 'NATS_CLUSTER_PORT', 6222, 1, 65535),
+    natsGatewayPort: integer(env, 'NATS_GATEWAY_PORT', 7222, 1, 65535),
+    natsMonitorPort: integer(env, 'NATS_MONITOR_PORT', 8222, 1, 65535),
+    // nats-server refuses a max_payload above 64 MiB; frames stay under 1 MiB plus header.
+    natsMaxPayloadBytes: integer(env, 'NATS_MAX_PAYLOAD_BYTES', 2 * 1024 * 1024, 1024, 64 * 1024 * 1024),
+    natsWriteDeadlineMs: integer(env, 'NATS_WRITE_DEADLINE_MS', 2000, 100, 60_000),
   };
 }
 
 /**
  * Config for tests: defaults, overridden field by field. Loopback host and an ephemeral metrics port,
- * so a test that listens never opens a fixed port on every interface.
+ * so a test that listens never opens a fixed port on every interface; no embedded nats-server.
  */
 export function testConfig(overrides: Partial<Config> = {}): Config {
-  return { ...loadConfig({}), host: '127.0.0.1', metricsPort: 0, logLevel: 'silent', ...overrides };
+  return {
+    ...loadConfig({}),
+    host: '127.0.0.1',
+    metricsPort: 0,
+    logLevel: 'silent',
+    // Tests that want a nats-server ask for one; the rest must not start one per app.
+    natsServerBin: 'off',
+    ...overrides,
+  };
 }
