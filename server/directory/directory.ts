@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { ulid } from 'ulid';
 import { backoffDelayMs, jitteredIntervalMs } from '../../shared/backoff.ts';
+import type { RelayReadiness } from '../../shared/directory-api.ts';
 import type { LocalStreamSource } from '../streams/source.ts';
 import { normalizeAddress } from './address.ts';
 import type { DirectoryLimits } from './limits.ts';
@@ -72,6 +73,13 @@ export interface DirectoryStats {
 
 type ViewListener = (events: ViewEvent[], view: DirectoryView) => void;
 
+/** A peer as `vms.<app>.internal` lists it. */
+export interface Member {
+  id: string;
+  region: string;
+}
+type MembershipListener = (peers: Member[]) => void;
+
 interface Pusher {
   inFlight: boolean;
   pending: boolean;
@@ -104,6 +112,8 @@ export class Directory {
   /** Peers whose last fetch failed: the log says so once per outage, not per attempt. */
   private readonly failing = new Set<string>();
   private readonly listeners = new Set<ViewListener>();
+  private readonly membershipListeners = new Set<MembershipListener>();
+  private relay: RelayReadiness | undefined;
   private readonly unsubscribe: () => void;
   private self: Snapshot;
   private serialized: { snapshot: Snapshot; json: string } | null = null;
@@ -186,6 +196,22 @@ export class Directory {
     this.lastView ??= this.view();
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Called after every discovery round whose DNS lookup succeeded, with the listed peers (never this
+   * Machine): the NATS engine builds its routes and gateways from it. Returns unsubscribe.
+   */
+  onMembership(listener: MembershipListener): () => void {
+    this.membershipListeners.add(listener);
+    return () => this.membershipListeners.delete(listener);
+  }
+
+  /** This Machine's relay readiness, carried in its snapshot; a change is pushed to peers like a stream change. */
+  setRelay(relay: RelayReadiness): void {
+    if (this.relay === relay) return;
+    this.relay = relay;
+    this.localChanged();
   }
 
   stats(): DirectoryStats {
@@ -286,13 +312,15 @@ export class Directory {
   }
 
   private snapshotOf(streams: Snapshot['streams'], version: number): Snapshot {
-    return {
+    const snapshot: Snapshot = {
       machineId: this.opts.machineId ?? 'local',
       region: this.opts.region ?? 'local',
       bootId: this.bootId,
       version,
       streams,
     };
+    if (this.relay !== undefined) snapshot.relay = this.relay;
+    return snapshot;
   }
 
   private localChanged(): void {
@@ -418,6 +446,10 @@ export class Directory {
     for (const id of [...this.pushers.keys()]) if (!this.state.records.has(id)) this.pushers.delete(id);
     for (const id of [...this.failing]) if (!this.state.knows(id)) this.failing.delete(id);
     this.viewChanged();
+    if (this.membershipListeners.size > 0) {
+      const peers = this.state.listed().map(({ id, region }) => ({ id, region }));
+      for (const listener of this.membershipListeners) listener(peers);
+    }
     // A newcomer announces itself at once rather than waiting to be pulled.
     if (firstSuccess) this.pushAll();
     const peers = this.state.listed().map((rec) => rec.id);

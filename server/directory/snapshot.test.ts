@@ -49,6 +49,13 @@ test('parseSnapshot accepts a good snapshot and copies only known fields', () =>
   assert.equal('secret' in result.snapshot.streams[0]!, false);
 });
 
+test('parseSnapshot keeps relay readiness when given, and leaves it out when absent', () => {
+  const withRelay = parseSnapshot({ ...good, relay: 'down' });
+  assert.equal(withRelay.ok && withRelay.snapshot.relay, 'down');
+  const without = parseSnapshot(good);
+  assert.equal(without.ok && 'relay' in without.snapshot, false);
+});
+
 test('parseSnapshot rejects malformed snapshots with a reason', () => {
   const long = 'x'.repeat(MAX_SNAPSHOT_TEXT_CHARS + 1);
   const edge = 'x'.repeat(MAX_SNAPSHOT_TEXT_CHARS);
@@ -70,6 +77,10 @@ test('parseSnapshot rejects malformed snapshots with a reason', () => {
     { name: 'creator not string', value: { ...good, streams: [{ ...stream, creator: 5 }] }, error: /creator/ },
     { name: 'negative viewers', value: { ...good, streams: [{ ...stream, viewers: -1 }] }, error: /viewers/ },
     { name: 'startedAt NaN', value: { ...good, streams: [{ ...stream, startedAt: 'now' }] }, error: /startedAt/ },
+    { name: 'relay readiness ok', value: { ...good, relay: 'ok' }, error: null },
+    { name: 'relay readiness off', value: { ...good, relay: 'off' }, error: null },
+    { name: 'relay readiness unknown', value: { ...good, relay: 'maybe' }, error: /relay must be ok, down or off/ },
+    { name: 'relay readiness not a string', value: { ...good, relay: 1 }, error: /relay/ },
     {
       name: 'duplicate stream id',
       value: { ...good, streams: [stream, { ...stream }] },

@@ -1,3 +1,4 @@
+import { RELAY_READINESS, type RelayReadiness } from '../../shared/directory-api.ts';
 import { isMachineId } from '../../shared/machine-id.ts';
 import { isRegionCode } from '../../shared/region.ts';
 import type { StreamSummary } from '../streams/source.ts';
@@ -12,6 +13,8 @@ export interface Snapshot {
   /** Increases on every change within one boot. */
   version: number;
   streams: StreamSummary[];
+  /** Its relay readiness (server/relay/); absent from a Machine that has not reported one. */
+  relay?: RelayReadiness;
 }
 
 /** The ordering key of a snapshot; kept after a Machine is forgotten so its late messages stay ignored. */
@@ -69,7 +72,7 @@ function parseStream(value: unknown, index: number): StreamSummary | string {
 /** Validates a snapshot received from a peer (pushed or fetched); returns a short reason when invalid. */
 export function parseSnapshot(value: unknown): ParseResult {
   if (!isObject(value)) return { ok: false, error: 'snapshot must be a JSON object' };
-  const { machineId, region, bootId, version, streams } = value;
+  const { machineId, region, bootId, version, streams, relay } = value;
   if (!isMachineId(machineId)) return { ok: false, error: 'machineId must be 14 lowercase hex chars' };
   // '' is a Machine off Fly (no FLY_REGION).
   if (region !== '' && !isRegionCode(region)) return { ok: false, error: 'region must be a region code' };
@@ -78,6 +81,8 @@ export function parseSnapshot(value: unknown): ParseResult {
   if (!Number.isSafeInteger(version) || (version as number) < 0)
     return { ok: false, error: 'version must be a whole number >= 0' };
   if (!Array.isArray(streams)) return { ok: false, error: 'streams must be an array' };
+  if (relay !== undefined && !RELAY_READINESS.includes(relay as RelayReadiness))
+    return { ok: false, error: 'relay must be ok, down or off' };
   const parsed: StreamSummary[] = [];
   const ids = new Set<string>();
   for (let i = 0; i < streams.length; i++) {
@@ -87,5 +92,7 @@ export function parseSnapshot(value: unknown): ParseResult {
     ids.add(stream.id);
     parsed.push(stream);
   }
-  return { ok: true, snapshot: { machineId, region, bootId, version: version as number, streams: parsed } };
+  const snapshot: Snapshot = { machineId, region, bootId, version: version as number, streams: parsed };
+  if (relay !== undefined) snapshot.relay = relay as RelayReadiness;
+  return { ok: true, snapshot };
 }

@@ -1,3 +1,5 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { pino } from 'pino';
 import { findNatsServer, INSTALL_HINT } from './mode.ts';
 
 /**
@@ -40,4 +42,18 @@ export function ownAddressBlock(): (index: number) => string {
   const b = 22 + Math.floor(Math.random() * 230);
   const c = Math.floor(Math.random() * 256);
   return (index) => `127.${b}.${c}.${2 + index}`;
+}
+
+export interface CapturedLog {
+  log: FastifyBaseLogger;
+  lines: Array<Record<string, unknown> & { msg: string; level: number }>;
+  /** Lines whose message matches. */
+  matching(re: RegExp): Array<Record<string, unknown> & { msg: string }>;
+}
+
+/** A pino logger whose lines land in an array (level debug, so demoted lines are seen too). */
+export function captureLog(): CapturedLog {
+  const lines: CapturedLog['lines'] = [];
+  const log = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+  return { log, lines, matching: (re) => lines.filter((l) => re.test(l.msg)) };
 }
