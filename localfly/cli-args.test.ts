@@ -24,6 +24,9 @@ test('flags, --flag=value, repeated --env, the command after --', () => {
       'A=b=c',
       '--start-timeout-ms',
       '5000',
+      '--secret',
+      'RELAY_SECRET',
+      '--secret=OTHER',
       '--',
       'node',
       'server.js',
@@ -46,6 +49,7 @@ test('flags, --flag=value, repeated --env, the command after --', () => {
       machinePort: 3000,
       startTimeoutMs: 5000,
       env: { DEMO_STREAMS: '1', A: 'b=c' },
+      secrets: ['RELAY_SECRET', 'OTHER'],
       command: ['node', 'server.js', '--port', '1'],
     },
   });
@@ -87,6 +91,7 @@ test('errors and help', () => {
     [['--edge-port', '70000', '--', 'x'], {}, /0-65535/],
     [['--stop-timeout-ms', '5', '--', 'x'], {}, /between 100 and 600000/],
     [['--env', 'no-equals', '--', 'x'], {}, /KEY=VALUE/],
+    [['--secret', 'A=b', '--', 'x'], {}, /--secret takes a variable name/],
     [['--', 'x'], { LOCALFLY_EDGE_PORT: 'x' }, /LOCALFLY_EDGE_PORT must be a whole number/],
   ];
   for (const [argv, env, error] of rows) {

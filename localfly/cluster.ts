@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { type ControlServer, startControlServer } from './control/server.ts';
 import { type DnsServer, startDnsServer } from './dns/server.ts';
 import { Load } from './edge/load.ts';
@@ -18,6 +19,11 @@ export const DEFAULT_REGIONS = 'ams:1,dfw:2';
 export const DEFAULT_APP = 'replaycast-local';
 export const MAX_MACHINES_PER_REGION = 50;
 const APP = /^[a-z0-9-]{1,63}$/;
+
+/** A fresh random value per secret name (32 bytes, hex). */
+export function randomSecrets(names: readonly string[]): Record<string, string> {
+  return Object.fromEntries(names.map((name) => [name, randomBytes(32).toString('hex')]));
+}
 
 export interface RegionCount {
   region: string;
@@ -51,6 +57,11 @@ export interface ClusterOptions {
   cwd?: string;
   /** Extra environment for every Machine. */
   env?: Record<string, string>;
+  /**
+   * Names of app secrets (`fly secrets set`): each gets a random value, the same in every Machine and
+   * new for each cluster, so nothing secret is written down. `env` wins for a name given in both.
+   */
+  secrets?: readonly string[];
   /** Address of DNS, edges and control API. Default 127.0.0.1. */
   host?: string;
   /** Default 8053; 0 = a free port. */
@@ -156,7 +167,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       primaryRegion,
       command: options.command,
       cwd: options.cwd ?? process.cwd(),
-      env: options.env ?? {},
+      env: { ...randomSecrets(options.secrets ?? []), ...options.env },
       addressBase: options.addressBase ?? '127.0.0.2',
       machinePort: options.machinePort ?? 8080,
       dnsServer: dns.address,

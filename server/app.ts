@@ -5,6 +5,7 @@ import type { Config } from './config.ts';
 import { directoryPlugin } from './directory/plugin.ts';
 import { loggerOptions } from './logger.ts';
 import { metricsPlugin } from './metrics/plugin.ts';
+import { relayEnginePlugin } from './relay/plugin.ts';
 import { healthRoutes } from './routes/health.ts';
 import { whoamiRoutes } from './routes/whoami.ts';
 import { routingPlugin } from './routing/plugin.ts';
@@ -35,6 +36,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   await app.register(cookie);
   await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
+  // NATS engine first: onClose hooks run last-registered first, so nats-server stops after everything else.
+  await app.register(relayEnginePlugin, { config });
   // Private Prometheus endpoint; opens only when the app listens.
   await app.register(metricsPlugin, { host: config.host, port: config.metricsPort });
   if (options.routing !== false) {

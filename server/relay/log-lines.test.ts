@@ -32,6 +32,14 @@ test('nats-server lines: level mapped, per-connection chatter demoted to debug',
       { level: 'error', msg: '127.0.0.1:1 - rid:6 - authentication error' },
     ],
     ['panic: something', { level: 'info', msg: 'panic: something' }],
+    // The start-up banner is debug; "Server is ready" stays info.
+    ['[1] [INF] Starting nats-server', { level: 'debug', msg: 'Starting nats-server' }],
+    ['[1] [INF]   Version:  2.9.10', { level: 'debug', msg: '  Version:  2.9.10' }],
+    [
+      '[1] [INF] Listening for route connections on 127.0.0.3:6222',
+      { level: 'debug', msg: 'Listening for route connections on 127.0.0.3:6222' },
+    ],
+    ['[1] [INF] Reloaded server configuration', { level: 'info', msg: 'Reloaded server configuration' }],
   ];
   for (const [line, expected] of rows) assert.deepEqual(parseNatsLine(line), expected, line);
 });

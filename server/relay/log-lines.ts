@@ -22,12 +22,17 @@ const CONNECTION = / - (?:rid|gid|cid|lid):\d+ - /;
 /** Connection lines worth an info line; the rest of the per-connection chatter goes to debug. */
 const NOTABLE_CONNECTION = /registered$|Route connection created$/;
 
-/** One line of nats-server's output, with its level mapped to pino's. Unknown shapes are info. */
+/** nats-server's start-up banner: debug, the app logs its own summary. */
+const BANNER =
+  /^(Starting nats-server$| {2}\w+: |Using configuration file|Starting http monitor|Gateway name is|Listening for |Address for gateway|Cluster name is)/;
+
+/** One line of nats-server's output, with its level mapped to pino's (banner and chatter: debug). Unknown shapes are info. */
 export function parseNatsLine(line: string): NatsLogLine {
   const m = LINE.exec(line);
   if (m === null) return { level: 'info', msg: line };
   const level = LEVELS[m[1]!]!;
   const msg = m[2]!;
+  if (level === 'info' && BANNER.test(msg)) return { level: 'debug', msg };
   if (level === 'info' && CONNECTION.test(msg) && !NOTABLE_CONNECTION.test(msg)) return { level: 'debug', msg };
   return { level, msg };
 }

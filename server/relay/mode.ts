@@ -20,15 +20,24 @@ export function findNatsServer(
       ? { found: true, path: setting }
       : { found: false, reason: `NATS_SERVER_BIN=${setting} is not an executable file` };
   }
+  const path = findExecutable('nats-server', pathEnv, [DEBIAN_NATS_SERVER], isExecutable);
+  return path === null
+    ? { found: false, reason: `no nats-server on PATH nor at ${DEBIAN_NATS_SERVER}` }
+    : { found: true, path };
+}
+
+/** `name` in the first PATH directory that has it executable, else the first of `fallbacks` that is. */
+export function findExecutable(
+  name: string,
+  pathEnv: string | undefined,
+  fallbacks: readonly string[],
+  isExecutable: (path: string) => boolean = executable,
+): string | null {
   const candidates = (pathEnv ?? '')
     .split(delimiter)
     .filter((dir) => dir !== '')
-    .map((dir) => join(dir, 'nats-server'));
-  candidates.push(DEBIAN_NATS_SERVER);
-  const path = candidates.find((candidate) => isExecutable(candidate));
-  return path === undefined
-    ? { found: false, reason: `no nats-server on PATH nor at ${DEBIAN_NATS_SERVER}` }
-    : { found: true, path };
+    .map((dir) => join(dir, name));
+  return [...candidates, ...fallbacks].find((candidate) => isExecutable(candidate)) ?? null;
 }
 
 function executable(path: string): boolean {

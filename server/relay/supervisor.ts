@@ -9,6 +9,7 @@ import { backoffDelayMs } from '../../shared/backoff.ts';
 import { hostPort } from './addresses.ts';
 import type { RelayLimits } from './limits.ts';
 import { type NatsLogLine, parseNatsLine, RepeatFilter, redact, template } from './log-lines.ts';
+import { findExecutable } from './mode.ts';
 
 export type ServerState = 'stopped' | 'starting' | 'running' | 'waiting';
 
@@ -30,6 +31,13 @@ export interface SupervisorOptions {
     RelayLimits,
     'restartBackoffBaseMs' | 'restartBackoffMaxMs' | 'stableAfterMs' | 'stopTimeoutMs' | 'logRepeatWindowMs'
   >;
+  /**
+   * util-linux `setpriv`, when there is one: nats-server then runs in a process group of its own, so a
+   * Ctrl-C or a Machine stop signalling the app's group does not stop it before the app has drained,
+   * and with `--pdeathsig KILL`, so it never outlives the app (even one killed with SIGKILL).
+   * Default: found on PATH or in /usr/bin; null runs nats-server directly in the app's group.
+   */
+  setpriv?: string | null;
   onState?: (state: ServerState) => void;
   /** Every line nats-server prints, parsed and redacted, before the repeat filter. */
   onLine?: (line: NatsLogLine) => void;
@@ -38,6 +46,23 @@ export interface SupervisorOptions {
 }
 
 const READY_LINE = 'Server is ready';
+
+/** The argv that starts nats-server, and whether it gets a process group of its own. */
+export function launchCommand(
+  bin: string,
+  configFile: string,
+  setpriv: string | null,
+): { file: string; args: string[]; detached: boolean } {
+  if (setpriv === null) return { file: bin, args: ['-c', configFile], detached: false };
+  return { file: setpriv, args: ['--pdeathsig', 'KILL', bin, '-c', configFile], detached: true };
+}
+
+let setprivPath: string | null | undefined;
+
+function findSetpriv(): string | null {
+  setprivPath ??= findExecutable('setpriv', process.env.PATH, ['/usr/bin/setpriv']);
+  return setprivPath;
+}
 
 function portFree(p: ListenPort): Promise<string | null> {
   return new Promise((resolve) => {
@@ -177,7 +202,9 @@ export class NatsSupervisor {
   }
 
   private spawnChild(): void {
-    const child = spawn(this.opts.bin, ['-c', this.configFile!], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const setpriv = this.opts.setpriv === undefined ? findSetpriv() : this.opts.setpriv;
+    const { file, args, detached } = launchCommand(this.opts.bin, this.configFile!, setpriv);
+    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], detached });
     this.child = child;
     let resolveExit!: () => void;
     this.exited = new Promise((resolve) => {
