@@ -13,7 +13,7 @@ test('nats-server lines: level mapped, per-connection chatter demoted to debug',
     ['[9] [FTL] Error listening on port', { level: 'fatal', msg: 'Error listening on port' }],
     ['[9] [DBG] x', { level: 'debug', msg: 'x' }],
     ['[9] [TRC] x', { level: 'trace', msg: 'x' }],
-    ['[12916] 2026/11/29 17:27:20.623552 [INF] Starting nats-server', { level: 'info', msg: 'Starting nats-server' }],
+    ['[12916] 2026/11/29 17:27:20.623552 [INF] Server is ready', { level: 'info', msg: 'Server is ready' }],
     [
       '[1] [INF] 127.0.0.1:43292 - gid:6 - Gateway connection closed: Client Closed',
       { level: 'debug', msg: '127.0.0.1:43292 - gid:6 - Gateway connection closed: Client Closed' },
