@@ -157,6 +157,8 @@ export class RelayEngine {
         onState: (state) => {
           // Figures of a server that is gone say nothing about the next one.
           if (state !== 'running') this.figures = null;
+          // The client dials only a server that runs: whatever else holds the port is never connected to.
+          if (state === 'running' && !this.stopped) this.client?.start();
           this.evaluate();
         },
         onLine: (line) => {
@@ -230,8 +232,10 @@ export class RelayEngine {
     this.opts.log.info({ component: 'nats', mode: this.mode.kind }, modeLine(this.mode));
     this.evaluate();
     if (this.mode.kind === 'off') return;
-    this.client!.start();
-    if (this.supervisor === null) return;
+    if (this.supervisor === null) {
+      this.client!.start();
+      return;
+    }
     if (this.settings?.cluster === null || this.members !== null) this.refresh();
     else {
       this.firstStartTimer = setTimeout(() => {
