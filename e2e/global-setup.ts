@@ -33,6 +33,8 @@ export default async function globalSetup(_config: FullConfig): Promise<() => Pr
     addressBase: E2E_CLUSTER.addressBase,
     machinePort: E2E_CLUSTER.machinePort,
     env: { DEMO_STREAMS: String(E2E_CLUSTER.demoStreams), LOG_LEVEL: 'info' },
+    // As npm start: the embedded NATS supercluster runs under the suite too.
+    secrets: ['RELAY_SECRET'],
     onLog: (event) => log.write(`${formatLogEvent(event, false)}\n`),
   });
 
