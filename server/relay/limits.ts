@@ -37,7 +37,7 @@ export const DEFAULT_RELAY_LIMITS: RelayLimits = {
   stopTimeoutMs: 5000,
   monitorIntervalMs: 1000,
   monitorTimeoutMs: 1000,
-  firstMembershipWaitMs: 10_000,
+  firstMembershipWaitMs: 3000,
   gatewayGraceMs: 15_000,
   clientReconnectWaitMs: 250,
   clientConnectTimeoutMs: 2000,
