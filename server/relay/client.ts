@@ -1,4 +1,4 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { FastifyBaseLogger } from 'fastify';
 import { redactUrl } from './addresses.ts';
 import type { RelayLimits } from './limits.ts';
@@ -65,6 +65,9 @@ export class RelayClient {
   private async connectLoop(): Promise<void> {
     while (!this.stopped) {
       try {
+        // Loaded on first use, after the app listens: the library costs start-up time (a Machine
+        // auto-started by a request must answer within fly-replay's timeout).
+        const { connect } = await import('@nats-io/transport-node');
         const nc = await connect({
           servers: this.opts.servers,
           name: this.opts.name,
