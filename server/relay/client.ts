@@ -14,7 +14,7 @@ export interface ClientOptions {
    */
   pinned: boolean;
   log: FastifyBaseLogger;
-  limits: Pick<RelayLimits, 'clientReconnectWaitMs' | 'clientConnectTimeoutMs'>;
+  limits: Pick<RelayLimits, 'clientReconnectWaitMs' | 'clientConnectTimeoutMs' | 'stopTimeoutMs'>;
   onChange: (connected: boolean) => void;
 }
 
@@ -50,8 +50,17 @@ export class RelayClient {
     if (this.timer !== null) clearTimeout(this.timer);
     const nc = this.nc;
     this.nc = null;
-    // Drain: subscriptions end after what is already queued, and pending publishes are flushed.
-    if (nc !== null && !nc.isClosed()) await nc.drain().catch(() => nc.close());
+    // Drain: subscriptions end after what is already queued, and pending publishes are flushed; bounded,
+    // since a connection waiting to reconnect to a server that is gone would drain forever.
+    if (nc !== null && !nc.isClosed()) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, this.opts.limits.stopTimeoutMs);
+      });
+      await Promise.race([nc.drain().catch(() => undefined), timeout]);
+      clearTimeout(timer);
+      if (!nc.isClosed()) await nc.close();
+    }
     await this.loop;
     this.set(false);
   }
