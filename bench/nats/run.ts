@@ -12,7 +12,8 @@
  *
  * Run: npm run bench -- nats   (or: npx tsx bench/nats/run.ts); BENCH_SECONDS (default 20) sets the
  * measured phase. Exit code 1 on any lost frame, a cut later than write_deadline + 1 s, or the healthy
- * subscriber's p99 more than doubling during the stall.
+ * subscriber's p99 rising past max(2x, +20 ms) during the stall or any of its frames delayed by half of
+ * write_deadline or more.
  */
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { pino } from 'pino';
@@ -31,6 +32,8 @@ const WRITE_DEADLINE_MS = 2000;
 /** The stall phase gives up after this long (kernel buffers take a while to fill at 300 KB/s). */
 const STALL_MAX_MS = 90_000;
 const AFTER_CUT_MS = 3000;
+/** p99 moves this much between windows from scheduling alone on a busy 2-core machine. */
+const NOISE_MS = 20;
 const SUBJECT = 'bench.frames';
 /** This benchmark's loopback block: 127.0.26.2-4. */
 const ADDRESSES = { ams: '127.0.26.2', dfw1: '127.0.26.3', dfw2: '127.0.26.4' };
@@ -223,7 +226,12 @@ async function main(): Promise<number> {
     if (healthy.missing(firstStallSeq, seq) > 0) failures.push('the healthy subscriber lost frames during the stall');
     if (!(cutAfterBlockMs <= WRITE_DEADLINE_MS + 1000))
       failures.push('the stalled subscriber was not cut within write_deadline + 1 s');
-    if (during.p99 > 2 * before.p99) failures.push("the healthy subscriber's p99 more than doubled during the stall");
+    // A stall that held the others up would show as delays of the order of write_deadline (seconds);
+    // scheduling noise on a shared 2-core machine moves p99 by a few ms either way.
+    if (during.p99 > Math.max(2 * before.p99, before.p99 + NOISE_MS))
+      failures.push(`the healthy subscriber's p99 rose past max(2x, +${NOISE_MS} ms) during the stall`);
+    if (during.max >= WRITE_DEADLINE_MS / 2)
+      failures.push('the healthy subscriber saw a delay of the order of write_deadline');
     console.log(failures.length === 0 ? '\nall checks pass' : `\nFAILED: ${failures.join('; ')}`);
     return failures.length === 0 ? 0 : 1;
   } finally {
