@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseFigures } from './monitor.ts';
-import { formatShape, observedShape } from './shape.ts';
+import { formatShape, observedShape, ShapeLog } from './shape.ts';
 
 const varz = {
   server_name: 'aaaaaaaaaaaaaa',
@@ -78,4 +78,21 @@ test('shape: own region is itself plus its routes; other regions count their inb
   for (const [name, region, args, expected] of rows) {
     assert.equal(formatShape(observedShape(region, parseFigures(...args))), expected, name);
   }
+});
+
+test('shape log: a shape is logged once it has held for the settle time, and only when it changed', () => {
+  const log = new ShapeLog(1000);
+  const rows: Array<[string, number, string | null]> = [
+    ['ams(1), 1 server', 0, null],
+    ['ams(1) <-> dfw(1), 2 servers', 200, null],
+    ['ams(1) <-> dfw(2), 3 servers', 400, null],
+    ['ams(1) <-> dfw(2), 3 servers', 1399, null],
+    ['ams(1) <-> dfw(2), 3 servers', 1400, 'ams(1) <-> dfw(2), 3 servers'],
+    ['ams(1) <-> dfw(2), 3 servers', 5000, null],
+    ['ams(1) <-> dfw(1), 2 servers', 6000, null],
+    ['ams(1) <-> dfw(2), 3 servers', 6500, null],
+    ['ams(1) <-> dfw(2), 3 servers', 9000, null],
+  ];
+  for (const [shape, at, expected] of rows) assert.equal(log.update(shape, at), expected, `${shape} at ${at}`);
+  assert.equal(log.last, 'ams(1) <-> dfw(2), 3 servers');
 });

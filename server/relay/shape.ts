@@ -25,3 +25,30 @@ export function formatShape(shape: readonly RegionServers[]): string {
   const total = shape.reduce((sum, r) => sum + r.servers, 0);
   return `${shape.map((r) => `${r.region}(${r.servers})`).join(' <-> ')}, ${total} server${total === 1 ? '' : 's'}`;
 }
+
+/**
+ * Says when to log the shape: once it differs from the last one logged and has held for `settleMs`
+ * (a forming cluster passes through partial shapes). Time is passed in.
+ */
+export class ShapeLog {
+  private logged: string | null = null;
+  private candidate: string | null = null;
+  private sinceMs = 0;
+
+  constructor(private readonly settleMs: number) {}
+
+  get last(): string | null {
+    return this.logged;
+  }
+
+  /** The shape to log now, or null. */
+  update(shape: string, nowMs: number): string | null {
+    if (shape !== this.candidate) {
+      this.candidate = shape;
+      this.sinceMs = nowMs;
+    }
+    if (shape === this.logged || nowMs - this.sinceMs < this.settleMs) return null;
+    this.logged = shape;
+    return shape;
+  }
+}
