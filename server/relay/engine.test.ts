@@ -107,7 +107,7 @@ test('two regions that started without knowing each other are joined once the gr
     async () => {
       for (const n of [ams, syd]) n.engine.setMembers(members([ams, syd], n));
       const figures = await fetchFigures(ams.address, 8222, 2000).catch(() => null);
-      return figures !== null && figures.gatewaysOut.includes('syd');
+      return figures?.gatewaysOut.includes('syd') === true;
     },
     20_000,
     200,
