@@ -32,7 +32,7 @@ export class EmbeddedServer {
   private readonly unconnectedSince = new Map<string, number>();
   private readonly addresses = new Map<string, string[]>();
   private running: Topology | null = null;
-  private pending: { regions: string[]; connected: ReadonlySet<string> } | null = null;
+  private pending: { regions: string[]; connected: ReadonlySet<string> | null } | null = null;
   private applying: Promise<void> | null = null;
   private stopped = false;
 
@@ -78,10 +78,11 @@ export class EmbeddedServer {
 
   /**
    * Brings the server in line with the other Machines' regions (the first call starts it).
-   * `connected`: regions with a gateway connection now (from monitoring). One at a time; calls made
-   * meanwhile collapse into one more with the latest arguments.
+   * `connected`: regions with a gateway connection now (from monitoring; null when unknown, and then no
+   * region counts as unconnected). One at a time; calls made meanwhile collapse into one more with the
+   * latest arguments.
    */
-  apply(regions: readonly string[], connected: ReadonlySet<string>): void {
+  apply(regions: readonly string[], connected: ReadonlySet<string> | null): void {
     this.pending = { regions: [...regions], connected };
     if (this.applying !== null || this.stopped) return;
     this.applying = (async () => {
@@ -104,7 +105,7 @@ export class EmbeddedServer {
     await this.supervisor.stop();
   }
 
-  private async applyOnce(regions: readonly string[], connected: ReadonlySet<string>): Promise<void> {
+  private async applyOnce(regions: readonly string[], connected: ReadonlySet<string> | null): Promise<void> {
     const settings = this.settings;
     const log = this.opts.log;
     const cluster = settings.cluster;
@@ -117,7 +118,10 @@ export class EmbeddedServer {
     }
     const wanted = desired.gateways.map((g) => g.region);
     const { gatewayGraceMs } = this.opts.limits;
-    const overdue = overdueRegions(this.unconnectedSince, wanted, connected, this.opts.now(), gatewayGraceMs);
+    const overdue =
+      connected === null
+        ? []
+        : overdueRegions(this.unconnectedSince, wanted, connected, this.opts.now(), gatewayGraceMs);
     const plan = planChange(this.running, desired, overdue);
     if (plan.action === 'none') return;
     this.running = plan.write;

@@ -225,7 +225,7 @@ export class RelayEngine {
 
   private refresh(): void {
     const f = this.figures;
-    const connected = new Set([...(f?.gatewaysOut ?? []), ...Object.keys(f?.gatewaysIn ?? {})]);
+    const connected = f === null ? null : new Set([...f.gatewaysOut, ...Object.keys(f.gatewaysIn)]);
     this.server?.apply(
       (this.members ?? []).map((m) => m.region),
       connected,
