@@ -41,8 +41,10 @@ export function registerRelayMetrics(registry: Registry, stats: () => RelayStats
   gauge('replaycast_nats_server_up', '1 while the embedded nats-server runs.', (s) =>
     s.mode === 'embedded' ? Number(s.serverState === 'running') : undefined,
   );
-  total('replaycast_nats_server_restarts_total', 'Starts of the embedded nats-server after the first.', (s) =>
-    s.mode === 'embedded' ? s.serverRestarts : undefined,
+  total(
+    'replaycast_nats_server_restarts_total',
+    'Start attempts of the embedded nats-server after the first (restarts, retries while a port is taken).',
+    (s) => (s.mode === 'embedded' ? s.serverRestarts : undefined),
   );
   gauge(
     'replaycast_nats_connections',

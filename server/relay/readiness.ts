@@ -1,5 +1,7 @@
+import type { RelayReadiness } from '../../shared/directory-api.ts';
+
 /** Whether this Machine can take relay work: what the directory snapshot, the log and the metrics say. */
-export type RelayStatus = 'ok' | 'down' | 'off';
+export type RelayStatus = RelayReadiness;
 
 export interface ReadinessInputs {
   mode: 'external' | 'embedded' | 'off';

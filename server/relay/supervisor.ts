@@ -102,7 +102,7 @@ export class NatsSupervisor {
   private exited: Promise<void> = Promise.resolve();
   private readonly killOnExit = () => this.child?.kill('SIGKILL');
   state: ServerState = 'stopped';
-  /** Starts after the first, planned or not. */
+  /** Start attempts after the first: planned restarts, restarts after an exit, retries while a port is taken. */
   restarts = 0;
   reloads = 0;
 
