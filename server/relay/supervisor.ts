@@ -179,7 +179,19 @@ export class NatsSupervisor {
     await writeFile(this.configFile!, this.config, { mode: 0o600 });
   }
 
+  /** Never rejects: a failure to write the file or to spawn is logged and retried like an exit. */
   private async launch(): Promise<void> {
+    try {
+      await this.launchOnce();
+    } catch (err) {
+      if (this.stopping) return;
+      this.child = null;
+      const delayMs = this.retryLater();
+      this.opts.log.error({ err, delayMs }, `nats: cannot start nats-server; retrying in ${delayMs} ms`);
+    }
+  }
+
+  private async launchOnce(): Promise<void> {
     this.timer = null;
     if (this.stopping) return;
     this.setState('starting');
