@@ -1,13 +1,17 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { test } from 'node:test';
+import Fastify from 'fastify';
 import { pino } from 'pino';
+import type { DirectoryView } from '../../shared/directory-api.ts';
 import { ownAddressBlock, requireNatsServer, waitFor } from '../../test/support/nats.ts';
 import { sampleValue } from '../../test/support/prom-text.ts';
 import { buildApp } from '../app.ts';
 import { type ConfigOverrides, testConfig } from '../config.ts';
+import { machinePlugin } from '../machine.ts';
 import { natsServerConfig } from './config-text.ts';
 import { DEFAULT_RELAY_LIMITS } from './limits.ts';
+import { relayEnginePlugin, relayEngineWiringPlugin } from './plugin.ts';
 import { NatsSupervisor } from './supervisor.ts';
 
 type Line = Record<string, unknown> & { msg: string };
@@ -100,7 +104,13 @@ test('no nats-server binary: one line saying how to enable it, readiness off, th
     ],
   );
   assert.equal(a.relayEngine.status(), 'off');
-  await waitFor('relay off in the directory snapshot', () => a.directory.snapshot().relay === 'off', 5000);
+  assert.equal(a.directory.snapshot().relay, 'off', 'in the snapshot peers fetch');
+  const view = (await (await fetch(`${base}/api/streams`)).json()) as DirectoryView;
+  assert.deepEqual(
+    view.machines.map((m) => [m.id, m.relay]),
+    [['0123456789abcd', 'off']],
+    'and in the public directory',
+  );
   const text = await scrape(a);
   assert.equal(sampleValue(text, 'replaycast_relay_enabled'), 0);
   assert.equal(sampleValue(text, 'replaycast_relay_ready'), 0);
@@ -166,4 +176,20 @@ test('NATS_URL: the app connects to that cluster and starts no server of its own
   assert.equal(a.relayEngine.mode.kind, 'external');
   assert.equal(a.relayEngine.stats().serverPid, null);
   assert.match(natsLines()[0]!.msg, new RegExp(`^nats: external cluster at nats://${external}:4222`));
+});
+
+test('the engine needs app.machine, and its wiring the directory and the metrics: a wrong order fails at start-up', async () => {
+  const relay = testConfig().relay;
+  const lonely = Fastify();
+  await assert.rejects(
+    async () => lonely.register(relayEnginePlugin, relay),
+    /dependency 'machine' of plugin 'relay-engine'/,
+  );
+  const noDirectory = Fastify();
+  await noDirectory.register(machinePlugin, { id: null, region: null, appName: null });
+  await noDirectory.register(relayEnginePlugin, relay);
+  await assert.rejects(
+    async () => noDirectory.register(relayEngineWiringPlugin),
+    /dependency 'directory' of plugin 'relay-engine-wiring'/,
+  );
 });
