@@ -11,7 +11,6 @@ import { type Cluster, type LogEvent, type MachineInfo, startCluster } from '../
 import { randomAddressBase, repoRoot } from '../../localfly/fixtures/support.ts';
 import { hostPort, loopbackAddress } from '../../localfly/machines/addresses.ts';
 import { reservePort } from '../../localfly/machines/ports.ts';
-import { dialMachine } from '../../localfly/network/dial.ts';
 import type { NetworkChoice } from '../../localfly/network/support.ts';
 import type { DirectoryView } from '../../shared/directory-api.ts';
 
@@ -44,8 +43,8 @@ async function portFreeOn(addresses: string[]): Promise<number> {
 
 /**
  * Reaches a port a Machine binds on its own loopback (nats-server's client and monitoring ports): in
- * loopback mode that is the Machine's address; in namespace mode a port agent in its namespace (as
- * localfly's edges use) behind a TCP listener on this host's 127.0.0.1.
+ * loopback mode that is the Machine's address; in namespace mode a port agent in its namespace (the
+ * one localfly's edges use, see agent.mjs) behind a TCP listener on this host's 127.0.0.1.
  */
 class LoopbackPorts {
   private readonly dir = mkdtempSync(join(tmpdir(), 'replaycast-nats-agents-'));
@@ -78,16 +77,23 @@ class LoopbackPorts {
     lines.close();
     if (!ready) throw new Error(`the port agent in ${netns} did not start`);
     const server = net.createServer((client) => {
-      client.on('error', () => client.destroy());
-      dialMachine(socket).then(
-        (upstream) => {
-          upstream.on('error', () => client.destroy());
-          client.on('close', () => upstream.destroy());
-          upstream.on('close', () => client.destroy());
-          client.pipe(upstream).pipe(client);
-        },
-        () => client.destroy(),
-      );
+      const upstream = net.connect(socket);
+      const close = () => {
+        client.destroy();
+        upstream.destroy();
+      };
+      for (const end of [client, upstream]) {
+        end.on('error', close);
+        end.on('close', close);
+      }
+      // The agent answers one byte (1: connected), then the port's own bytes, which may share its chunk:
+      // nats-server speaks first (INFO), so they are passed on before the two sockets are joined.
+      upstream.once('data', (chunk: Buffer) => {
+        if (chunk[0] !== 1) return close();
+        if (chunk.length > 1) client.write(chunk.subarray(1));
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
     });
     this.servers.push(server);
     await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve));
