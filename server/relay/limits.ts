@@ -1,6 +1,6 @@
 /**
- * Limits of the NATS engine, each with its unit in the name. Defaults; the plugin takes overrides
- * (tests shorten them). Ports, payload and write deadline are config (NATS_* variables).
+ * Limits of the NATS engine, each with its unit in the name: defaults of `config.relay.limits` (tests
+ * shorten them). Ports, payload and write deadline are settings of their own (NATS_* variables).
  */
 export interface RelayLimits {
   /** Restart delay after nats-server exits on its own: doubles from base up to max (with jitter). */

@@ -1,8 +1,4 @@
 import {
-  CHAT_HISTORY_MESSAGES,
-  CHAT_RATE_MAX_MESSAGES,
-  CHAT_RATE_WINDOW_MS,
-  type ChatMessage,
   type ChatSendMessage,
   CloseCode,
   type ControlMessage,
@@ -12,19 +8,18 @@ import {
   PROTOCOL_VERSION,
   type StreamInfo,
 } from '../../shared/protocol.ts';
-import { RatePerClient } from '../clients/per-client.ts';
-import type { Clock, TimerHandle } from './clock.ts';
+import { Audience } from './audience.ts';
+import type { Clock } from './clock.ts';
 import { GopCache } from './gop-cache.ts';
 import type { Log } from './log.ts';
 import type { Peer } from './peer.ts';
 import { type PublisherHost, PublisherSession } from './publisher-session.ts';
-import type { Refusing } from './refusals.ts';
 import type { RelayCounters } from './relay-counters.ts';
 import type { RelayLimits } from './relay-limits.ts';
 import type { StreamSummary } from './source.ts';
-import { RateGate, Throttle } from './throttle.ts';
-import { crowdLate } from './viewer-policy.ts';
-import { type ChatGate, type ViewerHost, ViewerSession } from './viewer-session.ts';
+import { type ChatRole, type ChatSender, StreamChat } from './stream-chat.ts';
+import { Deadline, RateGate, Throttle } from './throttle.ts';
+import { type ViewerHost, ViewerSession } from './viewer-session.ts';
 
 /**
  * waiting: created, no publisher yet (not listed); live: publisher connected;
@@ -64,15 +59,13 @@ export class LiveStream implements PublisherHost, ViewerHost {
   /** After a (new) config, frames are dropped until the encoder's first keyframe. */
   private awaitingKeyframe = true;
   private readonly gop: GopCache;
-  private readonly viewers = new Set<ViewerSession>();
+  private readonly viewers = new Audience();
   private publisher: PublisherSession | null = null;
-  private readonly chatHistory: ChatMessage[] = [];
-  private chatSeq = 0;
-  private endTimer: TimerHandle | null = null;
+  private readonly chatRoom: StreamChat;
+  /** Ends a stream nobody publishes to: before its first publisher, and after one drops. */
+  private readonly endDeadline: Deadline;
   private readonly keyframeGate: RateGate;
   private readonly viewerCount: Throttle;
-  /** Viewers' chat rate per client address, shared by all its watch sockets on this stream. */
-  private readonly viewerChat = new RatePerClient(CHAT_RATE_MAX_MESSAGES, CHAT_RATE_WINDOW_MS);
 
   constructor(
     readonly meta: StreamMeta,
@@ -83,10 +76,12 @@ export class LiveStream implements PublisherHost, ViewerHost {
     this.log = deps.log;
     this.startedAt = meta.createdAt;
     this.gop = new GopCache(deps.limits);
+    this.chatRoom = new StreamChat(meta.creator);
     this.keyframeGate = new RateGate(deps.limits.keyframeRequestIntervalMs);
     this.viewerCount = new Throttle(deps.limits.viewerCountIntervalMs, () => this.broadcastViewerCount(), deps.clock);
+    this.endDeadline = new Deadline(deps.clock, () => this.end('publisher-lost'));
     // A created stream nobody publishes to must not linger.
-    this.startEndTimer(deps.limits.publishStartTimeoutMs);
+    this.endDeadline.start(deps.limits.publishStartTimeoutMs);
   }
 
   get id(): string {
@@ -111,9 +106,7 @@ export class LiveStream implements PublisherHost, ViewerHost {
 
   /** Bytes queued in user space for this stream's viewers (shared frames are counted per viewer). */
   backlogBytes(): number {
-    let total = 0;
-    for (const viewer of this.viewers) total += viewer.peer.bufferedAmount;
-    return total;
+    return this.viewers.backlogBytes();
   }
 
   /** Bytes held by the GOP cache (for stats and tests). */
@@ -136,6 +129,18 @@ export class LiveStream implements PublisherHost, ViewerHost {
     };
   }
 
+  /** What both roles' hellos say of this stream and Machine. */
+  private helloFields() {
+    return {
+      protocolVersion: PROTOCOL_VERSION,
+      machineId: this.deps.machineId,
+      region: this.deps.region,
+      stream: this.info(),
+      viewers: this.viewers.size,
+      chat: this.chatRoom.history,
+    } as const;
+  }
+
   summary(): StreamSummary {
     return {
       id: this.id,
@@ -155,7 +160,7 @@ export class LiveStream implements PublisherHost, ViewerHost {
     const wasDisconnected = this.state === 'grace';
     this.publisher = null;
     previous?.close(CloseCode.replaced, 'replaced by a newer publisher connection');
-    this.clearEndTimer();
+    this.endDeadline.cancel();
     const session = new PublisherSession(peer, this);
     this.publisher = session;
     if (!wasListed) this.startedAt = this.now();
@@ -165,13 +170,8 @@ export class LiveStream implements PublisherHost, ViewerHost {
       encodeControl({
         type: 'hello',
         role: 'publisher',
-        protocolVersion: PROTOCOL_VERSION,
-        machineId: this.deps.machineId,
-        region: this.deps.region,
-        stream: this.info(),
-        viewers: this.viewers.size,
+        ...this.helloFields(),
         maxFrameBytes: this.limits.maxFrameBytes,
-        chat: this.chatHistory,
       }),
     );
     if (wasDisconnected) this.broadcastViewers({ type: 'publisher', connected: true });
@@ -187,7 +187,7 @@ export class LiveStream implements PublisherHost, ViewerHost {
     // Frames of the old encoder are useless to a late joiner once a new one starts.
     this.gop.clear();
     this.broadcastViewers({ type: 'publisher', connected: false });
-    this.startEndTimer(this.limits.publishGraceMs);
+    this.endDeadline.start(this.limits.publishGraceMs);
     this.log.info(
       { stream: this.id, graceMs: this.limits.publishGraceMs },
       'publisher dropped; waiting for it to reconnect',
@@ -224,21 +224,8 @@ export class LiveStream implements PublisherHost, ViewerHost {
     this.gop.push(frame);
     const now = this.now();
     let late: boolean | undefined;
-    const crowd = { late: () => (late ??= this.crowdLate()) };
+    const crowd = { late: () => (late ??= this.viewers.crowdLate(this.limits.viewerMaxLagMs)) };
     for (const viewer of this.viewers) viewer.offer(frame, now, crowd);
-  }
-
-  /** One pass over the audience: are most viewers not yet behind over the lag limit at once? */
-  private crowdLate(): boolean {
-    const maxLagMs = this.limits.viewerMaxLagMs;
-    let within = 0;
-    let over = 0;
-    for (const viewer of this.viewers) {
-      if (viewer.behind) continue;
-      if (viewer.overLag(maxLagMs)) over++;
-      else within++;
-    }
-    return crowdLate(within, over);
   }
 
   stop(): void {
@@ -259,22 +246,15 @@ export class LiveStream implements PublisherHost, ViewerHost {
    * viewers) it has its own.
    */
   addViewer(peer: Peer, clientKey?: string): ViewerSession {
-    const chat: ChatGate | undefined =
-      clientKey === undefined ? undefined : { tryTake: (nowMs) => this.viewerChat.tryTake(clientKey, nowMs) };
-    const viewer = new ViewerSession(peer, this, chat);
+    const viewer = new ViewerSession(peer, this, this.chatRoom.gateFor(clientKey));
     this.viewers.add(viewer);
     peer.sendText(
       encodeControl({
         type: 'hello',
         role: 'viewer',
-        protocolVersion: PROTOCOL_VERSION,
-        machineId: this.deps.machineId,
-        region: this.deps.region,
-        stream: this.info(),
+        ...this.helloFields(),
         config: this.config,
-        viewers: this.viewers.size,
         publisherConnected: this.publisher !== null,
-        chat: this.chatHistory,
       }),
     );
     const gop = this.config !== null && !this.awaitingKeyframe ? this.gop.snapshot : [];
@@ -290,34 +270,12 @@ export class LiveStream implements PublisherHost, ViewerHost {
 
   // -- chat ---------------------------------------------------------------------------------------
 
-  chat(from: Refusing & { limiter: ChatGate }, message: ChatSendMessage, role: 'viewer' | 'creator'): void {
-    const now = this.now();
-    const allowed = from.limiter.tryTake(now);
-    if (!allowed.ok) {
-      from.refusals.refuse(
-        from,
-        {
-          type: 'error',
-          code: 'rate-limited',
-          retryAfterMs: allowed.retryAfterMs,
-          message: `at most ${CHAT_RATE_MAX_MESSAGES} chat messages per ${CHAT_RATE_WINDOW_MS / 1000} s from one address; try again in ${Math.ceil(allowed.retryAfterMs / 1000)} s`,
-        },
-        now,
-      );
-      return;
-    }
-    const chat: ChatMessage = {
-      seq: ++this.chatSeq,
-      name: role === 'creator' ? this.meta.creator : (message.name ?? 'viewer'),
-      text: message.text,
-      at: now,
-      role,
-    };
-    this.chatHistory.push(chat);
-    if (this.chatHistory.length > CHAT_HISTORY_MESSAGES) this.chatHistory.shift();
+  chat(from: ChatSender, message: ChatSendMessage, role: ChatRole): void {
+    const chat = this.chatRoom.admit(from, message, role, this.now());
+    if (chat === null) return;
     this.counters.chatMessages++;
     const bytes = utf8.encode(encodeControl({ type: 'chat', ...chat }));
-    for (const viewer of this.viewers) viewer.peer.sendText(bytes);
+    this.viewers.sendText(bytes);
     this.publisher?.peer.sendText(bytes);
   }
 
@@ -349,33 +307,19 @@ export class LiveStream implements PublisherHost, ViewerHost {
 
   private finish(): void {
     this.state = 'ended';
-    this.clearEndTimer();
+    this.endDeadline.cancel();
     this.viewerCount.cancel();
     this.gop.clear();
   }
 
   private broadcastViewerCount(): void {
     const bytes = utf8.encode(encodeControl({ type: 'viewers', count: this.viewers.size }));
-    for (const viewer of this.viewers) viewer.peer.sendText(bytes);
+    this.viewers.sendText(bytes);
     this.publisher?.peer.sendText(bytes);
     if (this.listed) this.deps.onEvent(this, 'viewers');
   }
 
   private broadcastViewers(message: ControlMessage): void {
-    const bytes = utf8.encode(encodeControl(message));
-    for (const viewer of this.viewers) viewer.peer.sendText(bytes);
-  }
-
-  private startEndTimer(ms: number): void {
-    this.clearEndTimer();
-    this.endTimer = this.deps.clock.setTimeout(() => {
-      this.endTimer = null;
-      this.end('publisher-lost');
-    }, ms);
-  }
-
-  private clearEndTimer(): void {
-    if (this.endTimer !== null) this.deps.clock.clearTimeout(this.endTimer);
-    this.endTimer = null;
+    this.viewers.sendText(utf8.encode(encodeControl(message)));
   }
 }
