@@ -36,6 +36,8 @@ export default async function globalSetup(_config: FullConfig): Promise<() => Pr
     // The edges remember cookie -> Machine after a replay, as fly.toml's replay_cache tells Fly's to.
     flyToml: join(root, 'fly.toml'),
     env: { DEMO_STREAMS: String(E2E_CLUSTER.demoStreams), LOG_LEVEL: 'info' },
+    // As npm start: the embedded NATS supercluster runs under the suite too.
+    secrets: ['RELAY_SECRET'],
     onLog: (event) => log.write(`${formatLogEvent(event, false)}\n`),
   });
 

@@ -1,11 +1,12 @@
 import type { FastifyBaseLogger, FastifyPluginAsync } from 'fastify';
 import { ulid } from 'ulid';
+import type { RelayReadiness } from '../../shared/directory-api.ts';
 import type { LocalStreamSource } from '../streams/source.ts';
 import type { DirectoryLimits } from './limits.ts';
 import { LocalSnapshot } from './local-snapshot.ts';
 import type { PeerResponse } from './peer-client.ts';
 import type { PeerFetch } from './peer-link.ts';
-import { PeerNetwork } from './peer-network.ts';
+import { type PeerMember, PeerNetwork } from './peer-network.ts';
 import { countingResolver, type DirectoryResolver } from './resolver.ts';
 import type { Snapshot } from './snapshot.ts';
 import { DirectoryState } from './state.ts';
@@ -64,6 +65,7 @@ export class Directory {
     () => (this.opts.feedClients?.() ?? 1) > 0,
   );
   private readonly peers: PeerNetwork;
+  private readonly membershipListeners = new Set<(peers: PeerMember[]) => void>();
   private readonly unsubscribe: () => void;
   private readonly peerListeners = new Set<() => void>();
   private thumbnails: ThumbnailVersions | null = null;
@@ -103,6 +105,9 @@ export class Directory {
       counters: this.counters,
       self: this.self,
       viewChanged: () => this.peersChanged(),
+      membership: (peers) => {
+        for (const listener of this.membershipListeners) listener(peers);
+      },
     });
     this.unsubscribe = opts.source.onChange(() => this.localChanged());
   }
@@ -165,6 +170,22 @@ export class Directory {
   /** Called after each batch of changes with the SSE events and the new view. Returns unsubscribe. */
   onViewChange(listener: ViewListener): () => void {
     return this.feed.subscribe(listener);
+  }
+
+  /**
+   * Called after every discovery round whose DNS lookup succeeded, with the listed peers (never this
+   * Machine): the NATS engine builds its routes and gateways from it. Returns unsubscribe.
+   */
+  onMembership(listener: (peers: PeerMember[]) => void): () => void {
+    this.membershipListeners.add(listener);
+    return () => this.membershipListeners.delete(listener);
+  }
+
+  /** This Machine's relay readiness, carried in its snapshot; a change is pushed to peers like a stream change. */
+  setRelay(relay: RelayReadiness): void {
+    if (this.peers.stopped || !this.self.setRelay(relay)) return;
+    this.feed.changed();
+    this.peers.selfChanged();
   }
 
   stats(): DirectoryStats {

@@ -36,6 +36,14 @@ export interface PeerNetworkOptions {
   self: LocalSnapshot;
   /** Something in the view may have changed. */
   viewChanged(): void;
+  /** After each good DNS answer: the listed peers (never this Machine). */
+  membership(peers: PeerMember[]): void;
+}
+
+/** A peer as `vms.<app>.internal` lists it. */
+export interface PeerMember {
+  id: string;
+  region: string;
 }
 
 /**
@@ -102,6 +110,7 @@ export class PeerNetwork {
       membershipApplied: (first) => {
         this.pushes.retain((id) => state.records.has(id));
         opts.viewChanged();
+        opts.membership(state.listed().map(({ id, region }) => ({ id, region })));
         // A newcomer announces itself at once rather than waiting to be pulled.
         if (first) this.selfChanged();
       },

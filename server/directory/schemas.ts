@@ -19,6 +19,7 @@ export const DirectoryMachineSchema = Type.Object({
   region: Type.String(),
   streams: Type.Number(),
   lastSeenMs: Type.Number(),
+  relay: Type.Optional(Type.Union([Type.Literal('ok'), Type.Literal('down'), Type.Literal('off')])),
 });
 
 export const DirectoryViewSchema = Type.Object({

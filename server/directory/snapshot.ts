@@ -1,4 +1,5 @@
 import { decodeTime } from 'ulid';
+import { RELAY_READINESS, type RelayReadiness } from '../../shared/directory-api.ts';
 import { isObject } from '../../shared/guards.ts';
 import { isMachineId } from '../../shared/machine-id.ts';
 import { isRegionCode } from '../../shared/region.ts';
@@ -21,6 +22,8 @@ export interface Snapshot {
   /** Increases on every change within one boot. */
   version: number;
   streams: SnapshotStream[];
+  /** Whether it can take relay work (its NATS engine); absent from a Machine that has not said. */
+  relay?: RelayReadiness;
 }
 
 /** The ordering key of a snapshot; kept after a Machine is forgotten so its late messages stay ignored. */
@@ -138,7 +141,7 @@ function parseStream(value: unknown, at: string, bootMs: number, rules: Snapshot
 /** Validates a snapshot received from a peer (pushed or fetched); returns a short reason when invalid. */
 export function parseSnapshot(value: unknown, rules: SnapshotRules): ParseResult {
   if (!isObject(value)) return { ok: false, error: 'snapshot must be a JSON object' };
-  const { machineId, region, bootId, version, streams } = value;
+  const { machineId, region, bootId, version, streams, relay } = value;
   if (!isMachineId(machineId)) return { ok: false, error: 'machineId must be 14 lowercase hex chars' };
   // '' is a Machine off Fly (no FLY_REGION).
   if (region !== '' && !isRegionCode(region)) return { ok: false, error: 'region must be a region code' };
@@ -149,6 +152,8 @@ export function parseSnapshot(value: unknown, rules: SnapshotRules): ParseResult
   if (!Number.isSafeInteger(version) || (version as number) < 0)
     return { ok: false, error: 'version must be a whole number >= 0' };
   if (!Array.isArray(streams)) return { ok: false, error: 'streams must be an array' };
+  if (relay !== undefined && !RELAY_READINESS.includes(relay as RelayReadiness))
+    return { ok: false, error: 'relay must be ok, down or off' };
   if (streams.length > rules.maxStreams)
     return { ok: false, error: `streams must list at most ${rules.maxStreams} (MAX_STREAMS) streams` };
   const parsed: SnapshotStream[] = [];
@@ -160,8 +165,13 @@ export function parseSnapshot(value: unknown, rules: SnapshotRules): ParseResult
     ids.add(stream.id);
     parsed.push(stream);
   }
-  return {
-    ok: true,
-    snapshot: { machineId, region, bootId: bootId as string, version: version as number, streams: parsed },
+  const snapshot: Snapshot = {
+    machineId,
+    region,
+    bootId: bootId as string,
+    version: version as number,
+    streams: parsed,
   };
+  if (relay !== undefined) snapshot.relay = relay as RelayReadiness;
+  return { ok: true, snapshot };
 }
