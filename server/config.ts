@@ -30,6 +30,7 @@ export interface Config {
   /** Stream relay limits (README "Streams and the wire protocol"). */
   publishStartTimeoutMs: number;
   maxFrameBytes: number;
+  maxAudioFrameBytes: number;
   gopMaxFrames: number;
   gopMaxBytes: number;
   viewerMaxBacklogBytes: number;
@@ -121,6 +122,9 @@ export function loadConfig(env: Env = process.env): Config {
     publishStartTimeoutMs: integer(env, 'PUBLISH_START_TIMEOUT_MS', 60_000, 100, 3_600_000),
     // ws's maxPayload in app.ts is 1 MiB: larger frames are refused (1009) before reaching the relay.
     maxFrameBytes: integer(env, 'MAX_FRAME_BYTES', 512 * 1024, 1024, 1024 * 1024),
+    // A 60 ms Opus packet is at most about 3.8 KB (510 kbit/s); twice that is room, and keeps a
+    // misbehaving sender from filling the GOP cache with "audio".
+    maxAudioFrameBytes: integer(env, 'MAX_AUDIO_FRAME_BYTES', 8192, 64, 1024 * 1024),
     gopMaxFrames: integer(env, 'GOP_MAX_FRAMES', 300, 1, 10_000),
     gopMaxBytes: integer(env, 'GOP_MAX_BYTES', 4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
     viewerMaxBacklogBytes: integer(env, 'VIEWER_MAX_BACKLOG_BYTES', 2 * 1024 * 1024, 1024, 256 * 1024 * 1024),

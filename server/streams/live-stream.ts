@@ -1,5 +1,7 @@
+import { sameAudioConfig } from '../../shared/audio-config.ts';
 import type { ChatLimiter } from '../../shared/chat-limiter.ts';
 import {
+  type AudioConfig,
   CHAT_HISTORY_MESSAGES,
   CHAT_RATE_MAX_MESSAGES,
   CHAT_RATE_WINDOW_MS,
@@ -12,6 +14,8 @@ import {
   encodeControl,
   PROTOCOL_VERSION,
   type StreamInfo,
+  TRACK_AUDIO,
+  TRACK_VIDEO,
 } from '../../shared/protocol.ts';
 import type { Clock, TimerHandle } from './clock.ts';
 import { GopCache } from './gop-cache.ts';
@@ -60,6 +64,8 @@ export class LiveStream implements PublisherHost, ViewerHost {
   readonly counters: RelayCounters;
   readonly log: Log;
   private config: DecoderConfig | null = null;
+  /** Kept and resent like the video config; null: the stream has no audio (now). */
+  private audioConfig: AudioConfig | null = null;
   /** After a (new) config, frames are dropped until the encoder's first keyframe. */
   private awaitingKeyframe = true;
   private readonly gop: GopCache;
@@ -169,6 +175,7 @@ export class LiveStream implements PublisherHost, ViewerHost {
         stream: this.info(),
         viewers: this.viewers.size,
         maxFrameBytes: this.limits.maxFrameBytes,
+        maxAudioFrameBytes: this.limits.maxAudioFrameBytes,
         chat: this.chatHistory,
       }),
     );
@@ -204,9 +211,19 @@ export class LiveStream implements PublisherHost, ViewerHost {
     }
   }
 
-  relay(data: Uint8Array, keyframe: boolean, timestampUs: number): void {
+  /** A new audio config (or none): viewers are told; cached audio of the old one is of no use to a late joiner. */
+  setAudioConfig(config: AudioConfig | null): void {
+    if (sameAudioConfig(this.audioConfig, config)) return;
+    this.audioConfig = config;
+    this.gop.dropTrack(TRACK_AUDIO);
+    this.broadcastViewers({ type: 'audio-config', config });
+  }
+
+  relay(data: Uint8Array, keyframe: boolean, timestampUs: number, track: number = TRACK_VIDEO): void {
     if (this.state !== 'live') return;
     if (this.awaitingKeyframe) {
+      // Audio belongs to a group of pictures: none has started yet.
+      if (track !== TRACK_VIDEO) return;
       if (!keyframe) {
         this.requestKeyframe();
         return;
@@ -219,7 +236,7 @@ export class LiveStream implements PublisherHost, ViewerHost {
     // Uint8Array) so ws does not wrap it in a new view for each send.
     const copy = Buffer.allocUnsafeSlow(data.byteLength);
     copy.set(data);
-    const frame = { data: copy, keyframe, timestampUs };
+    const frame = { data: copy, keyframe, timestampUs, track };
     this.gop.push(frame);
     const now = this.now();
     const relayDelayMs = this.relayDelay.observe(now, timestampUs);
@@ -251,6 +268,7 @@ export class LiveStream implements PublisherHost, ViewerHost {
         region: this.deps.region,
         stream: this.info(),
         config: this.config,
+        audioConfig: this.audioConfig,
         viewers: this.viewers.size,
         publisherConnected: this.publisher !== null,
         chat: this.chatHistory,

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type WebSocket from 'ws';
-import { CloseCode } from '../../shared/protocol.ts';
+import { CloseCode, PROTOCOL_QUERY_PARAM, protocolRefusal } from '../../shared/protocol.ts';
 import { validateNewStream } from '../../shared/stream-fields.ts';
 import type { Config } from '../config.ts';
 import { DemoStreams } from '../demo/demo-streams.ts';
@@ -40,6 +40,7 @@ declare module 'fastify' {
 export function relayLimits(config: Config): RelayLimits {
   return {
     maxFrameBytes: config.maxFrameBytes,
+    maxAudioFrameBytes: config.maxAudioFrameBytes,
     gopMaxFrames: config.gopMaxFrames,
     gopMaxBytes: config.gopMaxBytes,
     viewerMaxBacklogBytes: config.viewerMaxBacklogBytes,
@@ -55,6 +56,8 @@ export function relayLimits(config: Config): RelayLimits {
 interface StreamParams {
   id: string;
 }
+/** Socket URL parameters the relay reads (`instance` is the routing layer's). */
+type SocketQuery = { token?: unknown; [PROTOCOL_QUERY_PARAM]?: unknown };
 
 type Session = { onText(text: string): void; onBinary(data: Uint8Array): void; onClose(): void };
 
@@ -132,13 +135,21 @@ async function streamsPlugin(app: FastifyInstance, opts: StreamsPluginOptions): 
     }
   };
 
-  /** Takes over a socket from @fastify/websocket and wires its events to a relay session. */
-  const attach = (socket: WebSocket, open: (peer: WsPeer) => Session | null) => {
+  /**
+   * Takes over a socket from @fastify/websocket and wires its events to a relay session. A client that
+   * named another protocol version is closed at once with a reason it can show (4010).
+   */
+  const attach = (socket: WebSocket, query: SocketQuery, open: (peer: WsPeer) => Session | null) => {
     // @fastify/websocket's own preClose (registered before this plugin, so run first) closes every
     // client it tracks with no status code. Taking our sockets out of its set leaves them to our
     // preClose, which closes them with 1001 as the protocol promises.
     app.websocketServer.clients.delete(socket);
     const peer = new WsPeer(socket);
+    const refusal = protocolRefusal(query[PROTOCOL_QUERY_PARAM]);
+    if (refusal !== null) {
+      peer.close(CloseCode.protocolMismatch, refusal);
+      return;
+    }
     const session = open(peer);
     if (session === null) {
       peer.close(CloseCode.notFound, 'stream ended');
@@ -153,22 +164,22 @@ async function streamsPlugin(app: FastifyInstance, opts: StreamsPluginOptions): 
     socket.on('close', () => session.onClose());
   };
 
-  app.get<{ Params: StreamParams; Querystring: { token?: unknown } }>(
+  app.get<{ Params: StreamParams; Querystring: SocketQuery }>(
     '/ws/publish/:id',
     { websocket: true, preValidation: refusePublish },
     (socket, request) => {
-      attach(socket, (peer) => {
+      attach(socket, request.query, (peer) => {
         const stream = findStream(request);
         return stream === undefined || stream.state === 'ended' ? null : stream.connectPublisher(peer);
       });
     },
   );
 
-  app.get<{ Params: StreamParams }>(
+  app.get<{ Params: StreamParams; Querystring: SocketQuery }>(
     '/ws/watch/:id',
     { websocket: true, preValidation: refuseUnknown },
     (socket, request) => {
-      attach(socket, (peer) => {
+      attach(socket, request.query, (peer) => {
         const stream = findStream(request);
         return stream === undefined || stream.state === 'ended' ? null : stream.addViewer(peer);
       });
