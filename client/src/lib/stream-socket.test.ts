@@ -112,7 +112,7 @@ test('StreamSocket: control messages go to the page, chat to the chat box, frame
   const { socket, sockets, heard } = harness();
   socket.connect('ID1', { instance: '0123456789abcd' });
   const ws = sockets[0]!;
-  assert.equal(ws.url, 'ws://h/ws/watch/ID1?instance=0123456789abcd');
+  assert.equal(ws.url, `ws://h/ws/watch/ID1?instance=0123456789abcd&protocol=${PROTOCOL_VERSION}`);
   assert.equal(ws.binaryType, 'arraybuffer');
   assert.equal(socket.isOpen, false);
   ws.open();

@@ -55,7 +55,7 @@ export function beepSample(i: number): number {
 export interface ToneChunk {
   /** Microseconds, on the capture clock: the time of the chunk's first sample. */
   timestampUs: number;
-  samples: Float32Array;
+  samples: Float32Array<ArrayBuffer>;
 }
 
 /**

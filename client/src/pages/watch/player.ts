@@ -1,8 +1,17 @@
 import { base64ToBytes, type DecoderConfig, type Frame } from '../../../../shared/protocol.ts';
+import { type ClockReading, type PictureState, pickFrame } from '../../lib/av-sync.ts';
 import { KeyframeGate } from '../../lib/watch-logic.ts';
 
 /** Decoder failures in a row, with no frame decoded in between, before we call the codec unsupported. */
 export const MAX_DECODER_FAILURES = 3;
+/**
+ * Decoded pictures waiting for the audio clock, at most (1 s at 30 fps; the sound plays up to about
+ * 0.5 s behind arrival). Past it the oldest is closed unpainted: decoders own a small pool of frames.
+ */
+export const MAX_QUEUED_PICTURES = 30;
+
+/** What the sound says at a performance time (see ClockReading): follow it, wait for it, or paint freely. */
+export type MediaClock = (perfNowMs: number) => ClockReading;
 
 export type PlayerStatus = 'waiting-config' | 'waiting-keyframe' | 'playing' | 'unsupported';
 
@@ -12,16 +21,18 @@ export function webCodecsAvailable(): boolean {
 
 /**
  * WebCodecs playback onto a canvas. Every encoded frame after a keyframe goes to the decoder (never
- * dropped: a delta frame without its reference would corrupt the picture); when decoding outruns
- * painting, the newer decoded frame replaces the older one unpainted. After a decoder error it builds
- * a new decoder, waits for a keyframe and asks the server for one.
+ * dropped: a delta frame without its reference would corrupt the picture). Decoded pictures wait for
+ * the audio clock and are painted when it reaches their timestamp (lib/av-sync.ts pickFrame); without
+ * one (no sound, or the browser holds it) each is painted as soon as it decodes, and when decoding
+ * outruns painting the newer replaces the older unpainted. After a decoder error it builds a new
+ * decoder, waits for a keyframe and asks the server for one.
  * The canvas carries `data-decoded-frames` and `data-player-status` for tests.
  */
 export class Player {
   private decoder: VideoDecoder | null = null;
   private config: VideoDecoderConfig | null = null;
   private readonly gate = new KeyframeGate();
-  private pending: VideoFrame | null = null;
+  private queue: VideoFrame[] = [];
   private rafId = 0;
   private failuresInRow = 0;
   private closed = false;
@@ -33,6 +44,10 @@ export class Player {
   dropped = 0;
   decoderErrors = 0;
   lastDecodedTimestampUs: number | null = null;
+  /** performance.now() of the last decoded picture. */
+  private lastDecodedAtMs: number | null = null;
+  /** The audio clock the pictures follow (set by the page once there is sound). */
+  clock: MediaClock = () => null;
   status: PlayerStatus = 'waiting-config';
   lastError: string | null = null;
 
@@ -92,11 +107,20 @@ export class Player {
     return this.decoder?.decodeQueueSize ?? 0;
   }
 
+  /** What the sound needs to know to wait for a frozen picture (lib/av-sync.ts audioMayPlay). */
+  get picture(): PictureState {
+    return {
+      playing: this.status === 'playing',
+      newestUs: this.lastDecodedTimestampUs,
+      newestAtMs: this.lastDecodedAtMs,
+    };
+  }
+
   close(): void {
     this.closed = true;
     cancelAnimationFrame(this.rafId);
-    this.pending?.close();
-    this.pending = null;
+    for (const frame of this.queue) frame.close();
+    this.queue = [];
     this.closeDecoder();
   }
 
@@ -158,22 +182,36 @@ export class Player {
     this.decoded++;
     this.failuresInRow = 0;
     this.lastDecodedTimestampUs = frame.timestamp;
+    this.lastDecodedAtMs = performance.now();
     if (this.status !== 'playing') this.setStatus('playing');
-    if (this.pending !== null) {
-      this.pending.close();
-      this.dropped++;
-    }
-    this.pending = frame;
-    if (this.rafId === 0) this.rafId = requestAnimationFrame(() => this.paint());
+    // A new timeline (the publisher restarted) starts below what is queued: the old pictures are stale.
+    if (this.queue.length > 0 && frame.timestamp < this.queue.at(-1)!.timestamp) this.dropQueued(this.queue.length);
+    this.queue.push(frame);
+    if (this.queue.length > MAX_QUEUED_PICTURES) this.dropQueued(1);
+    if (this.rafId === 0) this.rafId = requestAnimationFrame(() => this.tick());
     this.mark();
     this.onDecoded(frame.timestamp);
   }
 
-  private paint(): void {
+  private dropQueued(count: number): void {
+    for (const frame of this.queue.splice(0, count)) frame.close();
+    this.dropped += count;
+  }
+
+  /** Once per display frame while pictures wait: paint the one that is due. */
+  private tick(): void {
     this.rafId = 0;
-    const frame = this.pending;
-    this.pending = null;
-    if (frame === null) return;
+    if (this.closed || this.queue.length === 0) return;
+    const pick = pickFrame(
+      this.queue.map((f) => f.timestamp),
+      this.clock(performance.now()),
+    );
+    this.dropQueued(pick.drop);
+    if (pick.paint !== -1) this.paint(this.queue.shift()!);
+    if (this.queue.length > 0) this.rafId = requestAnimationFrame(() => this.tick());
+  }
+
+  private paint(frame: VideoFrame): void {
     if (this.canvas.width !== frame.displayWidth || this.canvas.height !== frame.displayHeight) {
       this.canvas.width = frame.displayWidth;
       this.canvas.height = frame.displayHeight;

@@ -1,0 +1,207 @@
+import type { Browser, BrowserContext, Page } from '@playwright/test';
+import { FLASH_BOX } from '../client/src/lib/test-signal.ts';
+import {
+  avPairs,
+  installSoundProbe,
+  loudestSince,
+  PROBE_MODULE,
+  percentile,
+  SOUND_PROBE_CONTEXT,
+  type SoundRecord,
+  soundRecord,
+} from './audio-probes.ts';
+import { startedMachines } from './cluster.ts';
+import { directoryOn, edge, expect, newWatcherContext, reportTiming, test } from './helpers.ts';
+import { denyCamera } from './page-probes.ts';
+
+/** ITU-R BT.1359: sound ahead of picture is detectable from about 45 ms. */
+const AV_OFFSET_LIMIT_MS = 45;
+/** Beeps (one a second) measured for the sync figure. */
+const MIN_PAIRS = 20;
+/** RMS at the speakers above which the sound is "heard" (silence is exactly 0). */
+const HEARD_RMS = 0.001;
+/** The demo's beep: amplitude 0.5, so about 0.35 RMS at full volume over a 50 ms window inside it. */
+const DEMO_BEEP_RMS_FULL = 0.3;
+
+/** A viewer context whose pages carry the sound probe (and count decoded frames). */
+async function listeningContext(browser: Browser): Promise<BrowserContext> {
+  const context = await newWatcherContext(browser, SOUND_PROBE_CONTEXT);
+  await context.addInitScript(installSoundProbe, {
+    module: PROBE_MODULE,
+    flashX: FLASH_BOX.x + FLASH_BOX.width / 2,
+    flashY: FLASH_BOX.y + FLASH_BOX.height / 2,
+  });
+  return context;
+}
+
+const now = (page: Page) => page.evaluate(() => performance.now());
+
+/** A change of volume reaches the probe's report within this (one 50 ms window and a message). */
+const LEVEL_SETTLE_MS = 300;
+
+/** The loudest RMS heard over `ms` from now (long enough to include a beep when it is one a second). */
+async function loudestOver(page: Page, ms: number): Promise<number> {
+  await page.waitForTimeout(LEVEL_SETTLE_MS);
+  const from = await now(page);
+  await page.waitForTimeout(ms);
+  return loudestSince(await soundRecord(page), from);
+}
+
+async function dfwDemoStream(): Promise<{ id: string; machineId: string }> {
+  const dfw = (await startedMachines()).filter((m) => m.region === 'dfw');
+  const ams = (await startedMachines()).find((m) => m.region === 'ams')!;
+  const stream = (await directoryOn(ams.id)).streams.find((s) => dfw.some((m) => m.id === s.machineId));
+  expect(stream, 'a demo stream hosted in dfw').toBeDefined();
+  return stream!;
+}
+
+test('a creator with the fake camera and microphone on the dfw edge is heard on the ams edge after "Unmute"', async ({
+  browser,
+}) => {
+  const creatorContext = await browser.newContext({ permissions: ['camera', 'microphone'] });
+  const viewerContext = await listeningContext(browser);
+  try {
+    const creator = await creatorContext.newPage();
+    await creator.goto(`${edge('dfw')}/live`);
+    await expect(creator.getByTestId('preview')).toHaveAttribute('data-source', 'camera');
+    await expect(creator.getByTestId('sound-input')).toHaveAttribute('data-choice', 'mic');
+    await expect(creator.getByRole('button', { name: 'Mute microphone' })).toBeVisible();
+    await creator.getByLabel('Title').fill(`e2e sound ${Date.now().toString(36)}`);
+    await creator.getByLabel('Your name').fill('e2e-mic');
+    await creator.getByRole('button', { name: 'Go live' }).click();
+    await expect(creator.getByTestId('live-state')).toHaveAttribute('data-state', 'live');
+    await expect
+      .poll(async () => Number(await creator.getByTestId('audio-frames-sent').textContent()))
+      .toBeGreaterThan(0);
+
+    const share = await creator.getByTestId('share-link').inputValue();
+    const viewer = await viewerContext.newPage();
+    await viewer.goto(`${edge('ams')}${new URL(share).pathname}${new URL(share).search}`);
+    await expect(viewer.locator('body')).toHaveAttribute('data-edge-region', 'ams');
+    await expect(viewer.getByTestId('sound')).toHaveAttribute('data-state', 'muted');
+    expect(await loudestOver(viewer, 1500), 'nothing heard while muted').toBe(0);
+    const unmutedAt = await now(viewer);
+    await viewer.getByRole('button', { name: 'Unmute' }).click();
+    await expect(viewer.getByTestId('sound')).toHaveAttribute('data-state', 'playing');
+    // The fake microphone beeps now and then: wait for one to come through.
+    await expect
+      .poll(async () => loudestSince(await soundRecord(viewer), unmutedAt), { timeout: 15_000 })
+      .toBeGreaterThan(HEARD_RMS);
+    await creator.getByRole('button', { name: 'Stop streaming' }).click();
+    await expect(viewer.getByTestId('watch-state')).toHaveAttribute('data-state', 'ended');
+  } finally {
+    await creatorContext.close();
+    await viewerContext.close();
+  }
+});
+
+test('the demo streams have sound; mute, volume and the remembered choice work', async ({ browser }) => {
+  const stream = await dfwDemoStream();
+  const context = await listeningContext(browser);
+  try {
+    const page = await context.newPage();
+    await page.goto(`${edge('ams')}/watch/${stream.id}?instance=${stream.machineId}`);
+    await expect(page.getByTestId('sound')).toHaveAttribute('data-state', 'muted');
+    await page.getByRole('button', { name: 'Unmute' }).click();
+    await expect(page.getByTestId('sound')).toHaveAttribute('data-state', 'playing');
+    const volume = page.getByLabel('Volume');
+    await volume.fill('100');
+    await expect.poll(() => loudestOver(page, 1200), { timeout: 15_000 }).toBeGreaterThan(DEMO_BEEP_RMS_FULL);
+    await volume.fill('25');
+    const quarter = await loudestOver(page, 1200);
+    expect(quarter, 'a quarter of the volume').toBeGreaterThan(DEMO_BEEP_RMS_FULL / 4 - 0.03);
+    expect(quarter, 'a quarter of the volume').toBeLessThan(DEMO_BEEP_RMS_FULL / 2);
+    await page.getByRole('button', { name: 'Mute' }).click();
+    await expect(page.getByTestId('sound')).toHaveAttribute('data-state', 'muted');
+    expect(await loudestOver(page, 1200), 'muted: silence').toBe(0);
+
+    // Unmuted at a quarter of the volume, the next visit starts that way.
+    await page.getByRole('button', { name: 'Unmute' }).click();
+    await page.reload();
+    await expect(page.getByTestId('sound')).toHaveAttribute('data-state', 'playing');
+    await expect(page.getByLabel('Volume')).toHaveValue('25');
+    await expect.poll(() => loudestOver(page, 1200), { timeout: 15_000 }).toBeGreaterThan(HEARD_RMS);
+  } finally {
+    await context.close();
+  }
+});
+
+test('a viewer joining late hears sound from its first picture on', async ({ browser }) => {
+  const stream = await dfwDemoStream();
+  const context = await listeningContext(browser);
+  // A viewer who unmuted on an earlier visit.
+  await context.addInitScript(() => localStorage.setItem('replaycast:sound', '{"muted":false,"volume":1}'));
+  try {
+    const page = await context.newPage();
+    await page.goto(`${edge('ams')}/watch/${stream.id}?instance=${stream.machineId}`);
+    await expect(page.getByTestId('sound')).toHaveAttribute('data-state', 'playing');
+    await expect.poll(async () => (await soundRecord(page)).firstPaintMs, { timeout: 15_000 }).not.toBeNull();
+    await page.waitForTimeout(2000);
+    const record: SoundRecord = await soundRecord(page);
+    const firstPaint = record.firstPaintMs!;
+    const firstSound = Math.min(...record.soundStarts);
+    reportTiming('late joiner: first sound minus first picture', firstSound - firstPaint);
+    // The picture waits for the sound: its first frame is shown with the sound already playing.
+    expect(firstSound, 'sound starts no later than the first picture').toBeLessThanOrEqual(
+      firstPaint + AV_OFFSET_LIMIT_MS,
+    );
+    // ... and goes on from there: 60 ms buffers back to back over the two seconds since.
+    const after = record.soundStarts.filter((t) => t > firstPaint && t < firstPaint + 2000);
+    expect(after.length, 'sound buffers in the 2 s after the first picture').toBeGreaterThanOrEqual(25);
+    expect(await loudestOver(page, 1200), 'a beep heard').toBeGreaterThan(DEMO_BEEP_RMS_FULL);
+  } finally {
+    await context.close();
+  }
+});
+
+test("A/V sync at a viewer: the test pattern's beep and flash, replayed from dfw to ams, |offset| <= 45 ms at p95 over 20+ beeps", async ({
+  browser,
+}) => {
+  test.setTimeout(120_000);
+  const creatorContext = await browser.newContext();
+  await creatorContext.addInitScript(denyCamera);
+  const viewerContext = await listeningContext(browser);
+  try {
+    const creator = await creatorContext.newPage();
+    await creator.goto(`${edge('dfw')}/live`);
+    await expect(creator.getByTestId('preview')).toHaveAttribute('data-source', 'pattern');
+    await expect(creator.getByTestId('sound-input')).toHaveAttribute('data-choice', 'tone');
+    await expect(creator.getByTestId('sound-note')).toContainText(/microphone permission was denied.*test tone/);
+    await creator.getByLabel('Title').fill(`e2e sync ${Date.now().toString(36)}`);
+    await creator.getByLabel('Your name').fill('e2e-sync');
+    await creator.getByRole('button', { name: 'Go live' }).click();
+    await expect(creator.getByTestId('live-state')).toHaveAttribute('data-state', 'live');
+    const share = new URL(await creator.getByTestId('share-link').inputValue());
+
+    const viewer = await viewerContext.newPage();
+    await viewer.goto(`${edge('ams')}${share.pathname}${share.search}`);
+    await expect(viewer.locator('body')).toHaveAttribute('data-edge-region', 'ams');
+    await expect(viewer.getByTestId('routing-proof')).toHaveAttribute('data-verdict', 'same-machine');
+    await viewer.getByRole('button', { name: 'Unmute' }).click();
+    await expect(viewer.getByTestId('sound')).toHaveAttribute('data-state', 'playing');
+    // Once both are flowing, count afresh: the start (sound finding the live edge) is not the figure.
+    const paired = async () => avPairs(await soundRecord(viewer)).filter((p) => p !== null).length;
+    await expect.poll(paired, { timeout: 20_000 }).toBeGreaterThan(1);
+    const skip = (await soundRecord(viewer)).flashes.length;
+    await expect
+      .poll(async () => (await soundRecord(viewer)).flashes.length - skip, { timeout: 60_000, intervals: [1000] })
+      .toBeGreaterThanOrEqual(MIN_PAIRS + 1);
+    const record = await soundRecord(viewer);
+    // The last flash's beep may still be on its way.
+    const pairs = avPairs(record).slice(skip, -1);
+    const offsets = pairs.filter((p) => p !== null);
+    const abs = offsets.map(Math.abs);
+    const mean = offsets.reduce((a, b) => a + b, 0) / offsets.length;
+    reportTiming(`A/V offset (beep - flash) p50 |offset| over ${offsets.length} beeps`, percentile(abs, 50));
+    reportTiming('A/V offset p95 |offset|', percentile(abs, 95));
+    reportTiming('A/V offset max |offset|', Math.max(...abs));
+    reportTiming('A/V offset mean (positive: sound after picture)', mean);
+    console.log(`A/V offsets (ms): ${offsets.map((o) => o.toFixed(1)).join(' ')}`);
+    expect(offsets.length, 'flashes painted with their beep heard').toBeGreaterThanOrEqual(MIN_PAIRS);
+    expect(percentile(abs, 95), 'p95 |beep - flash| in ms').toBeLessThanOrEqual(AV_OFFSET_LIMIT_MS);
+    await creator.getByRole('button', { name: 'Stop streaming' }).click();
+  } finally {
+    await creatorContext.close();
+    await viewerContext.close();
+  }
+});
