@@ -62,6 +62,15 @@ const TARGET_DELIVERED_RATIO = 0.95;
 const TARGET_P99_RATIO = 1.25;
 const TARGET_MEMORY_GROWTH_MB = 64;
 
+/**
+ * BENCH_AUDIO=1: the publisher also sends 60 ms Opus-sized audio frames (what the go-live page sends:
+ * about 17 a second, ~370 bytes at 48 kbit/s), to relay and bare loop alike, so a viewer gets about
+ * 47 messages a second in all.
+ */
+const AUDIO = process.env.BENCH_AUDIO === '1';
+const AUDIO_FPS = AUDIO ? 1000 / 60 : 0;
+const AUDIO_FRAME_BYTES = 370;
+
 const execArgv = ['--import', 'tsx'];
 const here = (f: string) => new URL(f, import.meta.url).pathname;
 
@@ -180,6 +189,8 @@ async function runRound(
     measureMs,
     drainMs: DRAIN_MS,
     ackIntervalMs: ACK_INTERVAL_MS,
+    audioFps: AUDIO_FPS,
+    audioFrameBytes: AUDIO_FRAME_BYTES,
   };
   load.send({ type: 'run', params });
 
@@ -325,6 +336,10 @@ console.log(
       .map((l) => l.toFixed(2))
       .join(' ')}`,
 );
+if (AUDIO)
+  console.log(
+    `audio on: ${fmt(AUDIO_FPS)} audio frames a second of ${AUDIO_FRAME_BYTES} bytes besides the pictures, to relay and bare loop alike`,
+  );
 if (startLoad >= QUIET_LOAD_1MIN)
   console.log(
     `WARNING: 1-minute load average ${startLoad.toFixed(2)} >= ${QUIET_LOAD_1MIN}: other jobs share the cores; the figures will be noisy`,
@@ -348,6 +363,7 @@ for (const { viewers, kinds } of plan) {
         ROUND_MS,
       );
       show(`round ${String(roundNo).padStart(2)}/${totalRounds}${attempt > 0 ? ` (again, ${attempt})` : ''}`, o);
+      if (AUDIO) console.log(`  messages per viewer per second: ${fmt(o.result.sentInWindow / (ROUND_MS / 1000))}`);
       if (!shouldRetry(o.restPct, attempt, retries, RETRY)) break;
       retries++;
       console.log(
