@@ -1,5 +1,6 @@
 import type { Browser, BrowserContext, Page } from '@playwright/test';
 import { FLASH_BOX } from '../client/src/lib/test-signal.ts';
+import { PROTOCOL_VERSION } from '../shared/protocol.ts';
 import {
   avPairs,
   installSoundProbe,
@@ -204,4 +205,35 @@ test("A/V sync at a viewer: the test pattern's beep and flash, replayed from dfw
     await creatorContext.close();
     await viewerContext.close();
   }
+});
+
+test('a watch page refuses a server of another protocol version: it says to reload and stops retrying', async ({
+  page,
+}) => {
+  const stream = await dfwDemoStream();
+  let sockets = 0;
+  // A server one version ahead: its hello may mean anything else, so the page reads only the version.
+  await page.routeWebSocket(/\/ws\/watch\//, (ws) => {
+    sockets++;
+    expect(new URL(ws.url()).searchParams.get('protocol'), 'the page names its version').toBe(String(PROTOCOL_VERSION));
+    ws.send(JSON.stringify({ type: 'hello', role: 'viewer', protocolVersion: PROTOCOL_VERSION + 1, frames: 'other' }));
+  });
+  await page.goto(`${edge('ams')}/watch/${stream.id}?instance=${stream.machineId}`);
+  await expect(page.getByTestId('watch-state')).toHaveAttribute('data-state', 'outdated');
+  await expect(page.getByTestId('watch-message')).toContainText(
+    `speaks protocol ${PROTOCOL_VERSION} and the stream's Machine speaks ${PROTOCOL_VERSION + 1}: reload`,
+  );
+  await expect(page.getByRole('button', { name: 'Reload' })).toBeVisible();
+
+  // The real server's answer to a page of another version: close 4010; the page says the same.
+  const other = await page.context().newPage();
+  await other.routeWebSocket(/\/ws\/watch\//, (ws) => {
+    sockets++;
+    ws.close({ code: 4010, reason: 'protocol version "2" is not spoken here: this server speaks 3; reload the page' });
+  });
+  await other.goto(`${edge('ams')}/watch/${stream.id}?instance=${stream.machineId}`);
+  await expect(other.getByTestId('watch-state')).toHaveAttribute('data-state', 'outdated');
+  await expect(other.getByTestId('watch-message')).toContainText(/out of date.*reload/i);
+  await other.waitForTimeout(1500);
+  expect(sockets, 'one socket per page: no retries').toBe(2);
 });

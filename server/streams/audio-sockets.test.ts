@@ -74,3 +74,35 @@ test('audio travels publisher -> relay -> viewer byte for byte over real sockets
   await until(() => v.frames.length === sent.length, 'all four frames');
   assert.deepEqual(v.frames, sent, 'the cached video keyframe and its audio, then live frames of both tracks');
 });
+
+test('bad audio over a real socket: one clear error each, the publisher stays connected and the picture goes on', async (t) => {
+  const { publisher, viewer } = await started(t);
+  const pub = publisher();
+  await until(() => pub.of('hello').length === 1, 'publisher hello');
+  pub.send(encodeControl({ type: 'config', config: { codec: 'vp8', codedWidth: 320, codedHeight: 180 } }));
+  const v = viewer();
+  await until(() => v.of('hello').length === 1, 'viewer hello');
+  const frame = (track: number, timestampUs: number, bytes = 20, keyframe = false) =>
+    pub.send(encodeFrame({ track, keyframe, timestampUs, payload: new Uint8Array(bytes) }));
+  frame(TRACK_VIDEO, 1, 20, true);
+  frame(TRACK_AUDIO, 2);
+  pub.send('{"type":"audio-config","config":{"codec":"opus","sampleRate":48000,"numberOfChannels":0}}');
+  pub.send(encodeControl({ type: 'audio-config', config: { codec: 'opus', sampleRate: 48000, numberOfChannels: 1 } }));
+  frame(TRACK_AUDIO, 3, 9000);
+  frame(5, 4);
+  frame(TRACK_VIDEO, 5);
+  await until(() => pub.of('error').length === 4 && v.frames.length === 2, 'four errors, two pictures');
+  assert.deepEqual(
+    pub.of('error').map((e) => e.code),
+    ['not-configured', 'bad-message', 'too-big', 'bad-message'],
+  );
+  assert.match(pub.of('error')[1]!.message, /numberOfChannels/);
+  assert.deepEqual(
+    v.frames.map((f) => [f.track, f.timestampUs]),
+    [
+      [TRACK_VIDEO, 1],
+      [TRACK_VIDEO, 5],
+    ],
+  );
+  assert.equal(pub.closed, null);
+});
