@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { captureOffsetUs, initialAudio, meterPercent, rmsLevel, SAME_CLOCK_WINDOW_US } from './audio-input.ts';
+import {
+  AUDIO_DISCONTINUITY_US,
+  audioDiscontinuity,
+  captureOffsetUs,
+  initialAudio,
+  meterPercent,
+  rmsLevel,
+  SAME_CLOCK_WINDOW_US,
+} from './audio-input.ts';
 
 test('initialAudio: the microphone if any; else the tone with the pattern, nothing with the camera', () => {
   assert.deepEqual(initialAudio('default', 'camera'), { kind: 'mic', deviceId: 'default' });
@@ -25,6 +33,21 @@ test('captureOffsetUs: a chunk stamped on the page clock keeps its timing; any o
     ['a clock starting at zero', 0, Math.round((origin + now) * 1000)],
   ];
   for (const [what, ts, offset] of table) assert.equal(captureOffsetUs(ts, now, origin), offset, what);
+});
+
+test('audioDiscontinuity: a gap or an overlap past the limit restarts the encoder; jitter does not', () => {
+  const at = 1_700_000_000_000_000;
+  const table: Array<[number | null, number, boolean]> = [
+    [null, at, false], // the first chunk
+    [at, at, false],
+    [at, at + 1, false], // rounding
+    [at, at + AUDIO_DISCONTINUITY_US, false],
+    [at, at + AUDIO_DISCONTINUITY_US + 1, true], // a gap (socket down, source changed)
+    [at, at - AUDIO_DISCONTINUITY_US - 1, true], // an overlap (a capture clock that drifted)
+    [at, at + 1_000_000, true],
+  ];
+  for (const [expected, actual, verdict] of table)
+    assert.equal(audioDiscontinuity(expected, actual), verdict, `${actual - at}`);
 });
 
 test('rmsLevel and meterPercent', () => {

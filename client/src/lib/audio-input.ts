@@ -27,6 +27,17 @@ export function captureOffsetUs(firstTsUs: number, perfNowMs: number, timeOrigin
   return Math.round((timeOriginMs + perfNowMs) * 1000) - firstTsUs;
 }
 
+/**
+ * Input this far from where the previous chunk ended is a new stretch of sound (a gap while the socket
+ * was down or the source changed, or a capture clock that drifted from the page's): Chromium's
+ * AudioEncoder stamps its output by counting samples from its first input, so it must start afresh.
+ */
+export const AUDIO_DISCONTINUITY_US = 20_000;
+
+export function audioDiscontinuity(expectedUs: number | null, actualUs: number): boolean {
+  return expectedUs !== null && Math.abs(actualUs - expectedUs) > AUDIO_DISCONTINUITY_US;
+}
+
 /** Root mean square of the samples (0 for silence, about 0.35 for a 0.5 sine). */
 export function rmsLevel(samples: Float32Array): number {
   if (samples.length === 0) return 0;

@@ -1,5 +1,6 @@
 import type { AudioConfig } from '../../../../shared/audio-config.ts';
 import { bytesToBase64, FRAME_HEADER_BYTES, TRACK_AUDIO, writeFrameHeader } from '../../../../shared/protocol.ts';
+import { audioDiscontinuity } from '../../lib/audio-input.ts';
 
 /**
  * Opus, mono, in 60 ms frames: about 17 audio messages a second, so with 30 fps video a viewer gets
@@ -42,12 +43,15 @@ function toAudioConfig(meta: AudioDecoderConfig): AudioConfig {
 /**
  * Encodes the stream's sound with WebCodecs and hands out wire-ready audio frames, each with the
  * decoder config it belongs to. Configured from the first chunk's sample rate (a microphone may run at
- * 44.1 kHz); a chunk at another rate (a different input) configures it again.
+ * 44.1 kHz); a chunk at another rate (a different input), or one that does not follow on from the
+ * previous (see audioDiscontinuity), starts a new encoder: the encoder stamps by counting samples.
  */
 export class AudioTrackEncoder {
   private encoder: AudioEncoder | null = null;
   private sampleRate = 0;
   private config: AudioConfig | null = null;
+  /** Where the previous input chunk ended (µs). */
+  private expectedUs: number | null = null;
 
   constructor(
     private readonly out: (config: AudioConfig, frame: Uint8Array<ArrayBuffer>) => void,
@@ -57,10 +61,16 @@ export class AudioTrackEncoder {
   /** Takes ownership of `data` (closes it). */
   encode(data: AudioData): void {
     try {
-      if (this.encoder === null || this.encoder.state === 'closed' || data.sampleRate !== this.sampleRate) {
+      if (
+        this.encoder === null ||
+        this.encoder.state === 'closed' ||
+        data.sampleRate !== this.sampleRate ||
+        audioDiscontinuity(this.expectedUs, data.timestamp)
+      ) {
         this.start(data.sampleRate);
       }
       this.encoder!.encode(data);
+      this.expectedUs = data.timestamp + (data.numberOfFrames * 1e6) / data.sampleRate;
     } catch (err) {
       this.onError(err instanceof Error ? err.message : String(err));
     } finally {
