@@ -4,6 +4,7 @@ import {
   AUDIO_AHEAD_OF_PICTURE_US,
   audioMayPlay,
   decodedTimestampUs,
+  gateShut,
   JITTER_TARGET_S,
   MAX_AHEAD_S,
   MAX_BEHIND_LIVE_US,
@@ -15,6 +16,7 @@ import {
   PICTURE_STALL_MS,
   pickFrame,
   planChunk,
+  STALL_LIMIT_US,
 } from './av-sync.ts';
 
 const T = 1_700_000_000_000_000;
@@ -107,6 +109,19 @@ test('pickFrame: without an audio clock, the newest at once; a picture far ahead
   assert.deepEqual(pickFrame(q, 'wait'), { paint: -1, drop: 0 }, 'sound about to start: the pictures wait for it');
   assert.deepEqual(pickFrame(q, T - MAX_PICTURE_WAIT_US), { paint: -1, drop: 0 }, 'at the edge: waits');
   assert.deepEqual(pickFrame(q, T - MAX_PICTURE_WAIT_US - 1), { paint: 2, drop: 2 }, 'past it: another timeline');
+});
+
+test('gateShut: silence only while a picture is overdue past the limit, counting the output latency', () => {
+  const anchor = { ctxS: 10, tsUs: T };
+  // Rendering context time 11.04 with 40 ms output latency: what is heard then is media T + 1 s.
+  const table: Array<[string, Parameters<typeof gateShut>[0], number | null, boolean]> = [
+    ['the next picture is due exactly now', anchor, T + 1_000_000, false],
+    ['overdue by the limit', anchor, T + 1_000_000 - STALL_LIMIT_US, false],
+    ['overdue past the limit: the page stopped painting', anchor, T + 1_000_000 - STALL_LIMIT_US - 1, true],
+    ['no picture waiting', anchor, null, false],
+    ['no timeline', null, T, false],
+  ];
+  for (const [what, a, next, shut] of table) assert.equal(gateShut(a, 11.04, 0.04, next), shut, what);
 });
 
 test('audioMayPlay: sound waits for a moving picture, never for a broken or stalled one', () => {

@@ -6,7 +6,7 @@
  */
 
 /** New audio starts this far ahead of the context's clock: room for the network's and decoder's jitter. */
-export const JITTER_TARGET_S = 0.15;
+export const JITTER_TARGET_S = 0.2;
 /** A chunk that would start sooner than this is late (an underrun): the timeline is anchored again. */
 export const MIN_LEAD_S = 0.01;
 /** A chunk scheduled further ahead than this (a clock that drifted, a new timeline) is anchored again. */
@@ -16,7 +16,7 @@ export const MAX_AHEAD_S = 1.0;
  * brings up to a few seconds of sound at once, and playing it all would keep the viewer that far
  * behind live for good (and the picture with it). The sound starts near the live edge instead.
  */
-export const MAX_BEHIND_LIVE_US = 300_000;
+export const MAX_BEHIND_LIVE_US = 500_000;
 
 /** Media time `tsUs` plays at context time `ctxS`; every later chunk keeps the same relation. */
 export interface Anchor {
@@ -107,6 +107,24 @@ export function pickFrame(timestampsUs: readonly number[], mediaNowUs: ClockRead
   let due = -1;
   for (let i = 0; i < n && timestampsUs[i]! <= mediaNowUs + PAINT_LEAD_US; i++) due = i;
   return due === -1 ? { paint: -1, drop: 0 } : { paint: due, drop: due };
+}
+
+/**
+ * The stall gate (see stall-gate.worklet.ts): the sound is silenced while a decoded picture is this
+ * overdue, i.e. while the page's main thread has stopped painting (a busy or throttled tab). A healthy
+ * page paints a picture at most one display frame (16.7 ms) minus PAINT_LEAD_US after it is due.
+ */
+export const STALL_LIMIT_US = 20_000;
+
+/**
+ * Whether the sound rendered at context time `ctxS` must be silenced: the media time it carries is past
+ * the next unpainted picture (`nextPictureUs`, as the page last reported it) by more than STALL_LIMIT_US,
+ * counting the output latency (what is rendered now is heard `latencyS` later, and the picture is judged
+ * against what is heard). Never without a timeline or a waiting picture.
+ */
+export function gateShut(anchor: Anchor | null, ctxS: number, latencyS: number, nextPictureUs: number | null): boolean {
+  if (anchor === null || nextPictureUs === null) return false;
+  return mediaTimeUs(anchor, ctxS - latencyS) > nextPictureUs + STALL_LIMIT_US;
 }
 
 /** Audio may run ahead of the newest decoded picture by this much before it waits for the picture. */

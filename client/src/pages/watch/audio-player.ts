@@ -11,11 +11,16 @@ import {
   planChunk,
 } from '../../lib/av-sync.ts';
 import { readSoundPrefs, type SoundPrefs, writeSoundPrefs } from '../../lib/sound-prefs.ts';
+import type { GateMessage } from './stall-gate.worklet.ts';
+import stallGateUrl from './stall-gate.worklet.ts?worker&url';
 
 /** Decoder failures in a row, with nothing decoded in between, before the sound is given up. */
 export const MAX_AUDIO_DECODER_FAILURES = 3;
-/** Past the end of the last scheduled chunk by this much, the audio has run dry: it stops being the clock. */
-export const AUDIO_STARVED_S = 0.1;
+/**
+ * Sound that ran dry (nothing scheduled past what is heard) holds the pictures at its end for this long,
+ * so they stop and go on together with it; longer, and the pictures go on alone.
+ */
+export const AUDIO_STARVED_WAIT_S = 1.0;
 /** Chunks held back for the picture are bounded (about 2 s of 60 ms chunks): the oldest go first. */
 export const MAX_HELD_CHUNKS = 32;
 /**
@@ -52,7 +57,12 @@ export function audioAvailable(): boolean {
  */
 export class AudioPlayer {
   private ctx: AudioContext | null = null;
+  /** Where the scheduled chunks go: through the stall gate (once loaded), the volume, the speakers. */
+  private bus: GainNode | null = null;
   private gain: GainNode | null = null;
+  private gate: AudioWorkletNode | null = null;
+  /** What the gate was last told (it gets only changes). */
+  private told: Required<GateMessage> = { anchor: null, latencyS: 0, nextPictureUs: null };
   private decoder: AudioDecoder | null = null;
   private config: AudioDecoderConfig | null = null;
   private hasAudio = false;
@@ -139,17 +149,23 @@ export class AudioPlayer {
   }
 
   /**
-   * The media time (µs) the viewer hears at `perfNowMs`; 'wait' while the sound is about to start (for
-   * up to AUDIO_START_WAIT_MS); null when it is not running (no audio, the browser holds it, or it ran
-   * dry): the picture then paces itself.
+   * The media time (µs) the viewer hears at `perfNowMs`, which the pictures follow: never past the end
+   * of the sound scheduled so far, so when the sound runs dry the pictures stop with it (for up to
+   * AUDIO_STARVED_WAIT_S). 'wait' while the sound is about to start (up to AUDIO_START_WAIT_MS: the
+   * browser is starting the context for a viewer who wants sound, or the first chunks are on their way).
+   * null when there is no sound to follow: the pictures then pace themselves.
    */
   clockUs(perfNowMs: number): ClockReading {
     const ctx = this.ctx;
-    if (ctx === null || ctx.state !== 'running' || this.decoder === null) return null;
-    if (this.anchor === null) return perfNowMs - this.startingSinceMs < AUDIO_START_WAIT_MS ? 'wait' : null;
+    if (ctx === null || this.decoder === null) return null;
+    const starting = perfNowMs - this.startingSinceMs < AUDIO_START_WAIT_MS;
+    if (ctx.state !== 'running') return starting && !this.prefs.muted ? 'wait' : null;
+    if (this.anchor === null) return starting ? 'wait' : null;
     const heard = heardContextTime(ctx, perfNowMs);
-    if (heard > this.endS + AUDIO_STARVED_S) return null;
-    return mediaTimeUs(this.anchor, heard);
+    const latencyS = Math.max(0, ctx.currentTime - heardContextTime(ctx, performance.now()));
+    if (Math.abs(latencyS - this.told.latencyS) > 0.002) this.tell({ latencyS });
+    if (heard > this.endS + AUDIO_STARVED_WAIT_S) return null;
+    return mediaTimeUs(this.anchor, Math.min(heard, this.endS));
   }
 
   /** Call from a click (a user gesture): browsers start sound only then. */
@@ -173,6 +189,11 @@ export class AudioPlayer {
   /** The picture moved on: sound held back for it may go now. */
   pictureAdvanced(): void {
     if (this.held.length > 0) this.release();
+  }
+
+  /** Every display frame: the next picture waiting to be painted (null: none), for the stall gate. */
+  pictureWaiting(nextPictureUs: number | null): void {
+    if (nextPictureUs !== this.told.nextPictureUs) this.tell({ nextPictureUs });
   }
 
   close(): void {
@@ -205,6 +226,22 @@ export class AudioPlayer {
     const gain = ctx.createGain();
     gain.gain.value = this.prefs.muted ? 0 : this.prefs.volume;
     gain.connect(ctx.destination);
+    const bus = ctx.createGain();
+    bus.connect(gain);
+    this.bus = bus;
+    // Until the gate is loaded (or where worklets are missing) the sound goes straight on.
+    void ctx.audioWorklet
+      ?.addModule(stallGateUrl)
+      .then(() => {
+        if (this.closed) return;
+        const gate = new AudioWorkletNode(ctx, 'replaycast-stall-gate');
+        bus.disconnect();
+        bus.connect(gate);
+        gate.connect(gain);
+        this.gate = gate;
+        gate.port.postMessage(this.told);
+      })
+      .catch(() => {});
     ctx.onstatechange = () => {
       // Whatever was scheduled before a suspension is stale: start a fresh timeline.
       this.reset();
@@ -293,6 +330,11 @@ export class AudioPlayer {
     const ctx = this.ctx!;
     const plan = planChunk(this.anchor, tsUs, ctx.currentTime, this.newestUs);
     if (plan.kind === 'skip') {
+      // Catching up with live: the pictures wait for the sound's new start, as at the beginning.
+      if (this.anchor !== null) {
+        this.startingSinceMs = performance.now();
+        this.tell({ anchor: null });
+      }
       this.anchor = null;
       return;
     }
@@ -303,10 +345,11 @@ export class AudioPlayer {
       data.copyTo(plane, { planeIndex: c, format: 'f32-planar' });
       buffer.copyToChannel(plane, c);
     }
+    if (plan.anchor !== this.anchor) this.tell({ anchor: plan.anchor });
     this.anchor = plan.anchor;
     const node = ctx.createBufferSource();
     node.buffer = buffer;
-    node.connect(this.gain!);
+    node.connect(this.bus!);
     const entry = { node, startS: plan.startS };
     node.onended = () => this.scheduled.delete(entry);
     node.start(plan.startS);
@@ -324,7 +367,13 @@ export class AudioPlayer {
     }
   }
 
+  private tell(message: GateMessage): void {
+    this.told = { ...this.told, ...message };
+    this.gate?.port.postMessage(message);
+  }
+
   private reset(): void {
+    if (this.anchor !== null) this.tell({ anchor: null });
     this.anchor = null;
     this.startingSinceMs = performance.now();
     this.endS = 0;

@@ -48,6 +48,8 @@ export class Player {
   private lastDecodedAtMs: number | null = null;
   /** The audio clock the pictures follow (set by the page once there is sound). */
   clock: MediaClock = () => null;
+  /** Told every display frame which picture waits to be painted next (null: none): the sound's stall gate. */
+  onWaiting: (nextPictureUs: number | null) => void = () => {};
   status: PlayerStatus = 'waiting-config';
   lastError: string | null = null;
 
@@ -208,6 +210,7 @@ export class Player {
     );
     this.dropQueued(pick.drop);
     if (pick.paint !== -1) this.paint(this.queue.shift()!);
+    this.onWaiting(this.queue[0]?.timestamp ?? null);
     if (this.queue.length > 0) this.rafId = requestAnimationFrame(() => this.tick());
   }
 

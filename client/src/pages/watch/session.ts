@@ -158,6 +158,7 @@ export class WatchSession {
         () => player.picture,
       );
       player.clock = (perfNowMs) => this.audio?.clockUs(perfNowMs) ?? null;
+      player.onWaiting = (nextPictureUs) => this.audio?.pictureWaiting(nextPictureUs);
       this.update({ sound: this.audio.view });
     }
     this.statsTimer = setInterval(() => this.refreshStats(), STATS_INTERVAL_MS);
