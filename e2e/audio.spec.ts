@@ -109,9 +109,16 @@ test('the demo streams have sound; mute, volume and the remembered choice work',
     await volume.fill('100');
     await expect.poll(() => loudestOver(page, 1200), { timeout: 15_000 }).toBeGreaterThan(DEMO_BEEP_RMS_FULL);
     await volume.fill('25');
-    const quarter = await loudestOver(page, 1200);
-    expect(quarter, 'a quarter of the volume').toBeGreaterThan(DEMO_BEEP_RMS_FULL / 4 - 0.03);
-    expect(quarter, 'a quarter of the volume').toBeLessThan(DEMO_BEEP_RMS_FULL / 2);
+    // A quarter of the volume: the beep well under half as loud, and still heard.
+    await expect
+      .poll(
+        async () => {
+          const quarter = await loudestOver(page, 1200);
+          return quarter > DEMO_BEEP_RMS_FULL / 4 - 0.03 && quarter < DEMO_BEEP_RMS_FULL / 2;
+        },
+        { timeout: 15_000 },
+      )
+      .toBe(true);
     await page.getByRole('button', { name: 'Mute' }).click();
     await expect(page.getByTestId('sound')).toHaveAttribute('data-state', 'muted');
     expect(await loudestOver(page, 1200), 'muted: silence').toBe(0);
@@ -149,7 +156,7 @@ test('a viewer joining late hears sound from its first picture on', async ({ bro
     // ... and goes on from there: 60 ms buffers back to back over the two seconds since.
     const after = record.soundStarts.filter((t) => t > firstPaint && t < firstPaint + 2000);
     expect(after.length, 'sound buffers in the 2 s after the first picture').toBeGreaterThanOrEqual(25);
-    expect(await loudestOver(page, 1200), 'a beep heard').toBeGreaterThan(DEMO_BEEP_RMS_FULL);
+    await expect.poll(() => loudestOver(page, 1200), { timeout: 10_000 }).toBeGreaterThan(DEMO_BEEP_RMS_FULL);
   } finally {
     await context.close();
   }
