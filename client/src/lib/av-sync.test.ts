@@ -6,11 +6,16 @@ import {
   decodedTimestampUs,
   gateShut,
   JITTER_TARGET_S,
+  LATE_CONSIDERED_US,
+  LATE_MARGIN_S,
+  LATE_TOLERANCE_US,
   MAX_AHEAD_S,
   MAX_BEHIND_LIVE_US,
+  MAX_EXTRA_DELAY_S,
   MAX_PICTURE_WAIT_US,
   MIN_LEAD_S,
   mediaTimeUs,
+  nextExtraDelayS,
   opusPreSkipUs,
   PAINT_LEAD_US,
   PICTURE_STALL_MS,
@@ -33,11 +38,13 @@ test('planChunk: the first chunk anchors the timeline JITTER_TARGET_S ahead; the
   assert.equal(next.anchor, first.anchor);
 });
 
-test('planChunk: sound far behind the newest received is skipped (a late joiner starts near live)', () => {
+test('planChunk: a starting timeline skips sound far behind the newest received (a late joiner starts near live)', () => {
   assert.equal(planChunk(null, T, 10, T + MAX_BEHIND_LIVE_US + 1).kind, 'skip');
   assert.equal(planChunk(null, T, 10, T + MAX_BEHIND_LIVE_US).kind, 'anchored', 'at the edge: played');
+  // Running, a burst is absorbed: the chunk goes on the timeline (or re-anchors it when late), never skipped.
   const anchor = { ctxS: 10, tsUs: T };
-  assert.equal(planChunk(anchor, T + 60_000, 9.95, T + 60_000 + MAX_BEHIND_LIVE_US + 1).kind, 'skip');
+  assert.equal(planChunk(anchor, T + 60_000, 9.95, T + 60_000 + MAX_BEHIND_LIVE_US + 1).kind, 'continue');
+  assert.equal(planChunk(anchor, T + 60_000, 10.2, T + 60_000 + MAX_BEHIND_LIVE_US + 1).kind, 'anchored');
 });
 
 test('planChunk: late, barely in time, and too far ahead, at the edges', () => {
@@ -78,6 +85,25 @@ test('opusPreSkipUs reads the OpusHead; decodedTimestampUs shifts every chunk bu
   assert.equal(decodedTimestampUs(T, true, 6500), T, 'the first chunk: the decoder trimmed the look-ahead');
   assert.equal(decodedTimestampUs(T + 60_000, false, 6500), T + 53_500);
   assert.equal(decodedTimestampUs(T + 600_000, false, 0), T + 600_000);
+});
+
+test('planChunk: a fresh timeline starts the given target ahead (the jitter target plus any extra delay)', () => {
+  const plan = planChunk(null, T, 10, T, 0.45);
+  assert.ok(plan.kind === 'anchored' && close(plan.startS, 10.45));
+});
+
+test('nextExtraDelayS: late pictures push the sound back by their lateness plus a margin, within bounds', () => {
+  const table: Array<[string, number, number, number]> = [
+    ['on time', 0, 5_000, 0],
+    ['at the tolerance', 0, LATE_TOLERANCE_US, 0],
+    ['just late', 0, LATE_TOLERANCE_US + 1, LATE_TOLERANCE_US / 1e6 + 1e-6 + LATE_MARGIN_S],
+    ['100 ms late', 0.1, 100_000, 0.1 + 0.1 + LATE_MARGIN_S],
+    ['at the considered edge', 0, LATE_CONSIDERED_US, LATE_CONSIDERED_US / 1e6 + LATE_MARGIN_S],
+    ['further late: a catch-up, not jitter', 0.2, LATE_CONSIDERED_US + 1, 0.2],
+    ['capped', 0.5, 300_000, MAX_EXTRA_DELAY_S],
+    ['never shrinks', MAX_EXTRA_DELAY_S, 20_000, MAX_EXTRA_DELAY_S],
+  ];
+  for (const [what, current, late, next] of table) assert.ok(close(nextExtraDelayS(current, late), next), what);
 });
 
 test('mediaTimeUs: what is heard now, from the anchor', () => {

@@ -10,11 +10,12 @@ export const JITTER_TARGET_S = 0.2;
 /** A chunk that would start sooner than this is late (an underrun): the timeline is anchored again. */
 export const MIN_LEAD_S = 0.01;
 /** A chunk scheduled further ahead than this (a clock that drifted, a new timeline) is anchored again. */
-export const MAX_AHEAD_S = 1.0;
+export const MAX_AHEAD_S = 1.5;
 /**
- * A chunk this far behind the newest one received is skipped: a late joiner's cached group of pictures
- * brings up to a few seconds of sound at once, and playing it all would keep the viewer that far
- * behind live for good (and the picture with it). The sound starts near the live edge instead.
+ * When the sound (re)starts, chunks this far behind the newest one received are skipped: a late
+ * joiner's cached group of pictures brings up to a few seconds of sound at once, and playing it all
+ * would keep the viewer that far behind live for good (and the picture with it). The sound starts near
+ * the live edge instead. Once it runs, a burst is absorbed by the timeline (late chunks re-anchor it).
  */
 export const MAX_BEHIND_LIVE_US = 500_000;
 
@@ -22,6 +23,25 @@ export const MAX_BEHIND_LIVE_US = 500_000;
 export interface Anchor {
   ctxS: number;
   tsUs: number;
+}
+
+/** A picture decoded up to this much after it was due is on time (paints land on display frames anyway). */
+export const LATE_TOLERANCE_US = 10_000;
+/** Lateness past this is not jitter (a catch-up, a publisher restart): it does not move the delay. */
+export const LATE_CONSIDERED_US = 400_000;
+/** The sound is delayed at most this much more than JITTER_TARGET_S for pictures that decode late. */
+export const MAX_EXTRA_DELAY_S = 0.6;
+/** Each step adds the lateness seen plus this. */
+export const LATE_MARGIN_S = 0.03;
+
+/**
+ * The extra delay the sound needs when a picture was decoded `lateUs` after the sound reached it (a
+ * slow decoder or publisher: the picture track arrives later than the sound). The sound then waits
+ * for the slower track: the delay only grows, by the lateness plus a margin, up to MAX_EXTRA_DELAY_S.
+ */
+export function nextExtraDelayS(currentS: number, lateUs: number): number {
+  if (lateUs <= LATE_TOLERANCE_US || lateUs > LATE_CONSIDERED_US) return currentS;
+  return Math.min(MAX_EXTRA_DELAY_S, currentS + lateUs / 1e6 + LATE_MARGIN_S);
 }
 
 export type ChunkPlan =
@@ -37,15 +57,22 @@ export type ChunkPlan =
  * Where a decoded chunk with media timestamp `tsUs` goes on the context clock, `ctxNowS` being the
  * context's current time and `newestUs` the newest chunk received. Continuous audio keeps its anchor
  * (chunks follow each other sample for sample); a chunk that would be late or too far ahead starts a
- * new anchor JITTER_TARGET_S ahead; one far behind live is skipped.
+ * new anchor `targetS` ahead (JITTER_TARGET_S, plus any extra delay); one far behind live is skipped
+ * when the timeline starts.
  */
-export function planChunk(anchor: Anchor | null, tsUs: number, ctxNowS: number, newestUs: number): ChunkPlan {
-  if (newestUs - tsUs > MAX_BEHIND_LIVE_US) return { kind: 'skip' };
+export function planChunk(
+  anchor: Anchor | null,
+  tsUs: number,
+  ctxNowS: number,
+  newestUs: number,
+  targetS: number = JITTER_TARGET_S,
+): ChunkPlan {
+  if (anchor === null && newestUs - tsUs > MAX_BEHIND_LIVE_US) return { kind: 'skip' };
   if (anchor !== null) {
     const startS = anchor.ctxS + (tsUs - anchor.tsUs) / 1e6;
     if (startS >= ctxNowS + MIN_LEAD_S && startS <= ctxNowS + MAX_AHEAD_S) return { startS, anchor, kind: 'continue' };
   }
-  const fresh = { ctxS: ctxNowS + JITTER_TARGET_S, tsUs };
+  const fresh = { ctxS: ctxNowS + targetS, tsUs };
   return { startS: fresh.ctxS, anchor: fresh, kind: 'anchored' };
 }
 

@@ -5,7 +5,9 @@ import {
   audioMayPlay,
   type ClockReading,
   decodedTimestampUs,
+  JITTER_TARGET_S,
   mediaTimeUs,
+  nextExtraDelayS,
   opusPreSkipUs,
   type PictureState,
   planChunk,
@@ -32,7 +34,9 @@ export const MAX_DECODE_QUEUE = 200;
 /** A chunk this far below the newest one starts a new timeline (rather than being "behind live"). */
 export const NEW_TIMELINE_US = 5_000_000;
 /** Pictures wait at most this long for the sound to start; then they go on without it. */
-export const AUDIO_START_WAIT_MS = 1_000;
+export const AUDIO_START_WAIT_MS = 2_000;
+/** Pictures decoded late count (to delay the sound) once its timeline has run this long: not at a start. */
+export const STEADY_AFTER_MS = 1_000;
 
 /**
  * none: the stream has no sound; unsupported: this browser cannot play it; muted: the viewer's choice;
@@ -82,6 +86,10 @@ export class AudioPlayer {
   private newestUs = 0;
   /** Since when the sound is due to start (no timeline yet): pictures wait for it that long at most. */
   private startingSinceMs = performance.now();
+  /** When the current timeline started. */
+  private anchoredAtMs = 0;
+  /** How much more than JITTER_TARGET_S the sound waits, for pictures that decode late (see nextExtraDelayS). */
+  private extraDelayS = 0;
   private prefs: SoundPrefs = readSoundPrefs();
   private closed = false;
 
@@ -191,6 +199,21 @@ export class AudioPlayer {
     if (this.held.length > 0) this.release();
   }
 
+  /**
+   * A picture decoded `lateUs` after the sound reached it: if that is late enough, the sound starts a
+   * new timeline further back so the pictures are ready when it gets there (the slower track leads).
+   */
+  pictureLate(lateUs: number): void {
+    if (this.anchor === null || performance.now() - this.anchoredAtMs < STEADY_AFTER_MS) return;
+    const next = nextExtraDelayS(this.extraDelayS, lateUs);
+    if (next === this.extraDelayS) return;
+    this.extraDelayS = next;
+    this.anchor = null;
+    this.tell({ anchor: null });
+    this.startingSinceMs = performance.now();
+    if (this.ctx !== null) this.cancelPending(this.ctx.currentTime);
+  }
+
   /** Every display frame: the next picture waiting to be painted (null: none), for the stall gate. */
   pictureWaiting(nextPictureUs: number | null): void {
     if (nextPictureUs !== this.told.nextPictureUs) this.tell({ nextPictureUs });
@@ -243,8 +266,9 @@ export class AudioPlayer {
       })
       .catch(() => {});
     ctx.onstatechange = () => {
-      // Whatever was scheduled before a suspension is stale: start a fresh timeline.
-      this.reset();
+      // Whatever was scheduled before a suspension is stale: start a fresh timeline (with what was held).
+      if (ctx.state === 'running') this.release();
+      else this.reset();
       this.changed();
     };
     this.ctx = ctx;
@@ -306,13 +330,14 @@ export class AudioPlayer {
     const tsUs =
       packetTs === undefined ? data.timestamp : decodedTimestampUs(packetTs, this.firstOutput, this.preSkipUs);
     this.firstOutput = false;
-    if (this.closed || this.ctx === null || this.ctx.state !== 'running') {
+    if (this.closed || this.ctx === null) {
       data.close();
       return;
     }
+    // Held while the context starts too: its first sound is then the one the first picture needs.
     this.held.push({ data, tsUs });
     if (this.held.length > MAX_HELD_CHUNKS) this.held.shift()!.data.close();
-    this.release();
+    if (this.ctx.state === 'running') this.release();
   }
 
   /** Schedules the held chunks the picture allows, oldest first. */
@@ -328,16 +353,9 @@ export class AudioPlayer {
 
   private schedule(data: AudioData, tsUs: number): void {
     const ctx = this.ctx!;
-    const plan = planChunk(this.anchor, tsUs, ctx.currentTime, this.newestUs);
-    if (plan.kind === 'skip') {
-      // Catching up with live: the pictures wait for the sound's new start, as at the beginning.
-      if (this.anchor !== null) {
-        this.startingSinceMs = performance.now();
-        this.tell({ anchor: null });
-      }
-      this.anchor = null;
-      return;
-    }
+    const plan = planChunk(this.anchor, tsUs, ctx.currentTime, this.newestUs, JITTER_TARGET_S + this.extraDelayS);
+    // Starting behind live: skipped, and the pictures go on waiting for the sound's start.
+    if (plan.kind === 'skip') return;
     if (plan.kind === 'anchored') this.cancelPending(ctx.currentTime);
     const buffer = ctx.createBuffer(data.numberOfChannels, data.numberOfFrames, data.sampleRate);
     const plane = new Float32Array(data.numberOfFrames);
@@ -345,7 +363,10 @@ export class AudioPlayer {
       data.copyTo(plane, { planeIndex: c, format: 'f32-planar' });
       buffer.copyToChannel(plane, c);
     }
-    if (plan.anchor !== this.anchor) this.tell({ anchor: plan.anchor });
+    if (plan.anchor !== this.anchor) {
+      this.tell({ anchor: plan.anchor });
+      this.anchoredAtMs = performance.now();
+    }
     this.anchor = plan.anchor;
     const node = ctx.createBufferSource();
     node.buffer = buffer;

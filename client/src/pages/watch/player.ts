@@ -50,6 +50,8 @@ export class Player {
   clock: MediaClock = () => null;
   /** Told every display frame which picture waits to be painted next (null: none): the sound's stall gate. */
   onWaiting: (nextPictureUs: number | null) => void = () => {};
+  /** Told when a picture decodes after the sound reached it, by how much (µs). */
+  onLate: (lateUs: number) => void = () => {};
   status: PlayerStatus = 'waiting-config';
   lastError: string | null = null;
 
@@ -185,6 +187,8 @@ export class Player {
     this.failuresInRow = 0;
     this.lastDecodedTimestampUs = frame.timestamp;
     this.lastDecodedAtMs = performance.now();
+    const clock = this.clock(this.lastDecodedAtMs);
+    if (typeof clock === 'number' && clock > frame.timestamp) this.onLate(clock - frame.timestamp);
     if (this.status !== 'playing') this.setStatus('playing');
     // A new timeline (the publisher restarted) starts below what is queued: the old pictures are stale.
     if (this.queue.length > 0 && frame.timestamp < this.queue.at(-1)!.timestamp) this.dropQueued(this.queue.length);

@@ -159,6 +159,7 @@ export class WatchSession {
       );
       player.clock = (perfNowMs) => this.audio?.clockUs(perfNowMs) ?? null;
       player.onWaiting = (nextPictureUs) => this.audio?.pictureWaiting(nextPictureUs);
+      player.onLate = (lateUs) => this.audio?.pictureLate(lateUs);
       this.update({ sound: this.audio.view });
     }
     this.statsTimer = setInterval(() => this.refreshStats(), STATS_INTERVAL_MS);
