@@ -153,6 +153,14 @@ export async function soundRecord(page: Page): Promise<SoundRecord> {
   return page.evaluate(() => (window as unknown as { __e2eSound: SoundRecord }).__e2eSound);
 }
 
+/** Just the beeps and flashes (small, so polling it costs the page little). */
+export async function syncRecord(page: Page): Promise<Pick<SoundRecord, 'beeps' | 'flashes'>> {
+  return page.evaluate(() => {
+    const { beeps, flashes } = (window as unknown as { __e2eSound: SoundRecord }).__e2eSound;
+    return { beeps, flashes };
+  });
+}
+
 /** The loudest RMS heard at the destination since `sinceMs` (performance time). */
 export function loudestSince(record: SoundRecord, sinceMs: number): number {
   return record.levels.filter((l) => l.atMs >= sinceMs).reduce((m, l) => Math.max(m, l.rms), 0);
@@ -162,7 +170,7 @@ export function loudestSince(record: SoundRecord, sinceMs: number): number {
  * For each flash painted, the beep heard nearest to it (within `windowMs`): beep minus flash in ms,
  * positive when the sound comes after the picture; null for a flash without a beep.
  */
-export function avPairs(record: SoundRecord, windowMs = 400): Array<number | null> {
+export function avPairs(record: Pick<SoundRecord, 'beeps' | 'flashes'>, windowMs = 400): Array<number | null> {
   return record.flashes.map((flash) => {
     let best: number | null = null;
     for (const beep of record.beeps) {

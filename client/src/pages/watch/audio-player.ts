@@ -170,6 +170,8 @@ export class AudioPlayer {
     if (ctx.state !== 'running') return starting && !this.prefs.muted ? 'wait' : null;
     if (this.anchor === null) return starting ? 'wait' : null;
     const heard = heardContextTime(ctx, perfNowMs);
+    // The sound has not begun (it starts JITTER_TARGET_S after its first chunk): nor do the pictures.
+    if (heard < this.anchor.ctxS) return 'wait';
     const latencyS = Math.max(0, ctx.currentTime - heardContextTime(ctx, performance.now()));
     if (Math.abs(latencyS - this.told.latencyS) > 0.002) this.tell({ latencyS });
     if (heard > this.endS + AUDIO_STARVED_WAIT_S) return null;
