@@ -25,6 +25,12 @@ const HEARD_RMS = 0.001;
 /** The demo's beep: amplitude 0.5, so about 0.35 RMS at full volume over a 50 ms window inside it. */
 const DEMO_BEEP_RMS_FULL = 0.3;
 
+/**
+ * No Playwright trace in this file: it records a screencast of every page, which takes the very CPU
+ * whose lateness the timing tests would then measure.
+ */
+test.use({ trace: 'off' });
+
 /** A viewer context whose pages carry the sound probe (and count decoded frames). */
 async function listeningContext(browser: Browser): Promise<BrowserContext> {
   const context = await newWatcherContext(browser, SOUND_PROBE_CONTEXT);
@@ -135,102 +141,93 @@ test('the demo streams have sound; mute, volume and the remembered choice work',
   }
 });
 
-/**
- * The timing tests run without Playwright's trace: it records a screencast of every page, which takes
- * the very CPU whose lateness they would then measure.
- */
-test.describe('timing', () => {
-  test.use({ trace: 'off' });
-
-  test('a viewer joining late hears sound from its first picture on', async ({ browser }) => {
-    const stream = await dfwDemoStream();
-    const context = await listeningContext(browser);
-    // A viewer who unmuted on an earlier visit.
-    await context.addInitScript(() => localStorage.setItem('replaycast:sound', '{"muted":false,"volume":1}'));
-    try {
-      const page = await context.newPage();
-      await page.goto(`${edge('ams')}/watch/${stream.id}?instance=${stream.machineId}`);
-      await expect(page.getByTestId('sound')).toHaveAttribute('data-state', 'playing');
-      await expect.poll(async () => (await soundRecord(page)).firstPaintMs, { timeout: 15_000 }).not.toBeNull();
-      await page.waitForTimeout(2000);
-      const record: SoundRecord = await soundRecord(page);
-      const firstPaint = record.firstPaintMs!;
-      const firstSound = Math.min(...record.soundStarts);
-      reportTiming('late joiner: first sound minus first picture', firstSound - firstPaint);
-      // The picture waits for the sound: its first frame is shown with the sound already playing.
-      expect(firstSound, 'sound starts no later than the first picture').toBeLessThanOrEqual(
-        firstPaint + AV_OFFSET_LIMIT_MS,
-      );
-      // ... and goes on from there: 60 ms buffers back to back over the two seconds since.
-      const after = record.soundStarts.filter((t) => t > firstPaint && t < firstPaint + 2000);
-      expect(after.length, 'sound buffers in the 2 s after the first picture').toBeGreaterThanOrEqual(25);
-      await expect.poll(() => loudestOver(page, 1200), { timeout: 10_000 }).toBeGreaterThan(DEMO_BEEP_RMS_FULL);
-    } finally {
-      await context.close();
-    }
-  });
-
-  test("A/V sync at a viewer: the test pattern's beep and flash, replayed from dfw to ams, |offset| <= 45 ms at p95 over 20+ beeps", async ({
-    browser,
-  }) => {
-    test.setTimeout(180_000);
-    const creatorContext = await browser.newContext();
-    await creatorContext.addInitScript(denyCamera);
-    const viewerContext = await listeningContext(browser);
-    try {
-      const creator = await creatorContext.newPage();
-      await creator.goto(`${edge('dfw')}/live`);
-      await expect(creator.getByTestId('preview')).toHaveAttribute('data-source', 'pattern');
-      await expect(creator.getByTestId('sound-input')).toHaveAttribute('data-choice', 'tone');
-      await expect(creator.getByTestId('sound-note')).toContainText(/microphone permission was denied.*test tone/);
-      await creator.getByLabel('Title').fill(`e2e sync ${Date.now().toString(36)}`);
-      await creator.getByLabel('Your name').fill('e2e-sync');
-      await creator.getByRole('button', { name: 'Go live' }).click();
-      await expect(creator.getByTestId('live-state')).toHaveAttribute('data-state', 'live');
-      const share = new URL(await creator.getByTestId('share-link').inputValue());
-
-      const viewer = await viewerContext.newPage();
-      await viewer.goto(`${edge('ams')}${share.pathname}${share.search}`);
-      await expect(viewer.locator('body')).toHaveAttribute('data-edge-region', 'ams');
-      await expect(viewer.getByTestId('routing-proof')).toHaveAttribute('data-verdict', 'same-machine');
-      await viewer.getByRole('button', { name: 'Unmute' }).click();
-      await expect(viewer.getByTestId('sound')).toHaveAttribute('data-state', 'playing');
-      // Once both are flowing, count afresh: the start (sound finding the live edge) is not the figure.
-      const paired = async () => avPairs(await syncRecord(viewer)).filter((p) => p !== null).length;
-      await expect.poll(paired, { timeout: 20_000 }).toBeGreaterThan(1);
-      const skip = (await syncRecord(viewer)).flashes.length;
-      // The last flash's beep may still be on its way: it is left out.
-      const measured = (record: Pick<SoundRecord, 'beeps' | 'flashes'>) => avPairs(record).slice(skip, -1);
-      await expect
-        .poll(async () => measured(await syncRecord(viewer)).filter((p) => p !== null).length, {
-          timeout: 120_000,
-          intervals: [2000],
-        })
-        .toBeGreaterThanOrEqual(MIN_PAIRS);
-      const record = await syncRecord(viewer);
-      const pairs = measured(record);
-      const offsets = pairs.filter((p) => p !== null);
-      const abs = offsets.map(Math.abs);
-      const mean = offsets.reduce((a, b) => a + b, 0) / offsets.length;
-      reportTiming(`A/V offset (beep - flash) p50 |offset| over ${offsets.length} beeps`, percentile(abs, 50));
-      reportTiming('A/V offset p95 |offset|', percentile(abs, 95));
-      reportTiming('A/V offset max |offset|', Math.max(...abs));
-      reportTiming('A/V offset mean (positive: sound after picture)', mean);
-      console.log(`A/V offsets (ms): ${offsets.map((o) => o.toFixed(1)).join(' ')}`);
-      reportTiming(`flashes painted without their beep heard (of ${pairs.length})`, pairs.length - offsets.length);
-      // Beeps lost to a stalled page (the stall gate silences them) or to a sound that starts again: a few.
-      expect(offsets.length / pairs.length, 'share of flashes painted with their beep heard').toBeGreaterThanOrEqual(
-        0.75,
-      );
-      expect(percentile(abs, 95), 'p95 |beep - flash| in ms').toBeLessThanOrEqual(AV_OFFSET_LIMIT_MS);
-      await creator.getByRole('button', { name: 'Stop streaming' }).click();
-    } finally {
-      await creatorContext.close();
-      await viewerContext.close();
-    }
-  });
+test('a viewer joining late hears sound from its first picture on', async ({ browser }) => {
+  const stream = await dfwDemoStream();
+  const context = await listeningContext(browser);
+  // A viewer who unmuted on an earlier visit.
+  await context.addInitScript(() => localStorage.setItem('replaycast:sound', '{"muted":false,"volume":1}'));
+  try {
+    const page = await context.newPage();
+    await page.goto(`${edge('ams')}/watch/${stream.id}?instance=${stream.machineId}`);
+    await expect(page.getByTestId('sound')).toHaveAttribute('data-state', 'playing');
+    await expect.poll(async () => (await soundRecord(page)).firstPaintMs, { timeout: 15_000 }).not.toBeNull();
+    await page.waitForTimeout(2000);
+    const record: SoundRecord = await soundRecord(page);
+    const firstPaint = record.firstPaintMs!;
+    const firstSound = Math.min(...record.soundStarts);
+    reportTiming('late joiner: first sound minus first picture', firstSound - firstPaint);
+    // The picture waits for the sound: its first frame is shown with the sound already playing.
+    expect(firstSound, 'sound starts no later than the first picture').toBeLessThanOrEqual(
+      firstPaint + AV_OFFSET_LIMIT_MS,
+    );
+    // ... and goes on from there: 60 ms buffers back to back over the two seconds since.
+    const after = record.soundStarts.filter((t) => t > firstPaint && t < firstPaint + 2000);
+    expect(after.length, 'sound buffers in the 2 s after the first picture').toBeGreaterThanOrEqual(25);
+    await expect.poll(() => loudestOver(page, 1200), { timeout: 10_000 }).toBeGreaterThan(DEMO_BEEP_RMS_FULL);
+  } finally {
+    await context.close();
+  }
 });
 
+test("A/V sync at a viewer: the test pattern's beep and flash, replayed from dfw to ams, |offset| <= 45 ms at p95 over 20+ beeps", async ({
+  browser,
+}) => {
+  test.setTimeout(180_000);
+  const creatorContext = await browser.newContext();
+  await creatorContext.addInitScript(denyCamera);
+  const viewerContext = await listeningContext(browser);
+  try {
+    const creator = await creatorContext.newPage();
+    await creator.goto(`${edge('dfw')}/live`);
+    await expect(creator.getByTestId('preview')).toHaveAttribute('data-source', 'pattern');
+    await expect(creator.getByTestId('sound-input')).toHaveAttribute('data-choice', 'tone');
+    await expect(creator.getByTestId('sound-note')).toContainText(/microphone permission was denied.*test tone/);
+    await creator.getByLabel('Title').fill(`e2e sync ${Date.now().toString(36)}`);
+    await creator.getByLabel('Your name').fill('e2e-sync');
+    await creator.getByRole('button', { name: 'Go live' }).click();
+    await expect(creator.getByTestId('live-state')).toHaveAttribute('data-state', 'live');
+    const share = new URL(await creator.getByTestId('share-link').inputValue());
+
+    const viewer = await viewerContext.newPage();
+    await viewer.goto(`${edge('ams')}${share.pathname}${share.search}`);
+    await expect(viewer.locator('body')).toHaveAttribute('data-edge-region', 'ams');
+    await expect(viewer.getByTestId('routing-proof')).toHaveAttribute('data-verdict', 'same-machine');
+    await viewer.getByRole('button', { name: 'Unmute' }).click();
+    await expect(viewer.getByTestId('sound')).toHaveAttribute('data-state', 'playing');
+    // Once both are flowing, count afresh: the start (sound finding the live edge) is not the figure.
+    const paired = async () => avPairs(await syncRecord(viewer)).filter((p) => p !== null).length;
+    await expect.poll(paired, { timeout: 20_000 }).toBeGreaterThan(1);
+    const skip = (await syncRecord(viewer)).flashes.length;
+    // The last flash's beep may still be on its way: it is left out.
+    const measured = (record: Pick<SoundRecord, 'beeps' | 'flashes'>) => avPairs(record).slice(skip, -1);
+    await expect
+      .poll(async () => measured(await syncRecord(viewer)).filter((p) => p !== null).length, {
+        timeout: 120_000,
+        intervals: [2000],
+      })
+      .toBeGreaterThanOrEqual(MIN_PAIRS);
+    const record = await syncRecord(viewer);
+    const pairs = measured(record);
+    const offsets = pairs.filter((p) => p !== null);
+    const abs = offsets.map(Math.abs);
+    const mean = offsets.reduce((a, b) => a + b, 0) / offsets.length;
+    reportTiming(`A/V offset (beep - flash) p50 |offset| over ${offsets.length} beeps`, percentile(abs, 50));
+    reportTiming('A/V offset p95 |offset|', percentile(abs, 95));
+    reportTiming('A/V offset max |offset|', Math.max(...abs));
+    reportTiming('A/V offset mean (positive: sound after picture)', mean);
+    console.log(`A/V offsets (ms): ${offsets.map((o) => o.toFixed(1)).join(' ')}`);
+    reportTiming(`flashes painted without their beep heard (of ${pairs.length})`, pairs.length - offsets.length);
+    // Beeps lost to a stalled page (the stall gate silences them) or to a sound that starts again: a few.
+    expect(offsets.length / pairs.length, 'share of flashes painted with their beep heard').toBeGreaterThanOrEqual(
+      0.75,
+    );
+    expect(percentile(abs, 95), 'p95 |beep - flash| in ms').toBeLessThanOrEqual(AV_OFFSET_LIMIT_MS);
+    await creator.getByRole('button', { name: 'Stop streaming' }).click();
+  } finally {
+    await creatorContext.close();
+    await viewerContext.close();
+  }
+});
 test('a watch page refuses a server of another protocol version: it says to reload and stops retrying', async ({
   page,
 }) => {
