@@ -32,6 +32,8 @@ export default async function globalSetup(_config: FullConfig): Promise<() => Pr
     controlPort: E2E_CLUSTER.controlPort,
     addressBase: E2E_CLUSTER.addressBase,
     machinePort: E2E_CLUSTER.machinePort,
+    // The edges remember cookie -> Machine after a replay, as fly.toml's replay_cache tells Fly's to.
+    flyToml: join(root, 'fly.toml'),
     env: { DEMO_STREAMS: String(E2E_CLUSTER.demoStreams), LOG_LEVEL: 'info' },
     onLog: (event) => log.write(`${formatLogEvent(event, false)}\n`),
   });

@@ -91,11 +91,15 @@ export async function msUntil(
   }
 }
 
+/** Records a measured figure on the test (HTML report annotation) and prints it (list reporter). */
+export function reportFigure(type: string, text: string): void {
+  base.info().annotations.push({ type, description: text });
+  console.log(`${type}: ${text}`);
+}
+
 /** Records a measured time on the test (HTML report annotation) and prints it (list reporter). */
 export function reportTiming(what: string, ms: number): void {
-  const text = `${what}: ${Math.round(ms)} ms`;
-  base.info().annotations.push({ type: 'timing', description: text });
-  console.log(`timing: ${text}`);
+  reportFigure('timing', `${what}: ${Math.round(ms)} ms`);
 }
 
 /** True when every one of `machineIds` answers and lists `streamId`, each read pinned to that Machine. */

@@ -1,6 +1,6 @@
 import type { ViewerHello } from '../shared/protocol.ts';
 import { controlStats, startedMachines } from './cluster.ts';
-import { decodedFrames, directoryOn, edge, expect, test } from './helpers.ts';
+import { decodedFrames, directoryOn, edge, expect, reportFigure, test } from './helpers.ts';
 import { canvasColourCount } from './page-probes.ts';
 
 /** Fewest decoded frames that prove playback (about 1 s of the demo stream). */
@@ -57,4 +57,27 @@ test('watching a dfw-hosted stream from the ams edge is served by its home Machi
   expect(cookie?.value).toBe(home);
   const whoami = await page.evaluate(async () => (await fetch('/api/whoami')).json() as Promise<{ machineId: string }>);
   expect(whoami.machineId).toBe(home);
+
+  // A second visit. The first one's replays were `?instance=` links (timeout and fallback: never cached),
+  // but the fetch just above carried only the cookie: its `prefer_instance` replay is in the ams edge's
+  // replay cache now (fly.toml replay_cache), so every request of the visit goes straight home.
+  const second = await controlStats();
+  await page.goto(`${edge('ams')}/`);
+  await page.locator(`[data-testid="stream-card"][data-stream-id="${stream!.id}"]`).getByRole('link').click();
+  await expect(page).toHaveURL(new RegExp(`/watch/${stream!.id}\\?instance=${home}$`));
+  await expect(page.locator('body')).toHaveAttribute('data-instance', home);
+  await expect.poll(() => decodedFrames(page), { timeout: 15_000 }).toBeGreaterThanOrEqual(MIN_DECODED_FRAMES);
+  await expect(page.getByTestId('routing-proof')).toHaveAttribute('data-verdict', 'same-machine');
+  const end = await controlStats();
+  const secondReplays = end.totals.replays - second.totals.replays;
+  const secondHits = end.totals.cacheHits - second.totals.cacheHits;
+  reportFigure(
+    'hops',
+    `first visit ${replays} replays, ${after.totals.cacheHits - before.totals.cacheHits} cache hits; ` +
+      `second visit ${secondReplays} replays, ${secondHits} cache hits`,
+  );
+  expect(secondReplays, 'replays for the second visit').toBe(0);
+  // At least the home page, the watch page and its socket came straight from the cache.
+  expect(secondHits, 'cache hits for the second visit').toBeGreaterThanOrEqual(3);
+  expect(end.totals.errors - second.totals.errors).toBe(0);
 });

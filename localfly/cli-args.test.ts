@@ -24,6 +24,7 @@ test('flags, --flag=value, repeated --env, the command after --', () => {
       'A=b=c',
       '--start-timeout-ms',
       '5000',
+      '--network=loopback',
       '--',
       'node',
       'server.js',
@@ -45,6 +46,7 @@ test('flags, --flag=value, repeated --env, the command after --', () => {
       addressBase: '127.0.21.2',
       machinePort: 3000,
       startTimeoutMs: 5000,
+      network: 'loopback',
       env: { DEMO_STREAMS: '1', A: 'b=c' },
       command: ['node', 'server.js', '--port', '1'],
     },
@@ -54,13 +56,19 @@ test('flags, --flag=value, repeated --env, the command after --', () => {
 test('environment variables fill in what flags do not give; flags win', () => {
   const parsed = parseCliArgs(
     ['--dns-port', '1', 'tsx', 'server/main.ts'],
-    { LOCALFLY_REGIONS: 'syd', LOCALFLY_DNS_PORT: '2', LOCALFLY_CONTROL_PORT: '3', LOCALFLY_APP: '' },
+    {
+      LOCALFLY_REGIONS: 'syd',
+      LOCALFLY_DNS_PORT: '2',
+      LOCALFLY_CONTROL_PORT: '3',
+      LOCALFLY_APP: '',
+      LOCALFLY_NETWORK: 'netns',
+    },
     false,
   );
   assert.deepEqual(parsed, {
     kind: 'run',
     color: false,
-    options: { dnsPort: 1, regions: 'syd', controlPort: 3, command: ['tsx', 'server/main.ts'] },
+    options: { dnsPort: 1, regions: 'syd', controlPort: 3, network: 'netns', command: ['tsx', 'server/main.ts'] },
   });
 });
 
@@ -87,6 +95,8 @@ test('errors and help', () => {
     [['--edge-port', '70000', '--', 'x'], {}, /0-65535/],
     [['--stop-timeout-ms', '5', '--', 'x'], {}, /between 100 and 600000/],
     [['--env', 'no-equals', '--', 'x'], {}, /KEY=VALUE/],
+    [['--network', 'host', '--', 'x'], {}, /--network must be one of auto, netns, loopback, got "host"/],
+    [['--', 'x'], { LOCALFLY_NETWORK: 'ns' }, /LOCALFLY_NETWORK must be one of auto, netns, loopback/],
     [['--', 'x'], { LOCALFLY_EDGE_PORT: 'x' }, /LOCALFLY_EDGE_PORT must be a whole number/],
   ];
   for (const [argv, env, error] of rows) {

@@ -1,4 +1,5 @@
 import type { ClusterOptions } from './cluster.ts';
+import { NETWORK_CHOICES } from './network/support.ts';
 
 export const USAGE = `usage: localfly [options] -- <command ...>
 
@@ -7,20 +8,25 @@ region, a control API. Each option can also come from the environment variable s
 
   --regions ams:1,dfw:2   Machines per region; the first region is primary   LOCALFLY_REGIONS
   --app NAME              FLY_APP_NAME (default replaycast-local)             LOCALFLY_APP
+  --network MODE          netns, loopback or auto (default auto)              LOCALFLY_NETWORK
   --dns-port N            DNS on 127.0.0.1, UDP and TCP (default 8053)        LOCALFLY_DNS_PORT
   --edge-port N           first region's edge; next regions +1 (default 8080) LOCALFLY_EDGE_PORT
   --control-port N        control API (default 8090)                          LOCALFLY_CONTROL_PORT
-  --address-base IP       first Machine address (default 127.0.0.2)           LOCALFLY_ADDRESS_BASE
+  --address-base IP       loopback mode: first Machine address (127.0.0.2)     LOCALFLY_ADDRESS_BASE
   --machine-port N        PORT of every Machine (default 8080; 0 = free)      LOCALFLY_MACHINE_PORT
   --start-timeout-ms N    bound on a Machine start (default 30000)            LOCALFLY_START_TIMEOUT_MS
   --stop-timeout-ms N     SIGINT grace before SIGKILL (default 15000)         LOCALFLY_STOP_TIMEOUT_MS
+  --fly-toml PATH         emulate this fly.toml's replay_cache (default none) LOCALFLY_FLY_TOML
   --env KEY=VALUE         extra environment for every Machine (repeatable)
   --no-color, --color     colours (default: when stdout is a terminal, unless NO_COLOR is set)
   -h, --help              this text
 
-Ports of 0 pick free ports. Example: localfly --regions ams:1,dfw:2 -- node server.js`;
+Ports of 0 pick free ports. netns puts every Machine in a network namespace of its own (needs
+root): apps bind 0.0.0.0 or :: and resolve .internal names with the system resolver, as on Fly.
+loopback puts Machines on 127.0.0.x of the host: apps must bind HOST and ask FLY_DNS_SERVER. auto
+takes netns when it can. Example: localfly --regions ams:1,dfw:2 -- node server.js`;
 
-export type CliOptions = Omit<ClusterOptions, 'onLog' | 'onListening' | 'signal' | 'cwd'>;
+export type CliOptions = Omit<ClusterOptions, 'onLog' | 'onListening' | 'signal' | 'cwd' | 'replayCache'>;
 export type CliParse =
   | { kind: 'help' }
   | { kind: 'error'; message: string }
@@ -28,9 +34,12 @@ export type CliParse =
 
 type Env = Record<string, string | undefined>;
 
-const VALUED: Record<string, { key: keyof CliOptions; env: string; kind: 'text' | 'port' | 'ms' }> = {
+type Kind = 'text' | 'port' | 'ms' | 'network';
+
+const VALUED: Record<string, { key: keyof CliOptions; env: string; kind: Kind }> = {
   '--regions': { key: 'regions', env: 'LOCALFLY_REGIONS', kind: 'text' },
   '--app': { key: 'app', env: 'LOCALFLY_APP', kind: 'text' },
+  '--network': { key: 'network', env: 'LOCALFLY_NETWORK', kind: 'network' },
   '--dns-port': { key: 'dnsPort', env: 'LOCALFLY_DNS_PORT', kind: 'port' },
   '--edge-port': { key: 'edgePort', env: 'LOCALFLY_EDGE_PORT', kind: 'port' },
   '--control-port': { key: 'controlPort', env: 'LOCALFLY_CONTROL_PORT', kind: 'port' },
@@ -38,9 +47,15 @@ const VALUED: Record<string, { key: keyof CliOptions; env: string; kind: 'text' 
   '--machine-port': { key: 'machinePort', env: 'LOCALFLY_MACHINE_PORT', kind: 'port' },
   '--start-timeout-ms': { key: 'startTimeoutMs', env: 'LOCALFLY_START_TIMEOUT_MS', kind: 'ms' },
   '--stop-timeout-ms': { key: 'stopTimeoutMs', env: 'LOCALFLY_STOP_TIMEOUT_MS', kind: 'ms' },
+  '--fly-toml': { key: 'flyToml', env: 'LOCALFLY_FLY_TOML', kind: 'text' },
 };
 
-function convert(flag: string, kind: 'text' | 'port' | 'ms', raw: string): string | number {
+function convert(flag: string, kind: Kind, raw: string): string | number {
+  if (kind === 'network') {
+    if (!(NETWORK_CHOICES as readonly string[]).includes(raw))
+      throw new Error(`${flag} must be one of ${NETWORK_CHOICES.join(', ')}, got ${JSON.stringify(raw)}`);
+    return raw;
+  }
   if (kind === 'text') {
     if (raw === '') throw new Error(`${flag} needs a value`);
     return raw;

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import readline from 'node:readline';
 import { test } from 'node:test';
-import { fixture, isAlive, randomAddressBase, repoRoot, until } from './fixtures/support.ts';
+import { fixture, isAlive, randomAddressBase, repoRoot, runLeftovers, until } from './fixtures/support.ts';
 
 const CLI = ['--import', 'tsx', 'localfly/cli.ts'];
 
@@ -35,8 +35,17 @@ const zeroPorts = () => [
   randomAddressBase(),
 ];
 
-test('CLI: prints the addresses, serves, and one Ctrl-C (even delivered twice) stops every Machine cleanly', async (t) => {
-  const cli = run(['--regions', 'ams:1,dfw:1', ...zeroPorts(), '--', process.execPath, fixture('foreign-app.mjs')]);
+test('CLI: prints the addresses, serves, and one Ctrl-C (even delivered twice) stops every Machine cleanly and leaves no namespace', async (t) => {
+  const cli = run([
+    '--regions',
+    'ams:1,dfw:1',
+    '--network',
+    'netns',
+    ...zeroPorts(),
+    '--',
+    process.execPath,
+    fixture('foreign-app.mjs'),
+  ]);
   t.after(() => cli.child.kill('SIGKILL'));
   await until(
     () => cli.out.some((l) => l.includes('Machines started')) || cli.child.exitCode !== null,
@@ -50,6 +59,17 @@ test('CLI: prints the addresses, serves, and one Ctrl-C (even delivered twice) s
     /DNS\s+127\.0\.0\.1:\d+ .*dig @127\.0\.0\.1 -p \d+ TXT vms\.replaycast-local\.internal \+short/,
   );
   assert.match(cli.out.join('\n'), /control\s+http:\/\/127\.0\.0\.1:\d+/);
+  const runId =
+    /network\s+namespaces \(run ([0-9a-f]{6})\): each Machine in a network namespace of its own on 6PN fdaa:/.exec(
+      cli.out.join('\n'),
+    )?.[1];
+  assert.ok(runId, cli.out.join('\n'));
+  assert.equal(
+    cli.out.filter((l) =>
+      new RegExp(`\\[fdaa:[0-9a-f:]+\\]:8080  netns localfly-${runId}-[0-9a-f]{14}  pid \\d+$`).test(l),
+    ).length,
+    2,
+  );
   assert.equal((await (await fetch(`${edge}/`)).json()).region, 'ams');
   const pids = cli.out.flatMap((l) => /pid (\d+)$/.exec(l)?.[1] ?? []).map(Number);
   assert.equal(pids.length, 2);
@@ -62,6 +82,7 @@ test('CLI: prints the addresses, serves, and one Ctrl-C (even delivered twice) s
   assert.equal(cli.out.filter((l) => l.includes('stopped (exited with code 0)')).length, 2, cli.out.join('\n'));
   assert.ok(!cli.out.some((l) => l.includes('killing every Machine')));
   assert.ok(pids.every((p) => !isAlive(p)));
+  assert.deepEqual(await runLeftovers(runId), []);
 });
 
 test('CLI: a port in use is one clear line and exit code 1; bad flags exit 2 with usage', async (t) => {

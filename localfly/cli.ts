@@ -1,6 +1,7 @@
 import { parseCliArgs, USAGE } from './cli-args.ts';
 import { type Cluster, LocalflyError, startCluster } from './cluster.ts';
 import { formatLogEvent, machinePrefix, paint } from './log/format.ts';
+import { hostPort } from './machines/addresses.ts';
 
 /**
  * One Ctrl-C often arrives more than once: the terminal signals the whole foreground group and
@@ -55,12 +56,13 @@ async function main(): Promise<number> {
       ...options,
       signal: aborter.signal,
       onLog: (event) => print(formatLogEvent(event, color)),
-      onListening: ({ app, edges, dns, controlUrl }) => {
+      onListening: ({ app, edges, dns, controlUrl, network }) => {
         const [dnsHost, dnsPort] = [dns.slice(0, dns.lastIndexOf(':')), dns.slice(dns.lastIndexOf(':') + 1)];
         print(bold(`localfly: app ${app}`));
         for (const [region, url] of Object.entries(edges)) print(`  edge ${region.padEnd(6)} ${url}`);
         print(`  DNS         ${dns}   (dig @${dnsHost} -p ${dnsPort} TXT vms.${app}.internal +short)`);
         print(`  control     ${controlUrl}   (GET /machines, POST /machines/<id>/stop|start|kill|restart, GET /stats)`);
+        print(`  network     ${network.summary}`);
       },
     });
   } catch (err) {
@@ -73,7 +75,10 @@ async function main(): Promise<number> {
   }
   const machines = cluster.machines();
   print(bold(`localfly: ${machines.length} Machine${machines.length === 1 ? '' : 's'} started; Ctrl-C stops them all`));
-  for (const m of machines) print(`  ${machinePrefix(m, color)}  ${m.address}:${m.port}  pid ${m.pid}`);
+  for (const m of machines)
+    print(
+      `  ${machinePrefix(m, color)}  ${hostPort(m.address, m.port)}${m.netns ? `  netns ${m.netns}` : ''}  pid ${m.pid}`,
+    );
   // Keep running until a signal; the cluster's servers keep the event loop alive.
   return new Promise<number>(() => undefined);
 }

@@ -14,7 +14,7 @@ import {
   parseRegions,
   startCluster,
 } from './cluster.ts';
-import { fixture, isAlive, isolatedNetwork, randomAddressBase, repoRoot, until } from './fixtures/support.ts';
+import { fixture, isAlive, isolatedNetwork, randomAddressBase, refused, repoRoot, until } from './fixtures/support.ts';
 
 async function cluster(t: TestContext, options: Partial<ClusterOptions> & { command: string[] }) {
   const logs: LogEvent[] = [];
@@ -57,26 +57,27 @@ test('parseRegions', () => {
     assert.throws(() => parseRegions(bad), LocalflyError, bad);
 });
 
-test('a tiny foreign app (plain node:http) runs on localfly: edges per region, DNS, control API', async (t) => {
-  const { c, resolver, byRegion } = await cluster(t, { command: [process.execPath, fixture('foreign-app.mjs')] });
+test('edges per region, DNS and the control API, whatever the network mode', async (t) => {
+  const { c, resolver, byRegion } = await cluster(t, { command: [process.execPath, fixture('echo-app.mjs')] });
   const ams = byRegion('ams');
   const dfw = byRegion('dfw');
   assert.deepEqual(Object.keys(c.edges), ['ams', 'dfw']);
-  assert.deepEqual(await getJson(`${c.edges.ams}/`), { machine: ams.id, region: 'ams', edge: 'ams' });
-  assert.deepEqual(await getJson(`${c.edges.dfw}/`), { machine: dfw.id, region: 'dfw', edge: 'dfw' });
-  assert.deepEqual(await getJson(`${c.edges.ams}/`, { 'fly-force-instance-id': dfw.id }), {
-    machine: dfw.id,
-    region: 'dfw',
-    edge: 'ams',
-  });
+  const fromAms = await getJson(`${c.edges.ams}/`);
+  assert.deepEqual([fromAms.machine, fromAms.headers['fly-region']], [ams.id, 'ams']);
+  const fromDfw = await getJson(`${c.edges.dfw}/`);
+  assert.deepEqual([fromDfw.machine, fromDfw.headers['fly-region']], [dfw.id, 'dfw']);
+  const forced = await getJson(`${c.edges.ams}/`, { 'fly-force-instance-id': dfw.id });
+  assert.deepEqual([forced.machine, forced.headers['fly-region']], [dfw.id, 'ams']);
+  assert.equal(forced.env.FLY_PRIVATE_IP, dfw.privateIp);
 
   assert.deepEqual(await vms(resolver, c), [`${ams.id} ams,${dfw.id} dfw`]);
-  assert.deepEqual(await resolver.resolve6(`${dfw.id}.vm.${c.app}.internal`), [`::ffff:${dfw.address}`]);
+  assert.deepEqual(await resolver.resolve6(`${dfw.id}.vm.${c.app}.internal`), [dfw.privateIp]);
 
   const root = await getJson(`${c.controlUrl}/`);
   assert.equal(root.app, 'cluster-test');
   assert.deepEqual(root.edges, c.edges);
   assert.equal(root.dns, c.dns);
+  assert.deepEqual(root.network, c.network);
   assert.deepEqual(
     root.machines.map((m: any) => [m.id, m.region, m.state]),
     [
@@ -95,7 +96,6 @@ test('stop: gone from vms and from routing; start: back; a replay auto starts a 
   const dfw = byRegion('dfw');
   const echo = await getJson(`${c.edges.dfw}/`);
   assert.equal(echo.machine, dfw.id);
-  assert.equal(echo.env.FLY_DNS_SERVER, c.dns);
   assert.equal(echo.env.PRIMARY_REGION, 'ams');
   assert.equal(echo.env.EXTRA_MODE, 'echo');
 
@@ -152,28 +152,15 @@ test('a WebSocket through an edge to real Machine processes, replayed to its hom
   assert.equal(c.stats().totals.replays, 0);
 });
 
-test('stop leaves no process behind and frees every port', async (t) => {
+test('stop leaves no process behind and closes the edges and the control API', async (t) => {
   const { c } = await cluster(t, { command: [process.execPath, fixture('echo-app.mjs')] });
   const pids = c.machines().map((m) => m.pid!);
   assert.ok(pids.every(isAlive));
-  const addresses = [
-    ...c.machines().map((m) => [m.address, m.port] as const),
-    ...Object.values(c.edges).map((u) => ['127.0.0.1', Number(new URL(u).port)] as const),
-  ];
+  const ports = [...Object.values(c.edges), c.controlUrl].map((u) => Number(new URL(u).port));
   await c.stop();
   await c.stop();
   assert.ok(pids.every((p) => !isAlive(p)));
-  for (const [host, port] of addresses) {
-    const refused = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, host);
-      s.once('connect', () => {
-        s.destroy();
-        resolve(false);
-      });
-      s.once('error', () => resolve(true));
-    });
-    assert.ok(refused, `${host}:${port} still open`);
-  }
+  for (const port of ports) assert.ok(await refused('127.0.0.1', port), `127.0.0.1:${port} still open`);
 });
 
 test('Machines die with the process running the cluster, even when it is killed with SIGKILL', async (t) => {
@@ -183,7 +170,7 @@ test('Machines die with the process running the cluster, even when it is killed 
   });
   t.after(() => runner.kill('SIGKILL'));
   const [line] = (await once(readline.createInterface({ input: runner.stdout! }), 'line')) as [string];
-  const pids = (JSON.parse(line) as Array<{ pid: number }>).map((m) => m.pid);
+  const pids = (JSON.parse(line) as { machines: Array<{ pid: number }> }).machines.map((m) => m.pid);
   assert.equal(pids.length, 2);
   assert.ok(pids.every(isAlive));
   runner.kill('SIGKILL');

@@ -1,107 +1,78 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseToml } from 'smol-toml';
+import {
+  type Cluster,
+  type ClusterOptions,
+  DEFAULT_APP,
+  DEFAULT_REGIONS,
+  type NetworkInfo,
+  parseRegions,
+} from './cluster-options.ts';
 import { type ControlServer, startControlServer } from './control/server.ts';
+import type { DnsView } from './dns/answers.ts';
 import { type DnsServer, startDnsServer } from './dns/server.ts';
 import { Load } from './edge/load.ts';
+import { ReplayCache, type ReplayCacheRule, replayCacheRules } from './edge/replay-cache.ts';
 import { type Edge, startEdge } from './edge/server.ts';
-import { Stats, type StatsSnapshot } from './edge/stats.ts';
+import { Stats } from './edge/stats.ts';
 import { LocalflyError } from './listen.ts';
-import type { LogEvent } from './log/format.ts';
-import { Fleet, type MachineInfo } from './machines/fleet.ts';
+import { Fleet } from './machines/fleet.ts';
+import { WildcardBindError } from './machines/readiness.ts';
 import { Reaper } from './machines/reaper.ts';
+import { openNetwork } from './network/open.ts';
+import type { ClusterNetwork } from './network/types.ts';
 import { REGION_CODE_PATTERN } from './regions.ts';
 
+export {
+  type Cluster,
+  type ClusterOptions,
+  DEFAULT_APP,
+  DEFAULT_REGIONS,
+  MAX_MACHINES_PER_REGION,
+  type NetworkInfo,
+  parseRegions,
+  type RegionCount,
+} from './cluster-options.ts';
 export type { StatsSnapshot } from './edge/stats.ts';
 export { LocalflyError } from './listen.ts';
 export type { LogEvent } from './log/format.ts';
 export type { MachineInfo } from './machines/fleet.ts';
 
-export const DEFAULT_REGIONS = 'ams:1,dfw:2';
-export const DEFAULT_APP = 'replaycast-local';
-export const MAX_MACHINES_PER_REGION = 50;
 const APP = /^[a-z0-9-]{1,63}$/;
 
-export interface RegionCount {
-  region: string;
-  count: number;
-}
-
-/** `ams:1,dfw:2` (a bare `ams` means one Machine; `syd:0` gives an edge with no Machine). */
-export function parseRegions(text: string): RegionCount[] {
-  const out: RegionCount[] = [];
-  for (const part of text.split(',').map((p) => p.trim())) {
-    const m = /^([a-z0-9-]+)(?::(\d+))?$/.exec(part);
-    if (m === null || !REGION_CODE_PATTERN.test(m[1]!))
-      throw new LocalflyError(`bad region ${JSON.stringify(part)} in --regions; expected e.g. ams:1,dfw:2`);
-    const count = m[2] === undefined ? 1 : Number(m[2]);
-    if (count > MAX_MACHINES_PER_REGION)
-      throw new LocalflyError(`at most ${MAX_MACHINES_PER_REGION} Machines per region, got ${count} in ${m[1]}`);
-    if (out.some((r) => r.region === m[1])) throw new LocalflyError(`region ${m[1]} is listed twice in --regions`);
-    out.push({ region: m[1]!, count });
-  }
-  return out;
-}
-
-export interface ClusterOptions {
-  /** Argv run in every Machine, e.g. `['node', '--import', 'tsx', 'server/main.ts']`. */
-  command: string[];
-  /** `ams:1,dfw:2` or a list; the first region is the primary region. Default `ams:1,dfw:2`. */
-  regions?: string | RegionCount[];
-  /** FLY_APP_NAME; default `replaycast-local`. */
-  app?: string;
-  /** Working directory of the Machines; its node_modules/.bin is put on their PATH. Default: process.cwd(). */
-  cwd?: string;
-  /** Extra environment for every Machine. */
-  env?: Record<string, string>;
-  /** Address of DNS, edges and control API. Default 127.0.0.1. */
-  host?: string;
-  /** Default 8053; 0 = a free port. */
-  dnsPort?: number;
-  /** First region's edge; the next regions get +1, +2... Default 8080; 0 = a free port for each edge. */
-  edgePort?: number;
-  /** Default 8090; 0 = a free port. */
-  controlPort?: number;
-  /** First Machine's loopback address; the next ones count up. Default 127.0.0.2. */
-  addressBase?: string;
-  /** Port every Machine's app listens on (PORT). Default 8080; 0 = a free port per Machine. */
-  machinePort?: number;
-  /** Bound on a Machine's start (until its port accepts connections). Default 30000. */
-  startTimeoutMs?: number;
-  /** Grace after SIGINT before SIGKILL when stopping a Machine. Default 15000. */
-  stopTimeoutMs?: number;
-  /** Every log line: Machine output, edge replays and errors, localfly's own events. Default: dropped. */
-  onLog?: (event: LogEvent) => void;
-  /** Called once DNS, edges and control API listen, before any Machine starts. */
-  onListening?: (info: { app: string; edges: Record<string, string>; dns: string; controlUrl: string }) => void;
-  /** Aborting while the cluster starts stops what was started and rejects. */
-  signal?: AbortSignal;
-}
-
-export interface Cluster {
-  app: string;
-  primaryRegion: string;
-  /** Region -> edge base URL, e.g. `{ ams: 'http://127.0.0.1:8080' }`, in region order. */
-  edges: Record<string, string>;
-  /** `host:port` of the DNS server (what Machines get as FLY_DNS_SERVER). */
-  dns: string;
-  controlUrl: string;
-  /** Every Machine (not destroyed ones), in creation order. */
-  machines(): MachineInfo[];
-  stats(): StatsSnapshot;
-  resetStats(): void;
-  addMachine(region: string): Promise<MachineInfo>;
-  startMachine(id: string): Promise<MachineInfo>;
-  stopMachine(id: string): Promise<MachineInfo>;
-  killMachine(id: string): Promise<MachineInfo>;
-  restartMachine(id: string): Promise<MachineInfo>;
-  destroyMachine(id: string): Promise<MachineInfo>;
-  /** Stops Machines (gracefully, bounded), edges, control API and DNS. Safe to call twice. */
-  stop(): Promise<void>;
+/** Starts every Machine at once; on failures, the most telling one (a wildcard bind) is thrown. */
+async function createAll(fleet: Fleet, regions: Array<{ region: string; count: number }>): Promise<void> {
+  const failures: unknown[] = [];
+  // create() takes each Machine's index before its first await, so addresses follow region order
+  // whatever order the Machines finish starting in.
+  const starts = regions.flatMap(({ region, count }) =>
+    Array.from({ length: count }, () =>
+      fleet.create(region).catch((err: unknown) => {
+        failures.push(err);
+        // The cluster cannot start: cut the other starts short rather than wait for their timeouts.
+        void fleet.stopAll();
+      }),
+    ),
+  );
+  await Promise.all(starts);
+  if (failures.length > 0) throw failures.find((f) => f instanceof WildcardBindError) ?? failures[0];
 }
 
 /**
  * Starts a local stand-in for Fly: `.internal` DNS, one edge proxy per region, a control API, and
- * the Machines (child processes on their own loopback addresses). Resolves when every Machine
- * accepts connections; on any failure stops what it started and rejects with a LocalflyError.
+ * the Machines (child processes in network namespaces of their own, or on their own loopback
+ * addresses). Resolves when every Machine accepts connections; on any failure stops what it
+ * started and rejects with a LocalflyError.
  */
+/** The replay cache rules of a fly.toml file; a LocalflyError naming the file when it is unusable. */
+export function readReplayCacheRules(path: string): ReplayCacheRule[] {
+  try {
+    return replayCacheRules(parseToml(readFileSync(path, 'utf8')));
+  } catch (err) {
+    throw new LocalflyError(`cannot use ${path}: ${(err as Error).message}`);
+  }
+}
+
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   if (options.command.length === 0) throw new LocalflyError('no command to run in the Machines (give it after --)');
   const regions =
@@ -116,14 +87,17 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const primaryRegion = regions[0]!.region;
   const emit = options.onLog ?? (() => undefined);
   const startTimeoutMs = options.startTimeoutMs ?? 30_000;
+  const cacheRules =
+    options.replayCache ?? (options.flyToml === undefined ? [] : readReplayCacheRules(options.flyToml));
 
   const stats = new Stats(regions.map((r) => r.region));
   const load = new Load();
-  let dns: DnsServer | undefined;
+  const reaper = new Reaper();
+  let network: ClusterNetwork | undefined;
+  const dnsServers: DnsServer[] = [];
   let control: ControlServer | undefined;
   const edges: Edge[] = [];
   let fleet: Fleet | undefined;
-  let reaper: Reaper | undefined;
   const killNow = () => fleet?.killAllNow();
   process.once('exit', killNow);
 
@@ -133,8 +107,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       await Promise.all(edges.map((e) => e.close()));
       await control?.close();
       await fleet?.stopAll();
-      await dns?.close();
-      reaper?.close();
+      await network?.close();
+      await Promise.all(dnsServers.map((d) => d.close()));
+      reaper.close();
       process.off('exit', killNow);
     })());
   const check = () => {
@@ -143,13 +118,32 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
 
   try {
     check();
-    dns = await startDnsServer({
-      host,
-      port: options.dnsPort ?? 8053,
-      view: () => ({ apps: [{ name: app, machines: fleet?.list() ?? [] }], defaultRegion: primaryRegion }),
-      regionOfAddress: (address) => fleet?.regionOfAddress(address),
+    network = await openNetwork({
+      choice: options.network ?? 'auto',
+      addressBase: options.addressBase ?? '127.0.0.2',
+      dnsServer: () => dnsServers[0]!.address,
+      cleanup: reaper,
+      onStaleRemoved: (removed) =>
+        emit({
+          source: 'localfly',
+          level: 'warn',
+          message: `removed what ${removed.length} crashed earlier run(s) left behind: ${removed
+            .flatMap((r) => [...r.namespaces, ...r.links])
+            .join(' ')}`,
+        }),
     });
-    reaper = new Reaper();
+    const dnsOptions = {
+      view: (): DnsView => ({ apps: [{ name: app, machines: fleet?.list() ?? [] }], defaultRegion: primaryRegion }),
+      regionOfAddress: (address: string) => fleet?.regionOfAddress(address),
+    };
+    dnsServers.push(await startDnsServer({ ...dnsOptions, host, port: options.dnsPort ?? 8053 }));
+    if (network.machineDns !== null) dnsServers.push(await startDnsServer({ ...dnsOptions, ...network.machineDns }));
+    const networkInfo: NetworkInfo = {
+      mode: network.mode,
+      summary: network.summary,
+      machineDns: dnsServers[1]?.address ?? null,
+      run: network.runId,
+    };
     fleet = new Fleet({
       reaper,
       app,
@@ -157,9 +151,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       command: options.command,
       cwd: options.cwd ?? process.cwd(),
       env: options.env ?? {},
-      addressBase: options.addressBase ?? '127.0.0.2',
+      network,
       machinePort: options.machinePort ?? 8080,
-      dnsServer: dns.address,
       startTimeoutMs,
       stopTimeoutMs: options.stopTimeoutMs ?? 15_000,
       onOutput: (m, stream, line) => emit({ source: 'machine', machine: { id: m.id, region: m.region }, stream, line }),
@@ -167,6 +160,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         emit({ source: 'localfly', level, message, machine: { id: m.id, region: m.region } }),
     });
     const f = fleet;
+    const dns = dnsServers[0]!;
     const upstreams = { app, machines: () => f.list(), start: (id: string) => f.start(id) };
     const edgePort = options.edgePort ?? 8080;
     for (const [i, { region }] of regions.entries()) {
@@ -180,6 +174,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
           load,
           stats,
           autoStartTimeoutMs: startTimeoutMs,
+          replayCache: cacheRules.length > 0 ? new ReplayCache(cacheRules) : undefined,
           log: (e) => emit({ source: 'edge', ...e }),
         }),
       );
@@ -188,16 +183,14 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     control = await startControlServer({
       host,
       port: options.controlPort ?? 8090,
-      target: { summary: () => ({ app, edges: edgeUrls, dns: dns!.address }), machines: f, stats },
+      target: { summary: () => ({ app, edges: edgeUrls, dns: dns.address, network: networkInfo }), machines: f, stats },
     });
-    options.onListening?.({ app, edges: edgeUrls, dns: dns.address, controlUrl: control.url });
+    options.onListening?.({ app, edges: edgeUrls, dns: dns.address, controlUrl: control.url, network: networkInfo });
     check();
     const onAbort = () => void f.stopAll();
     options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      // All at once: create() takes each Machine's address before its first await, so addresses
-      // follow region order whatever order the Machines finish starting in.
-      await Promise.all(regions.flatMap(({ region, count }) => Array.from({ length: count }, () => f.create(region))));
+      await createAll(f, regions);
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
     }
@@ -209,6 +202,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       edges: edgeUrls,
       dns: dns.address,
       controlUrl: ctl.url,
+      network: networkInfo,
       machines: () => f.list(),
       stats: () => stats.snapshot(),
       resetStats: () => stats.reset(),

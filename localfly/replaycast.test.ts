@@ -2,26 +2,9 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { test } from 'node:test';
 import WebSocket from 'ws';
+import type { DirectoryView } from '../shared/directory-api.ts';
 import { type Cluster, startCluster } from './cluster.ts';
-import { randomAddressBase, repoRoot } from './fixtures/support.ts';
-import { loopbackAddress } from './machines/addresses.ts';
-import { reservePort } from './machines/ports.ts';
-
-/** A port number free on every one of these addresses (replaycast binds its private ports on HOST). */
-async function portFreeOn(addresses: string[]): Promise<number> {
-  for (;;) {
-    const port = await reservePort(addresses[0]!, 0, 'probe');
-    const free = await Promise.all(
-      addresses.slice(1).map((a) =>
-        reservePort(a, port, 'probe').then(
-          () => true,
-          () => false,
-        ),
-      ),
-    );
-    if (free.every(Boolean)) return port;
-  }
-}
+import { repoRoot, until } from './fixtures/support.ts';
 
 async function whoami(url: string, headers: Record<string, string> = {}) {
   const res = await fetch(url, { headers, redirect: 'manual' });
@@ -35,27 +18,23 @@ async function whoami(url: string, headers: Record<string, string> = {}) {
 // The routing promise end to end: a browser on the ams edge opening /api/whoami?instance=<a dfw Machine>
 // gets that Machine's answer; here with the real replaycast server in every Machine.
 test('replaycast on localfly: ?instance=, the cookie, a WebSocket, a stale cookie and auto start', async (t) => {
-  const base = randomAddressBase();
-  const addresses = [0, 1].map((i) => loopbackAddress(base, i));
-  const env = {
-    INTERNAL_PORT: String(await portFreeOn(addresses)),
-    METRICS_PORT: String(await portFreeOn(addresses)),
-    LOG_LEVEL: 'warn',
-    REPLAY_TIMEOUT_MS: '30000',
-  };
+  // Namespace mode: every Machine on one port with replaycast's defaults (HOST ::), its directory
+  // asking the system resolver (no FLY_DNS_SERVER), its peers called at their 6PN addresses.
   const c: Cluster = await startCluster({
     command: [process.execPath, '--import', 'tsx', 'server/main.ts'],
     regions: 'ams:1,dfw:1',
     cwd: repoRoot,
-    env,
+    network: 'netns',
+    env: { LOG_LEVEL: 'warn', REPLAY_TIMEOUT_MS: '30000', DEMO_STREAMS: '1', DISCOVERY_INTERVAL_MS: '1000' },
     dnsPort: 0,
     edgePort: 0,
     controlPort: 0,
-    machinePort: 0,
-    addressBase: base,
+    machinePort: 8080,
     startTimeoutMs: 30_000,
+    flyToml: `${repoRoot}fly.toml`,
   });
   t.after(() => c.stop());
+  assert.equal(c.network.mode, 'netns');
   const ams = c.machines().find((m) => m.region === 'ams')!;
   const dfw = c.machines().find((m) => m.region === 'dfw')!;
 
@@ -68,6 +47,17 @@ test('replaycast on localfly: ?instance=, the cookie, a WebSocket, a stale cooki
   assert.equal(pinned.body.machineId, dfw.id);
   const replays = c.stats().edges.ams!.replays;
   assert.deepEqual([replays.instance, replays.prefer_instance], [1, 1]);
+
+  // The cookie's replay was cached: the same cookie now goes straight to its Machine, sockets too.
+  const cached = await whoami(`${c.edges.ams}/api/whoami`, { cookie: `fly-machine-id=${dfw.id}` });
+  assert.equal(cached.body.machineId, dfw.id);
+  const socket = new WebSocket(`${c.edges.ams.replace('http', 'ws')}/ws/whoami`, {
+    headers: { cookie: `fly-machine-id=${dfw.id}` },
+  });
+  t.after(() => socket.terminate());
+  const [answer] = (await once(socket, 'message')) as [Buffer];
+  assert.equal(JSON.parse(String(answer)).machineId, dfw.id);
+  assert.deepEqual([c.stats().totals.replays, c.stats().totals.cacheHits], [2, 2]);
 
   const ws = new WebSocket(`${c.edges.ams.replace('http', 'ws')}/ws/whoami?instance=${dfw.id}`);
   t.after(() => ws.terminate());
@@ -86,4 +76,14 @@ test('replaycast on localfly: ?instance=, the cookie, a WebSocket, a stale cooki
   assert.equal(woken.body.machineId, dfw.id);
   assert.equal(c.machines().find((m) => m.id === dfw.id)?.state, 'started');
   assert.equal(c.stats().totals.errors, 0);
+
+  // The directory: each Machine lists every Machine's demo stream, found over the private network.
+  await until(
+    async () => {
+      const view = (await (await fetch(`${c.edges.ams}/api/streams`)).json()) as DirectoryView;
+      return !view.stale && new Set(view.streams.map((s) => s.machineId)).size === 2;
+    },
+    20_000,
+    'the ams Machine to list both Machines streams',
+  );
 });

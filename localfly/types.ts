@@ -7,12 +7,14 @@ export interface MachineView {
   id: string;
   region: string;
   state: MachineState;
-  /** Its own loopback address, e.g. 127.0.0.2: the app listens there. */
+  /** Where the host reaches it: its private address in its own network namespace (namespace mode), or its own loopback address, e.g. 127.0.0.2. */
   address: string;
   /** The port the app listens on (Fly's `internal_port`). */
   port: number;
-  /** Stand-in for the 6PN address: the IPv4-mapped form of `address`, e.g. ::ffff:127.0.0.2. */
+  /** The 6PN address (FLY_PRIVATE_IP, AAAA answers): `address` in namespace mode, its IPv4-mapped form (::ffff:127.0.0.2) in loopback mode. */
   privateIp: string;
+  /** Namespace mode: the unix socket of the Machine's port agent, through which the edges reach its IPv4 port (as Fly's proxy does). */
+  dial?: string;
   /** Fly process group; always `app` here. */
   processGroup: string;
 }

@@ -1,15 +1,22 @@
 import cookie from '@fastify/cookie';
-import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
+import { demoPlugin } from './demo/plugin.ts';
 import { directoryPlugin } from './directory/plugin.ts';
+import { errorServerOptions, errorsPlugin } from './errors/plugin.ts';
 import { loggerOptions } from './logger.ts';
+import { machinePlugin } from './machine.ts';
 import { metricsPlugin } from './metrics/plugin.ts';
 import { healthRoutes } from './routes/health.ts';
 import { whoamiRoutes } from './routes/whoami.ts';
 import { routingPlugin } from './routing/plugin.ts';
+import { securityHeadersPlugin } from './security-headers.ts';
+import { shutdownPlugin } from './shutdown.ts';
 import { streamsPlugin } from './streams/plugin.ts';
 import { webPlugin } from './web/plugin.ts';
+
+/** How often Node looks for requests older than REQUEST_TIMEOUT_MS: a timed-out request is cut within this. */
+export const REQUEST_TIMEOUT_CHECK_MS = 1000;
 
 export interface BuildOptions {
   /** Register the routing hook (benchmarks build the app without it to measure its cost). */
@@ -18,11 +25,13 @@ export interface BuildOptions {
   prettyLogs?: boolean;
   /** Where log lines go instead of stdout (tests read them). */
   logStream?: { write(line: string): void };
-  /** Overrides how the routing hook asks whether a Machine still exists (tests). */
-  machineKnown?: (id: string) => boolean | undefined;
 }
 
-/** Builds the whole public app without listening, so tests can `inject` or listen on port 0. */
+/**
+ * Builds the whole public app without listening, so tests can `inject` or listen on port 0. Each plugin
+ * gets its own config group and declares the plugins it reads decorators from; registering one before
+ * its dependencies fails at start-up.
+ */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logStream
@@ -31,39 +40,41 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     // Long-lived sockets and streams: let close() end idle keep-alive connections at once.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+    // A client that trickles its request (a byte every few seconds) or goes silent must not hold a
+    // connection for ever: Node answers 408 and closes once the request is older than this.
+    requestTimeout: config.server.requestTimeoutMs,
+    connectionTimeout: config.server.connectionTimeoutMs,
+    http: {
+      headersTimeout: config.server.requestTimeoutMs,
+      // Node checks request ages this often (its default, 30 s, would let a 30 s limit run to 60 s).
+      connectionsCheckingInterval: REQUEST_TIMEOUT_CHECK_MS,
+    },
+    ...errorServerOptions,
   });
 
+  // First: routes capture the error handler and the validator when they are added.
+  await app.register(errorsPlugin);
+  await app.register(securityHeadersPlugin);
+  // Before any plugin with close hooks: its clock for SHUTDOWN_TIMEOUT_MS starts when the close does.
+  await app.register(shutdownPlugin, { shutdownTimeoutMs: config.server.shutdownTimeoutMs });
   await app.register(cookie);
-  await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
+  await app.register(machinePlugin, config.machine);
+  // The relay owns the WebSocket server (@fastify/websocket): its close is the relay's 1001 drain.
+  await app.register(streamsPlugin, config.streams);
+  // Before the directory: its onListen waits for a first discovery round, the demos need not.
+  await app.register(demoPlugin, config.demo);
+  await app.register(directoryPlugin, config.directory);
   // Private Prometheus endpoint; opens only when the app listens.
-  await app.register(metricsPlugin, { host: config.host, port: config.metricsPort });
-  if (options.routing !== false) {
-    await app.register(routingPlugin, {
-      machineId: config.machineId,
-      anyMachinePaths: config.anyMachinePaths,
-      maxReplayBodyBytes: config.maxReplayBodyBytes,
-      replayTimeoutMs: config.replayTimeoutMs,
-      // Late-bound: the directory registers below and can say a cookie's Machine is gone.
-      machineKnown: (id) =>
-        options.machineKnown
-          ? options.machineKnown(id)
-          : app.hasDecorator('directory')
-            ? app.directory.machineKnown(id)
-            : undefined,
-      onDecision: (decision) => app.metrics.recordDecision(decision),
-    });
-  }
+  await app.register(metricsPlugin, config.metrics);
+  // Before web, whose assets live in an encapsulated context that copies the app's hooks when it
+  // registers. Every other plugin adds its routes to the app itself, which the hook reaches wherever
+  // it was registered.
+  if (options.routing !== false) await app.register(routingPlugin, config.routing);
 
   await app.register(healthRoutes);
-  await app.register(whoamiRoutes, {
-    whoami: { machineId: config.machineId, region: config.region, app: config.appName },
-  });
-  // Feature plugins (streams, directory, client) register below.
-  await app.register(streamsPlugin, { config });
-  await app.register(directoryPlugin, { config, source: app.streams });
-
+  await app.register(whoamiRoutes);
   // Last: it owns the 404 handler and the page fallbacks, so every API route above wins.
-  await app.register(webPlugin, { machineId: config.machineId, region: config.region });
+  await app.register(webPlugin, config.web);
 
   return app;
 }

@@ -1,16 +1,49 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, loadConfig, MIN_CONNECTION_TIMEOUT_MS } from './config.ts';
 
 test('defaults off Fly', () => {
   const config = loadConfig({});
-  assert.equal(config.machineId, null);
-  assert.equal(config.port, 8080);
-  assert.equal(config.host, '::');
-  assert.equal(config.internalPort, 8081);
-  assert.equal(config.replayTimeoutMs, 5000);
-  assert.equal(config.maxReplayBodyBytes, 1024 * 1024);
+  assert.equal(config.machine.id, null);
+  assert.equal(config.server.port, 8080);
+  assert.equal(config.server.host, '::');
+  assert.equal(config.directory.internalPort, 8081);
+  assert.equal(config.routing.replayTimeoutMs, 5000);
+  assert.equal(config.routing.maxReplayBodyBytes, 1024 * 1024);
+  assert.equal(config.streams.drainTimeoutMs, config.server.shutdownTimeoutMs / 2);
+});
+
+test('per-client and refusal limits: defaults, and each variable read', () => {
+  const { streams } = loadConfig({});
+  assert.deepEqual(
+    [
+      streams.createStreamsPerMinute,
+      streams.maxPendingStreams,
+      streams.maxWatchSocketsPerClient,
+      streams.wsMaxBadMessages,
+      streams.wsBadMessageWindowMs,
+      streams.publishStartTimeoutMs,
+    ],
+    [3, 10, 16, 10, 10_000, 15_000],
+  );
+  const set = loadConfig({
+    CREATE_STREAMS_PER_MINUTE: '30',
+    MAX_PENDING_STREAMS: '2',
+    MAX_WATCH_SOCKETS_PER_CLIENT: '1',
+    WS_MAX_BAD_MESSAGES: '4',
+    WS_BAD_MESSAGE_WINDOW_MS: '100',
+  }).streams;
+  assert.deepEqual(
+    [
+      set.createStreamsPerMinute,
+      set.maxPendingStreams,
+      set.maxWatchSocketsPerClient,
+      set.wsMaxBadMessages,
+      set.wsBadMessageWindowMs,
+    ],
+    [30, 2, 1, 4, 100],
+  );
 });
 
 test('Fly variables are read', () => {
@@ -22,7 +55,7 @@ test('Fly variables are read', () => {
     HOST: '127.0.0.2',
   });
   assert.deepEqual(
-    [config.machineId, config.region, config.appName, config.port, config.host],
+    [config.machine.id, config.machine.region, config.machine.appName, config.server.port, config.server.host],
     ['286533db064e58', 'dfw', 'replaycast', 3000, '127.0.0.2'],
   );
 });
@@ -43,6 +76,18 @@ const bad: Array<[string, Record<string, string>]> = [
   ['REPLAY_TIMEOUT_MS', { REPLAY_TIMEOUT_MS: '99' }],
   ['REPLAY_TIMEOUT_MS', { REPLAY_TIMEOUT_MS: '60001' }],
   ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
+  ['MAX_SSE_PER_CLIENT', { MAX_SSE_PER_CLIENT: '0' }],
+  ['MAX_SSE_PER_CLIENT', { MAX_SSE_PER_CLIENT: '1001' }],
+  ['MAX_DIRECTORY_MACHINES', { MAX_DIRECTORY_MACHINES: '0' }],
+  ['MAX_DIRECTORY_MACHINES', { MAX_DIRECTORY_MACHINES: '100001' }],
+  ['PEER_CLOCK_SKEW_MS', { PEER_CLOCK_SKEW_MS: '3600001' }],
+  ['MAX_STREAM_VIEWERS', { MAX_STREAM_VIEWERS: '0' }],
+  ['MAX_STREAM_VIEWERS', { MAX_STREAM_VIEWERS: '9007199254740992' }],
+  ['CREATE_STREAMS_PER_MINUTE', { CREATE_STREAMS_PER_MINUTE: '0' }],
+  ['MAX_PENDING_STREAMS', { MAX_PENDING_STREAMS: '0' }],
+  ['MAX_WATCH_SOCKETS_PER_CLIENT', { MAX_WATCH_SOCKETS_PER_CLIENT: 'many' }],
+  ['WS_MAX_BAD_MESSAGES', { WS_MAX_BAD_MESSAGES: '0' }],
+  ['WS_BAD_MESSAGE_WINDOW_MS', { WS_BAD_MESSAGE_WINDOW_MS: '99' }],
 ];
 for (const [variable, env] of bad) {
   test(`a malformed ${variable} is a ConfigError naming it (${JSON.stringify(Object.values(env)[0])})`, () => {
@@ -55,15 +100,71 @@ for (const [variable, env] of bad) {
 }
 
 test('limits are accepted up to their edges', () => {
-  assert.equal(loadConfig({ MAX_REPLAY_BODY_BYTES: '1048576' }).maxReplayBodyBytes, 1048576);
-  assert.equal(loadConfig({ MAX_REPLAY_BODY_BYTES: '1' }).maxReplayBodyBytes, 1);
-  assert.equal(loadConfig({ REPLAY_TIMEOUT_MS: '100' }).replayTimeoutMs, 100);
-  assert.equal(loadConfig({ REPLAY_TIMEOUT_MS: '60000' }).replayTimeoutMs, 60000);
-  assert.equal(loadConfig({ PORT: '65535' }).port, 65535);
+  assert.equal(loadConfig({ MAX_REPLAY_BODY_BYTES: '1048576' }).routing.maxReplayBodyBytes, 1048576);
+  assert.equal(loadConfig({ MAX_REPLAY_BODY_BYTES: '1' }).routing.maxReplayBodyBytes, 1);
+  assert.equal(loadConfig({ REPLAY_TIMEOUT_MS: '100' }).routing.replayTimeoutMs, 100);
+  assert.equal(loadConfig({ REPLAY_TIMEOUT_MS: '60000' }).routing.replayTimeoutMs, 60000);
+  assert.equal(loadConfig({ PORT: '65535' }).server.port, 65535);
+});
+
+test('directory limits: defaults, each variable read at its edges, MAX_STREAMS bounds a peer snapshot', () => {
+  const defaults = loadConfig({}).directory.limits;
+  assert.deepEqual(
+    [
+      defaults.sseMaxFeedsPerClient,
+      defaults.maxMachines,
+      defaults.peerClockSkewMs,
+      defaults.maxViewersPerStream,
+      defaults.maxStreamsPerSnapshot,
+    ],
+    [8, 1000, 60_000, 1_000_000, 50],
+  );
+  const rows: [Record<string, string>, keyof ReturnType<typeof loadConfig>['directory']['limits'], number][] = [
+    [{ MAX_SSE_PER_CLIENT: '1' }, 'sseMaxFeedsPerClient', 1],
+    [{ MAX_SSE_PER_CLIENT: '1000' }, 'sseMaxFeedsPerClient', 1000],
+    [{ MAX_DIRECTORY_MACHINES: '1' }, 'maxMachines', 1],
+    [{ MAX_DIRECTORY_MACHINES: '100000' }, 'maxMachines', 100_000],
+    [{ PEER_CLOCK_SKEW_MS: '0' }, 'peerClockSkewMs', 0],
+    [{ PEER_CLOCK_SKEW_MS: '3600000' }, 'peerClockSkewMs', 3_600_000],
+    [{ MAX_STREAM_VIEWERS: '1' }, 'maxViewersPerStream', 1],
+    [{ MAX_STREAM_VIEWERS: '9007199254740991' }, 'maxViewersPerStream', Number.MAX_SAFE_INTEGER],
+    [{ MAX_STREAMS: '7' }, 'maxStreamsPerSnapshot', 7],
+  ];
+  for (const [env, field, want] of rows)
+    assert.equal(loadConfig(env).directory.limits[field], want, JSON.stringify(env));
+});
+
+test('REQUEST_TIMEOUT_MS and CONNECTION_TIMEOUT_MS: defaults, edges, and refusals', () => {
+  const defaults = loadConfig({}).server;
+  assert.equal(defaults.requestTimeoutMs, 30_000);
+  assert.equal(defaults.connectionTimeoutMs, 60_000);
+  assert.equal(loadConfig({ REQUEST_TIMEOUT_MS: '1000' }).server.requestTimeoutMs, 1000);
+  assert.equal(loadConfig({ REQUEST_TIMEOUT_MS: '600000' }).server.requestTimeoutMs, 600_000);
+  assert.equal(
+    loadConfig({ CONNECTION_TIMEOUT_MS: String(MIN_CONNECTION_TIMEOUT_MS) }).server.connectionTimeoutMs,
+    20_000,
+  );
+  const refused: Array<[string, string]> = [
+    ['REQUEST_TIMEOUT_MS', '999'],
+    ['REQUEST_TIMEOUT_MS', '600001'],
+    ['REQUEST_TIMEOUT_MS', '30s'],
+    // Shorter than the directory feed's 15 s heartbeat would cut healthy feeds.
+    ['CONNECTION_TIMEOUT_MS', String(MIN_CONNECTION_TIMEOUT_MS - 1)],
+  ];
+  for (const [variable, value] of refused) {
+    assert.throws(
+      () => loadConfig({ [variable]: value }),
+      (err: unknown) => err instanceof ConfigError && err.variable === variable,
+      `${variable}=${value}`,
+    );
+  }
 });
 
 test('ANY_MACHINE_PATHS is a comma list', () => {
-  assert.deepEqual(loadConfig({ ANY_MACHINE_PATHS: '/healthz, /static/' }).anyMachinePaths, ['/healthz', '/static/']);
+  assert.deepEqual(loadConfig({ ANY_MACHINE_PATHS: '/healthz, /static/' }).routing.anyMachinePaths, [
+    '/healthz',
+    '/static/',
+  ]);
 });
 
 test('the server refuses to start on bad config: one line naming the variable, exit code 1', () => {

@@ -1,44 +1,51 @@
 import { isMachineId } from '../shared/machine-id.ts';
 import { REGION_PATTERN } from '../shared/region.ts';
+import type { DemoOptions } from './demo/plugin.ts';
+import { DEFAULT_DIRECTORY_LIMITS } from './directory/limits.ts';
+import type { DirectoryConfig } from './directory/plugin.ts';
+import type { MachineIdentity } from './machine.ts';
+import type { MetricsOptions } from './metrics/plugin.ts';
+import type { RoutingOptions } from './routing/plugin.ts';
+import type { StreamsOptions } from './streams/plugin.ts';
+import { HEARTBEAT_INTERVAL_MS, MAX_MESSAGE_BYTES } from './streams/socket-limits.ts';
+import { defaultClientRoot } from './web/client-root.ts';
+import type { WebOptions } from './web/plugin.ts';
 
-/** Everything the server reads from its environment, parsed and checked once at start-up. */
-export interface Config {
-  /** null off Fly: then the routing hook serves everything locally. */
-  machineId: string | null;
-  region: string | null;
-  appName: string | null;
+/** The process itself: the public listener, the bound on graceful shutdown, the log level (main.ts, app.ts). */
+export interface ServerConfig {
   host: string;
   port: number;
-  /** Private peer API (directory); bound to `host` too, never on the public port. */
-  internalPort: number;
-  /** Prometheus endpoint, private side. */
-  metricsPort: number;
-  /** `host:port` of a DNS server for `.internal` names (localfly); null = system resolver. */
-  dnsServer: string | null;
-  internalToken: string | null;
-  discoveryIntervalMs: number;
-  /** `timeout=` of the fly-replay header sent for an explicit `?instance=`. */
-  replayTimeoutMs: number;
-  /** Bodies this size or larger are never replayed (Fly's limit is 1 MiB). */
-  maxReplayBodyBytes: number;
-  /** GET/HEAD paths any Machine can serve; never replayed. Entries ending in `/` are prefixes. */
-  anyMachinePaths: string[];
-  demoStreams: number;
-  maxStreams: number;
   shutdownTimeoutMs: number;
-  publishGraceMs: number;
-  /** Stream relay limits (README "Streams and the wire protocol"). */
-  publishStartTimeoutMs: number;
-  maxFrameBytes: number;
-  maxAudioFrameBytes: number;
-  gopMaxFrames: number;
-  gopMaxBytes: number;
-  viewerMaxBacklogBytes: number;
-  viewerMaxLagMs: number;
-  slowViewerCloseMs: number;
-  keyframeRequestIntervalMs: number;
-  viewerCountIntervalMs: number;
+  /** A request's head and body must have arrived this long after it began, else 408 and the connection closes. */
+  requestTimeoutMs: number;
+  /** A public connection with no traffic either way for this long is closed (sockets that became WebSockets excepted). */
+  connectionTimeoutMs: number;
   logLevel: string;
+}
+
+/**
+ * Idle connections are cut after CONNECTION_TIMEOUT_MS; a directory feed (SSE) sends a heartbeat every
+ * 15 s, so the limit must leave it room (5 s for a loaded event loop).
+ */
+export const MIN_CONNECTION_TIMEOUT_MS = DEFAULT_DIRECTORY_LIMITS.sseHeartbeatMs + 5_000;
+
+/**
+ * Everything the server reads from its environment, parsed and checked once at start-up, grouped by the
+ * plugin that uses it: each plugin is registered with exactly its group as options (`config.streams`
+ * for the streams plugin, ...), and the group's type is that plugin's own options type. A variable that
+ * several plugins need is copied into each group here (HOST binds the public, peer and metrics
+ * listeners), so no plugin reads another's settings.
+ */
+export interface Config {
+  /** `app.machine`, read by every plugin that needs to know who this Machine is. */
+  machine: MachineIdentity;
+  server: ServerConfig;
+  routing: RoutingOptions;
+  streams: StreamsOptions;
+  directory: DirectoryConfig;
+  metrics: MetricsOptions;
+  demo: DemoOptions;
+  web: WebOptions;
 }
 
 export class ConfigError extends Error {
@@ -89,57 +96,117 @@ export function loadConfig(env: Env = process.env): Config {
   if (machineId !== null && !isMachineId(machineId)) {
     throw new ConfigError('FLY_MACHINE_ID', `must be 14 lowercase hex chars, got ${JSON.stringify(machineId)}`);
   }
+  const shutdownTimeoutMs = integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 300_000);
+  const host = text(env, 'HOST') ?? '::';
   const anyMachine = text(env, 'ANY_MACHINE_PATHS');
+  const maxStreams = integer(env, 'MAX_STREAMS', 50, 1, 10_000);
   return {
-    machineId,
-    region: pattern(env, 'FLY_REGION', REGION_PATTERN, 'a region code like ams'),
-    appName: pattern(env, 'FLY_APP_NAME', /^[a-z0-9-]{1,63}$/, 'an app name (lowercase letters, digits, -)'),
-    host: text(env, 'HOST') ?? '::',
-    port: integer(env, 'PORT', 8080, 0, 65535),
-    internalPort: integer(env, 'INTERNAL_PORT', 8081, 0, 65535),
-    metricsPort: integer(env, 'METRICS_PORT', 9091, 0, 65535),
-    dnsServer: pattern(
-      env,
-      'FLY_DNS_SERVER',
-      /^(\[[0-9a-fA-F:.]+\]|[0-9.]+)(:\d{1,5})?$/,
-      'host:port, e.g. 127.0.0.1:8053',
-    ),
-    internalToken: text(env, 'INTERNAL_TOKEN'),
-    discoveryIntervalMs: integer(env, 'DISCOVERY_INTERVAL_MS', 5000, 100, 3_600_000),
-    replayTimeoutMs: integer(env, 'REPLAY_TIMEOUT_MS', 5000, 100, 60_000),
-    maxReplayBodyBytes: integer(env, 'MAX_REPLAY_BODY_BYTES', 1024 * 1024, 1, 1024 * 1024),
-    anyMachinePaths:
-      anyMachine === null
-        ? DEFAULT_ANY_MACHINE_PATHS
-        : anyMachine
-            .split(',')
-            .map((p) => p.trim())
-            .filter(Boolean),
-    demoStreams: integer(env, 'DEMO_STREAMS', 0, 0, 100),
-    maxStreams: integer(env, 'MAX_STREAMS', 50, 1, 10_000),
-    shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 300_000),
-    publishGraceMs: integer(env, 'PUBLISH_GRACE_MS', 15_000, 0, 600_000),
-    publishStartTimeoutMs: integer(env, 'PUBLISH_START_TIMEOUT_MS', 60_000, 100, 3_600_000),
-    // ws's maxPayload in app.ts is 1 MiB: larger frames are refused (1009) before reaching the relay.
-    maxFrameBytes: integer(env, 'MAX_FRAME_BYTES', 512 * 1024, 1024, 1024 * 1024),
-    // A 60 ms Opus packet is at most about 3.8 KB (510 kbit/s); twice that is room, and keeps a
-    // misbehaving sender from filling the GOP cache with "audio".
-    maxAudioFrameBytes: integer(env, 'MAX_AUDIO_FRAME_BYTES', 8192, 64, 1024 * 1024),
-    gopMaxFrames: integer(env, 'GOP_MAX_FRAMES', 300, 1, 10_000),
-    gopMaxBytes: integer(env, 'GOP_MAX_BYTES', 4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
-    viewerMaxBacklogBytes: integer(env, 'VIEWER_MAX_BACKLOG_BYTES', 2 * 1024 * 1024, 1024, 256 * 1024 * 1024),
-    viewerMaxLagMs: integer(env, 'VIEWER_MAX_LAG_MS', 2000, 10, 600_000),
-    slowViewerCloseMs: integer(env, 'SLOW_VIEWER_CLOSE_MS', 10_000, 0, 600_000),
-    keyframeRequestIntervalMs: integer(env, 'KEYFRAME_REQUEST_INTERVAL_MS', 1000, 0, 600_000),
-    viewerCountIntervalMs: integer(env, 'VIEWER_COUNT_INTERVAL_MS', 1000, 0, 600_000),
-    logLevel: pattern(env, 'LOG_LEVEL', /^(fatal|error|warn|info|debug|trace|silent)$/, 'a pino level') ?? 'info',
+    machine: {
+      id: machineId,
+      region: pattern(env, 'FLY_REGION', REGION_PATTERN, 'a region code like ams'),
+      appName: pattern(env, 'FLY_APP_NAME', /^[a-z0-9-]{1,63}$/, 'an app name (lowercase letters, digits, -)'),
+    },
+    server: {
+      host,
+      port: integer(env, 'PORT', 8080, 0, 65535),
+      shutdownTimeoutMs,
+      requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 30_000, 1000, 600_000),
+      connectionTimeoutMs: integer(env, 'CONNECTION_TIMEOUT_MS', 60_000, MIN_CONNECTION_TIMEOUT_MS, 3_600_000),
+      logLevel: pattern(env, 'LOG_LEVEL', /^(fatal|error|warn|info|debug|trace|silent)$/, 'a pino level') ?? 'info',
+    },
+    routing: {
+      replayTimeoutMs: integer(env, 'REPLAY_TIMEOUT_MS', 5000, 100, 60_000),
+      maxReplayBodyBytes: integer(env, 'MAX_REPLAY_BODY_BYTES', 1024 * 1024, 1, 1024 * 1024),
+      anyMachinePaths:
+        anyMachine === null
+          ? DEFAULT_ANY_MACHINE_PATHS
+          : anyMachine
+              .split(',')
+              .map((p) => p.trim())
+              .filter(Boolean),
+    },
+    streams: {
+      maxStreams,
+      maxPendingStreams: integer(env, 'MAX_PENDING_STREAMS', 10, 1, 10_000),
+      createStreamsPerMinute: integer(env, 'CREATE_STREAMS_PER_MINUTE', 3, 1, 100_000),
+      maxWatchSocketsPerClient: integer(env, 'MAX_WATCH_SOCKETS_PER_CLIENT', 16, 1, 100_000),
+      wsMaxBadMessages: integer(env, 'WS_MAX_BAD_MESSAGES', 10, 1, 100_000),
+      wsBadMessageWindowMs: integer(env, 'WS_BAD_MESSAGE_WINDOW_MS', 10_000, 100, 3_600_000),
+      heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
+      // Half the shutdown bound: the directory's goodbye to its peers and the listeners need the rest.
+      drainTimeoutMs: shutdownTimeoutMs / 2,
+      publishGraceMs: integer(env, 'PUBLISH_GRACE_MS', 15_000, 0, 600_000),
+      publishStartTimeoutMs: integer(env, 'PUBLISH_START_TIMEOUT_MS', 15_000, 100, 3_600_000),
+      // Bounded by the WebSocket server's own limit: a larger message is refused (1009) before the relay sees it.
+      maxFrameBytes: integer(env, 'MAX_FRAME_BYTES', 512 * 1024, 1024, MAX_MESSAGE_BYTES),
+      // A 60 ms Opus packet is at most about 3.8 KB (510 kbit/s); twice that is room, and keeps a
+      // misbehaving sender from filling the GOP cache with "audio".
+      maxAudioFrameBytes: integer(env, 'MAX_AUDIO_FRAME_BYTES', 8192, 64, MAX_MESSAGE_BYTES),
+      gopMaxFrames: integer(env, 'GOP_MAX_FRAMES', 300, 1, 10_000),
+      gopMaxBytes: integer(env, 'GOP_MAX_BYTES', 4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+      viewerMaxBacklogBytes: integer(env, 'VIEWER_MAX_BACKLOG_BYTES', 2 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+      viewerMaxLagMs: integer(env, 'VIEWER_MAX_LAG_MS', 2000, 10, 600_000),
+      slowViewerCloseMs: integer(env, 'SLOW_VIEWER_CLOSE_MS', 10_000, 0, 600_000),
+      keyframeRequestIntervalMs: integer(env, 'KEYFRAME_REQUEST_INTERVAL_MS', 1000, 0, 600_000),
+      viewerCountIntervalMs: integer(env, 'VIEWER_COUNT_INTERVAL_MS', 1000, 0, 600_000),
+    },
+    directory: {
+      host,
+      internalPort: integer(env, 'INTERNAL_PORT', 8081, 0, 65535),
+      dnsServer: pattern(
+        env,
+        'FLY_DNS_SERVER',
+        /^(\[[0-9a-fA-F:.]+\]|[0-9.]+)(:\d{1,5})?$/,
+        'host:port, e.g. 127.0.0.1:8053',
+      ),
+      internalToken: text(env, 'INTERNAL_TOKEN'),
+      discoveryIntervalMs: integer(env, 'DISCOVERY_INTERVAL_MS', 5000, 100, 3_600_000),
+      limits: {
+        ...DEFAULT_DIRECTORY_LIMITS,
+        sseMaxFeedsPerClient: integer(
+          env,
+          'MAX_SSE_PER_CLIENT',
+          DEFAULT_DIRECTORY_LIMITS.sseMaxFeedsPerClient,
+          1,
+          1000,
+        ),
+        // No Machine of the app hosts more than MAX_STREAMS, so no peer snapshot lists more.
+        maxStreamsPerSnapshot: maxStreams,
+        maxViewersPerStream: integer(
+          env,
+          'MAX_STREAM_VIEWERS',
+          DEFAULT_DIRECTORY_LIMITS.maxViewersPerStream,
+          1,
+          Number.MAX_SAFE_INTEGER,
+        ),
+        peerClockSkewMs: integer(env, 'PEER_CLOCK_SKEW_MS', DEFAULT_DIRECTORY_LIMITS.peerClockSkewMs, 0, 3_600_000),
+        maxMachines: integer(env, 'MAX_DIRECTORY_MACHINES', DEFAULT_DIRECTORY_LIMITS.maxMachines, 1, 100_000),
+      },
+    },
+    // The endpoint listens on the same interfaces as the app (:: on Fly, for 6PN).
+    metrics: { host, port: integer(env, 'METRICS_PORT', 9091, 0, 65535) },
+    demo: { streams: integer(env, 'DEMO_STREAMS', 0, 0, 100) },
+    web: { root: defaultClientRoot() },
   };
 }
 
+/** Per group, the fields a test sets; the rest keep their defaults. */
+export type ConfigOverrides = { [Group in keyof Config]?: Partial<Config[Group]> };
+
 /**
- * Config for tests: defaults, overridden field by field. Loopback host and an ephemeral metrics port,
- * so a test that listens never opens a fixed port on every interface.
+ * Config for tests: defaults, overridden field by field within each group. Loopback hosts and an
+ * ephemeral metrics port, so a test that listens never opens a fixed port on every interface.
  */
-export function testConfig(overrides: Partial<Config> = {}): Config {
-  return { ...loadConfig({}), host: '127.0.0.1', metricsPort: 0, logLevel: 'silent', ...overrides };
+export function testConfig(overrides: ConfigOverrides = {}): Config {
+  const base = loadConfig({});
+  return {
+    machine: { ...base.machine, ...overrides.machine },
+    server: { ...base.server, host: '127.0.0.1', logLevel: 'silent', ...overrides.server },
+    routing: { ...base.routing, ...overrides.routing },
+    streams: { ...base.streams, ...overrides.streams },
+    directory: { ...base.directory, host: '127.0.0.1', ...overrides.directory },
+    metrics: { ...base.metrics, host: '127.0.0.1', port: 0, ...overrides.metrics },
+    demo: { ...base.demo, ...overrides.demo },
+    web: { ...base.web, ...overrides.web },
+  };
 }

@@ -16,7 +16,7 @@ for (const [url, expected] of rows) {
 
 test('request logs never carry the publish token, and every line names machine and region', async (t) => {
   const capture = logCapture();
-  const app = await build(t, { logLevel: 'info' }, { logStream: capture });
+  const app = await build(t, { server: { logLevel: 'info' } }, { logStream: capture });
   await app.inject({ url: `/ws/publish/nope?instance=${SELF_ID}&token=s3cret-token-value` });
   const incoming = capture.lines.find((l) => l.msg === 'incoming request') as { req: { url: string } } | undefined;
   assert.ok(incoming, 'the request was logged');

@@ -12,8 +12,8 @@ export function redactUrl(url: string): string {
 /** pino options: every line tagged with this Machine's id and region; pretty only on a terminal. */
 export function loggerOptions(config: Config, pretty = process.stdout.isTTY === true): LoggerOptions {
   return {
-    level: config.logLevel,
-    base: { machine: config.machineId ?? 'local', region: config.region ?? 'local' },
+    level: config.server.logLevel,
+    base: { machine: config.machine.id ?? 'local', region: config.machine.region ?? 'local' },
     serializers: {
       // Fastify's default request fields, with secrets in the query string redacted.
       req: (req: FastifyRequest) => ({

@@ -3,7 +3,8 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { test } from 'node:test';
 
-const START_TIMEOUT_MS = 20_000;
+/** Bounds a start under tsx, which loads every module of the app and its libraries through its hooks. */
+const START_TIMEOUT_MS = 60_000;
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   test(`the server closes gracefully on ${signal} and exits 0`, async () => {

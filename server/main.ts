@@ -1,4 +1,3 @@
-import { buildApp } from './app.ts';
 import { type Config, ConfigError, loadConfig } from './config.ts';
 
 /** Process entry: read config, build the app, listen, and close gracefully on SIGINT/SIGTERM. */
@@ -14,17 +13,20 @@ async function main(): Promise<void> {
     throw err;
   }
 
+  // Loaded once the configuration is known to be good: the app's modules take a while to load
+  // (seconds under tsx), and a bad variable should be reported at once.
+  const { buildApp } = await import('./app.ts');
   const app = await buildApp(config);
   let closing = false;
   const shutdown = (signal: NodeJS.Signals) => {
     if (closing) return;
     closing = true;
-    app.log.info({ signal, timeoutMs: config.shutdownTimeoutMs }, 'shutting down');
+    app.log.info({ signal, timeoutMs: config.server.shutdownTimeoutMs }, 'shutting down');
     // Bounded drain: whatever is still open when the timer fires is cut off.
     const timer = setTimeout(() => {
       app.log.error('graceful shutdown timed out; exiting');
       process.exit(1);
-    }, config.shutdownTimeoutMs + 1000);
+    }, config.server.shutdownTimeoutMs + 1000);
     timer.unref();
     app.close().then(
       () => process.exit(0),
@@ -38,9 +40,9 @@ async function main(): Promise<void> {
   process.on('SIGTERM', shutdown);
 
   try {
-    await app.listen({ host: config.host, port: config.port });
+    await app.listen({ host: config.server.host, port: config.server.port });
   } catch (err) {
-    app.log.error({ err }, `cannot listen on ${config.host} port ${config.port}`);
+    app.log.error({ err }, `cannot listen on ${config.server.host} port ${config.server.port}`);
     process.exit(1);
   }
 }

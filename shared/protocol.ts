@@ -41,7 +41,10 @@ export function protocolRefusal(clientVersion: unknown): string | null {
 export const CHAT_MAX_CHARS = 500;
 /** Chat display name length, in UTF-16 code units. */
 export const CHAT_NAME_MAX_CHARS = 40;
-/** At most this many chat messages per connection within CHAT_RATE_WINDOW_MS. */
+/**
+ * At most this many chat messages within CHAT_RATE_WINDOW_MS: per client address and stream across its
+ * watch sockets on the server (the creator's publish socket has its own), per socket on the page.
+ */
 export const CHAT_RATE_MAX_MESSAGES = 5;
 export const CHAT_RATE_WINDOW_MS = 10_000;
 /** Chat messages kept per stream and replayed to late joiners in their hello. */
@@ -59,6 +62,8 @@ export const CloseCode = {
   normal: 1000,
   /** This Machine is shutting down: ask the directory where the stream is now. */
   goingAway: 1001,
+  /** The socket sent more refused messages (malformed, unexpected, over the chat rate) than its budget allows. */
+  policy: 1008,
   /** A binary frame larger than the server's maxFrameBytes. */
   tooBig: 1009,
   /** A text message that is not a valid control message for this role, or an unparseable frame. */

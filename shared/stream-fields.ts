@@ -23,19 +23,25 @@ export function validateNewStream(body: unknown): Result<NewStream> {
   const { title: rawTitle, creator: rawCreator } = body;
   if (typeof rawTitle !== 'string') return { ok: false, error: 'title must be a string' };
   if (typeof rawCreator !== 'string') return { ok: false, error: 'creator must be a string' };
-  const title = rawTitle.trim();
-  const creator = rawCreator.trim();
-  if (title.length === 0 || title.length > TITLE_MAX_CHARS)
-    return { ok: false, error: `title must be 1-${TITLE_MAX_CHARS} characters` };
-  if (TITLE_BAD_CHARS.test(title))
-    return { ok: false, error: 'title must not contain control characters or line breaks' };
+  const error = titleProblem(rawTitle) ?? creatorProblem(rawCreator);
+  if (error !== null) return { ok: false, error };
+  return { ok: true, value: { title: rawTitle.trim(), creator: rawCreator.trim() } };
+}
+
+/** Why a title is refused (the reason names the field), or null; checked after trimming. */
+export function titleProblem(raw: string): string | null {
+  const title = raw.trim();
+  if (title.length === 0 || title.length > TITLE_MAX_CHARS) return `title must be 1-${TITLE_MAX_CHARS} characters`;
+  if (TITLE_BAD_CHARS.test(title)) return 'title must not contain control characters or line breaks';
+  return null;
+}
+
+/** Why a creator name is refused (the reason names the field), or null; checked after trimming. */
+export function creatorProblem(raw: string): string | null {
+  const creator = raw.trim();
   if (creator.length === 0 || creator.length > CREATOR_MAX_CHARS)
-    return { ok: false, error: `creator must be 1-${CREATOR_MAX_CHARS} characters` };
-  if (!CREATOR_PATTERN.test(creator)) {
-    return {
-      ok: false,
-      error: 'creator may contain letters, digits, spaces, "_", "." and "-", starting with a letter or digit',
-    };
-  }
-  return { ok: true, value: { title, creator } };
+    return `creator must be 1-${CREATOR_MAX_CHARS} characters`;
+  if (!CREATOR_PATTERN.test(creator))
+    return 'creator may contain letters, digits, spaces, "_", "." and "-", starting with a letter or digit';
+  return null;
 }

@@ -1,5 +1,7 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import type { AddressInfo } from 'node:net';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { buildApp } from '../../server/app.ts';
 import { testConfig } from '../../server/config.ts';
@@ -14,9 +16,12 @@ const variant = process.argv[2];
 type Ready = { type: 'ready'; port: number; watchPath: string; publishPath: string };
 
 async function relay(): Promise<{ ready: Ready; stats: () => unknown; close: () => Promise<void> }> {
-  const app = await buildApp(testConfig({ host: '127.0.0.1', port: 0, metricsPort: 0, internalPort: 0 }), {
-    prettyLogs: false,
-  });
+  const app = await buildApp(
+    testConfig({ server: { port: 0 }, metrics: { port: 0 }, directory: { internalPort: 0 } }),
+    {
+      prettyLogs: false,
+    },
+  );
   await app.listen({ host: '127.0.0.1', port: 0 });
   const res = await app.inject({
     method: 'POST',
@@ -68,12 +73,58 @@ async function bare(): Promise<{ ready: Ready; stats: () => unknown; close: () =
 
 const server = variant === 'relay' ? await relay() : variant === 'bare' ? await bare() : null;
 if (server === null) throw new Error('usage: server.ts relay|bare');
-// How long the server's event loop was held up at worst: a loop busy relaying a backlog of publisher
-// frames reads nothing else (viewers' acks included) meanwhile.
-const loopDelay = monitorEventLoopDelay({ resolution: 10 });
-loopDelay.enable();
+
+/**
+ * How long the server's event loop was held up at worst, per phase: a loop busy relaying a backlog of
+ * publisher frames reads nothing else (viewers' acks included) meanwhile. A sample that names a phase
+ * reports the phase that just ended and starts a new one, so the window's figure is the window's alone.
+ */
+const LOOP_TICK_MS = 10;
+let lastTickMs = performance.now();
+let loopHoldUpMaxMs = 0;
+// A timer that should fire every 10 ms: how late it fires is how long the loop was held. (Unlike
+// monitorEventLoopDelay, a phase in which the loop never turned reads as its full length, not 0.)
+setInterval(() => {
+  const now = performance.now();
+  loopHoldUpMaxMs = Math.max(loopHoldUpMaxMs, now - lastTickMs - LOOP_TICK_MS);
+  lastTickMs = now;
+}, LOOP_TICK_MS);
+/** The worst hold-up so far, counting the one that may be going on right now. */
+const holdUpMs = () => Math.max(loopHoldUpMaxMs, performance.now() - lastTickMs - LOOP_TICK_MS, 0);
+/** Time in garbage collection (all kinds) and the longest single pause, per phase. */
+let gcMs = 0;
+let gcMaxMs = 0;
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    gcMs += entry.duration;
+    gcMaxMs = Math.max(gcMaxMs, entry.duration);
+  }
+}).observe({ entryTypes: ['gc'] });
+
+// BENCH_PROFILE_DIR: a CPU profile of the measured window only (not start-up or the connection storm).
+const profileDir = process.env.BENCH_PROFILE_DIR;
+const profiler = profileDir ? new Session() : null;
+profiler?.connect();
+const post = (method: string, params?: object) =>
+  new Promise<unknown>((resolve, reject) =>
+    profiler!.post(method, params ?? {}, (err, result) => (err ? reject(err) : resolve(result))),
+  );
+
+async function phase(name: string): Promise<void> {
+  if (profiler === null) return;
+  if (name === 'measure-start') {
+    await post('Profiler.enable');
+    await post('Profiler.setSamplingInterval', { interval: 500 });
+    await post('Profiler.start');
+  } else if (name === 'measure-end') {
+    const { profile } = (await post('Profiler.stop')) as { profile: object };
+    mkdirSync(profileDir!, { recursive: true });
+    writeFileSync(`${profileDir}/${variant}-${process.pid}.cpuprofile`, JSON.stringify(profile));
+  }
+}
+
 process.send!(server.ready);
-process.on('message', (msg: { type: string; id?: number }) => {
+process.on('message', (msg: { type: string; id?: number; phase?: string }) => {
   if (msg.type === 'sample') {
     // The server's own clock with its CPU figure, so CPU % is not skewed by IPC delays.
     process.send!({
@@ -82,8 +133,15 @@ process.on('message', (msg: { type: string; id?: number }) => {
       atMs: performance.now(),
       memory: process.memoryUsage(),
       cpu: process.cpuUsage(),
-      stats: { ...(server.stats() as object), loopDelayMaxMs: loopDelay.max / 1e6 },
+      stats: { ...(server.stats() as object), loopDelayMaxMs: holdUpMs(), gcMs, gcMaxMs },
     });
+    if (msg.phase !== undefined) {
+      loopHoldUpMaxMs = 0;
+      lastTickMs = performance.now();
+      gcMs = 0;
+      gcMaxMs = 0;
+      void phase(msg.phase);
+    }
   } else if (msg.type === 'close') {
     void server.close().finally(() => process.exit(0));
   }

@@ -5,7 +5,7 @@ import { testConfig } from '../../server/config.ts';
 /** One benchmark target: the app with (`hook`) or without (`bare`) the routing hook, on loopback. */
 const variant = process.argv[2];
 if (variant !== 'hook' && variant !== 'bare') throw new Error('usage: server.ts hook|bare');
-const app = await buildApp(testConfig({ machineId: '0123456789abcd', region: 'ams' }), {
+const app = await buildApp(testConfig({ machine: { id: '0123456789abcd', region: 'ams' } }), {
   routing: variant === 'hook',
   prettyLogs: false,
 });

@@ -3,18 +3,18 @@ import { test } from 'node:test';
 import { Stats } from '../edge/stats.ts';
 import { fixture, randomAddressBase, repoRoot } from '../fixtures/support.ts';
 import { Fleet } from '../machines/fleet.ts';
+import { LoopbackNetwork } from '../network/loopback.ts';
 import { startControlServer } from './server.ts';
 
 async function setup(t: import('node:test').TestContext) {
   const fleet = new Fleet({
     app: 'control-test',
     primaryRegion: 'ams',
-    command: [process.execPath, fixture('foreign-app.mjs')],
+    command: [process.execPath, fixture('echo-app.mjs')],
     cwd: repoRoot,
     env: {},
-    addressBase: randomAddressBase(),
+    network: new LoopbackNetwork(randomAddressBase(), () => '127.0.0.1:5353', 'test'),
     machinePort: 0,
-    dnsServer: '127.0.0.1:5353',
     startTimeoutMs: 10_000,
     stopTimeoutMs: 5_000,
   });
@@ -106,12 +106,28 @@ test('control API: stats per edge, and reset', async (t) => {
   stats.request('ams', false);
   stats.replay('ams', 'prefer_instance');
   stats.error('dfw', 'PR02');
+  stats.cacheHit('ams');
   const before = await call('GET', '/stats');
   assert.equal(before.body.edges.ams.requests, 1);
   assert.equal(before.body.edges.ams.replays.prefer_instance, 1);
   assert.deepEqual(before.body.edges.dfw.errors, { total: 1, byCode: { PR02: 1 } });
-  assert.deepEqual(before.body.totals, { requests: 1, websockets: 0, replays: 1, fallbacks: 0, errors: 1 });
+  assert.equal(before.body.edges.ams.cacheHits, 1);
+  assert.deepEqual(before.body.totals, {
+    requests: 1,
+    websockets: 0,
+    replays: 1,
+    fallbacks: 0,
+    cacheHits: 1,
+    errors: 1,
+  });
   const reset = await call('POST', '/stats/reset');
-  assert.deepEqual(reset.body.totals, { requests: 0, websockets: 0, replays: 0, fallbacks: 0, errors: 0 });
+  assert.deepEqual(reset.body.totals, {
+    requests: 0,
+    websockets: 0,
+    replays: 0,
+    fallbacks: 0,
+    cacheHits: 0,
+    errors: 0,
+  });
   assert.deepEqual(Object.keys(reset.body.edges), ['ams', 'dfw']);
 });

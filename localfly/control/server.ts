@@ -1,4 +1,5 @@
 import http from 'node:http';
+import type { NetworkInfo } from '../cluster-options.ts';
 import type { Stats } from '../edge/stats.ts';
 import { LocalflyError, listenTcp } from '../listen.ts';
 import type { Fleet } from '../machines/fleet.ts';
@@ -10,7 +11,7 @@ const MACHINE_ACTIONS = ['start', 'stop', 'kill', 'restart', 'destroy'] as const
 type MachineAction = (typeof MACHINE_ACTIONS)[number];
 
 export interface ControlTarget {
-  summary(): { app: string; edges: Record<string, string>; dns: string };
+  summary(): { app: string; edges: Record<string, string>; dns: string; network?: NetworkInfo };
   machines: Pick<Fleet, 'list' | 'get' | 'create' | MachineAction>;
   stats: Pick<Stats, 'snapshot' | 'reset'>;
 }

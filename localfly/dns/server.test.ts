@@ -174,3 +174,32 @@ test('a port in use is a clear error', async (t) => {
   );
   await second?.close();
 });
+
+test('on an IPv6 address (as the Machines reach it in namespace mode): UDP and TCP, and the asker by its IPv6 source', async (t) => {
+  const machines = [
+    { ...machine('d8913edc2d66e8', 'dfw', 'started', 2), privateIp: 'fdaa:0:3f:a2c1::100' },
+    { ...machine('d8d3370ae66948', 'ams', 'started', 3), privateIp: 'fdaa:0:3f:a2c1::101' },
+  ];
+  const askers: string[] = [];
+  const server = await startDnsServer({
+    host: '::1',
+    port: 0,
+    view: () => ({ apps: [{ name: 'demo', machines }], defaultRegion: 'ams' }),
+    regionOfAddress: (address) => {
+      askers.push(address);
+      return address === '::1' ? 'dfw' : undefined;
+    },
+  });
+  t.after(() => server.close());
+  assert.match(server.address, /^\[::1\]:\d+$/);
+  const resolver = new Resolver({ timeout: 2000, tries: 2 });
+  resolver.setServers([server.address]);
+  assert.deepEqual(await resolver.resolve6('d8d3370ae66948.vm.demo.internal'), ['fdaa:0:3f:a2c1::101']);
+  assert.deepEqual(await resolver.resolve6('top1.nearest.of.demo.internal'), ['fdaa:0:3f:a2c1::100']);
+  assert.ok(askers.includes('::1'));
+  // A long answer comes truncated over UDP and whole over TCP, on IPv6 too.
+  const many = Array.from({ length: 30 }, (_, i) => `${i.toString(16).padStart(2, '0')}${'c'.repeat(12)}`);
+  machines.push(...many.map((id, i) => ({ ...machine(id, 'ams', 'started', 10 + i), privateIp: `fdaa::${i + 1}` })));
+  const [record] = await resolver.resolveTxt('_instances.internal');
+  assert.ok(record!.join('').includes('instance=00cccccccccccc,app=demo,ip=fdaa::1,region=ams'));
+});

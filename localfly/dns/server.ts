@@ -1,5 +1,5 @@
 import dgram from 'node:dgram';
-import net from 'node:net';
+import net, { isIPv6 } from 'node:net';
 import { bindUdp, LocalflyError, listenTcp } from '../listen.ts';
 import type { DnsView } from './answers.ts';
 import { respond } from './packet.ts';
@@ -34,7 +34,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
     respond(query, options.view(), options.regionOfAddress?.(from.replace(/^::ffff:/, '')), transport);
 
   const makeUdp = () => {
-    const socket = dgram.createSocket({ type: 'udp4' });
+    const socket = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4' });
     socket.on('message', (message, rinfo) => {
       const reply = answer(message, rinfo.address, 'udp');
       if (reply !== null) socket.send(reply, rinfo.port, rinfo.address);
@@ -73,7 +73,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
   return {
     host,
     port,
-    address: `${host}:${port}`,
+    address: isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`,
     close: async () => {
       for (const socket of sockets) socket.destroy();
       await Promise.all([

@@ -1,7 +1,9 @@
 import http from 'node:http';
 import type { Readable } from 'node:stream';
 import type { MachineView } from '../types.ts';
+import { machineTarget } from './connect.ts';
 import type { Load } from './load.ts';
+import { withCacheInvalidation } from './replay-cache.ts';
 import { type ParsedReplay, parseReplayHeader, parseReplayJson, REPLAY_JSON_CONTENT_TYPE } from './replay-header.ts';
 import type { Delivery } from './route-loop.ts';
 
@@ -96,7 +98,19 @@ export async function replayInstruction(res: http.IncomingMessage): Promise<Pars
   const header = res.headers['fly-replay'];
   if (header === undefined) return undefined;
   res.resume();
-  return parseReplayHeader(Array.isArray(header) ? header.join(', ') : header);
+  return withCacheInvalidation(parseReplayHeader(Array.isArray(header) ? header.join(', ') : header), res.headers);
+}
+
+/**
+ * The replay instruction an answer carries, as text for a log line, without consuming the answer:
+ * for a delivery the edge may not replay again (its answer goes to the client as it is).
+ */
+export function unfollowedReplay(res: http.IncomingMessage): string | undefined {
+  const type = String(res.headers['content-type'] ?? '').toLowerCase();
+  if (type.startsWith(REPLAY_JSON_CONTENT_TYPE)) return `a ${REPLAY_JSON_CONTENT_TYPE} body`;
+  const header = res.headers['fly-replay'];
+  if (header === undefined) return undefined;
+  return `fly-replay: ${Array.isArray(header) ? header.join(', ') : header}`;
 }
 
 export interface HttpDeliveryOptions {
@@ -126,8 +140,7 @@ export function deliverHttp(
     }
     const done = o.load.begin(o.machine.id);
     const req = http.request({
-      host: o.machine.address,
-      port: o.machine.port,
+      ...machineTarget(o.machine),
       method: o.method,
       path: o.path,
       headers,
@@ -139,7 +152,7 @@ export function deliverHttp(
       answered = true;
       res.once('close', done);
       if (!o.followReplay) {
-        resolve({ kind: 'final', value: res });
+        resolve({ kind: 'final', value: res, ignoredReplay: unfollowedReplay(res) });
         return;
       }
       replayInstruction(res).then((parsed) => {

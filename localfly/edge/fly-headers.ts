@@ -32,6 +32,7 @@ const PROXY_ONLY = [
   'fly-replay-src',
   'fly-replay-failed',
   'fly-preferred-instance-unavailable',
+  'fly-replay-cache-status',
 ];
 
 export interface EdgeRequestContext {

@@ -27,6 +27,8 @@ export interface ReplayDirective {
   timeoutMs?: number;
   fallback?: Fallback;
   transform?: ReplayTransform;
+  /** The Machine also sent `fly-replay-cache: invalidate`: drop the replay cache entry that routed the request. */
+  invalidateCache?: boolean;
 }
 
 export type ParsedReplay = { ok: true; directive: ReplayDirective } | { ok: false; error: string };

@@ -1,8 +1,11 @@
 import type { OutgoingHttpHeaders } from 'node:http';
+import { hostPort } from '../machines/addresses.ts';
 import type { MachineView } from '../types.ts';
+import { ready } from './auto-start.ts';
 import { nowMicros } from './fly-headers.ts';
 import type { Load } from './load.ts';
 import type { ProxyError } from './proxy-error.ts';
+import { CACHE_STATUS_HEADER, type CacheLookup } from './replay-cache.ts';
 import {
   formatReplayFailed,
   formatReplaySrc,
@@ -11,15 +14,7 @@ import {
   type ReplayFailure,
   replayKind,
 } from './replay-header.ts';
-import {
-  type Candidate,
-  type Choice,
-  pickNearest,
-  type Random,
-  type RoutingHeaders,
-  routeReplay,
-  routeRequest,
-} from './select.ts';
+import { type Candidate, pickNearest, type Random, type RoutingHeaders, routeReplay, routeRequest } from './select.ts';
 import type { ReplayKind } from './stats.ts';
 
 /** Fly's limit: the 11th `fly-replay` for one request is error PA02. */
@@ -39,8 +34,11 @@ export interface Upstreams {
 
 /** What one delivery to a Machine produced. */
 export type Delivery<R> =
-  /** An answer to hand to the client (for a WebSocket: the 101 and its socket, or another response). */
-  | { kind: 'final'; value: R }
+  /**
+   * An answer to hand to the client (for a WebSocket: the 101 and its socket, or another response).
+   * `ignoredReplay` is the replay instruction it carried when the edge was not to follow one.
+   */
+  | { kind: 'final'; value: R; ignoredReplay?: string }
   /** The Machine answered with `fly-replay` (the answer itself is already discarded). */
   | { kind: 'replay'; parsed: ParsedReplay }
   /** Nothing was delivered: the connection was refused. */
@@ -54,7 +52,11 @@ export interface RouteEvents {
   /** The replayed request is being sent to `to` (again, if the first try was refused). */
   redeliver(event: { from: MachineView; to: MachineView; kind: ReplayKind }): void;
   fallback(event: { from: MachineView; wanted: string; reason: ReplayFailure; to: MachineView }): void;
+  /** A Machine answered a request that may not replay again (a fallback delivery) with a replay instruction. */
+  ignoredReplay(event: { machine: MachineView; instruction: string }): void;
   autoStart(machine: MachineView): void;
+  /** The replay cache sent the request straight to `machine`. */
+  cacheHit(machine: MachineView): void;
 }
 
 export interface RouteContext<R> {
@@ -68,6 +70,8 @@ export interface RouteContext<R> {
   bodyReplayable: boolean;
   /** How long an auto start may take for a request that has no replay timeout of its own. */
   autoStartTimeoutMs: number;
+  /** What the edge's replay cache (fly.toml `replay_cache`) knows of this request. */
+  cache?: CacheLookup;
   deliver(
     machine: MachineView,
     headers: OutgoingHttpHeaders,
@@ -98,46 +102,49 @@ function find(ctx: RouteContext<unknown>, id: string): MachineView | undefined {
   return ctx.upstreams.machines().find((m) => m.id === id);
 }
 
-/** The chosen Machine, started first if it was stopped; null when it did not start by the deadline. */
-async function ready(ctx: RouteContext<unknown>, choice: Choice, deadline: number): Promise<MachineView | null> {
-  const machine = find(ctx, choice.id);
-  if (machine === undefined) return null;
-  if (machine.state === 'started') return machine;
-  ctx.events?.autoStart?.(machine);
-  const starting = ctx.upstreams.start(choice.id);
-  // The start goes on even if this request stops waiting; its failure is reported by the launcher.
-  starting.catch(() => undefined);
-  let timer: NodeJS.Timeout | undefined;
-  const inTime = await Promise.race([
-    starting.then(
-      () => true,
-      () => false,
-    ),
-    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now())))),
-  ]);
-  clearTimeout(timer);
-  const now = find(ctx, choice.id);
-  return inTime && now?.state === 'started' ? now : null;
-}
-
 function withHop(headers: OutgoingHttpHeaders, hop: Record<string, string | undefined>): OutgoingHttpHeaders {
   const out = { ...headers };
   for (const [name, value] of Object.entries(hop)) if (value !== undefined) out[name] = value;
   return out;
 }
 
+/**
+ * A replay cache hit goes straight to the remembered Machine, marked `fly-replay-cache-status: hit`
+ * and without `fly-replay-src`. An entry whose Machine is not running is dropped and the request routed
+ * as usual (the cache is an optimisation: localfly's choice where Fly says no more).
+ */
+async function cacheHit<R>(ctx: RouteContext<R>): Promise<Attempt<R> | null> {
+  const id = ctx.cache?.target;
+  if (id === undefined) return null;
+  const machine = find(ctx, id);
+  if (machine?.state === 'started') {
+    const headers = withHop(ctx.request.headers, { [CACHE_STATUS_HEADER]: 'hit' });
+    const delivery = await ctx.deliver(machine, headers, ctx.request.path, true);
+    if (delivery.kind !== 'unreachable') {
+      ctx.events?.cacheHit?.(machine);
+      return { machine, delivery };
+    }
+  }
+  ctx.cache?.invalidate();
+  return null;
+}
+
 /** The first delivery: request headers decide, unreachable load-balanced Machines are skipped. */
 async function firstDelivery<R>(ctx: RouteContext<R>): Promise<Attempt<R> | RouteResult<R>> {
+  const hit = await cacheHit(ctx);
+  if (hit !== null || ctx.cancelled()) return hit ?? { kind: 'cancelled' };
   const unavailable = new Set<string>();
   const forced = ctx.routing.forceInstance !== undefined;
   let last: Attempt<R> | null = null;
+  let notStarted: string | undefined;
   for (let tries = 0; tries < MAX_DELIVERY_ATTEMPTS; tries++) {
     const route = routeRequest(candidates(ctx), ctx.region, ctx.routing, unavailable, ctx.random);
     if (!route.ok) return last ?? fail(route.code, route.message);
     const machine = await ready(ctx, route.choice, Date.now() + ctx.autoStartTimeoutMs);
     if (ctx.cancelled()) return { kind: 'cancelled' };
-    if (machine === null) {
-      if (forced) return fail('PM05', `Machine ${route.choice.id} could not be started`);
+    if (!('id' in machine)) {
+      if (forced) return fail('PM05', `Machine ${route.choice.id} could not be started: ${machine.why}`);
+      notStarted = `Machine ${route.choice.id}: ${machine.why}`;
       unavailable.add(route.choice.id);
       continue;
     }
@@ -148,7 +155,7 @@ async function firstDelivery<R>(ctx: RouteContext<R>): Promise<Attempt<R> | Rout
     if (last.delivery.kind !== 'unreachable' || forced) return last;
     unavailable.add(machine.id);
   }
-  return last ?? fail('PR01', 'no Machine of this app could be started');
+  return last ?? fail('PR01', `no Machine of this app could be started${notStarted ? ` (last: ${notStarted})` : ''}`);
 }
 
 function applyTransform(ctx: RouteContext<unknown>, directive: ReplayDirective): void {
@@ -178,6 +185,7 @@ async function replay<R>(
 
   const unavailable = new Set<string>();
   let reason: ReplayFailure = 'no_candidate';
+  let notStarted: string | undefined;
   for (let tries = 0; tries < MAX_DELIVERY_ATTEMPTS && Date.now() <= deadline; tries++) {
     const route = routeReplay(
       candidates(ctx),
@@ -195,8 +203,9 @@ async function replay<R>(
     }
     const machine = await ready(ctx, route.choice, deadline);
     if (ctx.cancelled()) return { kind: 'cancelled' };
-    if (machine === null) {
-      reason = Date.now() >= deadline ? 'timeout' : 'retries_exhausted';
+    if (!('id' in machine)) {
+      notStarted = `Machine ${route.choice.id}: ${machine.why}`;
+      reason = machine.timedOut || Date.now() >= deadline ? 'timeout' : 'retries_exhausted';
       if (directive.instance !== undefined) break;
       unavailable.add(route.choice.id);
       continue;
@@ -204,9 +213,15 @@ async function replay<R>(
     const headers = withHop(ctx.request.headers, {
       'fly-replay-src': src,
       'fly-preferred-instance-unavailable': route.choice.preferredUnavailable,
+      // localfly's choice: every replay of a request under a configured cache is a `miss`.
+      [CACHE_STATUS_HEADER]: ctx.cache?.covered ? 'miss' : undefined,
     });
     ctx.events?.redeliver?.({ from: source, to: machine, kind });
     const delivery = await ctx.deliver(machine, headers, ctx.request.path, true);
+    // Only a replay that reached the Machine it named is remembered: a prefer_instance that fell back
+    // elsewhere would pin the cookie to the wrong Machine.
+    if (delivery.kind === 'final' && route.choice.preferredUnavailable === undefined)
+      ctx.cache?.remember(directive, machine.id);
     if (delivery.kind !== 'unreachable') return { machine, delivery };
     reason = 'retries_exhausted';
     // A named Machine may be restarting: try it again shortly; otherwise try another one.
@@ -219,11 +234,14 @@ async function replay<R>(
   const wanted = directive.instance ?? directive.preferInstance;
   const label =
     wanted ?? (directive.regions !== undefined ? `region ${directive.regions.join(',')}` : 'another Machine');
+  const why = notStarted === undefined ? '' : `; ${notStarted}`;
   if (directive.fallback === undefined)
-    return fail('PR02', `replay to ${label} failed (${reason}) and fly-replay gave no fallback`);
+    return fail('PR02', `replay to ${label} failed (${reason}${why}) and fly-replay gave no fallback`);
 
   // Deliver back: force_self only to the Machine that replayed; prefer_self to it or, if it is
-  // gone, to any Machine. The request carries fly-replay-failed and may not replay again.
+  // gone, to any Machine. The request carries fly-replay-failed and may not replay again; it keeps
+  // the fly-replay-src of the failed replay too (Fly documents only fly-replay-failed: localfly's
+  // choice, so that apps guarding against loops with fly-replay-src see that this came back).
   let target: MachineView | undefined = source;
   const current = find(ctx, source.id);
   if (current?.state !== 'started') {
@@ -240,7 +258,7 @@ async function replay<R>(
   if (target === undefined)
     return fail(
       'PR02',
-      `replay to ${label} failed (${reason}) and no Machine is left for fallback=${directive.fallback}`,
+      `replay to ${label} failed (${reason}${why}) and no Machine is left for fallback=${directive.fallback}`,
     );
   const failed = formatReplayFailed({
     instance: wanted,
@@ -251,7 +269,7 @@ async function replay<R>(
     elapsedMs: Date.now() - began,
   });
   ctx.events?.fallback?.({ from: source, wanted: label, reason, to: target });
-  const headers = withHop(ctx.request.headers, { 'fly-replay-failed': failed });
+  const headers = withHop(ctx.request.headers, { 'fly-replay-src': src, 'fly-replay-failed': failed });
   return { machine: target, delivery: await ctx.deliver(target, headers, ctx.request.path, false) };
 }
 
@@ -269,11 +287,13 @@ export async function routeWithReplays<R>(ctx: RouteContext<R>): Promise<RouteRe
     const { machine, delivery } = attempt;
     switch (delivery.kind) {
       case 'final':
+        if (delivery.ignoredReplay !== undefined)
+          ctx.events?.ignoredReplay?.({ machine, instruction: delivery.ignoredReplay });
         return { kind: 'final', value: delivery.value, machine };
       case 'unreachable':
         return fail(
           'PC01',
-          `Machine ${machine.id} refused the connection on ${machine.address}:${machine.port} (${delivery.error})`,
+          `Machine ${machine.id} refused the connection on ${hostPort(machine.address, machine.port)} (${delivery.error})`,
         );
       case 'failed':
         return fail('PU02', `the request to Machine ${machine.id} did not complete (${delivery.error})`);
@@ -291,6 +311,7 @@ export async function routeWithReplays<R>(ctx: RouteContext<R>): Promise<RouteRe
             `fly-replay was returned more than ${MAX_REPLAYS} times for one request (last by Machine ${machine.id})`,
           );
         replays++;
+        if (delivery.parsed.directive.invalidateCache) ctx.cache?.invalidate();
         ctx.events?.replay?.({
           from: machine,
           kind: replayKind(delivery.parsed.directive),

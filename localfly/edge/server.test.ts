@@ -307,10 +307,21 @@ test('a failed replay with fallback comes back with fly-replay-failed and may no
     String(back!.headers['fly-replay-failed']),
     new RegExp(`^instance=${GONE};app=edge-test;replay_source=${AMS};reason=no_candidate;elapsed_ms=\\d+$`),
   );
-  assert.equal(back!.headers['fly-replay-src'], undefined);
+  // The delivery back also carries the fly-replay-src of the replay that failed, so an app that
+  // guards against loops with fly-replay-src sees that this request came back.
+  assert.match(String(back!.headers['fly-replay-src']), new RegExp(`^instance=${AMS};region=ams;t=\\d{16}$`));
   assert.equal(fakes.seenBy(AMS).length, 2);
   assert.equal(stats.snapshot().edges.ams!.fallbacks, 1);
   assert.ok(logs.some((l) => l.level === 'warn' && l.message.includes('failed (no_candidate)')));
+  assert.deepEqual(
+    logs.filter((l) => l.message.includes('ignored')).map((l) => [l.level, l.message]),
+    [
+      [
+        'warn',
+        `ams edge: Machine ${AMS} answered a request delivered back after a failed replay with fly-replay: instance=${GONE};fallback=prefer_self; ignored (that request may not replay again), its answer goes to the client`,
+      ],
+    ],
+  );
 
   // force_self to a region with nothing in it.
   fakes.behaviour = (seen) =>
@@ -319,6 +330,7 @@ test('a failed replay with fallback comes back with fly-replay-failed and may no
       : null;
   const forced = await request(`${edges.ams.url}/x`);
   assert.equal(forced.json().machine, AMS);
+  assert.equal(logs.filter((l) => l.message.includes('ignored')).length, 1, 'an ordinary answer is not reported');
   assert.match(
     String(fakes.seenBy(AMS).at(-1)!.headers['fly-replay-failed']),
     new RegExp(`^app=edge-test;region=syd;replay_source=${AMS};reason=no_candidate;elapsed_ms=\\d+$`),
@@ -348,6 +360,13 @@ test('a replay target that does not start within the timeout: reason=timeout, de
   });
   assert.equal(none.json().machine, AMS);
   assert.match(String(fakes.seenBy(AMS).at(-1)!.headers['fly-replay-failed']), /;reason=timeout;elapsed_ms=\d+$/);
+  // Forced to it while its start is held: PM05 once the auto start timeout (3000 ms here) has passed.
+  const forced = await request(`${edges.ams.url}/`, { headers: { 'fly-force-instance-id': DFW } });
+  assert.equal(forced.status, 503);
+  const waited = /PM05: Machine d0d0d0d0d0d0d0 could not be started: it did not start within (\d+) ms\n/.exec(
+    forced.text,
+  );
+  assert.ok(waited && Number(waited[1]) >= 1000 && Number(waited[1]) <= 3000, forced.text);
   // The start goes on; once done, the Machine takes requests.
   fakes.releaseStarts();
   await until(() => fakes.view(DFW).state === 'started', 3000, 'the start to finish');
@@ -379,7 +398,14 @@ test('a failed replay without fallback is a PR02 5xx; a failed start is reported
   fakes.failStart.add(DFW);
   const broken = await request(`${edges.ams.url}/`, { headers: { [`x-replay-${AMS}`]: `instance=${DFW}` } });
   assert.equal(broken.status, 503);
-  assert.match(broken.text, /PR02: replay to d0d0d0d0d0d0d0 failed \(retries_exhausted\)/);
+  assert.match(
+    broken.text,
+    /PR02: replay to d0d0d0d0d0d0d0 failed \(retries_exhausted; Machine d0d0d0d0d0d0d0: fake d0d0d0d0d0d0d0 failed to start\)/,
+  );
+  // Forced to it: PM05, with why the start failed.
+  const forced = await request(`${edges.ams.url}/`, { headers: { 'fly-force-instance-id': DFW } });
+  assert.equal(forced.status, 503);
+  assert.match(forced.text, /PM05: Machine d0d0d0d0d0d0d0 could not be started: fake d0d0d0d0d0d0d0 failed to start\n/);
 });
 
 test('invalid fly-replay is PA03; a replay to another app is PA04', async (t) => {
@@ -568,4 +594,34 @@ test('WebSocket: a 101 carrying fly-replay is replayed too; errors and refusals 
   assert.equal(notFound.statusCode, 404);
   assert.equal((await notFound.toArray()).join(''), '{"error":"no such stream"}');
   missing.terminate();
+});
+
+test('WebSocket: a handshake delivered back after a failed replay may not replay again; the ignored instruction is logged', async (t) => {
+  const { fakes, edges, logs } = await setup(t);
+  fakes.behaviour = (seen) =>
+    seen.websocket && seen.machine === AMS
+      ? { status: 307, headers: { 'fly-replay': `instance=${GONE};fallback=force_self` }, body: 'not here' }
+      : null;
+  const socket = new WebSocket(`${edges.ams.url.replace('http', 'ws')}/ws/x`);
+  socket.on('error', () => undefined);
+  const [, res] = (await once(socket, 'unexpected-response')) as [unknown, http.IncomingMessage];
+  assert.equal(res.statusCode, 307);
+  assert.equal(res.headers['fly-replay'], undefined);
+  assert.equal((await res.toArray()).join(''), 'not here');
+  socket.terminate();
+  const back = fakes.seenBy(AMS).at(-1)!;
+  assert.match(
+    String(back.headers['fly-replay-failed']),
+    new RegExp(`^instance=${GONE};app=edge-test;replay_source=${AMS};`),
+  );
+  assert.match(String(back.headers['fly-replay-src']), new RegExp(`^instance=${AMS};region=ams;t=\\d{16}$`));
+  assert.ok(
+    logs.some(
+      (l) =>
+        l.level === 'warn' &&
+        l.message.startsWith(
+          `ams edge: Machine ${AMS} answered a request delivered back after a failed replay with fly-replay: instance=${GONE};fallback=force_self; ignored`,
+        ),
+    ),
+  );
 });

@@ -10,6 +10,8 @@ export interface EdgeCounts {
   replays: Record<ReplayKind, number> & { total: number };
   /** Requests delivered back with `fly-replay-failed` after a replay failed. */
   fallbacks: number;
+  /** Requests the replay cache sent straight to a Machine (no replay hop). */
+  cacheHits: number;
   /** Proxy errors answered to clients (PR02, PA02, ...), in total and by code. */
   errors: { total: number; byCode: Record<string, number> };
 }
@@ -20,13 +22,21 @@ function zero(): EdgeCounts {
     websockets: 0,
     replays: { total: 0, instance: 0, prefer_instance: 0, region: 0, any: 0 },
     fallbacks: 0,
+    cacheHits: 0,
     errors: { total: 0, byCode: {} },
   };
 }
 
 export interface StatsSnapshot {
   edges: Record<string, EdgeCounts>;
-  totals: { requests: number; websockets: number; replays: number; fallbacks: number; errors: number };
+  totals: {
+    requests: number;
+    websockets: number;
+    replays: number;
+    fallbacks: number;
+    cacheHits: number;
+    errors: number;
+  };
 }
 
 /** Per-edge counters, so a test can assert what one page visit cost (e.g. "at most 2 replays"). */
@@ -62,6 +72,10 @@ export class Stats {
     this.#of(region).fallbacks++;
   }
 
+  cacheHit(region: string): void {
+    this.#of(region).cacheHits++;
+  }
+
   error(region: string, code: string): void {
     const c = this.#of(region);
     c.errors.total++;
@@ -70,13 +84,14 @@ export class Stats {
 
   snapshot(): StatsSnapshot {
     const edges: Record<string, EdgeCounts> = {};
-    const totals = { requests: 0, websockets: 0, replays: 0, fallbacks: 0, errors: 0 };
+    const totals = { requests: 0, websockets: 0, replays: 0, fallbacks: 0, cacheHits: 0, errors: 0 };
     for (const [region, c] of this.#edges) {
       edges[region] = structuredClone(c);
       totals.requests += c.requests;
       totals.websockets += c.websockets;
       totals.replays += c.replays.total;
       totals.fallbacks += c.fallbacks;
+      totals.cacheHits += c.cacheHits;
       totals.errors += c.errors.total;
     }
     return { edges, totals };

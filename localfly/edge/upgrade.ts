@@ -1,8 +1,10 @@
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { MachineView } from '../types.ts';
-import { replayInstruction } from './deliver-http.ts';
+import { unpooled } from './connect.ts';
+import { replayInstruction, unfollowedReplay } from './deliver-http.ts';
 import type { Load } from './load.ts';
+import { withCacheInvalidation } from './replay-cache.ts';
 import { parseReplayHeader } from './replay-header.ts';
 import type { Delivery } from './route-loop.ts';
 
@@ -33,14 +35,7 @@ export interface UpgradeDeliveryOptions {
 export function deliverUpgrade(o: UpgradeDeliveryOptions): Promise<Delivery<HandshakeOutcome>> {
   return new Promise((resolve) => {
     const done = o.load.begin(o.machine.id);
-    const req = http.request({
-      host: o.machine.address,
-      port: o.machine.port,
-      method: o.method,
-      path: o.path,
-      headers: o.headers,
-      agent: false,
-    });
+    const req = http.request({ ...unpooled(o.machine), method: o.method, path: o.path, headers: o.headers });
     o.onRequest(req);
     let answered = false;
     req.on('upgrade', (res, socket, head) => {
@@ -49,18 +44,23 @@ export function deliverUpgrade(o: UpgradeDeliveryOptions): Promise<Delivery<Hand
       if (o.followReplay && header !== undefined) {
         socket.destroy();
         done();
-        resolve({ kind: 'replay', parsed: parseReplayHeader(Array.isArray(header) ? header.join(', ') : header) });
+        const parsed = parseReplayHeader(Array.isArray(header) ? header.join(', ') : header);
+        resolve({ kind: 'replay', parsed: withCacheInvalidation(parsed, res.headers) });
         return;
       }
       // The Machine's load now includes this open socket, until it closes.
       socket.once('close', done);
-      resolve({ kind: 'final', value: { kind: 'switched', res, socket, head, done } });
+      resolve({
+        kind: 'final',
+        value: { kind: 'switched', res, socket, head, done },
+        ...(o.followReplay ? {} : { ignoredReplay: unfollowedReplay(res) }),
+      });
     });
     req.on('response', (res) => {
       answered = true;
       res.once('close', done);
       if (!o.followReplay) {
-        resolve({ kind: 'final', value: { kind: 'response', res } });
+        resolve({ kind: 'final', value: { kind: 'response', res }, ignoredReplay: unfollowedReplay(res) });
         return;
       }
       replayInstruction(res).then((parsed) =>

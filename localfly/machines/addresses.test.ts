@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isMachineId } from '../../shared/machine-id.ts';
-import { loopbackAddress, mappedIpv6, newMachineId } from './addresses.ts';
+import { hostPort, loopbackAddress, mappedIpv6, newMachineId } from './addresses.ts';
 
 test('loopbackAddress counts up from the base across octets', () => {
   const rows: Array<[string, number, string]> = [
@@ -38,4 +38,9 @@ test('machine ids are 14 lowercase hex chars and avoid taken ones', () => {
 
 test('mappedIpv6', () => {
   assert.equal(mappedIpv6('127.0.0.2'), '::ffff:127.0.0.2');
+});
+
+test('hostPort brackets IPv6 addresses', () => {
+  assert.equal(hostPort('127.0.0.2', 8080), '127.0.0.2:8080');
+  assert.equal(hostPort('fdaa:0:3f:a2c1::100', 8080), '[fdaa:0:3f:a2c1::100]:8080');
 });

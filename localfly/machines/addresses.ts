@@ -32,3 +32,8 @@ export function loopbackAddress(base: string, index: number): string {
 export function mappedIpv6(ipv4: string): string {
   return `::ffff:${ipv4}`;
 }
+
+/** `[fdaa:0:3f:a2c1::100]:8080` or `127.0.0.2:8080`. */
+export function hostPort(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}

@@ -3,7 +3,14 @@ import net from 'node:net';
 import { test } from 'node:test';
 import { fixture, isAlive, randomAddressBase, repoRoot, until } from '../fixtures/support.ts';
 import { LocalflyError } from '../listen.ts';
-import { Fleet, type FleetOptions, machineEnv } from './fleet.ts';
+import { LoopbackNetwork } from '../network/loopback.ts';
+import { machineEnv } from './env.ts';
+import { Fleet, type FleetOptions } from './fleet.ts';
+import { reservePort } from './ports.ts';
+import { WildcardBindError } from './readiness.ts';
+
+// Namespace mode is covered by the cluster tests; here Machines live on loopback addresses.
+const loopback = (base = randomAddressBase()) => new LoopbackNetwork(base, () => '127.0.0.1:5353', 'test');
 
 function fleet(t: import('node:test').TestContext, overrides: Partial<FleetOptions> = {}) {
   const lines: string[] = [];
@@ -13,9 +20,8 @@ function fleet(t: import('node:test').TestContext, overrides: Partial<FleetOptio
     command: [process.execPath, fixture('echo-app.mjs')],
     cwd: repoRoot,
     env: { EXTRA_GREETING: 'hello' },
-    addressBase: randomAddressBase(),
+    network: loopback(),
     machinePort: 0,
-    dnsServer: '127.0.0.1:5353',
     startTimeoutMs: 10_000,
     stopTimeoutMs: 5_000,
     onOutput: (m, _stream, line) => lines.push(`${m.id} ${line}`),
@@ -31,36 +37,46 @@ async function getJson(url: string): Promise<any> {
   return res.json();
 }
 
-test('machineEnv: Fly variables win, the parent FLY_* are dropped, extras and PATH kept', () => {
-  const env = machineEnv(
-    { PATH: '/usr/bin', FLY_STALE: 'x', FLY_REGION: 'old', HOME: '/home/u' },
-    { EXTRA: '1', PORT: '1' },
-    {
-      id: '286533db064e58',
-      region: 'dfw',
-      app: 'a',
-      primaryRegion: 'ams',
-      address: '127.0.0.3',
-      port: 8080,
-      dnsServer: '127.0.0.1:8053',
-      binPath: '/repo/node_modules/.bin',
-    },
-  );
-  assert.deepEqual(env, {
-    PATH: '/repo/node_modules/.bin:/usr/bin',
-    HOME: '/home/u',
-    EXTRA: '1',
+test('machineEnv: Fly variables and the mode env win; the parent FLY_*, HOST and PORT are dropped; extras and PATH kept', () => {
+  const facts = {
+    id: '286533db064e58',
+    region: 'dfw',
+    app: 'a',
+    primaryRegion: 'ams',
+    privateIp: 'fdaa:0:3f:a2c1::100',
+    port: 8080,
+    binPath: '/repo/node_modules/.bin',
+    modeEnv: {},
+  };
+  const parent = { PATH: '/usr/bin', FLY_STALE: 'x', FLY_REGION: 'old', HOME: '/home/u', HOST: '10.1.1.1', PORT: '1' };
+  const fly = {
     FLY_MACHINE_ID: '286533db064e58',
     FLY_ALLOC_ID: '286533db064e58',
     FLY_REGION: 'dfw',
     FLY_APP_NAME: 'a',
-    FLY_PRIVATE_IP: '::ffff:127.0.0.3',
+    FLY_PRIVATE_IP: 'fdaa:0:3f:a2c1::100',
     FLY_PROCESS_GROUP: 'app',
     PRIMARY_REGION: 'ams',
-    HOST: '127.0.0.3',
     PORT: '8080',
-    FLY_DNS_SERVER: '127.0.0.1:8053',
+  };
+  // Namespace mode: nothing localfly-specific.
+  assert.deepEqual(machineEnv(parent, { EXTRA: '1', PORT: '2' }, facts), {
+    PATH: '/repo/node_modules/.bin:/usr/bin',
+    HOME: '/home/u',
+    EXTRA: '1',
+    ...fly,
   });
+  // Loopback mode: where to listen and which DNS server to ask.
+  const modeEnv = { HOST: '127.0.0.3', FLY_DNS_SERVER: '127.0.0.1:8053' };
+  assert.deepEqual(
+    machineEnv({ PATH: '/usr/bin' }, { HOST: 'x' }, { ...facts, privateIp: '::ffff:127.0.0.3', modeEnv }),
+    {
+      PATH: '/repo/node_modules/.bin:/usr/bin',
+      ...fly,
+      FLY_PRIVATE_IP: '::ffff:127.0.0.3',
+      ...modeEnv,
+    },
+  );
 });
 
 test('Machines start on their own addresses with Fly env; stop and start keep id, address and port', async (t) => {
@@ -169,7 +185,7 @@ test('a port already taken on the Machine address is a clear error, not a false 
   await new Promise<void>((resolve) => squatter.listen(0, base, resolve));
   t.after(() => squatter.close());
   const port = (squatter.address() as net.AddressInfo).port;
-  const { f } = fleet(t, { addressBase: base, machinePort: port });
+  const { f } = fleet(t, { network: loopback(base), machinePort: port });
   await assert.rejects(
     f.create('ams'),
     (err: Error) => err instanceof LocalflyError && err.message.includes(`${base}:${port} is already in use`),
@@ -194,4 +210,51 @@ test('stop escalates to SIGKILL after the stop timeout, and leaves no process of
   const stopped = await f.stop(a.id);
   assert.equal(stopped.lastExit?.signal, 'SIGKILL');
   await until(() => !isAlive(child), 2000, 'the background child to be gone');
+});
+
+test('loopback: a Machine bound to 0.0.0.0 on the shared port is refused, not started (it would take every Machine port)', async (t) => {
+  const port = await reservePort('0.0.0.0', 0, 'test');
+  const app = `require('http').createServer(() => {}).listen(+process.env.PORT, '0.0.0.0')`;
+  const { f } = fleet(t, { command: [process.execPath, '-e', app], machinePort: port });
+  await assert.rejects(f.create('ams'), (err: Error) => {
+    assert.ok(err instanceof WildcardBindError, String(err));
+    assert.match(
+      err.message,
+      new RegExp(`^refused: Machine [0-9a-f]{14} listens on 0\\.0\\.0\\.0:${port}, every address of the host`),
+    );
+    assert.match(err.message, /run localfly as root/);
+    return true;
+  });
+  const [m] = f.list();
+  assert.equal(m?.state, 'stopped');
+  assert.equal(m?.pid, null, 'its process is gone');
+  // With a port of its own per Machine, a wildcard bind takes nobody else's port.
+  const { f: own } = fleet(t, { command: [process.execPath, '-e', app], machinePort: 0 });
+  assert.equal((await own.create('ams')).state, 'started');
+});
+
+test('loopback: a port answered by a wildcard socket of another process is reported, never counted as started', async (t) => {
+  const port = await reservePort('0.0.0.0', 0, 'test');
+  const { f, lines } = fleet(t, {
+    command: [process.execPath, '-e', 'console.log("up"); setInterval(() => {}, 1000)'],
+    machinePort: port,
+  });
+  const creating = f.create('ams');
+  // Once the Machine runs (its port was proven free before), another process takes the port on every address.
+  await until(() => lines.some((l) => l.endsWith(' up')), 5000, 'the Machine to run');
+  const squatter = net.createServer();
+  await new Promise<void>((resolve) => squatter.listen(port, '0.0.0.0', resolve));
+  t.after(() => squatter.close());
+  await assert.rejects(creating, (err: Error) => {
+    assert.ok(err instanceof WildcardBindError, String(err));
+    assert.match(
+      err.message,
+      new RegExp(
+        `:${port} is answered by another process, which listens on 0\\.0\\.0\\.0:${port}, not by the Machine itself`,
+      ),
+    );
+    assert.match(err.message, /last output:\n {4}up/);
+    return true;
+  });
+  assert.equal(f.list()[0]?.state, 'stopped');
 });

@@ -1,99 +1,20 @@
 import { LocalflyError } from '../listen.ts';
-import type { MachineState, MachineView } from '../types.ts';
-import { loopbackAddress, mappedIpv6, newMachineId } from './addresses.ts';
-import { reservePort, waitForPort } from './ports.ts';
-import { type Exit, type GroupProcess, spawnGroup } from './process.ts';
+import type { MachineNet } from '../network/types.ts';
+import { hostPort, newMachineId } from './addresses.ts';
+import { type FleetOptions, launch, type Machine, type MachineInfo, viewOf } from './machine.ts';
+import { reservePort } from './ports.ts';
+import type { Exit, GroupProcess } from './process.ts';
+import { loopbackProbe, namespaceProbe, type Readiness, WildcardBindError, waitUntilReady } from './readiness.ts';
+import { describeExit, type StartFailure, startFailureMessage } from './start-failure.ts';
 
-/** Lines of a Machine's output kept to explain why it failed to start. */
-export const OUTPUT_TAIL_LINES = 20;
+export { type FleetOptions, type MachineInfo, OUTPUT_TAIL_LINES } from './machine.ts';
 
-export interface MachineInfo extends MachineView {
-  pid: number | null;
-  /** ISO time the Machine last became started. */
-  startedAt: string | null;
-  /** How the Machine's process last ended, if it did. */
-  lastExit: (Exit & { at: string }) | null;
-}
-
-export interface FleetOptions {
-  app: string;
-  primaryRegion: string;
-  /** argv run in every Machine. */
-  command: readonly string[];
-  cwd: string;
-  /** Extra environment for every Machine (`--env`). */
-  env: Readonly<Record<string, string>>;
-  /** First Machine address; the next ones count up (127.0.0.2, 127.0.0.3, ...). */
-  addressBase: string;
-  /** The port every Machine's app listens on; 0 gives each Machine a free port of its own. */
-  machinePort: number;
-  /** host:port of localfly's DNS, passed as FLY_DNS_SERVER. */
-  dnsServer: string;
-  startTimeoutMs: number;
-  /** Grace after SIGINT before SIGKILL (Fly's kill_timeout). */
-  stopTimeoutMs: number;
-  /** Told of every Machine process group, to kill them should localfly die without stopping them. */
-  reaper?: { add(pgid: number): void; remove(pgid: number): void };
-  onOutput?: (machine: MachineView, stream: 'stdout' | 'stderr', line: string) => void;
-  onEvent?: (machine: MachineView, level: 'info' | 'warn' | 'error', message: string) => void;
-}
-
-interface Machine {
-  id: string;
-  region: string;
-  address: string;
-  port: number;
-  state: MachineState;
-  proc: GroupProcess | null;
-  startedAt: string | null;
-  lastExit: MachineInfo['lastExit'];
-  tail: string[];
-  /** Operations on one Machine run one after another. */
-  queue: Promise<unknown>;
-}
-
-/** The environment of one Machine: the parent's, minus its FLY_* variables, plus extras, plus Fly's. */
-export function machineEnv(
-  parent: NodeJS.ProcessEnv,
-  extras: Readonly<Record<string, string>>,
-  m: {
-    id: string;
-    region: string;
-    app: string;
-    primaryRegion: string;
-    address: string;
-    port: number;
-    dnsServer: string;
-    binPath: string | null;
-  },
-): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(parent)) if (!key.startsWith('FLY_')) env[key] = value;
-  if (m.binPath !== null) env.PATH = env.PATH ? `${m.binPath}:${env.PATH}` : m.binPath;
-  Object.assign(env, extras);
-  return Object.assign(env, {
-    FLY_MACHINE_ID: m.id,
-    FLY_ALLOC_ID: m.id,
-    FLY_REGION: m.region,
-    FLY_APP_NAME: m.app,
-    FLY_PRIVATE_IP: mappedIpv6(m.address),
-    FLY_PROCESS_GROUP: 'app',
-    PRIMARY_REGION: m.primaryRegion,
-    HOST: m.address,
-    PORT: String(m.port),
-    FLY_DNS_SERVER: m.dnsServer,
-  });
-}
-
-function describeExit(exit: Exit): string {
-  if (exit.error !== undefined) return `could not run: ${exit.error}`;
-  return exit.signal !== null ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
-}
-
-/** Starts, stops and tracks the Machines: one process group each, on its own loopback address. */
+/** Starts, stops and tracks the Machines: one process group each, in its own network namespace or on its own loopback address. */
 export class Fleet {
   readonly #options: FleetOptions;
   readonly #machines = new Map<string, Machine>();
+  /** Ids handed out to Machines whose network is still being set up. */
+  readonly #reserved = new Set<string>();
   #nextIndex = 0;
 
   constructor(options: FleetOptions) {
@@ -101,22 +22,11 @@ export class Fleet {
   }
 
   #view(m: Machine): MachineInfo {
-    return {
-      id: m.id,
-      region: m.region,
-      state: m.state,
-      address: m.address,
-      port: m.port,
-      privateIp: mappedIpv6(m.address),
-      processGroup: 'app',
-      pid: m.proc?.pid ?? null,
-      startedAt: m.startedAt,
-      lastExit: m.lastExit,
-    };
+    return viewOf(m);
   }
 
   list(): MachineInfo[] {
-    return [...this.#machines.values()].map((m) => this.#view(m));
+    return [...this.#machines.values()].sort((a, b) => a.index - b.index).map((m) => this.#view(m));
   }
 
   get(id: string): MachineInfo | undefined {
@@ -125,7 +35,7 @@ export class Fleet {
   }
 
   regionOfAddress(address: string): string | undefined {
-    for (const m of this.#machines.values()) if (m.address === address) return m.region;
+    for (const m of this.#machines.values()) if (m.net.address === address) return m.region;
     return undefined;
   }
 
@@ -147,15 +57,21 @@ export class Fleet {
 
   /** Adds a Machine in `region` and starts it. On a start failure it stays, stopped, and this throws. */
   async create(region: string): Promise<MachineInfo> {
-    const address = loopbackAddress(this.#options.addressBase, this.#nextIndex++);
-    const port =
-      this.#options.machinePort === 0 ? await reservePort(address, 0, 'Machine port') : this.#options.machinePort;
-    const id = newMachineId((candidate) => this.#machines.has(candidate));
+    // The index is taken before the first await, so addresses follow the order of create() calls.
+    const index = this.#nextIndex++;
+    const id = newMachineId((candidate) => this.#machines.has(candidate) || this.#reserved.has(candidate));
+    this.#reserved.add(id);
+    let net: MachineNet;
+    try {
+      net = await this.#options.network.attach({ id, index, port: this.#options.machinePort });
+    } finally {
+      this.#reserved.delete(id);
+    }
     const m: Machine = {
       id,
+      index,
       region,
-      address,
-      port,
+      net,
       state: 'stopped',
       proc: null,
       startedAt: null,
@@ -175,58 +91,89 @@ export class Fleet {
       if (m.state === 'started') return this.#view(m);
       m.state = 'starting';
       try {
-        await reservePort(m.address, m.port, `Machine ${id} (${m.region})`);
+        // On the shared host network, prove the port is free: another process answering must not count as started.
+        if (m.net.netns === null) await reservePort(m.net.address, m.net.port, `Machine ${id} (${m.region})`);
       } catch (err) {
         m.state = 'stopped';
         throw err;
       }
-      const o = this.#options;
       const began = Date.now();
-      m.tail = [];
-      const proc = spawnGroup(o.command, {
-        cwd: o.cwd,
-        env: machineEnv(process.env, o.env, {
-          ...m,
-          app: o.app,
-          primaryRegion: o.primaryRegion,
-          dnsServer: o.dnsServer,
-          binPath: `${o.cwd}/node_modules/.bin`,
-        }),
-        onLine: (stream, line) => {
-          m.tail.push(line);
-          if (m.tail.length > OUTPUT_TAIL_LINES) m.tail.shift();
-          o.onOutput?.(this.#view(m), stream, line);
-        },
-      });
-      m.proc = proc;
-      const pid = proc.pid;
-      if (pid !== null) o.reaper?.add(pid);
-      void proc.exited.then((exit) => {
-        if (pid !== null) o.reaper?.remove(pid);
-        this.#exited(m, proc, exit);
-      });
-
-      const listening = await waitForPort(m.address, m.port, began + o.startTimeoutMs, () => proc.hasExited());
-      if (listening && m.state === 'starting') {
+      const proc = this.#spawn(m);
+      // The Machine's network gets ready (its port agent starts) while the app boots.
+      const unreachable = await m.net.ready().then(
+        () => null,
+        (err: unknown) => (err instanceof Error ? err.message : String(err)),
+      );
+      const readiness: Readiness =
+        proc === null
+          ? { kind: 'exited' }
+          : unreachable !== null
+            ? { kind: 'unreachable', message: unreachable }
+            : await waitUntilReady(this.#probe(m, proc), began + this.#options.startTimeoutMs, () => proc.hasExited());
+      if (proc !== null && readiness.kind === 'ready' && m.state === 'starting') {
         m.state = 'started';
         m.startedAt = new Date().toISOString();
-        this.#event(m, 'info', `started on ${m.address}:${m.port} in ${Date.now() - began} ms (pid ${proc.pid})`);
+        this.#event(
+          m,
+          'info',
+          `started on ${hostPort(m.net.address, m.net.port)} in ${Date.now() - began} ms (pid ${proc.pid})`,
+        );
         return this.#view(m);
       }
-      let reason: string;
-      if (proc.hasExited()) {
-        reason = describeExit(await proc.exited);
-      } else {
-        reason = `did not listen on ${m.address}:${m.port} within ${o.startTimeoutMs} ms`;
-        proc.signal('SIGKILL');
-        await proc.exited;
-      }
-      m.state = 'stopped';
-      const tail = m.tail.length > 0 ? `\n  last output:\n${m.tail.map((l) => `    ${l}`).join('\n')}` : '';
-      const message = `Machine ${id} (${m.region}) ${reason} before listening on ${m.address}:${m.port}; command: ${o.command.join(' ')}${tail}`;
-      this.#event(m, 'error', message);
-      throw new LocalflyError(message);
+      throw await this.#failedStart(m, proc, readiness);
     });
+  }
+
+  /** Runs the Machine's command; null when it cannot be run at all (then lastExit says why). */
+  #spawn(m: Machine): GroupProcess | null {
+    const o = this.#options;
+    return launch(m, o, {
+      onLine: (stream, line) => o.onOutput?.(this.#view(m), stream, line),
+      onExit: (proc, exit) => this.#exited(m, proc, exit),
+    });
+  }
+
+  #probe(m: Machine, proc: GroupProcess) {
+    if (m.net.dial !== null) return namespaceProbe(m.net.dial);
+    return loopbackProbe({
+      machine: m.id,
+      address: m.net.address,
+      port: m.net.port,
+      pgid: () => proc.pid,
+      sharedPort: this.#options.machinePort !== 0,
+      others: () =>
+        [...this.#machines.values()]
+          .filter((other) => other !== m)
+          .map((other) => ({ label: `Machine ${other.id} (${other.region})`, pgid: other.proc?.pid ?? null })),
+    });
+  }
+
+  /** Stops what a failed start left running and explains the failure, with the Machine's last output. */
+  async #failedStart(m: Machine, proc: GroupProcess | null, readiness: Readiness): Promise<LocalflyError> {
+    let failure: StartFailure;
+    if (proc === null) failure = { kind: 'exit', exit: m.lastExit! };
+    else if (readiness.kind === 'refused' || readiness.kind === 'unreachable') failure = readiness;
+    else if (proc.hasExited() || readiness.kind !== 'timeout') failure = { kind: 'exit', exit: await proc.exited };
+    else failure = readiness;
+    if (proc !== null && !proc.hasExited()) {
+      proc.signal('SIGKILL');
+      await proc.exited;
+    }
+    m.state = 'stopped';
+    const o = this.#options;
+    const message = startFailureMessage(
+      {
+        id: m.id,
+        region: m.region,
+        where: hostPort(m.net.address, m.net.port),
+        command: o.command,
+        tail: m.tail,
+        startTimeoutMs: o.startTimeoutMs,
+      },
+      failure,
+    );
+    this.#event(m, 'error', message);
+    return failure.kind === 'refused' ? new WildcardBindError(message) : new LocalflyError(message);
   }
 
   #exited(m: Machine, proc: GroupProcess, exit: Exit): void {
@@ -236,7 +183,14 @@ export class Fleet {
     if (m.state === 'started') {
       // Nobody asked it to stop: a crash. Fly would restart it; localfly leaves it stopped and says so.
       m.state = 'stopped';
-      this.#event(m, 'warn', `${describeExit(exit)} unexpectedly; the Machine is stopped`);
+      const tail =
+        m.tail.length > 0
+          ? `; last output:\n${m.tail
+              .slice(-5)
+              .map((l) => `    ${l}`)
+              .join('\n')}`
+          : '';
+      this.#event(m, 'warn', `${describeExit(exit)} unexpectedly; the Machine is stopped${tail}`);
     }
   }
 
@@ -269,6 +223,7 @@ export class Fleet {
       await this.#stop(m, 'SIGINT');
       m.state = 'destroyed';
       this.#machines.delete(id);
+      await this.#options.network.detach(id);
       this.#event(m, 'info', 'destroyed');
       return this.#view(m);
     });

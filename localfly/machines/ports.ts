@@ -4,7 +4,7 @@ import { listenTcp } from '../listen.ts';
 /** How often a starting Machine's port is tried. */
 export const PORT_POLL_INTERVAL_MS = 50;
 /** One connection attempt to a starting Machine gives up after this long. */
-const CONNECT_ATTEMPT_TIMEOUT_MS = 1000;
+export const CONNECT_ATTEMPT_TIMEOUT_MS = 1000;
 
 /**
  * Proves host:port is free by listening on it for a moment; with port 0 returns a free port.
@@ -17,7 +17,8 @@ export async function reservePort(host: string, port: number, what: string): Pro
   return real;
 }
 
-function tryConnect(host: string, port: number): Promise<boolean> {
+/** One bounded connection attempt: true when host:port accepted it. */
+export function tryConnect(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host, port });
     const done = (ok: boolean) => {
@@ -28,23 +29,4 @@ function tryConnect(host: string, port: number): Promise<boolean> {
     socket.once('connect', () => done(true));
     socket.once('error', () => done(false));
   });
-}
-
-/**
- * Resolves true once host:port accepts a connection, false when `deadline` (epoch ms) passes or
- * `gaveUp()` turns true (the process exited). Polling is the only portable readiness signal for
- * an arbitrary command; every attempt is bounded.
- */
-export async function waitForPort(
-  host: string,
-  port: number,
-  deadline: number,
-  gaveUp: () => boolean,
-): Promise<boolean> {
-  while (!gaveUp() && Date.now() < deadline) {
-    if (await tryConnect(host, port)) return !gaveUp();
-    if (gaveUp()) return false;
-    await new Promise((resolve) => setTimeout(resolve, PORT_POLL_INTERVAL_MS));
-  }
-  return false;
 }

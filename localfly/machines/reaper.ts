@@ -7,7 +7,8 @@ const SCRIPT = fileURLToPath(new URL('./reaper.mjs', import.meta.url));
 /**
  * Guarantees Machines die with localfly, even when localfly is killed with SIGKILL (then no
  * 'exit' hook runs). Runs reaper.mjs in its own process group, told of every Machine's group over
- * a pipe; the pipe closing is its cue to kill what is left.
+ * a pipe (and of the commands that undo its network set-up); the pipe closing is its cue to kill
+ * what is left and run those commands.
  */
 export class Reaper {
   readonly #child: ChildProcess;
@@ -31,6 +32,16 @@ export class Reaper {
 
   remove(pgid: number): void {
     this.#child.stdin?.write(`-${pgid}\n`);
+  }
+
+  /** A command to run should localfly die before undoing what it set up itself (argv, no shell). */
+  addUndo(argv: readonly string[]): void {
+    this.#child.stdin?.write(`!${JSON.stringify(argv)}\n`);
+  }
+
+  /** localfly undid it itself. */
+  removeUndo(argv: readonly string[]): void {
+    this.#child.stdin?.write(`~${JSON.stringify(argv)}\n`);
   }
 
   /** Ends the pipe: the reaper kills whatever is still listed and exits. */

@@ -8,7 +8,7 @@ import { loadDemoAudio } from './demo-audio.ts';
 import { DEMO_CREATOR, loadDemoFixture } from './demo-streams.ts';
 
 test('demo streams start when the app listens, not when it is only built', async (t) => {
-  const app = await build(t, { demoStreams: 2, metricsPort: 0, internalPort: 0 });
+  const app = await build(t, { demo: { streams: 2 }, directory: { internalPort: 0 } });
   await app.ready();
   assert.equal(app.streams.list().length, 0);
   await app.listen({ host: '127.0.0.1', port: 0 });
@@ -20,9 +20,12 @@ test('demo streams start when the app listens, not when it is only built', async
 });
 
 test('two scripted viewers get the demo stream from a keyframe with live timestamps, a stalled third is cut, chat flows', async (t) => {
-  const app = await build(t, { metricsPort: 0, internalPort: 0, viewerMaxLagMs: 300, slowViewerCloseMs: 500 });
+  const app = await build(t, {
+    directory: { internalPort: 0 },
+    streams: { viewerMaxLagMs: 300, slowViewerCloseMs: 500 },
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
-  const [id] = app.streams.startDemoStreams(1);
+  const [id] = app.demo.start(1);
   const url = `ws://127.0.0.1:${(app.server.address() as AddressInfo).port}/ws/watch/${id}?instance=${SELF_ID}`;
   const open = async () => {
     const v = new TestSocket(url, 'viewer');
@@ -51,8 +54,9 @@ test('two scripted viewers get the demo stream from a keyframe with live timesta
 
   await until(() => app.streams.stats().slowViewersClosed === 1, 'stalled viewer closed', 5000);
   const countA = a.frames.length;
+  const countB = b.frames.length;
   await until(
-    () => a.frames.length >= countA + 15 && b.frames.length >= countA + 15,
+    () => a.frames.length >= countA + 15 && b.frames.length >= countB + 15,
     'frames keep flowing after the cut',
   );
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Log } from '../streams/log.ts';
-import type { StreamRegistry } from '../streams/registry.ts';
+import type { CreateResult } from '../streams/registry.ts';
 import { loadDemoAudio } from './demo-audio.ts';
 import { DemoPublisher } from './demo-publisher.ts';
 import { type IvfFile, parseIvf } from './ivf.ts';
@@ -21,12 +21,17 @@ export function loadDemoFixture(): IvfFile {
   return cached;
 }
 
+/** Where demo streams are created: the relay (`app.streams`). */
+export interface StreamCreator {
+  create(meta: { title: string; creator: string }): CreateResult;
+}
+
 /** Runs `count` synthetic streams on this Machine until stop(). */
 export class DemoStreams {
   private readonly publishers: DemoPublisher[] = [];
 
   constructor(
-    private readonly registry: StreamRegistry,
+    private readonly streams: StreamCreator,
     private readonly log: Log,
     private readonly region: string | null,
   ) {}
@@ -38,7 +43,7 @@ export class DemoStreams {
     const ids: string[] = [];
     for (let i = 0; i < count; i++) {
       const n = this.publishers.length + 1;
-      const created = this.registry.create({
+      const created = this.streams.create({
         title: `Test pattern ${n}${this.region ? ` from ${this.region}` : ''}`,
         creator: DEMO_CREATOR,
       });

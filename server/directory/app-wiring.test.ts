@@ -44,14 +44,14 @@ test('buildApp: the peer API opens only on listen, on its own port; Machines fin
     machines.map((m) =>
       buildApp(
         testConfig({
-          machineId: m.id,
-          region: m.region,
-          appName: 'wiring',
-          host: m.address,
-          port: 0,
-          internalPort: INTERNAL_PORT,
-          dnsServer: dns.address,
-          discoveryIntervalMs: 200,
+          machine: { id: m.id, region: m.region, appName: 'wiring' },
+          server: { host: m.address, port: 0 },
+          directory: {
+            host: m.address,
+            internalPort: INTERNAL_PORT,
+            dnsServer: dns.address,
+            discoveryIntervalMs: 200,
+          },
         }),
       ),
     ),

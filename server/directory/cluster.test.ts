@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { test } from 'node:test';
+import { encodeTime } from 'ulid';
 import {
   Cluster,
   type ClusterNode,
@@ -8,7 +8,8 @@ import {
   MemoryDns,
   waitFor,
 } from '../../test/support/directory-cluster.ts';
-import { SNAPSHOT_PATH } from './peer-api.ts';
+import { type PeerCallOptions, peerCall as rawPeerCall } from '../../test/support/peer-call.ts';
+import { streamId } from '../../test/support/stream-ids.ts';
 import type { Snapshot } from './snapshot.ts';
 
 // In-process clusters on an in-memory DNS. Loopback block of this file: 127.0.23.10-69, private port 23081.
@@ -23,45 +24,20 @@ async function cluster(t: import('node:test').TestContext, opts: Partial<Cluster
 }
 
 /** A raw request to a Machine's private API, from a chosen source address. */
-function peerCall(
-  node: ClusterNode,
-  opts: { from: string; method?: string; body?: unknown; headers?: Record<string, string> },
-) {
-  return new Promise<{ status: number; body: string; etag: string | undefined }>((resolve, reject) => {
-    const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
-    const req = http.request(
-      {
-        host: node.address,
-        port: PORT,
-        localAddress: opts.from,
-        method: opts.method ?? 'GET',
-        path: SNAPSHOT_PATH,
-        headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...opts.headers },
-      },
-      (res) => {
-        let data = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (data += chunk));
-        res.on('end', () => resolve({ status: res.statusCode!, body: data, etag: res.headers.etag }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const peerCall = (node: ClusterNode, opts: PeerCallOptions) => rawPeerCall(node.address, PORT, opts);
 
 test('push: a stream started on one Machine is listed on every other well before the next pull', async (t) => {
   // A one-minute interval: only the push can explain convergence within the deadline.
   const { nodes } = await cluster(t, { addresses: block(10, 3) });
   const [a, b, c] = nodes;
-  a.source.start({ id: 's1', title: 'Hello' });
+  a.source.start({ id: streamId('s1'), title: 'Hello' });
   await waitFor(
     's1 listed on b and c',
-    () => b.directory.get('s1') !== undefined && c.directory.get('s1') !== undefined,
+    () => b.directory.get(streamId('s1')) !== undefined && c.directory.get(streamId('s1')) !== undefined,
     2000,
   );
-  assert.deepEqual(b.directory.get('s1'), {
-    id: 's1',
+  assert.deepEqual(b.directory.get(streamId('s1')), {
+    id: streamId('s1'),
     title: 'Hello',
     creator: 'tester',
     machineId: a.id,
@@ -70,14 +46,14 @@ test('push: a stream started on one Machine is listed on every other well before
     startedAt: a.source.list()[0]!.startedAt,
   });
 
-  a.source.update('s1', { viewers: 7, title: 'Hello again' });
-  await waitFor('update seen on c', () => c.directory.get('s1')?.viewers === 7, 2000);
-  assert.equal(c.directory.get('s1')?.title, 'Hello again');
+  a.source.update(streamId('s1'), { viewers: 7, title: 'Hello again' });
+  await waitFor('update seen on c', () => c.directory.get(streamId('s1'))?.viewers === 7, 2000);
+  assert.equal(c.directory.get(streamId('s1'))?.title, 'Hello again');
 
-  a.source.end('s1');
+  a.source.end(streamId('s1'));
   await waitFor(
     's1 gone on b and c',
-    () => b.directory.get('s1') === undefined && c.directory.get('s1') === undefined,
+    () => b.directory.get(streamId('s1')) === undefined && c.directory.get(streamId('s1')) === undefined,
     2000,
   );
   assert.equal(b.directory.stats().rounds, 1, 'all of it without a second discovery round');
@@ -87,8 +63,8 @@ test('pull only (push off): a new stream is listed within one interval', async (
   const { nodes } = await cluster(t, { addresses: block(13, 3), push: false, discoveryIntervalMs: 300 });
   const [a, b] = nodes;
   const fetchesBefore = b.directory.stats().fetches;
-  a.source.start({ id: 'pulled' });
-  await waitFor('pulled on b', () => b.directory.get('pulled') !== undefined, 300 + 1000);
+  a.source.start({ id: streamId('pulled') });
+  await waitFor('pulled on b', () => b.directory.get(streamId('pulled')) !== undefined, 300 + 1000);
   assert.ok(b.directory.stats().fetches > fetchesBefore, 'b learnt it by fetching');
   assert.equal(a.directory.stats().pushesSent, 0, 'nothing was pushed');
 });
@@ -104,10 +80,10 @@ test('an unchanged snapshot costs a 304', async (t) => {
 test('a killed Machine disappears from every other directory with its streams', async (t) => {
   const { c, nodes } = await cluster(t, { addresses: block(20, 3), discoveryIntervalMs: 200 });
   const [a, b, d] = nodes;
-  a.source.start({ id: 'doomed' });
+  a.source.start({ id: streamId('doomed') });
   await waitFor(
     'listed',
-    () => b.directory.get('doomed') !== undefined && d.directory.get('doomed') !== undefined,
+    () => b.directory.get(streamId('doomed')) !== undefined && d.directory.get(streamId('doomed')) !== undefined,
     2000,
   );
   await c.kill(a);
@@ -115,7 +91,8 @@ test('a killed Machine disappears from every other directory with its streams', 
     'gone everywhere',
     () =>
       [b, d].every(
-        (n) => n.directory.get('doomed') === undefined && !n.directory.view().machines.some((m) => m.id === a.id),
+        (n) =>
+          n.directory.get(streamId('doomed')) === undefined && !n.directory.view().machines.some((m) => m.id === a.id),
       ),
     3 * 200 + 500,
   );
@@ -130,11 +107,11 @@ test('a Machine still in DNS that stops answering is dropped after 3 failed fetc
     limits: { peerTimeoutMs: 200 },
   });
   const [a, b] = nodes;
-  a.source.start({ id: 'flaky' });
-  await waitFor('listed', () => b.directory.get('flaky') !== undefined, 2000);
+  a.source.start({ id: streamId('flaky') });
+  await waitFor('listed', () => b.directory.get(streamId('flaky')) !== undefined, 2000);
   // Silence a without removing it from DNS.
   await a.directory.abort();
-  await waitFor('dropped on b', () => b.directory.get('flaky') === undefined, 3000);
+  await waitFor('dropped on b', () => b.directory.get(streamId('flaky')) === undefined, 3000);
   const peer = b.directory.stats().peers.find((p) => p.id === a.id)!;
   assert.equal(peer.listed, true);
   assert.ok(peer.failures >= 3, `failures ${peer.failures}`);
@@ -145,17 +122,17 @@ test('a Machine still in DNS that stops answering is dropped after 3 failed fetc
 test('graceful stop pushes an empty snapshot first: streams vanish without waiting for a round', async (t) => {
   const { c, nodes } = await cluster(t, { addresses: block(27, 3) });
   const [a, b, d] = nodes;
-  a.source.start({ id: 'leaving' });
+  a.source.start({ id: streamId('leaving') });
   await waitFor(
     'listed',
-    () => b.directory.get('leaving') !== undefined && d.directory.get('leaving') !== undefined,
+    () => b.directory.get(streamId('leaving')) !== undefined && d.directory.get(streamId('leaving')) !== undefined,
     2000,
   );
   const roundsBefore = b.directory.stats().rounds;
   await c.stop(a);
   // The stop has returned: the empty snapshot has already been delivered.
-  assert.equal(b.directory.get('leaving'), undefined);
-  assert.equal(d.directory.get('leaving'), undefined);
+  assert.equal(b.directory.get(streamId('leaving')), undefined);
+  assert.equal(d.directory.get(streamId('leaving')), undefined);
   assert.equal(b.directory.stats().rounds, roundsBefore, 'no discovery round was needed');
 });
 
@@ -168,19 +145,19 @@ test('DNS failure keeps the last directory, marks it stale, retries with backoff
     logStream: { write: (line) => void lines.push(line) },
   });
   const [a, b] = nodes;
-  a.source.start({ id: 'kept' });
-  await waitFor('listed', () => b.directory.get('kept') !== undefined, 2000);
+  a.source.start({ id: streamId('kept') });
+  await waitFor('listed', () => b.directory.get(streamId('kept')) !== undefined, 2000);
   assert.equal(b.directory.stale, false);
 
   dns.failWith = 'ETIMEOUT';
   // After the next round fails, retries come every 10-40 ms (backoff): 5 failures in far less than 5 intervals.
   await waitFor('5 failed rounds on b', () => b.directory.stats().consecutiveDnsFailures >= 5, 300 + 5 * 40 + 500);
   assert.equal(b.directory.stale, true);
-  assert.equal(b.directory.get('kept')?.machineId, a.id, 'last good directory kept');
+  assert.equal(b.directory.get(streamId('kept'))?.machineId, a.id, 'last good directory kept');
   assert.equal(b.directory.machineKnown('ffffffffffffff'), undefined, 'stale: cannot tell');
   const res = await b.app.inject('/api/streams');
   assert.equal(res.json().stale, true);
-  assert.equal(res.json().streams[0].id, 'kept');
+  assert.equal(res.json().streams[0].id, streamId('kept'));
   const failLogs = () => lines.filter((l) => l.includes('DNS lookup failed') && l.includes(b.id)).length;
   assert.equal(failLogs(), 1, 'one warning for the whole outage');
 
@@ -209,7 +186,7 @@ test('peer API: strangers get 403; Machines of the app and bearer-token holders 
   assert.equal(snapshot.bootId, a.directory.stats().bootId);
   assert.equal(ok.etag, `"${snapshot.bootId}.${snapshot.version}"`);
   assert.equal((await peerCall(a, { from: b.address, headers: { 'if-none-match': ok.etag! } })).status, 304);
-  a.source.start({ id: 'bump' });
+  a.source.start({ id: streamId('bump') });
   assert.equal(
     (await peerCall(a, { from: b.address, headers: { 'if-none-match': ok.etag! } })).status,
     200,
@@ -221,27 +198,33 @@ test('peer API: strangers get 403; Machines of the app and bearer-token holders 
 test('peer API: late and duplicate pushes change nothing; bad snapshots get 400, huge ones 413', async (t) => {
   const { nodes } = await cluster(t, { addresses: block(36, 2), limits: { maxSnapshotBytes: 4096 } });
   const [a, b] = nodes;
-  // Boot ids later than any real one (ULIDs of today), so b's own pushes never outrank these.
-  const base = { machineId: b.id, region: b.region, bootId: '7ZZZZZZZZZZZZZZZZZZZZZZZZB', streams: [] };
+  // Boot ids a little ahead of now (within the allowed clock skew), so b's own pushes never outrank these.
+  const bootTime = encodeTime(Date.now() + 30_000, 10);
+  const [bootA, bootB] = [`${bootTime}${'0'.repeat(15)}A`, `${bootTime}${'0'.repeat(15)}B`];
+  const base = { machineId: b.id, region: b.region, bootId: bootB, streams: [] };
   const push = (body: unknown) => peerCall(a, { from: b.address, method: 'POST', body });
-  const stream = (id: string) => ({ id, title: 't', creator: 'c', viewers: 0, startedAt: 1 });
+  const stream = (label: string) => ({
+    id: streamId(label),
+    title: 't',
+    creator: 'c',
+    viewers: 0,
+    startedAt: Date.now(),
+  });
 
   assert.equal(JSON.parse((await push({ ...base, version: 10, streams: [stream('v10')] })).body).outcome, 'applied');
-  assert.equal(a.directory.get('v10')?.machineId, b.id);
+  assert.equal(a.directory.get(streamId('v10'))?.machineId, b.id);
   assert.equal(JSON.parse((await push({ ...base, version: 9, streams: [stream('v9')] })).body).outcome, 'older');
   assert.equal(
     JSON.parse((await push({ ...base, version: 10, streams: [stream('other')] })).body).outcome,
     'duplicate',
   );
   assert.equal(
-    JSON.parse(
-      (await push({ ...base, bootId: '7ZZZZZZZZZZZZZZZZZZZZZZZZA', version: 99, streams: [stream('oldboot')] })).body,
-    ).outcome,
+    JSON.parse((await push({ ...base, bootId: bootA, version: 99, streams: [stream('oldboot')] })).body).outcome,
     'older',
   );
   assert.deepEqual(
     a.directory.list().map((s) => s.id),
-    ['v10'],
+    [streamId('v10')],
   );
   assert.equal(JSON.parse((await push({ ...a.directory.snapshot(), version: 1e6 })).body).outcome, 'self');
 
@@ -252,7 +235,7 @@ test('peer API: late and duplicate pushes change nothing; bad snapshots get 400,
   assert.equal(big.status, 413);
   assert.deepEqual(
     a.directory.list().map((s) => s.id),
-    ['v10'],
+    [streamId('v10')],
     'nothing changed',
   );
 });

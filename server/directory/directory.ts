@@ -9,6 +9,7 @@ import type { Snapshot } from './snapshot.ts';
 import { DirectoryState } from './state.ts';
 import { type DirectoryStats, isStale, newDirectoryCounters, peerStats } from './stats.ts';
 import { buildView, type DirectoryStream, type DirectoryView } from './view.ts';
+import { type BuiltView, ViewCache } from './view-cache.ts';
 import { ViewFeed, type ViewListener } from './view-feed.ts';
 
 export interface DirectoryOptions {
@@ -46,7 +47,13 @@ export class Directory {
   private readonly state: DirectoryState;
   private readonly counters = newDirectoryCounters();
   private readonly self: LocalSnapshot;
-  private readonly feed = new ViewFeed(() => this.view());
+  private readonly cache = new ViewCache(() =>
+    buildView(this.self.current, this.state.records.values(), this.now(), false),
+  );
+  private readonly feed = new ViewFeed(
+    () => this.view(),
+    () => (this.opts.feedClients?.() ?? 1) > 0,
+  );
   private readonly peers: PeerNetwork;
   private readonly unsubscribe: () => void;
   private stopPromise: Promise<void> | null = null;
@@ -59,6 +66,7 @@ export class Directory {
       maxFailedFetches: opts.limits.maxFailedFetches,
       absentGraceMs: opts.discoveryIntervalMs,
       tombstoneMs: opts.limits.tombstoneMs,
+      maxMachines: opts.limits.maxMachines,
     });
     this.self = new LocalSnapshot(
       { machineId: opts.machineId ?? 'local', region: opts.region ?? 'local', bootId: this.bootId },
@@ -93,16 +101,31 @@ export class Directory {
     return isStale(this.enabled, this.counters);
   }
 
+  /** The lists come from the cache (shared, frozen); `lastSeenMs` and `stale` are read now. */
   view(): DirectoryView {
-    return buildView(this.self.current, this.state.records.values(), this.now(), this.stale);
+    const { streams, machines } = this.built();
+    const nowMs = this.now();
+    const selfId = this.self.current.machineId;
+    return {
+      streams: streams as DirectoryStream[],
+      machines: machines.map((m) => ({
+        ...m,
+        lastSeenMs: m.id === selfId ? nowMs : (this.state.records.get(m.id)?.lastSeenMs ?? nowMs),
+      })),
+      stale: this.stale,
+    };
   }
 
-  list(): DirectoryStream[] {
-    return this.view().streams;
+  list(): readonly DirectoryStream[] {
+    return this.built().streams;
   }
 
   get(id: string): DirectoryStream | undefined {
-    return this.list().find((s) => s.id === id);
+    return this.built().byId.get(id);
+  }
+
+  private built(): BuiltView {
+    return this.cache.current(this.self.current, this.state.revision);
   }
 
   /** false only when the directory is fresh and does not know the Machine; undefined when it cannot tell. */
@@ -118,6 +141,13 @@ export class Directory {
     return this.self.current;
   }
 
+  /** The view a new SSE feed starts from (its `state` event); the next changes are diffed against it. */
+  feedStart(): DirectoryView {
+    const view = this.view();
+    this.feed.baseline(view);
+    return view;
+  }
+
   /** Called after each batch of changes with the SSE events and the new view. Returns unsubscribe. */
   onViewChange(listener: ViewListener): () => void {
     return this.feed.subscribe(listener);
@@ -131,6 +161,7 @@ export class Directory {
       version: this.self.current.version,
       ...this.counters,
       sseClients: this.opts.feedClients?.() ?? 0,
+      viewBuilds: this.cache.builds,
       peers: [...this.state.records.values()].map(peerStats),
     };
   }

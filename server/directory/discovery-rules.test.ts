@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type FetchAnswer, nextRoundDelayMs, readFetchAnswer, unreachableLog } from './discovery-rules.ts';
 import type { PeerResponse } from './peer-client.ts';
-import type { Snapshot } from './snapshot.ts';
+import type { Snapshot, SnapshotRules } from './snapshot.ts';
 
 const timing = { intervalMs: 5000, jitterRatio: 0.1, backoffBaseMs: 500, backoffMaxMs: 30_000 };
 
@@ -35,6 +35,12 @@ const snapshot = (machineId: string): Snapshot => ({
   streams: [],
 });
 const res = (status: number, body = ''): PeerResponse => ({ status, etag: undefined, body });
+const rules: SnapshotRules = {
+  nowMs: Date.UTC(2025, 0, 1),
+  maxStreams: 50,
+  maxViewersPerStream: 1000,
+  clockSkewMs: 60_000,
+};
 
 test('readFetchAnswer: what a peer answer means', () => {
   const rows: [string, PeerResponse, boolean, FetchAnswer][] = [
@@ -69,16 +75,18 @@ test('readFetchAnswer: what a peer answer means', () => {
     ],
     ['500', res(500, 'boom'), false, { kind: 'failed', error: 'snapshot fetch answered 500: boom' }],
   ];
-  for (const [name, answer, held, want] of rows) assert.deepEqual(readFetchAnswer(answer, held, P), want, name);
+  for (const [name, answer, held, want] of rows) assert.deepEqual(readFetchAnswer(answer, held, P, rules), want, name);
 });
 
 test('readFetchAnswer: a 200 that is not a snapshot fails with the reason', () => {
-  const notJson = readFetchAnswer(res(200, '{"machineId":'), false, P);
+  const notJson = readFetchAnswer(res(200, '{"machineId":'), false, P, rules);
   assert.equal(notJson.kind, 'failed');
   assert.match((notJson as { error: string }).error, /JSON/);
-  const invalid = readFetchAnswer(res(200, JSON.stringify({ ...snapshot(P), version: -1 })), false, P);
+  const invalid = readFetchAnswer(res(200, JSON.stringify({ ...snapshot(P), version: -1 })), false, P, rules);
   assert.equal(invalid.kind, 'failed');
   assert.match((invalid as { error: string }).error, /^bad snapshot: .*version/);
+  const forged = readFetchAnswer(res(200, JSON.stringify({ ...snapshot(P), bootId: 'zzzz' })), false, P, rules);
+  assert.match((forged as { error: string }).error, /^bad snapshot: bootId must be a ULID/);
 });
 
 test('unreachableLog: a peer never reached is only news, one that was reached is a warning', () => {

@@ -2,7 +2,7 @@
 
 import { backoffDelayMs, jitteredIntervalMs } from '../../shared/backoff.ts';
 import type { PeerResponse } from './peer-client.ts';
-import { parseSnapshot, type Snapshot } from './snapshot.ts';
+import { parseSnapshot, type Snapshot, type SnapshotRules } from './snapshot.ts';
 
 export interface RoundTiming {
   intervalMs: number;
@@ -41,7 +41,12 @@ export type FetchAnswer =
  * was conditional); a 200 must carry a valid snapshot of the Machine that was asked (a reused address
  * may now belong to another one).
  */
-export function readFetchAnswer(res: PeerResponse, heldSnapshot: boolean, peerId: string): FetchAnswer {
+export function readFetchAnswer(
+  res: PeerResponse,
+  heldSnapshot: boolean,
+  peerId: string,
+  rules: SnapshotRules,
+): FetchAnswer {
   if (res.status === 304 && heldSnapshot) return { kind: 'not-modified' };
   if (res.status !== 200) {
     return { kind: 'failed', error: `snapshot fetch answered ${res.status}: ${res.body.slice(0, 200)}` };
@@ -52,7 +57,7 @@ export function readFetchAnswer(res: PeerResponse, heldSnapshot: boolean, peerId
   } catch (err) {
     return { kind: 'failed', error: (err as Error).message };
   }
-  const parsed = parseSnapshot(body);
+  const parsed = parseSnapshot(body, rules);
   if (!parsed.ok) return { kind: 'failed', error: `bad snapshot: ${parsed.error}` };
   if (parsed.snapshot.machineId !== peerId) {
     return { kind: 'failed', error: `address answered as ${parsed.snapshot.machineId}` };

@@ -6,7 +6,7 @@ import type { PeerAuthorizer } from './peer-auth.ts';
 import type { PeerLink } from './peer-link.ts';
 import { forEachLimited } from './pool.ts';
 import type { DirectoryResolver } from './resolver.ts';
-import { snapshotEtag } from './snapshot.ts';
+import { snapshotEtag, snapshotRules } from './snapshot.ts';
 import type { DirectoryState } from './state.ts';
 import type { DirectoryCounters } from './stats.ts';
 import { parseVmsTxt } from './txt.ts';
@@ -41,6 +41,8 @@ export class Discovery {
   private readonly vmsName: string;
   /** Peers whose last fetch failed: the log says so once per outage, not per attempt. */
   private readonly failing = new Set<string>();
+  /** Listed Machines left out last round (records full): logged when it changes, not every round. */
+  private overflow = 0;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
 
@@ -101,6 +103,13 @@ export class Discovery {
     const change = state.applyMembership(vms, this.opts.now());
     for (const id of change.joined) log.info({ peer: id }, 'directory: Machine joined');
     for (const id of change.dropped) log.info({ peer: id }, 'directory: Machine left; its streams are dropped');
+    if (change.overflow !== this.overflow && change.overflow > 0) {
+      log.warn(
+        { leftOut: change.overflow, maxMachines: this.opts.limits.maxMachines },
+        'directory: vms lists more Machines than the directory keeps; the rest are left out',
+      );
+    }
+    this.overflow = change.overflow;
     this.opts.link.retain((id) => state.knows(id));
     for (const id of [...this.failing]) if (!state.knows(id)) this.failing.delete(id);
     this.opts.membershipApplied(first);
@@ -140,7 +149,7 @@ export class Discovery {
         this.opts.limits.peerTimeoutMs,
         held === null ? undefined : snapshotEtag(held),
       );
-      const answer = readFetchAnswer(res, held !== null, id);
+      const answer = readFetchAnswer(res, held !== null, id, snapshotRules(this.opts.limits, this.opts.now()));
       if (answer.kind === 'failed') throw new Error(answer.error);
       if (answer.kind === 'not-modified') {
         counters.fetchesNotModified++;

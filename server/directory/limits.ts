@@ -37,6 +37,22 @@ export interface DirectoryLimits {
   sseMaxBufferedBytes: number;
   /** SSE `retry:` hint to browsers, in ms. */
   sseRetryMs: number;
+  /** SSE: feeds one client (its address, as per-client limits key it) may hold open; more get 429. */
+  sseMaxFeedsPerClient: number;
+  /** Streams one peer snapshot may list: MAX_STREAMS, the most any Machine of the app can host. */
+  maxStreamsPerSnapshot: number;
+  /** Largest viewer count a peer snapshot may report for one stream. */
+  maxViewersPerStream: number;
+  /**
+   * How far a peer's clock may run ahead of this one: a boot id whose time is later than now plus this,
+   * or a stream that starts that much in the future (or that much before its Machine booted), is refused.
+   */
+  peerClockSkewMs: number;
+  /**
+   * Machine records the directory keeps (listed, shown, or remembered to ignore late messages): a
+   * remembered one makes way for a new Machine; past that, new Machines are turned away.
+   */
+  maxMachines: number;
 }
 
 export const DEFAULT_DIRECTORY_LIMITS: DirectoryLimits = {
@@ -56,7 +72,9 @@ export const DEFAULT_DIRECTORY_LIMITS: DirectoryLimits = {
   sseMaxClients: 1000,
   sseMaxBufferedBytes: 256 * 1024,
   sseRetryMs: 3000,
+  sseMaxFeedsPerClient: 8,
+  maxStreamsPerSnapshot: 50,
+  maxViewersPerStream: 1_000_000,
+  peerClockSkewMs: 60_000,
+  maxMachines: 1000,
 };
-
-/** Per-field bounds of a snapshot received from a peer (generous: they only stop garbage). */
-export const MAX_SNAPSHOT_TEXT_CHARS = 1024;

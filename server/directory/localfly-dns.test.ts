@@ -12,6 +12,7 @@ import {
   randomMachineId,
   waitFor,
 } from '../../test/support/directory-cluster.ts';
+import { streamId } from '../../test/support/stream-ids.ts';
 import { SNAPSHOT_PATH } from './peer-api.ts';
 
 // The directory against localfly's real `.internal` DNS server, read through Node's resolver exactly as
@@ -88,27 +89,34 @@ test('localfly DNS: a stream started on one Machine is listed on every other; a 
   const intervalMs = 300;
   const { cluster, nodes } = await setup(t, block(100, 3), intervalMs);
   const [a, b, c] = nodes;
-  for (const node of nodes) {
-    assert.deepEqual(
-      node.directory
-        .view()
-        .machines.map((m) => m.id)
-        .sort(),
-      [a.id, b.id, c.id].sort(),
-      'all Machines found through DNS',
-    );
-  }
-  b.source.start({ id: 'on-b', title: 'from b' });
+  const all = [a.id, b.id, c.id].sort();
+  const ids = (node: ClusterNode) =>
+    node.directory
+      .view()
+      .machines.map((m) => m.id)
+      .sort();
+  // Every Machine finds the others through DNS; a peer fetch that times out on a busy machine is retried
+  // at the next discovery round, so this waits for convergence rather than reading the first round.
+  await waitFor(
+    'all Machines found through DNS',
+    () => nodes.every((n) => ids(n).join() === all.join()),
+    10 * intervalMs + 5000,
+  );
+  for (const node of nodes) assert.deepEqual(ids(node), all, 'all Machines found through DNS');
+
+  b.source.start({ id: streamId('on-b'), title: 'from b' });
   await waitFor(
     'on-b listed on a and c',
-    () => a.directory.get('on-b')?.machineId === b.id && c.directory.get('on-b')?.machineId === b.id,
+    () =>
+      a.directory.get(streamId('on-b'))?.machineId === b.id && c.directory.get(streamId('on-b'))?.machineId === b.id,
     1000,
   );
 
   await cluster.kill(b);
   await waitFor(
     'b gone from a and c',
-    () => [a, c].every((n) => n.directory.get('on-b') === undefined && n.directory.view().machines.length === 2),
+    () =>
+      [a, c].every((n) => n.directory.get(streamId('on-b')) === undefined && n.directory.view().machines.length === 2),
     3 * intervalMs + 500,
   );
   assert.equal(a.directory.machineKnown(b.id), false);
@@ -137,7 +145,14 @@ test('localfly DNS: a vms answer split across character-strings is joined before
   assert.deepEqual(listed, [b.id, c.id, ...extra.map((e) => e.id)].sort());
   const syd = a.directory.stats().peers.find((p) => p.id === extra[1]!.id);
   assert.equal(syd?.region, 'syd');
-  // The unreachable ones are listed but never shown; the real ones are.
+  // The unreachable ones are listed but never shown; the real ones are (once a round reached them all).
+  const shown = () =>
+    a.directory
+      .view()
+      .machines.map((m) => m.id)
+      .sort()
+      .join();
+  await waitFor('the real Machines shown', () => shown() === [a.id, b.id, c.id].sort().join(), 5000);
   assert.deepEqual(
     a.directory
       .view()
@@ -150,16 +165,16 @@ test('localfly DNS: a vms answer split across character-strings is joined before
 test('localfly DNS down: last directory kept and marked stale; back up: fresh again', async (t) => {
   const { dns, nodes } = await setup(t, block(140, 2), 200);
   const [a, b] = nodes;
-  b.source.start({ id: 'survivor' });
-  await waitFor('listed', () => a.directory.get('survivor') !== undefined, 1000);
+  b.source.start({ id: streamId('survivor') });
+  await waitFor('listed', () => a.directory.get(streamId('survivor')) !== undefined, 1000);
   const port = dns.port;
   await dns.stop();
   await waitFor('a stale', () => a.directory.stale, 200 + 3000);
-  assert.equal(a.directory.get('survivor')?.machineId, b.id, 'kept');
+  assert.equal(a.directory.get(streamId('survivor'))?.machineId, b.id, 'kept');
   assert.equal(a.directory.machineKnown(b.id), undefined);
   await dns.start(port);
   await waitFor('a fresh again', () => !a.directory.stale, 5000);
-  assert.equal(a.directory.get('survivor')?.machineId, b.id);
+  assert.equal(a.directory.get(streamId('survivor'))?.machineId, b.id);
   assert.equal(a.directory.machineKnown(b.id), true);
 });
 

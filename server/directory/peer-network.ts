@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { Discovery } from './discovery.ts';
-import { appAddressesName } from './dns-names.ts';
+import { appAddressesName, machineAddressName } from './dns-names.ts';
 import type { DirectoryLimits } from './limits.ts';
 import type { LocalSnapshot } from './local-snapshot.ts';
 import { buildPeerApi } from './peer-api.ts';
@@ -8,7 +8,8 @@ import { PeerAuthorizer } from './peer-auth.ts';
 import { PeerLink } from './peer-link.ts';
 import { PeerPush } from './peer-push.ts';
 import type { DirectoryResolver } from './resolver.ts';
-import type { Snapshot } from './snapshot.ts';
+import { SenderCheck } from './sender-check.ts';
+import { type Snapshot, snapshotRules } from './snapshot.ts';
 import type { ApplyOutcome, DirectoryState } from './state.ts';
 import type { DirectoryCounters } from './stats.ts';
 
@@ -45,6 +46,7 @@ export class PeerNetwork {
   private readonly opts: PeerNetworkOptions;
   private readonly link: PeerLink;
   private readonly authorizer: PeerAuthorizer;
+  private readonly senders: SenderCheck;
   private readonly pushes: PeerPush;
   private readonly discovery: Discovery;
   private server: FastifyInstance | null = null;
@@ -66,6 +68,12 @@ export class PeerNetwork {
       token: opts.internalToken,
       lookup: () => resolver.resolve6(appAddressesName(opts.appName)),
       refreshMinIntervalMs: limits.authRefreshMinIntervalMs,
+      now: opts.now,
+    });
+    this.senders = new SenderCheck({
+      lookup: (machineId) => resolver.resolve6(machineAddressName(machineId, opts.appName)),
+      refreshMinIntervalMs: limits.authRefreshMinIntervalMs,
+      maxMachines: limits.maxMachines,
       now: opts.now,
     });
     this.pushes = new PeerPush({
@@ -116,7 +124,10 @@ export class PeerNetwork {
       log: opts.log.child({ component: 'peer-api' }),
       maxSnapshotBytes: opts.limits.maxSnapshotBytes,
       snapshot: () => opts.self.current,
+      snapshotRules: () => snapshotRules(opts.limits, opts.now()),
+      verifySender: (machineId, remote) => this.senders.verify(machineId, remote),
       receive: (snapshot) => this.received(snapshot),
+      maxMachines: opts.limits.maxMachines,
       authorize: (remote, authorization) => this.authorizer.authorize(remote, authorization),
       onRefused: () => opts.counters.peerRequestsRefused++,
     });

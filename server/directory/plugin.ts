@@ -1,22 +1,29 @@
 import fp from 'fastify-plugin';
-import type { Config } from '../config.ts';
-import type { LocalStreamSource } from '../streams/source.ts';
+import { clientKey } from '../clients/client-key.ts';
 import { Directory } from './directory.ts';
-import { DEFAULT_DIRECTORY_LIMITS, type DirectoryLimits } from './limits.ts';
+import type { DirectoryLimits } from './limits.ts';
 import { type DirectoryResolver, nodeResolver } from './resolver.ts';
 import { directoryRoutes } from './routes.ts';
 import { SseHub } from './sse.ts';
 
-export interface DirectoryPluginOptions {
-  config: Pick<
-    Config,
-    'machineId' | 'region' | 'appName' | 'host' | 'internalPort' | 'internalToken' | 'discoveryIntervalMs' | 'dnsServer'
-  >;
-  /** This Machine's streams (the stream relay: `app.streams`). */
-  source: LocalStreamSource;
-  /** Tests and the benchmark substitute an in-memory DNS; default: Node's resolver (FLY_DNS_SERVER or system). */
+/** The directory's settings: `config.directory`. */
+export interface DirectoryConfig {
+  /** HOST: the private peer API binds to it too, and outgoing peer requests leave from it. */
+  host: string;
+  /** The private peer API's port (INTERNAL_PORT), never the public one. */
+  internalPort: number;
+  /** `host:port` of a DNS server for `.internal` names (FLY_DNS_SERVER, localfly); null = system resolver. */
+  dnsServer: string | null;
+  /** Bearer token peers may present instead of a 6PN address (INTERNAL_TOKEN). */
+  internalToken: string | null;
+  discoveryIntervalMs: number;
+  limits: DirectoryLimits;
+}
+
+/** `config.directory`, plus what tests and the benchmarks substitute. */
+export interface DirectoryPluginOptions extends DirectoryConfig {
+  /** An in-memory DNS; default: Node's resolver (FLY_DNS_SERVER or system). */
   resolver?: DirectoryResolver;
-  limits?: Partial<DirectoryLimits>;
   /** Push on change (default true); the benchmark turns it off for its pull-only baseline. */
   push?: boolean;
 }
@@ -28,28 +35,29 @@ declare module 'fastify' {
 }
 
 /**
- * Adds `app.directory` (every live stream in the cluster), the public `/api/streams*` reads and their SSE
- * feed. The private peer API and the discovery loop start only when the public app listens (onListen),
- * so `inject` tests open no port; on close, SSE feeds end and peers get an empty snapshot first.
+ * Adds `app.directory` (every live stream in the cluster, fed this Machine's own by `app.streams`), the
+ * public `/api/streams*` reads and their SSE feed. The private peer API and the discovery loop start
+ * only when the public app listens (onListen), so `inject` tests open no port; on close, SSE feeds end
+ * and peers get an empty snapshot first.
  */
 export const directoryPlugin = fp<DirectoryPluginOptions>(
   async (app, opts) => {
-    const limits = { ...DEFAULT_DIRECTORY_LIMITS, ...opts.limits };
-    const { config } = opts;
-    const hub = new SseHub(limits, app.log);
+    const { dnsServer, resolver, ...settings } = opts;
+    const { limits } = settings;
+    // On Fly the proxy's fly-client-ip names the client; off Fly only the socket address can be trusted.
+    const onFly = app.machine.id !== null;
+    const hub = new SseHub(limits, app.log, (request) => {
+      const flyClientIp = request.headers['fly-client-ip'];
+      return clientKey(typeof flyClientIp === 'string' ? flyClientIp : undefined, request.socket.remoteAddress, onFly);
+    });
     const directory = new Directory({
-      machineId: config.machineId,
-      region: config.region,
-      appName: config.appName,
-      host: config.host,
-      internalPort: config.internalPort,
-      internalToken: config.internalToken,
-      discoveryIntervalMs: config.discoveryIntervalMs,
-      source: opts.source,
-      resolver: opts.resolver ?? nodeResolver(config.dnsServer, limits.dnsTimeoutMs, limits.dnsTries),
+      ...settings,
+      machineId: app.machine.id,
+      region: app.machine.region,
+      appName: app.machine.appName,
+      source: app.streams,
+      resolver: resolver ?? nodeResolver(dnsServer, limits.dnsTimeoutMs, limits.dnsTries),
       log: app.log.child({ component: 'directory' }),
-      limits,
-      ...(opts.push !== undefined ? { push: opts.push } : {}),
       feedClients: () => hub.size,
     });
     directory.onViewChange((events) => hub.broadcast(events));
@@ -61,7 +69,7 @@ export const directoryPlugin = fp<DirectoryPluginOptions>(
         await directory.start();
       } catch (err) {
         app.log.error(
-          { err, host: config.host, port: config.internalPort },
+          { err, host: opts.host, port: opts.internalPort },
           'directory: cannot start the private peer API; this Machine sees no peers',
         );
       }
@@ -71,5 +79,5 @@ export const directoryPlugin = fp<DirectoryPluginOptions>(
       await directory.stop();
     });
   },
-  { name: 'directory', fastify: '5.x' },
+  { name: 'directory', fastify: '5.x', dependencies: ['machine', 'streams'] },
 );

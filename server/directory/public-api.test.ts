@@ -7,32 +7,39 @@ import {
   Cluster,
   type ClusterNode,
   FakeStreamSource,
+  fakeStreamsPlugin,
   MemoryDns,
   waitFor,
 } from '../../test/support/directory-cluster.ts';
-import type { DirectoryLimits } from './limits.ts';
-import { type DirectoryPluginOptions, directoryPlugin } from './plugin.ts';
+import { streamId } from '../../test/support/stream-ids.ts';
+import { type MachineIdentity, machinePlugin } from '../machine.ts';
+import { DEFAULT_DIRECTORY_LIMITS, type DirectoryLimits } from './limits.ts';
+import { type DirectoryConfig, directoryPlugin } from './plugin.ts';
 
 // Loopback block of this file: 127.0.23.150-179, private port 23082.
 const PORT = 23082;
 
-const baseConfig: DirectoryPluginOptions['config'] = {
-  machineId: null,
-  region: null,
-  appName: null,
+const baseConfig: DirectoryConfig = {
   host: '127.0.23.150',
   internalPort: PORT,
   internalToken: null,
   discoveryIntervalMs: 5000,
   dnsServer: null,
+  limits: DEFAULT_DIRECTORY_LIMITS,
 };
 
-async function single(t: import('node:test').TestContext, config: Partial<typeof baseConfig> = {}) {
+async function single(
+  t: import('node:test').TestContext,
+  machine: Partial<MachineIdentity> = {},
+  config: Partial<DirectoryConfig> = {},
+) {
   const source = new FakeStreamSource();
   const app = Fastify({ logger: false });
+  await app.register(machinePlugin, { id: null, region: null, appName: null, ...machine });
+  await app.register(fakeStreamsPlugin, { source });
   await app.register(directoryPlugin, {
-    config: { ...baseConfig, ...config },
-    source,
+    ...baseConfig,
+    ...config,
     resolver: new MemoryDns().resolver,
   });
   await app.ready();
@@ -63,7 +70,7 @@ test('GET /api/streams lists local streams in the documented shape; off Fly the 
 });
 
 test('GET /api/streams/:id: one entry, or 404 JSON', async (t) => {
-  const { app, source } = await single(t, { machineId: 'aaaaaaaaaaaaaa', region: 'ams' });
+  const { app, source } = await single(t, { id: 'aaaaaaaaaaaaaa', region: 'ams' });
   source.start({ id: 'abc', title: 'T', creator: 'c', viewers: 1, startedAt: 5 });
   const found = await app.inject('/api/streams/abc');
   assert.equal(found.statusCode, 200);
@@ -84,12 +91,7 @@ test('GET /api/streams/:id: one entry, or 404 JSON', async (t) => {
 });
 
 test('built for inject: no private port, no discovery; /internal is not on the public app', async (t) => {
-  const { app } = await single(t, {
-    machineId: 'aaaaaaaaaaaaaa',
-    region: 'ams',
-    appName: 'demo',
-    host: '127.0.23.151',
-  });
+  const { app } = await single(t, { id: 'aaaaaaaaaaaaaa', region: 'ams', appName: 'demo' }, { host: '127.0.23.151' });
   assert.equal((await app.inject('/internal/snapshot')).statusCode, 404);
   assert.equal(app.directory.stats().rounds, 0);
   assert.equal(app.directory.stale, true, 'discovery on but never ran: cannot vouch');
@@ -190,23 +192,25 @@ test('SSE: state first, then stream / stream-removed / machines events as the cl
   assert.deepEqual(state.data.machines.map((m: { id: string }) => m.id).sort(), [a.id, b.id].sort());
   assert.equal(state.data.stale, false);
 
-  b.source.start({ id: 'live1', title: 'Go', creator: 'bo', viewers: 0, startedAt: 42 });
+  const live1 = streamId('live1');
+  const startedAt = Date.now();
+  b.source.start({ id: live1, title: 'Go', creator: 'bo', viewers: 0, startedAt });
   const added = [await reader.next(), await reader.next()];
   assert.deepEqual(added[0], {
     event: 'stream',
-    data: { id: 'live1', title: 'Go', creator: 'bo', machineId: b.id, region: b.region, viewers: 0, startedAt: 42 },
+    data: { id: live1, title: 'Go', creator: 'bo', machineId: b.id, region: b.region, viewers: 0, startedAt },
   });
   assert.equal(added[1]!.event, 'machines');
   assert.equal(added[1]!.data.machines.find((m: { id: string }) => m.id === b.id).streams, 1);
 
-  b.source.update('live1', { viewers: 9 });
+  b.source.update(live1, { viewers: 9 });
   assert.deepEqual(await reader.next(), {
     event: 'stream',
-    data: { id: 'live1', title: 'Go', creator: 'bo', machineId: b.id, region: b.region, viewers: 9, startedAt: 42 },
+    data: { id: live1, title: 'Go', creator: 'bo', machineId: b.id, region: b.region, viewers: 9, startedAt },
   });
 
-  b.source.end('live1');
-  assert.deepEqual(await reader.next(), { event: 'stream-removed', data: { id: 'live1' } });
+  b.source.end(live1);
+  assert.deepEqual(await reader.next(), { event: 'stream-removed', data: { id: live1 } });
   assert.equal((await reader.next()).event, 'machines');
 
   await cluster.stop(b);

@@ -1,8 +1,11 @@
+import { decodeTime } from 'ulid';
 import { isObject } from '../../shared/guards.ts';
 import { isMachineId } from '../../shared/machine-id.ts';
 import { isRegionCode } from '../../shared/region.ts';
+import { validateNewStream } from '../../shared/stream-fields.ts';
+import { isStreamId } from '../../shared/stream-id.ts';
 import type { StreamSummary } from '../streams/source.ts';
-import { MAX_SNAPSHOT_TEXT_CHARS } from './limits.ts';
+import type { DirectoryLimits } from './limits.ts';
 
 /** What one Machine tells its peers about itself: served by the peer API, pushed on change. */
 export interface Snapshot {
@@ -42,47 +45,98 @@ export function snapshotEtag(order: SnapshotOrder): string {
 
 export type ParseResult = { ok: true; snapshot: Snapshot } | { ok: false; error: string };
 
-const BOOT_ID = /^[0-9A-Za-z_-]{1,64}$/;
-
-function text(value: unknown, allowEmpty = false): value is string {
-  return typeof value === 'string' && value.length <= MAX_SNAPSHOT_TEXT_CHARS && (allowEmpty || value.length > 0);
+/** What a received snapshot is checked against: this Machine's clock and the app's limits. */
+export interface SnapshotRules {
+  nowMs: number;
+  /** At most this many streams (MAX_STREAMS: no Machine of the app can host more). */
+  maxStreams: number;
+  maxViewersPerStream: number;
+  /** How far a peer's clock may run ahead of this one (or a stream start precede its boot). */
+  clockSkewMs: number;
 }
 
-function parseStream(value: unknown, index: number): StreamSummary | string {
-  if (!isObject(value)) return `streams[${index}] must be an object`;
+/** The rules as of `nowMs`, from the directory's limits. */
+export function snapshotRules(
+  limits: Pick<DirectoryLimits, 'maxStreamsPerSnapshot' | 'maxViewersPerStream' | 'peerClockSkewMs'>,
+  nowMs: number,
+): SnapshotRules {
+  return {
+    nowMs,
+    maxStreams: limits.maxStreamsPerSnapshot,
+    maxViewersPerStream: limits.maxViewersPerStream,
+    clockSkewMs: limits.peerClockSkewMs,
+  };
+}
+
+/** The time in a boot id (a ULID), or null when it is not one. */
+export function bootTimeMs(bootId: unknown): number | null {
+  if (!isStreamId(bootId)) return null;
+  try {
+    return decodeTime(bootId);
+  } catch {
+    // Past the largest time a ULID can carry (first character above 7).
+    return null;
+  }
+}
+
+/**
+ * One stream entry, held to what `POST /api/streams` accepts (the fields of a stream this app made):
+ * a ULID id, the title and creator rules, a viewer count and a start time a real stream can have.
+ */
+function parseStream(value: unknown, at: string, bootMs: number, rules: SnapshotRules): StreamSummary | string {
+  if (!isObject(value)) return `${at} must be an object`;
   const { id, title, creator, viewers, startedAt } = value;
-  if (!text(id)) return `streams[${index}].id must be a non-empty string of at most ${MAX_SNAPSHOT_TEXT_CHARS} chars`;
-  if (!text(title, true)) return `streams[${index}].title must be a string of at most ${MAX_SNAPSHOT_TEXT_CHARS} chars`;
-  if (!text(creator, true))
-    return `streams[${index}].creator must be a string of at most ${MAX_SNAPSHOT_TEXT_CHARS} chars`;
-  if (!Number.isSafeInteger(viewers) || (viewers as number) < 0)
-    return `streams[${index}].viewers must be a whole number >= 0`;
-  if (typeof startedAt !== 'number' || !Number.isFinite(startedAt) || startedAt < 0)
-    return `streams[${index}].startedAt must be ms since the epoch`;
+  if (!isStreamId(id)) return `${at}.id must be a stream id (a ULID)`;
+  const fields = validateNewStream({ title, creator });
+  if (!fields.ok) return `${at}: ${fields.error}`;
+  // The home Machine stores them trimmed: anything else was not made by this app.
+  if (fields.value.title !== title) return `${at}.title must not start or end with spaces`;
+  if (fields.value.creator !== creator) return `${at}.creator must not start or end with spaces`;
+  if (!Number.isSafeInteger(viewers) || (viewers as number) < 0 || (viewers as number) > rules.maxViewersPerStream)
+    return `${at}.viewers must be a whole number from 0 to ${rules.maxViewersPerStream}`;
+  if (
+    !Number.isSafeInteger(startedAt) ||
+    (startedAt as number) < bootMs - rules.clockSkewMs ||
+    (startedAt as number) > rules.nowMs + rules.clockSkewMs
+  )
+    return `${at}.startedAt must be ms since the epoch, after its Machine booted and not in the future`;
   // Copy only the known fields: a peer cannot smuggle extra data into our public API.
-  return { id, title, creator, viewers: viewers as number, startedAt };
+  return {
+    id,
+    title: fields.value.title,
+    creator: fields.value.creator,
+    viewers: viewers as number,
+    startedAt: startedAt as number,
+  };
 }
 
 /** Validates a snapshot received from a peer (pushed or fetched); returns a short reason when invalid. */
-export function parseSnapshot(value: unknown): ParseResult {
+export function parseSnapshot(value: unknown, rules: SnapshotRules): ParseResult {
   if (!isObject(value)) return { ok: false, error: 'snapshot must be a JSON object' };
   const { machineId, region, bootId, version, streams } = value;
   if (!isMachineId(machineId)) return { ok: false, error: 'machineId must be 14 lowercase hex chars' };
   // '' is a Machine off Fly (no FLY_REGION).
   if (region !== '' && !isRegionCode(region)) return { ok: false, error: 'region must be a region code' };
-  if (typeof bootId !== 'string' || !BOOT_ID.test(bootId))
-    return { ok: false, error: 'bootId must be 1-64 letters, digits, _ or -' };
+  const bootMs = bootTimeMs(bootId);
+  if (bootMs === null) return { ok: false, error: 'bootId must be a ULID' };
+  // A boot id from the future would outrank every real boot of that Machine for as long as it is listed.
+  if (bootMs > rules.nowMs + rules.clockSkewMs) return { ok: false, error: 'bootId must not be from the future' };
   if (!Number.isSafeInteger(version) || (version as number) < 0)
     return { ok: false, error: 'version must be a whole number >= 0' };
   if (!Array.isArray(streams)) return { ok: false, error: 'streams must be an array' };
+  if (streams.length > rules.maxStreams)
+    return { ok: false, error: `streams must list at most ${rules.maxStreams} (MAX_STREAMS) streams` };
   const parsed: StreamSummary[] = [];
   const ids = new Set<string>();
   for (let i = 0; i < streams.length; i++) {
-    const stream = parseStream(streams[i], i);
+    const stream = parseStream(streams[i], `streams[${i}]`, bootMs, rules);
     if (typeof stream === 'string') return { ok: false, error: stream };
     if (ids.has(stream.id)) return { ok: false, error: `streams[${i}].id is a duplicate` };
     ids.add(stream.id);
     parsed.push(stream);
   }
-  return { ok: true, snapshot: { machineId, region, bootId, version: version as number, streams: parsed } };
+  return {
+    ok: true,
+    snapshot: { machineId, region, bootId: bootId as string, version: version as number, streams: parsed },
+  };
 }

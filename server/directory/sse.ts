@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
+import { ConnectionCaps } from '../clients/per-client.ts';
 import type { DirectoryView, ViewEvent } from './view.ts';
 
 export interface SseLimits {
@@ -7,6 +8,7 @@ export interface SseLimits {
   sseMaxClients: number;
   sseMaxBufferedBytes: number;
   sseRetryMs: number;
+  sseMaxFeedsPerClient: number;
 }
 
 /** One Server-Sent Event: `event:` line, one `data:` line of JSON (JSON never contains a raw newline). */
@@ -20,14 +22,20 @@ export function formatEvent(event: string, data: unknown): string {
  * without bound; the browser's EventSource reconnects and gets a fresh `state`.
  */
 export class SseHub {
-  private readonly clients = new Set<ServerResponse>();
+  /** Each open feed, with the client it counts against. */
+  private readonly clients = new Map<ServerResponse, string>();
+  private readonly perClient: ConnectionCaps;
   private heartbeat: NodeJS.Timeout | null = null;
   private closed = false;
 
   constructor(
     private readonly limits: SseLimits,
     private readonly log: FastifyBaseLogger,
-  ) {}
+    /** Who a request comes from, for the per-client cap (see server/clients/client-key.ts). */
+    private readonly clientOf: (request: FastifyRequest) => string,
+  ) {
+    this.perClient = new ConnectionCaps(limits.sseMaxFeedsPerClient);
+  }
 
   get size(): number {
     return this.clients.size;
@@ -44,6 +52,17 @@ export class SseHub {
     if (this.closed) {
       return reply.code(503).header('cache-control', 'no-store').send({ error: 'this Machine is shutting down' });
     }
+    const client = this.clientOf(request);
+    if (this.perClient.openFor(client) >= this.limits.sseMaxFeedsPerClient) {
+      // Checked first: a client at its own cap is told so (429), even when the Machine is also full.
+      return reply
+        .code(429)
+        .header('retry-after', String(Math.ceil(this.limits.sseRetryMs / 1000)))
+        .header('cache-control', 'no-store')
+        .send({
+          error: `too many live directory feeds from your address (limit ${this.limits.sseMaxFeedsPerClient}); close one first`,
+        });
+    }
     if (this.clients.size >= this.limits.sseMaxClients) {
       return reply
         .code(503)
@@ -53,6 +72,7 @@ export class SseHub {
           error: `too many live directory feeds on this Machine (limit ${this.limits.sseMaxClients}); retry shortly`,
         });
     }
+    this.perClient.tryAcquire(client);
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {
@@ -63,22 +83,24 @@ export class SseHub {
       'x-accel-buffering': 'no',
     });
     res.write(`retry: ${this.limits.sseRetryMs}\n\n${formatEvent('state', view)}`);
-    this.clients.add(res);
+    this.clients.set(res, client);
     const drop = () => this.drop(res);
     request.raw.on('close', drop);
     res.on('close', drop);
     res.on('error', drop);
+    // Gone before the listeners were attached: no 'close' will come to release the slot.
+    if (request.raw.socket.destroyed) drop();
     this.heartbeat ??= setInterval(() => this.broadcastRaw(': heartbeat\n\n'), this.limits.sseHeartbeatMs);
     return undefined;
   }
 
   broadcast(events: readonly ViewEvent[]): void {
-    if (events.length === 0) return;
+    if (events.length === 0 || this.clients.size === 0) return;
     this.broadcastRaw(events.map((e) => formatEvent(e.event, e.data)).join(''));
   }
 
   private broadcastRaw(payload: string): void {
-    for (const res of this.clients) {
+    for (const res of this.clients.keys()) {
       if (res.writableLength > this.limits.sseMaxBufferedBytes) {
         this.log.info({ bufferedBytes: res.writableLength }, 'directory feed: client too slow, disconnecting it');
         res.destroy();
@@ -90,7 +112,10 @@ export class SseHub {
   }
 
   private drop(res: ServerResponse): void {
-    if (!this.clients.delete(res)) return;
+    const client = this.clients.get(res);
+    if (client === undefined) return;
+    this.clients.delete(res);
+    this.perClient.release(client);
     if (this.clients.size === 0 && this.heartbeat !== null) {
       clearInterval(this.heartbeat);
       this.heartbeat = null;
@@ -100,7 +125,7 @@ export class SseHub {
   /** Ends every feed (on shutdown: they would otherwise hold the server open). */
   closeAll(): void {
     this.closed = true;
-    for (const res of [...this.clients]) {
+    for (const res of [...this.clients.keys()]) {
       res.end();
       this.drop(res);
     }

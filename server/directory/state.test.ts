@@ -6,9 +6,10 @@ import { DirectoryState } from './state.ts';
 const SELF = 'aaaaaaaaaaaaaa';
 const P = 'bbbbbbbbbbbbbb';
 const Q = 'cccccccccccccc';
+const R = 'dddddddddddddd';
 const BOOT_1 = '01J0000000000000000000000A';
 const BOOT_2 = '01J0000000000000000000000B';
-const rules = { maxFailedFetches: 3, absentGraceMs: 1000, tombstoneMs: 60_000 };
+const rules = { maxFailedFetches: 3, absentGraceMs: 1000, tombstoneMs: 60_000, maxMachines: 1000 };
 
 function snap(id: string, bootId: string, version: number, streams = 1): Snapshot {
   return {
@@ -42,8 +43,8 @@ interface Row {
   outcomes?: string[];
 }
 
-function run(ops: Op[]): { state: DirectoryState; outcomes: string[] } {
-  const state = new DirectoryState(SELF, rules);
+function run(ops: Op[], maxMachines = rules.maxMachines): { state: DirectoryState; outcomes: string[] } {
+  const state = new DirectoryState(SELF, { ...rules, maxMachines });
   const outcomes: string[] = [];
   for (const op of ops) {
     if ('vms' in op) {
@@ -51,7 +52,8 @@ function run(ops: Op[]): { state: DirectoryState; outcomes: string[] } {
         op.vms.map((id) => ({ id, region: 'ams' })),
         op.at,
       );
-      outcomes.push(`joined:${change.joined.join('+')} dropped:${change.dropped.join('+')}`);
+      const overflow = change.overflow > 0 ? ` overflow:${change.overflow}` : '';
+      outcomes.push(`joined:${change.joined.join('+')} dropped:${change.dropped.join('+')}${overflow}`);
     } else if ('push' in op) outcomes.push(state.applySnapshot(op.push, op.at, 'push'));
     else if ('fetched' in op) outcomes.push(state.applySnapshot(op.fetched, op.at, 'fetch'));
     else if ('notModified' in op) outcomes.push(String(state.notModified(op.notModified, op.at)));
@@ -360,4 +362,99 @@ test('DirectoryState: fetch targets are listed peers, push targets also shown pu
       .sort(),
     [P, Q],
   );
+});
+
+test('DirectoryState: at most maxMachines records; a remembered Machine makes way, a listed or shown one never', () => {
+  const rows: (Row & { records: string[] })[] = [
+    {
+      name: 'a push from a third Machine is turned away',
+      ops: [
+        { at: 0, vms: [P, Q] },
+        { at: 1, push: snap(R, BOOT_1, 1) },
+      ],
+      shown: {},
+      outcomes: [`joined:${P}+${Q} dropped:`, 'full'],
+      records: [P, Q],
+    },
+    {
+      name: 'two pushers fill it; the third is turned away',
+      ops: [
+        { at: 0, push: snap(P, BOOT_1, 1) },
+        { at: 1, push: snap(Q, BOOT_1, 1) },
+        { at: 2, push: snap(R, BOOT_1, 1) },
+      ],
+      shown: { [P]: 'A1', [Q]: 'A1' },
+      outcomes: ['applied', 'applied', 'full'],
+      records: [P, Q],
+    },
+    {
+      name: "a forgotten Machine's record makes way for a new one",
+      ops: [
+        { at: 0, vms: [P, Q] },
+        { at: 1, push: snap(P, BOOT_1, 1) },
+        { at: 2, vms: [Q] },
+        { at: 3, push: snap(R, BOOT_1, 1) },
+      ],
+      shown: { [R]: 'A1' },
+      outcomes: [`joined:${P}+${Q} dropped:`, 'applied', `joined: dropped:${P}`, 'applied'],
+      records: [Q, R],
+    },
+    {
+      name: 'the one forgotten longest ago goes first',
+      ops: [
+        { at: 0, vms: [P, Q] },
+        { at: 1, push: snap(P, BOOT_1, 1) },
+        { at: 2, push: snap(Q, BOOT_1, 1) },
+        { at: 3, vms: [Q] },
+        { at: 4, vms: [] },
+        { at: 5, push: snap(R, BOOT_1, 1) },
+      ],
+      shown: { [R]: 'A1' },
+      records: [Q, R],
+    },
+    {
+      name: 'leavers make way for newcomers in the same answer',
+      ops: [
+        { at: 0, vms: [P, Q] },
+        { at: 1, fetched: snap(P, BOOT_1, 1) },
+        { at: 2, vms: [Q, R] },
+      ],
+      shown: {},
+      outcomes: [`joined:${P}+${Q} dropped:`, 'applied', `joined:${R} dropped:${P}`],
+      records: [Q, R],
+    },
+    {
+      name: 'vms listing more Machines than kept: the rest are left out and counted',
+      ops: [{ at: 0, vms: [SELF, P, Q, R] }],
+      shown: {},
+      outcomes: [`joined:${P}+${Q} dropped: overflow:1`],
+      records: [P, Q],
+    },
+  ];
+  for (const row of rows) {
+    const { state, outcomes } = run(row.ops, 2);
+    assert.deepEqual(shown(state), row.shown, row.name);
+    if (row.outcomes) assert.deepEqual(outcomes, row.outcomes, row.name);
+    assert.deepEqual([...state.records.keys()].sort(), row.records, `${row.name}: records`);
+  }
+});
+
+test('DirectoryState: the revision moves when a shown snapshot changes, and only then', () => {
+  const state = new DirectoryState(SELF, rules);
+  const steps: [string, () => unknown, number][] = [
+    ['listing', () => state.applyMembership([{ id: P, region: 'ams' }], 0), 0],
+    ['first snapshot', () => state.applySnapshot(snap(P, BOOT_1, 1), 1, 'fetch'), 1],
+    ['duplicate', () => state.applySnapshot(snap(P, BOOT_1, 1), 2, 'push'), 1],
+    ['older', () => state.applySnapshot(snap(P, BOOT_1, 0), 3, 'push'), 1],
+    ['304', () => state.notModified(P, 4), 1],
+    ['a failed fetch', () => state.fetchFailed(P, 5), 1],
+    ['newer', () => state.applySnapshot(snap(P, BOOT_1, 2), 6, 'push'), 2],
+    ['own snapshot', () => state.applySnapshot(snap(SELF, BOOT_1, 9), 7, 'push'), 2],
+    ['left vms', () => state.applyMembership([], 8), 3],
+    ['left again', () => state.applyMembership([], 9), 3],
+  ];
+  for (const [name, step, revision] of steps) {
+    step();
+    assert.equal(state.revision, revision, name);
+  }
 });

@@ -27,14 +27,19 @@ export interface ForgettingRules {
   absentGraceMs: number;
   /** How long a forgotten Machine's ordering key is remembered. */
   tombstoneMs: number;
+  /** Records kept at most; a remembered (forgotten, unlisted) Machine makes way for a new one. */
+  maxMachines: number;
 }
 
-export type ApplyOutcome = 'applied' | 'duplicate' | 'older' | 'self';
+/** `full`: a Machine new to this state, and every record is in use. */
+export type ApplyOutcome = 'applied' | 'duplicate' | 'older' | 'self' | 'full';
 export type FailOutcome = 'failed' | 'dropped';
 
 export interface MembershipChange {
   joined: string[];
   dropped: string[];
+  /** Listed Machines left out: every record was in use. */
+  overflow: number;
 }
 
 /**
@@ -43,15 +48,23 @@ export interface MembershipChange {
  */
 export class DirectoryState {
   readonly records = new Map<string, MachineRecord>();
+  /** Grows whenever a shown snapshot changes (applied, dropped): the public view is rebuilt only then. */
+  private revisionCount = 0;
 
   constructor(
     readonly selfId: string | null,
     readonly rules: ForgettingRules,
   ) {}
 
-  private record(id: string, region: string): MachineRecord {
+  get revision(): number {
+    return this.revisionCount;
+  }
+
+  /** The Machine's record, created if there is room; undefined when every record is in use. */
+  private record(id: string, region: string): MachineRecord | undefined {
     let rec = this.records.get(id);
     if (rec === undefined) {
+      if (this.records.size >= this.rules.maxMachines && !this.evictRemembered()) return undefined;
       rec = {
         id,
         region,
@@ -68,8 +81,21 @@ export class DirectoryState {
     return rec;
   }
 
+  /** Drops the remembered-only Machine forgotten longest ago (or never shown); false when there is none. */
+  private evictRemembered(): boolean {
+    let oldest: MachineRecord | undefined;
+    for (const rec of this.records.values()) {
+      if (rec.listed || rec.snapshot !== null) continue;
+      if (oldest === undefined || (rec.forgottenAtMs ?? -Infinity) < (oldest.forgottenAtMs ?? -Infinity)) oldest = rec;
+    }
+    if (oldest === undefined) return false;
+    this.records.delete(oldest.id);
+    return true;
+  }
+
   private forget(rec: MachineRecord, nowMs: number): boolean {
     const wasVisible = rec.snapshot !== null;
+    if (wasVisible) this.revisionCount++;
     rec.snapshot = null;
     rec.pushedAtMs = null;
     rec.forgottenAtMs = nowMs;
@@ -84,6 +110,7 @@ export class DirectoryState {
   applySnapshot(snapshot: Snapshot, nowMs: number, via: 'push' | 'fetch'): ApplyOutcome {
     if (snapshot.machineId === this.selfId) return 'self';
     const rec = this.record(snapshot.machineId, snapshot.region);
+    if (rec === undefined) return 'full';
     const order = rec.newest === null ? 1 : compareOrder(snapshot, rec.newest);
     if (order < 0) return 'older';
     if (order === 0 && (rec.snapshot !== null || !rec.listed)) {
@@ -95,6 +122,7 @@ export class DirectoryState {
     }
     rec.newest = { bootId: snapshot.bootId, version: snapshot.version };
     rec.snapshot = snapshot;
+    this.revisionCount++;
     rec.region = snapshot.region;
     rec.lastSeenMs = nowMs;
     rec.forgottenAtMs = null;
@@ -130,16 +158,9 @@ export class DirectoryState {
   applyMembership(vms: readonly VmEntry[], nowMs: number): MembershipChange {
     const joined: string[] = [];
     const dropped: string[] = [];
-    const listedNow = new Set<string>();
-    for (const vm of vms) {
-      if (vm.id === this.selfId) continue;
-      listedNow.add(vm.id);
-      const rec = this.record(vm.id, vm.region);
-      if (!rec.listed) joined.push(vm.id);
-      rec.listed = true;
-      rec.region = vm.region;
-      rec.pushedAtMs = null;
-    }
+    const listedNow = new Set(vms.map((vm) => vm.id));
+    listedNow.delete(this.selfId ?? '');
+    // Leavers first: once forgotten, their records can make way for this round's newcomers.
     for (const rec of [...this.records.values()]) {
       if (listedNow.has(rec.id)) continue;
       const inGrace = !rec.listed && rec.pushedAtMs !== null && nowMs - rec.pushedAtMs < this.rules.absentGraceMs;
@@ -151,7 +172,20 @@ export class DirectoryState {
         if (nothingToRemember || expired) this.records.delete(rec.id);
       }
     }
-    return { joined, dropped };
+    let overflow = 0;
+    for (const vm of vms) {
+      if (vm.id === this.selfId) continue;
+      const rec = this.record(vm.id, vm.region);
+      if (rec === undefined) {
+        overflow++;
+        continue;
+      }
+      if (!rec.listed) joined.push(vm.id);
+      rec.listed = true;
+      rec.region = vm.region;
+      rec.pushedAtMs = null;
+    }
+    return { joined, dropped, overflow };
   }
 
   /** Machines currently shown (holding a snapshot). */

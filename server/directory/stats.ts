@@ -51,6 +51,8 @@ export interface DirectoryStats extends DirectoryCounters {
   bootId: string;
   version: number;
   sseClients: number;
+  /** Times the public view was merged and sorted: once per change, not per read. */
+  viewBuilds: number;
   peers: PeerStats[];
 }
 

@@ -61,3 +61,33 @@ test('ViewFeed: nothing is sent when the view did not change, or after unsubscri
   await nextTurn();
   assert.equal(built, 2);
 });
+
+test('ViewFeed: while no feed is open no view is built; a new feed is diffed from the view it was sent', async () => {
+  let current = viewOf(stream('a'));
+  let built = 0;
+  let watching = false;
+  const feed = new ViewFeed(
+    () => {
+      built++;
+      return current;
+    },
+    () => watching,
+  );
+  const got: ViewEvent[][] = [];
+  feed.subscribe((events) => got.push(events));
+  const atSubscribe = built;
+  for (let i = 0; i < 100; i++) {
+    current = viewOf(stream('a', i));
+    feed.changed();
+  }
+  await nextTurn();
+  assert.equal(built, atSubscribe, '100 changes with no feed open built nothing');
+  assert.deepEqual(got, []);
+
+  watching = true;
+  feed.baseline(current);
+  current = viewOf(stream('a', 99), stream('b'));
+  feed.changed();
+  await nextTurn();
+  assert.deepEqual(got, [[{ event: 'stream', data: stream('b') }]], 'only what changed since the state it was sent');
+});

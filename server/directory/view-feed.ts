@@ -4,14 +4,19 @@ export type ViewListener = (events: ViewEvent[], view: DirectoryView) => void;
 
 /**
  * Tells listeners (the SSE hub) what changed in the view. A burst of changes (one discovery round, one
- * push) is coalesced into one diff, computed on the next turn of the event loop.
+ * push) is coalesced into one diff, computed on the next turn of the event loop. While nobody watches
+ * (no SSE feed open), no view is built and nothing is diffed: a flood of pushes then costs no O(streams)
+ * work per change; the next watcher starts from the view it is sent (`baseline`).
  */
 export class ViewFeed {
   private readonly listeners = new Set<ViewListener>();
   private lastView: DirectoryView | null = null;
   private flushScheduled = false;
 
-  constructor(private readonly view: () => DirectoryView) {}
+  constructor(
+    private readonly view: () => DirectoryView,
+    private readonly watched: () => boolean = () => true,
+  ) {}
 
   /** Returns unsubscribe. */
   subscribe(listener: ViewListener): () => void {
@@ -20,9 +25,19 @@ export class ViewFeed {
     return () => this.listeners.delete(listener);
   }
 
+  /** A watcher starts from `view` (the SSE `state` event): later changes are diffed against it. */
+  baseline(view: DirectoryView): void {
+    this.lastView ??= view;
+  }
+
   /** Something in the view may have changed. */
   changed(): void {
-    if (this.flushScheduled || this.listeners.size === 0) return;
+    if (this.listeners.size === 0 || !this.watched()) {
+      // Nobody is told about this change, so the last view sent is no longer a baseline.
+      this.lastView = null;
+      return;
+    }
+    if (this.flushScheduled) return;
     this.flushScheduled = true;
     setImmediate(() => {
       this.flushScheduled = false;

@@ -23,14 +23,10 @@ async function scrapeUntil(url: string, ok: (text: string) => boolean): Promise<
 test('in the real app, the metrics follow the stream relay and the directory', async (t) => {
   const app = await buildApp(
     testConfig({
-      machineId: '0123456789abcd',
-      region: 'ams',
-      appName: 'replaycast-test',
-      demoStreams: 1,
-      internalPort: 0,
+      machine: { id: '0123456789abcd', region: 'ams', appName: 'replaycast-test' },
+      demo: { streams: 1 },
       // Nothing answers DNS here: every discovery round fails, as during a DNS outage.
-      dnsServer: '127.0.0.1:25053',
-      discoveryIntervalMs: 100,
+      directory: { internalPort: 0, dnsServer: '127.0.0.1:25053', discoveryIntervalMs: 100 },
     }),
     { prettyLogs: false },
   );

@@ -33,6 +33,12 @@ test('routing decisions are counted by action and reason; replays by reason', as
   assert.equal(sampleValue(text, 'replaycast_replays_total', { reason: 'instance' }), 1);
   // A served request is not a replay: the target Machine id never becomes a label (unbounded cardinality).
   assert.doesNotMatch(text, /fedcba98765432/);
+  // Counts are totals: a second scrape repeats them, later decisions add to them.
+  m.recordDecision({ action: 'serve', reason: 'cookie-self' });
+  const again = await m.registry.metrics();
+  assert.equal(sampleValue(again, 'replaycast_routing_decisions_total', { action: 'serve', reason: 'any-machine' }), 2);
+  assert.equal(sampleValue(again, 'replaycast_routing_decisions_total', { action: 'serve', reason: 'cookie-self' }), 2);
+  assert.equal(sampleValue(again, 'replaycast_replays_total', { reason: 'cookie' }), 1);
 });
 
 test('stream and directory figures are read from their stats() at every scrape', async () => {

@@ -19,24 +19,36 @@ export interface MetricSources {
  */
 export class AppMetrics {
   readonly registry = new Registry();
-  private readonly decisions: Counter<'action' | 'reason'>;
-  private readonly replays: Counter<'reason'>;
-  private readonly decisionChildren = new Map<string, { decision: { inc(): void }; replay: { inc(): void } | null }>();
+  /**
+   * Decision counts by action, then reason: plain numbers, written into the counters at scrape time.
+   * A prom-client label child still hashes its labels on every inc(); this runs on every request.
+   */
+  private readonly decisionCounts = new Map<string, Map<string, { n: number }>>();
   private processMetrics = false;
 
   constructor(private readonly sources: MetricSources = {}) {
     const registers = [this.registry];
-    this.decisions = new Counter({
+    const counts = this.decisionCounts;
+    new Counter({
       name: 'replaycast_routing_decisions_total',
       help: 'Routing decisions of the onRequest hook, by action (serve, replay, reject) and reason.',
       labelNames: ['action', 'reason'],
       registers,
+      collect() {
+        this.reset();
+        for (const [action, byReason] of counts)
+          for (const [reason, cell] of byReason) this.inc({ action, reason }, cell.n);
+      },
     });
-    this.replays = new Counter({
+    new Counter({
       name: 'replaycast_replays_total',
       help: 'fly-replay answers sent, by reason (instance: an ?instance= link; cookie: the fly-machine-id cookie).',
       labelNames: ['reason'],
       registers,
+      collect() {
+        this.reset();
+        for (const [reason, cell] of counts.get('replay') ?? []) this.inc({ reason }, cell.n);
+      },
     });
 
     const streams = (): StreamSample => streamSample(this.read('streams'));
@@ -100,20 +112,16 @@ export class AppMetrics {
     );
   }
 
-  /** The routing plugin's onDecision callback. */
-  /** Runs on every request: label children are looked up once per outcome, not hashed per call. */
+  /** The routing plugin's onDecision callback; runs on every request, so it only bumps a number. */
   recordDecision(decision: Decision): void {
-    const key = `${decision.action}:${decision.reason}`;
-    let children = this.decisionChildren.get(key);
-    if (children === undefined) {
-      children = {
-        decision: this.decisions.labels({ action: decision.action, reason: decision.reason }),
-        replay: decision.action === 'replay' ? this.replays.labels({ reason: decision.reason }) : null,
-      };
-      this.decisionChildren.set(key, children);
+    let byReason = this.decisionCounts.get(decision.action);
+    if (byReason === undefined) {
+      byReason = new Map();
+      this.decisionCounts.set(decision.action, byReason);
     }
-    children.decision.inc();
-    children.replay?.inc();
+    const cell = byReason.get(decision.reason);
+    if (cell === undefined) byReason.set(decision.reason, { n: 1 });
+    else cell.n++;
   }
 
   /** Node process metrics (CPU, memory, event loop lag); enabled once, when the endpoint opens. */

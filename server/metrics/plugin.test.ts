@@ -3,10 +3,11 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { connect, createServer } from 'node:net';
 import { type TestContext, test } from 'node:test';
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
 import { sampleValue } from '../../test/support/prom-text.ts';
 import { buildApp } from '../app.ts';
-import { type Config, testConfig } from '../config.ts';
+import { type ConfigOverrides, testConfig } from '../config.ts';
 import { METRICS_LISTENING_MSG, METRICS_PATH, metricsPlugin } from './plugin.ts';
 
 const SELF_ID = '0123456789abcd';
@@ -27,9 +28,9 @@ async function refused(host: string, port: number): Promise<boolean> {
   }
 }
 
-async function app(t: TestContext, overrides: Partial<Config> = {}) {
+async function app(t: TestContext, overrides: ConfigOverrides = {}) {
   const instance = await buildApp(
-    testConfig({ machineId: SELF_ID, region: 'ams', appName: 'replaycast-test', ...overrides }),
+    testConfig({ machine: { id: SELF_ID, region: 'ams', appName: 'replaycast-test' }, ...overrides }),
     { prettyLogs: false },
   );
   t.after(() => instance.close());
@@ -37,18 +38,22 @@ async function app(t: TestContext, overrides: Partial<Config> = {}) {
 }
 
 test('an app built for inject opens no metrics port', async (t) => {
-  const a = await app(t, { host: PROBE_HOST, metricsPort: PROBE_PORT });
+  const a = await app(t, { metrics: { host: PROBE_HOST, port: PROBE_PORT } });
   const res = await a.inject({ url: '/healthz' });
   assert.equal(res.statusCode, 200);
   assert.ok(await refused(PROBE_HOST, PROBE_PORT));
 });
 
-test('after listen, the endpoint serves the routing decisions of the public port on config.host', async (t) => {
-  const a = await app(t, { host: PROBE_HOST, metricsPort: 0 });
+test('after listen, the endpoint serves the routing decisions of the public port on config.metrics.host', async (t) => {
+  const a = await app(t, { metrics: { host: PROBE_HOST, port: 0 } });
   const publicAddress = await a.listen({ host: '127.0.0.1', port: 0 });
   const endpoint = await a.metrics.endpoint();
   assert.ok(endpoint);
-  assert.equal(endpoint.address, PROBE_HOST, 'the metrics listener binds config.host, not the public listen address');
+  assert.equal(
+    endpoint.address,
+    PROBE_HOST,
+    'the metrics listener binds config.metrics.host, not the public listen address',
+  );
   assert.notEqual(endpoint.port, (a.server.address() as AddressInfo).port);
 
   assert.equal((await fetch(`${publicAddress}/healthz`)).status, 200);
@@ -79,7 +84,7 @@ test('after listen, the endpoint serves the routing decisions of the public port
 });
 
 test('the endpoint closes with the app', async (t) => {
-  const a = await buildApp(testConfig({ host: PROBE_HOST, metricsPort: PROBE_PORT + 1 }), { prettyLogs: false });
+  const a = await buildApp(testConfig({ metrics: { host: PROBE_HOST, port: PROBE_PORT + 1 } }), { prettyLogs: false });
   t.after(() => a.close());
   await a.listen({ host: '127.0.0.1', port: 0 });
   assert.equal((await a.metrics.endpoint())?.port, PROBE_PORT + 1);
@@ -87,6 +92,21 @@ test('the endpoint closes with the app', async (t) => {
   await a.close();
   assert.ok(await refused(PROBE_HOST, PROBE_PORT + 1));
 });
+
+/**
+ * What the metrics plugin depends on: `app.streams` and `app.directory`, as fakes with only the fields
+ * the metrics read (cast: the real decorators have richer types).
+ */
+async function registerFakeFeatures(app: FastifyInstance): Promise<void> {
+  const streams = {
+    stats: () => ({ liveStreams: 3, viewers: 11, framesSent: 500, framesSkipped: 6, chatMessages: 2 }),
+  };
+  const directory = {
+    stats: () => ({ dnsFailures: 5, fetchesFailed: 0, lastDiscoveryOkMs: Date.now(), stale: false }),
+  };
+  await app.register(fp(async (a) => void a.decorate('streams', streams as never), { name: 'streams' }));
+  await app.register(fp(async (a) => void a.decorate('directory', directory as never), { name: 'directory' }));
+}
 
 test('a taken metrics port is logged and the app keeps serving', async (t) => {
   const blocker = createServer();
@@ -99,6 +119,7 @@ test('a taken metrics port is logged and the app keeps serving', async (t) => {
   const a = Fastify({
     logger: { level: 'info', stream: { write: (line: string) => void lines.push(JSON.parse(line)) } },
   });
+  await registerFakeFeatures(a);
   await a.register(metricsPlugin, { host: PROBE_HOST, port: taken });
   a.get('/healthz', async () => ({ ok: true }));
   t.after(() => a.close());
@@ -116,15 +137,8 @@ test('stream and directory stats are read through their decorators; other paths 
   const a = Fastify({
     logger: { level: 'info', stream: { write: (line: string) => void lines.push(JSON.parse(line)) } },
   });
+  await registerFakeFeatures(a);
   await a.register(metricsPlugin, { host: '127.0.0.1', port: 0 });
-  // Registered after the metrics plugin, as feature plugins are: read lazily at scrape time.
-  // Fakes with only the fields the metrics read (cast: the real decorators have richer types).
-  a.decorate('streams', {
-    stats: () => ({ liveStreams: 3, viewers: 11, framesSent: 500, framesSkipped: 6, chatMessages: 2 }),
-  } as never);
-  a.decorate('directory', {
-    stats: () => ({ dnsFailures: 5, fetchesFailed: 0, lastDiscoveryOkMs: Date.now(), stale: false }),
-  } as never);
   t.after(() => a.close());
   await a.listen({ host: '127.0.0.1', port: 0 });
   const endpoint = await a.metrics.endpoint();

@@ -10,17 +10,17 @@ export const METRICS_PATH = '/metrics';
 /** The log message that announces the endpoint, with `port` and `address`. */
 export const METRICS_LISTENING_MSG = 'metrics endpoint listening';
 
+/** The metrics endpoint's settings: `config.metrics`. */
 export interface MetricsOptions {
-  /** config.host: the endpoint listens on the same interfaces as the app (:: on Fly, for 6PN). */
+  /** HOST: the endpoint listens on the same interfaces as the app (:: on Fly, for 6PN). */
   host: string;
-  /** config.metricsPort (fly.toml [metrics] port). */
+  /** METRICS_PORT (fly.toml [metrics] port). */
   port: number;
-  path?: string;
 }
 
 export interface MetricsHandle {
   readonly registry: Registry;
-  /** Counts one routing decision (the routing plugin's onDecision). */
+  /** Counts one routing decision (the routing hook calls it for every request). */
   recordDecision(decision: Decision): void;
   /** After app.listen(): resolves with the endpoint's address, or null when it could not listen. */
   endpoint(): Promise<AddressInfo | null>;
@@ -32,22 +32,19 @@ declare module 'fastify' {
   }
 }
 
-type StatsSource = { stats?: () => unknown } | undefined;
-
 /**
  * Prometheus metrics on a private listener of their own. It opens only when the app itself listens
  * (onListen), so apps built for inject tests open no port, and closes with the app. Stream and
- * directory figures are read at scrape time from `app.streams.stats()` / `app.directory.stats()`
- * when those features are registered.
+ * directory figures are read at scrape time from `app.streams.stats()` / `app.directory.stats()`;
+ * routing decisions are counted as the routing hook reports them (`app.metrics.recordDecision`).
  */
 export const metricsPlugin = fp<MetricsOptions>(
   async (app, opts) => {
-    const path = opts.path ?? METRICS_PATH;
-    const read = (name: 'streams' | 'directory') => () =>
-      app.hasDecorator(name) ? (app as unknown as Record<string, StatsSource>)[name]?.stats?.() : undefined;
+    const path = METRICS_PATH;
+    const { streams, directory } = app;
     const metrics = new AppMetrics({
-      streams: read('streams'),
-      directory: read('directory'),
+      streams: () => streams.stats(),
+      directory: () => directory.stats(),
       onSourceError: (source, err) => app.log.error({ err, source }, 'metrics source failed; its figures are skipped'),
     });
 
@@ -97,5 +94,5 @@ export const metricsPlugin = fp<MetricsOptions>(
       await server?.close();
     });
   },
-  { name: 'metrics', fastify: '5.x' },
+  { name: 'metrics', fastify: '5.x', dependencies: ['streams', 'directory'] },
 );

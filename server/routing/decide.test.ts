@@ -15,6 +15,7 @@ function input(overrides: Partial<RoutingInput> = {}): RoutingInput {
     replaySrc: undefined,
     replayFailed: undefined,
     preferredUnavailable: undefined,
+    replayCacheStatus: undefined,
     bodyBytes: 0,
     anyMachinePath: false,
     apiPath: false,
@@ -97,6 +98,26 @@ const rows: Array<[string, Partial<RoutingInput>, Expect]> = [
     { instanceParams: [OTHER], preferredUnavailable: OTHER },
     { action: 'serve', reason: 'already-replayed' },
   ],
+  [
+    'instance, replayed by the edge cache on a miss: no second replay',
+    { instanceParams: [OTHER], replayCacheStatus: 'miss' },
+    { action: 'serve', reason: 'already-replayed', cookie: { set: SELF }, loopFrom: OTHER },
+  ],
+  [
+    'instance, cache bypassed (still a replay): no second replay',
+    { instanceParams: [OTHER], replayCacheStatus: 'bypass' },
+    { action: 'serve', reason: 'already-replayed', cookie: { set: SELF } },
+  ],
+  [
+    'instance, straight from a cache hit: the link wins, replay',
+    { instanceParams: [OTHER], cookie: SELF, replayCacheStatus: 'hit' },
+    { action: 'replay', reason: 'instance', target: OTHER, invalidateCache: undefined },
+  ],
+  [
+    'instance is this Machine, from a cache hit: serve and set cookie',
+    { instanceParams: [SELF], cookie: OTHER, replayCacheStatus: 'hit' },
+    { action: 'serve', reason: 'instance-self', cookie: { set: SELF } },
+  ],
   // 8. body limits on instance replay
   [
     'instance, body at limit: 413',
@@ -143,6 +164,11 @@ const rows: Array<[string, Partial<RoutingInput>, Expect]> = [
     { action: 'serve', reason: 'cookie-malformed', cookie: 'clear' },
   ],
   ['cookie is this Machine', { cookie: SELF }, { action: 'serve', reason: 'cookie-self', cookie: undefined }],
+  [
+    'cookie is this Machine, from a cache hit: serve',
+    { cookie: SELF, replayCacheStatus: 'hit' },
+    { action: 'serve', reason: 'cookie-self', cookie: undefined },
+  ],
   // 13. exempt
   [
     'cookie-exempt request stays here',
@@ -170,10 +196,25 @@ const rows: Array<[string, Partial<RoutingInput>, Expect]> = [
     { cookie: OTHER, preferredUnavailable: OTHER },
     { action: 'serve', reason: 'already-replayed', cookie: { set: SELF } },
   ],
+  [
+    'cookie, replayed by the edge cache on a miss: serve, rewrite',
+    { cookie: OTHER, replayCacheStatus: 'miss' },
+    { action: 'serve', reason: 'already-replayed', cookie: { set: SELF }, loopFrom: OTHER },
+  ],
+  [
+    'cookie, cache bypassed: serve, rewrite',
+    { cookie: OTHER, replayCacheStatus: 'bypass' },
+    { action: 'serve', reason: 'already-replayed', cookie: { set: SELF } },
+  ],
   // 15. directory says the Machine is gone
   [
     'cookie names a Machine the directory does not know',
     { cookie: OTHER, machineKnown: () => false },
+    { action: 'serve', reason: 'cookie-unknown-machine', cookie: { set: SELF } },
+  ],
+  [
+    'cache hit for a Machine the directory does not know: serve, rewrite',
+    { cookie: OTHER, replayCacheStatus: 'hit', machineKnown: () => false },
     { action: 'serve', reason: 'cookie-unknown-machine', cookie: { set: SELF } },
   ],
   [
@@ -183,11 +224,43 @@ const rows: Array<[string, Partial<RoutingInput>, Expect]> = [
   ],
   // 16. body limits on cookie replay
   ['cookie, body too large: 413', { cookie: OTHER, bodyBytes: 2 * 1024 * 1024 }, { action: 'reject', status: 413 }],
+  [
+    'cache hit on the wrong Machine, body too large: 413',
+    { cookie: OTHER, replayCacheStatus: 'hit', bodyBytes: 'unknown' },
+    { action: 'reject', status: 413 },
+  ],
   // 17. cookie replay
   [
     'cookie names another Machine',
     { cookie: OTHER },
-    { action: 'replay', reason: 'cookie', target: OTHER, header: `prefer_instance=${OTHER}` },
+    {
+      action: 'replay',
+      reason: 'cookie',
+      target: OTHER,
+      header: `prefer_instance=${OTHER}`,
+      invalidateCache: undefined,
+    },
+  ],
+  [
+    'cache hit on the wrong Machine: replay to the cookie and invalidate the entry',
+    { cookie: OTHER, replayCacheStatus: 'hit' },
+    {
+      action: 'replay',
+      reason: 'cache-wrong-machine',
+      target: OTHER,
+      header: `prefer_instance=${OTHER}`,
+      invalidateCache: true,
+    },
+  ],
+  [
+    'cache hit on the wrong Machine, directory cannot tell: replay and invalidate',
+    { cookie: OTHER, replayCacheStatus: 'hit', machineKnown: () => undefined },
+    { action: 'replay', reason: 'cache-wrong-machine', invalidateCache: true },
+  ],
+  [
+    'an unknown cache status is ignored',
+    { cookie: OTHER, replayCacheStatus: 'HIT ' },
+    { action: 'replay', reason: 'cookie', invalidateCache: undefined },
   ],
 ];
 

@@ -9,7 +9,7 @@ export interface RoutingInput {
   self: string | null;
   path: string;
   /** Every value of the `instance` query parameter, in order. */
-  instanceParams: string[];
+  instanceParams: readonly string[];
   /** The `fly-machine-id` cookie, if sent. */
   cookie: string | undefined;
   forceInstanceId: string | undefined;
@@ -17,6 +17,8 @@ export interface RoutingInput {
   replaySrc: string | undefined;
   replayFailed: string | undefined;
   preferredUnavailable: string | undefined;
+  /** `fly-replay-cache-status`: how Fly's replay cache routed the request (`hit`, `miss`, `bypass`). */
+  replayCacheStatus: string | undefined;
   /** Declared body size; 'unknown' for a body without content-length (chunked). */
   bodyBytes: number | 'unknown';
   /** True for GET/HEAD of paths any Machine can serve (health, hashed assets, favicon, directory reads). */
@@ -48,7 +50,15 @@ export type CookieChange = { set: string } | 'clear';
 
 export type Decision =
   | { action: 'serve'; reason: ServeReason; cookie?: CookieChange; loopFrom?: string }
-  | { action: 'replay'; reason: 'instance' | 'cookie'; target: string; header: string }
+  | {
+      action: 'replay';
+      /** `cache-wrong-machine`: Fly's replay cache sent the cookie's request to another Machine. */
+      reason: 'instance' | 'cookie' | 'cache-wrong-machine';
+      target: string;
+      header: string;
+      /** Answer with `fly-replay-cache: invalidate` too, so the edge forgets the entry that misrouted. */
+      invalidateCache?: true;
+    }
   | {
       action: 'reject';
       reason: 'bad-instance' | 'instance-gone' | 'body-too-large';
@@ -57,12 +67,27 @@ export type Decision =
       cookie?: CookieChange;
     };
 
+/** Shared (never mutated): the decision almost every request on its home Machine gets. */
+const COOKIE_SELF: Decision = Object.freeze({ action: 'serve', reason: 'cookie-self' });
+
 function formatTimeout(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }
 
+/**
+ * Whether Fly's proxy already replayed or re-routed this request. A replay cache `miss` or `bypass` was
+ * replayed too (Fly documents `miss` as "first hit another Machine and got replayed here"); a `hit`
+ * was not: it went straight from the edge's cache to this Machine, without `fly-replay-src`.
+ */
 function wasReplayed(input: RoutingInput): boolean {
-  return input.replaySrc !== undefined || input.replayFailed !== undefined || input.preferredUnavailable !== undefined;
+  const cache = input.replayCacheStatus;
+  return (
+    input.replaySrc !== undefined ||
+    input.replayFailed !== undefined ||
+    input.preferredUnavailable !== undefined ||
+    cache === 'miss' ||
+    cache === 'bypass'
+  );
 }
 
 /** A body Fly cannot replay: 1 MiB or more, or of unknown length. */
@@ -136,18 +161,24 @@ export function decide(input: RoutingInput): Decision {
 
   const cookie = input.cookie;
   if (cookie === undefined) return { action: 'serve', reason: 'no-preference' };
+  // The common case first: `self` is a valid id, so a cookie equal to it needs no pattern test.
+  if (cookie === self) return COOKIE_SELF;
   if (!isMachineId(cookie)) return { action: 'serve', reason: 'cookie-malformed', cookie: 'clear' };
-  if (cookie === self) return { action: 'serve', reason: 'cookie-self' };
   if (input.cookieExempt) return { action: 'serve', reason: 'cookie-exempt' };
   if (replayed) return { action: 'serve', reason: 'already-replayed', cookie: { set: self }, loopFrom: cookie };
   if (input.machineKnown?.(cookie) === false)
     return { action: 'serve', reason: 'cookie-unknown-machine', cookie: { set: self } };
-  return (
-    unreplayableBody(input) ?? {
+  const tooLarge = unreplayableBody(input);
+  if (tooLarge !== null) return tooLarge;
+  // The edge's replay cache sent this cookie here, yet it names another Machine: the entry is wrong.
+  if (input.replayCacheStatus === 'hit') {
+    return {
       action: 'replay',
-      reason: 'cookie',
+      reason: 'cache-wrong-machine',
       target: cookie,
       header: `prefer_instance=${cookie}`,
-    }
-  );
+      invalidateCache: true,
+    };
+  }
+  return { action: 'replay', reason: 'cookie', target: cookie, header: `prefer_instance=${cookie}` };
 }

@@ -2,11 +2,31 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { test } from 'node:test';
 import { build, logCapture, OTHER_ID, SELF_ID } from '../../test/support/app.ts';
+import { anyMachineMatcher } from './plugin.ts';
 
 function setCookie(res: { headers: Record<string, unknown> }): string {
   const value = res.headers['set-cookie'];
   return Array.isArray(value) ? value.join('\n') : String(value ?? '');
 }
+
+test('any-Machine paths: an entry without a trailing slash matches exactly, one with it as a prefix', () => {
+  const matches = anyMachineMatcher(['/healthz', '/assets/', '/api/streams', '/api/streams/']);
+  const rows: Array<[string, boolean]> = [
+    ['/healthz', true],
+    ['/healthz/', false],
+    ['/healthzx', false],
+    ['/assets/app.js', true],
+    ['/assets/', true],
+    ['/assets', false],
+    ['/api/streams', true],
+    ['/api/streams/01J00000000000000000000000', true],
+    ['/api/streamsx', false],
+    ['/api/whoami', false],
+    ['/', false],
+  ];
+  for (const [path, expected] of rows) assert.equal(matches(path), expected, path);
+  assert.equal(anyMachineMatcher([])('/healthz'), false, 'an empty list matches nothing');
+});
 
 test('?instance= this Machine serves and sets the six-day cookie', async (t) => {
   const app = await build(t);
@@ -39,7 +59,7 @@ test('?instance= another Machine answers 307 + fly-replay with an empty body', a
 });
 
 test('the replay timeout is configurable', async (t) => {
-  const app = await build(t, { replayTimeoutMs: 2500 });
+  const app = await build(t, { routing: { replayTimeoutMs: 2500 } });
   const res = await app.inject({ url: `/api/whoami?instance=${OTHER_ID}` });
   assert.equal(res.headers['fly-replay'], `instance=${OTHER_ID};timeout=2500ms;fallback=prefer_self`);
 });
@@ -69,7 +89,7 @@ test('fly-force-instance-id naming this Machine wins over the cookie', async (t)
 });
 
 test('off Fly everything is served and no cookie is set', async (t) => {
-  const app = await build(t, { machineId: null });
+  const app = await build(t, { machine: { id: null } });
   const res = await app.inject({ url: `/api/whoami?instance=${OTHER_ID}`, cookies: { 'fly-machine-id': OTHER_ID } });
   assert.equal(res.statusCode, 200);
   assert.deepEqual(res.json(), { machineId: null, region: 'ams', app: 'replaycast-test' });
@@ -84,7 +104,7 @@ test('/healthz is never replayed, whatever the request says', async (t) => {
 });
 
 test('the any-Machine list is configurable', async (t) => {
-  const app = await build(t, { anyMachinePaths: ['/api/whoami'] });
+  const app = await build(t, { routing: { anyMachinePaths: ['/api/whoami'] } });
   const whoami = await app.inject({ url: '/api/whoami', cookies: { 'fly-machine-id': OTHER_ID } });
   assert.equal(whoami.statusCode, 200);
   const health = await app.inject({ url: '/healthz', cookies: { 'fly-machine-id': OTHER_ID } });
@@ -186,13 +206,10 @@ test('fly-replay-failed after an explicit ?instance= on an API path is a 404 rea
   assert.match(res.json().error, /moved or ended/);
 });
 
-test('the machineKnown option stops replays to Machines the directory does not list', async (t) => {
-  const { buildApp } = await import('../app.ts');
-  const { testConfig } = await import('../config.ts');
-  const app = await buildApp(testConfig({ machineId: SELF_ID }), {
-    machineKnown: (id) => id === SELF_ID,
-  });
-  t.after(() => app.close());
+test('a cookie naming a Machine the directory does not list is rewritten, not replayed', async (t) => {
+  const app = await build(t);
+  // The directory's answer once a fresh view lists this Machine only.
+  t.mock.method(app.directory, 'machineKnown', (id: string) => id === SELF_ID);
   const res = await app.inject({ url: '/api/whoami', cookies: { 'fly-machine-id': OTHER_ID } });
   assert.equal(res.statusCode, 200);
   assert.match(setCookie(res), new RegExp(`^fly-machine-id=${SELF_ID};`));
@@ -258,7 +275,7 @@ test('a replayed-and-failed WebSocket upgrade after ?instance= gets the 404 reas
 
 test('serving a request that was already replayed logs a warning with both Machine ids', async (t) => {
   const capture = logCapture();
-  const app = await build(t, { logLevel: 'info' }, { logStream: capture });
+  const app = await build(t, { server: { logLevel: 'info' } }, { logStream: capture });
   await app.inject({
     url: '/api/whoami',
     cookies: { 'fly-machine-id': OTHER_ID },
@@ -268,4 +285,34 @@ test('serving a request that was already replayed logs a warning with both Machi
   assert.ok(warning, 'a warn line');
   assert.equal(warning.self, SELF_ID);
   assert.equal(warning.wanted, OTHER_ID);
+});
+
+test('a cache hit that reached the wrong Machine is replayed with fly-replay-cache: invalidate', async (t) => {
+  const app = await build(t);
+  const res = await app.inject({
+    url: '/api/whoami',
+    cookies: { 'fly-machine-id': OTHER_ID },
+    headers: { 'fly-replay-cache-status': 'hit' },
+  });
+  assert.equal(res.statusCode, 307);
+  assert.equal(res.headers['fly-replay'], `prefer_instance=${OTHER_ID}`);
+  assert.equal(res.headers['fly-replay-cache'], 'invalidate');
+});
+
+test('an ordinary cookie replay does not touch the replay cache', async (t) => {
+  const app = await build(t);
+  const res = await app.inject({ url: '/api/whoami', cookies: { 'fly-machine-id': OTHER_ID } });
+  assert.equal(res.statusCode, 307);
+  assert.equal(res.headers['fly-replay-cache'], undefined);
+});
+
+test('a request the replay cache replayed (miss) is served, not replayed again', async (t) => {
+  const app = await build(t);
+  const res = await app.inject({
+    url: '/api/whoami',
+    cookies: { 'fly-machine-id': OTHER_ID },
+    headers: { 'fly-replay-cache-status': 'miss' },
+  });
+  assert.equal(res.statusCode, 200);
+  assert.match(setCookie(res), new RegExp(`^fly-machine-id=${SELF_ID};`));
 });

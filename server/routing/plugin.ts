@@ -1,41 +1,33 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { MACHINE_COOKIE } from '../../shared/machine-id.ts';
-import { COOKIE_MAX_AGE_S, type CookieChange, type Decision, decide } from './decide.ts';
-import { routingErrorPage } from './error-page.ts';
+import { errorPage } from '../errors/error-page.ts';
+import { isWebSocketUpgrade, machineCookie, UpgradeCookies } from './cookie.ts';
+import { type CookieChange, decide } from './decide.ts';
+import { type FactsContext, RequestFacts } from './request-facts.ts';
 
+/** The routing hook's settings: `config.routing`. */
 export interface RoutingOptions {
-  machineId: string | null;
+  /** GET/HEAD paths any Machine can serve; never replayed. Entries ending in `/` are prefixes. */
   anyMachinePaths: string[];
+  /** Bodies this size or larger are never replayed (Fly's limit is 1 MiB). */
   maxReplayBodyBytes: number;
+  /** `timeout=` of the fly-replay header sent for an explicit `?instance=`. */
   replayTimeoutMs: number;
-  /** Requests the cookie must not pin; by default creating a stream (it is homed where it lands). */
-  cookieExempt?: (method: string, path: string) => boolean;
-  /** Whether a Machine id is known to the directory (undefined: cannot tell). */
-  machineKnown?: (id: string) => boolean | undefined;
-  /** Called with every decision, e.g. for metrics. */
-  onDecision?: (decision: Decision) => void;
 }
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    routing: Decision | null;
-  }
-}
+/** Requests the cookie must not pin: creating a stream (it is homed where the creator lands). */
+const cookieExempt = (method: string, path: string) => method === 'POST' && path === '/api/streams';
 
-const defaultCookieExempt = (method: string, path: string) => method === 'POST' && path === '/api/streams';
-
-export function isAnyMachinePath(path: string, anyMachinePaths: readonly string[]): boolean {
-  return anyMachinePaths.some((entry) => (entry.endsWith('/') ? path.startsWith(entry) : path === entry));
-}
-
-function declaredBodyBytes(request: FastifyRequest): number | 'unknown' {
-  const length = request.headers['content-length'];
-  if (length !== undefined) {
-    const n = Number(length);
-    return Number.isSafeInteger(n) && n >= 0 ? n : 'unknown';
-  }
-  return request.headers['transfer-encoding'] !== undefined ? 'unknown' : 0;
+/** The any-Machine test compiled once (an exact-path set and a few prefixes): it runs on every GET. */
+export function anyMachineMatcher(anyMachinePaths: readonly string[]): (path: string) => boolean {
+  const exact = new Set(anyMachinePaths.filter((entry) => !entry.endsWith('/')));
+  const prefixes = anyMachinePaths.filter((entry) => entry.endsWith('/'));
+  return (path) => {
+    if (exact.has(path)) return true;
+    for (const prefix of prefixes) if (path.startsWith(prefix)) return true;
+    return false;
+  };
 }
 
 function header(request: FastifyRequest, name: string): string | undefined {
@@ -43,19 +35,18 @@ function header(request: FastifyRequest, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-function applyCookie(request: FastifyRequest, reply: FastifyReply, change: CookieChange | undefined): void {
+/** Puts a cookie change on the reply, and on the 101 when the request becomes a WebSocket. */
+function applyCookie(
+  app: FastifyInstance,
+  upgrades: UpgradeCookies,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  change: CookieChange | undefined,
+): void {
   if (change === undefined) return;
-  if (change === 'clear') {
-    reply.clearCookie(MACHINE_COOKIE, { path: '/' });
-    return;
-  }
-  reply.setCookie(MACHINE_COOKIE, change.set, {
-    maxAge: COOKIE_MAX_AGE_S,
-    path: '/',
-    httpOnly: true,
-    sameSite: 'lax',
-    secure: header(request, 'x-forwarded-proto') === 'https',
-  });
+  const cookie = machineCookie(app.serializeCookie, change, header(request, 'x-forwarded-proto') === 'https');
+  reply.header('set-cookie', cookie);
+  if (isWebSocketUpgrade(request.headers)) upgrades.set(request.raw, cookie);
 }
 
 /**
@@ -65,50 +56,47 @@ function applyCookie(request: FastifyRequest, reply: FastifyReply, change: Cooki
  */
 export const routingPlugin = fp<RoutingOptions>(
   async (app, opts) => {
-    const cookieExempt = opts.cookieExempt ?? defaultCookieExempt;
-    app.decorateRequest('routing', null);
+    const { directory, metrics } = app;
+    const self = app.machine.id;
+    const upgrades = new UpgradeCookies(app.websocketServer);
+    const ctx: FactsContext = {
+      self,
+      anyMachine: anyMachineMatcher(opts.anyMachinePaths),
+      cookieExempt,
+      // Whether a cookie's Machine still exists: the directory can tell once it has a fresh view.
+      machineKnown: (id: string) => directory.machineKnown(id),
+      maxReplayBodyBytes: opts.maxReplayBodyBytes,
+      replayTimeoutMs: opts.replayTimeoutMs,
+    };
     // Callback style, not async: this runs on every request and a promise per call is measurable.
-    app.addHook('onRequest', (request, reply, done) => {
-      const url = request.url;
-      const q = url.indexOf('?');
-      const path = q === -1 ? url : url.slice(0, q);
-      const apiPath = path.startsWith('/api/') || path.startsWith('/ws/');
-      const decision = decide({
-        self: opts.machineId,
-        path,
-        instanceParams: q === -1 ? [] : new URLSearchParams(url.slice(q + 1)).getAll('instance'),
-        cookie: request.cookies[MACHINE_COOKIE],
-        forceInstanceId: header(request, 'fly-force-instance-id'),
-        replaySrc: header(request, 'fly-replay-src'),
-        replayFailed: header(request, 'fly-replay-failed'),
-        preferredUnavailable: header(request, 'fly-preferred-instance-unavailable'),
-        bodyBytes: declaredBodyBytes(request),
-        anyMachinePath:
-          (request.method === 'GET' || request.method === 'HEAD') && isAnyMachinePath(path, opts.anyMachinePaths),
-        apiPath,
-        cookieExempt: cookieExempt(request.method, path),
-        machineKnown: opts.machineKnown,
-        maxReplayBodyBytes: opts.maxReplayBodyBytes,
-        replayTimeoutMs: opts.replayTimeoutMs,
-      });
-      request.routing = decision;
-      opts.onDecision?.(decision);
+    app.addHook('onRequest', function routingHook(request, reply, done) {
+      const facts = new RequestFacts(
+        ctx,
+        request.url,
+        request.method,
+        request.headers,
+        request.cookies[MACHINE_COOKIE],
+      );
+      const apiPath = facts.apiPath;
+      const decision = decide(facts);
+      metrics.recordDecision(decision);
 
       switch (decision.action) {
         case 'serve':
           if (decision.loopFrom !== undefined) {
             request.log.warn(
               {
-                self: opts.machineId,
+                self,
                 wanted: decision.loopFrom,
                 reason: decision.reason,
-                replaySrc: header(request, 'fly-replay-src'),
-                replayFailed: header(request, 'fly-replay-failed'),
+                replaySrc: facts.replaySrc,
+                replayFailed: facts.replayFailed,
+                replayCacheStatus: facts.replayCacheStatus,
               },
               'request already replayed: serving here instead of replaying again',
             );
           }
-          applyCookie(request, reply, decision.cookie);
+          applyCookie(app, upgrades, request, reply, decision.cookie);
           done();
           return;
         case 'replay':
@@ -116,13 +104,15 @@ export const routingPlugin = fp<RoutingOptions>(
             { target: decision.target, reason: decision.reason },
             'replaying to the Machine that owns this request',
           );
-          reply.code(307).header('fly-replay', decision.header).header('cache-control', 'no-store').send();
+          reply.code(307).header('fly-replay', decision.header).header('cache-control', 'no-store');
+          if (decision.invalidateCache) reply.header('fly-replay-cache', 'invalidate');
+          reply.send();
           return;
         case 'reject':
-          applyCookie(request, reply, decision.cookie);
+          applyCookie(app, upgrades, request, reply, decision.cookie);
           reply.code(decision.status).header('cache-control', 'no-store');
           if (!apiPath && request.method === 'GET' && request.headers.accept?.includes('text/html')) {
-            reply.type('text/html; charset=utf-8').send(routingErrorPage(decision.status, decision.error));
+            reply.type('text/html; charset=utf-8').send(errorPage(decision.status, decision.error));
             return;
           }
           reply.send({ error: decision.error });
@@ -130,5 +120,10 @@ export const routingPlugin = fp<RoutingOptions>(
       }
     });
   },
-  { name: 'routing', fastify: '5.x', dependencies: ['@fastify/cookie'] },
+  {
+    name: 'routing',
+    fastify: '5.x',
+    // @fastify/websocket: its server writes the 101s that must carry the cookie (registered by streams).
+    dependencies: ['@fastify/cookie', '@fastify/websocket', 'machine', 'directory', 'metrics'],
+  },
 );

@@ -26,6 +26,8 @@ const limits: RelayLimits = {
   viewerCountIntervalMs: 1000,
   publishGraceMs: 15_000,
   publishStartTimeoutMs: 60_000,
+  wsMaxBadMessages: 10,
+  wsBadMessageWindowMs: 10_000,
 };
 const video = { codec: 'vp8', codedWidth: 320, codedHeight: 180 };
 const opus: AudioConfig = { codec: 'opus', sampleRate: 48000, numberOfChannels: 1, description: 'T3B1c0hlYWQBATgB' };
@@ -40,6 +42,7 @@ function setup(overrides: Partial<RelayLimits> = {}) {
     machineId: '0123456789abcd',
     region: 'dfw',
     maxStreams: 3,
+    maxPendingStreams: 3,
   });
   const created = registry.create({ title: 'Sound', creator: 'alice' });
   assert.ok(created.ok);
@@ -170,6 +173,7 @@ test('bad audio input gets one clear error each and the stream goes on: before i
     machineId: null,
     region: null,
     maxStreams: 1,
+    maxPendingStreams: 1,
   });
   const created = registry.create({ title: 'Bad', creator: 'mallory' });
   assert.ok(created.ok);

@@ -13,7 +13,7 @@ import { build, SELF_ID } from '../../test/support/app.ts';
 import { TestSocket, until } from '../../test/support/stream-client.ts';
 
 async function started(t: TestContext) {
-  const app = await build(t, { metricsPort: 0, internalPort: 0 });
+  const app = await build(t, { directory: { internalPort: 0 } });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const base = `ws://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   const res = await app.inject({ method: 'POST', url: '/api/streams', payload: { title: 'Sound', creator: 'alice' } });

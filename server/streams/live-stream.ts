@@ -1,5 +1,4 @@
 import { sameAudioConfig } from '../../shared/audio-config.ts';
-import type { ChatLimiter } from '../../shared/chat-limiter.ts';
 import {
   type AudioConfig,
   CHAT_HISTORY_MESSAGES,
@@ -17,17 +16,19 @@ import {
   TRACK_AUDIO,
   TRACK_VIDEO,
 } from '../../shared/protocol.ts';
+import { RatePerClient } from '../clients/per-client.ts';
 import type { Clock, TimerHandle } from './clock.ts';
 import { GopCache } from './gop-cache.ts';
 import type { Log } from './log.ts';
 import type { Peer } from './peer.ts';
 import { type PublisherHost, PublisherSession } from './publisher-session.ts';
+import type { Refusing } from './refusals.ts';
 import type { RelayCounters } from './relay-counters.ts';
-import { RelayDelay } from './relay-delay.ts';
 import type { RelayLimits } from './relay-limits.ts';
 import type { StreamSummary } from './source.ts';
 import { RateGate, Throttle } from './throttle.ts';
-import { type ViewerHost, ViewerSession } from './viewer-session.ts';
+import { crowdLate } from './viewer-policy.ts';
+import { type ChatGate, type ViewerHost, ViewerSession } from './viewer-session.ts';
 
 /**
  * waiting: created, no publisher yet (not listed); live: publisher connected;
@@ -76,7 +77,8 @@ export class LiveStream implements PublisherHost, ViewerHost {
   private endTimer: TimerHandle | null = null;
   private readonly keyframeGate: RateGate;
   private readonly viewerCount: Throttle;
-  private readonly relayDelay = new RelayDelay();
+  /** Viewers' chat rate per client address, shared by all its watch sockets on this stream. */
+  private readonly viewerChat = new RatePerClient(CHAT_RATE_MAX_MESSAGES, CHAT_RATE_WINDOW_MS);
 
   constructor(
     readonly meta: StreamMeta,
@@ -203,7 +205,6 @@ export class LiveStream implements PublisherHost, ViewerHost {
     this.config = config;
     this.awaitingKeyframe = true;
     this.gop.clear();
-    this.relayDelay.reset();
     const message = utf8.encode(encodeControl({ type: 'config', config }));
     for (const viewer of this.viewers) {
       viewer.resetTimeline();
@@ -239,8 +240,22 @@ export class LiveStream implements PublisherHost, ViewerHost {
     const frame = { data: copy, keyframe, timestampUs, track };
     this.gop.push(frame);
     const now = this.now();
-    const relayDelayMs = this.relayDelay.observe(now, timestampUs);
-    for (const viewer of this.viewers) viewer.offer(frame, now, relayDelayMs);
+    let late: boolean | undefined;
+    const crowd = { late: () => (late ??= this.crowdLate()) };
+    for (const viewer of this.viewers) viewer.offer(frame, now, crowd);
+  }
+
+  /** One pass over the audience: are most viewers not yet behind over the lag limit at once? */
+  private crowdLate(): boolean {
+    const maxLagMs = this.limits.viewerMaxLagMs;
+    let within = 0;
+    let over = 0;
+    for (const viewer of this.viewers) {
+      if (viewer.behind) continue;
+      if (viewer.overLag(maxLagMs)) over++;
+      else within++;
+    }
+    return crowdLate(within, over);
   }
 
   stop(): void {
@@ -255,9 +270,15 @@ export class LiveStream implements PublisherHost, ViewerHost {
 
   // -- viewer side ------------------------------------------------------------------------------
 
-  /** hello, then the cached GOP (starting at its keyframe), then live frames through offer(). */
-  addViewer(peer: Peer): ViewerSession {
-    const viewer = new ViewerSession(peer, this);
+  /**
+   * hello, then the cached GOP (starting at its keyframe), then live frames through offer(). A viewer
+   * with a `clientKey` shares its chat rate with the client's other sockets; without one (in-process
+   * viewers) it has its own.
+   */
+  addViewer(peer: Peer, clientKey?: string): ViewerSession {
+    const chat: ChatGate | undefined =
+      clientKey === undefined ? undefined : { tryTake: (nowMs) => this.viewerChat.tryTake(clientKey, nowMs) };
+    const viewer = new ViewerSession(peer, this, chat);
     this.viewers.add(viewer);
     peer.sendText(
       encodeControl({
@@ -287,17 +308,19 @@ export class LiveStream implements PublisherHost, ViewerHost {
 
   // -- chat ---------------------------------------------------------------------------------------
 
-  chat(from: { peer: Peer; limiter: ChatLimiter }, message: ChatSendMessage, role: 'viewer' | 'creator'): void {
+  chat(from: Refusing & { limiter: ChatGate }, message: ChatSendMessage, role: 'viewer' | 'creator'): void {
     const now = this.now();
     const allowed = from.limiter.tryTake(now);
     if (!allowed.ok) {
-      from.peer.sendText(
-        encodeControl({
+      from.refusals.refuse(
+        from,
+        {
           type: 'error',
           code: 'rate-limited',
           retryAfterMs: allowed.retryAfterMs,
-          message: `at most ${CHAT_RATE_MAX_MESSAGES} chat messages per ${CHAT_RATE_WINDOW_MS / 1000} s; try again in ${Math.ceil(allowed.retryAfterMs / 1000)} s`,
-        }),
+          message: `at most ${CHAT_RATE_MAX_MESSAGES} chat messages per ${CHAT_RATE_WINDOW_MS / 1000} s from one address; try again in ${Math.ceil(allowed.retryAfterMs / 1000)} s`,
+        },
+        now,
       );
       return;
     }

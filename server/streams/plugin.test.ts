@@ -2,21 +2,22 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { type TestContext, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { CloseCode, encodeControl, encodeFrame } from '../../shared/protocol.ts';
+import { CloseCode, decodeFrame, encodeControl, encodeFrame } from '../../shared/protocol.ts';
 import { build, SELF_ID } from '../../test/support/app.ts';
 import { rawUpgradeStatus, TestSocket, until } from '../../test/support/stream-client.ts';
-import type { Config } from '../config.ts';
+import type { ConfigOverrides } from '../config.ts';
 
 const config = { codec: 'vp8', codedWidth: 320, codedHeight: 180 };
 
-async function listening(t: TestContext, overrides: Partial<Config> = {}) {
-  const app = await build(t, { metricsPort: 0, internalPort: 0, ...overrides });
+async function listening(t: TestContext, overrides: ConfigOverrides = {}) {
+  const app = await build(t, { ...overrides, directory: { internalPort: 0, ...overrides.directory } });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const port = (app.server.address() as AddressInfo).port;
   return { app, port, base: `ws://127.0.0.1:${port}` };
 }
 
-async function createStream(app: FastifyInstance, body: object = { title: 'Test stream', creator: 'alice' }) {
+// Padded: the stream keeps the trimmed fields (checked where the stream is listed).
+async function createStream(app: FastifyInstance, body: object = { title: ' Test stream ', creator: 'alice ' }) {
   const res = await app.inject({ method: 'POST', url: '/api/streams', payload: body });
   assert.equal(res.statusCode, 201, res.body);
   return res.json() as {
@@ -50,7 +51,7 @@ async function viewer(t: TestContext, base: string, id: string) {
 }
 
 test('POST /api/streams: 201 with id, machine, region, token and watchUrl; 400s name the field; 503 at the cap', async (t) => {
-  const app = await build(t, { maxStreams: 2 });
+  const app = await build(t, { streams: { maxStreams: 3 } });
   const created = await createStream(app, { title: '  Morning run ', creator: 'alice' });
   assert.match(created.id, /^[0-9A-HJKMNP-TV-Z]{26}$/);
   assert.equal(created.machineId, SELF_ID);
@@ -60,13 +61,21 @@ test('POST /api/streams: 201 with id, machine, region, token and watchUrl; 400s 
   const second = await createStream(app);
   assert.notEqual(second.publishToken, created.publishToken);
   assert.notEqual(second.id, created.id);
+  // At the edges: 100 code units after trimming (spaces around do not count), 50 two-unit characters.
+  await createStream(app, { title: ` ${'\u{1F3A5}'.repeat(50)} `, creator: ` ${'c'.repeat(40)} ` });
 
   const bad: Array<[unknown, RegExp]> = [
-    [{ title: '', creator: 'a' }, /title must be 1-100/],
-    [{ title: 'x'.repeat(101), creator: 'a' }, /title must be 1-100/],
-    [{ title: 'x', creator: '<b>' }, /creator may contain/],
-    [{ title: 'x' }, /creator must be a string/],
-    [[1, 2], /JSON object/],
+    [{ title: '', creator: 'a' }, /^title must be 1-100 characters$/],
+    [{ title: '   ', creator: 'a' }, /^title must be 1-100 characters$/],
+    [{ title: 'x'.repeat(101), creator: 'a' }, /^title must be 1-100 characters$/],
+    // The shared rule counts UTF-16 code units (as the form's maxlength does), not code points.
+    [{ title: '\u{1F3A5}'.repeat(51), creator: 'a' }, /^title must be 1-100 characters$/],
+    [{ title: 'line\nbreak', creator: 'a' }, /^title must not contain control characters/],
+    [{ title: 'x', creator: '<b>' }, /^creator may contain/],
+    [{ title: 'x', creator: 'c'.repeat(41) }, /^creator must be 1-40 characters$/],
+    [{ title: 'x' }, /^creator is required \(a string\)$/],
+    [{ title: 3, creator: 'a' }, /^title must be a string$/],
+    [[1, 2], /^the body must be a JSON object \{"title", "creator"\}$/],
   ];
   for (const [payload, re] of bad) {
     const res = await app.inject({ method: 'POST', url: '/api/streams', payload: payload as object });
@@ -82,29 +91,30 @@ test('POST /api/streams: 201 with id, machine, region, token and watchUrl; 400s 
 
   const full = await app.inject({ method: 'POST', url: '/api/streams', payload: { title: 'x', creator: 'a' } });
   assert.equal(full.statusCode, 503);
-  assert.match(full.json().error, /maximum of 2 streams/);
+  assert.match(full.json().error, /maximum of 3 streams/);
 });
 
 test('off Fly the watchUrl has no instance parameter', async (t) => {
-  const app = await build(t, { machineId: null, region: null });
+  const app = await build(t, { machine: { id: null, region: null } });
   const created = await createStream(app);
   assert.equal(created.machineId, null);
   assert.equal(created.watchUrl, `/watch/${created.id}`);
 });
 
-test('refusals happen before the upgrade: 404 unknown stream, 401 missing or bad token, 101 otherwise', async (t) => {
+test('refusals happen before the upgrade: 400 malformed id or token, 404 unknown stream, 401 missing or bad token, 101 otherwise', async (t) => {
   const { app, port } = await listening(t);
   const { id, publishToken } = await createStream(app);
   const other = await createStream(app);
   const rows: Array<[string, string]> = [
     [`/ws/watch/01J00000000000000000000000`, 'HTTP/1.1 404 Not Found'],
-    [`/ws/watch/not-an-id`, 'HTTP/1.1 404 Not Found'],
+    [`/ws/watch/not-an-id`, 'HTTP/1.1 400 Bad Request'],
+    [`/ws/publish/not-an-id?token=${publishToken}`, 'HTTP/1.1 400 Bad Request'],
     [`/ws/publish/01J00000000000000000000000?token=${publishToken}`, 'HTTP/1.1 404 Not Found'],
     [`/ws/publish/${id}`, 'HTTP/1.1 401 Unauthorized'],
     [`/ws/publish/${id}?token=`, 'HTTP/1.1 401 Unauthorized'],
     [`/ws/publish/${id}?token=${publishToken}x`, 'HTTP/1.1 401 Unauthorized'],
     [`/ws/publish/${id}?token=${other.publishToken}`, 'HTTP/1.1 401 Unauthorized'],
-    [`/ws/publish/${id}?token=${publishToken}&token=${publishToken}`, 'HTTP/1.1 401 Unauthorized'],
+    [`/ws/publish/${id}?token=${publishToken}&token=${publishToken}`, 'HTTP/1.1 400 Bad Request'],
     [`/ws/watch/${id}?instance=${SELF_ID}`, 'HTTP/1.1 101 Switching Protocols'],
     [`/ws/publish/${id}?instance=${SELF_ID}&token=${publishToken}`, 'HTTP/1.1 101 Switching Protocols'],
   ];
@@ -178,7 +188,9 @@ test('two viewers start at a keyframe, get the same live frames, and chat flows 
 test('a stalled viewer is cut back and closed while a healthy one gets every frame; backlog stays bounded', async (t) => {
   const backlogLimit = 256 * 1024;
   const frameBytes = 64 * 1024;
-  const { app, base } = await listening(t, { viewerMaxBacklogBytes: backlogLimit, slowViewerCloseMs: 300 });
+  const { app, base } = await listening(t, {
+    streams: { viewerMaxBacklogBytes: backlogLimit, slowViewerCloseMs: 300 },
+  });
   const { id, publishToken } = await createStream(app);
   const pub = await publisher(t, base, id, publishToken);
   const healthy = await viewer(t, base, id);
@@ -216,7 +228,7 @@ test('a stalled viewer is cut back and closed while a healthy one gets every fra
 });
 
 test('publisher reconnects within the grace period; viewers stay and continue from the next keyframe', async (t) => {
-  const { app, base } = await listening(t, { publishGraceMs: 10_000 });
+  const { app, base } = await listening(t, { streams: { publishGraceMs: 10_000 } });
   const { id, publishToken } = await createStream(app);
   const pub = await publisher(t, base, id, publishToken);
   pub.send(encodeFrame({ keyframe: true, timestampUs: 1, payload: new Uint8Array([1]) }));
@@ -238,7 +250,7 @@ test('publisher reconnects within the grace period; viewers stay and continue fr
 });
 
 test('after the grace period the stream ends: ended + 1000 for viewers, gone from the list, its token refused', async (t) => {
-  const { app, base, port } = await listening(t, { publishGraceMs: 100 });
+  const { app, base, port } = await listening(t, { streams: { publishGraceMs: 100 } });
   const { id, publishToken } = await createStream(app);
   const pub = await publisher(t, base, id, publishToken);
   const v = await viewer(t, base, id);
@@ -253,7 +265,7 @@ test('after the grace period the stream ends: ended + 1000 for viewers, gone fro
 });
 
 test('explicit stop ends the stream at once; a frame over maxFrameBytes closes the publisher with 1009', async (t) => {
-  const { app, base } = await listening(t, { maxFrameBytes: 2048 });
+  const { app, base } = await listening(t, { streams: { maxFrameBytes: 2048 } });
   const s1 = await createStream(app);
   const pub = await publisher(t, base, s1.id, s1.publishToken);
   const v = await viewer(t, base, s1.id);
@@ -271,7 +283,7 @@ test('explicit stop ends the stream at once; a frame over maxFrameBytes closes t
 });
 
 test('graceful shutdown: 1001 to viewers and publishers, listeners see an empty list, bounded even with a stalled viewer', async (t) => {
-  const { app, base } = await listening(t, { shutdownTimeoutMs: 2000 });
+  const { app, base } = await listening(t, { streams: { drainTimeoutMs: 1000 } });
   const { id, publishToken } = await createStream(app);
   const pub = await publisher(t, base, id, publishToken);
   const v = await viewer(t, base, id);
@@ -287,4 +299,28 @@ test('graceful shutdown: 1001 to viewers and publishers, listeners see an empty 
   assert.equal((await v.waitClosed()).code, CloseCode.goingAway);
   assert.equal((await pub.waitClosed()).code, CloseCode.goingAway);
   assert.equal(app.streams.stats().liveStreams, 0);
+});
+
+test('a burst of queued publisher frames is relayed with the acks read in between: a viewer acking what it gets is never skipped', async (t) => {
+  const { app, base } = await listening(t);
+  const { id, publishToken } = await createStream(app);
+  const pub = await publisher(t, base, id, publishToken);
+  const v = await viewer(t, base, id);
+  // The viewer acks every frame from its message handler, as the protocol asks.
+  v.ws.on('message', (data, isBinary) => {
+    if (!isBinary) return;
+    const frame = decodeFrame(new Uint8Array(data as Buffer));
+    if (frame.ok) v.send(encodeControl({ type: 'ack', timestampUs: frame.value.timestampUs }));
+  });
+  // 4 s of media written at once: the relay reads it in one go, as after its loop was held up.
+  const frames = 120;
+  for (let i = 0; i < frames; i++) {
+    pub.send(encodeFrame({ keyframe: i === 0, timestampUs: (i + 1) * 33_333, payload: new Uint8Array(100) }));
+  }
+  await until(() => {
+    const s = app.streams.stats();
+    return s.framesSent + s.framesSkipped === frames;
+  }, 'every frame relayed or skipped');
+  assert.equal(app.streams.stats().framesSkipped, 0, 'no frame skipped: its acks were read between frames');
+  await until(() => v.frames.length === frames, 'every frame at the viewer');
 });

@@ -1,34 +1,46 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type WebSocket from 'ws';
 import { CloseCode, PROTOCOL_QUERY_PARAM, protocolRefusal } from '../../shared/protocol.ts';
-import { validateNewStream } from '../../shared/stream-fields.ts';
-import type { Config } from '../config.ts';
-import { DemoStreams } from '../demo/demo-streams.ts';
-import { type Clock, systemClock } from './clock.ts';
-import { type RelayStats, STREAM_ID_PATTERN, StreamRegistry } from './registry.ts';
+import { clientKey } from '../clients/client-key.ts';
+import { ConnectionCaps, RatePerClient } from '../clients/per-client.ts';
+import { systemClock } from './clock.ts';
+import type { LiveStream } from './live-stream.ts';
+import { type CreateResult, FULL_RETRY_AFTER_MS, type RelayStats, StreamRegistry } from './registry.ts';
 import type { RelayLimits } from './relay-limits.ts';
-import { SocketSet } from './socket-set.ts';
+import { CreateStreamSchema, PublishSchema, WatchSchema } from './schemas.ts';
+import { socketErrorHandler } from './socket-errors.ts';
+import { MAX_MESSAGE_BYTES } from './socket-limits.ts';
+import { drainSockets, SocketSet } from './socket-set.ts';
 import type { LocalStreamSource } from './source.ts';
 import { WsPeer } from './ws-peer.ts';
 
 /** `POST /api/streams` bodies are two short strings; anything bigger is refused (413) unread. */
 export const CREATE_BODY_MAX_BYTES = 4096;
-/** Ping every socket this often; one that has not answered the previous ping is cut. */
-export const HEARTBEAT_INTERVAL_MS = 15_000;
 
-export interface StreamsPluginOptions {
-  config: Config;
-  clock?: Clock;
-  heartbeatIntervalMs?: number;
+/** The streams plugin's options, `config.streams`: the relay's limits (README "Streams and the wire protocol") and its own. */
+export interface StreamsOptions extends RelayLimits {
+  /** Live streams per Machine (MAX_STREAMS). */
+  maxStreams: number;
+  /** Created streams still waiting for their first publisher, per Machine (MAX_PENDING_STREAMS). */
+  maxPendingStreams: number;
+  /** `POST /api/streams` creations per client per minute (CREATE_STREAMS_PER_MINUTE). */
+  createStreamsPerMinute: number;
+  /** Open watch sockets per client (MAX_WATCH_SOCKETS_PER_CLIENT). */
+  maxWatchSocketsPerClient: number;
+  /** Ping every socket this often; one that has not answered the previous ping is cut. */
+  heartbeatIntervalMs: number;
+  /** On close, how long sockets get to answer the 1001 before they are cut. */
+  drainTimeoutMs: number;
 }
 
-/** What `app.streams` offers: the directory's LocalStreamSource, stats for metrics, and the registry. */
+/** What `app.streams` offers: the directory's LocalStreamSource, stats for metrics, and stream creation. */
 export interface StreamsService extends LocalStreamSource {
   stats(): RelayStats;
-  readonly registry: StreamRegistry;
-  /** Starts n demo streams now (the app starts config.demoStreams itself once it listens); returns their ids. */
-  startDemoStreams(count: number): string[];
+  /** A new stream homed here, as `POST /api/streams` makes one (the demo streams use it too). */
+  create(meta: { title: string; creator: string }): CreateResult;
 }
 
 declare module 'fastify' {
@@ -37,124 +49,175 @@ declare module 'fastify' {
   }
 }
 
-export function relayLimits(config: Config): RelayLimits {
-  return {
-    maxFrameBytes: config.maxFrameBytes,
-    maxAudioFrameBytes: config.maxAudioFrameBytes,
-    gopMaxFrames: config.gopMaxFrames,
-    gopMaxBytes: config.gopMaxBytes,
-    viewerMaxBacklogBytes: config.viewerMaxBacklogBytes,
-    viewerMaxLagMs: config.viewerMaxLagMs,
-    slowViewerCloseMs: config.slowViewerCloseMs,
-    keyframeRequestIntervalMs: config.keyframeRequestIntervalMs,
-    viewerCountIntervalMs: config.viewerCountIntervalMs,
-    publishGraceMs: config.publishGraceMs,
-    publishStartTimeoutMs: config.publishStartTimeoutMs,
-  };
-}
-
-interface StreamParams {
-  id: string;
-}
-/** Socket URL parameters the relay reads (`instance` is the routing layer's). */
-type SocketQuery = { token?: unknown; [PROTOCOL_QUERY_PARAM]?: unknown };
-
 type Session = { onText(text: string): void; onBinary(data: Uint8Array): void; onClose(): void };
 
 /**
  * The live-stream relay: `POST /api/streams`, `/ws/publish/:id`, `/ws/watch/:id` (shared/PROTOCOL.md),
- * and `app.streams`. Refusals (404 unknown stream, 401 bad token) are plain HTTP replies from a
- * preValidation hook, so a refused client never sees a `101`. On close: no new streams, every
- * socket closed with 1001, listeners told the list is empty, all within shutdownTimeoutMs.
+ * and `app.streams`. Refusals (400 malformed id, 404 unknown stream, 401 bad token) are plain HTTP
+ * replies from the schema and a preHandler hook, so a refused client never sees a `101`. It owns the
+ * WebSocket server; on close: no new streams, every socket closed with 1001, listeners told the list
+ * is empty, all within drainTimeoutMs.
  */
-async function streamsPlugin(app: FastifyInstance, opts: StreamsPluginOptions): Promise<void> {
-  const { config } = opts;
-  const clock = opts.clock ?? systemClock;
+async function streams(app: FastifyInstance, opts: StreamsOptions): Promise<void> {
+  const { machine } = app;
+  const {
+    maxStreams,
+    maxPendingStreams,
+    createStreamsPerMinute,
+    maxWatchSocketsPerClient,
+    heartbeatIntervalMs,
+    drainTimeoutMs,
+    ...limits
+  } = opts;
   const registry = new StreamRegistry({
-    limits: relayLimits(config),
-    clock,
+    limits,
+    clock: systemClock,
     log: app.log.child({ component: 'streams' }),
-    machineId: config.machineId,
-    region: config.region,
-    maxStreams: config.maxStreams,
+    machineId: machine.id,
+    region: machine.region,
+    maxStreams,
+    maxPendingStreams,
   });
-  const sockets = new SocketSet(opts.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS);
-  const demos = new DemoStreams(registry, app.log.child({ component: 'demo-streams' }), config.region);
+  const sockets = new SocketSet(heartbeatIntervalMs);
+  // Per client (fly-client-ip on Fly, else the socket address), so one client cannot use up what the
+  // Machine has for everyone: its stream slots, its connection limit, a stream's chat.
+  const creations = new RatePerClient(createStreamsPerMinute, 60_000);
+  const watchSockets = new ConnectionCaps(maxWatchSocketsPerClient);
+  const keyOf = (request: FastifyRequest) => {
+    const header = request.headers['fly-client-ip'];
+    return clientKey(
+      typeof header === 'string' ? header : undefined,
+      request.socket.remoteAddress,
+      machine.id !== null,
+    );
+  };
+
+  /**
+   * @fastify/websocket's preClose: by default it closes every socket with no status code. The protocol
+   * promises 1001 ("going away": ask the directory where the stream went), so the relay ends first
+   * (no new streams, every relay socket closed with 1001, listeners told the list is empty), any other
+   * socket gets 1001 too, and whatever has not answered within drainTimeoutMs is cut.
+   */
+  async function closeSockets(this: FastifyInstance): Promise<void> {
+    const wss = this.websocketServer;
+    const open = wss.clients.size;
+    registry.shutdown();
+    for (const socket of wss.clients) {
+      if (socket.readyState === socket.OPEN) socket.close(CloseCode.goingAway, 'server shutting down');
+    }
+    const drained = await drainSockets(wss.clients, drainTimeoutMs);
+    wss.close();
+    this.log.info({ sockets: open, drained }, 'sockets closed');
+  }
+  // allowSynchronousEvents false: one message per event-loop turn per socket, so a burst of queued publisher
+  // frames is relayed with the viewers' acks read in between (the lag rule judges viewers by those acks),
+  // the loop is never held for a whole burst, and a backed-up receiver pauses its socket (TCP backpressure).
+  await app.register(websocket, {
+    options: { maxPayload: MAX_MESSAGE_BYTES, allowSynchronousEvents: false },
+    preClose: closeSockets,
+    errorHandler: socketErrorHandler,
+  });
 
   app.decorate('streams', {
-    registry,
     list: () => registry.list(),
     onChange: (listener: () => void) => registry.onChange(listener),
     stats: () => registry.stats(),
-    startDemoStreams: (count: number) => demos.start(count),
+    create: (meta: { title: string; creator: string }) => registry.create(meta),
   } satisfies StreamsService);
 
-  // Demo streams start when the Machine starts serving, not when an app is built for inject tests.
-  let demosStarted = false;
-  app.addHook('onListen', async () => {
-    if (demosStarted) return;
-    demosStarted = true;
-    demos.start(config.demoStreams);
-  });
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
 
-  app.post('/api/streams', { bodyLimit: CREATE_BODY_MAX_BYTES }, async (request, reply) => {
-    const fields = validateNewStream(request.body);
-    if (!fields.ok) return reply.code(400).send({ error: fields.error });
-    const created = registry.create(fields.value);
-    if (!created.ok) return reply.code(created.status).header('retry-after', '10').send({ error: created.error });
+  api.post('/api/streams', { bodyLimit: CREATE_BODY_MAX_BYTES, schema: CreateStreamSchema }, async (request, reply) => {
+    // The schema checked the fields' rules on the trimmed values; the stream keeps them trimmed.
+    const fields = { title: request.body.title.trim(), creator: request.body.creator.trim() };
+    // The Machine's refusals first, so a creation it could not have made does not count against the client.
+    const refusal = registry.refusal();
+    if (refusal !== null) {
+      return reply
+        .code(refusal.status)
+        .header('retry-after', seconds(refusal.retryAfterMs))
+        .send({ error: refusal.error });
+    }
+    const rate = creations.tryTake(keyOf(request), Date.now());
+    if (!rate.ok) {
+      return reply
+        .code(429)
+        .header('retry-after', seconds(rate.retryAfterMs))
+        .send({ error: `at most ${createStreamsPerMinute} new streams per minute from one address; try again later` });
+    }
+    const created = registry.create(fields);
+    if (!created.ok) {
+      return reply
+        .code(created.status)
+        .header('retry-after', seconds(FULL_RETRY_AFTER_MS))
+        .send({ error: created.error });
+    }
     const { id } = created.stream;
-    request.log.info({ stream: id, creator: fields.value.creator }, 'stream created');
+    request.log.info({ stream: id, creator: fields.creator }, 'stream created');
     return reply
       .code(201)
       .header('cache-control', 'no-store')
       .send({
         id,
-        machineId: config.machineId,
-        region: config.region,
+        machineId: machine.id,
+        region: machine.region,
         publishToken: created.publishToken,
-        watchUrl: config.machineId === null ? `/watch/${id}` : `/watch/${id}?instance=${config.machineId}`,
+        watchUrl: machine.id === null ? `/watch/${id}` : `/watch/${id}?instance=${machine.id}`,
       });
   });
 
-  const findStream = (request: FastifyRequest<{ Params: StreamParams }>) => {
-    const { id } = request.params;
-    return STREAM_ID_PATTERN.test(id) ? registry.get(id) : undefined;
-  };
-
-  const refuseUnknown = async (request: FastifyRequest<{ Params: StreamParams }>, reply: FastifyReply) => {
-    if (findStream(request) === undefined) return reply.code(404).send({ error: 'no such stream on this Machine' });
+  // preHandler, not preValidation: the schema has checked the id by then; still before any upgrade.
+  const admitViewer = async (request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
+    if (registry.get(request.params.id) === undefined) {
+      return reply.code(404).send({ error: 'no such stream on this Machine' });
+    }
+    // A plain GET gets its 404 from @fastify/websocket and holds no slot.
+    if (!request.ws) return;
+    const key = keyOf(request);
+    if (!watchSockets.tryAcquire(key)) {
+      return reply
+        .code(429)
+        .send({ error: `at most ${maxWatchSocketsPerClient} open watch sockets per address; close one first` });
+    }
+    // The TCP socket's close covers both ends of the slot: the WebSocket closing, or the upgrade never happening.
+    const socket = request.raw.socket;
+    if (socket.closed) watchSockets.release(key);
+    else socket.once('close', () => watchSockets.release(key));
   };
 
   const refusePublish = async (
-    request: FastifyRequest<{ Params: StreamParams; Querystring: { token?: unknown } }>,
+    request: FastifyRequest<{ Params: { id: string }; Querystring: { token?: string } }>,
     reply: FastifyReply,
   ) => {
-    if (findStream(request) === undefined) return reply.code(404).send({ error: 'no such stream on this Machine' });
+    if (registry.get(request.params.id) === undefined) {
+      return reply.code(404).send({ error: 'no such stream on this Machine' });
+    }
     if (!registry.tokenMatches(request.params.id, request.query.token)) {
       return reply.code(401).send({ error: 'missing or wrong publish token' });
     }
   };
 
   /**
-   * Takes over a socket from @fastify/websocket and wires its events to a relay session. A client that
-   * named another protocol version is closed at once with a reason it can show (4010).
+   * Wires a socket's events to a relay session; the stream may have ended since the hook looked. A client
+   * whose URL named another protocol version (`?protocol=`) is closed at once with a reason it can show.
    */
-  const attach = (socket: WebSocket, query: SocketQuery, open: (peer: WsPeer) => Session | null) => {
-    // @fastify/websocket's own preClose (registered before this plugin, so run first) closes every
-    // client it tracks with no status code. Taking our sockets out of its set leaves them to our
-    // preClose, which closes them with 1001 as the protocol promises.
-    app.websocketServer.clients.delete(socket);
+  const attach = (
+    socket: WebSocket,
+    request: { params: { id: string }; query: unknown },
+    open: (stream: LiveStream, peer: WsPeer) => Session,
+  ) => {
     const peer = new WsPeer(socket);
-    const refusal = protocolRefusal(query[PROTOCOL_QUERY_PARAM]);
+    const refusal = protocolRefusal((request.query as Record<string, unknown>)[PROTOCOL_QUERY_PARAM]);
     if (refusal !== null) {
       peer.close(CloseCode.protocolMismatch, refusal);
       return;
     }
-    const session = open(peer);
-    if (session === null) {
+    const stream = registry.get(request.params.id);
+    if (stream === undefined || stream.state === 'ended') {
       peer.close(CloseCode.notFound, 'stream ended');
       return;
     }
+    const session = open(stream, peer);
     sockets.add(socket);
     socket.on('message', (data, isBinary) => {
       const bytes = data as Buffer;
@@ -164,40 +227,25 @@ async function streamsPlugin(app: FastifyInstance, opts: StreamsPluginOptions): 
     socket.on('close', () => session.onClose());
   };
 
-  app.get<{ Params: StreamParams; Querystring: SocketQuery }>(
-    '/ws/publish/:id',
-    { websocket: true, preValidation: refusePublish },
-    (socket, request) => {
-      attach(socket, request.query, (peer) => {
-        const stream = findStream(request);
-        return stream === undefined || stream.state === 'ended' ? null : stream.connectPublisher(peer);
-      });
-    },
+  api.get('/ws/publish/:id', { websocket: true, schema: PublishSchema, preHandler: refusePublish }, (socket, request) =>
+    attach(socket, request, (stream, peer) => stream.connectPublisher(peer)),
   );
 
-  app.get<{ Params: StreamParams; Querystring: SocketQuery }>(
-    '/ws/watch/:id',
-    { websocket: true, preValidation: refuseUnknown },
-    (socket, request) => {
-      attach(socket, request.query, (peer) => {
-        const stream = findStream(request);
-        return stream === undefined || stream.state === 'ended' ? null : stream.addViewer(peer);
-      });
-    },
+  api.get('/ws/watch/:id', { websocket: true, schema: WatchSchema, preHandler: admitViewer }, (socket, request) =>
+    attach(socket, request, (stream, peer) => stream.addViewer(peer, keyOf(request))),
   );
 
-  app.addHook('preClose', async () => {
-    const open = sockets.size;
-    demos.stop();
-    registry.shutdown();
-    // Healthy clients answer the close at once; a stalled one is cut when the deadline passes.
-    const drained = await sockets.drain(config.shutdownTimeoutMs / 2);
-    app.log.info({ sockets: open, drained }, 'stream sockets closed');
-  });
   app.addHook('onClose', async () => {
     sockets.stop();
   });
 }
 
-export const streamsPluginFp = fp(streamsPlugin, { name: 'streams', dependencies: ['@fastify/websocket'] });
-export { streamsPluginFp as streamsPlugin };
+/** A `retry-after` value: whole seconds, at least 1. */
+const seconds = (ms: number): string => String(Math.max(1, Math.ceil(ms / 1000)));
+
+export const streamsPlugin = fp(streams, {
+  name: 'streams',
+  fastify: '5.x',
+  // errors: its TypeBox validator runs the body schema's field rules.
+  dependencies: ['machine', 'errors'],
+});

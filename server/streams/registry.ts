@@ -15,6 +15,8 @@ export interface RegistryOptions {
   machineId: string | null;
   region: string | null;
   maxStreams: number;
+  /** Created streams still waiting for their first publisher (MAX_PENDING_STREAMS). */
+  maxPendingStreams: number;
 }
 
 /** What app.streams.stats() returns: gauges now, counters since start. */
@@ -27,6 +29,16 @@ export interface RelayStats extends RelayCounters {
   /** Bytes held by the GOP caches. */
   gopBytes: number;
 }
+
+/** Why no stream can be created now, and when to try again. */
+export interface CreateRefusal {
+  status: 503;
+  error: string;
+  retryAfterMs: number;
+}
+
+/** A full Machine frees a slot only when a stream ends: the client is told to come back in this long. */
+export const FULL_RETRY_AFTER_MS = 10_000;
 
 export type CreateResult =
   | { ok: true; stream: LiveStream; publishToken: string }
@@ -55,15 +67,40 @@ export class StreamRegistry implements LocalStreamSource {
     return this.acceptingStreams;
   }
 
-  create(meta: { title: string; creator: string }): CreateResult {
-    if (!this.acceptingStreams) return { ok: false, status: 503, error: 'this Machine is shutting down; try again' };
-    if (this.streams.size >= this.options.maxStreams) {
+  /** Why `create` would refuse now, or null. */
+  refusal(): CreateRefusal | null {
+    const { maxStreams, maxPendingStreams, limits, clock } = this.options;
+    if (!this.acceptingStreams) {
+      return { status: 503, error: 'this Machine is shutting down; try again', retryAfterMs: FULL_RETRY_AFTER_MS };
+    }
+    if (this.streams.size >= maxStreams) {
       return {
-        ok: false,
         status: 503,
-        error: `this Machine already hosts its maximum of ${this.options.maxStreams} streams`,
+        error: `this Machine already hosts its maximum of ${maxStreams} streams`,
+        retryAfterMs: FULL_RETRY_AFTER_MS,
       };
     }
+    // Created streams nobody publishes to hold slots only until their start timeout: the oldest frees one first.
+    let pending = 0;
+    let oldestCreatedAt = Infinity;
+    for (const stream of this.streams.values()) {
+      if (stream.state !== 'waiting') continue;
+      pending++;
+      oldestCreatedAt = Math.min(oldestCreatedAt, stream.meta.createdAt);
+    }
+    if (pending >= maxPendingStreams) {
+      return {
+        status: 503,
+        error: `this Machine already has ${maxPendingStreams} new streams waiting for their publisher`,
+        retryAfterMs: Math.max(0, oldestCreatedAt + limits.publishStartTimeoutMs - clock.now()),
+      };
+    }
+    return null;
+  }
+
+  create(meta: { title: string; creator: string }): CreateResult {
+    const refusal = this.refusal();
+    if (refusal !== null) return { ok: false, status: refusal.status, error: refusal.error };
     const id = ulid();
     const publishToken = newPublishToken();
     const { limits, clock, log, machineId, region } = this.options;

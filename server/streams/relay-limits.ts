@@ -1,7 +1,8 @@
 import type { GopLimits } from './gop-cache.ts';
+import type { RefusalLimits } from './refusals.ts';
 import type { FlowLimits } from './viewer-policy.ts';
 
-export interface RelayLimits extends FlowLimits, GopLimits {
+export interface RelayLimits extends FlowLimits, GopLimits, RefusalLimits {
   maxFrameBytes: number;
   /** Audio frames over this (header included) are dropped with an error; the socket stays open. */
   maxAudioFrameBytes: number;

@@ -4,22 +4,31 @@ import { FakeClock } from '../../test/support/fake-clock.ts';
 import { GopCache, type StoredFrame } from './gop-cache.ts';
 import { RateGate, Throttle } from './throttle.ts';
 import {
+  crowdLate,
   decideFrame,
   type FlowDecision,
   type FlowState,
   type FrameOffer,
   initialFlowState,
+  LAG_CROWD_MIN_VIEWERS,
   lagMs,
 } from './viewer-policy.ts';
 
 const limits = { viewerMaxBacklogBytes: 1000, viewerMaxLagMs: 2000, slowViewerCloseMs: 10_000 };
-const ok: FlowState = { skipping: false, behindSinceMs: null };
-const skipping: FlowState = { skipping: true, behindSinceMs: null };
+const ok: FlowState = { skipping: false, behindSinceMs: null, lagHeldAtAckUs: null };
+const skipping: FlowState = { skipping: true, behindSinceMs: null, lagHeldAtAckUs: null };
+const behind = (sinceMs: number, lagHeldAtAckUs: number | null = null): FlowState => ({
+  skipping: true,
+  behindSinceMs: sinceMs,
+  lagHeldAtAckUs,
+});
 const offer = (o: Partial<FrameOffer>): FrameOffer => ({
   keyframe: false,
   nowMs: 100_000,
   bufferedBytes: 0,
-  lagMs: null,
+  lagMs: 0,
+  ackUs: 5_000_000,
+  crowdLate: false,
   ...o,
 });
 
@@ -38,17 +47,23 @@ test('slow-viewer policy, row by row', () => {
       ok,
       offer({ bufferedBytes: 1001 }),
       { action: 'skip', reason: 'backlog' },
-      { skipping: true, behindSinceMs: 100_000 },
+      behind(100_000),
     ],
     ['lag exactly at the limit is sent', ok, offer({ lagMs: 2000 }), { action: 'send', reason: 'ok' }, ok],
     [
-      'lag over the limit is skipped',
+      'lag over the limit is skipped, holding the ack it had',
       ok,
       offer({ lagMs: 2001 }),
       { action: 'skip', reason: 'lag' },
-      { skipping: true, behindSinceMs: 100_000 },
+      behind(100_000, 5_000_000),
     ],
-    ['no ack yet: lag ignored', ok, offer({ lagMs: null, bufferedBytes: 10 }), { action: 'send', reason: 'ok' }, ok],
+    [
+      'no frame sent yet: no lag',
+      ok,
+      offer({ lagMs: null, ackUs: null, bufferedBytes: 10 }),
+      { action: 'send', reason: 'ok' },
+      ok,
+    ],
     [
       'skipping viewer back under limits waits for a keyframe',
       skipping,
@@ -68,35 +83,91 @@ test('slow-viewer policy, row by row', () => {
       ok,
       offer({ keyframe: true, bufferedBytes: 5000 }),
       { action: 'skip', reason: 'backlog' },
-      { skipping: true, behindSinceMs: 100_000 },
+      behind(100_000),
     ],
     [
       'behind since earlier keeps its start time',
-      { skipping: true, behindSinceMs: 95_000 },
+      behind(95_000),
       offer({ bufferedBytes: 5000 }),
       { action: 'skip', reason: 'backlog' },
-      { skipping: true, behindSinceMs: 95_000 },
+      behind(95_000),
+    ],
+    [
+      'behind by backlog: the backlog drained, so it waits for a keyframe (no ack needed)',
+      behind(95_000),
+      offer({ bufferedBytes: 0 }),
+      { action: 'skip', reason: 'await-keyframe' },
+      skipping,
+    ],
+    [
+      'behind by lag stays behind while its ack has not moved, even if its lag now reads under the limit',
+      behind(95_000, 5_000_000),
+      offer({ lagMs: 1500, keyframe: true }),
+      { action: 'skip', reason: 'lag' },
+      behind(95_000, 5_000_000),
+    ],
+    [
+      'behind by lag: an ack moved and the lag is within, so it waits for a keyframe',
+      behind(95_000, 5_000_000),
+      offer({ lagMs: 100, ackUs: 7_000_000 }),
+      { action: 'skip', reason: 'await-keyframe' },
+      skipping,
+    ],
+    [
+      'behind by lag: an ack moved but it is still over, so it stays behind (same start) holding the new ack',
+      behind(95_000, 5_000_000),
+      offer({ lagMs: 2500, ackUs: 6_000_000 }),
+      { action: 'skip', reason: 'lag' },
+      behind(95_000, 6_000_000),
     ],
     [
       'behind 1 ms short of the close limit: skip',
-      { skipping: true, behindSinceMs: 90_001 },
+      behind(90_001, 5_000_000),
       offer({ lagMs: 9000 }),
       { action: 'skip', reason: 'lag' },
-      { skipping: true, behindSinceMs: 90_001 },
+      behind(90_001, 5_000_000),
     ],
     [
       'behind exactly the close limit: close',
-      { skipping: true, behindSinceMs: 90_000 },
+      behind(90_000, 5_000_000),
       offer({ lagMs: 9000 }),
       { action: 'close', reason: 'lag' },
-      { skipping: true, behindSinceMs: 90_000 },
+      behind(90_000, 5_000_000),
     ],
     [
-      'caught up resets the behind clock but still waits for a keyframe',
-      { skipping: true, behindSinceMs: 90_000 },
-      offer({}),
-      { action: 'skip', reason: 'await-keyframe' },
-      skipping,
+      'held behind by lag reaches the close limit although its lag reads under the limit: close',
+      behind(90_000, 5_000_000),
+      offer({ lagMs: 1000 }),
+      { action: 'close', reason: 'lag' },
+      behind(90_000, 5_000_000),
+    ],
+    [
+      'crowd late: a viewer over the lag limit is not skipped (the relay is the slow one)',
+      ok,
+      offer({ lagMs: 5000, crowdLate: true }),
+      { action: 'send', reason: 'ok' },
+      ok,
+    ],
+    [
+      'crowd late: a viewer already behind by lag stays behind',
+      behind(95_000, 5_000_000),
+      offer({ lagMs: 5000, crowdLate: true }),
+      { action: 'skip', reason: 'lag' },
+      behind(95_000, 5_000_000),
+    ],
+    [
+      'crowd late: a viewer already behind by backlog and now over the lag limit is held by lag',
+      behind(95_000),
+      offer({ lagMs: 5000, crowdLate: true }),
+      { action: 'skip', reason: 'lag' },
+      behind(95_000, 5_000_000),
+    ],
+    [
+      'crowd late: over the backlog limit is still skipped (memory is bounded regardless)',
+      ok,
+      offer({ bufferedBytes: 1001, crowdLate: true }),
+      { action: 'skip', reason: 'backlog' },
+      behind(100_000),
     ],
   ];
   for (const [name, state, o, expected, next] of rows) {
@@ -104,6 +175,22 @@ test('slow-viewer policy, row by row', () => {
     assert.deepEqual({ action: d.action, reason: d.reason }, expected, name);
     assert.deepEqual(d.state, next, name);
   }
+});
+
+test('crowd rule: the relay is late when more than half of at least LAG_CROWD_MIN_VIEWERS are over the lag limit', () => {
+  assert.equal(LAG_CROWD_MIN_VIEWERS, 10);
+  const rows: Array<[within: number, over: number, late: boolean, why: string]> = [
+    [0, 0, false, 'no viewers'],
+    [0, 9, false, 'nine of nine: too few to tell a late relay from stalled viewers'],
+    [0, 10, true, 'ten of ten'],
+    [4, 6, true, 'six of ten'],
+    [5, 5, false, 'exactly half is not most'],
+    [900, 100, false, 'a tenth stalled'],
+    [999, 1001, true, 'just over half of two thousand'],
+    [1, 0, false, 'one healthy viewer'],
+    [0, 1, false, 'one stalled viewer alone is judged on its own'],
+  ];
+  for (const [within, over, late, why] of rows) assert.equal(crowdLate(within, over), late, why);
 });
 
 test('initial flow state and lag computation', () => {

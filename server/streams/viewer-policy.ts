@@ -11,9 +11,14 @@ export interface FlowLimits {
 
 export interface FlowState {
   /** Skipping until the next keyframe (also true for a new viewer that got no cached keyframe). */
-  skipping: boolean;
+  readonly skipping: boolean;
   /** When the viewer went over a limit; null while it is within them. */
-  behindSinceMs: number | null;
+  readonly behindSinceMs: number | null;
+  /**
+   * Behind by lag: the ack it had then. It stays behind until an ack moves past this, so nothing
+   * but the viewer itself (no change in how the relay is doing) can clear it. null: not behind by lag.
+   */
+  readonly lagHeldAtAckUs: number | null;
 }
 
 export interface FrameOffer {
@@ -21,43 +26,76 @@ export interface FrameOffer {
   nowMs: number;
   /** ws.bufferedAmount: bytes queued in user space for this viewer. */
   bufferedBytes: number;
-  /** Last frame timestamp sent to this viewer minus the last one it acked, in ms; null before any ack. */
+  /** Last frame timestamp sent to this viewer minus the last one it acked, in ms; null before any frame. */
   lagMs: number | null;
+  /** The timestamp it last acked (before its first ack, the frame that counts as acked); null before any frame. */
+  ackUs: number | null;
+  /** Most of the audience is over the lag limit at once (see crowdLate): the relay is the slow one. */
+  crowdLate: boolean;
 }
 
 export type FlowAction = 'send' | 'skip' | 'close';
 export type FlowReason = 'backlog' | 'lag' | 'await-keyframe' | 'ok';
 
 export interface FlowDecision {
-  action: FlowAction;
-  reason: FlowReason;
-  state: FlowState;
+  readonly action: FlowAction;
+  readonly reason: FlowReason;
+  readonly state: FlowState;
 }
 
-export const initialFlowState = (haveKeyframe: boolean): FlowState => ({
-  skipping: !haveKeyframe,
-  behindSinceMs: null,
+// Shared, never mutated: the rule runs for every viewer on every frame, and the common outcomes
+// allocate nothing.
+const SENDING: FlowState = Object.freeze({ skipping: false, behindSinceMs: null, lagHeldAtAckUs: null });
+const AWAITING_KEYFRAME: FlowState = Object.freeze({ skipping: true, behindSinceMs: null, lagHeldAtAckUs: null });
+const SEND: FlowDecision = Object.freeze({ action: 'send', reason: 'ok', state: SENDING });
+const AWAIT_KEYFRAME: FlowDecision = Object.freeze({
+  action: 'skip',
+  reason: 'await-keyframe',
+  state: AWAITING_KEYFRAME,
 });
+
+export const initialFlowState = (haveKeyframe: boolean): FlowState => (haveKeyframe ? SENDING : AWAITING_KEYFRAME);
 
 export function decideFrame(state: FlowState, offer: FrameOffer, limits: FlowLimits): FlowDecision {
   const overBacklog = offer.bufferedBytes > limits.viewerMaxBacklogBytes;
   const overLag = offer.lagMs !== null && offer.lagMs > limits.viewerMaxLagMs;
-  if (overBacklog || overLag) {
+  const wasBehind = state.behindSinceMs !== null;
+  const lagHeld = state.lagHeldAtAckUs !== null && offer.ackUs === state.lagHeldAtAckUs;
+  // When most viewers are over the lag limit at once, the relay is late: no one newly falls behind for it.
+  const behindByLag = lagHeld || (overLag && (wasBehind || !offer.crowdLate));
+  if (overBacklog || behindByLag) {
     const behindSinceMs = state.behindSinceMs ?? offer.nowMs;
-    const reason: FlowReason = overBacklog ? 'backlog' : 'lag';
-    if (offer.nowMs - behindSinceMs >= limits.slowViewerCloseMs) {
-      return { action: 'close', reason, state: { skipping: true, behindSinceMs } };
-    }
-    return { action: 'skip', reason, state: { skipping: true, behindSinceMs } };
+    const lagHeldAtAckUs = behindByLag ? (lagHeld ? state.lagHeldAtAckUs : offer.ackUs) : null;
+    const next =
+      state.skipping && state.behindSinceMs === behindSinceMs && state.lagHeldAtAckUs === lagHeldAtAckUs
+        ? state
+        : { skipping: true, behindSinceMs, lagHeldAtAckUs };
+    return {
+      action: offer.nowMs - behindSinceMs >= limits.slowViewerCloseMs ? 'close' : 'skip',
+      reason: overBacklog ? 'backlog' : 'lag',
+      state: next,
+    };
   }
-  if (state.skipping && !offer.keyframe) {
-    return { action: 'skip', reason: 'await-keyframe', state: { skipping: true, behindSinceMs: null } };
-  }
-  return { action: 'send', reason: 'ok', state: { skipping: false, behindSinceMs: null } };
+  return state.skipping && !offer.keyframe ? AWAIT_KEYFRAME : SEND;
 }
 
 /** Lag in ms from timestamps in µs; never negative (a new publisher timeline may restart lower). */
 export function lagMs(lastSentUs: number | null, lastAckUs: number | null): number | null {
   if (lastSentUs === null || lastAckUs === null) return null;
   return Math.max(0, (lastSentUs - lastAckUs) / 1000);
+}
+
+/** Below this many viewers (not already behind), the crowd rule never applies: a few can all stall. */
+export const LAG_CROWD_MIN_VIEWERS = 10;
+
+/**
+ * Whether the relay itself is the slow one: more than half of the viewers that are not already behind
+ * are over the lag limit at once. Independent viewers do not all fall behind together; when they
+ * seem to, the relay (its event loop, its CPU, its network) is late, and skipping them would only
+ * punish healthy viewers. A viewer already behind is judged on its own, and the backlog rule (memory)
+ * always applies.
+ */
+export function crowdLate(viewersWithin: number, viewersOverLag: number): boolean {
+  const candidates = viewersWithin + viewersOverLag;
+  return candidates >= LAG_CROWD_MIN_VIEWERS && viewersOverLag * 2 > candidates;
 }

@@ -5,29 +5,50 @@ import {
   type ChatSendMessage,
   CloseCode,
   type ErrorMessage,
-  encodeControl,
   parseViewerMessage,
 } from '../../shared/protocol.ts';
 import type { StoredFrame } from './gop-cache.ts';
 import type { Log } from './log.ts';
 import type { Peer } from './peer.ts';
+import { RefusalBudget, type RefusalLimits, type Refusing } from './refusals.ts';
 import type { RelayCounters } from './relay-counters.ts';
-import { decideFrame, type FlowLimits, type FlowState, initialFlowState, lagMs } from './viewer-policy.ts';
+import {
+  decideFrame,
+  type FlowLimits,
+  type FlowState,
+  type FrameOffer,
+  initialFlowState,
+  lagMs,
+} from './viewer-policy.ts';
+
+/** Where a socket's chat messages are counted: its own limiter, or one shared by a client's sockets. */
+export type ChatGate = Pick<ChatLimiter, 'tryTake'>;
 
 /** What a viewer session needs from its stream. */
 export interface ViewerHost {
-  readonly limits: FlowLimits;
+  readonly id: string;
+  readonly limits: FlowLimits & RefusalLimits;
   readonly counters: RelayCounters;
   readonly log: Log;
   now(): number;
   removeViewer(viewer: ViewerSession): void;
   requestKeyframe(): void;
-  chat(from: { peer: Peer; limiter: ChatLimiter }, message: ChatSendMessage, role: 'viewer' | 'creator'): void;
+  chat(from: Refusing & { limiter: ChatGate }, message: ChatSendMessage, role: 'viewer' | 'creator'): void;
 }
 
+/** Reused for every offer (the rule keeps no reference to it): one allocation less per viewer per frame. */
+const scratch: FrameOffer = {
+  keyframe: false,
+  nowMs: 0,
+  bufferedBytes: 0,
+  lagMs: null,
+  ackUs: null,
+  crowdLate: false,
+};
+
 /** One watch socket: applies the slow-viewer policy to every frame offered to it. */
-export class ViewerSession {
-  readonly limiter = new ChatLimiter(CHAT_RATE_MAX_MESSAGES, CHAT_RATE_WINDOW_MS);
+export class ViewerSession implements Refusing {
+  readonly refusals: RefusalBudget;
   private flow: FlowState = initialFlowState(false);
   private lastSentUs: number | null = null;
   private lastAckUs: number | null = null;
@@ -36,7 +57,10 @@ export class ViewerSession {
   constructor(
     readonly peer: Peer,
     private readonly host: ViewerHost,
-  ) {}
+    readonly limiter: ChatGate = new ChatLimiter(CHAT_RATE_MAX_MESSAGES, CHAT_RATE_WINDOW_MS),
+  ) {
+    this.refusals = new RefusalBudget(host.limits, host.log, { stream: host.id, role: 'viewer' });
+  }
 
   /** Sends the cached group of pictures on join (whole, without the policy: it is bounded by the GOP caps). */
   start(gop: readonly StoredFrame[]): void {
@@ -53,20 +77,31 @@ export class ViewerSession {
     this.lastAckUs = null;
   }
 
-  /** `relayDelayMs`: how late the relay itself is (see RelayDelay); not held against the viewer. */
-  offer(frame: StoredFrame, nowMs: number, relayDelayMs = 0): void {
+  /** Already behind (skipping for a limit, not merely waiting for a keyframe). */
+  get behind(): boolean {
+    return this.flow.behindSinceMs !== null;
+  }
+
+  /** Whether its ack lag is over `maxLagMs` now (the stream counts these to tell when the relay is late). */
+  overLag(maxLagMs: number): boolean {
+    const lag = lagMs(this.lastSentUs, this.lastAckUs);
+    return lag !== null && lag > maxLagMs;
+  }
+
+  /** `crowd.late()`: most of the audience is over the lag limit at once, so the relay is the slow one. */
+  offer(frame: StoredFrame, nowMs: number, crowd: { late(): boolean }): void {
     if (this.closed) return;
     const lag = lagMs(this.lastSentUs, this.lastAckUs);
-    const decision = decideFrame(
-      this.flow,
-      {
-        keyframe: frame.keyframe,
-        nowMs,
-        bufferedBytes: this.peer.bufferedAmount,
-        lagMs: lag === null ? null : Math.max(0, lag - relayDelayMs),
-      },
-      this.host.limits,
-    );
+    scratch.keyframe = frame.keyframe;
+    scratch.nowMs = nowMs;
+    scratch.bufferedBytes = this.peer.bufferedAmount;
+    scratch.lagMs = lag;
+    scratch.ackUs = this.lastAckUs;
+    // The crowd only matters for a viewer over the lag limit that is not behind yet, and asking costs a
+    // pass over the audience: so only then (the rule decides the same either way).
+    scratch.crowdLate =
+      lag !== null && lag > this.host.limits.viewerMaxLagMs && this.flow.behindSinceMs === null && crowd.late();
+    const decision = decideFrame(this.flow, scratch, this.host.limits);
     const wasSkipping = this.flow.skipping;
     const wasBehind = this.flow.behindSinceMs !== null;
     this.flow = decision.state;
@@ -119,6 +154,7 @@ export class ViewerSession {
   }
 
   onBinary(): void {
+    if (this.closed) return;
     this.sendError({ type: 'error', code: 'bad-message', message: 'viewers send no binary messages' });
   }
 
@@ -146,6 +182,6 @@ export class ViewerSession {
   }
 
   private sendError(error: ErrorMessage): void {
-    this.peer.sendText(encodeControl(error));
+    this.refusals.refuse(this, error, this.host.now());
   }
 }

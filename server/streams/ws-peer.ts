@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import { CloseCode } from '../../shared/protocol.ts';
 import type { Peer } from './peer.ts';
 
 /**
@@ -6,6 +7,11 @@ import type { Peer } from './peer.ts';
  * default; a stalled viewer never answers, and its queued frames would stay in memory meanwhile.
  */
 export const CLOSE_HANDSHAKE_TIMEOUT_MS = 2000;
+/**
+ * The same for a socket closed for what it sent (1008): it is not read any further, so a flood stops
+ * costing CPU at once, and it is cut soon after its close frame had a chance to leave.
+ */
+export const POLICY_CLOSE_TIMEOUT_MS = 300;
 
 // Hoisted: these run once per viewer per frame.
 const TEXT = { binary: false } as const;
@@ -34,7 +40,9 @@ export class WsPeer implements Peer {
     const socket = this.socket;
     if (socket.readyState !== WebSocket.OPEN) return;
     socket.close(code, reason);
-    const timer = setTimeout(() => socket.terminate(), CLOSE_HANDSHAKE_TIMEOUT_MS);
+    const policy = code === CloseCode.policy;
+    if (policy) socket.pause();
+    const timer = setTimeout(() => socket.terminate(), policy ? POLICY_CLOSE_TIMEOUT_MS : CLOSE_HANDSHAKE_TIMEOUT_MS);
     timer.unref();
     socket.once('close', () => clearTimeout(timer));
   }

@@ -5,11 +5,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
-import cookie from '@fastify/cookie';
-import Fastify from 'fastify';
-import { DEFAULT_ANY_MACHINE_PATHS } from '../config.ts';
-import { routingPlugin } from '../routing/plugin.ts';
-import { ASSET_CACHE_CONTROL, defaultClientRoot, webPlugin } from './plugin.ts';
+import { build as buildApp } from '../../test/support/app.ts';
+import { defaultClientRoot } from './client-root.ts';
+import { ASSET_CACHE_CONTROL } from './plugin.ts';
 
 const SELF = '286533db064e58';
 const OTHER = 'd8913edc2d66e8';
@@ -30,20 +28,9 @@ async function tempDir(t: TestContext): Promise<string> {
   return dir;
 }
 
-/** The app as app.ts assembles it: cookie, routing hook, an API route, then the web plugin last. */
-async function build(t: TestContext, root: string) {
-  const app = Fastify({ logger: false });
-  await app.register(cookie);
-  await app.register(routingPlugin, {
-    machineId: SELF,
-    anyMachinePaths: DEFAULT_ANY_MACHINE_PATHS,
-    maxReplayBodyBytes: 1024 * 1024,
-    replayTimeoutMs: 5000,
-  });
-  app.get('/api/whoami', async () => ({ machineId: SELF }));
-  await app.register(webPlugin, { machineId: SELF, region: 'ams', root });
-  t.after(() => app.close());
-  return app;
+/** The whole app (routing hook, API routes, the web plugin last), serving the client built in `root`. */
+function build(t: TestContext, root: string) {
+  return buildApp(t, { machine: { id: SELF }, web: { root } });
 }
 
 test('pages get the app HTML with no-cache and the Machine written on <body>', async (t) => {
@@ -150,7 +137,7 @@ test('unknown API and socket paths get JSON 404s; known API routes still answer'
     assert.equal(typeof res.json().error, 'string', url);
   }
   const known = await app.inject({ url: '/api/whoami' });
-  assert.deepEqual(known.json(), { machineId: SELF });
+  assert.equal(known.json().machineId, SELF);
 });
 
 test('other unknown paths get a 404: the app page for browsers, plain text for other methods', async (t) => {
@@ -211,6 +198,6 @@ test('a rebuild while the server runs is served on the next page view; a broken 
 });
 
 test('defaultClientRoot finds dist/client from the source tree and from the compiled tree', () => {
-  assert.equal(defaultClientRoot('file:///app/server/web/plugin.ts'), '/app/dist/client/');
-  assert.equal(defaultClientRoot('file:///app/dist/server/web/plugin.js'), '/app/dist/client/');
+  assert.equal(defaultClientRoot('file:///app/server/web/client-root.ts'), '/app/dist/client/');
+  assert.equal(defaultClientRoot('file:///app/dist/server/web/client-root.js'), '/app/dist/client/');
 });

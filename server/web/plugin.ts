@@ -1,16 +1,17 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { isApiPath, pathOf } from '../errors/describe.ts';
+import { errorPage } from '../errors/error-page.ts';
+import { sendNoSuchEndpoint } from '../errors/plugin.ts';
 import { edgeRegionFrom, type PageTemplate, parseTemplate, renderPage } from './inject.ts';
 
+/** The pages' settings: `config.web`. */
 export interface WebOptions {
-  machineId: string | null;
-  region: string | null;
-  /** Folder Vite builds into; defaults to `dist/client` at the project root. */
-  root?: string;
+  /** Folder Vite builds into (`defaultClientRoot()`: `dist/client` at the project root). */
+  root: string;
 }
 
 /** Hashed file names change with their content, so browsers and edges may keep them for a year. */
@@ -33,29 +34,11 @@ export const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-const NOT_BUILT_PAGE = `<!doctype html><meta charset="utf-8"><title>replaycast: client not built</title>
-<body style="font:16px system-ui;background:#0e1116;color:#e6e8eb;padding:2rem">
-<h1>The browser client is not built</h1>
-<p>This Machine runs, but <code>dist/client</code> is missing. Run <code>npm run build:client</code>
-(or <code>npm run build</code>) and reload. The API and sockets work without it.</p>`;
-
-/**
- * Where Vite's output lives: `dist/client` from the source tree (run with tsx), or `../../client`
- * from the compiled `dist/server/web/` (the same folder once `npm run build` has run).
- */
-export function defaultClientRoot(moduleUrl: string = import.meta.url): string {
-  const compiled = moduleUrl.endsWith('.js');
-  return fileURLToPath(new URL(compiled ? '../../client/' : '../../dist/client/', moduleUrl));
-}
-
-function isApiPath(path: string): boolean {
-  return path === '/api' || path.startsWith('/api/') || path === '/ws' || path.startsWith('/ws/');
-}
-
-function pathOf(url: string): string {
-  const q = url.indexOf('?');
-  return q === -1 ? url : url.slice(0, q);
-}
+// The error page (and its CSP): an inline style attribute would need a weaker policy.
+const NOT_BUILT_PAGE = errorPage(
+  503,
+  'The browser client is not built: dist/client is missing. Run npm run build:client (or npm run build) and reload. The API and sockets work without it.',
+);
 
 interface LoadedClient {
   template: PageTemplate;
@@ -72,7 +55,7 @@ interface LoadedClient {
  */
 export const webPlugin = fp<WebOptions>(
   async (app, opts) => {
-    const root = opts.root ?? defaultClientRoot();
+    const { root } = opts;
     const indexPath = join(root, 'index.html');
     let loaded: LoadedClient | null = null;
     let warned = false;
@@ -123,15 +106,14 @@ export const webPlugin = fp<WebOptions>(
           .send(NOT_BUILT_PAGE);
       }
       const html = renderPage(client.template, {
-        machineId: opts.machineId,
-        region: opts.region,
+        machineId: app.machine.id,
+        region: app.machine.region,
         edgeRegion: edgeRegionFrom(request.headers['fly-region']),
       });
       return reply
         .code(status)
         .header('cache-control', 'no-cache')
         .header('content-security-policy', CONTENT_SECURITY_POLICY)
-        .header('x-content-type-options', 'nosniff')
         .header('referrer-policy', 'same-origin')
         .type('text/html; charset=utf-8')
         .send(html);
@@ -166,15 +148,15 @@ export const webPlugin = fp<WebOptions>(
         immutable: true,
         // We warn about a missing build ourselves; misses fall through to the 404 handler below.
         suppressWarning: true,
+        // `/assets/.git/config` and the like: 403 for any path with a dot segment, whether it exists or not.
+        dotfiles: 'deny',
       });
     });
 
     app.setNotFoundHandler(async (request, reply) => {
       const path = pathOf(request.url);
+      if (isApiPath(path)) return sendNoSuchEndpoint(request, reply);
       reply.header('cache-control', 'no-store');
-      if (isApiPath(path)) {
-        return reply.code(404).send({ error: `no such endpoint: ${request.method} ${path.slice(0, 200)}` });
-      }
       if (
         (request.method === 'GET' || request.method === 'HEAD') &&
         !path.startsWith('/assets/') &&
@@ -186,5 +168,5 @@ export const webPlugin = fp<WebOptions>(
       return reply.code(404).type('text/plain; charset=utf-8').send('404 not found\n');
     });
   },
-  { name: 'web', fastify: '5.x' },
+  { name: 'web', fastify: '5.x', dependencies: ['machine'] },
 );

@@ -37,7 +37,7 @@ test('durationMs reads fly.toml durations and rejects anything else', () => {
 test('app and primary_region are set (placeholders for fly launch)', () => {
   assert.match(toml.app ?? '', /^[a-z0-9-]{1,63}$/);
   assert.match(toml.primary_region ?? '', /^[a-z]{3}$/);
-  assert.equal(config.appName, toml.app);
+  assert.equal(config.machine.appName, toml.app);
 });
 
 test('[env] names are not FLY_-prefixed, values are strings, and the server reads and validates each one', () => {
@@ -56,15 +56,15 @@ test('[env] names are not FLY_-prefixed, values are strings, and the server read
 });
 
 test('[env] sets the private port and discovery interval the code reads', () => {
-  assert.equal(toml.env?.INTERNAL_PORT, String(config.internalPort));
-  assert.equal(toml.env?.DISCOVERY_INTERVAL_MS, String(config.discoveryIntervalMs));
-  assert.notEqual(config.internalPort, config.port, 'the private port is not the public one');
-  assert.notEqual(config.metricsPort, config.port, 'metrics stay off the public port');
+  assert.equal(toml.env?.INTERNAL_PORT, String(config.directory.internalPort));
+  assert.equal(toml.env?.DISCOVERY_INTERVAL_MS, String(config.directory.discoveryIntervalMs));
+  assert.notEqual(config.directory.internalPort, config.server.port, 'the private port is not the public one');
+  assert.notEqual(config.metrics.port, config.server.port, 'metrics stay off the public port');
 });
 
 test('internal_port is the port the server listens on, on every interface (6PN is IPv6)', () => {
-  assert.equal(toml.http_service?.internal_port, config.port);
-  assert.equal(config.host, '::');
+  assert.equal(toml.http_service?.internal_port, config.server.port);
+  assert.equal(config.server.host, '::');
 });
 
 test('force_https is on and Machines hosting streams are never auto-stopped', () => {
@@ -88,8 +88,8 @@ test("kill_timeout outlasts the graceful drain of server/main.ts and stays withi
   const killMs = durationMs(toml.kill_timeout);
   // main.ts hard-exits one second after SHUTDOWN_TIMEOUT_MS; Fly must not SIGKILL before that.
   assert.ok(
-    killMs > config.shutdownTimeoutMs + 1000,
-    `kill_timeout ${killMs} ms <= drain ${config.shutdownTimeoutMs} ms + 1 s`,
+    killMs > config.server.shutdownTimeoutMs + 1000,
+    `kill_timeout ${killMs} ms <= drain ${config.server.shutdownTimeoutMs} ms + 1 s`,
   );
   assert.ok(killMs <= 300_000);
 });
@@ -108,7 +108,7 @@ test('[build] names the Dockerfile, which exists', () => {
 });
 
 test('[metrics] points at the private metrics endpoint', () => {
-  assert.equal(toml.metrics?.port, config.metricsPort);
+  assert.equal(toml.metrics?.port, config.metrics.port);
   assert.equal(toml.metrics?.path, METRICS_PATH);
   assert.notEqual(toml.metrics?.port, toml.http_service?.internal_port, 'never scraped through the public port');
 });
@@ -116,7 +116,14 @@ test('[metrics] points at the private metrics endpoint', () => {
 test('every health check path answers 200 on any Machine, whatever cookie is sent', async (t) => {
   const checks = toml.http_service?.checks ?? [];
   assert.ok(checks.length > 0);
-  const app = await buildApp({ ...config, dnsServer: DEAD_DNS, logLevel: 'silent' }, { prettyLogs: false });
+  const app = await buildApp(
+    {
+      ...config,
+      server: { ...config.server, logLevel: 'silent' },
+      directory: { ...config.directory, dnsServer: DEAD_DNS },
+    },
+    { prettyLogs: false },
+  );
   t.after(() => app.close());
   for (const check of checks) {
     assert.ok(durationMs(check.timeout) < durationMs(check.interval), 'check timeout below its interval');

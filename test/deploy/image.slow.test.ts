@@ -139,8 +139,8 @@ test('the Dockerfile: pinned Node 24 slim, npm ci, build, prune, non-root, produ
     `runs as a non-root user, not ${image.user}`,
   );
   const config = loadConfig(machine);
-  assert.deepEqual(image.expose, [config.port]);
-  assert.equal(toml.http_service?.internal_port, config.port);
+  assert.deepEqual(image.expose, [config.server.port]);
+  assert.equal(toml.http_service?.internal_port, config.server.port);
   assert.deepEqual(image.cmd, ['node', 'dist/server/main.js']);
 });
 

@@ -1,18 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
 import type { Directory } from '../../server/directory/directory.ts';
-import type { DirectoryLimits } from '../../server/directory/limits.ts';
+import { DEFAULT_DIRECTORY_LIMITS, type DirectoryLimits } from '../../server/directory/limits.ts';
 import { directoryPlugin } from '../../server/directory/plugin.ts';
 import type { DirectoryResolver } from '../../server/directory/resolver.ts';
-import type { LocalStreamSource, StreamSummary } from '../../server/streams/source.ts';
+import { machinePlugin } from '../../server/machine.ts';
+import type { StreamsService } from '../../server/streams/plugin.ts';
+import type { CreateResult, RelayStats } from '../../server/streams/registry.ts';
+import type { StreamSummary } from '../../server/streams/source.ts';
 
 /**
  * Test and benchmark support (not used by the server): an in-memory stream source, an in-memory DNS,
  * and in-process clusters of Machines that each run the directory on their own loopback address.
  */
 
-/** A LocalStreamSource the test drives by hand. */
-export class FakeStreamSource implements LocalStreamSource {
+/** A stand-in for the relay (`app.streams`) whose streams the test starts and ends by hand. */
+export class FakeStreamSource implements StreamsService {
   private readonly streams = new Map<string, StreamSummary>();
   private readonly listeners = new Set<() => void>();
 
@@ -23,6 +27,30 @@ export class FakeStreamSource implements LocalStreamSource {
   onChange(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  stats(): RelayStats {
+    const streams = this.list();
+    return {
+      liveStreams: streams.length,
+      viewers: streams.reduce((sum, s) => sum + s.viewers, 0),
+      publishers: streams.length,
+      viewerBacklogBytes: 0,
+      gopBytes: 0,
+      framesReceived: 0,
+      framesSent: 0,
+      framesSkipped: 0,
+      bytesSent: 0,
+      chatMessages: 0,
+      keyframeRequests: 0,
+      slowViewersClosed: 0,
+      viewersBehindBacklog: 0,
+      viewersBehindLag: 0,
+    };
+  }
+
+  create(): CreateResult {
+    return { ok: false, status: 503, error: 'a fake source: start streams with start()' };
   }
 
   start(stream: Partial<StreamSummary> & { id: string }): StreamSummary {
@@ -47,6 +75,14 @@ export class FakeStreamSource implements LocalStreamSource {
     for (const listener of this.listeners) listener();
   }
 }
+
+/** Registers `source` as `app.streams`, for an app that runs the directory without the relay. */
+export const fakeStreamsPlugin = fp<{ source: FakeStreamSource }>(
+  async (app, { source }) => {
+    app.decorate('streams', source);
+  },
+  { name: 'streams', fastify: '5.x' },
+);
 
 /** One Machine as DNS publishes it. */
 export interface DnsMachine {
@@ -157,7 +193,7 @@ export class Cluster {
     const pending = opts.addresses.map((address, i) => cluster.build(address, regions[i % regions.length]!));
     cluster.nodes.push(...(await Promise.all(pending)));
     cluster.publish();
-    await Promise.all(
+    const started = await Promise.allSettled(
       cluster.nodes.map(async (node) => {
         await node.app.listen({ host: node.address, port: 0 });
         await node.directory.start();
@@ -165,6 +201,13 @@ export class Cluster {
         node.url = `http://${node.address}:${port}`;
       }),
     );
+    const failed = started.find((result) => result.status === 'rejected');
+    if (failed !== undefined) {
+      // Close what did start (e.g. a port another process holds): left listening, it would keep the
+      // test process alive after its tests end.
+      await cluster.close();
+      throw failed.reason;
+    }
     return cluster;
   }
 
@@ -176,20 +219,16 @@ export class Cluster {
         ? { level: 'info', stream: this.opts.logStream, base: { machine: id } }
         : { level: process.env.DIRECTORY_TEST_LOG ?? 'silent', base: { machine: id } };
     const app = Fastify({ logger, forceCloseConnections: true });
+    await app.register(machinePlugin, { id, region, appName: this.appName });
+    await app.register(fakeStreamsPlugin, { source });
     await app.register(directoryPlugin, {
-      config: {
-        machineId: id,
-        region,
-        appName: this.appName,
-        host: address,
-        internalPort: this.opts.internalPort,
-        internalToken: this.opts.internalToken ?? null,
-        discoveryIntervalMs: this.opts.discoveryIntervalMs,
-        dnsServer: this.opts.dns.server,
-      },
-      source,
+      host: address,
+      internalPort: this.opts.internalPort,
+      internalToken: this.opts.internalToken ?? null,
+      discoveryIntervalMs: this.opts.discoveryIntervalMs,
+      dnsServer: this.opts.dns.server,
+      limits: { ...DEFAULT_DIRECTORY_LIMITS, ...this.opts.limits },
       ...(this.opts.dns.resolver !== undefined ? { resolver: this.opts.dns.resolver } : {}),
-      ...(this.opts.limits !== undefined ? { limits: this.opts.limits } : {}),
       ...(this.opts.push !== undefined ? { push: this.opts.push } : {}),
     });
     await app.ready();

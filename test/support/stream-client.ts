@@ -26,8 +26,9 @@ export class TestSocket {
   closed: { code: number; reason: string } | null = null;
   readonly opened: Promise<void>;
 
-  constructor(url: string, role: 'viewer' | 'publisher') {
-    this.ws = new WebSocket(url);
+  /** `headers`: sent with the upgrade (e.g. `fly-client-ip`, to stand for another client). */
+  constructor(url: string, role: 'viewer' | 'publisher', headers?: Record<string, string>) {
+    this.ws = new WebSocket(url, { headers });
     this.opened = new Promise((resolve, reject) => {
       this.ws.once('open', () => resolve());
       this.ws.once('error', reject);
