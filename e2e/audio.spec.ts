@@ -196,7 +196,15 @@ test("A/V sync at a viewer: the test pattern's beep and flash, replayed from dfw
     await expect(viewer.getByTestId('sound')).toHaveAttribute('data-state', 'playing');
     // Once both are flowing, count afresh: the start (sound finding the live edge) is not the figure.
     const paired = async () => avPairs(await syncRecord(viewer)).filter((p) => p !== null).length;
-    await expect.poll(paired, { timeout: 20_000 }).toBeGreaterThan(1);
+    await expect
+      .poll(paired, { timeout: 20_000 })
+      .toBeGreaterThan(1)
+      .catch(async (err: unknown) => {
+        const r = await syncRecord(viewer);
+        const shown = await viewer.getByTestId('decoded-count').textContent();
+        console.log(`no pairs: ${r.flashes.length} flashes painted, ${r.beeps.length} beeps heard, decoded ${shown}`);
+        throw err;
+      });
     const skip = (await syncRecord(viewer)).flashes.length;
     // The last flash's beep may still be on its way: it is left out.
     const measured = (record: Pick<SoundRecord, 'beeps' | 'flashes'>) => avPairs(record).slice(skip, -1);

@@ -5,10 +5,11 @@ import { KeyframeGate } from '../../lib/watch-logic.ts';
 /** Decoder failures in a row, with no frame decoded in between, before we call the codec unsupported. */
 export const MAX_DECODER_FAILURES = 3;
 /**
- * Decoded pictures waiting for the audio clock, at most (1 s at 30 fps; the sound plays up to about
- * 0.5 s behind arrival). Past it the oldest is closed unpainted: decoders own a small pool of frames.
+ * Decoded pictures waiting for the audio clock, at most (2 s at 30 fps: the sound plays up to 1.5 s
+ * behind arrival, its jitter buffer plus the delay it takes on for a slow picture track). Past it the
+ * oldest is closed unpainted, so a sound far behind cannot hold the decoder's frames without bound.
  */
-export const MAX_QUEUED_PICTURES = 30;
+export const MAX_QUEUED_PICTURES = 60;
 
 /** What the sound says at a performance time (see ClockReading): follow it, wait for it, or paint freely. */
 export type MediaClock = (perfNowMs: number) => ClockReading;
