@@ -224,7 +224,9 @@ test("A/V sync at a viewer: the test pattern's beep and flash, replayed from dfw
     reportTiming('A/V offset max |offset|', Math.max(...abs));
     reportTiming('A/V offset mean (positive: sound after picture)', mean);
     console.log(`A/V offsets (ms): ${offsets.map((o) => o.toFixed(1)).join(' ')}`);
-    reportTiming(`flashes painted without their beep heard (of ${pairs.length})`, pairs.length - offsets.length);
+    const unpaired = `flashes painted without their beep heard: ${pairs.length - offsets.length} of ${pairs.length}`;
+    test.info().annotations.push({ type: 'count', description: unpaired });
+    console.log(unpaired);
     // Beeps lost to a stalled page (the stall gate silences them) or to a sound that starts again: a few.
     expect(offsets.length / pairs.length, 'share of flashes painted with their beep heard').toBeGreaterThanOrEqual(
       0.75,
