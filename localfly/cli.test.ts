@@ -47,10 +47,11 @@ test('CLI: prints the addresses, serves, and one Ctrl-C (even delivered twice) s
     fixture('foreign-app.mjs'),
   ]);
   t.after(() => cli.child.kill('SIGKILL'));
+  // The header and the per-Machine lines are separate writes: wait for the Machine lines too.
   await until(
-    () => cli.out.some((l) => l.includes('Machines started')) || cli.child.exitCode !== null,
+    () => cli.out.filter((l) => / pid \d+$/.test(l)).length >= 2 || cli.child.exitCode !== null,
     20_000,
-    'the cluster to start',
+    'the cluster to start and list its Machines',
   );
   const edge = /edge ams\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(cli.out.join('\n'))?.[1];
   assert.ok(edge, cli.out.join('\n'));

@@ -83,7 +83,8 @@ export async function buildPeerApi(opts: PeerApiOptions): Promise<FastifyInstanc
       }
       if (sender === 'not-that-machine') {
         opts.onRefused?.(remote);
-        request.log.info({ remote, named: snapshot.machineId }, 'peer API refused a push naming another Machine');
+        // Debug, like every refusal here: a caller pushing in a loop must not fill the log (counted in stats).
+        request.log.debug({ remote, named: snapshot.machineId }, 'peer API refused a push naming another Machine');
         return reply.code(403).send({ error: 'a Machine may only push its own snapshot' });
       }
     }
