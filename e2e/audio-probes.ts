@@ -12,6 +12,7 @@ import type { Page } from '@playwright/test';
 export const PROBE_MODULE = `
 const ONSET_LEVEL = 0.05;
 const QUIET_S = 0.3;
+const QUANTUM = 128;
 class SoundProbe extends AudioWorkletProcessor {
   constructor() {
     super();
@@ -19,10 +20,14 @@ class SoundProbe extends AudioWorkletProcessor {
     this.loud = false;
     this.sumSq = 0;
     this.n = 0;
+    this.windowStart = -1;
   }
   process(inputs) {
     const input = inputs[0];
     const ch = input && input[0];
+    if (this.windowStart < 0) this.windowStart = currentFrame;
+    // No input channel: nothing is playing into the speakers, which is silence heard.
+    const len = ch ? ch.length : QUANTUM;
     if (ch) {
       for (let i = 0; i < ch.length; i++) {
         const v = Math.abs(ch[i]);
@@ -38,12 +43,19 @@ class SoundProbe extends AudioWorkletProcessor {
           this.loud = false;
         }
       }
-      this.n += ch.length;
     }
+    this.n += len;
     if (this.n >= 0.05 * sampleRate) {
-      this.port.postMessage({ type: 'level', rms: Math.sqrt(this.sumSq / Math.max(1, this.n)) });
+      const endS = (currentFrame + len) / sampleRate;
+      this.port.postMessage({
+        type: 'level',
+        rms: Math.sqrt(this.sumSq / this.n),
+        startS: this.windowStart / sampleRate,
+        endS,
+      });
       this.sumSq = 0;
       this.n = 0;
+      this.windowStart = currentFrame + len;
     }
     return true;
   }
@@ -58,15 +70,27 @@ registerProcessor('e2e-sound-probe', SoundProbe);
  */
 export const SOUND_PROBE_CONTEXT = { bypassCSP: true } as const;
 
+/** The newest AudioContext of a page (as in SoundRecord's levels) and its current time. */
+export interface SoundNow {
+  context: number;
+  nowS: number;
+  state: AudioContextState;
+}
+
 export interface SoundRecord {
   /** Performance time (ms) at which each beep onset reached the speakers. */
   beeps: number[];
-  /** RMS at the destination, one per 50 ms, with the performance time it was heard. */
-  levels: Array<{ atMs: number; rms: number }>;
+  /**
+   * RMS at the destination, one per 50 ms of sound: the performance time the page heard of it, the
+   * AudioContext it came from (an index in creation order) and the context time it spans.
+   */
+  levels: Array<{ atMs: number; rms: number; context: number; startS: number; endS: number }>;
   /** Performance time (ms) at which each flash was drawn on the watch canvas, with the frame's timestamp. */
   flashes: Array<{ atMs: number; timestampUs: number }>;
   /** When the first picture was drawn on the watch canvas (performance time, ms). */
   firstPaintMs: number | null;
+  /** Pictures drawn on the watch canvas so far. */
+  paints: number;
   /** When each buffer of sound the page scheduled starts playing at the speakers (performance time, ms). */
   soundStarts: number[];
 }
@@ -78,8 +102,13 @@ export interface SoundRecord {
  */
 export function installSoundProbe(arg: { module: string; flashX: number; flashY: number }): void {
   const w = window as unknown as Record<string, unknown>;
-  const record: SoundRecord = { beeps: [], levels: [], flashes: [], firstPaintMs: null, soundStarts: [] };
+  const record: SoundRecord = { beeps: [], levels: [], flashes: [], firstPaintMs: null, paints: 0, soundStarts: [] };
   w.__e2eSound = record;
+  const contexts: AudioContext[] = [];
+  w.__e2eSoundNow = (): SoundNow | null => {
+    const ctx = contexts.at(-1);
+    return ctx === undefined ? null : { context: contexts.length - 1, nowS: ctx.currentTime, state: ctx.state };
+  };
   const probes = new WeakMap<BaseAudioContext, Promise<AudioWorkletNode | null>>();
   const moduleUrl = URL.createObjectURL(new Blob([arg.module], { type: 'text/javascript' }));
   const toPerfMs = (ctx: AudioContext, ctxTime: number) => {
@@ -92,6 +121,7 @@ export function installSoundProbe(arg: { module: string; flashX: number; flashY:
   const probeFor = (ctx: AudioContext) => {
     let probe = probes.get(ctx);
     if (probe === undefined) {
+      const index = contexts.push(ctx) - 1;
       probe = ctx.audioWorklet
         .addModule(moduleUrl)
         .then(() => {
@@ -101,9 +131,19 @@ export function installSoundProbe(arg: { module: string; flashX: number; flashY:
           sink.gain.value = 0;
           connect.call(node, sink);
           connect.call(sink, ctx.destination);
-          node.port.onmessage = (e: MessageEvent<{ type: string; time?: number; rms?: number }>) => {
-            if (e.data.type === 'onset') record.beeps.push(toPerfMs(ctx, e.data.time!));
-            else record.levels.push({ atMs: performance.now(), rms: e.data.rms! });
+          node.port.onmessage = (
+            e: MessageEvent<{ type: string; time?: number; rms?: number; startS?: number; endS?: number }>,
+          ) => {
+            const m = e.data;
+            if (m.type === 'onset') record.beeps.push(toPerfMs(ctx, m.time!));
+            else
+              record.levels.push({
+                atMs: performance.now(),
+                rms: m.rms!,
+                context: index,
+                startS: m.startS!,
+                endS: m.endS!,
+              });
           };
           return node;
         })
@@ -140,6 +180,7 @@ export function installSoundProbe(arg: { module: string; flashX: number; flashY:
     const image = a[0];
     if (this.canvas.getAttribute('data-testid') !== 'video' || !(image instanceof VideoFrame)) return;
     record.firstPaintMs ??= performance.now();
+    record.paints++;
     const x = Math.floor(arg.flashX * this.canvas.width);
     const y = Math.floor(arg.flashY * this.canvas.height);
     const [r, g, b] = this.getImageData(x, y, 1, 1).data;
@@ -159,6 +200,29 @@ export async function syncRecord(page: Page): Promise<Pick<SoundRecord, 'beeps' 
     const { beeps, flashes } = (window as unknown as { __e2eSound: SoundRecord }).__e2eSound;
     return { beeps, flashes };
   });
+}
+
+/** The page's newest AudioContext and its time now; null before the page made one. */
+export async function soundNow(page: Page): Promise<SoundNow | null> {
+  return page.evaluate(() => (window as unknown as { __e2eSoundNow: () => SoundNow | null }).__e2eSoundNow());
+}
+
+export type Level = SoundRecord['levels'][number];
+
+/** The levels of one AudioContext from context time `fromS` on (what a poll needs, no more). */
+export async function levelsFrom(page: Page, context: number, fromS: number): Promise<Level[]> {
+  return page.evaluate(
+    ([c, from]) =>
+      (window as unknown as { __e2eSound: SoundRecord }).__e2eSound.levels.filter(
+        (l) => l.context === c && l.startS >= from,
+      ),
+    [context, fromS] as const,
+  );
+}
+
+/** The loudest of the levels that start within [fromS, toS) of their context's time (0 for none). */
+export function loudestWithin(levels: readonly Level[], fromS: number, toS: number): number {
+  return levels.filter((l) => l.startS >= fromS && l.startS < toS).reduce((m, l) => Math.max(m, l.rms), 0);
 }
 
 /** The loudest RMS heard at the destination since `sinceMs` (performance time). */
