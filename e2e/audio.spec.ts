@@ -256,6 +256,48 @@ test('a broken track does not stop the other: undecodable sound leaves the pictu
   }
 });
 
+/** Longer than the relay's VIEWER_MAX_LAG_MS (2 s): long enough to be taken for a slow viewer. */
+const KEYFRAME_WAIT_US = 3_000_000;
+
+test('a picture waiting for a keyframe after a decoder error keeps its socket, its sound, and plays again at the next keyframe', async ({
+  browser,
+}) => {
+  const stream = await dfwDemoStream();
+  const context = await listeningContext(browser);
+  await context.addInitScript(() => localStorage.setItem('replaycast:sound', '{"muted":false,"volume":1}'));
+  try {
+    const page = await context.newPage();
+    let sockets = 0;
+    let brokenAtUs: number | null = null;
+    await page.routeWebSocket(/\/ws\/watch\//, (ws) => {
+      sockets++;
+      const server = ws.connectToServer();
+      server.onMessage((message) => {
+        const frame = typeof message === 'string' ? null : decodeFrame(new Uint8Array(message));
+        if (!frame?.ok || frame.value.track !== TRACK_VIDEO || !frame.value.keyframe) {
+          ws.send(message);
+        } else if (brokenAtUs === null) {
+          // The first keyframe does not decode; the next ones are held back for KEYFRAME_WAIT_US of the
+          // stream's time (their deltas and the sound still arrive).
+          brokenAtUs = frame.value.timestampUs;
+          ws.send(Buffer.from(encodeFrame({ ...frame.value, payload: BAD_VP8_FRAME })));
+        } else if (frame.value.timestampUs >= brokenAtUs + KEYFRAME_WAIT_US) {
+          ws.send(message);
+        }
+      });
+    });
+    await page.goto(`${edge('ams')}/watch/${stream.id}?instance=${stream.machineId}`);
+    await expect.poll(() => brokenAtUs, { message: 'the first keyframe broken' }).not.toBeNull();
+    // The sound plays on (it does not wait for a picture that is not playing).
+    await expect.poll(() => loudestOver(page, 1200), { timeout: 20_000 }).toBeGreaterThan(DEMO_BEEP_RMS_FULL);
+    // Nothing decodes before the first keyframe let through, so "playing" is the picture back.
+    await expect(page.getByTestId('video')).toHaveAttribute('data-player-status', 'playing', { timeout: 20_000 });
+    expect(sockets, 'on the same socket (a viewer taken for slow would be closed, then reconnect)').toBe(1);
+  } finally {
+    await context.close();
+  }
+});
+
 test("A/V sync at a viewer: the test pattern's beep and flash, replayed from dfw to ams, |offset| <= 45 ms at p95 over 20+ beeps", async ({
   browser,
 }) => {

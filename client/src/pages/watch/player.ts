@@ -88,9 +88,10 @@ export class Player {
     this.build();
   }
 
-  push(frame: Frame): void {
-    if (this.closed || this.decoder === null || this.status === 'unsupported') return;
-    if (!this.gate.accept(frame.keyframe)) return;
+  /** Hands a frame to the decoder; false when it was not taken (no working decoder, or waiting for a keyframe). */
+  push(frame: Frame): boolean {
+    if (this.closed || this.decoder === null || this.status === 'unsupported') return false;
+    if (!this.gate.accept(frame.keyframe)) return false;
     try {
       this.decoder.decode(
         new EncodedVideoChunk({
@@ -101,7 +102,9 @@ export class Player {
       );
     } catch (err) {
       this.fail(err);
+      return false;
     }
+    return true;
   }
 
   get skippedWaitingForKeyframe(): number {

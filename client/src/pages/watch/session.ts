@@ -310,10 +310,10 @@ export class WatchSession {
     }
     // A track this page does not know (from a newer publisher) is skipped.
     if (track !== TRACK_VIDEO) return;
-    const player = this.player;
-    if (player !== null && player.status !== 'unsupported') player.push(frame.value);
-    // Without a working decoder, received is as far as this viewer gets: ack that, so it is not cut off.
-    else this.ack(frame.value.timestampUs);
+    // A frame the player did not take (no working decoder, or one waiting for a keyframe after an
+    // error) is as far as this viewer gets with it: acked, so the relay does not take a viewer that
+    // waits for a keyframe for a slow one and hold that keyframe back from it.
+    if (this.player?.push(frame.value) !== true) this.ack(frame.value.timestampUs);
   }
 
   /** Acks from the decode path, every ACK_INTERVAL_US of media time. */
