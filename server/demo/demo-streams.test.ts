@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { CloseCode, encodeControl, TRACK_AUDIO, TRACK_VIDEO } from '../../shared/protocol.ts';
+import { encodeControl, TRACK_AUDIO, TRACK_VIDEO } from '../../shared/protocol.ts';
 import { build, SELF_ID } from '../../test/support/app.ts';
 import { TestSocket, until } from '../../test/support/stream-client.ts';
 import { loadDemoAudio } from './demo-audio.ts';
@@ -22,7 +22,9 @@ test('demo streams start when the app listens, not when it is only built', async
 test('two scripted viewers get the demo stream from a keyframe with live timestamps, a stalled third is cut, chat flows', async (t) => {
   const app = await build(t, {
     directory: { internalPort: 0 },
-    streams: { viewerMaxLagMs: 300, slowViewerCloseMs: 500 },
+    // Tight enough to cut the stalled viewer within seconds, loose enough that a busy machine's timer
+    // delays do not make the healthy viewers (acking every 100 ms) look slow too.
+    streams: { viewerMaxLagMs: 1000, slowViewerCloseMs: 1000 },
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const [id] = app.demo.start(1);
@@ -52,13 +54,16 @@ test('two scripted viewers get the demo stream from a keyframe with live timesta
   stalled.send(encodeControl({ type: 'ack', timestampUs: stalled.frames[0]!.timestampUs }));
   (stalled.ws as unknown as { _socket: { pause(): void } })._socket.pause();
 
-  await until(() => app.streams.stats().slowViewersClosed === 1, 'stalled viewer closed', 5000);
+  // The stalled viewer does not read, so it never sees its close: the relay's count says it was cut.
+  await until(() => app.streams.stats().slowViewersClosed >= 1, 'stalled viewer closed', 15_000);
   const countA = a.frames.length;
   const countB = b.frames.length;
   await until(
     () => a.frames.length >= countA + 15 && b.frames.length >= countB + 15,
     'frames keep flowing after the cut',
+    15_000,
   );
+  assert.equal(app.streams.stats().slowViewersClosed, 1, 'only the stalled viewer was cut');
 
   for (const v of [a, b]) {
     const hello = v.of('hello')[0]!;
@@ -102,5 +107,4 @@ test('two scripted viewers get the demo stream from a keyframe with live timesta
   );
   assert.equal(a.closed, null);
   assert.equal(b.closed, null);
-  assert.ok(CloseCode.tooSlow === 4008);
 });
