@@ -153,6 +153,20 @@ test('NATS settings: defaults, and limits accepted up to their edges', () => {
   assert.equal(testConfig().relay.serverBin, 'off', 'tests start no nats-server unless they ask for one');
 });
 
+test('MAX_AUDIO_FRAME_BYTES: default 8 KiB, read at its edges (64 bytes, the socket limit), refused past them', () => {
+  assert.equal(loadConfig({}).streams.maxAudioFrameBytes, 8192);
+  assert.equal(loadConfig({ MAX_AUDIO_FRAME_BYTES: '64' }).streams.maxAudioFrameBytes, 64);
+  assert.equal(loadConfig({ MAX_AUDIO_FRAME_BYTES: '1048576' }).streams.maxAudioFrameBytes, 1048576);
+  for (const value of ['63', '1048577', 'lots']) {
+    assert.throws(
+      () => loadConfig({ MAX_AUDIO_FRAME_BYTES: value }),
+      (err: unknown) => {
+        return err instanceof ConfigError && err.message.includes('MAX_AUDIO_FRAME_BYTES');
+      },
+    );
+  }
+});
+
 test('directory limits: defaults, each variable read at its edges, MAX_STREAMS bounds a peer snapshot', () => {
   const defaults = loadConfig({}).directory.limits;
   assert.deepEqual(

@@ -157,6 +157,9 @@ export function loadConfig(env: Env = process.env): Config {
       publishStartTimeoutMs: integer(env, 'PUBLISH_START_TIMEOUT_MS', 15_000, 100, 3_600_000),
       // Bounded by the WebSocket server's own limit: a larger message is refused (1009) before the relay sees it.
       maxFrameBytes: integer(env, 'MAX_FRAME_BYTES', 512 * 1024, 1024, MAX_MESSAGE_BYTES),
+      // A 60 ms Opus packet is at most about 3.8 KB (510 kbit/s); twice that is room, and keeps a
+      // misbehaving sender from filling the GOP cache with "audio".
+      maxAudioFrameBytes: integer(env, 'MAX_AUDIO_FRAME_BYTES', 8192, 64, MAX_MESSAGE_BYTES),
       gopMaxFrames: integer(env, 'GOP_MAX_FRAMES', 300, 1, 10_000),
       gopMaxBytes: integer(env, 'GOP_MAX_BYTES', 4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
       viewerMaxBacklogBytes: integer(env, 'VIEWER_MAX_BACKLOG_BYTES', 2 * 1024 * 1024, 1024, 256 * 1024 * 1024),

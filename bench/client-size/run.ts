@@ -50,7 +50,7 @@ const baseline = await buildBaseline();
 console.log('| what | raw | gzip -9 | brotli 11 |');
 console.log('| --- | --- | --- | --- |');
 console.log(
-  `| client JS (one bundle for all pages, plus the go-live ticker worker) | ${kb(js.raw)} | ${kb(js.gzip)} | ${kb(js.brotli)} |`,
+  `| client JS (one bundle for all pages, plus the go-live ticker worker and the watch page's audio worklet) | ${kb(js.raw)} | ${kb(js.gzip)} | ${kb(js.brotli)} |`,
 );
 console.log(`| client CSS | ${kb(css.raw)} | ${kb(css.gzip)} | ${kb(css.brotli)} |`);
 console.log(

@@ -1,4 +1,6 @@
+import { sameAudioConfig } from '../../shared/audio-config.ts';
 import {
+  type AudioConfig,
   type ChatSendMessage,
   CloseCode,
   type ControlMessage,
@@ -7,6 +9,8 @@ import {
   encodeControl,
   PROTOCOL_VERSION,
   type StreamInfo,
+  TRACK_AUDIO,
+  TRACK_VIDEO,
 } from '../../shared/protocol.ts';
 import { Audience } from './audience.ts';
 import type { Clock } from './clock.ts';
@@ -56,6 +60,8 @@ export class LiveStream implements PublisherHost, ViewerHost {
   readonly counters: RelayCounters;
   readonly log: Log;
   private config: DecoderConfig | null = null;
+  /** Kept and resent like the video config; null: the stream has no audio (now). */
+  private audioConfig: AudioConfig | null = null;
   /** After a (new) config, frames are dropped until the encoder's first keyframe. */
   private awaitingKeyframe = true;
   private readonly gop: GopCache;
@@ -172,6 +178,7 @@ export class LiveStream implements PublisherHost, ViewerHost {
         role: 'publisher',
         ...this.helloFields(),
         maxFrameBytes: this.limits.maxFrameBytes,
+        maxAudioFrameBytes: this.limits.maxAudioFrameBytes,
       }),
     );
     if (wasDisconnected) this.broadcastViewers({ type: 'publisher', connected: true });
@@ -205,9 +212,19 @@ export class LiveStream implements PublisherHost, ViewerHost {
     }
   }
 
-  relay(data: Uint8Array, keyframe: boolean, timestampUs: number): void {
+  /** A new audio config (or none): viewers are told; cached audio of the old one is of no use to a late joiner. */
+  setAudioConfig(config: AudioConfig | null): void {
+    if (sameAudioConfig(this.audioConfig, config)) return;
+    this.audioConfig = config;
+    this.gop.dropTrack(TRACK_AUDIO);
+    this.broadcastViewers({ type: 'audio-config', config });
+  }
+
+  relay(data: Uint8Array, keyframe: boolean, timestampUs: number, track: number = TRACK_VIDEO): void {
     if (this.state !== 'live') return;
     if (this.awaitingKeyframe) {
+      // Audio belongs to a group of pictures: none has started yet.
+      if (track !== TRACK_VIDEO) return;
       if (!keyframe) {
         this.requestKeyframe();
         return;
@@ -220,7 +237,7 @@ export class LiveStream implements PublisherHost, ViewerHost {
     // Uint8Array) so ws does not wrap it in a new view for each send.
     const copy = Buffer.allocUnsafeSlow(data.byteLength);
     copy.set(data);
-    const frame = { data: copy, keyframe, timestampUs };
+    const frame = { data: copy, keyframe, timestampUs, track };
     this.gop.push(frame);
     const now = this.now();
     let late: boolean | undefined;
@@ -254,6 +271,7 @@ export class LiveStream implements PublisherHost, ViewerHost {
         role: 'viewer',
         ...this.helloFields(),
         config: this.config,
+        audioConfig: this.audioConfig,
         publisherConnected: this.publisher !== null,
       }),
     );

@@ -3,7 +3,7 @@ import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type WebSocket from 'ws';
-import { CloseCode } from '../../shared/protocol.ts';
+import { CloseCode, PROTOCOL_QUERY_PARAM, protocolRefusal } from '../../shared/protocol.ts';
 import { clientKey } from '../clients/client-key.ts';
 import { ConnectionCaps, RatePerClient } from '../clients/per-client.ts';
 import { systemClock } from './clock.ts';
@@ -200,10 +200,22 @@ async function streams(app: FastifyInstance, opts: StreamsOptions): Promise<void
     }
   };
 
-  /** Wires a socket's events to a relay session; the stream may have ended since the hook looked. */
-  const attach = (socket: WebSocket, id: string, open: (stream: LiveStream, peer: WsPeer) => Session) => {
+  /**
+   * Wires a socket's events to a relay session; the stream may have ended since the hook looked. A client
+   * whose URL named another protocol version (`?protocol=`) is closed at once with a reason it can show.
+   */
+  const attach = (
+    socket: WebSocket,
+    request: { params: { id: string }; query: unknown },
+    open: (stream: LiveStream, peer: WsPeer) => Session,
+  ) => {
     const peer = new WsPeer(socket);
-    const stream = registry.get(id);
+    const refusal = protocolRefusal((request.query as Record<string, unknown>)[PROTOCOL_QUERY_PARAM]);
+    if (refusal !== null) {
+      peer.close(CloseCode.protocolMismatch, refusal);
+      return;
+    }
+    const stream = registry.get(request.params.id);
     if (stream === undefined || stream.state === 'ended') {
       peer.close(CloseCode.notFound, 'stream ended');
       return;
@@ -219,11 +231,11 @@ async function streams(app: FastifyInstance, opts: StreamsOptions): Promise<void
   };
 
   api.get('/ws/publish/:id', { websocket: true, schema: PublishSchema, preHandler: refusePublish }, (socket, request) =>
-    attach(socket, request.params.id, (stream, peer) => stream.connectPublisher(peer)),
+    attach(socket, request, (stream, peer) => stream.connectPublisher(peer)),
   );
 
   api.get('/ws/watch/:id', { websocket: true, schema: WatchSchema, preHandler: admitViewer }, (socket, request) =>
-    attach(socket, request.params.id, (stream, peer) => stream.addViewer(peer, keyOf(request))),
+    attach(socket, request, (stream, peer) => stream.addViewer(peer, keyOf(request))),
   );
 
   app.addHook('onClose', async () => {

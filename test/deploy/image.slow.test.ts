@@ -238,7 +238,7 @@ async function rehearseStart(t: TestContext, nodeBinary: string): Promise<void> 
     INTERNAL_PORT: '0',
     METRICS_PORT: '0',
     FLY_DNS_SERVER: DEAD_DNS,
-    // The demo stream reads its committed video fixture: proves the build ships it.
+    // The demo stream reads its committed fixtures (picture and sound): proves the build ships them.
     DEMO_STREAMS: '1',
     // Embedded NATS as on Fly (a Fly secret, the 6PN address), on free loopback ports here.
     RELAY_SECRET: 'rehearsal-secret-0123456789',
