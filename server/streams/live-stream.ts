@@ -1,4 +1,3 @@
-import { sameAudioConfig } from '../../shared/audio-config.ts';
 import {
   type AudioConfig,
   type ChatSendMessage,
@@ -9,12 +8,9 @@ import {
   encodeControl,
   PROTOCOL_VERSION,
   type StreamInfo,
-  TRACK_AUDIO,
   TRACK_VIDEO,
 } from '../../shared/protocol.ts';
 import { Audience } from './audience.ts';
-import type { Clock } from './clock.ts';
-import { GopCache } from './gop-cache.ts';
 import type { Log } from './log.ts';
 import type { Peer } from './peer.ts';
 import { type PublisherHost, PublisherSession } from './publisher-session.ts';
@@ -22,33 +18,10 @@ import type { RelayCounters } from './relay-counters.ts';
 import type { RelayLimits } from './relay-limits.ts';
 import type { StreamSummary } from './source.ts';
 import { type ChatRole, type ChatSender, StreamChat } from './stream-chat.ts';
+import { StreamMedia } from './stream-media.ts';
+import type { StreamDeps, StreamMeta, StreamState } from './stream-types.ts';
 import { Deadline, RateGate, Throttle } from './throttle.ts';
 import { type ViewerHost, ViewerSession } from './viewer-session.ts';
-
-/**
- * waiting: created, no publisher yet (not listed); live: publisher connected;
- * grace: publisher dropped, may reconnect; ended: gone for good.
- */
-export type StreamState = 'waiting' | 'live' | 'grace' | 'ended';
-export type StreamEvent = 'listed' | 'viewers' | 'ended';
-
-export interface StreamDeps {
-  limits: RelayLimits;
-  clock: Clock;
-  counters: RelayCounters;
-  log: Log;
-  machineId: string | null;
-  region: string | null;
-  /** Called on state changes the directory cares about (viewers: already throttled per stream). */
-  onEvent(stream: LiveStream, event: StreamEvent): void;
-}
-
-export interface StreamMeta {
-  id: string;
-  title: string;
-  creator: string;
-  createdAt: number;
-}
 
 const utf8 = new TextEncoder();
 
@@ -59,12 +32,7 @@ export class LiveStream implements PublisherHost, ViewerHost {
   readonly limits: RelayLimits;
   readonly counters: RelayCounters;
   readonly log: Log;
-  private config: DecoderConfig | null = null;
-  /** Kept and resent like the video config; null: the stream has no audio (now). */
-  private audioConfig: AudioConfig | null = null;
-  /** After a (new) config, frames are dropped until the encoder's first keyframe. */
-  private awaitingKeyframe = true;
-  private readonly gop: GopCache;
+  private readonly media: StreamMedia;
   private readonly viewers = new Audience();
   private publisher: PublisherSession | null = null;
   private readonly chatRoom: StreamChat;
@@ -81,7 +49,7 @@ export class LiveStream implements PublisherHost, ViewerHost {
     this.counters = deps.counters;
     this.log = deps.log;
     this.startedAt = meta.createdAt;
-    this.gop = new GopCache(deps.limits);
+    this.media = new StreamMedia(deps.limits);
     this.chatRoom = new StreamChat(meta.creator);
     this.keyframeGate = new RateGate(deps.limits.keyframeRequestIntervalMs);
     this.viewerCount = new Throttle(deps.limits.viewerCountIntervalMs, () => this.broadcastViewerCount(), deps.clock);
@@ -117,7 +85,7 @@ export class LiveStream implements PublisherHost, ViewerHost {
 
   /** Bytes held by the GOP cache (for stats and tests). */
   get gopBytes(): number {
-    return this.gop.bytes;
+    return this.media.gopBytes;
   }
 
   now(): number {
@@ -171,7 +139,7 @@ export class LiveStream implements PublisherHost, ViewerHost {
     this.publisher = session;
     if (!wasListed) this.startedAt = this.now();
     this.state = 'live';
-    this.awaitingKeyframe = true;
+    this.media.restart();
     peer.sendText(
       encodeControl({
         type: 'hello',
@@ -191,8 +159,7 @@ export class LiveStream implements PublisherHost, ViewerHost {
     if (this.publisher !== session || this.state === 'ended') return;
     this.publisher = null;
     this.state = 'grace';
-    // Frames of the old encoder are useless to a late joiner once a new one starts.
-    this.gop.clear();
+    this.media.forget();
     this.broadcastViewers({ type: 'publisher', connected: false });
     this.endDeadline.start(this.limits.publishGraceMs);
     this.log.info(
@@ -202,9 +169,7 @@ export class LiveStream implements PublisherHost, ViewerHost {
   }
 
   setConfig(config: DecoderConfig): void {
-    this.config = config;
-    this.awaitingKeyframe = true;
-    this.gop.clear();
+    this.media.setConfig(config);
     const message = utf8.encode(encodeControl({ type: 'config', config }));
     for (const viewer of this.viewers) {
       viewer.resetTimeline();
@@ -214,31 +179,18 @@ export class LiveStream implements PublisherHost, ViewerHost {
 
   /** A new audio config (or none): viewers are told; cached audio of the old one is of no use to a late joiner. */
   setAudioConfig(config: AudioConfig | null): void {
-    if (sameAudioConfig(this.audioConfig, config)) return;
-    this.audioConfig = config;
-    this.gop.dropTrack(TRACK_AUDIO);
-    this.broadcastViewers({ type: 'audio-config', config });
+    if (this.media.setAudioConfig(config)) this.broadcastViewers({ type: 'audio-config', config });
   }
 
   relay(data: Uint8Array, keyframe: boolean, timestampUs: number, track: number = TRACK_VIDEO): void {
     if (this.state !== 'live') return;
-    if (this.awaitingKeyframe) {
-      // Audio belongs to a group of pictures: none has started yet.
-      if (track !== TRACK_VIDEO) return;
-      if (!keyframe) {
-        this.requestKeyframe();
-        return;
-      }
-      this.awaitingKeyframe = false;
+    const intake = this.media.intake(keyframe, track);
+    if (intake !== 'relay') {
+      if (intake === 'drop-and-ask-keyframe') this.requestKeyframe();
+      return;
     }
     this.counters.framesReceived++;
-    // One exact-size copy per frame: ws may hand us a view into a larger receive buffer, which
-    // the cache must not pin. Every viewer then gets this same buffer; a Buffer (not a plain
-    // Uint8Array) so ws does not wrap it in a new view for each send.
-    const copy = Buffer.allocUnsafeSlow(data.byteLength);
-    copy.set(data);
-    const frame = { data: copy, keyframe, timestampUs, track };
-    this.gop.push(frame);
+    const frame = this.media.store(data, keyframe, timestampUs, track);
     const now = this.now();
     let late: boolean | undefined;
     const crowd = { late: () => (late ??= this.viewers.crowdLate(this.limits.viewerMaxLagMs)) };
@@ -270,12 +222,12 @@ export class LiveStream implements PublisherHost, ViewerHost {
         type: 'hello',
         role: 'viewer',
         ...this.helloFields(),
-        config: this.config,
-        audioConfig: this.audioConfig,
+        config: this.media.config,
+        audioConfig: this.media.audioConfig,
         publisherConnected: this.publisher !== null,
       }),
     );
-    const gop = this.config !== null && !this.awaitingKeyframe ? this.gop.snapshot : [];
+    const gop = this.media.joinFrames();
     viewer.start(gop);
     if (gop.length === 0) this.requestKeyframe();
     this.viewerCount.trigger();
@@ -327,7 +279,7 @@ export class LiveStream implements PublisherHost, ViewerHost {
     this.state = 'ended';
     this.endDeadline.cancel();
     this.viewerCount.cancel();
-    this.gop.clear();
+    this.media.forget();
   }
 
   private broadcastViewerCount(): void {
