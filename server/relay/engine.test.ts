@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { type TestContext, test } from 'node:test';
 import { captureLog, ownAddressBlock, requireNatsServer, waitFor } from '../../test/support/nats.ts';
 import { loadConfig } from '../config.ts';
@@ -133,4 +134,42 @@ test('a route change is reloaded in place: same process, the app stays connected
   assert.equal(a.engine.stats().serverPid, pid);
   assert.equal(disconnects(), 0);
   assert.equal(a.engine.status(), 'ok', 'alone now, and ready');
+});
+
+/** One engine off Fly (a standalone server) on an address of its own. */
+function standalone(t: TestContext, address: string): RelayEngine {
+  const engine = new RelayEngine({
+    config: { ...loadConfig({}).relay, host: address, limits: { ...limits, restartBackoffBaseMs: 50 } },
+    machine: { id: null, region: null, appName: null },
+    log: captureLog().log,
+    resolver: new Regions().resolver,
+  });
+  t.after(() => engine.stop());
+  return engine;
+}
+
+test('when the app begins to close, a server that is not up is given up at once; a running one stays up until stop', async (t) => {
+  requireNatsServer();
+  const at = ownAddressBlock();
+  // A port in use keeps one server retrying.
+  const squatter = net.createServer();
+  await new Promise<void>((resolve) => squatter.listen({ host: at(0), port: 4222 }, resolve));
+  t.after(() => new Promise<void>((resolve) => squatter.close(() => resolve())));
+  const blocked = standalone(t, at(0));
+  const running = standalone(t, at(1));
+  blocked.start();
+  running.start();
+  await waitFor('a retry', () => blocked.stats().serverRestarts >= 1, 10_000);
+  await waitFor('the other one ready', () => running.status() === 'ok', 20_000);
+  const pid = running.stats().serverPid;
+
+  blocked.beginClose();
+  running.beginClose();
+  // Without it the retries would go on until stop(), and one could start a server the close then waits for.
+  await waitFor('the blocked server given up', () => blocked.stats().serverState === 'stopped', 5000);
+  assert.equal(running.stats().serverPid, pid);
+  assert.equal(running.status(), 'ok', 'the running one still takes relay work while the streams drain');
+  assert.notEqual(running.connection(), null);
+  await running.stop();
+  assert.throws(() => process.kill(pid!, 0), { code: 'ESRCH' });
 });

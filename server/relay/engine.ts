@@ -67,6 +67,8 @@ export class RelayEngine {
   private firstStartTimer: NodeJS.Timeout | null = null;
   private started = false;
   private stopped = false;
+  /** Set when the app begins to close: what was given up then (see beginClose). */
+  private closing: Promise<void> | null = null;
 
   constructor(opts: EngineOptions) {
     this.opts = opts;
@@ -97,7 +99,7 @@ export class RelayEngine {
           // Figures of a server that is gone say nothing about the next one.
           if (state !== 'running') this.figures = null;
           // The client dials only a server that runs: whatever else holds the port is never connected to.
-          if (state === 'running' && !this.stopped) this.client?.start();
+          if (state === 'running' && !this.stopped && this.closing === null) this.client?.start();
           this.evaluate();
         },
       });
@@ -176,12 +178,27 @@ export class RelayEngine {
     this.scheduleMonitor();
   }
 
+  /**
+   * The app has begun to close; its stream sockets drain before stop(). What is up stays up until then;
+   * what is not up yet is given up now, since a retry or a first connect during the close would only make
+   * it longer (a connect in flight holds the client's stop for up to its timeout).
+   */
+  beginClose(): void {
+    if (!this.started || this.stopped || this.closing !== null) return;
+    if (this.firstStartTimer !== null) clearTimeout(this.firstStartTimer);
+    this.firstStartTimer = null;
+    const serverDown = this.server !== null && this.server.state !== 'running';
+    const clientDown = this.client !== null && !this.client.connected;
+    this.closing = Promise.all([serverDown && this.server!.stop(), clientDown && this.client!.stop()]).then(() => {});
+  }
+
   /** The client first (it drains), then the server: nats-server is the last thing to stop. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     if (this.monitorTimer !== null) clearTimeout(this.monitorTimer);
     if (this.firstStartTimer !== null) clearTimeout(this.firstStartTimer);
+    await this.closing;
     await this.client?.stop();
     await this.server?.stop();
     this.listeners.clear();
@@ -196,7 +213,8 @@ export class RelayEngine {
       clearTimeout(this.firstStartTimer);
       this.firstStartTimer = null;
     }
-    if (this.started && this.server !== null) this.refresh();
+    // While the app closes, a route or gateway change is not worth a reload or a restart.
+    if (this.started && this.server !== null && this.closing === null) this.refresh();
     this.evaluate();
   }
 

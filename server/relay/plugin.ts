@@ -39,6 +39,10 @@ export const relayEnginePlugin = fp<RelayEnginePluginOptions>(
     app.addHook('onListen', async () => {
       engine.start();
     });
+    // First of the preClose hooks (registered first) and not awaited: the stream sockets' drain starts at once.
+    app.addHook('preClose', async () => {
+      engine.beginClose();
+    });
     app.addHook('onClose', async () => {
       await engine.stop();
     });
