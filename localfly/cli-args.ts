@@ -18,6 +18,7 @@ region, a control API. Each option can also come from the environment variable s
   --stop-timeout-ms N     SIGINT grace before SIGKILL (default 15000)         LOCALFLY_STOP_TIMEOUT_MS
   --fly-toml PATH         emulate this fly.toml's replay_cache (default none) LOCALFLY_FLY_TOML
   --env KEY=VALUE         extra environment for every Machine (repeatable)
+  --secret NAME           an app secret: random, the same in every Machine (repeatable)
   --no-color, --color     colours (default: when stdout is a terminal, unless NO_COLOR is set)
   -h, --help              this text
 
@@ -71,6 +72,7 @@ function convert(flag: string, kind: Kind, raw: string): string | number {
 export function parseCliArgs(argv: readonly string[], env: Env, isTty: boolean): CliParse {
   const options: Record<string, unknown> = {};
   const extra: Record<string, string> = {};
+  const secrets: string[] = [];
   let color: boolean | undefined;
   let command: string[] = [];
   try {
@@ -88,7 +90,7 @@ export function parseCliArgs(argv: readonly string[], env: Env, isTty: boolean):
       const eq = arg.indexOf('=');
       const flag = arg.startsWith('--') && eq !== -1 ? arg.slice(0, eq) : arg;
       const inline = arg.startsWith('--') && eq !== -1 ? arg.slice(eq + 1) : undefined;
-      if (flag !== '--env' && VALUED[flag] === undefined) {
+      if (flag !== '--env' && flag !== '--secret' && VALUED[flag] === undefined) {
         if (arg.startsWith('-')) throw new Error(`unknown option ${flag}`);
         // The command may also start without `--`, at the first word that is not an option.
         command = argv.slice(i);
@@ -96,6 +98,12 @@ export function parseCliArgs(argv: readonly string[], env: Env, isTty: boolean):
       }
       const value = inline ?? argv[++i];
       if (value === undefined) throw new Error(`${flag} needs a value`);
+      if (flag === '--secret') {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(value))
+          throw new Error(`--secret takes a variable name, got ${JSON.stringify(value)}`);
+        secrets.push(value);
+        continue;
+      }
       if (flag === '--env') {
         const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(value);
         if (m === null) throw new Error(`--env takes KEY=VALUE, got ${JSON.stringify(value)}`);
@@ -116,6 +124,7 @@ export function parseCliArgs(argv: readonly string[], env: Env, isTty: boolean):
   if (command.length === 0)
     return { kind: 'error', message: 'no command: give the command each Machine runs after --' };
   if (Object.keys(extra).length > 0) options.env = extra;
+  if (secrets.length > 0) options.secrets = secrets;
   const noColor = env.NO_COLOR !== undefined && env.NO_COLOR !== '';
   const forceColor = env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '' && env.FORCE_COLOR !== '0';
   return {

@@ -22,3 +22,12 @@ ffmpeg -hide_banner -loglevel error -y \
   -map_metadata -1 -fflags +bitexact -flags:a +bitexact \
   -f ogg "$audio"
 ls -l "$video" "$audio"
+
+# The demo streams' thumbnails: one still of that same video from the middle of each second (testsrc's
+# counter differs in each), 320x180 JPEGs of about 5 KB, shown in turn so the home page's card changes.
+stills="$here/stills"
+mkdir -p "$stills"
+rm -f "$stills"/testsrc-*.jpg
+ffmpeg -hide_banner -loglevel error -y -i "$video" \
+  -vf "select='eq(mod(n\,30)\,15)'" -fps_mode vfr -q:v 6 "$stills/testsrc-%d.jpg"
+ls -l "$stills"

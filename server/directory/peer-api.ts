@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, LogController } from 'fastify';
 import { errorServerOptions, errorsPlugin, sendNoSuchEndpoint } from '../errors/plugin.ts';
 import type { SenderResult } from './sender-check.ts';
 import { parseSnapshot, type Snapshot, type SnapshotRules, snapshotEtag } from './snapshot.ts';
@@ -23,6 +23,8 @@ export interface PeerApiOptions {
   /** Whether the caller may use the API: one of `<app>.internal`'s addresses, or the bearer token. */
   authorize(remoteAddress: string, authorization: string | undefined): Promise<boolean>;
   onRefused?(remoteAddress: string): void;
+  /** Routes other plugins serve to peers (behind the same check of the caller). */
+  routes?: readonly FastifyPluginAsync[];
 }
 
 /** True when an If-None-Match header (a list, possibly weak, or `*`) matches `etag`. */
@@ -97,6 +99,8 @@ export async function buildPeerApi(opts: PeerApiOptions): Promise<FastifyInstanc
     }
     return { outcome };
   });
+
+  for (const routes of opts.routes ?? []) await api.register(routes);
 
   return api;
 }

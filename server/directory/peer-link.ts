@@ -13,6 +13,14 @@ export function peerHeaders(token: string | null, ifNoneMatch: string | undefine
   return headers;
 }
 
+/** A GET of some other path of a peer's private API (the thumbnails plugin's routes). */
+export interface PeerFetch {
+  timeoutMs: number;
+  maxResponseBytes: number;
+  ifNoneMatch?: string;
+  accept?: string;
+}
+
 export interface PeerLinkOptions {
   appName: string;
   /** INTERNAL_PORT: every Machine's private API listens on the same one. */
@@ -25,7 +33,7 @@ export interface PeerLinkOptions {
 }
 
 /**
- * How this Machine reaches a peer's snapshot on its private API: the peer's address from DNS, cached
+ * How this Machine reaches a peer's private API (its snapshot, and other plugins' routes): the peer's address from DNS, cached
  * until a request to it fails (`forget`), over one keep-alive agent.
  */
 export class PeerLink {
@@ -36,12 +44,17 @@ export class PeerLink {
 
   /** GET the peer's snapshot (conditional when `ifNoneMatch` is given). */
   get(id: string, timeoutMs: number, ifNoneMatch?: string): Promise<PeerResponse> {
-    return this.request(id, 'GET', undefined, timeoutMs, ifNoneMatch);
+    return this.request(id, 'GET', SNAPSHOT_PATH, undefined, timeoutMs, ifNoneMatch);
   }
 
   /** POST a snapshot to the peer; `body` is read once the address is known, so it is the newest. */
   post(id: string, body: () => string, timeoutMs: number): Promise<PeerResponse> {
-    return this.request(id, 'POST', body, timeoutMs);
+    return this.request(id, 'POST', SNAPSHOT_PATH, body, timeoutMs);
+  }
+
+  /** GET another path of the peer's private API, bounded by the caller's own size limit. */
+  fetch(id: string, path: string, opts: PeerFetch): Promise<PeerResponse> {
+    return this.request(id, 'GET', path, undefined, opts.timeoutMs, opts.ifNoneMatch, opts);
   }
 
   /** Drops the cached address, so the next request asks DNS again. */
@@ -60,21 +73,25 @@ export class PeerLink {
   private async request(
     id: string,
     method: 'GET' | 'POST',
+    path: string,
     body: (() => string) | undefined,
     timeoutMs: number,
     ifNoneMatch?: string,
+    other?: Pick<PeerFetch, 'maxResponseBytes' | 'accept'>,
   ): Promise<PeerResponse> {
     const address = await this.addressOf(id);
+    const headers = peerHeaders(this.opts.token, ifNoneMatch);
+    if (other?.accept !== undefined) headers.accept = other.accept;
     return peerRequest({
       address,
       port: this.opts.port,
       selfHost: this.opts.selfHost,
       method,
-      path: SNAPSHOT_PATH,
-      headers: peerHeaders(this.opts.token, ifNoneMatch),
+      path,
+      headers,
       ...(body !== undefined ? { body: body() } : {}),
       timeoutMs,
-      maxResponseBytes: this.opts.maxResponseBytes,
+      maxResponseBytes: other?.maxResponseBytes ?? this.opts.maxResponseBytes,
       agent: this.agent,
     });
   }

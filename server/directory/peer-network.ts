@@ -1,11 +1,12 @@
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { Discovery } from './discovery.ts';
 import { appAddressesName, machineAddressName } from './dns-names.ts';
 import type { DirectoryLimits } from './limits.ts';
 import type { LocalSnapshot } from './local-snapshot.ts';
 import { buildPeerApi } from './peer-api.ts';
 import { PeerAuthorizer } from './peer-auth.ts';
-import { PeerLink } from './peer-link.ts';
+import type { PeerResponse } from './peer-client.ts';
+import { type PeerFetch, PeerLink } from './peer-link.ts';
 import { PeerPush } from './peer-push.ts';
 import type { DirectoryResolver } from './resolver.ts';
 import { SenderCheck } from './sender-check.ts';
@@ -35,6 +36,14 @@ export interface PeerNetworkOptions {
   self: LocalSnapshot;
   /** Something in the view may have changed. */
   viewChanged(): void;
+  /** After each good DNS answer: the listed peers (never this Machine). */
+  membership(peers: PeerMember[]): void;
+}
+
+/** A peer as `vms.<app>.internal` lists it. */
+export interface PeerMember {
+  id: string;
+  region: string;
 }
 
 /**
@@ -49,6 +58,7 @@ export class PeerNetwork {
   private readonly senders: SenderCheck;
   private readonly pushes: PeerPush;
   private readonly discovery: Discovery;
+  private readonly routes: FastifyPluginAsync[] = [];
   private server: FastifyInstance | null = null;
   private startPromise: Promise<void> | null = null;
   private halted = false;
@@ -100,6 +110,7 @@ export class PeerNetwork {
       membershipApplied: (first) => {
         this.pushes.retain((id) => state.records.has(id));
         opts.viewChanged();
+        opts.membership(state.listed().map(({ id, region }) => ({ id, region })));
         // A newcomer announces itself at once rather than waiting to be pulled.
         if (first) this.selfChanged();
       },
@@ -130,6 +141,7 @@ export class PeerNetwork {
       maxMachines: opts.limits.maxMachines,
       authorize: (remote, authorization) => this.authorizer.authorize(remote, authorization),
       onRefused: () => opts.counters.peerRequestsRefused++,
+      routes: this.routes,
     });
     this.server = server;
     await server.listen({ host: opts.host, port: opts.internalPort });
@@ -138,6 +150,22 @@ export class PeerNetwork {
       'directory: peer API listening, discovery started',
     );
     await this.discovery.start();
+  }
+
+  /** Adds routes to the private peer API; they are registered when it opens, so only before start(). */
+  addRoutes(routes: FastifyPluginAsync): void {
+    if (this.startPromise !== null) throw new Error('peer API routes must be added before the directory starts');
+    this.routes.push(routes);
+  }
+
+  /** GETs `path` from a peer's private API; a failed request makes the next one ask DNS again. */
+  async fetch(id: string, path: string, opts: PeerFetch): Promise<PeerResponse> {
+    try {
+      return await this.link.fetch(id, path, opts);
+    } catch (err) {
+      this.link.forget(id);
+      throw err;
+    }
   }
 
   /** Runs one discovery round now, outside the timer. */

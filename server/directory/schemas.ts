@@ -11,6 +11,7 @@ export const DirectoryStreamSchema = Type.Object({
   region: Type.String(),
   viewers: Type.Number(),
   startedAt: Type.Number(),
+  thumbnail: Type.Optional(Type.Integer({ minimum: 1 })),
 });
 
 export const DirectoryMachineSchema = Type.Object({
@@ -18,6 +19,7 @@ export const DirectoryMachineSchema = Type.Object({
   region: Type.String(),
   streams: Type.Number(),
   lastSeenMs: Type.Number(),
+  relay: Type.Optional(Type.Union([Type.Literal('ok'), Type.Literal('down'), Type.Literal('off')])),
 });
 
 export const DirectoryViewSchema = Type.Object({

@@ -1,10 +1,5 @@
-import { sameAudioConfig } from '../../shared/audio-config.ts';
 import {
   type AudioConfig,
-  CHAT_HISTORY_MESSAGES,
-  CHAT_RATE_MAX_MESSAGES,
-  CHAT_RATE_WINDOW_MS,
-  type ChatMessage,
   type ChatSendMessage,
   CloseCode,
   type ControlMessage,
@@ -13,47 +8,20 @@ import {
   encodeControl,
   PROTOCOL_VERSION,
   type StreamInfo,
-  TRACK_AUDIO,
   TRACK_VIDEO,
 } from '../../shared/protocol.ts';
-import { RatePerClient } from '../clients/per-client.ts';
-import type { Clock, TimerHandle } from './clock.ts';
-import { GopCache } from './gop-cache.ts';
+import { Audience } from './audience.ts';
 import type { Log } from './log.ts';
 import type { Peer } from './peer.ts';
 import { type PublisherHost, PublisherSession } from './publisher-session.ts';
-import type { Refusing } from './refusals.ts';
 import type { RelayCounters } from './relay-counters.ts';
 import type { RelayLimits } from './relay-limits.ts';
 import type { StreamSummary } from './source.ts';
-import { RateGate, Throttle } from './throttle.ts';
-import { crowdLate } from './viewer-policy.ts';
-import { type ChatGate, type ViewerHost, ViewerSession } from './viewer-session.ts';
-
-/**
- * waiting: created, no publisher yet (not listed); live: publisher connected;
- * grace: publisher dropped, may reconnect; ended: gone for good.
- */
-export type StreamState = 'waiting' | 'live' | 'grace' | 'ended';
-export type StreamEvent = 'listed' | 'viewers' | 'ended';
-
-export interface StreamDeps {
-  limits: RelayLimits;
-  clock: Clock;
-  counters: RelayCounters;
-  log: Log;
-  machineId: string | null;
-  region: string | null;
-  /** Called on state changes the directory cares about (viewers: already throttled per stream). */
-  onEvent(stream: LiveStream, event: StreamEvent): void;
-}
-
-export interface StreamMeta {
-  id: string;
-  title: string;
-  creator: string;
-  createdAt: number;
-}
+import { type ChatRole, type ChatSender, StreamChat } from './stream-chat.ts';
+import { StreamMedia } from './stream-media.ts';
+import type { StreamDeps, StreamMeta, StreamState } from './stream-types.ts';
+import { Deadline, RateGate, Throttle } from './throttle.ts';
+import { type ViewerHost, ViewerSession } from './viewer-session.ts';
 
 const utf8 = new TextEncoder();
 
@@ -64,21 +32,14 @@ export class LiveStream implements PublisherHost, ViewerHost {
   readonly limits: RelayLimits;
   readonly counters: RelayCounters;
   readonly log: Log;
-  private config: DecoderConfig | null = null;
-  /** Kept and resent like the video config; null: the stream has no audio (now). */
-  private audioConfig: AudioConfig | null = null;
-  /** After a (new) config, frames are dropped until the encoder's first keyframe. */
-  private awaitingKeyframe = true;
-  private readonly gop: GopCache;
-  private readonly viewers = new Set<ViewerSession>();
+  private readonly media: StreamMedia;
+  private readonly viewers = new Audience();
   private publisher: PublisherSession | null = null;
-  private readonly chatHistory: ChatMessage[] = [];
-  private chatSeq = 0;
-  private endTimer: TimerHandle | null = null;
+  private readonly chatRoom: StreamChat;
+  /** Ends a stream nobody publishes to: before its first publisher, and after one drops. */
+  private readonly endDeadline: Deadline;
   private readonly keyframeGate: RateGate;
   private readonly viewerCount: Throttle;
-  /** Viewers' chat rate per client address, shared by all its watch sockets on this stream. */
-  private readonly viewerChat = new RatePerClient(CHAT_RATE_MAX_MESSAGES, CHAT_RATE_WINDOW_MS);
 
   constructor(
     readonly meta: StreamMeta,
@@ -88,11 +49,13 @@ export class LiveStream implements PublisherHost, ViewerHost {
     this.counters = deps.counters;
     this.log = deps.log;
     this.startedAt = meta.createdAt;
-    this.gop = new GopCache(deps.limits);
+    this.media = new StreamMedia(deps.limits);
+    this.chatRoom = new StreamChat(meta.creator);
     this.keyframeGate = new RateGate(deps.limits.keyframeRequestIntervalMs);
     this.viewerCount = new Throttle(deps.limits.viewerCountIntervalMs, () => this.broadcastViewerCount(), deps.clock);
+    this.endDeadline = new Deadline(deps.clock, () => this.end('publisher-lost'));
     // A created stream nobody publishes to must not linger.
-    this.startEndTimer(deps.limits.publishStartTimeoutMs);
+    this.endDeadline.start(deps.limits.publishStartTimeoutMs);
   }
 
   get id(): string {
@@ -117,14 +80,12 @@ export class LiveStream implements PublisherHost, ViewerHost {
 
   /** Bytes queued in user space for this stream's viewers (shared frames are counted per viewer). */
   backlogBytes(): number {
-    let total = 0;
-    for (const viewer of this.viewers) total += viewer.peer.bufferedAmount;
-    return total;
+    return this.viewers.backlogBytes();
   }
 
   /** Bytes held by the GOP cache (for stats and tests). */
   get gopBytes(): number {
-    return this.gop.bytes;
+    return this.media.gopBytes;
   }
 
   now(): number {
@@ -140,6 +101,18 @@ export class LiveStream implements PublisherHost, ViewerHost {
       machineId: this.deps.machineId,
       region: this.deps.region,
     };
+  }
+
+  /** What both roles' hellos say of this stream and Machine. */
+  private helloFields() {
+    return {
+      protocolVersion: PROTOCOL_VERSION,
+      machineId: this.deps.machineId,
+      region: this.deps.region,
+      stream: this.info(),
+      viewers: this.viewers.size,
+      chat: this.chatRoom.history,
+    } as const;
   }
 
   summary(): StreamSummary {
@@ -161,24 +134,19 @@ export class LiveStream implements PublisherHost, ViewerHost {
     const wasDisconnected = this.state === 'grace';
     this.publisher = null;
     previous?.close(CloseCode.replaced, 'replaced by a newer publisher connection');
-    this.clearEndTimer();
+    this.endDeadline.cancel();
     const session = new PublisherSession(peer, this);
     this.publisher = session;
     if (!wasListed) this.startedAt = this.now();
     this.state = 'live';
-    this.awaitingKeyframe = true;
+    this.media.restart();
     peer.sendText(
       encodeControl({
         type: 'hello',
         role: 'publisher',
-        protocolVersion: PROTOCOL_VERSION,
-        machineId: this.deps.machineId,
-        region: this.deps.region,
-        stream: this.info(),
-        viewers: this.viewers.size,
+        ...this.helloFields(),
         maxFrameBytes: this.limits.maxFrameBytes,
         maxAudioFrameBytes: this.limits.maxAudioFrameBytes,
-        chat: this.chatHistory,
       }),
     );
     if (wasDisconnected) this.broadcastViewers({ type: 'publisher', connected: true });
@@ -191,10 +159,9 @@ export class LiveStream implements PublisherHost, ViewerHost {
     if (this.publisher !== session || this.state === 'ended') return;
     this.publisher = null;
     this.state = 'grace';
-    // Frames of the old encoder are useless to a late joiner once a new one starts.
-    this.gop.clear();
+    this.media.forget();
     this.broadcastViewers({ type: 'publisher', connected: false });
-    this.startEndTimer(this.limits.publishGraceMs);
+    this.endDeadline.start(this.limits.publishGraceMs);
     this.log.info(
       { stream: this.id, graceMs: this.limits.publishGraceMs },
       'publisher dropped; waiting for it to reconnect',
@@ -202,9 +169,7 @@ export class LiveStream implements PublisherHost, ViewerHost {
   }
 
   setConfig(config: DecoderConfig): void {
-    this.config = config;
-    this.awaitingKeyframe = true;
-    this.gop.clear();
+    this.media.setConfig(config);
     const message = utf8.encode(encodeControl({ type: 'config', config }));
     for (const viewer of this.viewers) {
       viewer.resetTimeline();
@@ -214,48 +179,22 @@ export class LiveStream implements PublisherHost, ViewerHost {
 
   /** A new audio config (or none): viewers are told; cached audio of the old one is of no use to a late joiner. */
   setAudioConfig(config: AudioConfig | null): void {
-    if (sameAudioConfig(this.audioConfig, config)) return;
-    this.audioConfig = config;
-    this.gop.dropTrack(TRACK_AUDIO);
-    this.broadcastViewers({ type: 'audio-config', config });
+    if (this.media.setAudioConfig(config)) this.broadcastViewers({ type: 'audio-config', config });
   }
 
   relay(data: Uint8Array, keyframe: boolean, timestampUs: number, track: number = TRACK_VIDEO): void {
     if (this.state !== 'live') return;
-    if (this.awaitingKeyframe) {
-      // Audio belongs to a group of pictures: none has started yet.
-      if (track !== TRACK_VIDEO) return;
-      if (!keyframe) {
-        this.requestKeyframe();
-        return;
-      }
-      this.awaitingKeyframe = false;
+    const intake = this.media.intake(keyframe, track);
+    if (intake !== 'relay') {
+      if (intake === 'drop-and-ask-keyframe') this.requestKeyframe();
+      return;
     }
     this.counters.framesReceived++;
-    // One exact-size copy per frame: ws may hand us a view into a larger receive buffer, which
-    // the cache must not pin. Every viewer then gets this same buffer; a Buffer (not a plain
-    // Uint8Array) so ws does not wrap it in a new view for each send.
-    const copy = Buffer.allocUnsafeSlow(data.byteLength);
-    copy.set(data);
-    const frame = { data: copy, keyframe, timestampUs, track };
-    this.gop.push(frame);
+    const frame = this.media.store(data, keyframe, timestampUs, track);
     const now = this.now();
     let late: boolean | undefined;
-    const crowd = { late: () => (late ??= this.crowdLate()) };
+    const crowd = { late: () => (late ??= this.viewers.crowdLate(this.limits.viewerMaxLagMs)) };
     for (const viewer of this.viewers) viewer.offer(frame, now, crowd);
-  }
-
-  /** One pass over the audience: are most viewers not yet behind over the lag limit at once? */
-  private crowdLate(): boolean {
-    const maxLagMs = this.limits.viewerMaxLagMs;
-    let within = 0;
-    let over = 0;
-    for (const viewer of this.viewers) {
-      if (viewer.behind) continue;
-      if (viewer.overLag(maxLagMs)) over++;
-      else within++;
-    }
-    return crowdLate(within, over);
   }
 
   stop(): void {
@@ -276,26 +215,19 @@ export class LiveStream implements PublisherHost, ViewerHost {
    * viewers) it has its own.
    */
   addViewer(peer: Peer, clientKey?: string): ViewerSession {
-    const chat: ChatGate | undefined =
-      clientKey === undefined ? undefined : { tryTake: (nowMs) => this.viewerChat.tryTake(clientKey, nowMs) };
-    const viewer = new ViewerSession(peer, this, chat);
+    const viewer = new ViewerSession(peer, this, this.chatRoom.gateFor(clientKey));
     this.viewers.add(viewer);
     peer.sendText(
       encodeControl({
         type: 'hello',
         role: 'viewer',
-        protocolVersion: PROTOCOL_VERSION,
-        machineId: this.deps.machineId,
-        region: this.deps.region,
-        stream: this.info(),
-        config: this.config,
-        audioConfig: this.audioConfig,
-        viewers: this.viewers.size,
+        ...this.helloFields(),
+        config: this.media.config,
+        audioConfig: this.media.audioConfig,
         publisherConnected: this.publisher !== null,
-        chat: this.chatHistory,
       }),
     );
-    const gop = this.config !== null && !this.awaitingKeyframe ? this.gop.snapshot : [];
+    const gop = this.media.joinFrames();
     viewer.start(gop);
     if (gop.length === 0) this.requestKeyframe();
     this.viewerCount.trigger();
@@ -308,34 +240,12 @@ export class LiveStream implements PublisherHost, ViewerHost {
 
   // -- chat ---------------------------------------------------------------------------------------
 
-  chat(from: Refusing & { limiter: ChatGate }, message: ChatSendMessage, role: 'viewer' | 'creator'): void {
-    const now = this.now();
-    const allowed = from.limiter.tryTake(now);
-    if (!allowed.ok) {
-      from.refusals.refuse(
-        from,
-        {
-          type: 'error',
-          code: 'rate-limited',
-          retryAfterMs: allowed.retryAfterMs,
-          message: `at most ${CHAT_RATE_MAX_MESSAGES} chat messages per ${CHAT_RATE_WINDOW_MS / 1000} s from one address; try again in ${Math.ceil(allowed.retryAfterMs / 1000)} s`,
-        },
-        now,
-      );
-      return;
-    }
-    const chat: ChatMessage = {
-      seq: ++this.chatSeq,
-      name: role === 'creator' ? this.meta.creator : (message.name ?? 'viewer'),
-      text: message.text,
-      at: now,
-      role,
-    };
-    this.chatHistory.push(chat);
-    if (this.chatHistory.length > CHAT_HISTORY_MESSAGES) this.chatHistory.shift();
+  chat(from: ChatSender, message: ChatSendMessage, role: ChatRole): void {
+    const chat = this.chatRoom.admit(from, message, role, this.now());
+    if (chat === null) return;
     this.counters.chatMessages++;
     const bytes = utf8.encode(encodeControl({ type: 'chat', ...chat }));
-    for (const viewer of this.viewers) viewer.peer.sendText(bytes);
+    this.viewers.sendText(bytes);
     this.publisher?.peer.sendText(bytes);
   }
 
@@ -367,33 +277,19 @@ export class LiveStream implements PublisherHost, ViewerHost {
 
   private finish(): void {
     this.state = 'ended';
-    this.clearEndTimer();
+    this.endDeadline.cancel();
     this.viewerCount.cancel();
-    this.gop.clear();
+    this.media.forget();
   }
 
   private broadcastViewerCount(): void {
     const bytes = utf8.encode(encodeControl({ type: 'viewers', count: this.viewers.size }));
-    for (const viewer of this.viewers) viewer.peer.sendText(bytes);
+    this.viewers.sendText(bytes);
     this.publisher?.peer.sendText(bytes);
     if (this.listed) this.deps.onEvent(this, 'viewers');
   }
 
   private broadcastViewers(message: ControlMessage): void {
-    const bytes = utf8.encode(encodeControl(message));
-    for (const viewer of this.viewers) viewer.peer.sendText(bytes);
-  }
-
-  private startEndTimer(ms: number): void {
-    this.clearEndTimer();
-    this.endTimer = this.deps.clock.setTimeout(() => {
-      this.endTimer = null;
-      this.end('publisher-lost');
-    }, ms);
-  }
-
-  private clearEndTimer(): void {
-    if (this.endTimer !== null) this.deps.clock.clearTimeout(this.endTimer);
-    this.endTimer = null;
+    this.viewers.sendText(utf8.encode(encodeControl(message)));
   }
 }

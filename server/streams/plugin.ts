@@ -41,6 +41,8 @@ export interface StreamsService extends LocalStreamSource {
   stats(): RelayStats;
   /** A new stream homed here, as `POST /api/streams` makes one (the demo streams use it too). */
   create(meta: { title: string; creator: string }): CreateResult;
+  /** Whether `token` is the publish token of stream `id` hosted here (thumbnail uploads carry it). */
+  tokenMatches(id: string, token: unknown): boolean;
 }
 
 declare module 'fastify' {
@@ -123,6 +125,7 @@ async function streams(app: FastifyInstance, opts: StreamsOptions): Promise<void
     onChange: (listener: () => void) => registry.onChange(listener),
     stats: () => registry.stats(),
     create: (meta: { title: string; creator: string }) => registry.create(meta),
+    tokenMatches: (id: string, token: unknown) => registry.tokenMatches(id, token),
   } satisfies StreamsService);
 
   const api = app.withTypeProvider<TypeBoxTypeProvider>();

@@ -1,10 +1,11 @@
 import { ulid } from 'ulid';
 import type { Clock } from './clock.ts';
-import { LiveStream, type StreamEvent } from './live-stream.ts';
+import { LiveStream } from './live-stream.ts';
 import type { Log } from './log.ts';
 import { newCounters, type RelayCounters } from './relay-counters.ts';
 import type { RelayLimits } from './relay-limits.ts';
 import type { LocalStreamSource, StreamSummary } from './source.ts';
+import type { StreamEvent } from './stream-types.ts';
 import { Throttle } from './throttle.ts';
 import { hashToken, newPublishToken, tokenMatches } from './tokens.ts';
 

@@ -53,3 +53,26 @@ export class RateGate {
     return true;
   }
 }
+
+/** A one-shot timer that each start() pushes back: "end the stream if nobody publishes within ms". */
+export class Deadline {
+  private timer: TimerHandle | null = null;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly fn: () => void,
+  ) {}
+
+  start(ms: number): void {
+    this.cancel();
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = null;
+      this.fn();
+    }, ms);
+  }
+
+  cancel(): void {
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
+    this.timer = null;
+  }
+}

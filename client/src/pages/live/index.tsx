@@ -11,6 +11,7 @@ import { SoundPanel } from './sound-panel.tsx';
 import { useAudio } from './use-audio.ts';
 import { useCapture } from './use-capture.ts';
 import { usePublisher } from './use-publisher.ts';
+import { useThumbnailUploads } from './use-thumbnails.ts';
 import './live.css';
 
 /** `/live`: the preview, the form until the stream starts, then the live panel and the creator's chat. */
@@ -22,6 +23,7 @@ export function LivePage({ info }: { info: PageInfo }) {
   const sound = useAudio(capture, source);
   const { encoderOk, session, start, stop, reset, sendChat } = usePublisher(capture, sound.feed);
   const active = session !== null && isPublishing(session.view.state);
+  useThumbnailUploads(canvas, session);
 
   return (
     <div class="golive">
