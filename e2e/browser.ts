@@ -26,7 +26,9 @@ export function chromiumExecutable(env: NodeJS.ProcessEnv = process.env): string
 
 /**
  * Flags for a quiet, deterministic headless browser: no sandbox (CI containers run as root), no GPU,
- * no background updates or sync traffic, and a synthetic camera that is granted without a prompt.
+ * no background updates or sync traffic, a synthetic camera and microphone (it beeps) granted
+ * without a prompt, and sound allowed to start without a click (pages still start muted: the sound
+ * tests click "Unmute" like a viewer would).
  */
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -36,4 +38,5 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
   '--use-fake-device-for-media-stream',
   '--use-fake-ui-for-media-stream',
+  '--autoplay-policy=no-user-gesture-required',
 ];

@@ -25,6 +25,9 @@ test('flags, --flag=value, repeated --env, the command after --', () => {
       '--start-timeout-ms',
       '5000',
       '--network=loopback',
+      '--secret',
+      'RELAY_SECRET',
+      '--secret=OTHER',
       '--',
       'node',
       'server.js',
@@ -48,6 +51,7 @@ test('flags, --flag=value, repeated --env, the command after --', () => {
       startTimeoutMs: 5000,
       network: 'loopback',
       env: { DEMO_STREAMS: '1', A: 'b=c' },
+      secrets: ['RELAY_SECRET', 'OTHER'],
       command: ['node', 'server.js', '--port', '1'],
     },
   });
@@ -97,6 +101,7 @@ test('errors and help', () => {
     [['--env', 'no-equals', '--', 'x'], {}, /KEY=VALUE/],
     [['--network', 'host', '--', 'x'], {}, /--network must be one of auto, netns, loopback, got "host"/],
     [['--', 'x'], { LOCALFLY_NETWORK: 'ns' }, /LOCALFLY_NETWORK must be one of auto, netns, loopback/],
+    [['--secret', 'A=b', '--', 'x'], {}, /--secret takes a variable name/],
     [['--', 'x'], { LOCALFLY_EDGE_PORT: 'x' }, /LOCALFLY_EDGE_PORT must be a whole number/],
   ];
   for (const [argv, env, error] of rows) {

@@ -25,6 +25,7 @@ region, a control API. Each option can also come from the environment variable s
   --fly-toml PATH         follow this fly.toml's replay_cache, kill_signal    LOCALFLY_FLY_TOML
                           and kill_timeout (default none: SIGINT, no cache)
   --env KEY=VALUE         extra environment for every Machine (repeatable)
+  --secret NAME           an app secret: random, the same in every Machine (repeatable)
   --no-color, --color     colours (default: when stdout is a terminal, unless NO_COLOR is set)
   -h, --help              this text
 
@@ -107,6 +108,7 @@ export function parseCliArgs(argv: readonly string[], env: Env, isTty: boolean):
   if (argv[0] === 'deploy') return parseDeployArgs(argv.slice(1), env);
   const options: Record<string, unknown> = {};
   const extra: Record<string, string> = {};
+  const secrets: string[] = [];
   let color: boolean | undefined;
   let command: string[] = [];
   try {
@@ -124,7 +126,7 @@ export function parseCliArgs(argv: readonly string[], env: Env, isTty: boolean):
       const eq = arg.indexOf('=');
       const flag = arg.startsWith('--') && eq !== -1 ? arg.slice(0, eq) : arg;
       const inline = arg.startsWith('--') && eq !== -1 ? arg.slice(eq + 1) : undefined;
-      if (flag !== '--env' && VALUED[flag] === undefined) {
+      if (flag !== '--env' && flag !== '--secret' && VALUED[flag] === undefined) {
         if (arg.startsWith('-')) throw new Error(`unknown option ${flag}`);
         // The command may also start without `--`, at the first word that is not an option.
         command = argv.slice(i);
@@ -132,6 +134,12 @@ export function parseCliArgs(argv: readonly string[], env: Env, isTty: boolean):
       }
       const value = inline ?? argv[++i];
       if (value === undefined) throw new Error(`${flag} needs a value`);
+      if (flag === '--secret') {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(value))
+          throw new Error(`--secret takes a variable name, got ${JSON.stringify(value)}`);
+        secrets.push(value);
+        continue;
+      }
       if (flag === '--env') {
         const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(value);
         if (m === null) throw new Error(`--env takes KEY=VALUE, got ${JSON.stringify(value)}`);
@@ -152,6 +160,7 @@ export function parseCliArgs(argv: readonly string[], env: Env, isTty: boolean):
   if (command.length === 0)
     return { kind: 'error', message: 'no command: give the command each Machine runs after --' };
   if (Object.keys(extra).length > 0) options.env = extra;
+  if (secrets.length > 0) options.secrets = secrets;
   const noColor = env.NO_COLOR !== undefined && env.NO_COLOR !== '';
   const forceColor = env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '' && env.FORCE_COLOR !== '0';
   return {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { ReplayCacheRule } from './edge/replay-cache.ts';
 import type { StatsSnapshot } from './edge/stats.ts';
 import { LocalflyError } from './listen.ts';
@@ -32,6 +33,11 @@ export function parseRegions(text: string): RegionCount[] {
   return out;
 }
 
+/** A fresh random value per secret name (32 bytes, hex). */
+export function randomSecrets(names: readonly string[]): Record<string, string> {
+  return Object.fromEntries(names.map((name) => [name, randomBytes(32).toString('hex')]));
+}
+
 /** How the cluster's network turned out. */
 export interface NetworkInfo {
   mode: NetworkMode;
@@ -54,6 +60,11 @@ export interface ClusterOptions {
   cwd?: string;
   /** Extra environment for every Machine. */
   env?: Record<string, string>;
+  /**
+   * Names of app secrets (`fly secrets set`): each gets a random value, the same in every Machine and
+   * new for each cluster, so nothing secret is written down. `env` wins for a name given in both.
+   */
+  secrets?: readonly string[];
   /**
    * `netns`: every Machine in its own network namespace (needs root); `loopback`: Machines on
    * loopback addresses of the host; `auto` (default): namespaces when this process may create them.

@@ -12,6 +12,7 @@ import {
   LocalflyError,
   type LogEvent,
   parseRegions,
+  randomSecrets,
   startCluster,
 } from './cluster.ts';
 import { fixture, isAlive, isolatedNetwork, randomAddressBase, refused, repoRoot, until } from './fixtures/support.ts';
@@ -43,6 +44,15 @@ async function getJson(url: string, headers: Record<string, string> = {}): Promi
 
 const vms = async (resolver: Resolver, c: Cluster) =>
   (await resolver.resolveTxt(`vms.${c.app}.internal`)).map((parts) => parts.join(''));
+
+test('secrets: a random value per name, new each time', () => {
+  const a = randomSecrets(['RELAY_SECRET', 'OTHER']);
+  const b = randomSecrets(['RELAY_SECRET']);
+  assert.deepEqual(Object.keys(a), ['RELAY_SECRET', 'OTHER']);
+  assert.match(a.RELAY_SECRET!, /^[0-9a-f]{64}$/);
+  assert.notEqual(a.RELAY_SECRET, a.OTHER);
+  assert.notEqual(a.RELAY_SECRET, b.RELAY_SECRET);
+});
 
 test('parseRegions', () => {
   assert.deepEqual(parseRegions('ams:1,dfw:2'), [

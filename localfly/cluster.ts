@@ -7,6 +7,7 @@ import {
   DEFAULT_REGIONS,
   type NetworkInfo,
   parseRegions,
+  randomSecrets,
 } from './cluster-options.ts';
 import { type ControlServer, startControlServer } from './control/server.ts';
 import type { DnsView } from './dns/answers.ts';
@@ -34,6 +35,7 @@ export {
   type NetworkInfo,
   parseRegions,
   type RegionCount,
+  randomSecrets,
 } from './cluster-options.ts';
 export type { StatsSnapshot } from './edge/stats.ts';
 export { LocalflyError } from './listen.ts';
@@ -164,7 +166,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       primaryRegion,
       command: options.command,
       cwd: options.cwd ?? process.cwd(),
-      env: options.env ?? {},
+      env: { ...randomSecrets(options.secrets ?? []), ...options.env },
       network,
       machinePort: options.machinePort ?? 8080,
       startTimeoutMs,

@@ -9,6 +9,8 @@ import { metricsPlugin } from './metrics/plugin.ts';
 import { whoamiRoutes } from './routes/whoami.ts';
 import { routingPlugin } from './routing/plugin.ts';
 import { streamsPlugin } from './streams/plugin.ts';
+import { thumbnailsPlugin } from './thumbnails/plugin.ts';
+import { thumbnailSharingPlugin } from './thumbnails/sharing-plugin.ts';
 import { webPlugin } from './web/plugin.ts';
 
 const config = testConfig();
@@ -16,6 +18,8 @@ const config = testConfig();
 // Each plugin names the plugins whose decorators it reads; alone, it refuses to start and says which.
 const alone: Array<[string, (app: FastifyInstance) => unknown, string]> = [
   ['streams', (app) => app.register(streamsPlugin, config.streams), 'machine'],
+  ['thumbnails', (app) => app.register(thumbnailsPlugin, config.thumbnails), 'streams'],
+  ['thumbnail-sharing', (app) => app.register(thumbnailSharingPlugin, config.thumbnails), 'streams'],
   ['demo', (app) => app.register(demoPlugin, config.demo), 'streams'],
   ['directory', (app) => app.register(directoryPlugin, config.directory), 'machine'],
   ['metrics', (app) => app.register(metricsPlugin, config.metrics), 'streams'],
@@ -45,8 +49,10 @@ test('the app registers every plugin under its name', async (t) => {
     'shutdown',
     'machine',
     'streams',
+    'thumbnails',
     'demo',
     'directory',
+    'thumbnail-sharing',
     'metrics',
     'routing',
     'health',

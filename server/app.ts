@@ -8,12 +8,15 @@ import { loggerOptions } from './logger.ts';
 import { machinePlugin } from './machine.ts';
 import { metricsPlugin } from './metrics/plugin.ts';
 import { movesPlugin } from './moves/plugin.ts';
+import { relayEnginePlugin, relayEngineWiringPlugin } from './relay/plugin.ts';
 import { healthRoutes } from './routes/health.ts';
 import { whoamiRoutes } from './routes/whoami.ts';
 import { routingPlugin } from './routing/plugin.ts';
 import { securityHeadersPlugin } from './security-headers.ts';
 import { shutdownPlugin } from './shutdown.ts';
 import { streamsPlugin } from './streams/plugin.ts';
+import { thumbnailsPlugin } from './thumbnails/plugin.ts';
+import { thumbnailSharingPlugin } from './thumbnails/sharing-plugin.ts';
 import { webPlugin } from './web/plugin.ts';
 
 /** How often Node looks for requests older than REQUEST_TIMEOUT_MS: a timed-out request is cut within this. */
@@ -60,15 +63,24 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(shutdownPlugin, { shutdownTimeoutMs: config.server.shutdownTimeoutMs });
   await app.register(cookie);
   await app.register(machinePlugin, config.machine);
+  // The NATS engine before the features: onClose hooks run last-registered first, so nats-server stops
+  // after the stream sockets have drained.
+  await app.register(relayEnginePlugin, config.relay);
   // The relay owns the WebSocket server (@fastify/websocket): its close is the relay's 1001 drain.
   await app.register(streamsPlugin, config.streams);
+  // The home's thumbnails, before the demo streams that store theirs there.
+  await app.register(thumbnailsPlugin, config.thumbnails);
   // Before the directory: its onListen waits for a first discovery round, the demos need not.
   await app.register(demoPlugin, config.demo);
   await app.register(directoryPlugin, config.directory);
   // After the directory: a stream moves by its listing, and peers' snapshots hand streams over.
   await app.register(movesPlugin, config.moves);
+  // After the directory, whose snapshot and peer API it extends.
+  await app.register(thumbnailSharingPlugin, config.thumbnails);
   // Private Prometheus endpoint; opens only when the app listens.
   await app.register(metricsPlugin, config.metrics);
+  // Discovery's peers to the engine, its readiness into the directory snapshot, its figures to metrics.
+  await app.register(relayEngineWiringPlugin);
   // Before web, whose assets live in an encapsulated context that copies the app's hooks when it
   // registers. Every other plugin adds its routes to the app itself, which the hook reaches wherever
   // it was registered.

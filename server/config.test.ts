@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-import { ConfigError, loadConfig, MIN_CONNECTION_TIMEOUT_MS } from './config.ts';
+import { ConfigError, loadConfig, MIN_CONNECTION_TIMEOUT_MS, testConfig } from './config.ts';
 
 test('defaults off Fly', () => {
   const config = loadConfig({});
@@ -88,6 +88,19 @@ const bad: Array<[string, Record<string, string>]> = [
   ['MAX_WATCH_SOCKETS_PER_CLIENT', { MAX_WATCH_SOCKETS_PER_CLIENT: 'many' }],
   ['WS_MAX_BAD_MESSAGES', { WS_MAX_BAD_MESSAGES: '0' }],
   ['WS_BAD_MESSAGE_WINDOW_MS', { WS_BAD_MESSAGE_WINDOW_MS: '99' }],
+  ['RELAY_SECRET', { RELAY_SECRET: 'a'.repeat(15) }],
+  ['RELAY_SECRET', { RELAY_SECRET: 'a'.repeat(257) }],
+  ['RELAY_SECRET', { RELAY_SECRET: `${'a'.repeat(20)}@host` }],
+  ['RELAY_SECRET', { RELAY_SECRET: `${'a'.repeat(20)}"` }],
+  ['NATS_URL', { NATS_URL: 'http://nats:4222' }],
+  ['NATS_URL', { NATS_URL: 'nats://a:4222, nats://b:4222' }],
+  ['NATS_CLIENT_PORT', { NATS_CLIENT_PORT: '0' }],
+  ['NATS_GATEWAY_PORT', { NATS_GATEWAY_PORT: '65536' }],
+  ['NATS_MAX_PAYLOAD_BYTES', { NATS_MAX_PAYLOAD_BYTES: '1023' }],
+  ['NATS_MAX_PAYLOAD_BYTES', { NATS_MAX_PAYLOAD_BYTES: String(64 * 1024 * 1024 + 1) }],
+  ['NATS_WRITE_DEADLINE_MS', { NATS_WRITE_DEADLINE_MS: '99' }],
+  ['NATS_WRITE_DEADLINE_MS', { NATS_WRITE_DEADLINE_MS: '60001' }],
+  ['FLY_PRIVATE_IP', { FLY_PRIVATE_IP: 'fdaa::2; rm' }],
 ];
 for (const [variable, env] of bad) {
   test(`a malformed ${variable} is a ConfigError naming it (${JSON.stringify(Object.values(env)[0])})`, () => {
@@ -105,6 +118,53 @@ test('limits are accepted up to their edges', () => {
   assert.equal(loadConfig({ REPLAY_TIMEOUT_MS: '100' }).routing.replayTimeoutMs, 100);
   assert.equal(loadConfig({ REPLAY_TIMEOUT_MS: '60000' }).routing.replayTimeoutMs, 60000);
   assert.equal(loadConfig({ PORT: '65535' }).server.port, 65535);
+});
+
+test('NATS settings: defaults, and limits accepted up to their edges', () => {
+  const relay = (env: Record<string, string>) => loadConfig(env).relay;
+  const defaults = relay({});
+  assert.deepEqual(
+    [
+      defaults.natsUrl,
+      defaults.serverBin,
+      defaults.secret,
+      defaults.privateIp,
+      defaults.clientPort,
+      defaults.clusterPort,
+      defaults.gatewayPort,
+      defaults.monitorPort,
+      defaults.maxPayloadBytes,
+      defaults.writeDeadlineMs,
+    ],
+    [null, null, null, null, 4222, 6222, 7222, 8222, 2 * 1024 * 1024, 2000],
+  );
+  assert.equal(relay({ RELAY_SECRET: 'a'.repeat(16) }).secret, 'a'.repeat(16));
+  assert.equal(relay({ RELAY_SECRET: 'A-z.0_9~'.repeat(32) }).secret?.length, 256);
+  assert.equal(relay({ NATS_MAX_PAYLOAD_BYTES: '1024' }).maxPayloadBytes, 1024);
+  assert.equal(relay({ NATS_MAX_PAYLOAD_BYTES: String(64 * 1024 * 1024) }).maxPayloadBytes, 64 * 1024 * 1024);
+  assert.equal(relay({ NATS_WRITE_DEADLINE_MS: '100' }).writeDeadlineMs, 100);
+  assert.equal(relay({ NATS_WRITE_DEADLINE_MS: '60000' }).writeDeadlineMs, 60000);
+  assert.equal(relay({ NATS_URL: 'nats://a:4222,tls://u:p@b:4222' }).natsUrl, 'nats://a:4222,tls://u:p@b:4222');
+  assert.equal(relay({ FLY_PRIVATE_IP: 'fdaa:0:1:a7b:1::2' }).privateIp, 'fdaa:0:1:a7b:1::2');
+  assert.equal(relay({ NATS_SERVER_BIN: 'off' }).serverBin, 'off');
+  // HOST and FLY_DNS_SERVER are copied into the group, as into the directory's.
+  const shared = loadConfig({ HOST: '127.0.0.9', FLY_DNS_SERVER: '127.0.0.1:8053' });
+  assert.deepEqual([shared.relay.host, shared.relay.dnsServer], ['127.0.0.9', '127.0.0.1:8053']);
+  assert.equal(testConfig().relay.serverBin, 'off', 'tests start no nats-server unless they ask for one');
+});
+
+test('MAX_AUDIO_FRAME_BYTES: default 8 KiB, read at its edges (64 bytes, the socket limit), refused past them', () => {
+  assert.equal(loadConfig({}).streams.maxAudioFrameBytes, 8192);
+  assert.equal(loadConfig({ MAX_AUDIO_FRAME_BYTES: '64' }).streams.maxAudioFrameBytes, 64);
+  assert.equal(loadConfig({ MAX_AUDIO_FRAME_BYTES: '1048576' }).streams.maxAudioFrameBytes, 1048576);
+  for (const value of ['63', '1048577', 'lots']) {
+    assert.throws(
+      () => loadConfig({ MAX_AUDIO_FRAME_BYTES: value }),
+      (err: unknown) => {
+        return err instanceof ConfigError && err.message.includes('MAX_AUDIO_FRAME_BYTES');
+      },
+    );
+  }
 });
 
 test('directory limits: defaults, each variable read at its edges, MAX_STREAMS bounds a peer snapshot', () => {

@@ -6,10 +6,14 @@ import type { DirectoryConfig } from './directory/plugin.ts';
 import type { MachineIdentity } from './machine.ts';
 import type { MetricsOptions } from './metrics/plugin.ts';
 import type { MovesOptions } from './moves/plugin.ts';
+import { DEFAULT_RELAY_LIMITS } from './relay/limits.ts';
+import type { RelayConfig } from './relay/plugin.ts';
 import type { RoutingOptions } from './routing/plugin.ts';
 import type { StreamsOptions } from './streams/plugin.ts';
 import { HEARTBEAT_INTERVAL_MS, MAX_MESSAGE_BYTES } from './streams/socket-limits.ts';
 import { peerToken, STREAM_SECRET_MIN_CHARS } from './streams/tokens.ts';
+import { DEFAULT_THUMBNAIL_LIMITS } from './thumbnails/limits.ts';
+import type { ThumbnailsOptions } from './thumbnails/plugin.ts';
 import { defaultClientRoot } from './web/client-root.ts';
 import type { WebOptions } from './web/plugin.ts';
 
@@ -46,7 +50,10 @@ export interface Config {
   streams: StreamsOptions;
   directory: DirectoryConfig;
   moves: MovesOptions;
+  /** Both thumbnail plugins: `thumbnails` (the home's store) and `thumbnail-sharing` (routes, peers' copies). */
+  thumbnails: ThumbnailsOptions;
   metrics: MetricsOptions;
+  relay: RelayConfig;
   demo: DemoOptions;
   web: WebOptions;
 }
@@ -94,6 +101,15 @@ function pattern(env: Env, name: string, re: RegExp, what: string): string | nul
   return raw;
 }
 
+/** URL-safe and quote-safe: it goes into nats-server's config and route URLs as it is. */
+const RELAY_SECRET_PATTERN = /^[A-Za-z0-9._~-]{16,256}$/;
+
+/** Each `nats://` or `tls://` URL of a comma-separated NATS_URL list. */
+const NATS_URL_PATTERN = /^(nats|tls):\/\/[^\s,]+(,(nats|tls):\/\/[^\s,]+)*$/;
+
+/** `host:port` of a DNS server: FLY_DNS_SERVER. */
+const DNS_SERVER_PATTERN = /^(\[[0-9a-fA-F:.]+\]|[0-9.]+)(:\d{1,5})?$/;
+
 /** GET/HEAD paths any Machine can answer: health, hashed assets, favicon, and the directory's read API. */
 export const DEFAULT_ANY_MACHINE_PATHS = [
   '/healthz',
@@ -116,6 +132,8 @@ export function loadConfig(env: Env = process.env): Config {
   const maxStreams = integer(env, 'MAX_STREAMS', 50, 1, 10_000);
   const streamSecret = secret(env, 'STREAM_SECRET', STREAM_SECRET_MIN_CHARS);
   const peerClockSkewMs = integer(env, 'PEER_CLOCK_SKEW_MS', DEFAULT_DIRECTORY_LIMITS.peerClockSkewMs, 0, 3_600_000);
+  const thumbnails = thumbnailOptions(env);
+  const dnsServer = pattern(env, 'FLY_DNS_SERVER', DNS_SERVER_PATTERN, 'host:port, e.g. 127.0.0.1:8053');
   return {
     machine: {
       id: machineId,
@@ -156,6 +174,9 @@ export function loadConfig(env: Env = process.env): Config {
       publishStartTimeoutMs: integer(env, 'PUBLISH_START_TIMEOUT_MS', 15_000, 100, 3_600_000),
       // Bounded by the WebSocket server's own limit: a larger message is refused (1009) before the relay sees it.
       maxFrameBytes: integer(env, 'MAX_FRAME_BYTES', 512 * 1024, 1024, MAX_MESSAGE_BYTES),
+      // A 60 ms Opus packet is at most about 3.8 KB (510 kbit/s); twice that is room, and keeps a
+      // misbehaving sender from filling the GOP cache with "audio".
+      maxAudioFrameBytes: integer(env, 'MAX_AUDIO_FRAME_BYTES', 8192, 64, MAX_MESSAGE_BYTES),
       gopMaxFrames: integer(env, 'GOP_MAX_FRAMES', 300, 1, 10_000),
       gopMaxBytes: integer(env, 'GOP_MAX_BYTES', 4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
       viewerMaxBacklogBytes: integer(env, 'VIEWER_MAX_BACKLOG_BYTES', 2 * 1024 * 1024, 1024, 256 * 1024 * 1024),
@@ -167,12 +188,7 @@ export function loadConfig(env: Env = process.env): Config {
     directory: {
       host,
       internalPort: integer(env, 'INTERNAL_PORT', 8081, 0, 65535),
-      dnsServer: pattern(
-        env,
-        'FLY_DNS_SERVER',
-        /^(\[[0-9a-fA-F:.]+\]|[0-9.]+)(:\d{1,5})?$/,
-        'host:port, e.g. 127.0.0.1:8053',
-      ),
+      dnsServer,
       internalToken: peerToken(text(env, 'INTERNAL_TOKEN'), streamSecret),
       discoveryIntervalMs: integer(env, 'DISCOVERY_INTERVAL_MS', 5000, 100, 3_600_000),
       limits: {
@@ -198,11 +214,49 @@ export function loadConfig(env: Env = process.env): Config {
       },
     },
     moves: { clockSkewMs: peerClockSkewMs },
+    thumbnails,
     // The endpoint listens on the same interfaces as the app (:: on Fly, for 6PN).
     metrics: { host, port: integer(env, 'METRICS_PORT', 9091, 0, 65535) },
-    demo: { streams: integer(env, 'DEMO_STREAMS', 0, 0, 100) },
+    relay: {
+      host,
+      privateIp: pattern(env, 'FLY_PRIVATE_IP', /^[0-9a-fA-F:.]{2,45}$/, 'an IP address'),
+      dnsServer,
+      natsUrl: pattern(env, 'NATS_URL', NATS_URL_PATTERN, 'nats://host:port (comma-separated for several)'),
+      serverBin: text(env, 'NATS_SERVER_BIN'),
+      secret: pattern(
+        env,
+        'RELAY_SECRET',
+        RELAY_SECRET_PATTERN,
+        '16-256 characters of A-Z a-z 0-9 . _ ~ - (e.g. openssl rand -hex 32)',
+      ),
+      clientPort: integer(env, 'NATS_CLIENT_PORT', 4222, 1, 65535),
+      clusterPort: integer(env, 'NATS_CLUSTER_PORT', 6222, 1, 65535),
+      gatewayPort: integer(env, 'NATS_GATEWAY_PORT', 7222, 1, 65535),
+      monitorPort: integer(env, 'NATS_MONITOR_PORT', 8222, 1, 65535),
+      // nats-server refuses a max_payload above 64 MiB; frames stay under 1 MiB plus header.
+      maxPayloadBytes: integer(env, 'NATS_MAX_PAYLOAD_BYTES', 2 * 1024 * 1024, 1024, 64 * 1024 * 1024),
+      writeDeadlineMs: integer(env, 'NATS_WRITE_DEADLINE_MS', 2000, 100, 60_000),
+      limits: DEFAULT_RELAY_LIMITS,
+    },
+    demo: { streams: integer(env, 'DEMO_STREAMS', 0, 0, 100), thumbnailIntervalMs: thumbnails.intervalMs },
     web: { root: defaultClientRoot() },
   };
+}
+
+function thumbnailOptions(env: Env): ThumbnailsOptions {
+  const maxBytes = integer(env, 'THUMBNAIL_MAX_BYTES', 64 * 1024, 1024, 1024 * 1024);
+  const minIntervalMs = integer(env, 'THUMBNAIL_MIN_INTERVAL_MS', 5000, 100, 3_600_000);
+  const intervalMs = integer(env, 'THUMBNAIL_INTERVAL_MS', 10_000, 100, 3_600_000);
+  // Pages and demos that sent at their interval would be refused by the rate limit.
+  if (intervalMs < minIntervalMs) {
+    throw new ConfigError('THUMBNAIL_INTERVAL_MS', `must be at least THUMBNAIL_MIN_INTERVAL_MS (${minIntervalMs})`);
+  }
+  const cacheMaxBytes = integer(env, 'THUMBNAIL_CACHE_MAX_BYTES', 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024);
+  // Every copy must fit on its own, or one would be fetched and evicted at once.
+  if (cacheMaxBytes < maxBytes) {
+    throw new ConfigError('THUMBNAIL_CACHE_MAX_BYTES', `must be at least THUMBNAIL_MAX_BYTES (${maxBytes})`);
+  }
+  return { maxBytes, minIntervalMs, intervalMs, cacheMaxBytes, limits: DEFAULT_THUMBNAIL_LIMITS };
 }
 
 /** Per group, the fields a test sets; the rest keep their defaults. */
@@ -210,7 +264,8 @@ export type ConfigOverrides = { [Group in keyof Config]?: Partial<Config[Group]>
 
 /**
  * Config for tests: defaults, overridden field by field within each group. Loopback hosts and an
- * ephemeral metrics port, so a test that listens never opens a fixed port on every interface.
+ * ephemeral metrics port, so a test that listens never opens a fixed port on every interface; no
+ * embedded nats-server (a test that wants one sets `relay.serverBin`).
  */
 export function testConfig(overrides: ConfigOverrides = {}): Config {
   const base = loadConfig({});
@@ -221,7 +276,9 @@ export function testConfig(overrides: ConfigOverrides = {}): Config {
     streams: { ...base.streams, ...overrides.streams },
     directory: { ...base.directory, host: '127.0.0.1', ...overrides.directory },
     moves: { ...base.moves, ...overrides.moves },
+    thumbnails: { ...base.thumbnails, ...overrides.thumbnails },
     metrics: { ...base.metrics, host: '127.0.0.1', port: 0, ...overrides.metrics },
+    relay: { ...base.relay, host: '127.0.0.1', serverBin: 'off', ...overrides.relay },
     demo: { ...base.demo, ...overrides.demo },
     web: { ...base.web, ...overrides.web },
   };

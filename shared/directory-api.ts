@@ -16,7 +16,16 @@ export interface DirectoryStream {
   startedAt: number;
   /** Moves between Machines so far (0 where it was created); a move names a new `machineId`. */
   epoch: number;
+  /**
+   * Version of the stream's thumbnail that the answering Machine serves at `/api/streams/<id>/thumbnail`
+   * (it grows with each new one); absent while it has none.
+   */
+  thumbnail?: number;
 }
+
+/** Whether a Machine can take relay work (its NATS engine): connected, or not, or NATS is off there. */
+export type RelayReadiness = 'ok' | 'down' | 'off';
+export const RELAY_READINESS: readonly RelayReadiness[] = ['ok', 'down', 'off'];
 
 export interface DirectoryMachine {
   id: string;
@@ -25,6 +34,8 @@ export interface DirectoryMachine {
   streams: number;
   /** Last successful contact with it, ms since the epoch (this Machine: now). */
   lastSeenMs: number;
+  /** Its relay readiness; absent until it has reported one (or from a version that does not). */
+  relay?: RelayReadiness;
 }
 
 /** Body of `GET /api/streams` and of the SSE `state` event. */

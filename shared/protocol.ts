@@ -3,15 +3,36 @@
  *
  * Two kinds of WebSocket message travel on `/ws/publish/<id>` and `/ws/watch/<id>`:
  * - text messages: one JSON control object with a `type` field (typed per direction below);
- * - binary messages: one encoded video chunk in the frame layout below.
+ * - binary messages: one encoded chunk (video or audio) in the frame layout below.
  * Every decode/parse function returns `{ ok: false, error }` on bad input instead of throwing.
  * See shared/PROTOCOL.md for the prose version.
  */
 
+import { type AudioConfig, parseAudioConfig } from './audio-config.ts';
 import { isCount, isObject } from './guards.ts';
 
-/** Bumped on any incompatible change to the frame layout or the control messages. */
-export const PROTOCOL_VERSION = 1;
+export type { AudioConfig } from './audio-config.ts';
+
+/**
+ * Bumped on any incompatible change to the frame layout or the control messages.
+ * 2: frames carry a track (video or audio); `audio-config` messages; hellos carry the audio config.
+ */
+export const PROTOCOL_VERSION = 2;
+
+/**
+ * Clients name the version they speak in this query parameter of both socket URLs; a server that
+ * speaks another one accepts the upgrade and closes at once with CloseCode.protocolMismatch (a
+ * browser sees a close code and its reason, never the status of a refused upgrade).
+ */
+export const PROTOCOL_QUERY_PARAM = 'protocol';
+
+/** Why a socket whose URL named `clientVersion` is refused, or null when it may go on (absent: not said). */
+export function protocolRefusal(clientVersion: unknown): string | null {
+  if (clientVersion === undefined) return null;
+  if (typeof clientVersion === 'string' && clientVersion === String(PROTOCOL_VERSION)) return null;
+  const said = typeof clientVersion === 'string' ? clientVersion.slice(0, 12) : 'several values';
+  return `protocol version ${JSON.stringify(said)} is not spoken here: this server speaks ${PROTOCOL_VERSION}; reload the page`;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Limits shared by both sides (the client enforces them before sending; the server enforces them).
@@ -55,6 +76,8 @@ export const CloseCode = {
   tooSlow: 4008,
   /** Another publisher connection with the same token took over this stream. */
   replaced: 4009,
+  /** The socket URL named a protocol version this server does not speak (the reason says which it does). */
+  protocolMismatch: 4010,
 } as const;
 export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];
 
@@ -63,23 +86,38 @@ export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];
 //
 //   offset  size  field
 //   0       1     version      = PROTOCOL_VERSION
-//   1       1     flags        bit 0: keyframe; bits 1-7 reserved, must be 0
+//   1       1     flags+track  bit 0: keyframe (video only, 0 on audio); bits 1-3 reserved, must be 0;
+//                              bits 4-7: track (0 video, 1 audio; 2-15 unknown to this version)
 //   2       8     timestampUs  unsigned microseconds (<= 2^53 - 1), the chunk's presentation time
-//   10      n     payload      the encoded chunk (EncodedVideoChunk data), n >= 1
+//   10      n     payload      the encoded chunk (EncodedVideoChunk / EncodedAudioChunk data), n >= 1
 //
-// Publishers send this layout; the server relays the very same bytes to every viewer.
+// Publishers send this layout; the server relays the very same bytes to every viewer. Both tracks'
+// timestamps are on one clock (the publisher's wall clock), which is what keeps them in sync.
 
 export const FRAME_HEADER_BYTES = 10;
 export const FRAME_FLAG_KEYFRAME = 0x01;
-const FRAME_FLAGS_KNOWN = FRAME_FLAG_KEYFRAME;
+const FRAME_FLAGS_RESERVED = 0x0e;
+const TRACK_SHIFT = 4;
+export const TRACK_VIDEO = 0;
+export const TRACK_AUDIO = 1;
+/** The largest track number the layout can carry (4 bits). */
+export const TRACK_MAX = 15;
+export const trackName = (track: number): string =>
+  track === TRACK_VIDEO ? 'video' : track === TRACK_AUDIO ? 'audio' : `track ${track}`;
 
 export interface Frame {
+  /** TRACK_VIDEO, TRACK_AUDIO, or (from a newer peer) a number up to TRACK_MAX this version does not know. */
+  track: number;
+  /** Video only: the chunk decodes without earlier ones. Always false on audio. */
   keyframe: boolean;
-  /** Microseconds; WebCodecs' EncodedVideoChunk.timestamp unit. */
+  /** Microseconds; WebCodecs' EncodedVideoChunk/EncodedAudioChunk.timestamp unit. */
   timestampUs: number;
   /** On decode: a view into the input (no copy). */
   payload: Uint8Array;
 }
+
+/** What encodeFrame takes: the track defaults to video. */
+export type FrameInput = Omit<Frame, 'track'> & { track?: number };
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -89,27 +127,38 @@ const fail = <T>(error: string): Result<T> => ({ ok: false, error });
 const TWO_32 = 2 ** 32;
 
 /** Encodes one frame into a fresh buffer (header + a copy of the payload). Throws only on misuse. */
-export function encodeFrame(frame: Frame): Uint8Array {
+export function encodeFrame(frame: FrameInput): Uint8Array {
   const { timestampUs, payload } = frame;
   if (!Number.isSafeInteger(timestampUs) || timestampUs < 0) {
     throw new RangeError(`timestampUs must be a non-negative safe integer, got ${timestampUs}`);
   }
   const out = new Uint8Array(FRAME_HEADER_BYTES + payload.byteLength);
-  writeFrameHeader(out, frame.keyframe, timestampUs);
+  writeFrameHeader(out, frame.keyframe, timestampUs, frame.track);
   out.set(payload, FRAME_HEADER_BYTES);
   return out;
 }
 
 /** Writes the 10-byte header in place (lets a sender reuse one buffer, e.g. the demo streams). */
-export function writeFrameHeader(target: Uint8Array, keyframe: boolean, timestampUs: number): void {
+export function writeFrameHeader(
+  target: Uint8Array,
+  keyframe: boolean,
+  timestampUs: number,
+  track: number = TRACK_VIDEO,
+): void {
+  if (!Number.isInteger(track) || track < 0 || track > TRACK_MAX) {
+    throw new RangeError(`track must be a whole number from 0 to ${TRACK_MAX}, got ${track}`);
+  }
   const view = new DataView(target.buffer, target.byteOffset, FRAME_HEADER_BYTES);
   view.setUint8(0, PROTOCOL_VERSION);
-  view.setUint8(1, keyframe ? FRAME_FLAG_KEYFRAME : 0);
+  view.setUint8(1, (track << TRACK_SHIFT) | (keyframe ? FRAME_FLAG_KEYFRAME : 0));
   view.setUint32(2, Math.floor(timestampUs / TWO_32));
   view.setUint32(6, timestampUs % TWO_32);
 }
 
-/** Decodes one binary message. The payload is a view into `data`, not a copy. */
+/**
+ * Decodes one binary message. The payload is a view into `data`, not a copy. A track this version
+ * does not know is not an error here: the server refuses it with a message, a viewer skips it.
+ */
 export function decodeFrame(data: Uint8Array | ArrayBuffer): Result<Frame> {
   const bytes = data instanceof Uint8Array ? data : data instanceof ArrayBuffer ? new Uint8Array(data) : null;
   if (bytes === null) return fail('a frame must be binary (Uint8Array or ArrayBuffer)');
@@ -120,11 +169,12 @@ export function decodeFrame(data: Uint8Array | ArrayBuffer): Result<Frame> {
   const version = view.getUint8(0);
   if (version !== PROTOCOL_VERSION) return fail(`unsupported frame version ${version} (expected ${PROTOCOL_VERSION})`);
   const flags = view.getUint8(1);
-  if ((flags & ~FRAME_FLAGS_KNOWN) !== 0) return fail(`unknown frame flags 0x${flags.toString(16)}`);
+  if ((flags & FRAME_FLAGS_RESERVED) !== 0) return fail(`unknown frame flags 0x${flags.toString(16)}`);
   const hi = view.getUint32(2);
   const lo = view.getUint32(6);
   if (hi > 0x1fffff) return fail('frame timestamp exceeds 2^53 - 1 microseconds');
   return ok({
+    track: flags >> TRACK_SHIFT,
     keyframe: (flags & FRAME_FLAG_KEYFRAME) !== 0,
     timestampUs: hi * TWO_32 + lo,
     payload: bytes.subarray(FRAME_HEADER_BYTES),
@@ -175,7 +225,14 @@ export interface ChatMessage {
   role: 'viewer' | 'creator';
 }
 
-export type ErrorCode = 'bad-message' | 'rate-limited' | 'chat-invalid' | 'not-configured' | 'unsupported';
+export type ErrorCode =
+  | 'bad-message'
+  | 'rate-limited'
+  | 'chat-invalid'
+  | 'not-configured'
+  | 'unsupported'
+  /** An audio frame over maxAudioFrameBytes: dropped, the socket stays open. */
+  | 'too-big';
 
 export interface ErrorMessage {
   type: 'error';
@@ -199,6 +256,14 @@ export interface PublisherConfigMessage {
   type: 'config';
   config: DecoderConfig;
 }
+/**
+ * The audio track's decoder config (from AudioEncoder's output metadata), before the first audio
+ * frame; null: this publisher sends no audio. Viewers get the same message when it changes.
+ */
+export interface AudioConfigMessage {
+  type: 'audio-config';
+  config: AudioConfig | null;
+}
 /** Explicit end of the stream: the server ends it at once (no grace period). */
 export interface PublisherStopMessage {
   type: 'stop';
@@ -210,7 +275,7 @@ export interface ChatSendMessage {
   /** Display name; viewers default to "viewer", the publisher is always the stream's creator. */
   name?: string;
 }
-export type PublisherToServer = PublisherConfigMessage | PublisherStopMessage | ChatSendMessage;
+export type PublisherToServer = PublisherConfigMessage | AudioConfigMessage | PublisherStopMessage | ChatSendMessage;
 
 /** What the server's first message on either socket carries; each role adds its own fields. */
 export interface HelloBase {
@@ -230,6 +295,8 @@ export interface PublisherHello extends HelloBase {
   role: 'publisher';
   /** The server closes the socket with 1009 for a frame over this size (header included). */
   maxFrameBytes: number;
+  /** Audio frames over this size (header included) are dropped with a `too-big` error. */
+  maxAudioFrameBytes: number;
 }
 export interface KeyframeRequest {
   type: 'keyframe-request';
@@ -238,13 +305,22 @@ export interface KeyframeRequest {
 export interface MoveMessage {
   type: 'move';
 }
+/**
+ * Never sent: what the client-side parsers return for a hello of another protocol version, so a page
+ * can say "reload" instead of misreading the stream.
+ */
+export interface ProtocolMismatch {
+  type: 'protocol-mismatch';
+  serverVersion: number;
+}
 export type ServerToPublisher =
   | PublisherHello
   | KeyframeRequest
   | ViewersMessage
   | ChatBroadcast
   | ErrorMessage
-  | MoveMessage;
+  | MoveMessage
+  | ProtocolMismatch;
 
 // Viewer -> server
 /** Sent periodically (e.g. every 250-500 ms): the timestamp of the last frame the viewer decoded. */
@@ -263,6 +339,8 @@ export interface ViewerHello extends HelloBase {
   role: 'viewer';
   /** null until the publisher has sent its config; a `config` message follows then. */
   config: DecoderConfig | null;
+  /** null while the stream has no audio track; an `audio-config` message follows when that changes. */
+  audioConfig: AudioConfig | null;
   /** Whether a publisher is connected now (false during its reconnect grace period). */
   publisherConnected: boolean;
 }
@@ -290,12 +368,14 @@ export interface EndedMessage {
 export type ServerToViewer =
   | ViewerHello
   | ConfigMessage
+  | AudioConfigMessage
   | ViewersMessage
   | PublisherStateMessage
   | ChatBroadcast
   | EndedMessage
   | ErrorMessage
-  | MovedMessage;
+  | MovedMessage
+  | ProtocolMismatch;
 
 export type ControlMessage = PublisherToServer | ServerToPublisher | ViewerToServer | ServerToViewer;
 
@@ -390,6 +470,8 @@ export function parsePublisherMessage(text: unknown): Result<PublisherToServer> 
       const config = parseDecoderConfig(m.config);
       return config.ok ? ok({ type: 'config', config: config.value }) : config;
     }
+    case 'audio-config':
+      return parseAudioConfigMessage(m);
     case 'stop':
       return ok({ type: 'stop' });
     case 'chat':
@@ -469,6 +551,19 @@ function parseHelloBase(m: Obj, role: 'viewer' | 'publisher'): HelloBase | null 
   return { type: 'hello', protocolVersion, machineId, region, stream, viewers, chat };
 }
 
+function parseAudioConfigMessage(m: Obj): Result<AudioConfigMessage> {
+  if (m.config === null) return ok({ type: 'audio-config', config: null });
+  const config = parseAudioConfig(m.config);
+  return config.ok ? ok({ type: 'audio-config', config: config.value }) : config;
+}
+
+/** A hello from a server of another protocol version: its fields may mean something else, so read none. */
+function mismatch(m: Obj): ProtocolMismatch | null {
+  return m.type === 'hello' && isCount(m.protocolVersion) && m.protocolVersion !== PROTOCOL_VERSION
+    ? { type: 'protocol-mismatch', serverVersion: m.protocolVersion }
+    : null;
+}
+
 function parseCommon(m: Obj): Result<ViewersMessage | ChatBroadcast | ErrorMessage> | null {
   switch (m.type) {
     case 'viewers':
@@ -498,6 +593,8 @@ export function parseServerToViewer(text: unknown): Result<ServerToViewer> {
   const m = parsed.value;
   const common = parseCommon(m);
   if (common !== null) return common;
+  const other = mismatch(m);
+  if (other !== null) return ok(other);
   switch (m.type) {
     case 'hello': {
       const base = parseHelloBase(m, 'viewer');
@@ -508,12 +605,22 @@ export function parseServerToViewer(text: unknown): Result<ServerToViewer> {
         if (!c.ok) return c;
         config = c.value;
       }
-      return ok({ ...base, role: 'viewer', config, publisherConnected: m.publisherConnected });
+      const audio = parseAudioConfigMessage({ config: m.audioConfig });
+      if (!audio.ok) return audio;
+      return ok({
+        ...base,
+        role: 'viewer',
+        config,
+        audioConfig: audio.value.config,
+        publisherConnected: m.publisherConnected,
+      });
     }
     case 'config': {
       const c = parseDecoderConfig(m.config);
       return c.ok ? ok({ type: 'config', config: c.value }) : c;
     }
+    case 'audio-config':
+      return parseAudioConfigMessage(m);
     case 'publisher':
       return typeof m.connected === 'boolean'
         ? ok({ type: 'publisher', connected: m.connected })
@@ -538,11 +645,19 @@ export function parseServerToPublisher(text: unknown): Result<ServerToPublisher>
   const m = parsed.value;
   const common = parseCommon(m);
   if (common !== null) return common;
+  const other = mismatch(m);
+  if (other !== null) return ok(other);
   switch (m.type) {
     case 'hello': {
       const base = parseHelloBase(m, 'publisher');
-      if (base === null || !isCount(m.maxFrameBytes)) return fail('malformed publisher hello');
-      return ok({ ...base, role: 'publisher', maxFrameBytes: m.maxFrameBytes });
+      if (base === null || !isCount(m.maxFrameBytes) || !isCount(m.maxAudioFrameBytes))
+        return fail('malformed publisher hello');
+      return ok({
+        ...base,
+        role: 'publisher',
+        maxFrameBytes: m.maxFrameBytes,
+        maxAudioFrameBytes: m.maxAudioFrameBytes,
+      });
     }
     case 'keyframe-request':
       return ok({ type: 'keyframe-request' });

@@ -5,44 +5,13 @@
  *
  *   npm run bench -- client-size            (add --no-build to measure the existing dist/client)
  */
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { build } from 'vite';
+import { buildClient, JS_BUDGET_GZIP_BYTES, measure, ROOT, type Sizes } from './sizes.ts';
 
-/** Budget for the JS a page loads, gzip-compressed: a first visit on a slow mobile link stays quick. */
-export const JS_BUDGET_GZIP_BYTES = 40 * 1024;
-
-const root = join(import.meta.dirname, '..', '..');
-const clientConfig = join(root, 'client', 'vite.config.ts');
-const clientAssets = join(root, 'dist', 'client', 'assets');
-
-interface Sizes {
-  raw: number;
-  gzip: number;
-  brotli: number;
-}
-
-function sizesOf(data: Buffer): Sizes {
-  return {
-    raw: data.byteLength,
-    gzip: gzipSync(data, { level: 9 }).byteLength,
-    brotli: brotliCompressSync(data, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).byteLength,
-  };
-}
-
-async function measure(dir: string, ext: string): Promise<Sizes> {
-  const total: Sizes = { raw: 0, gzip: 0, brotli: 0 };
-  for (const name of await readdir(dir)) {
-    if (!name.endsWith(ext)) continue;
-    const s = sizesOf(await readFile(join(dir, name)));
-    total.raw += s.raw;
-    total.gzip += s.gzip;
-    total.brotli += s.brotli;
-  }
-  return total;
-}
+const clientAssets = join(ROOT, 'dist', 'client', 'assets');
 
 /** The smallest Preact app with what this client uses from the framework: render and hooks. */
 async function buildBaseline(): Promise<Sizes> {
@@ -62,7 +31,7 @@ async function buildBaseline(): Promise<Sizes> {
       root: dir,
       configFile: false,
       logLevel: 'silent',
-      resolve: { alias: { preact: join(root, 'node_modules', 'preact') } },
+      resolve: { alias: { preact: join(ROOT, 'node_modules', 'preact') } },
       build: { outDir: join(dir, 'dist'), target: 'es2022', modulePreload: { polyfill: false } },
     });
     return await measure(join(dir, 'dist', 'assets'), '.js');
@@ -73,9 +42,7 @@ async function buildBaseline(): Promise<Sizes> {
 
 const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
 
-if (!process.argv.includes('--no-build')) {
-  await build({ configFile: clientConfig, logLevel: 'warn' });
-}
+if (!process.argv.includes('--no-build')) await buildClient();
 const js = await measure(clientAssets, '.js');
 const css = await measure(clientAssets, '.css');
 const baseline = await buildBaseline();
@@ -83,7 +50,7 @@ const baseline = await buildBaseline();
 console.log('| what | raw | gzip -9 | brotli 11 |');
 console.log('| --- | --- | --- | --- |');
 console.log(
-  `| client JS (one bundle for all pages, plus the go-live ticker worker) | ${kb(js.raw)} | ${kb(js.gzip)} | ${kb(js.brotli)} |`,
+  `| client JS (one bundle for all pages, plus the go-live ticker worker and the watch page's audio worklet) | ${kb(js.raw)} | ${kb(js.gzip)} | ${kb(js.brotli)} |`,
 );
 console.log(`| client CSS | ${kb(css.raw)} | ${kb(css.gzip)} | ${kb(css.brotli)} |`);
 console.log(

@@ -13,6 +13,14 @@ import type { RunParams, RunResult } from './viewers.ts';
  */
 export const FPS = 30;
 export const FRAME_BYTES = 10 * 1024;
+/**
+ * BENCH_AUDIO=1: the publisher also sends 60 ms Opus-sized audio frames (what the go-live page sends:
+ * about 17 a second, ~370 bytes at 48 kbit/s), to relay and bare loop alike, so a viewer gets about
+ * 47 messages a second in all.
+ */
+export const AUDIO = process.env.BENCH_AUDIO === '1';
+export const AUDIO_FPS = AUDIO ? 1000 / 60 : 0;
+export const AUDIO_FRAME_BYTES = 370;
 const WARMUP_MS = 2000;
 const DRAIN_MS = 1500;
 /** Healthy viewers ack every 500 ms of media time, each at its own phase (see viewers.ts). */
@@ -158,6 +166,8 @@ export async function runRound(
     measureMs,
     drainMs: DRAIN_MS,
     ackIntervalMs: ACK_INTERVAL_MS,
+    audioFps: AUDIO_FPS,
+    audioFrameBytes: AUDIO_FRAME_BYTES,
   };
   load.send({ type: 'run', params });
 

@@ -1,5 +1,5 @@
 import { loadavg } from 'node:os';
-import { FPS, FRAME_BYTES, type Outcome, runRound } from './round.ts';
+import { AUDIO, AUDIO_FPS, AUDIO_FRAME_BYTES, FPS, FRAME_BYTES, type Outcome, runRound } from './round.ts';
 import {
   type Check,
   checkLine,
@@ -146,6 +146,11 @@ console.log(
     `2 s warm-up + ${ROUND_MS / 1000} s window; then ${MEMORY_MS / 1000} s memory run(s) with ${stalledCount} of ${STALL_VIEWERS} viewers stalled; load average ${loads()}`,
 );
 
+if (AUDIO)
+  console.log(
+    `audio on: ${fmt(AUDIO_FPS)} audio frames a second of ${AUDIO_FRAME_BYTES} bytes besides the pictures, to relay and bare loop alike`,
+  );
+
 const began = performance.now();
 const checks: Check[] = [];
 let roundNo = 0;
@@ -166,6 +171,7 @@ for (const { viewers, kinds } of plan) {
           DISTURBANCE,
         );
         show(label, o);
+        if (AUDIO) console.log(`  messages per viewer per second: ${fmt(o.result.sentInWindow / (ROUND_MS / 1000))}`);
       } catch (err) {
         // A server so far behind that it cannot even answer the orchestrator: the machine is too busy.
         console.log(`${label} ${kind} ${viewers}: failed (${(err as Error).message})`);

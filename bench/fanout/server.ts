@@ -17,7 +17,14 @@ type Ready = { type: 'ready'; port: number; watchPath: string; publishPath: stri
 
 async function relay(): Promise<{ ready: Ready; stats: () => unknown; close: () => Promise<void> }> {
   const app = await buildApp(
-    testConfig({ server: { port: 0 }, metrics: { port: 0 }, directory: { internalPort: 0 } }),
+    testConfig({
+      server: { port: 0 },
+      metrics: { port: 0 },
+      directory: { internalPort: 0 },
+      // Every bench viewer is one client (127.0.0.1): the per-client cap on watch sockets would refuse
+      // all but the first few with 429.
+      streams: { maxWatchSocketsPerClient: 100_000 },
+    }),
     {
       prettyLogs: false,
     },

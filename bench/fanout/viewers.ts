@@ -1,12 +1,13 @@
 import { createHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import WebSocket from 'ws';
-import { encodeControl, encodeFrame } from '../../shared/protocol.ts';
+import { encodeControl, encodeFrame, TRACK_AUDIO } from '../../shared/protocol.ts';
 import { RawViewer } from './raw-viewer.ts';
 
 /**
  * The load generator, in its own process: N raw viewers (some of which stop reading) and one publisher
- * sending `fps` frames of `frameBytes` whose timestamp is the send time in wall-clock microseconds,
- * so each viewer measures latency on the same clock. Reports phases and results to run.ts over IPC.
+ * sending `fps` frames of `frameBytes` (and, in the audio mode, `audioFps` audio frames of
+ * `audioFrameBytes` besides) whose timestamp is the send time in wall-clock microseconds, so each
+ * viewer measures latency on the same clock. Reports phases and results to run.ts over IPC.
  */
 export interface RunParams {
   port: number;
@@ -20,6 +21,9 @@ export interface RunParams {
   measureMs: number;
   drainMs: number;
   ackIntervalMs: number;
+  /** Audio frames a second (0: video only) and their size, header included. */
+  audioFps: number;
+  audioFrameBytes: number;
 }
 
 export interface RunResult {
@@ -108,6 +112,11 @@ async function run(p: RunParams): Promise<RunResult> {
   });
   await new Promise<void>((resolve) => publisher.once('open', () => resolve()));
   publisher.send(encodeControl({ type: 'config', config: { codec: 'vp8', codedWidth: 320, codedHeight: 180 } }));
+  if (p.audioFps > 0) {
+    publisher.send(
+      encodeControl({ type: 'audio-config', config: { codec: 'opus', sampleRate: 48_000, numberOfChannels: 1 } }),
+    );
+  }
 
   const payload = new Uint8Array(p.frameBytes - 10).fill(7);
   const frameMs = 1000 / p.fps;
@@ -117,6 +126,19 @@ async function run(p: RunParams): Promise<RunResult> {
   let cpuAtStart = process.cpuUsage();
   let loadCpuPct = 0;
   const totalMs = p.warmupMs + p.measureMs;
+  // Audio frames on their own clock, interleaved with the pictures as a real publisher's are.
+  const audioPayload = new Uint8Array(Math.max(1, p.audioFrameBytes - 10)).fill(3);
+  let audioN = 0;
+  const audioTick = () => {
+    if (performance.now() - started >= totalMs || windowEndUs !== Infinity) return;
+    const ts = nowUs();
+    publisher.send(encodeFrame({ track: TRACK_AUDIO, keyframe: false, timestampUs: ts, payload: audioPayload }));
+    if (ts >= windowStartUs) sentInWindow++;
+    audioN++;
+    setTimeout(audioTick, Math.max(0, started + (audioN * 1000) / p.audioFps - performance.now()));
+  };
+  // The first audio frame follows the first picture: a relay keeps sound from its first keyframe on.
+  if (p.audioFps > 0) setTimeout(audioTick, 1000 / p.audioFps);
   await new Promise<void>((resolve) => {
     const tick = () => {
       const elapsed = performance.now() - started;

@@ -1,13 +1,21 @@
-import { encodeControl, FRAME_HEADER_BYTES, parseServerToPublisher, writeFrameHeader } from '../../shared/protocol.ts';
+import {
+  encodeControl,
+  FRAME_HEADER_BYTES,
+  parseServerToPublisher,
+  TRACK_AUDIO,
+  writeFrameHeader,
+} from '../../shared/protocol.ts';
 import type { LiveStream } from '../streams/live-stream.ts';
 import type { Peer } from '../streams/peer.ts';
 import type { PublisherSession } from '../streams/publisher-session.ts';
+import { DemoAudioTrack } from './demo-audio.ts';
 import type { IvfFile } from './ivf.ts';
+import type { OggOpusFile } from './ogg-opus.ts';
 
 /**
- * A synthetic creator: loops the fixture's VP8 frames with live (wall-clock) timestamps into a
- * stream, through the same publisher session a real socket uses. A keyframe request makes it
- * jump to the fixture's next keyframe at once.
+ * A synthetic creator: loops the fixture's VP8 frames, and its Opus packets in step with them, with
+ * live (wall-clock) timestamps into a stream, through the same publisher session a real socket uses.
+ * A keyframe request makes it jump to the fixture's next keyframe at once; the sound jumps with it.
  */
 export class DemoPublisher implements Peer {
   readonly bufferedAmount = 0;
@@ -19,10 +27,16 @@ export class DemoPublisher implements Peer {
   private readonly frameMs: number;
   /** Each fixture frame with room for the wire header, rewritten in place for every send. */
   private readonly wire: Uint8Array[];
+  private readonly audio: DemoAudioTrack | null;
+  /** The same for each audio packet of the loop. */
+  private readonly audioWire = new Map<Uint8Array, Uint8Array>();
+  /** After a jump, the sound restarts at the next frame sent. */
+  private reseekAudio = true;
 
   constructor(
     private readonly stream: LiveStream,
     private readonly fixture: IvfFile,
+    audioFixture: OggOpusFile | null = null,
   ) {
     const frames = fixture.frames;
     const span = frames.length > 1 ? (frames.at(-1)!.timestamp - frames[0]!.timestamp) / (frames.length - 1) : 1;
@@ -32,6 +46,7 @@ export class DemoPublisher implements Peer {
       buf.set(f.data, FRAME_HEADER_BYTES);
       return buf;
     });
+    this.audio = audioFixture === null ? null : new DemoAudioTrack(audioFixture, frames.length * this.frameMs * 1000);
   }
 
   start(): void {
@@ -42,6 +57,7 @@ export class DemoPublisher implements Peer {
         config: { codec: 'vp8', codedWidth: this.fixture.width, codedHeight: this.fixture.height },
       }),
     );
+    this.session.onText(encodeControl({ type: 'audio-config', config: this.audio?.config() ?? null }));
     this.startMs = Date.now();
     this.tick();
   }
@@ -58,6 +74,7 @@ export class DemoPublisher implements Peer {
     if (message.ok && message.value.type === 'keyframe-request') {
       const next = this.fixture.frames.findIndex((f, i) => i >= this.index && f.keyframe);
       this.index = next === -1 ? 0 : next;
+      this.reseekAudio = true;
     }
   }
 
@@ -67,13 +84,35 @@ export class DemoPublisher implements Peer {
     this.stop();
   }
 
+  /** The audio packets captured by the time of the frame just sent (`timestampUs`). */
+  private sendAudio(timestampUs: number): void {
+    const audio = this.audio;
+    if (audio === null || this.session === null) return;
+    if (this.reseekAudio) {
+      this.reseekAudio = false;
+      audio.seek(this.index * this.frameMs * 1000, timestampUs);
+    }
+    for (const packet of audio.due(timestampUs)) {
+      let buf = this.audioWire.get(packet.payload);
+      if (buf === undefined) {
+        buf = new Uint8Array(FRAME_HEADER_BYTES + packet.payload.byteLength);
+        buf.set(packet.payload, FRAME_HEADER_BYTES);
+        this.audioWire.set(packet.payload, buf);
+      }
+      writeFrameHeader(buf, false, packet.timestampUs, TRACK_AUDIO);
+      this.session.onBinary(buf);
+    }
+  }
+
   private tick(): void {
     if (this.session === null) return;
     const frame = this.fixture.frames[this.index]!;
     const buf = this.wire[this.index]!;
     const dueMs = this.startMs + this.sent * this.frameMs;
-    writeFrameHeader(buf, frame.keyframe, Math.round(dueMs * 1000));
+    const timestampUs = Math.round(dueMs * 1000);
+    writeFrameHeader(buf, frame.keyframe, timestampUs);
     this.session.onBinary(buf);
+    this.sendAudio(timestampUs);
     this.sent++;
     this.index = (this.index + 1) % this.fixture.frames.length;
     // Schedule against the start time, so timer lateness does not accumulate into drift.

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Log } from '../streams/log.ts';
 import type { CreateResult } from '../streams/registry.ts';
+import { loadDemoAudio } from './demo-audio.ts';
 import { DemoPublisher } from './demo-publisher.ts';
 import { type IvfFile, parseIvf } from './ivf.ts';
 
@@ -50,7 +51,7 @@ export class DemoStreams {
         this.log.warn({ reason: created.error }, 'demo stream not started');
         break;
       }
-      const publisher = new DemoPublisher(created.stream, fixture);
+      const publisher = new DemoPublisher(created.stream, fixture, loadDemoAudio());
       publisher.start();
       this.publishers.push(publisher);
       ids.push(created.stream.id);

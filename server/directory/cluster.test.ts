@@ -60,6 +60,29 @@ test('push: a stream started on one Machine is listed on every other well before
   assert.equal(b.directory.stats().rounds, 1, 'all of it without a second discovery round');
 });
 
+test('membership listeners get the listed peers after each round; relay readiness travels with the snapshot', async (t) => {
+  const { nodes } = await cluster(t, { addresses: block(60, 3), regions: ['ams', 'dfw'] });
+  const [a, b, c] = nodes;
+  const seen: Array<Array<{ id: string; region: string }>> = [];
+  a.directory.onMembership((peers) => seen.push(peers));
+  await a.directory.discoverNow();
+  const expected = [b, c].map((n) => ({ id: n.id, region: n.region })).sort((x, y) => (x.id < y.id ? -1 : 1));
+  assert.deepEqual(
+    seen.at(-1)?.sort((x, y) => (x.id < y.id ? -1 : 1)),
+    expected,
+  );
+  b.directory.setRelay('ok');
+  await waitFor(
+    "b's readiness on a and c, without a round",
+    () => [a, c].every((n) => n.directory.view().machines.find((m) => m.id === b.id)?.relay === 'ok'),
+    2000,
+  );
+  assert.equal(b.directory.snapshot().relay, 'ok');
+  const version = b.directory.snapshot().version;
+  b.directory.setRelay('ok');
+  assert.equal(b.directory.snapshot().version, version, 'the same readiness again is no change');
+});
+
 test('pull only (push off): a new stream is listed within one interval', async (t) => {
   const { nodes } = await cluster(t, { addresses: block(13, 3), push: false, discoveryIntervalMs: 300 });
   const [a, b] = nodes;

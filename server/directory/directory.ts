@@ -1,14 +1,22 @@
-import type { FastifyBaseLogger } from 'fastify';
+import type { FastifyBaseLogger, FastifyPluginAsync } from 'fastify';
 import { ulid } from 'ulid';
+import type { RelayReadiness } from '../../shared/directory-api.ts';
 import type { LocalStreamSource } from '../streams/source.ts';
-import type { HolderAnswer } from './holder.ts';
 import type { DirectoryLimits } from './limits.ts';
 import { LocalSnapshot } from './local-snapshot.ts';
-import { PeerNetwork } from './peer-network.ts';
+import type { PeerResponse } from './peer-client.ts';
+import type { PeerFetch } from './peer-link.ts';
+import { type PeerMember, PeerNetwork } from './peer-network.ts';
 import { countingResolver, type DirectoryResolver } from './resolver.ts';
 import type { Snapshot } from './snapshot.ts';
 import { DirectoryState } from './state.ts';
 import { type DirectoryStats, isStale, newDirectoryCounters, peerStats } from './stats.ts';
+import {
+  sameThumbnails,
+  type ThumbnailVersions,
+  withOwnThumbnails,
+  withServedThumbnails,
+} from './thumbnail-versions.ts';
 import { buildView, type DirectoryStream, type DirectoryView } from './view.ts';
 import { type BuiltView, ViewCache } from './view-cache.ts';
 import { ViewFeed, type ViewListener } from './view-feed.ts';
@@ -48,16 +56,22 @@ export class Directory {
   private readonly state: DirectoryState;
   private readonly counters = newDirectoryCounters();
   private readonly self: LocalSnapshot;
-  private readonly cache = new ViewCache(() =>
-    buildView(this.self.current, this.state.records.values(), this.now(), false),
-  );
+  private readonly cache = new ViewCache(() => {
+    const view = buildView(this.self.current, this.state.records.values(), this.now(), false);
+    return this.thumbnails === null ? view : withServedThumbnails(view, this.self.current.machineId, this.thumbnails);
+  });
   private readonly feed = new ViewFeed(
     () => this.view(),
     () => (this.opts.feedClients?.() ?? 1) > 0,
   );
   private readonly peers: PeerNetwork;
+  private readonly membershipListeners = new Set<(peers: PeerMember[]) => void>();
   private readonly unsubscribe: () => void;
   private readonly claimListeners = new Set<(snapshot: Snapshot) => void>();
+  private readonly peerListeners = new Set<() => void>();
+  private thumbnails: ThumbnailVersions | null = null;
+  /** Grows whenever the thumbnails this Machine holds change (the view names their versions). */
+  private thumbnailRevision = 0;
   private stopPromise: Promise<void> | null = null;
 
   constructor(opts: DirectoryOptions) {
@@ -91,11 +105,13 @@ export class Directory {
       state: this.state,
       counters: this.counters,
       self: this.self,
-      viewChanged: () => this.feed.changed(),
+      viewChanged: () => this.peersChanged(),
       snapshotApplied: (snapshot) => {
         for (const listener of [...this.claimListeners]) listener(snapshot);
       },
-      ...(opts.source.holds !== undefined ? { holds: (id: string) => opts.source.holds!(id) } : {}),
+      membership: (peers) => {
+        for (const listener of this.membershipListeners) listener(peers);
+      },
     });
     this.unsubscribe = opts.source.onChange(() => this.localChanged());
   }
@@ -131,7 +147,8 @@ export class Directory {
   }
 
   private built(): BuiltView {
-    return this.cache.current(this.self.current, this.state.revision);
+    // Both counters only grow, so their sum changes whenever peers or the copies of thumbnails do.
+    return this.cache.current(this.self.current, this.state.revision + this.thumbnailRevision);
   }
 
   /** false only when the directory is fresh and does not know the Machine; undefined when it cannot tell. */
@@ -168,9 +185,20 @@ export class Directory {
     return () => this.claimListeners.delete(listener);
   }
 
-  /** Asks a peer whether it still holds a stream; 'unreachable' off Fly or before the peer side started. */
-  askHolder(machineId: string, streamId: string): Promise<HolderAnswer> {
-    return this.peers.askHolder(machineId, streamId);
+  /**
+   * Called after every discovery round whose DNS lookup succeeded, with the listed peers (never this
+   * Machine): the NATS engine builds its routes and gateways from it. Returns unsubscribe.
+   */
+  onMembership(listener: (peers: PeerMember[]) => void): () => void {
+    this.membershipListeners.add(listener);
+    return () => this.membershipListeners.delete(listener);
+  }
+
+  /** This Machine's relay readiness, carried in its snapshot; a change is pushed to peers like a stream change. */
+  setRelay(relay: RelayReadiness): void {
+    if (this.peers.stopped || !this.self.setRelay(relay)) return;
+    this.feed.changed();
+    this.peers.selfChanged();
   }
 
   stats(): DirectoryStats {
@@ -184,6 +212,51 @@ export class Directory {
       viewBuilds: this.cache.builds,
       peers: [...this.state.records.values()].map(peerStats),
     };
+  }
+
+  // ---- thumbnails (the thumbnails plugin) -----------------------------------------------------------
+
+  /** Streams hosted by peers, each with the thumbnail version its home advertises. */
+  peerStreams(): DirectoryStream[] {
+    const selfId = this.self.current.machineId;
+    const view = buildView(this.self.current, this.state.records.values(), this.now(), false);
+    return view.streams.filter((s) => s.machineId !== selfId);
+  }
+
+  /** Called whenever what peers advertise may have changed. Returns unsubscribe. */
+  onPeersChange(listener: () => void): () => void {
+    this.peerListeners.add(listener);
+    return () => this.peerListeners.delete(listener);
+  }
+
+  /** Where the thumbnail versions come from; set once, before start. */
+  useThumbnails(versions: ThumbnailVersions): void {
+    this.thumbnails = versions;
+    this.thumbnailsChanged('own');
+  }
+
+  /** A thumbnail was stored or dropped: `own` ones make a new snapshot for peers; either changes the view. */
+  thumbnailsChanged(which: 'own' | 'copies'): void {
+    if (this.peers.stopped) return;
+    this.thumbnailRevision++;
+    if (which === 'own') {
+      const streams = this.ownStreams();
+      if (!sameThumbnails(streams, this.self.current.streams)) {
+        this.self.update(streams);
+        this.peers.selfChanged();
+      }
+    }
+    this.feed.changed();
+  }
+
+  /** Routes other plugins serve on the private peer API (behind its check of the caller); before start. */
+  addPeerRoutes(routes: FastifyPluginAsync): void {
+    this.peers.addRoutes(routes);
+  }
+
+  /** GETs `path` from a peer's private API. */
+  peerFetch(id: string, path: string, opts: PeerFetch): Promise<PeerResponse> {
+    return this.peers.fetch(id, path, opts);
   }
 
   // ---- lifecycle ---------------------------------------------------------------------------------
@@ -224,8 +297,18 @@ export class Directory {
 
   private localChanged(): void {
     if (this.peers.stopped) return;
-    this.self.update(this.opts.source.list());
+    this.self.update(this.ownStreams());
     this.feed.changed();
     this.peers.selfChanged();
+  }
+
+  private ownStreams(): Snapshot['streams'] {
+    const streams = this.opts.source.list();
+    return this.thumbnails === null ? streams : withOwnThumbnails(streams, this.thumbnails);
+  }
+
+  private peersChanged(): void {
+    this.feed.changed();
+    for (const listener of [...this.peerListeners]) listener();
   }
 }

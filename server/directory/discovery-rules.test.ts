@@ -34,7 +34,13 @@ const snapshot = (machineId: string): Snapshot => ({
   version: 3,
   streams: [],
 });
-const res = (status: number, body = ''): PeerResponse => ({ status, etag: undefined, body });
+const res = (status: number, body = ''): PeerResponse => ({
+  status,
+  etag: undefined,
+  contentType: undefined,
+  body,
+  bytes: Buffer.from(body),
+});
 const rules: SnapshotRules = {
   nowMs: Date.UTC(2025, 0, 1),
   maxStreams: 50,

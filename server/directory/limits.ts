@@ -6,11 +6,6 @@
 export interface DirectoryLimits {
   /** Whole-request bound on one peer fetch or push (connect + response). */
   peerTimeoutMs: number;
-  /**
-   * Bound on asking a stream's listed home whether it still holds the stream, before taking it over: a
-   * crashed home that does not answer within this is taken to be gone.
-   */
-  holderTimeoutMs: number;
   /** Snapshot fetches in flight at once during one discovery round; a dead peer holds one slot at most. */
   maxConcurrentFetches: number;
   /** A listed Machine whose snapshot fetch fails this many times in a row is dropped with its streams. */
@@ -62,7 +57,6 @@ export interface DirectoryLimits {
 
 export const DEFAULT_DIRECTORY_LIMITS: DirectoryLimits = {
   peerTimeoutMs: 2000,
-  holderTimeoutMs: 1000,
   maxConcurrentFetches: 8,
   maxFailedFetches: 3,
   discoveryJitterRatio: 0.1,

@@ -22,3 +22,16 @@ test('LocalSnapshot: the JSON follows every update', () => {
   assert.deepEqual(JSON.parse(local.json()), { ...identity, version: 2, streams: [] });
   assert.equal(local.json(), JSON.stringify(local.current));
 });
+
+test('LocalSnapshot: relay readiness is a new version when it changes, none when it does not', () => {
+  const local = new LocalSnapshot(identity, [s1]);
+  assert.equal('relay' in local.current, false, 'absent until reported');
+  assert.equal(local.setRelay('down'), true);
+  assert.deepEqual(local.current, { ...identity, version: 2, streams: [s1], relay: 'down' });
+  assert.equal(local.setRelay('down'), false);
+  assert.equal(local.current.version, 2);
+  local.update([]);
+  assert.deepEqual(local.current, { ...identity, version: 3, streams: [], relay: 'down' }, 'kept across updates');
+  assert.equal(local.setRelay('ok'), true);
+  assert.deepEqual(JSON.parse(local.json()), { ...identity, version: 4, streams: [], relay: 'ok' });
+});

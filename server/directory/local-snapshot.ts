@@ -1,3 +1,4 @@
+import type { RelayReadiness } from '../../shared/directory-api.ts';
 import type { Snapshot } from './snapshot.ts';
 
 export type SnapshotIdentity = Pick<Snapshot, 'machineId' | 'region' | 'bootId'>;
@@ -27,6 +28,13 @@ export class LocalSnapshot {
   /** A new version holding `streams`. */
   update(streams: Snapshot['streams']): void {
     this.snapshot = nextSnapshot(this.snapshot, streams);
+  }
+
+  /** A new version with this relay readiness; false (no new version) when it is the one held. */
+  setRelay(relay: RelayReadiness): boolean {
+    if (this.snapshot.relay === relay) return false;
+    this.snapshot = { ...nextSnapshot(this.snapshot, this.snapshot.streams), relay };
+    return true;
   }
 
   json(): string {

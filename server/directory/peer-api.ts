@@ -1,22 +1,11 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
-import { isStreamId } from '../../shared/stream-id.ts';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, LogController } from 'fastify';
 import { errorServerOptions, errorsPlugin, sendNoSuchEndpoint } from '../errors/plugin.ts';
-import type { HoldState } from '../streams/source.ts';
 import type { SenderResult } from './sender-check.ts';
 import { parseSnapshot, type Snapshot, type SnapshotRules, snapshotEtag } from './snapshot.ts';
 import type { ApplyOutcome } from './state.ts';
 
 /** Path of the snapshot on the private port: GET it (conditional), POST (push) yours to it. */
 export const SNAPSHOT_PATH = '/internal/snapshot';
-/** `GET <HOLDER_PATH>/<stream id>`: whether this Machine holds that stream (asked before taking it over). */
-export const HOLDER_PATH = '/internal/streams';
-
-/** The answer of `GET /internal/streams/<id>` when the stream is held. */
-export interface HolderBody {
-  id: string;
-  /** `moving`: this Machine is going away and waits for the stream's new home. */
-  held: 'live' | 'moving';
-}
 
 export interface PeerApiOptions {
   log: FastifyBaseLogger;
@@ -34,8 +23,8 @@ export interface PeerApiOptions {
   /** Whether the caller may use the API: one of `<app>.internal`'s addresses, or the bearer token. */
   authorize(remoteAddress: string, authorization: string | undefined): Promise<boolean>;
   onRefused?(remoteAddress: string): void;
-  /** Whether a stream is held here (absent: none ever is). */
-  holds?(id: string): HoldState;
+  /** Routes other plugins serve to peers (behind the same check of the caller). */
+  routes?: readonly FastifyPluginAsync[];
 }
 
 /** True when an If-None-Match header (a list, possibly weak, or `*`) matches `etag`. */
@@ -83,15 +72,6 @@ export async function buildPeerApi(opts: PeerApiOptions): Promise<FastifyInstanc
     return snapshot;
   });
 
-  api.get<{ Params: { id: string } }>(`${HOLDER_PATH}/:id`, async (request, reply) => {
-    const { id } = request.params;
-    if (!isStreamId(id)) return reply.code(400).send({ error: 'a stream id is a ULID' });
-    const held = opts.holds?.(id) ?? null;
-    reply.header('cache-control', 'no-store');
-    if (held === null) return reply.code(404).send({ error: 'no such stream on this Machine' });
-    return { id, held } satisfies HolderBody;
-  });
-
   api.post(SNAPSHOT_PATH, async (request, reply) => {
     const parsed = parseSnapshot(request.body, opts.snapshotRules());
     if (!parsed.ok) return reply.code(400).send({ error: parsed.error });
@@ -119,6 +99,8 @@ export async function buildPeerApi(opts: PeerApiOptions): Promise<FastifyInstanc
     }
     return { outcome };
   });
+
+  for (const routes of opts.routes ?? []) await api.register(routes);
 
   return api;
 }

@@ -19,7 +19,19 @@ export interface PeerRequest {
 export interface PeerResponse {
   status: number;
   etag: string | undefined;
+  contentType: string | undefined;
+  /** The body as text (snapshots are JSON). */
   body: string;
+  /** The body as it came (thumbnails are images). */
+  bytes: Buffer;
+}
+
+/** The peer answered with more than the request's `maxResponseBytes`: abandoned, whatever it was. */
+export class PeerResponseTooLargeError extends Error {
+  constructor(readonly maxResponseBytes: number) {
+    super(`peer response larger than ${maxResponseBytes} bytes`);
+    this.name = 'PeerResponseTooLargeError';
+  }
 }
 
 /**
@@ -59,7 +71,7 @@ export function peerRequest(req: PeerRequest): Promise<PeerResponse> {
       response.on('data', (chunk: Buffer) => {
         bytes += chunk.length;
         if (bytes > req.maxResponseBytes) {
-          request.destroy(new Error(`peer response larger than ${req.maxResponseBytes} bytes`));
+          request.destroy(new PeerResponseTooLargeError(req.maxResponseBytes));
           return;
         }
         chunks.push(chunk);
@@ -67,8 +79,14 @@ export function peerRequest(req: PeerRequest): Promise<PeerResponse> {
       response.on('error', fail);
       response.on('end', () => {
         clearTimeout(timer);
-        const etag = response.headers.etag;
-        resolve({ status: response.statusCode ?? 0, etag, body: Buffer.concat(chunks).toString('utf8') });
+        const bytes = Buffer.concat(chunks);
+        resolve({
+          status: response.statusCode ?? 0,
+          etag: response.headers.etag,
+          contentType: response.headers['content-type'],
+          body: bytes.toString('utf8'),
+          bytes,
+        });
       });
     });
     request.end(req.body);

@@ -2,7 +2,7 @@
 
 import http from 'node:http';
 import { machineAddressName } from './dns-names.ts';
-import { HOLDER_PATH, SNAPSHOT_PATH } from './peer-api.ts';
+import { SNAPSHOT_PATH } from './peer-api.ts';
 import { type PeerResponse, peerRequest } from './peer-client.ts';
 
 /** Headers of a request to a peer: the bearer token when one is set, the held snapshot's etag for a conditional GET. */
@@ -11,6 +11,14 @@ export function peerHeaders(token: string | null, ifNoneMatch: string | undefine
   if (token !== null) headers.authorization = `Bearer ${token}`;
   if (ifNoneMatch !== undefined) headers['if-none-match'] = ifNoneMatch;
   return headers;
+}
+
+/** A GET of some other path of a peer's private API (the thumbnails plugin's routes). */
+export interface PeerFetch {
+  timeoutMs: number;
+  maxResponseBytes: number;
+  ifNoneMatch?: string;
+  accept?: string;
 }
 
 export interface PeerLinkOptions {
@@ -25,7 +33,7 @@ export interface PeerLinkOptions {
 }
 
 /**
- * How this Machine reaches a peer's snapshot on its private API: the peer's address from DNS, cached
+ * How this Machine reaches a peer's private API (its snapshot, and other plugins' routes): the peer's address from DNS, cached
  * until a request to it fails (`forget`), over one keep-alive agent.
  */
 export class PeerLink {
@@ -44,9 +52,9 @@ export class PeerLink {
     return this.request(id, 'POST', SNAPSHOT_PATH, body, timeoutMs);
   }
 
-  /** GET whether the peer holds a stream. */
-  holder(id: string, streamId: string, timeoutMs: number): Promise<PeerResponse> {
-    return this.request(id, 'GET', `${HOLDER_PATH}/${streamId}`, undefined, timeoutMs);
+  /** GET another path of the peer's private API, bounded by the caller's own size limit. */
+  fetch(id: string, path: string, opts: PeerFetch): Promise<PeerResponse> {
+    return this.request(id, 'GET', path, undefined, opts.timeoutMs, opts.ifNoneMatch, opts);
   }
 
   /** Drops the cached address, so the next request asks DNS again. */
@@ -69,18 +77,21 @@ export class PeerLink {
     body: (() => string) | undefined,
     timeoutMs: number,
     ifNoneMatch?: string,
+    other?: Pick<PeerFetch, 'maxResponseBytes' | 'accept'>,
   ): Promise<PeerResponse> {
     const address = await this.addressOf(id);
+    const headers = peerHeaders(this.opts.token, ifNoneMatch);
+    if (other?.accept !== undefined) headers.accept = other.accept;
     return peerRequest({
       address,
       port: this.opts.port,
       selfHost: this.opts.selfHost,
       method,
       path,
-      headers: peerHeaders(this.opts.token, ifNoneMatch),
+      headers,
       ...(body !== undefined ? { body: body() } : {}),
       timeoutMs,
-      maxResponseBytes: this.opts.maxResponseBytes,
+      maxResponseBytes: other?.maxResponseBytes ?? this.opts.maxResponseBytes,
       agent: this.agent,
     });
   }

@@ -1,13 +1,12 @@
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import type { HoldState } from '../streams/source.ts';
+import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { Discovery } from './discovery.ts';
 import { appAddressesName, machineAddressName } from './dns-names.ts';
-import { type HolderAnswer, readHolderAnswer } from './holder.ts';
 import type { DirectoryLimits } from './limits.ts';
 import type { LocalSnapshot } from './local-snapshot.ts';
 import { buildPeerApi } from './peer-api.ts';
 import { PeerAuthorizer } from './peer-auth.ts';
-import { PeerLink } from './peer-link.ts';
+import type { PeerResponse } from './peer-client.ts';
+import { type PeerFetch, PeerLink } from './peer-link.ts';
 import { PeerPush } from './peer-push.ts';
 import type { DirectoryResolver } from './resolver.ts';
 import { SenderCheck } from './sender-check.ts';
@@ -39,8 +38,14 @@ export interface PeerNetworkOptions {
   viewChanged(): void;
   /** A peer's snapshot was applied (pushed or fetched), after viewChanged. */
   snapshotApplied(snapshot: Snapshot): void;
-  /** Whether a stream is held here, for peers that ask. */
-  holds?(id: string): HoldState;
+  /** After each good DNS answer: the listed peers (never this Machine). */
+  membership(peers: PeerMember[]): void;
+}
+
+/** A peer as `vms.<app>.internal` lists it. */
+export interface PeerMember {
+  id: string;
+  region: string;
 }
 
 /**
@@ -55,6 +60,7 @@ export class PeerNetwork {
   private readonly senders: SenderCheck;
   private readonly pushes: PeerPush;
   private readonly discovery: Discovery;
+  private readonly routes: FastifyPluginAsync[] = [];
   private server: FastifyInstance | null = null;
   private startPromise: Promise<void> | null = null;
   private halted = false;
@@ -107,6 +113,7 @@ export class PeerNetwork {
       membershipApplied: (first) => {
         this.pushes.retain((id) => state.records.has(id));
         opts.viewChanged();
+        opts.membership(state.listed().map(({ id, region }) => ({ id, region })));
         // A newcomer announces itself at once rather than waiting to be pulled.
         if (first) this.selfChanged();
       },
@@ -137,7 +144,7 @@ export class PeerNetwork {
       maxMachines: opts.limits.maxMachines,
       authorize: (remote, authorization) => this.authorizer.authorize(remote, authorization),
       onRefused: () => opts.counters.peerRequestsRefused++,
-      ...(opts.holds !== undefined ? { holds: opts.holds } : {}),
+      routes: this.routes,
     });
     this.server = server;
     await server.listen({ host: opts.host, port: opts.internalPort });
@@ -146,6 +153,22 @@ export class PeerNetwork {
       'directory: peer API listening, discovery started',
     );
     await this.discovery.start();
+  }
+
+  /** Adds routes to the private peer API; they are registered when it opens, so only before start(). */
+  addRoutes(routes: FastifyPluginAsync): void {
+    if (this.startPromise !== null) throw new Error('peer API routes must be added before the directory starts');
+    this.routes.push(routes);
+  }
+
+  /** GETs `path` from a peer's private API; a failed request makes the next one ask DNS again. */
+  async fetch(id: string, path: string, opts: PeerFetch): Promise<PeerResponse> {
+    try {
+      return await this.link.fetch(id, path, opts);
+    } catch (err) {
+      this.link.forget(id);
+      throw err;
+    }
   }
 
   /** Runs one discovery round now, outside the timer. */
@@ -157,16 +180,6 @@ export class PeerNetwork {
   selfChanged(): void {
     if (!this.opts.push || this.halted || this.server === null) return;
     this.pushes.changed(this.opts.state.pushTargets().map((rec) => rec.id));
-  }
-
-  /** Asks a peer whether it holds a stream (before taking the stream over from it). */
-  async askHolder(machineId: string, streamId: string): Promise<HolderAnswer> {
-    if (this.server === null || this.halted) return 'unreachable';
-    try {
-      return readHolderAnswer(await this.link.holder(machineId, streamId, this.opts.limits.holderTimeoutMs), streamId);
-    } catch {
-      return 'unreachable';
-    }
   }
 
   /** Stops discovery, tells every peer this Machine now has no streams, then closes the private port. */

@@ -12,6 +12,7 @@ export const DirectoryStreamSchema = Type.Object({
   viewers: Type.Number(),
   startedAt: Type.Number(),
   epoch: Type.Number(),
+  thumbnail: Type.Optional(Type.Integer({ minimum: 1 })),
 });
 
 export const DirectoryMachineSchema = Type.Object({
@@ -19,6 +20,7 @@ export const DirectoryMachineSchema = Type.Object({
   region: Type.String(),
   streams: Type.Number(),
   lastSeenMs: Type.Number(),
+  relay: Type.Optional(Type.Union([Type.Literal('ok'), Type.Literal('down'), Type.Literal('off')])),
 });
 
 export const DirectoryViewSchema = Type.Object({

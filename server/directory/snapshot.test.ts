@@ -72,6 +72,13 @@ test('parseSnapshot accepts a good snapshot and copies only known fields', () =>
   assert.equal('secret' in result.snapshot.streams[0]!, false);
 });
 
+test('parseSnapshot keeps relay readiness when given, and leaves it out when absent', () => {
+  const withRelay = parseSnapshot({ ...good, relay: 'down' }, rules);
+  assert.equal(withRelay.ok && withRelay.snapshot.relay, 'down');
+  const without = parseSnapshot(good, rules);
+  assert.equal(without.ok && 'relay' in without.snapshot, false);
+});
+
 test('parseSnapshot: each field is held to what this app makes, tested at its edges', () => {
   const stream = good.streams[0]!;
   const withStream = (patch: Record<string, unknown>) => ({ ...good, streams: [{ ...stream, ...patch }] });
@@ -108,6 +115,11 @@ test('parseSnapshot: each field is held to what this app makes, tested at its ed
     { name: 'negative version', value: { ...good, version: -1 }, error: /version/ },
     { name: 'fractional version', value: { ...good, version: 1.5 }, error: /version/ },
     { name: 'streams not array', value: { ...good, streams: {} }, error: /streams must be an array/ },
+    { name: 'relay readiness ok', value: { ...good, relay: 'ok' }, error: null },
+    { name: 'relay readiness off', value: { ...good, relay: 'off' }, error: null },
+    { name: 'relay readiness unknown', value: { ...good, relay: 'maybe' }, error: /relay must be ok, down or off/ },
+    { name: 'relay readiness not a string', value: { ...good, relay: 1 }, error: /relay must be/ },
+    { name: 'relay readiness null', value: { ...good, relay: null }, error: /relay must be/ },
     { name: 'MAX_STREAMS streams', value: { ...good, streams: streams(3) }, error: null },
     {
       name: 'one stream over MAX_STREAMS',

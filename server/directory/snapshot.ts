@@ -1,4 +1,5 @@
 import { decodeTime } from 'ulid';
+import { RELAY_READINESS, type RelayReadiness } from '../../shared/directory-api.ts';
 import { isObject } from '../../shared/guards.ts';
 import { isMachineId } from '../../shared/machine-id.ts';
 import { isRegionCode } from '../../shared/region.ts';
@@ -8,6 +9,11 @@ import type { StreamSummary } from '../streams/source.ts';
 import { parseEpoch, startedAtProblem } from './claims.ts';
 import type { DirectoryLimits } from './limits.ts';
 
+/** One stream of a snapshot: the relay's summary, plus the version of its thumbnail once its home has one. */
+export interface SnapshotStream extends StreamSummary {
+  thumbnail?: number;
+}
+
 /** What one Machine tells its peers about itself: served by the peer API, pushed on change. */
 export interface Snapshot {
   machineId: string;
@@ -16,7 +22,9 @@ export interface Snapshot {
   bootId: string;
   /** Increases on every change within one boot. */
   version: number;
-  streams: StreamSummary[];
+  streams: SnapshotStream[];
+  /** Whether it can take relay work (its NATS engine); absent from a Machine that has not said. */
+  relay?: RelayReadiness;
 }
 
 /** The ordering key of a snapshot; kept after a Machine is forgotten so its late messages stay ignored. */
@@ -42,6 +50,23 @@ export function isNewer(candidate: SnapshotOrder, held: SnapshotOrder | null | u
 /** Strong ETag of a snapshot: (bootId, version) names its content exactly. */
 export function snapshotEtag(order: SnapshotOrder): string {
   return `"${order.bootId}.${order.version}"`;
+}
+
+/**
+ * A stream's thumbnail version as its home makes them (absent while it has none): the time the home
+ * stored it in ms, bumped past its last one, so within the home's boot and now, give or take the clock skew.
+ */
+export function isThumbnailVersion(
+  value: unknown,
+  bootMs: number,
+  rules: Pick<SnapshotRules, 'nowMs' | 'clockSkewMs'>,
+): value is number | undefined {
+  if (value === undefined) return true;
+  return (
+    Number.isSafeInteger(value) &&
+    (value as number) >= bootMs - rules.clockSkewMs &&
+    (value as number) <= rules.nowMs + rules.clockSkewMs
+  );
 }
 
 export type ParseResult = { ok: true; snapshot: Snapshot } | { ok: false; error: string };
@@ -85,9 +110,9 @@ export function bootTimeMs(bootId: unknown): number | null {
  * a ULID id, the title and creator rules, a viewer count, an epoch, and a start time a real stream can
  * have (claims.ts: a stream that moved in keeps the start it had before this Machine booted).
  */
-function parseStream(value: unknown, at: string, bootMs: number, rules: SnapshotRules): StreamSummary | string {
+function parseStream(value: unknown, at: string, bootMs: number, rules: SnapshotRules): SnapshotStream | string {
   if (!isObject(value)) return `${at} must be an object`;
-  const { id, title, creator, viewers, startedAt } = value;
+  const { id, title, creator, viewers, startedAt, thumbnail } = value;
   const idMs = bootTimeMs(id);
   if (idMs === null) return `${at}.id must be a stream id (a ULID)`;
   const fields = validateNewStream({ title, creator });
@@ -106,6 +131,8 @@ function parseStream(value: unknown, at: string, bootMs: number, rules: Snapshot
     clockSkewMs: rules.clockSkewMs,
   });
   if (start !== null) return `${at}.startedAt ${start}`;
+  if (!isThumbnailVersion(thumbnail, bootMs, rules))
+    return `${at}.thumbnail must be a thumbnail version: ms since the epoch, after its Machine booted and not in the future`;
   // Copy only the known fields: a peer cannot smuggle extra data into our public API.
   return {
     id: id as string,
@@ -114,13 +141,14 @@ function parseStream(value: unknown, at: string, bootMs: number, rules: Snapshot
     viewers: viewers as number,
     startedAt: startedAt as number,
     epoch,
+    ...(thumbnail !== undefined && { thumbnail }),
   };
 }
 
 /** Validates a snapshot received from a peer (pushed or fetched); returns a short reason when invalid. */
 export function parseSnapshot(value: unknown, rules: SnapshotRules): ParseResult {
   if (!isObject(value)) return { ok: false, error: 'snapshot must be a JSON object' };
-  const { machineId, region, bootId, version, streams } = value;
+  const { machineId, region, bootId, version, streams, relay } = value;
   if (!isMachineId(machineId)) return { ok: false, error: 'machineId must be 14 lowercase hex chars' };
   // '' is a Machine off Fly (no FLY_REGION).
   if (region !== '' && !isRegionCode(region)) return { ok: false, error: 'region must be a region code' };
@@ -131,9 +159,11 @@ export function parseSnapshot(value: unknown, rules: SnapshotRules): ParseResult
   if (!Number.isSafeInteger(version) || (version as number) < 0)
     return { ok: false, error: 'version must be a whole number >= 0' };
   if (!Array.isArray(streams)) return { ok: false, error: 'streams must be an array' };
+  if (relay !== undefined && !RELAY_READINESS.includes(relay as RelayReadiness))
+    return { ok: false, error: 'relay must be ok, down or off' };
   if (streams.length > rules.maxStreams)
     return { ok: false, error: `streams must list at most ${rules.maxStreams} (MAX_STREAMS) streams` };
-  const parsed: StreamSummary[] = [];
+  const parsed: SnapshotStream[] = [];
   const ids = new Set<string>();
   for (let i = 0; i < streams.length; i++) {
     const stream = parseStream(streams[i], `streams[${i}]`, bootMs, rules);
@@ -142,8 +172,13 @@ export function parseSnapshot(value: unknown, rules: SnapshotRules): ParseResult
     ids.add(stream.id);
     parsed.push(stream);
   }
-  return {
-    ok: true,
-    snapshot: { machineId, region, bootId: bootId as string, version: version as number, streams: parsed },
+  const snapshot: Snapshot = {
+    machineId,
+    region,
+    bootId: bootId as string,
+    version: version as number,
+    streams: parsed,
   };
+  if (relay !== undefined) snapshot.relay = relay as RelayReadiness;
+  return { ok: true, snapshot };
 }

@@ -119,6 +119,22 @@ test('buildView: a stream id claimed twice is listed once, at the higher epoch, 
   }
 });
 
+test("buildView carries each Machine's relay readiness when it reported one", () => {
+  const self = { ...snapshot(SELF, 'ams', []), relay: 'ok' as const };
+  const peer = { ...snapshot(P, 'dfw', []), relay: 'down' as const };
+  const quiet = snapshot(Q, 'dfw', []);
+  const view = buildView(self, [record(peer, P, 5), record(quiet, Q, 5)], 10, false);
+  assert.deepEqual(
+    view.machines.map((m) => [m.id, m.relay]),
+    [
+      [SELF, 'ok'],
+      [P, 'down'],
+      [Q, undefined],
+    ],
+  );
+  assert.equal('relay' in view.machines[2]!, false);
+});
+
 test('diffViews emits removals, upserts and machine changes only', () => {
   const stream = (id: string, viewers = 1) => ({
     id,
@@ -147,6 +163,11 @@ test('diffViews emits removals, upserts and machine changes only', () => {
       events: ['stream-removed:a', 'machines'],
     },
     { name: 'stale flips', next: { ...base, stale: true }, events: ['machines'] },
+    {
+      name: 'relay readiness reported',
+      next: { ...base, machines: [{ ...machine(2), relay: 'ok' }] },
+      events: ['machines'],
+    },
     {
       name: 'machine gone',
       next: { streams: [], machines: [], stale: false },

@@ -38,7 +38,14 @@ export function buildView(
   const byId = new Map<string, DirectoryStream>();
   const machines: DirectoryMachine[] = [];
   for (const { snapshot, lastSeenMs } of sources) {
-    machines.push({ id: snapshot.machineId, region: snapshot.region, streams: snapshot.streams.length, lastSeenMs });
+    const machine: DirectoryMachine = {
+      id: snapshot.machineId,
+      region: snapshot.region,
+      streams: snapshot.streams.length,
+      lastSeenMs,
+    };
+    if (snapshot.relay !== undefined) machine.relay = snapshot.relay;
+    machines.push(machine);
     for (const s of snapshot.streams) {
       const held = byId.get(s.id);
       if (held !== undefined && compareClaims(held, { ...s, machineId: snapshot.machineId }) >= 0) continue;
@@ -51,6 +58,7 @@ export function buildView(
         viewers: s.viewers,
         startedAt: s.startedAt,
         epoch: s.epoch,
+        ...(s.thumbnail !== undefined && { thumbnail: s.thumbnail }),
       });
     }
   }
@@ -71,15 +79,19 @@ function sameStream(a: DirectoryStream, b: DirectoryStream): boolean {
     a.region === b.region &&
     a.viewers === b.viewers &&
     a.startedAt === b.startedAt &&
-    a.epoch === b.epoch
+    a.epoch === b.epoch &&
+    a.thumbnail === b.thumbnail
   );
 }
 
-/** Machines differ for the SSE feed when membership, region or stream count changes; lastSeenMs alone does not. */
+/** Machines differ for the SSE feed when membership, region, stream count or relay readiness changes; lastSeenMs alone does not. */
 function sameMachines(a: readonly DirectoryMachine[], b: readonly DirectoryMachine[]): boolean {
   return (
     a.length === b.length &&
-    a.every((m, i) => m.id === b[i]!.id && m.region === b[i]!.region && m.streams === b[i]!.streams)
+    a.every(
+      (m, i) =>
+        m.id === b[i]!.id && m.region === b[i]!.region && m.streams === b[i]!.streams && m.relay === b[i]!.relay,
+    )
   );
 }
 

@@ -3,8 +3,10 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { decodeTime } from 'ulid';
 import { startedAtProblem } from '../directory/claims.ts';
+import type { PeerFetch } from '../directory/peer-link.ts';
 import { CREATE_BODY_MAX_BYTES } from '../streams/plugin.ts';
 import { FULL_RETRY_AFTER_MS } from '../streams/registry.ts';
+import { askHolder, holderRoutes } from './holder.ts';
 import { afterAsking, type Listing, resumeStep, supersededBy } from './rules.ts';
 import { ResumeSchema } from './schemas.ts';
 
@@ -26,6 +28,9 @@ async function moves(app: FastifyInstance, opts: MovesOptions): Promise<void> {
 
   // A stopping Machine may have left DNS, so peers stop pushing to it: it asks them while streams move.
   streams.pollWhileMoving(() => directory.discoverNow());
+  // Peers ask before taking a stream over from this Machine.
+  directory.addPeerRoutes(holderRoutes((id) => streams.holds(id)));
+  const peerFetch = (machineId: string, path: string, opts: PeerFetch) => directory.peerFetch(machineId, path, opts);
   directory.onPeerSnapshot((snapshot) => {
     const home = { machineId: snapshot.machineId, region: snapshot.region };
     for (const id of supersededBy(streams.list(), machine.id ?? 'local', snapshot)) streams.handOver(id, home);
@@ -50,7 +55,7 @@ async function moves(app: FastifyInstance, opts: MovesOptions): Promise<void> {
       });
       const step =
         first.kind === 'ask'
-          ? afterAsking(await directory.askHolder(first.listing.machineId, id), first.listing, seenEpoch)
+          ? afterAsking(await askHolder(peerFetch, first.listing.machineId, id), first.listing, seenEpoch)
           : first;
       if (step.kind === 'refuse') return reply.code(step.status).send({ error: step.error, ...step.home });
       const start = startedAtProblem(step.epoch, startedAt, {

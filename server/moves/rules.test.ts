@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { STREAM_EPOCH_MAX } from '../../shared/protocol.ts';
-import type { HolderAnswer } from '../directory/holder.ts';
+import type { HolderAnswer } from './holder.ts';
 import { afterAsking, type Listing, nextEpoch, type ResumeFacts, resumeStep, supersededBy } from './rules.ts';
 
 const SELF = 'aaaaaaaaaaaaaa';

@@ -1,7 +1,7 @@
 import { STREAM_EPOCH_MAX } from '../../shared/protocol.ts';
 import { type Claim, compareClaims } from '../directory/claims.ts';
-import type { HolderAnswer } from '../directory/holder.ts';
 import type { HoldState, StreamSummary } from '../streams/source.ts';
+import type { HolderAnswer } from './holder.ts';
 
 /** Where the directory lists a stream. */
 export interface Listing {

@@ -1,8 +1,11 @@
 /** One relayed frame, stored once: `data` is the exact wire message every viewer is sent. */
 export interface StoredFrame {
   data: Uint8Array;
+  /** Video keyframes only (an audio frame never starts a group of pictures). */
   keyframe: boolean;
   timestampUs: number;
+  /** TRACK_AUDIO (shared/protocol.ts) for audio; video otherwise (absent: video). */
+  track?: number;
 }
 
 export interface GopLimits {
@@ -11,7 +14,8 @@ export interface GopLimits {
 }
 
 /**
- * The current group of pictures (last keyframe and what followed), for late joiners.
+ * The current group of pictures (last keyframe and what followed, audio frames included, in the
+ * order they arrived), for late joiners; the caps count audio frames and bytes too.
  * A keyframe restarts it; a delta frame with no keyframe cached is not kept (useless alone);
  * past either cap the whole group is dropped until the next keyframe (as SRS does), because a
  * truncated tail could not be decoded and a stream without keyframes must not grow it forever.
@@ -38,6 +42,13 @@ export class GopCache {
     }
     this.frames.push(frame);
     this.totalBytes += frame.data.byteLength;
+  }
+
+  /** Forgets one track's frames (its decoder config changed), keeping the pictures. */
+  dropTrack(track: number): void {
+    if (!this.frames.some((f) => f.track === track)) return;
+    this.frames = this.frames.filter((f) => f.track !== track);
+    this.totalBytes = this.frames.reduce((sum, f) => sum + f.data.byteLength, 0);
   }
 
   clear(): void {

@@ -15,6 +15,7 @@ import type { RelayLimits } from './relay-limits.ts';
 
 const limits: RelayLimits = {
   maxFrameBytes: 2000,
+  maxAudioFrameBytes: 500,
   gopMaxFrames: 100,
   gopMaxBytes: 100_000,
   viewerMaxBacklogBytes: 5000,

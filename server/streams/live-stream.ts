@@ -1,4 +1,5 @@
 import {
+  type AudioConfig,
   type ChatSendMessage,
   CloseCode,
   type ControlMessage,
@@ -6,10 +7,9 @@ import {
   type EndReason,
   encodeControl,
   type StreamInfo,
+  TRACK_VIDEO,
 } from '../../shared/protocol.ts';
 import { Audience } from './audience.ts';
-import type { Clock } from './clock.ts';
-import { FramePath } from './frame-path.ts';
 import type { Log } from './log.ts';
 import type { Peer } from './peer.ts';
 import { type PublisherHost, PublisherSession } from './publisher-session.ts';
@@ -17,30 +17,11 @@ import type { RelayCounters } from './relay-counters.ts';
 import type { RelayLimits } from './relay-limits.ts';
 import type { StreamSummary } from './source.ts';
 import { type ChatRole, type ChatSender, StreamChat } from './stream-chat.ts';
-import { describeStream, helloFields, type NewHome, type StreamMeta, summarizeStream } from './stream-info.ts';
+import { describeStream, helloFields, summarizeStream } from './stream-info.ts';
+import { StreamMedia } from './stream-media.ts';
+import type { NewHome, StreamDeps, StreamMeta, StreamState } from './stream-types.ts';
 import { Deadline, RateGate, Throttle } from './throttle.ts';
 import { type ViewerHost, ViewerSession } from './viewer-session.ts';
-
-export type { NewHome, StreamMeta };
-
-/**
- * waiting: created, no publisher yet (not listed); live: publisher connected;
- * grace: publisher dropped, may reconnect; moving: this Machine is going away and its publisher was
- * told to resume elsewhere (still listed, viewers kept until the new home is known); ended: gone for good.
- */
-export type StreamState = 'waiting' | 'live' | 'grace' | 'moving' | 'ended';
-export type StreamEvent = 'listed' | 'viewers' | 'ended';
-
-export interface StreamDeps {
-  limits: RelayLimits;
-  clock: Clock;
-  counters: RelayCounters;
-  log: Log;
-  machineId: string | null;
-  region: string | null;
-  /** Called on state changes the directory cares about (viewers: already throttled per stream). */
-  onEvent(stream: LiveStream, event: StreamEvent): void;
-}
 
 const utf8 = new TextEncoder();
 
@@ -51,7 +32,7 @@ export class LiveStream implements PublisherHost, ViewerHost {
   readonly limits: RelayLimits;
   readonly counters: RelayCounters;
   readonly log: Log;
-  private readonly frames: FramePath;
+  private readonly media: StreamMedia;
   private readonly viewers = new Audience();
   private publisher: PublisherSession | null = null;
   /** The publisher can resume on another Machine (a browser socket; the demo publisher cannot). */
@@ -70,7 +51,7 @@ export class LiveStream implements PublisherHost, ViewerHost {
     this.counters = deps.counters;
     this.log = deps.log;
     this.startedAt = meta.startedAt ?? meta.createdAt;
-    this.frames = new FramePath(deps.limits);
+    this.media = new StreamMedia(deps.limits);
     this.chatRoom = new StreamChat(meta.creator, meta.chatSeq);
     this.keyframeGate = new RateGate(deps.limits.keyframeRequestIntervalMs);
     this.viewerCount = new Throttle(deps.limits.viewerCountIntervalMs, () => this.broadcastViewerCount(), deps.clock);
@@ -106,7 +87,7 @@ export class LiveStream implements PublisherHost, ViewerHost {
 
   /** Bytes held by the GOP cache (for stats and tests). */
   get gopBytes(): number {
-    return this.frames.gopBytes;
+    return this.media.gopBytes;
   }
 
   now(): number {
@@ -144,13 +125,14 @@ export class LiveStream implements PublisherHost, ViewerHost {
     this.publisherMovable = movable;
     if (!wasListed && this.meta.startedAt === undefined) this.startedAt = this.now();
     this.state = 'live';
-    this.frames.restart();
+    this.media.restart();
     peer.sendText(
       encodeControl({
         type: 'hello',
         role: 'publisher',
         ...this.helloFields(),
         maxFrameBytes: this.limits.maxFrameBytes,
+        maxAudioFrameBytes: this.limits.maxAudioFrameBytes,
       }),
     );
     if (wasDisconnected) this.broadcastViewers({ type: 'publisher', connected: true });
@@ -163,7 +145,7 @@ export class LiveStream implements PublisherHost, ViewerHost {
     if (this.publisher !== session || this.state === 'ended') return;
     this.publisher = null;
     this.state = 'grace';
-    this.frames.clear();
+    this.media.forget();
     this.broadcastViewers({ type: 'publisher', connected: false });
     this.endDeadline.start(this.limits.publishGraceMs);
     this.log.info(
@@ -173,7 +155,7 @@ export class LiveStream implements PublisherHost, ViewerHost {
   }
 
   setConfig(config: DecoderConfig): void {
-    this.frames.setConfig(config);
+    this.media.setConfig(config);
     const message = utf8.encode(encodeControl({ type: 'config', config }));
     for (const viewer of this.viewers) {
       viewer.resetTimeline();
@@ -181,14 +163,20 @@ export class LiveStream implements PublisherHost, ViewerHost {
     }
   }
 
-  relay(data: Uint8Array, keyframe: boolean, timestampUs: number): void {
+  /** A new audio config (or none): viewers are told; cached audio of the old one is of no use to a late joiner. */
+  setAudioConfig(config: AudioConfig | null): void {
+    if (this.media.setAudioConfig(config)) this.broadcastViewers({ type: 'audio-config', config });
+  }
+
+  relay(data: Uint8Array, keyframe: boolean, timestampUs: number, track: number = TRACK_VIDEO): void {
     if (this.state !== 'live') return;
-    const frame = this.frames.admit(data, keyframe, timestampUs);
-    if (frame === null) {
-      this.requestKeyframe();
+    const intake = this.media.intake(keyframe, track);
+    if (intake !== 'relay') {
+      if (intake === 'drop-and-ask-keyframe') this.requestKeyframe();
       return;
     }
     this.counters.framesReceived++;
+    const frame = this.media.store(data, keyframe, timestampUs, track);
     const now = this.now();
     let late: boolean | undefined;
     const crowd = { late: () => (late ??= this.viewers.crowdLate(this.limits.viewerMaxLagMs)) };
@@ -220,11 +208,12 @@ export class LiveStream implements PublisherHost, ViewerHost {
         type: 'hello',
         role: 'viewer',
         ...this.helloFields(),
-        config: this.frames.config,
+        config: this.media.config,
+        audioConfig: this.media.audioConfig,
         publisherConnected: this.publisher !== null,
       }),
     );
-    const gop = this.frames.joinFrames();
+    const gop = this.media.joinFrames();
     viewer.start(gop);
     if (gop.length === 0) this.requestKeyframe();
     this.viewerCount.trigger();
@@ -298,7 +287,7 @@ export class LiveStream implements PublisherHost, ViewerHost {
     this.state = 'ended';
     this.endDeadline.cancel();
     this.viewerCount.cancel();
-    this.frames.clear();
+    this.media.forget();
     const bytes = notice === null ? null : utf8.encode(encodeControl(notice));
     for (const viewer of [...this.viewers]) {
       if (bytes !== null) viewer.peer.sendText(bytes);

@@ -3,12 +3,12 @@ import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type WebSocket from 'ws';
-import { CloseCode } from '../../shared/protocol.ts';
+import { CloseCode, PROTOCOL_QUERY_PARAM, protocolRefusal } from '../../shared/protocol.ts';
 import { clientKey } from '../clients/client-key.ts';
 import { ConnectionCaps, RatePerClient } from '../clients/per-client.ts';
 import { systemClock } from './clock.ts';
 import { goAway } from './going-away.ts';
-import type { LiveStream, NewHome } from './live-stream.ts';
+import type { LiveStream } from './live-stream.ts';
 import {
   type CreateResult,
   FULL_RETRY_AFTER_MS,
@@ -23,6 +23,7 @@ import { socketErrorHandler } from './socket-errors.ts';
 import { MAX_MESSAGE_BYTES } from './socket-limits.ts';
 import { SocketSet } from './socket-set.ts';
 import type { HoldState, LocalStreamSource } from './source.ts';
+import type { NewHome } from './stream-types.ts';
 import { PublishTokens } from './tokens.ts';
 import { WsPeer } from './ws-peer.ts';
 
@@ -52,6 +53,9 @@ export interface StreamsService extends LocalStreamSource {
   stats(): RelayStats;
   /** A new stream homed here, as `POST /api/streams` makes one (the demo streams use it too). */
   create(meta: { title: string; creator: string }): CreateResult;
+  /** Whether `token` is the publish token of stream `id` hosted here (thumbnail uploads carry it). */
+  tokenMatches(id: string, token: unknown): boolean;
+  /** Whether a stream is held here: `moving` while this Machine waits for its new home to be known. */
   holds(id: string): HoldState;
   /** Whether `token` is the stream's publish token (constant time), wherever the stream lives. */
   verifyToken(id: string, token: unknown): boolean;
@@ -148,6 +152,7 @@ async function streams(app: FastifyInstance, opts: StreamsOptions): Promise<void
     onChange: (listener: () => void) => registry.onChange(listener),
     stats: () => registry.stats(),
     create: (meta: { title: string; creator: string }) => registry.create(meta),
+    tokenMatches: (id: string, token: unknown) => registry.tokenMatches(id, token),
     holds: (id: string) => registry.holds(id),
     verifyToken: (id: string, token: unknown) => registry.tokens.matches(id, token),
     resume: (input: ResumeInput) => registry.resume(input),
@@ -230,10 +235,22 @@ async function streams(app: FastifyInstance, opts: StreamsOptions): Promise<void
     }
   };
 
-  /** Wires a socket's events to a relay session; the stream may have ended since the hook looked. */
-  const attach = (socket: WebSocket, id: string, open: (stream: LiveStream, peer: WsPeer) => Session) => {
+  /**
+   * Wires a socket's events to a relay session; the stream may have ended since the hook looked. A client
+   * whose URL named another protocol version (`?protocol=`) is closed at once with a reason it can show.
+   */
+  const attach = (
+    socket: WebSocket,
+    request: { params: { id: string }; query: unknown },
+    open: (stream: LiveStream, peer: WsPeer) => Session,
+  ) => {
     const peer = new WsPeer(socket);
-    const stream = registry.get(id);
+    const refusal = protocolRefusal((request.query as Record<string, unknown>)[PROTOCOL_QUERY_PARAM]);
+    if (refusal !== null) {
+      peer.close(CloseCode.protocolMismatch, refusal);
+      return;
+    }
+    const stream = registry.get(request.params.id);
     if (stream === undefined || stream.state === 'ended') {
       peer.close(CloseCode.notFound, 'stream ended');
       return;
@@ -249,11 +266,11 @@ async function streams(app: FastifyInstance, opts: StreamsOptions): Promise<void
   };
 
   api.get('/ws/publish/:id', { websocket: true, schema: PublishSchema, preHandler: refusePublish }, (socket, request) =>
-    attach(socket, request.params.id, (stream, peer) => stream.connectPublisher(peer, true)),
+    attach(socket, request, (stream, peer) => stream.connectPublisher(peer, true)),
   );
 
   api.get('/ws/watch/:id', { websocket: true, schema: WatchSchema, preHandler: admitViewer }, (socket, request) =>
-    attach(socket, request.params.id, (stream, peer) => stream.addViewer(peer, keyOf(request))),
+    attach(socket, request, (stream, peer) => stream.addViewer(peer, keyOf(request))),
   );
 
   app.addHook('onClose', async () => {

@@ -1,14 +1,13 @@
 import { ChatLimiter } from '../../shared/chat-limiter.ts';
 import {
+  type AudioConfig,
   CHAT_RATE_MAX_MESSAGES,
   CHAT_RATE_WINDOW_MS,
   type ChatSendMessage,
-  CloseCode,
   type DecoderConfig,
-  decodeFrame,
-  encodeControl,
   parsePublisherMessage,
 } from '../../shared/protocol.ts';
+import { type IntakeLimits, judgeFrame } from './frame-intake.ts';
 import type { Log } from './log.ts';
 import type { Peer } from './peer.ts';
 import { RefusalBudget, type RefusalLimits, type Refusing } from './refusals.ts';
@@ -16,13 +15,13 @@ import { RefusalBudget, type RefusalLimits, type Refusing } from './refusals.ts'
 /** What a publisher session needs from its stream. */
 export interface PublisherHost {
   readonly id: string;
-  readonly maxFrameBytes: number;
   /** The backlog limit of viewers applies to the publisher's replies too. */
-  readonly limits: RefusalLimits & { viewerMaxBacklogBytes: number };
+  readonly limits: RefusalLimits & IntakeLimits & { viewerMaxBacklogBytes: number };
   readonly log: Log;
   now(): number;
   setConfig(config: DecoderConfig): void;
-  relay(data: Uint8Array, keyframe: boolean, timestampUs: number): void;
+  setAudioConfig(config: AudioConfig | null): void;
+  relay(data: Uint8Array, keyframe: boolean, timestampUs: number, track: number): void;
   stop(): void;
   chat(from: Refusing & { limiter: ChatLimiter }, message: ChatSendMessage, role: 'viewer' | 'creator'): void;
   publisherClosed(session: PublisherSession): void;
@@ -33,9 +32,10 @@ export class PublisherSession implements Refusing {
   /** The creator's own: one publish socket per stream, so it is per stream already. */
   readonly limiter = new ChatLimiter(CHAT_RATE_MAX_MESSAGES, CHAT_RATE_WINDOW_MS);
   readonly refusals: RefusalBudget;
-  /** Frames are refused until this connection has sent its decoder config. */
-  private configured = false;
-  private warnedNotConfigured = false;
+  /** Frames of a track are refused until this connection has sent that track's decoder config. */
+  private readonly configured = { video: false, audio: false };
+  /** Kinds of refused frame already reported on this connection (see judgeFrame). */
+  private readonly warned = new Set<string>();
   private closed = false;
 
   constructor(
@@ -56,8 +56,12 @@ export class PublisherSession implements Refusing {
     const message = parsed.value;
     switch (message.type) {
       case 'config':
-        this.configured = true;
+        this.configured.video = true;
         this.host.setConfig(message.config);
+        return;
+      case 'audio-config':
+        this.configured.audio = message.config !== null;
+        this.host.setAudioConfig(message.config);
         return;
       case 'stop':
         this.host.stop();
@@ -68,32 +72,26 @@ export class PublisherSession implements Refusing {
     }
   }
 
-  /** `data` may be a view into ws's receive buffer: the stream copies it once. */
+  /**
+   * `data` may be a view into ws's receive buffer: the stream copies it once. A refused frame is said
+   * once per kind per connection (through the refusal budget), then dropped silently.
+   */
   onBinary(data: Uint8Array): void {
     if (this.closed) return;
-    if (data.byteLength > this.host.maxFrameBytes) {
-      this.close(CloseCode.tooBig, `frame over ${this.host.maxFrameBytes} bytes`);
-      return;
+    const verdict = judgeFrame(data, this.configured, this.host.limits);
+    switch (verdict.action) {
+      case 'relay':
+        this.host.relay(data, verdict.keyframe, verdict.timestampUs, verdict.track);
+        return;
+      case 'drop':
+        if (this.warned.has(verdict.warn)) return;
+        this.warned.add(verdict.warn);
+        this.refusals.refuse(this, { type: 'error', code: verdict.code, message: verdict.message }, this.host.now());
+        return;
+      case 'close':
+        this.close(verdict.code, verdict.reason);
+        return;
     }
-    const frame = decodeFrame(data);
-    if (!frame.ok) {
-      this.close(CloseCode.badMessage, frame.error.slice(0, 120));
-      return;
-    }
-    if (!this.configured) {
-      if (!this.warnedNotConfigured) {
-        this.warnedNotConfigured = true;
-        this.peer.sendText(
-          encodeControl({
-            type: 'error',
-            code: 'not-configured',
-            message: 'send a config message before frames; frames are dropped until then',
-          }),
-        );
-      }
-      return;
-    }
-    this.host.relay(data, frame.value.keyframe, frame.value.timestampUs);
   }
 
   onClose(): void {

@@ -1,10 +1,11 @@
 import { ulid } from 'ulid';
 import type { Clock } from './clock.ts';
-import { LiveStream, type NewHome, type StreamEvent, type StreamMeta } from './live-stream.ts';
+import { LiveStream } from './live-stream.ts';
 import type { Log } from './log.ts';
 import { newCounters, type RelayCounters } from './relay-counters.ts';
 import type { RelayLimits } from './relay-limits.ts';
 import type { HoldState, LocalStreamSource, StreamSummary } from './source.ts';
+import type { NewHome, StreamEvent, StreamMeta } from './stream-types.ts';
 import { Throttle } from './throttle.ts';
 import { PublishTokens } from './tokens.ts';
 

@@ -25,6 +25,4 @@ export interface LocalStreamSource {
    * Returns a function that unsubscribes.
    */
   onChange(listener: () => void): () => void;
-  /** Whether a stream is held here, for a peer asking before it takes the stream over (absent: never). */
-  holds?(id: string): HoldState;
 }

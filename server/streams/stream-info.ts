@@ -1,25 +1,6 @@
 import { type ChatMessage, PROTOCOL_VERSION, type StreamInfo } from '../../shared/protocol.ts';
 import type { StreamSummary } from './source.ts';
-
-/** A stream's fixed facts. */
-export interface StreamMeta {
-  id: string;
-  title: string;
-  creator: string;
-  createdAt: number;
-  /** Moves so far (0 where it was created). */
-  epoch: number;
-  /** A stream resumed here keeps the start it had on its previous home. */
-  startedAt?: number;
-  /** ... and goes on numbering chat after the last message its creator saw there. */
-  chatSeq?: number;
-}
-
-/** Where a stream went: the Machine that now holds its newest claim. */
-export interface NewHome {
-  machineId: string;
-  region: string;
-}
+import type { StreamMeta } from './stream-types.ts';
 
 /** The Machine holding a stream (null off Fly). */
 export interface HomeFacts {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { copyArgs, envPairs, execForm, instructions, parseDockerfile, stageConfig } from './dockerfile.ts';
+import { aptInstalls, copyArgs, envPairs, execForm, instructions, parseDockerfile, stageConfig } from './dockerfile.ts';
 
 test('instructions: comments dropped, continuations joined, keywords upper-cased, lines kept', () => {
   const text = [
@@ -122,4 +122,17 @@ test('stageConfig: workdir, env, user, exposed ports and exec-form CMD of a stag
   });
   assert.equal(stageConfig(parseDockerfile('FROM x').stages[0]!).cmd, null);
   assert.throws(() => stageConfig(parseDockerfile('FROM x\nCMD node main.js').stages[0]!), /exec form/);
+});
+
+test('aptInstalls: the Debian packages a RUN step installs, flags dropped', () => {
+  const rows: Array<[string, string[] | null]> = [
+    [
+      'apt-get update && apt-get install -y --no-install-recommends nats-server && rm -rf /var/lib/apt/lists/*',
+      ['nats-server'],
+    ],
+    ['apt-get install -y a b', ['a', 'b']],
+    ['npm ci --no-audit', null],
+    ['apt-get update', null],
+  ];
+  for (const [args, expected] of rows) assert.deepEqual(aptInstalls(args), expected, args);
 });

@@ -186,3 +186,16 @@ export function stageConfig(stage: Stage): StageConfig {
   }
   return config;
 }
+
+/**
+ * Debian packages a RUN step installs with `apt-get install` (flags dropped), or null when the step
+ * does not. The image rehearsal cannot run apt-get into a folder; it checks the host has them instead.
+ */
+export function aptInstalls(args: string): string[] | null {
+  const m = /\bapt-get\s+install\s+([^&;|]*)/.exec(args);
+  if (m === null) return null;
+  return m[1]!
+    .trim()
+    .split(/\s+/)
+    .filter((word) => word !== '' && !word.startsWith('-'));
+}

@@ -100,6 +100,25 @@ test('the replay cache remembers the fly-machine-id cookie for at least 10 s', (
   assert.ok(Number.isInteger(entry.ttl_seconds) && entry.ttl_seconds! >= 10);
 });
 
+test('NATS: its ports are the ones the code reads, none of them public, and RELAY_SECRET is no [env] value', () => {
+  const { relay } = config;
+  const nats = [relay.clientPort, relay.clusterPort, relay.gatewayPort, relay.monitorPort];
+  assert.deepEqual(
+    ['NATS_CLIENT_PORT', 'NATS_CLUSTER_PORT', 'NATS_GATEWAY_PORT', 'NATS_MONITOR_PORT'].map((n) => toml.env?.[n]),
+    nats.map(String),
+  );
+  const toml2 = toml as { services?: Array<{ internal_port?: number }> };
+  const exposed = [toml.http_service?.internal_port, ...(toml2.services ?? []).map((s) => s.internal_port)];
+  for (const port of nats) assert.ok(!exposed.includes(port), `NATS port ${port} is never a public service`);
+  assert.equal(
+    new Set([...nats, config.server.port, config.directory.internalPort, config.metrics.port]).size,
+    7,
+    'no port shared',
+  );
+  assert.equal(toml.env?.RELAY_SECRET, undefined, 'a secret, set with fly secrets set');
+  assert.equal(toml.env?.NATS_URL, undefined);
+});
+
 test('[build] names the Dockerfile, which exists', () => {
   assert.ok(toml.build?.dockerfile);
   assert.ok(existsSync(join(REPO_ROOT, toml.build.dockerfile)));

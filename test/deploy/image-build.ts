@@ -14,6 +14,7 @@ import {
 import { dirname, join, posix } from 'node:path';
 import { contextFiles } from './context.ts';
 import {
+  aptInstalls,
   copyArgs,
   type Dockerfile,
   envPairs,
@@ -48,6 +49,8 @@ export interface ImageConfig extends StageConfig {
   /** The final stage's filesystem. */
   rootfs: string;
   cmd: string[];
+  /** Debian packages the final stage installs with apt-get; the rehearsal uses the host's copies. */
+  aptPackages: string[];
 }
 
 export interface StepReport {
@@ -121,7 +124,9 @@ export async function buildImage(
   const usedKeys = new Set<string>();
   mkdirSync(opts.layerCacheDir, { recursive: true });
 
+  let aptPackages: string[] = [];
   for (const [index, stage] of opts.dockerfile.stages.entries()) {
+    aptPackages = [];
     const state: StageState = { name: stage.name, rootfs: join(opts.workDir, `stage-${index}`), workdir: '/', env: {} };
     mkdirSync(state.rootfs, { recursive: true });
     stages.push(state);
@@ -152,6 +157,14 @@ export async function buildImage(
           keyKnown = copy(ins, state, stages, files, opts.contextDir, key) && keyKnown;
           break;
         case 'RUN': {
+          const apt = aptInstalls(ins.args);
+          if (apt !== null) {
+            // System packages of the Debian base: the host must have them (the rehearsal runs on Debian).
+            requireHostPackages(apt, where);
+            aptPackages.push(...apt);
+            report({ stage: index, instruction: `RUN ${ins.args} (host packages)`, ms: Date.now() - started });
+            break;
+          }
           const cacheKey = keyKnown ? key.copy().digest('hex').slice(0, 32) : null;
           if (cacheKey !== null) usedKeys.add(cacheKey);
           const cached = await runStep(ins, state, opts, cacheKey);
@@ -173,7 +186,7 @@ export async function buildImage(
 
   const config = stageConfig(opts.dockerfile.stages.at(-1)!);
   if (config.cmd === null) throw new Error('Dockerfile: the final stage has no CMD');
-  return { ...config, cmd: config.cmd, rootfs: stages.at(-1)!.rootfs };
+  return { ...config, cmd: config.cmd, rootfs: stages.at(-1)!.rootfs, aptPackages };
 }
 
 /**
@@ -236,6 +249,17 @@ function copy(
       copyContextFile(join(contextDir, file), inRootfs(state.rootfs, posix.join(destPath, file.slice(prefix.length))));
   }
   return explicit;
+}
+
+function requireHostPackages(packages: readonly string[], where: string): void {
+  for (const name of packages) {
+    let status = '';
+    try {
+      status = execFileSync('dpkg', ['-s', name], { encoding: 'utf8', stdio: 'pipe' });
+    } catch {}
+    if (!/^Status: install ok installed$/m.test(status))
+      throw new Error(`${where} installs ${name} with apt; this host lacks it: apt-get install ${name}`);
+  }
 }
 
 /** Runs one RUN step, or restores its snapshot; returns whether it came from the cache. */

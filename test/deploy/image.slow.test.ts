@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { after, type TestContext, test } from 'node:test';
@@ -9,7 +10,7 @@ import WebSocket from 'ws';
 import { loadConfig } from '../../server/config.ts';
 import { METRICS_LISTENING_MSG, METRICS_PATH } from '../../server/metrics/plugin.ts';
 import { sampleValue } from '../support/prom-text.ts';
-import { parseDockerfile, stageConfig } from './dockerfile.ts';
+import { aptInstalls, parseDockerfile, stageConfig } from './dockerfile.ts';
 import { isIgnored, parseDockerignore } from './dockerignore.ts';
 import { durationMs, machineEnv, REPO_ROOT, readFlyToml } from './fly-toml.ts';
 import { buildImage, type ImageConfig, type StepReport } from './image-build.ts';
@@ -111,10 +112,14 @@ after(() => {
   if (workDir !== '') rmSync(workDir, { recursive: true, force: true });
 });
 
-test('the Dockerfile: pinned Node 24 slim, npm ci, build, prune, non-root, production, exposed port, exec CMD', () => {
+test('the Dockerfile: pinned Node 24 bookworm-slim, npm ci, build, prune, nats-server, non-root, production, exposed port, exec CMD', () => {
   assert.ok(dockerfile.stages.length >= 2, 'multi-stage');
   for (const stage of dockerfile.stages)
-    assert.match(stage.image, /^node:24\.\d+\.\d+-(?:[a-z]+-)?slim$/, 'every stage on one pinned Node 24 slim image');
+    assert.match(
+      stage.image,
+      /^node:24\.\d+\.\d+-bookworm-slim$/,
+      'every stage on one pinned Node 24 bookworm-slim image',
+    );
   assert.equal(new Set(dockerfile.stages.map((s) => s.image)).size, 1);
 
   const runs = dockerfile.stages
@@ -127,9 +132,17 @@ test('the Dockerfile: pinned Node 24 slim, npm ci, build, prune, non-root, produ
     order.every((i) => i >= 0) && order[0]! < order[1]! && order[1]! < order[2]!,
     `npm ci, npm run build, npm prune --omit=dev in order: ${runs.join(' | ')}`,
   );
+  const runtime = dockerfile.stages.at(-1)!.instructions;
+  const runtimeRuns = runtime.filter((i) => i.keyword === 'RUN');
+  assert.deepEqual(
+    runtimeRuns.map((i) => aptInstalls(i.args)),
+    [['nats-server']],
+    "the runtime stage copies built output and installs only Debian's nats-server",
+  );
+  assert.match(runtimeRuns[0]!.args, /--no-install-recommends.*rm -rf \/var\/lib\/apt\/lists/);
   assert.ok(
-    !dockerfile.stages.at(-1)!.instructions.some((i) => i.keyword === 'RUN'),
-    'the runtime stage only copies built output',
+    runtime.indexOf(runtimeRuns[0]!) < runtime.findIndex((i) => i.keyword === 'USER'),
+    'installed as root, before USER',
   );
 
   const image = stageConfig(dockerfile.stages.at(-1)!);
@@ -225,8 +238,12 @@ async function rehearseStart(t: TestContext, nodeBinary: string): Promise<void> 
     INTERNAL_PORT: '0',
     METRICS_PORT: '0',
     FLY_DNS_SERVER: DEAD_DNS,
-    // The demo stream reads its committed video fixture: proves the build ships it.
+    // The demo stream reads its committed fixtures (picture and sound): proves the build ships them.
     DEMO_STREAMS: '1',
+    // Embedded NATS as on Fly (a Fly secret, the 6PN address), on free loopback ports here.
+    RELAY_SECRET: 'rehearsal-secret-0123456789',
+    FLY_PRIVATE_IP: '127.0.0.1',
+    ...(await freeNatsPorts()),
   };
   const started = Date.now();
   const proc = await startMachine({
@@ -277,17 +294,39 @@ async function rehearseStart(t: TestContext, nodeBinary: string): Promise<void> 
   assert.notEqual(sampleValue(text, 'replaycast_live_streams'), undefined);
   assert.notEqual(sampleValue(text, 'replaycast_directory_staleness_seconds'), undefined);
 
-  const demoListed = async () => {
-    const body = (await (await fetch(`${proc.publicUrl}/api/streams`)).json()) as {
-      streams: Array<{ machineId: string }>;
-    };
-    return body.streams.some((s) => s.machineId === machine.FLY_MACHINE_ID);
-  };
-  const demoDeadline = Date.now() + 10_000;
-  while (!(await demoListed())) {
-    assert.ok(Date.now() < demoDeadline, `the demo stream never appeared; stderr: ${proc.stderr()}`);
+  // The image's nats-server (the host's copy of the apt package) runs under the app, as the image's user.
+  assert.deepEqual(image.aptPackages, ['nats-server']);
+  const ready = async () =>
+    sampleValue(
+      await (await fetch(`http://127.0.0.1:${proc.metricsPort}${METRICS_PATH}`)).text(),
+      'replaycast_relay_ready',
+    ) === 1;
+  const readyDeadline = Date.now() + 20_000;
+  while (!(await ready())) {
+    assert.ok(Date.now() < readyDeadline, `NATS never became ready; stderr: ${proc.stderr()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+  const natsPid = childNamed(proc.pid, 'nats-server');
+  assert.ok(natsPid !== undefined, 'nats-server runs as a child of the app');
+  if (asImageUser) assert.equal(uidOf(natsPid), user, `nats-server runs as uid ${user}`);
+
+  const demoListed = async () => {
+    const body = (await (await fetch(`${proc.publicUrl}/api/streams`)).json()) as {
+      streams: Array<{ id: string; machineId: string }>;
+    };
+    return body.streams.find((s) => s.machineId === machine.FLY_MACHINE_ID);
+  };
+  const demoDeadline = Date.now() + 10_000;
+  let demo = await demoListed();
+  while (demo === undefined) {
+    assert.ok(Date.now() < demoDeadline, `the demo stream never appeared; stderr: ${proc.stderr()}`);
+    await new Promise((r) => setTimeout(r, 100));
+    demo = await demoListed();
+  }
+  // Its thumbnail is one of the committed stills: proves the build ships them.
+  const thumbnail = await fetch(`${proc.publicUrl}/api/streams/${demo.id}/thumbnail`);
+  assert.equal(thumbnail.status, 200);
+  assert.equal(thumbnail.headers.get('content-type'), 'image/jpeg');
 
   // A Machine with a viewer connected drains too: the socket is closed as "going away" (1001).
   const created = await fetch(`${proc.publicUrl}/api/streams`, {
@@ -318,6 +357,34 @@ async function rehearseStart(t: TestContext, nodeBinary: string): Promise<void> 
     assert.equal(line.region, machine.FLY_REGION);
   }
   assert.equal(proc.lines.find((l) => l.msg === 'shutting down')?.signal, signal);
+  assert.ok(!existsSync(`/proc/${natsPid}`), 'nats-server stopped with the app');
+}
+
+/** Free loopback ports for the embedded nats-server (fixed defaults would collide with other runs). */
+async function freeNatsPorts(): Promise<Record<string, string>> {
+  const ports: Record<string, string> = {};
+  for (const name of ['NATS_CLIENT_PORT', 'NATS_CLUSTER_PORT', 'NATS_GATEWAY_PORT', 'NATS_MONITOR_PORT']) {
+    const probe = net.createServer();
+    await new Promise<void>((resolve) => probe.listen({ host: '127.0.0.1', port: 0 }, resolve));
+    ports[name] = String((probe.address() as net.AddressInfo).port);
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+  }
+  return ports;
+}
+
+function childNamed(pid: number, name: string): number | undefined {
+  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+    .trim()
+    .split(/\s+/)
+    .map(Number)
+    .find((child) => child > 0 && readFileSync(`/proc/${child}/comm`, 'utf8').trim() === name);
+}
+
+function uidOf(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('Uid:'))!;
+  return Number(line.split(/\s+/)[1]);
 }
 
 test(`the image's CMD serves a Machine under this Node (${process.version})`, {

@@ -16,6 +16,7 @@ export interface MachineProcessOptions {
 }
 
 export interface MachineProcess {
+  readonly pid: number;
   readonly publicUrl: string;
   readonly metricsPort: number;
   readonly lines: LogLine[];
@@ -111,6 +112,7 @@ export async function startMachine(opts: MachineProcessOptions): Promise<Machine
   }
 
   return {
+    pid: child.pid!,
     publicUrl: publicUrl!,
     metricsPort: metricsPort!,
     lines,

@@ -1,15 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { loadConfig } from '../../server/config.ts';
 import type { Directory } from '../../server/directory/directory.ts';
 import { DEFAULT_DIRECTORY_LIMITS, type DirectoryLimits } from '../../server/directory/limits.ts';
 import { directoryPlugin } from '../../server/directory/plugin.ts';
 import type { DirectoryResolver } from '../../server/directory/resolver.ts';
 import { machinePlugin } from '../../server/machine.ts';
-import type { NewHome } from '../../server/streams/live-stream.ts';
 import type { StreamsService } from '../../server/streams/plugin.ts';
 import type { CreateResult, RelayStats, ResumeResult } from '../../server/streams/registry.ts';
 import type { HoldState, StreamSummary } from '../../server/streams/source.ts';
+import type { NewHome } from '../../server/streams/stream-types.ts';
+import { type ThumbnailsOptions, thumbnailsPlugin } from '../../server/thumbnails/plugin.ts';
+import { thumbnailSharingPlugin } from '../../server/thumbnails/sharing-plugin.ts';
 
 /**
  * Test and benchmark support (not used by the server): an in-memory stream source, an in-memory DNS,
@@ -82,6 +85,13 @@ export class FakeStreamSource implements StreamsService {
 
   create(): CreateResult {
     return { ok: false, status: 503, error: 'a fake source: start streams with start()' };
+  }
+
+  /** Publish tokens of the fake streams, set by the test. */
+  readonly tokens = new Map<string, string>();
+
+  tokenMatches(id: string, token: unknown): boolean {
+    return this.streams.has(id) && this.tokens.get(id) === token;
   }
 
   start(stream: Partial<StreamSummary> & { id: string }): StreamSummary {
@@ -214,7 +224,12 @@ export interface ClusterOptions {
   internalToken?: string | null;
   /** Receives every Machine's pino lines (JSON), for tests that assert on logging. Default: silent. */
   logStream?: { write(line: string): void };
+  /** Run both thumbnail plugins too, with these settings over the defaults. */
+  thumbnails?: Partial<ThumbnailsOptions>;
 }
+
+/** The thumbnails' default settings (config's), for a cluster that runs them. */
+export const DEFAULT_THUMBNAILS: ThumbnailsOptions = loadConfig({}).thumbnails;
 
 /** Machines of one app, each a Fastify app with the directory plugin on its own loopback address. */
 export class Cluster {
@@ -259,6 +274,8 @@ export class Cluster {
     const app = Fastify({ logger, forceCloseConnections: true });
     await app.register(machinePlugin, { id, region, appName: this.appName });
     await app.register(fakeStreamsPlugin, { source });
+    const thumbnails = this.opts.thumbnails && { ...DEFAULT_THUMBNAILS, ...this.opts.thumbnails };
+    if (thumbnails) await app.register(thumbnailsPlugin, thumbnails);
     await app.register(directoryPlugin, {
       host: address,
       internalPort: this.opts.internalPort,
@@ -269,6 +286,7 @@ export class Cluster {
       ...(this.opts.dns.resolver !== undefined ? { resolver: this.opts.dns.resolver } : {}),
       ...(this.opts.push !== undefined ? { push: this.opts.push } : {}),
     });
+    if (thumbnails) await app.register(thumbnailSharingPlugin, thumbnails);
     await app.ready();
     return { id, region, address, app, directory: app.directory, source, url: '', alive: true };
   }

@@ -4,6 +4,7 @@ import {
   CHAT_MAX_CHARS,
   CHAT_NAME_MAX_CHARS,
   type ChatMessage,
+  PROTOCOL_VERSION,
   type PublisherHello,
 } from '../../../shared/protocol.ts';
 import { CHAT_KEPT_MESSAGES, chatErrorText, chatLine, chatUpdate, mergeChat, retryAfterSeconds } from './chat.ts';
@@ -83,12 +84,13 @@ test('chatUpdate: hello history and broadcasts merge, chat errors reach the box,
   const hello: PublisherHello = {
     type: 'hello',
     role: 'publisher',
-    protocolVersion: 1,
+    protocolVersion: PROTOCOL_VERSION,
     machineId: null,
     region: null,
     stream: { id: 's', title: 't', creator: 'c', startedAt: 1, machineId: null, region: null, epoch: 0 },
     viewers: 0,
     maxFrameBytes: 1000,
+    maxAudioFrameBytes: 100,
     chat: [msg(2), msg(3)],
   };
   assert.deepEqual(

@@ -128,3 +128,21 @@ test('regionsOf lists distinct regions sorted', () => {
   assert.deepEqual(regionsOf([m('1', 'dfw'), m('2', 'ams'), m('3', 'dfw')]), ['ams', 'dfw']);
   assert.deepEqual(regionsOf([]), []);
 });
+
+test('a stream event carries its thumbnail version when the Machine has one; a bad one drops the event', () => {
+  const base = { id: 'a', title: 't', creator: 'c', machineId: A, region: 'ams', viewers: 0, startedAt: 1 };
+  const rows: Array<[unknown, number | undefined | null]> = [
+    [undefined, undefined],
+    [1_700_000_000_000, 1_700_000_000_000],
+    [1, 1],
+    [0, null],
+    [-3, null],
+    [2.5, null],
+    ['7', null],
+  ];
+  for (const [thumbnail, want] of rows) {
+    const action = parseDirectoryEvent('stream', JSON.stringify({ ...base, thumbnail }));
+    if (want === null) assert.equal(action, null, `${thumbnail}`);
+    else assert.equal(action?.type === 'stream' && action.stream.thumbnail, want, `${thumbnail}`);
+  }
+});

@@ -27,7 +27,7 @@ const isText = (v: unknown): v is string => typeof v === 'string';
 
 export function parseStream(v: unknown): DirectoryStream | null {
   if (!isObject(v)) return null;
-  const { id, title, creator, machineId, region, viewers, startedAt } = v;
+  const { id, title, creator, machineId, region, viewers, startedAt, thumbnail } = v;
   // A Machine from before moves sends no epoch.
   const epoch = v.epoch === undefined ? 0 : v.epoch;
   if (
@@ -39,11 +39,14 @@ export function parseStream(v: unknown): DirectoryStream | null {
     !isText(machineId) ||
     !isText(region) ||
     !isCount(viewers) ||
-    !isCount(startedAt)
+    !isCount(startedAt) ||
+    (thumbnail !== undefined && (!isCount(thumbnail) || thumbnail === 0))
   ) {
     return null;
   }
-  return { id, title, creator, machineId, region, viewers, startedAt, epoch };
+  const stream: DirectoryStream = { id, title, creator, machineId, region, viewers, startedAt, epoch };
+  if (thumbnail !== undefined) stream.thumbnail = thumbnail;
+  return stream;
 }
 
 function parseMachine(v: unknown): DirectoryMachine | null {

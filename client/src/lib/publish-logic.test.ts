@@ -74,6 +74,7 @@ test('publishCloseAction', () => {
     [1000, 'ended'],
     [4004, 'ended'],
     [4009, 'replaced'],
+    [4010, 'outdated'],
     [1001, 'machine-gone'],
     [1009, 'too-big'],
     [1006, 'reconnect'],

@@ -71,6 +71,8 @@ export type PublishCloseAction =
   | 'machine-gone'
   /** Frames too big for the server. */
   | 'too-big'
+  /** The server speaks another protocol version: this page must be reloaded. */
+  | 'outdated'
   /** A dropped connection: reconnect with the same token within the grace period. */
   | 'reconnect';
 
@@ -85,6 +87,8 @@ export function publishCloseAction(code: number): PublishCloseAction {
       return 'machine-gone';
     case CloseCode.tooBig:
       return 'too-big';
+    case CloseCode.protocolMismatch:
+      return 'outdated';
     default:
       return 'reconnect';
   }

@@ -4,6 +4,7 @@ import {
   CHAT_RATE_MAX_MESSAGES,
   type ChatMessage,
   encodeControl,
+  PROTOCOL_VERSION,
   parseServerToViewer,
   type ServerToViewer,
   type ViewerHello,
@@ -96,11 +97,12 @@ const line = (seq: number): ChatMessage => ({ seq, name: 'n', text: `m${seq}`, a
 const hello: ViewerHello = {
   type: 'hello',
   role: 'viewer',
-  protocolVersion: 1,
+  protocolVersion: PROTOCOL_VERSION,
   machineId: null,
   region: null,
   stream: { id: 'ID1', title: 't', creator: 'c', startedAt: 1, machineId: null, region: null, epoch: 0 },
   config: null,
+  audioConfig: null,
   viewers: 2,
   publisherConnected: true,
   chat: [line(1), line(2)],
@@ -110,7 +112,7 @@ test('StreamSocket: control messages go to the page, chat to the chat box, frame
   const { socket, sockets, heard } = harness();
   socket.connect('ID1', { instance: '0123456789abcd' });
   const ws = sockets[0]!;
-  assert.equal(ws.url, 'ws://h/ws/watch/ID1?instance=0123456789abcd');
+  assert.equal(ws.url, `ws://h/ws/watch/ID1?instance=0123456789abcd&protocol=${PROTOCOL_VERSION}`);
   assert.equal(ws.binaryType, 'arraybuffer');
   assert.equal(socket.isOpen, false);
   ws.open();

@@ -14,6 +14,8 @@ import {
   type ControlMessage,
   type ErrorMessage,
   encodeControl,
+  PROTOCOL_QUERY_PARAM,
+  PROTOCOL_VERSION,
   type Result,
   type ServerToPublisher,
   type ServerToViewer,
@@ -81,11 +83,15 @@ export class StreamSocket<In extends ServerMessage, Out extends ControlMessage> 
     return this.ws?.bufferedAmount ?? 0;
   }
 
-  /** Opens a socket to the stream; one still there from before is closed and never heard from again. */
+  /**
+   * Opens a socket to the stream; one still there from before is closed and never heard from again.
+   * The URL names the protocol version this page speaks: a server speaking another closes with 4010.
+   */
   connect(streamId: string, params: Record<string, string>): void {
     this.close(1000, 'reconnecting');
     const { createSocket = (url: string) => new WebSocket(url), page = location } = this.options;
-    const ws = createSocket(streamSocketUrl(page, this.options.kind, streamId, params));
+    const query = { ...params, [PROTOCOL_QUERY_PARAM]: String(PROTOCOL_VERSION) };
+    const ws = createSocket(streamSocketUrl(page, this.options.kind, streamId, query));
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
     ws.onopen = () => {

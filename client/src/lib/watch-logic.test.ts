@@ -16,8 +16,9 @@ const NEW_HOME = '24a0000000000a';
 const policy = { baseMs: 500, maxMs: 10_000 };
 const ctx: StepContext = { home: HOME, attempt: 0, everConnected: true, lastOpened: true, maxAttempts: 5 };
 
-test('classifyClose: ended message, 1000 and 4004 end it; everything else asks the directory', () => {
+test('classifyClose: ended message, 1000 and 4004 end it; 4010 means reload; everything else asks the directory', () => {
   const table: Array<[number, boolean, string]> = [
+    [4010, false, 'outdated'],
     [1000, false, 'ended'],
     [4004, false, 'ended'],
     [1006, true, 'ended'],

@@ -19,7 +19,9 @@ export type WatchState =
   | 'offline'
   | 'ended'
   /** The directory never knew this stream and no socket ever opened. */
-  | 'not-found';
+  | 'not-found'
+  /** The server speaks another protocol version: this page must be reloaded. */
+  | 'outdated';
 
 /** How a watch socket ended, as the page saw it. */
 export interface CloseInfo {
@@ -28,8 +30,9 @@ export interface CloseInfo {
   endedMessage: boolean;
 }
 
-/** A close that settles it (the stream is over) or one that needs the directory's opinion. */
-export function classifyClose(info: CloseInfo): 'ended' | 'ask-directory' {
+/** A close that settles it (the stream is over, or this page is too old) or one that needs the directory's opinion. */
+export function classifyClose(info: CloseInfo): 'ended' | 'outdated' | 'ask-directory' {
+  if (info.code === CloseCode.protocolMismatch) return 'outdated';
   if (info.endedMessage || info.code === CloseCode.normal || info.code === CloseCode.notFound) return 'ended';
   // 1001 (Machine going away), 4008 (too slow), 1006 (connection lost): the stream may live on,
   // here or on another Machine if its creator reconnected elsewhere.

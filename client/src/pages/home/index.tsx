@@ -1,6 +1,7 @@
 import { useNow } from '../../hooks/use-now.ts';
 import { type DirectoryStream, regionsOf, watchUrl } from '../../lib/directory.ts';
 import { formatUptime, plural } from '../../lib/format.ts';
+import { StreamThumbnail } from './stream-thumbnail.tsx';
 import { type FeedStatus, useDirectory } from './use-directory.ts';
 import './home.css';
 
@@ -73,8 +74,9 @@ function StreamCard({ stream, now }: { stream: DirectoryStream; now: number }) {
       data-region={stream.region}
     >
       <div class="thumb" aria-hidden="true">
-        <span class="badge live">Live</span>
         <span class="thumb-region">{stream.region}</span>
+        <StreamThumbnail id={stream.id} version={stream.thumbnail} />
+        <span class="badge live">Live</span>
       </div>
       <div class="card-body">
         <h2 class="card-title">

@@ -1,3 +1,6 @@
+import { wallClockUs } from '../../lib/publish-logic.ts';
+import { BeatClock, FLASH_BOX, TONE_SAMPLE_RATE_HZ, ToneGenerator } from '../../lib/test-signal.ts';
+
 /** Capture size and rate: small enough for a software VP8 encoder on a laptop core. */
 export const CAPTURE_WIDTH_PX = 640;
 export const CAPTURE_HEIGHT_PX = 360;
@@ -17,6 +20,8 @@ export function cameraProblem(err: unknown): string {
 /**
  * Draws the chosen source (camera or a generated test pattern with a clock) onto the preview canvas
  * at a fixed rate; the encoder takes its frames from that canvas, so what you see is what is sent.
+ * The pattern flashes once a second; with `tone` on, each flash has its beep, generated here in the
+ * same tick so the beep starts at the very timestamp of the flash's first frame.
  */
 export class Capture {
   private timer: ReturnType<typeof setInterval> | undefined;
@@ -26,9 +31,13 @@ export class Capture {
   private readonly ctx: CanvasRenderingContext2D;
   private frameNo = 0;
   source: SourceKind = 'pattern';
-  /** Called after each drawn frame; the publisher encodes it while live. */
-  onFrame: ((canvas: HTMLCanvasElement, nowMs: number) => void) | null = null;
+  /** Called after each drawn frame, with its wall-clock timestamp; the publisher encodes it while live. */
+  onFrame: ((canvas: HTMLCanvasElement, nowMs: number, timestampUs: number) => void) | null = null;
   label = '';
+  private readonly beats = new BeatClock();
+  private tone: ToneGenerator | null = null;
+  /** The test tone's audio, one chunk per tick, with its samples (for the level meter). */
+  onTone: ((data: AudioData, samples: Float32Array) => void) | null = null;
 
   constructor(private readonly canvas: HTMLCanvasElement) {
     canvas.width = CAPTURE_WIDTH_PX;
@@ -70,6 +79,11 @@ export class Capture {
     this.source = 'camera';
   }
 
+  /** Generates the test tone (from the next tick on) or stops it. */
+  setTone(on: boolean): void {
+    this.tone = on ? new ToneGenerator() : null;
+  }
+
   usePattern(): void {
     this.releaseCamera();
     this.source = 'pattern';
@@ -91,10 +105,29 @@ export class Capture {
 
   private tick(): void {
     const now = performance.now();
+    const timestampUs = wallClockUs(performance.timeOrigin, now);
     this.frameNo++;
+    const beat = this.beats.frame(timestampUs);
     if (this.source === 'camera' && this.video !== null && this.video.readyState >= 2) this.drawCamera(this.video);
-    else this.drawPattern(Date.now());
-    this.onFrame?.(this.canvas, now);
+    else this.drawPattern(timestampUs / 1000, beat.flash);
+    this.onFrame?.(this.canvas, now, timestampUs);
+    const tone = this.tone;
+    if (tone === null) return;
+    if (beat.beepAtUs !== null) tone.beep(beat.beepAtUs);
+    // Sound up to this frame's time: a beep starting at it goes out with the next tick's chunk.
+    const chunk = tone.generate(timestampUs);
+    if (chunk === null || this.onTone === null || typeof AudioData !== 'function') return;
+    this.onTone(
+      new AudioData({
+        format: 'f32-planar',
+        sampleRate: TONE_SAMPLE_RATE_HZ,
+        numberOfChannels: 1,
+        numberOfFrames: chunk.samples.length,
+        timestamp: chunk.timestampUs,
+        data: chunk.samples,
+      }),
+      chunk.samples,
+    );
   }
 
   private drawCamera(video: HTMLVideoElement): void {
@@ -106,7 +139,7 @@ export class Capture {
     this.ctx.drawImage(video, (width - w) / 2, (height - h) / 2, w, h);
   }
 
-  private drawPattern(nowMs: number): void {
+  private drawPattern(nowMs: number, flash: boolean): void {
     const { ctx } = this;
     const { width, height } = this.canvas;
     const bars = ['#c0c0c0', '#c0c000', '#00c0c0', '#00c000', '#c000c0', '#c00000', '#0000c0'];
@@ -118,6 +151,9 @@ export class Capture {
     });
     ctx.fillStyle = '#101418';
     ctx.fillRect(0, barH, width, height - barH);
+    // The sync flash: a white square in the band's lower-left corner, with the beep of the test tone.
+    ctx.fillStyle = flash ? '#ffffff' : '#1d242c';
+    ctx.fillRect(FLASH_BOX.x * width, FLASH_BOX.y * height, FLASH_BOX.width * width, FLASH_BOX.height * height);
     // A box sweeping across shows motion (and that frames keep coming) at a glance.
     const period = 4000;
     const x = ((nowMs % period) / period) * (width + 60) - 60;

@@ -7,8 +7,11 @@ import { GoLiveForm, initialFields } from './go-live-form.tsx';
 import { HowItWorks } from './how-it-works.tsx';
 import { LivePanel } from './live-panel.tsx';
 import { PreviewNotes } from './preview-notes.tsx';
+import { SoundPanel } from './sound-panel.tsx';
+import { useAudio } from './use-audio.ts';
 import { useCapture } from './use-capture.ts';
 import { usePublisher } from './use-publisher.ts';
+import { useThumbnailUploads } from './use-thumbnails.ts';
 import './live.css';
 
 /** `/live`: the preview, the form until the stream starts, then the live panel and the creator's chat. */
@@ -17,8 +20,10 @@ export function LivePage({ info }: { info: PageInfo }) {
   // Kept here, not in the form, so "Go live again" starts from the last title and name.
   const [fields, setFields] = useState<NewStream>(initialFields);
   const { capture, source, cameraNote, choose } = useCapture(canvas, fields.title.trim());
-  const { encoderOk, session, start, stop, reset, sendChat } = usePublisher(capture);
+  const sound = useAudio(capture, source);
+  const { encoderOk, session, start, stop, reset, sendChat } = usePublisher(capture, sound.feed);
   const active = session !== null && isPublishing(session.view.state);
+  useThumbnailUploads(canvas, session);
 
   return (
     <div class="golive">
@@ -37,6 +42,13 @@ export function LivePage({ info }: { info: PageInfo }) {
           {active && <span class="badge live on-video">Live</span>}
         </div>
         <PreviewNotes cameraNote={cameraNote} encoderOk={encoderOk} />
+        <SoundPanel
+          view={sound.view}
+          mics={sound.mics}
+          level={sound.level}
+          onChoose={sound.choose}
+          onMuted={sound.setMuted}
+        />
         {session === null ? (
           <GoLiveForm
             fields={fields}

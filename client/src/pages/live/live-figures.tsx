@@ -20,6 +20,11 @@ export function LiveFigures({ view }: { view: PublishView }) {
       <li>
         <strong data-testid="frames-sent">{view.framesSent}</strong> frames sent ({view.keyframes} keyframes)
       </li>
+      {view.audioFramesSent > 0 && (
+        <li>
+          <strong data-testid="audio-frames-sent">{view.audioFramesSent}</strong> sound packets (60 ms each)
+        </li>
+      )}
       {view.skipped > 0 && (
         <li>
           <strong>{view.skipped}</strong> frames skipped (encoder or network behind)

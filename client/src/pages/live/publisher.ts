@@ -1,19 +1,22 @@
+import { type AudioConfig, sameAudioConfig } from '../../../../shared/audio-config.ts';
 import { backoffDelayMs } from '../../../../shared/backoff.ts';
 import {
   bytesToBase64,
   type ChatMessage,
   type DecoderConfig,
   FRAME_HEADER_BYTES,
+  PROTOCOL_VERSION,
   type PublisherToServer,
   parseServerToPublisher,
   type ServerToPublisher,
   type StreamInfo,
   writeFrameHeader,
 } from '../../../../shared/protocol.ts';
-import { needsKeyframe, type PublishState, RateMeter, shouldSkipFrame, wallClockUs } from '../../lib/publish-logic.ts';
+import { needsKeyframe, type PublishState, RateMeter, shouldSkipFrame } from '../../lib/publish-logic.ts';
 import { RECONNECT_BACKOFF } from '../../lib/reconnect.ts';
 import { publishDropAction, resumeRequest } from '../../lib/resume-logic.ts';
 import { type NonChatMessage, StreamSocket } from '../../lib/stream-socket.ts';
+import { AudioTrackEncoder } from './audio-encoder.ts';
 import { CAPTURE_FPS, CAPTURE_HEIGHT_PX, CAPTURE_WIDTH_PX } from './capture.ts';
 import type { CreatedStream } from './create-stream.ts';
 import { resumeStream } from './resume-stream.ts';
@@ -27,6 +30,12 @@ export const ENCODER_CONFIG: VideoEncoderConfig = {
   framerate: CAPTURE_FPS,
   latencyMode: 'realtime',
 };
+/** What the page says when the server speaks another protocol version than this page. */
+export function outdatedText(serverVersion: number | null): string {
+  const server = serverVersion === null ? 'another version' : `version ${serverVersion}`;
+  return `This page speaks protocol ${PROTOCOL_VERSION} and your stream's Machine speaks ${server}: reload the page to go live.`;
+}
+
 /** How long a dropped or moving publisher keeps trying with its token (the server's grace period is 15 s by default). */
 export const PUBLISH_RECONNECT_WINDOW_MS = 15_000;
 
@@ -43,6 +52,8 @@ export interface PublishView {
   moves: number;
   viewers: number;
   framesSent: number;
+  /** Audio messages sent (60 ms each). */
+  audioFramesSent: number;
   keyframes: number;
   skipped: number;
   fps: number;
@@ -94,6 +105,14 @@ export class Publisher {
   });
   private decoderConfig: DecoderConfig | null = null;
   private configSent = false;
+  private readonly audio = new AudioTrackEncoder(
+    (config, frame) => this.outputAudio(config, frame),
+    (message) => this.update({ message: `The sound encoder failed (${message}): the stream goes on without it.` }),
+  );
+  /** Whether the page feeds sound; without it, every connection says "no audio" once. */
+  private audioOn = false;
+  /** The audio config this connection last announced (undefined: none yet, null: "no audio"). */
+  private audioConfigSent: AudioConfig | null | undefined;
   private keyframeRequested = true;
   private lastKeyframeMs: number | null = null;
   private readonly meter = new RateMeter(2000);
@@ -121,6 +140,7 @@ export class Publisher {
       moves: 0,
       viewers: 0,
       framesSent: 0,
+      audioFramesSent: 0,
       keyframes: 0,
       skipped: 0,
       fps: 0,
@@ -161,8 +181,20 @@ export class Publisher {
     return this.socket.sendChat(text);
   }
 
-  /** Called by the capture loop for every drawn frame. */
-  encodeFrom(canvas: HTMLCanvasElement, nowMs: number): void {
+  /** The page has sound to send (a microphone or the test tone), or no longer has. */
+  setAudio(on: boolean): void {
+    this.audioOn = on;
+    if (!on && this.audioConfigSent !== null && this.socket.isOpen) this.announceAudio(null);
+  }
+
+  /** A chunk of the stream's sound, wall-clock stamped (the receiver owns it). */
+  encodeAudio(data: AudioData): void {
+    if (this.stopped || !this.audioOn || !this.socket.isOpen) data.close();
+    else this.audio.encode(data);
+  }
+
+  /** Called by the capture loop for every drawn frame, with its wall-clock timestamp. */
+  encodeFrom(canvas: HTMLCanvasElement, nowMs: number, timestampUs: number): void {
     const encoder = this.encoder;
     if (this.stopped || encoder === null || encoder.state !== 'configured') return;
     if (!this.socket.isOpen) {
@@ -183,7 +215,7 @@ export class Publisher {
       this.keyframeRequested = false;
       this.lastKeyframeMs = nowMs;
     }
-    const frame = new VideoFrame(canvas, { timestamp: wallClockUs(performance.timeOrigin, nowMs) });
+    const frame = new VideoFrame(canvas, { timestamp: timestampUs });
     try {
       encoder.encode(frame, { keyFrame: key });
     } finally {
@@ -202,6 +234,7 @@ export class Publisher {
     const { id, publishToken } = this.created;
     const { home } = this.view;
     this.configSent = false;
+    this.audioConfigSent = undefined;
     this.keyframeRequested = true;
     this.moveAsked = false;
     this.socket.connect(id, home === null ? { token: publishToken } : { instance: home, token: publishToken });
@@ -209,7 +242,11 @@ export class Publisher {
 
   private handle(message: NonChatMessage<ServerToPublisher>): void {
     switch (message.type) {
+      case 'protocol-mismatch':
+        this.shutdown('failed', outdatedText(message.serverVersion));
+        return;
       case 'hello':
+        if (!this.audioOn) this.announceAudio(null);
         this.attempt = 0;
         this.droppedSince = null;
         this.stream = message.stream;
@@ -263,6 +300,19 @@ export class Publisher {
     if (key) this.view.keyframes++;
   }
 
+  private announceAudio(config: AudioConfig | null): void {
+    this.socket.send({ type: 'audio-config', config });
+    this.audioConfigSent = config;
+  }
+
+  private outputAudio(config: AudioConfig, frame: Uint8Array<ArrayBuffer>): void {
+    if (!this.socket.isOpen || !this.audioOn) return;
+    if (this.audioConfigSent === undefined || !sameAudioConfig(this.audioConfigSent, config))
+      this.announceAudio(config);
+    this.socket.sendFrame(frame);
+    this.view.audioFramesSent++;
+  }
+
   private afterClose(code: number): void {
     if (this.stopped) return;
     const canResume = this.view.home !== null && this.stream !== null;
@@ -276,6 +326,9 @@ export class Publisher {
         return;
       case 'replaced':
         this.shutdown('ended', 'This stream is now being published from another tab or device.');
+        return;
+      case 'outdated':
+        this.shutdown('failed', outdatedText(null));
         return;
       case 'machine-gone':
         this.shutdown(
@@ -347,6 +400,7 @@ export class Publisher {
     this.socket.close(1000, 'publisher stopped');
     if (this.encoder !== null && this.encoder.state !== 'closed') this.encoder.close();
     this.encoder = null;
+    this.audio.close();
     this.update({ state, message, fps: 0, bitsPerSecond: 0 });
   }
 }

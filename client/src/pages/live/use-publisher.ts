@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
+import type { AudioFeed } from './audio-feed.ts';
 import type { Capture } from './capture.ts';
 import { type Confirmation, type CreatedStream, confirmHome } from './create-stream.ts';
 import { encoderSupported, Publisher, type PublishView } from './publisher.ts';
@@ -15,7 +16,7 @@ export interface PublishSession {
  * The go-live page's publisher: whether this browser can encode at all, then one Publisher at a time,
  * fed by the capture loop while it publishes.
  */
-export function usePublisher(capture: { current: Capture | null }) {
+export function usePublisher(capture: { current: Capture | null }, audio: { current: AudioFeed | null }) {
   const publisher = useRef<Publisher | null>(null);
   const [encoderOk, setEncoderOk] = useState<boolean | null>(null);
   const [created, setCreated] = useState<CreatedStream | null>(null);
@@ -36,6 +37,7 @@ export function usePublisher(capture: { current: Capture | null }) {
 
   const unhook = () => {
     if (capture.current) capture.current.onFrame = null;
+    audio.current?.attach(null);
   };
 
   const start = (stream: CreatedStream) => {
@@ -44,7 +46,8 @@ export function usePublisher(capture: { current: Capture | null }) {
     setCreated(stream);
     setView(pub.view);
     setConfirmed(null);
-    capture.current!.onFrame = (c, now) => pub.encodeFrom(c, now);
+    capture.current!.onFrame = (c, now, ts) => pub.encodeFrom(c, now, ts);
+    audio.current?.attach(pub);
     pub.start();
     void confirmHome(stream.machineId).then(setConfirmed);
   };

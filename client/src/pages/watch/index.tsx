@@ -6,6 +6,7 @@ import type { PageInfo } from '../../lib/page-info.ts';
 import { Overlay } from './overlay.tsx';
 import { RoutingPanel } from './routing-panel.tsx';
 import { WatchSession, type WatchView } from './session.ts';
+import { SoundControls } from './sound-controls.tsx';
 import { StateBadge } from './state-badge.tsx';
 import './watch.css';
 
@@ -52,6 +53,14 @@ export function WatchPage({ streamId, info }: WatchPageProps) {
           />
           <Overlay view={view} onRetry={() => session.retryNow()} />
         </div>
+        {view.state === 'live' && (
+          <SoundControls
+            sound={view.sound}
+            onUnmute={() => session.unmute()}
+            onMute={() => session.mute()}
+            onVolume={(v) => session.setVolume(v)}
+          />
+        )}
 
         <div class="stream-meta">
           <div class="title-row">

@@ -15,6 +15,8 @@ function overlayText(view: WatchView): string | null {
       return view.endedReason ?? 'The stream has ended.';
     case 'not-found':
       return 'There is no live stream at this address. It may have ended.';
+    case 'outdated':
+      return view.endedReason ?? 'This page is out of date: reload it to watch.';
     case 'live':
       if (view.playback === 'no-webcodecs') {
         return 'This browser cannot play the video: it lacks WebCodecs (use a recent Chrome, Edge or Safari over https or localhost). Chat and stream details still work.';
@@ -44,6 +46,11 @@ export function Overlay({ view, onRetry }: { view: WatchView; onRetry: () => voi
         <a class="button" href="/">
           See who is live
         </a>
+      )}
+      {view.state === 'outdated' && (
+        <button type="button" onClick={() => location.reload()}>
+          Reload
+        </button>
       )}
     </div>
   );

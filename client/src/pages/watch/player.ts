@@ -1,8 +1,18 @@
 import { base64ToBytes, type DecoderConfig, type Frame } from '../../../../shared/protocol.ts';
+import { type ClockReading, type PictureState, pickFrame } from '../../lib/av-sync.ts';
 import { KeyframeGate } from '../../lib/watch-logic.ts';
 
 /** Decoder failures in a row, with no frame decoded in between, before we call the codec unsupported. */
 export const MAX_DECODER_FAILURES = 3;
+/**
+ * Decoded pictures waiting for the audio clock, at most (2 s at 30 fps: the sound plays up to 1.5 s
+ * behind arrival, its jitter buffer plus the delay it takes on for a slow picture track). Past it the
+ * oldest is closed unpainted, so a sound far behind cannot hold the decoder's frames without bound.
+ */
+export const MAX_QUEUED_PICTURES = 60;
+
+/** What the sound says at a performance time (see ClockReading): follow it, wait for it, or paint freely. */
+export type MediaClock = (perfNowMs: number) => ClockReading;
 
 export type PlayerStatus = 'waiting-config' | 'waiting-keyframe' | 'playing' | 'unsupported';
 
@@ -12,16 +22,18 @@ export function webCodecsAvailable(): boolean {
 
 /**
  * WebCodecs playback onto a canvas. Every encoded frame after a keyframe goes to the decoder (never
- * dropped: a delta frame without its reference would corrupt the picture); when decoding outruns
- * painting, the newer decoded frame replaces the older one unpainted. After a decoder error it builds
- * a new decoder, waits for a keyframe and asks the server for one.
+ * dropped: a delta frame without its reference would corrupt the picture). Decoded pictures wait for
+ * the audio clock and are painted when it reaches their timestamp (lib/av-sync.ts pickFrame); without
+ * one (no sound, or the browser holds it) each is painted as soon as it decodes, and when decoding
+ * outruns painting the newer replaces the older unpainted. After a decoder error it builds a new
+ * decoder, waits for a keyframe and asks the server for one.
  * The canvas carries `data-decoded-frames` and `data-player-status` for tests.
  */
 export class Player {
   private decoder: VideoDecoder | null = null;
   private config: VideoDecoderConfig | null = null;
   private readonly gate = new KeyframeGate();
-  private pending: VideoFrame | null = null;
+  private queue: VideoFrame[] = [];
   private rafId = 0;
   private failuresInRow = 0;
   private closed = false;
@@ -33,6 +45,14 @@ export class Player {
   dropped = 0;
   decoderErrors = 0;
   lastDecodedTimestampUs: number | null = null;
+  /** performance.now() of the last decoded picture. */
+  private lastDecodedAtMs: number | null = null;
+  /** The audio clock the pictures follow (set by the page once there is sound). */
+  clock: MediaClock = () => null;
+  /** Told every display frame which picture waits to be painted next (null: none): the sound's stall gate. */
+  onWaiting: (nextPictureUs: number | null) => void = () => {};
+  /** Told when a picture decodes after the sound reached it, by how much (µs). */
+  onLate: (lateUs: number) => void = () => {};
   status: PlayerStatus = 'waiting-config';
   lastError: string | null = null;
 
@@ -68,9 +88,10 @@ export class Player {
     this.build();
   }
 
-  push(frame: Frame): void {
-    if (this.closed || this.decoder === null || this.status === 'unsupported') return;
-    if (!this.gate.accept(frame.keyframe)) return;
+  /** Hands a frame to the decoder; false when it was not taken (no working decoder, or waiting for a keyframe). */
+  push(frame: Frame): boolean {
+    if (this.closed || this.decoder === null || this.status === 'unsupported') return false;
+    if (!this.gate.accept(frame.keyframe)) return false;
     try {
       this.decoder.decode(
         new EncodedVideoChunk({
@@ -81,7 +102,9 @@ export class Player {
       );
     } catch (err) {
       this.fail(err);
+      return false;
     }
+    return true;
   }
 
   get skippedWaitingForKeyframe(): number {
@@ -92,11 +115,20 @@ export class Player {
     return this.decoder?.decodeQueueSize ?? 0;
   }
 
+  /** What the sound needs to know to wait for a frozen picture (lib/av-sync.ts audioMayPlay). */
+  get picture(): PictureState {
+    return {
+      playing: this.status === 'playing',
+      newestUs: this.lastDecodedTimestampUs,
+      newestAtMs: this.lastDecodedAtMs,
+    };
+  }
+
   close(): void {
     this.closed = true;
     cancelAnimationFrame(this.rafId);
-    this.pending?.close();
-    this.pending = null;
+    for (const frame of this.queue) frame.close();
+    this.queue = [];
     this.closeDecoder();
   }
 
@@ -158,22 +190,39 @@ export class Player {
     this.decoded++;
     this.failuresInRow = 0;
     this.lastDecodedTimestampUs = frame.timestamp;
+    this.lastDecodedAtMs = performance.now();
+    const clock = this.clock(this.lastDecodedAtMs);
+    if (typeof clock === 'number' && clock > frame.timestamp) this.onLate(clock - frame.timestamp);
     if (this.status !== 'playing') this.setStatus('playing');
-    if (this.pending !== null) {
-      this.pending.close();
-      this.dropped++;
-    }
-    this.pending = frame;
-    if (this.rafId === 0) this.rafId = requestAnimationFrame(() => this.paint());
+    // A new timeline (the publisher restarted) starts below what is queued: the old pictures are stale.
+    if (this.queue.length > 0 && frame.timestamp < this.queue.at(-1)!.timestamp) this.dropQueued(this.queue.length);
+    this.queue.push(frame);
+    if (this.queue.length > MAX_QUEUED_PICTURES) this.dropQueued(1);
+    if (this.rafId === 0) this.rafId = requestAnimationFrame(() => this.tick());
     this.mark();
     this.onDecoded(frame.timestamp);
   }
 
-  private paint(): void {
+  private dropQueued(count: number): void {
+    for (const frame of this.queue.splice(0, count)) frame.close();
+    this.dropped += count;
+  }
+
+  /** Once per display frame while pictures wait: paint the one that is due. */
+  private tick(): void {
     this.rafId = 0;
-    const frame = this.pending;
-    this.pending = null;
-    if (frame === null) return;
+    if (this.closed || this.queue.length === 0) return;
+    const pick = pickFrame(
+      this.queue.map((f) => f.timestamp),
+      this.clock(performance.now()),
+    );
+    this.dropQueued(pick.drop);
+    if (pick.paint !== -1) this.paint(this.queue.shift()!);
+    this.onWaiting(this.queue[0]?.timestamp ?? null);
+    if (this.queue.length > 0) this.rafId = requestAnimationFrame(() => this.tick());
+  }
+
+  private paint(frame: VideoFrame): void {
     if (this.canvas.width !== frame.displayWidth || this.canvas.height !== frame.displayHeight) {
       this.canvas.width = frame.displayWidth;
       this.canvas.height = frame.displayHeight;

@@ -3,12 +3,16 @@ import {
   type ChatMessage,
   type DecoderConfig,
   decodeFrame,
+  PROTOCOL_VERSION,
   parseServerToViewer,
   type ServerToViewer,
   type StreamInfo,
+  TRACK_AUDIO,
+  TRACK_VIDEO,
   type ViewerToServer,
 } from '../../../../shared/protocol.ts';
 import { parseStream, watchUrl } from '../../lib/directory.ts';
+import { DEFAULT_SOUND } from '../../lib/sound-prefs.ts';
 import { type NonChatMessage, StreamSocket } from '../../lib/stream-socket.ts';
 import {
   ackDue,
@@ -23,6 +27,7 @@ import {
   recheckHome,
   type WatchState,
 } from '../../lib/watch-logic.ts';
+import { AudioPlayer, type SoundView } from './audio-player.ts';
 import { Player, type PlayerStatus, webCodecsAvailable } from './player.ts';
 
 /** How often the figures under the video refresh. */
@@ -58,6 +63,7 @@ export interface WatchView {
   followedMoves: number;
   /** Region of the Machine the stream just moved to (shown for MOVED_NOTICE_MS), else null. */
   movedTo: string | null;
+  sound: SoundView;
 }
 
 const initialView = (home: string | null): WatchView => ({
@@ -78,7 +84,15 @@ const initialView = (home: string | null): WatchView => ({
   latencyMs: null,
   followedMoves: 0,
   movedTo: null,
+  sound: { state: 'none', ...DEFAULT_SOUND },
 });
+
+/** What the page says when the server speaks another protocol version than this page. */
+export function outdatedText(serverVersion: number | null): string {
+  return serverVersion === null
+    ? "This page is out of date: the stream's Machine speaks a newer protocol. Reload the page to watch."
+    : `This page speaks protocol ${PROTOCOL_VERSION} and the stream's Machine speaks ${serverVersion}: reload the page to watch.`;
+}
 
 async function lookupStream(streamId: string): Promise<Lookup> {
   try {
@@ -116,6 +130,7 @@ export class WatchSession {
     frame: (data) => this.onFrame(data),
   });
   private player: Player | null = null;
+  private audio: AudioPlayer | null = null;
   private opened = false;
   /** Counts sockets opened and closes handled, so a pending lookup loop knows when it is over. */
   private generation = 0;
@@ -141,15 +156,27 @@ export class WatchSession {
 
   start(canvas: HTMLCanvasElement | null): void {
     if (canvas !== null && webCodecsAvailable()) {
-      this.player = new Player(
+      const player = new Player(
         canvas,
         () => this.socket.send({ type: 'keyframe-request' }),
         (status) => {
           this.update({ playback: status });
           this.refreshStats();
         },
-        (timestampUs) => this.ack(timestampUs),
+        (timestampUs) => {
+          this.ack(timestampUs);
+          this.audio?.pictureAdvanced();
+        },
       );
+      this.player = player;
+      this.audio = new AudioPlayer(
+        (sound) => this.update({ sound }),
+        () => player.picture,
+      );
+      player.clock = (perfNowMs) => this.audio?.clockUs(perfNowMs) ?? null;
+      player.onWaiting = (nextPictureUs) => this.audio?.pictureWaiting(nextPictureUs);
+      player.onLate = (lateUs) => this.audio?.pictureLate(lateUs);
+      this.update({ sound: this.audio.view });
     }
     this.statsTimer = setInterval(() => this.refreshStats(), STATS_INTERVAL_MS);
     window.addEventListener('online', this.onOnline);
@@ -173,6 +200,20 @@ export class WatchSession {
     window.removeEventListener('online', this.onOnline);
     this.socket.close(1000, 'page closed');
     this.player?.close();
+    this.audio?.close();
+  }
+
+  /** The viewer's sound controls (unmute must run inside a click: browsers start sound only then). */
+  unmute(): void {
+    this.audio?.unmute();
+  }
+
+  mute(): void {
+    this.audio?.mute();
+  }
+
+  setVolume(volume: number): void {
+    this.audio?.setVolume(volume);
   }
 
   /** Sends a chat line; false when it cannot be sent now (the form keeps the text). */
@@ -210,6 +251,9 @@ export class WatchSession {
 
   private handle(message: NonChatMessage<ServerToViewer>): void {
     switch (message.type) {
+      case 'protocol-mismatch':
+        this.outdated(message.serverVersion);
+        return;
       case 'hello': {
         this.everConnected = true;
         this.attempt = 0;
@@ -233,10 +277,14 @@ export class WatchSession {
           publisherConnected: message.publisherConnected,
         });
         if (message.config !== null) this.configure(message.config);
+        this.audio?.configure(message.audioConfig);
         return;
       }
       case 'config':
         this.configure(message.config);
+        return;
+      case 'audio-config':
+        this.audio?.configure(message.config);
         return;
       case 'viewers':
         this.update({ viewers: message.count });
@@ -264,13 +312,30 @@ export class WatchSession {
     this.player?.configure(config);
   }
 
+  /** This page cannot talk to that server: stop, and say to reload (retrying would only repeat it). */
+  private outdated(serverVersion: number | null): void {
+    clearTimeout(this.retryTimer);
+    this.socket.close(1000, 'protocol version mismatch');
+    this.player?.close();
+    this.audio?.close();
+    this.update({ state: 'outdated', endedReason: outdatedText(serverVersion) });
+  }
+
   private onFrame(data: ArrayBuffer): void {
     const frame = decodeFrame(data);
     if (!frame.ok) return;
-    const player = this.player;
-    if (player !== null && player.status !== 'unsupported') player.push(frame.value);
-    // Without a working decoder, received is as far as this viewer gets: ack that, so it is not cut off.
-    else this.ack(frame.value.timestampUs);
+    const { track } = frame.value;
+    if (track === TRACK_AUDIO) {
+      this.audio?.push(frame.value);
+      if (this.player === null || this.player.status === 'unsupported') this.ack(frame.value.timestampUs);
+      return;
+    }
+    // A track this page does not know (from a newer publisher) is skipped.
+    if (track !== TRACK_VIDEO) return;
+    // A frame the player did not take (no working decoder, or one waiting for a keyframe after an
+    // error) is as far as this viewer gets with it: acked, so the relay does not take a viewer that
+    // waits for a keyframe for a slow one and hold that keyframe back from it.
+    if (this.player?.push(frame.value) !== true) this.ack(frame.value.timestampUs);
   }
 
   /** Acks from the decode path, every ACK_INTERVAL_US of media time. */
@@ -293,7 +358,12 @@ export class WatchSession {
     if (this.disposed) return;
     this.generation++;
     const close = { code, endedMessage: this.endedMessage };
-    if (classifyClose(close) === 'ended') {
+    const verdict = classifyClose(close);
+    if (verdict === 'outdated') {
+      this.outdated(null);
+      return;
+    }
+    if (verdict === 'ended') {
       this.update({ state: 'ended', endedReason: this.view.endedReason ?? 'The stream has ended.' });
       return;
     }

@@ -7,11 +7,13 @@ const STATE_LABEL: Record<WatchView['state'], string> = {
   offline: 'Offline',
   ended: 'Ended',
   'not-found': 'Not found',
+  outdated: 'Reload needed',
 };
 
 /** Live, reconnecting, ended...: the state in a word, for the eye and for tests (`data-state`). */
 export function StateBadge({ view }: { view: WatchView }) {
-  const cls = view.state === 'live' ? 'live' : view.state === 'ended' || view.state === 'not-found' ? 'ended' : 'warn';
+  const over = view.state === 'ended' || view.state === 'not-found' || view.state === 'outdated';
+  const cls = view.state === 'live' ? 'live' : over ? 'ended' : 'warn';
   return (
     <span class={`badge ${cls}`} data-testid="watch-state" data-state={view.state}>
       {STATE_LABEL[view.state]}

@@ -29,3 +29,12 @@ export function ensureClientBuilt(root: string): void {
   if (!clientBuildIsStale(root)) return;
   execFileSync('npm', ['run', '--silent', 'build:client'], { cwd: root, stdio: 'inherit' });
 }
+
+/**
+ * Compiles the server into dist/ with the project's own script, every run (a few seconds): the Machines
+ * then run what the image ships, and start in about a third of the time tsx needs to load the sources,
+ * which matters when a replay or a restart waits for a Machine to listen.
+ */
+export function buildServer(root: string): void {
+  execFileSync('npm', ['run', '--silent', 'build:server'], { cwd: root, stdio: 'inherit' });
+}
