@@ -3,17 +3,20 @@ import { once } from 'node:events';
 import { availableParallelism, loadavg } from 'node:os';
 import autocannon from 'autocannon';
 import { type CoreTimes, coresBusyPct, coreTimes, type TaskTimes, taskTimes } from '../proc.ts';
-import { judge, type MedianEstimate, medianEstimate } from '../verdict.ts';
+import { combineRotations, judgeWithControl, type MedianEstimate, medianEstimate } from '../verdict.ts';
 
 /**
  * The routing hook's cost: a served request (cookie = this Machine) through the app with the hook,
- * against the same app without it. Both servers share one core and are loaded AT THE SAME TIME, so
- * whatever else runs on the machine takes from both alike; the figure is requests per CPU-second of
- * each server (all its threads, from the kernel's schedstat), so even an uneven split of the core
- * between them cannot bias it. The verdict is on the median of the rounds with its confidence
- * interval: when the interval straddles the target, the run says it is not trustworthy.
+ * against the same app without it. The servers share one core and are loaded AT THE SAME TIME, so
+ * whatever else runs on the machine takes from all alike; the figure is requests per CPU-second of
+ * each server (all its threads, from the kernel's schedstat), so an uneven split of the core cannot
+ * bias it. A third server, a second copy of the one without the hook, is the control: its ratio to the
+ * first copy is what the method reads for no difference in this very run. Roles rotate (which server
+ * starts and is loaded first), since on a busy machine the role alone moved a ratio by 6-13 %.
+ * The verdict is on the median of the rounds with its confidence interval, and only when the control
+ * shows the run can resolve a difference the size of the one being judged.
  */
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 16);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 18);
 const ROUND_SECONDS = Number(process.env.BENCH_ROUND_SECONDS ?? 2.5);
 /**
  * Warm-up by request count, not time: V8 optimises the hot code after so many calls, and on a busy
@@ -24,6 +27,8 @@ const WARMUP_REQUESTS = 40_000;
 const WARMUP_MAX_SECONDS = 30;
 const CONNECTIONS = 50;
 const TARGET_RATIO = 0.95;
+/** The control must read 1 within this: a run that cannot tell 5 % apart cannot judge a 5 % target. */
+const CONTROL_TOLERANCE = 0.05;
 /** Below this the load generator, not the servers, set the pace: requests/s then say nothing. */
 const SATURATED_CORE_PCT = 90;
 
@@ -37,11 +42,14 @@ const pinned =
   SERVER_CPU > 0 &&
   spawnSync('taskset', ['-a', '-p', '-c', LOAD_CPUS.join(','), String(process.pid)], { stdio: 'ignore' }).status === 0;
 
-type Side = 'hook' | 'bare';
-/** BENCH_AA=1: both servers without the hook, a check that the method itself favours neither side (ratio ~1). */
+type Variant = 'hook' | 'bare';
+/** `bare` and `control` are the same server (without the hook); `hook` has it, unless BENCH_AA=1. */
+type Side = 'hook' | 'bare' | 'control';
+const SIDES: readonly Side[] = ['hook', 'bare', 'control'];
+/** BENCH_AA=1: the `hook` side runs without the hook too, a check of the whole method (all ratios ~1). */
 const AA = process.env.BENCH_AA === '1';
 
-async function start(variant: Side): Promise<{ child: ChildProcess; port: number }> {
+async function start(variant: Variant): Promise<{ child: ChildProcess; port: number }> {
   const argv = [process.execPath, '--import', 'tsx', new URL('./server.ts', import.meta.url).pathname, variant];
   // taskset execs node in place, so the child's pid is the server's.
   const child = pinned
@@ -95,93 +103,118 @@ interface Round {
   seconds: number;
 }
 
-const servers = { hook: await start(AA ? 'bare' : 'hook'), bare: await start('bare') };
-if (AA) console.log('A/A check: the "hook" side runs without the hook too');
-const times = (): Record<Side, TaskTimes> => {
-  const t = (side: Side) => taskTimes(servers[side].child.pid!) ?? { runNs: 0, waitNs: 0 };
-  return { hook: t('hook'), bare: t('bare') };
-};
+type Servers = Record<Side, { child: ChildProcess; port: number }>;
+const rotate = <T>(xs: readonly T[], by: number): T[] => xs.map((_, i) => xs[(i + by) % xs.length]!);
+const perSide = <T>(f: (side: Side) => T): Record<Side, T> => ({
+  hook: f('hook'),
+  bare: f('bare'),
+  control: f('control'),
+});
 
-async function round(seconds: number): Promise<Round> {
+async function round(servers: Servers, seconds: number, loadOrder: readonly Side[]): Promise<Round> {
+  const times = (): Record<Side, TaskTimes> =>
+    perSide((side) => taskTimes(servers[side].child.pid!) ?? { runNs: 0, waitNs: 0 });
   const t0 = times();
   const c0: CoreTimes | null = coreTimes();
   const started = performance.now();
-  const [hook, bare] = await Promise.all([load(servers.hook.port, seconds), load(servers.bare.port, seconds)]);
+  const counts = await Promise.all(loadOrder.map((side) => load(servers[side].port, seconds)));
+  const requests = perSide((side) => counts[loadOrder.indexOf(side)]!);
   const elapsedS = (performance.now() - started) / 1000;
   const c1 = coreTimes();
   const t1 = times();
-  const cpuS = { hook: (t1.hook.runNs - t0.hook.runNs) / 1e9, bare: (t1.bare.runNs - t0.bare.runNs) / 1e9 };
-  const ours = (100 * (cpuS.hook + cpuS.bare)) / elapsedS;
+  const cpuS = perSide((side) => (t1[side].runNs - t0[side].runNs) / 1e9);
+  const ours = (100 * (cpuS.hook + cpuS.bare + cpuS.control)) / elapsedS;
   const busy = pinned ? coresBusyPct(c0, c1, [SERVER_CPU]) : ours;
   return {
-    requests: { hook, bare },
+    requests,
     cpuS,
-    waitS: { hook: (t1.hook.waitNs - t0.hook.waitNs) / 1e9, bare: (t1.bare.waitNs - t0.bare.waitNs) / 1e9 },
+    waitS: perSide((side) => (t1[side].waitNs - t0[side].waitNs) / 1e9),
     serverCoreOtherPct: Math.max(0, busy - ours),
     serverCoreIdlePct: Math.max(0, 100 - busy),
     seconds: elapsedS,
   };
 }
 
-const fmt = (n: number, d = 3) => n.toFixed(d);
-const ci = (e: MedianEstimate) => `${fmt(e.median)} (95 % interval ${fmt(e.low)}-${fmt(e.high)})`;
-
-const load1AtStart = loadavg()[0]!;
-const rounds: Round[] = [];
-try {
-  await Promise.all([warmUp(servers.hook.port), warmUp(servers.bare.port)]);
-  for (let i = 0; i < ROUNDS; i++) rounds.push(await round(ROUND_SECONDS));
-} finally {
-  servers.hook.child.kill('SIGTERM');
-  servers.bare.child.kill('SIGTERM');
+/**
+ * One third of the run: fresh servers started in the given order, warmed up, then its rounds (the
+ * order autocannon starts them in rotates by round). Over the three thirds each side holds each start
+ * position once.
+ */
+async function third(startOrder: readonly Side[], rounds: number): Promise<Round[]> {
+  const servers = {} as Servers;
+  for (const side of startOrder) servers[side] = await start(side === 'hook' && !AA ? 'hook' : 'bare');
+  const out: Round[] = [];
+  try {
+    await Promise.all(SIDES.map((side) => warmUp(servers[side].port)));
+    for (let i = 0; i < rounds; i++) out.push(await round(servers, ROUND_SECONDS, rotate(SIDES, i)));
+  } finally {
+    for (const { child } of Object.values(servers)) {
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    }
+  }
+  return out;
 }
 
-const perCpu = (r: Round, side: Side) => r.requests[side] / r.cpuS[side];
-const cpuRatios = rounds.map((r) => perCpu(r, 'hook') / perCpu(r, 'bare'));
-const rpsRatios = rounds.map((r) => r.requests.hook / r.requests.bare);
-const cpuRatio = medianEstimate(cpuRatios);
-const rpsRatio = medianEstimate(rpsRatios);
+if (AA) console.log('A/A check: the "hook" side runs without the hook too');
+const load1AtStart = loadavg()[0]!;
+const thirds: Round[][] = [];
+for (let t = 0; t < 3; t++) thirds.push(await third(rotate(SIDES, t), Math.max(1, Math.round(ROUNDS / 3))));
+const rounds = thirds.flat();
+
+const fmt = (n: number, d = 3) => n.toFixed(d);
+const ci = (e: MedianEstimate) => `${fmt(e.median)} (95 % interval ${fmt(e.low)}-${fmt(e.high)})`;
 const median = (xs: number[]) => medianEstimate(xs).median;
+
+const perCpu = (r: Round, side: Side) => r.requests[side] / r.cpuS[side];
+/** Against the mean of the two servers without the hook; the control is one copy against the other. */
+const hookRatio = (r: Round) => perCpu(r, 'hook') / ((perCpu(r, 'bare') + perCpu(r, 'control')) / 2);
+const controlRatio = (r: Round) => perCpu(r, 'control') / perCpu(r, 'bare');
+const hookRps = (r: Round) => r.requests.hook / ((r.requests.bare + r.requests.control) / 2);
+const estimate = (f: (r: Round) => number) => combineRotations(thirds.map((rs) => medianEstimate(rs.map(f))));
+const cpuRatio = estimate(hookRatio);
+const control = estimate(controlRatio);
+const rpsRatio = estimate(hookRps);
 const other = median(rounds.map((r) => r.serverCoreOtherPct));
 const idle = median(rounds.map((r) => r.serverCoreIdlePct));
-const waitPct = median(rounds.map((r) => (100 * (r.waitS.hook + r.waitS.bare)) / (2 * r.seconds)));
+const waitPct = median(rounds.map((r) => (100 * (r.waitS.hook + r.waitS.bare + r.waitS.control)) / (3 * r.seconds)));
 
 console.log(
   pinned
-    ? `both servers pinned to cpu ${SERVER_CPU}, the load generator to cpu ${LOAD_CPUS.join(',')}; ${ROUNDS} rounds x ${ROUND_SECONDS} s, both sides loaded at once`
-    : `not pinned (taskset unavailable or one core); ${ROUNDS} rounds x ${ROUND_SECONDS} s, both sides loaded at once`,
+    ? `three servers pinned to cpu ${SERVER_CPU}, the load generator to cpu ${LOAD_CPUS.join(',')}; ${rounds.length} rounds x ${ROUND_SECONDS} s, all loaded at once`
+    : `not pinned (taskset unavailable or one core); ${rounds.length} rounds x ${ROUND_SECONDS} s, all loaded at once`,
 );
 console.log(`load average at start ${load1AtStart.toFixed(2)}, at end ${loadavg()[0]!.toFixed(2)}`);
-for (const side of ['hook', 'bare'] as const) {
+for (const side of SIDES) {
   const rps = rounds.map((r) => r.requests[side] / r.seconds);
   const eff = rounds.map((r) => perCpu(r, side));
+  const name = { hook: 'routing hook', bare: 'without hook', control: 'control (without hook)' }[side];
   console.log(
-    `${side === 'hook' ? 'routing hook' : 'without hook'}: median ${median(rps).toFixed(0)} req/s, ${median(eff).toFixed(0)} req per CPU-second (rounds ${eff.map((v) => v.toFixed(0)).join(', ')})`,
+    `${name}: median ${median(rps).toFixed(0)} req/s, ${median(eff).toFixed(0)} req per CPU-second (rounds ${eff.map((v) => v.toFixed(0)).join(', ')})`,
   );
 }
-console.log(`per-round ratios, per CPU-second: ${cpuRatios.map((r) => fmt(r)).join(', ')}`);
-console.log(`per-round ratios, req/s:          ${rpsRatios.map((r) => fmt(r)).join(', ')}`);
+console.log(`per-round ratios hook / without, per CPU-second: ${rounds.map((r) => fmt(hookRatio(r))).join(', ')}`);
+console.log(`per-round ratios control / without:              ${rounds.map((r) => fmt(controlRatio(r))).join(', ')}`);
+console.log(
+  `by start order (hook first, without first, control first): ${thirds.map((rs) => fmt(median(rs.map(hookRatio)))).join(', ')}; the order moved a third by up to ${fmt(cpuRatio.roleEffect * 100, 1)} %`,
+);
 console.log(
   `the servers' core: other work ${other.toFixed(0)} %, idle ${idle.toFixed(0)} % (median of rounds); each server's event loop waited for it ${waitPct.toFixed(0)} % of the time`,
 );
-console.log(`ratio hook / bare, requests per CPU-second: ${ci(cpuRatio)}`);
-console.log(`ratio hook / bare, requests per second:     ${ci(rpsRatio)}`);
+console.log(`control: ${ci(control)} (reads 1 when the method favours no server)`);
+console.log(`ratio hook / without, requests per CPU-second: ${ci(cpuRatio)}`);
+console.log(`ratio hook / without, requests per second:     ${ci(rpsRatio)}`);
 
-const verdict = judge(cpuRatio, TARGET_RATIO, 'at-least');
-const notes: string[] = [];
-if (verdict === 'NOT TRUSTWORTHY')
-  notes.push(
-    `the rounds disagree too much to tell (interval ${fmt(cpuRatio.low)}-${fmt(cpuRatio.high)} spans ${TARGET_RATIO}); other work took ${other.toFixed(0)} % of the servers' core`,
-  );
+const judged = judgeWithControl(cpuRatio, control, TARGET_RATIO, 'at-least', CONTROL_TOLERANCE);
+const notes: string[] = [judged.reason];
 if (idle > 100 - SATURATED_CORE_PCT)
   notes.push(
     `the servers' core was ${idle.toFixed(0)} % idle: the load generator set the pace, so req/s compare nothing (per CPU-second still does)`,
   );
-if (AA)
-  notes.push(
-    "A/A check: both sides are the same server, so the ratio should read 1 (its interval is the method's resolution)",
-  );
+if (judged.verdict === 'NOT TRUSTWORTHY') notes.push(`other work took ${other.toFixed(0)} % of the servers' core`);
+if (AA) notes.push('A/A check: every side is the same server, so both ratios should read 1');
 console.log(
-  `verdict: ${verdict} (requests per CPU-second ratio ${fmt(cpuRatio.median)}, target >= ${TARGET_RATIO})${notes.map((n) => `\n  note: ${n}`).join('')}`,
+  `verdict: ${judged.verdict} (requests per CPU-second ratio ${fmt(cpuRatio.median)}, target >= ${TARGET_RATIO})${notes.map((n) => `\n  note: ${n}`).join('')}`,
 );
-process.exitCode = verdict === 'PASS' ? 0 : 1;
+process.exitCode = judged.verdict === 'PASS' ? 0 : 1;
