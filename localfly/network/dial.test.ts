@@ -3,9 +3,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import readline from 'node:readline';
+import { Writable } from 'node:stream';
 import { type TestContext, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { reservePort } from '../machines/ports.ts';
@@ -66,4 +68,28 @@ test('no agent behind the socket is a refusal (nothing was delivered)', async ()
     (err: NodeJS.ErrnoException) => err.code === 'ECONNREFUSED',
   );
   rmSync(dir, { recursive: true, force: true });
+});
+
+test('a Machine that speaks first: bytes in the same chunk as the agent status byte reach the caller', async (t) => {
+  const upstream = net.createServer((s) => s.end('INFO {"server":"first"}\r\n'));
+  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+  t.after(() => upstream.close());
+  const dir = mkdtempSync(join(tmpdir(), 'localfly-agent-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // A stand-in agent that sends the status byte and the Machine's greeting in one write.
+  const path = join(dir, 'agent.sock');
+  const agentServer = net.createServer((client) => {
+    const up = net.connect((upstream.address() as net.AddressInfo).port, '127.0.0.1');
+    up.once('data', (greeting: Buffer) => {
+      client.write(Buffer.concat([Buffer.from([1]), greeting]));
+      up.pipe(client);
+    });
+  });
+  await new Promise<void>((resolve) => agentServer.listen(path, resolve));
+  t.after(() => agentServer.close());
+  const socket = await dialMachine(path);
+  const chunks: Buffer[] = [];
+  socket.pipe(new Writable({ write: (c: Buffer, _e, cb) => cb(void chunks.push(c)) }));
+  await once(socket, 'end');
+  assert.equal(Buffer.concat(chunks).toString(), 'INFO {"server":"first"}\r\n');
 });

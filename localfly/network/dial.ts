@@ -10,6 +10,8 @@ function failure(code: string, message: string): NodeJS.ErrnoException {
 /**
  * A TCP connection to a namespace-mode Machine's port, through its agent (see agent.mjs). Rejects
  * with the connection error's code (ECONNREFUSED when nothing listens, or when the agent is gone).
+ * When the Machine spoke before the socket was handed over, the socket comes paused with those bytes
+ * first in line: read it with pipe() or resume().
  */
 export function dialMachine(agentSocket: string, timeoutMs = DIAL_TIMEOUT_MS): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
@@ -29,8 +31,13 @@ export function dialMachine(agentSocket: string, timeoutMs = DIAL_TIMEOUT_MS): P
         settled = true;
         clearTimeout(timer);
         cleanup();
-        // Whatever followed the byte already belongs to the Machine's answer.
-        if (answer.length > 1) socket.unshift(answer.subarray(1));
+        // Whatever followed the byte already belongs to the Machine (one that speaks first). The socket
+        // is still flowing with no listener now, so it is paused first, else the bytes put back would be
+        // emitted to nobody before the caller attaches; pipe() (or resume()) starts it again.
+        if (answer.length > 1) {
+          socket.pause();
+          socket.unshift(answer.subarray(1));
+        }
         resolve(socket);
       }
     };
