@@ -10,6 +10,21 @@ test('nats-server lines: level mapped, per-connection chatter demoted to debug',
       '[9] [ERR] Error trying to connect to route (attempt 1): x',
       { level: 'error', msg: 'Error trying to connect to route (attempt 1): x' },
     ],
+    // A peer not listening yet (a cluster forming, a Machine restarting): nats-server retries, so a warning.
+    [
+      '[9] [ERR] Error trying to connect to route (attempt 3): dial tcp 127.0.77.3:6222: connect: connection refused',
+      {
+        level: 'warn',
+        msg: 'Error trying to connect to route (attempt 3): dial tcp 127.0.77.3:6222: connect: connection refused',
+      },
+    ],
+    [
+      '[9] [ERR] Error trying to connect to gateway "dfw" (attempt 1): dial tcp [fdaa::3]:7222: connect: connection refused',
+      {
+        level: 'warn',
+        msg: 'Error trying to connect to gateway "dfw" (attempt 1): dial tcp [fdaa::3]:7222: connect: connection refused',
+      },
+    ],
     ['[9] [FTL] Error listening on port', { level: 'fatal', msg: 'Error listening on port' }],
     ['[9] [DBG] x', { level: 'debug', msg: 'x' }],
     ['[9] [TRC] x', { level: 'trace', msg: 'x' }],

@@ -22,6 +22,13 @@ const CONNECTION = / - (?:rid|gid|cid|lid):\d+ - /;
 /** Connection lines worth an info line; the rest of the per-connection chatter goes to debug. */
 const NOTABLE_CONNECTION = /registered$|Route connection created$/;
 
+/**
+ * A peer's nats-server not listening (yet, or any more): expected while Machines start, stop or deploy,
+ * and nats-server retries by itself, so a warning rather than an error.
+ */
+const PEER_NOT_LISTENING =
+  /^Error trying to connect to (route|gateway)\b.*(connection refused|no route to host|i\/o timeout)/i;
+
 /** nats-server's start-up banner: debug, the app logs its own summary. */
 const BANNER =
   /^(Starting nats-server$| {2}\w+: |Using configuration file|Starting http monitor|Gateway name is|Listening for |Address for gateway|Cluster name is)/;
@@ -33,6 +40,7 @@ export function parseNatsLine(line: string): NatsLogLine {
   const level = LEVELS[m[1]!]!;
   const msg = m[2]!;
   if (level === 'info' && BANNER.test(msg)) return { level: 'debug', msg };
+  if (level === 'error' && PEER_NOT_LISTENING.test(msg)) return { level: 'warn', msg };
   if (level === 'info' && CONNECTION.test(msg) && !NOTABLE_CONNECTION.test(msg)) return { level: 'debug', msg };
   return { level, msg };
 }
