@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { REPO_ROOT } from './files.ts';
+import type { TestGroup } from './groups.ts';
 
 /**
  * Keeps `import.meta.url`, `.dirname` and `.filename` meaning the source file, as under tsx: code finds its fixtures
@@ -38,15 +39,45 @@ const packagesExternal: Plugin = {
   },
 };
 
+/** A group's entry: it imports the group's test files in order, so their tests run one after another. */
+const GROUP_PREFIX = 'test-group:';
+function groupEntries(groups: readonly TestGroup[]): Plugin {
+  const byName = new Map(groups.map((g) => [g.name, g]));
+  return {
+    name: 'group-entries',
+    setup(b) {
+      b.onResolve({ filter: new RegExp(`^${GROUP_PREFIX}`) }, (args) => ({
+        path: args.path.slice(GROUP_PREFIX.length),
+        namespace: 'test-group',
+      }));
+      b.onLoad({ filter: /.*/, namespace: 'test-group' }, (args) => ({
+        contents: (byName.get(args.path)?.files ?? [])
+          .map((file) => `import ${JSON.stringify(`./${file}`)};`)
+          .join('\n'),
+        resolveDir: REPO_ROOT,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+const REPORTER = 'test/tiers/timings-reporter.ts';
+
 /**
- * Bundles each test file with our own code into `outDir`, mirroring the tree (`x.test.ts` becomes `x.test.mjs`),
- * modules shared by several tests in chunks of their own. Returns the bundled entry files in the order given.
+ * Bundles each group of test files, with our own code, into `outDir` as `<group name>.mjs`, modules shared by
+ * several groups in chunks of their own, and the timings reporter beside them. Returns the bundled entry files in
+ * the order given, and the reporter.
  */
-export async function bundleTests(files: string[], outDir: string): Promise<string[]> {
+export async function bundleTests(
+  groups: readonly TestGroup[],
+  outDir: string,
+): Promise<{ groups: string[]; reporter: string }> {
   await build({
     absWorkingDir: REPO_ROOT,
-    entryPoints: files,
-    outbase: REPO_ROOT,
+    entryPoints: [
+      ...groups.map((g) => ({ in: `${GROUP_PREFIX}${g.name}`, out: g.name })),
+      { in: REPORTER, out: 'timings-reporter' },
+    ],
     outdir: outDir,
     outExtension: { '.js': '.mjs' },
     bundle: true,
@@ -56,7 +87,7 @@ export async function bundleTests(files: string[], outDir: string): Promise<stri
     target: 'node20',
     sourcemap: 'linked',
     logLevel: 'warning',
-    plugins: [sourceLocation, packagesExternal],
+    plugins: [groupEntries(groups), sourceLocation, packagesExternal],
   });
-  return files.map((file) => join(outDir, file.replace(/\.ts$/, '.mjs')));
+  return { groups: groups.map((g) => join(outDir, `${g.name}.mjs`)), reporter: join(outDir, 'timings-reporter.mjs') };
 }
