@@ -7,18 +7,13 @@ import { LocalSnapshot } from './local-snapshot.ts';
 import type { PeerResponse } from './peer-client.ts';
 import type { PeerFetch } from './peer-link.ts';
 import { type PeerMember, PeerNetwork } from './peer-network.ts';
+import { DirectoryReads } from './reads.ts';
 import { countingResolver, type DirectoryResolver } from './resolver.ts';
 import type { Snapshot } from './snapshot.ts';
 import { DirectoryState } from './state.ts';
 import { type DirectoryStats, isStale, newDirectoryCounters, peerStats } from './stats.ts';
-import {
-  sameThumbnails,
-  type ThumbnailVersions,
-  withOwnThumbnails,
-  withServedThumbnails,
-} from './thumbnail-versions.ts';
-import { buildView, type DirectoryStream, type DirectoryView } from './view.ts';
-import { type BuiltView, ViewCache } from './view-cache.ts';
+import { sameThumbnails, type ThumbnailVersions, withOwnThumbnails } from './thumbnail-versions.ts';
+import type { DirectoryStream, DirectoryView } from './view.ts';
 import { ViewFeed, type ViewListener } from './view-feed.ts';
 
 export interface DirectoryOptions {
@@ -45,8 +40,8 @@ export interface DirectoryOptions {
 /**
  * Which streams are live on which Machine, cluster-wide: this Machine's own snapshot plus what its peers
  * told it (through PeerNetwork: discovery, pushes, the private API). The rules of what is kept live in
- * DirectoryState; the SSE diff in ViewFeed. This class answers the reads, follows the local streams and
- * starts and stops the peer side with the app.
+ * DirectoryState; the cached view in DirectoryReads; the SSE diff in ViewFeed. This class follows the local
+ * streams and starts and stops the peer side with the app.
  */
 export class Directory {
   readonly enabled: boolean;
@@ -56,10 +51,7 @@ export class Directory {
   private readonly state: DirectoryState;
   private readonly counters = newDirectoryCounters();
   private readonly self: LocalSnapshot;
-  private readonly cache = new ViewCache(() => {
-    const view = buildView(this.self.current, this.state.records.values(), this.now(), false);
-    return this.thumbnails === null ? view : withServedThumbnails(view, this.self.current.machineId, this.thumbnails);
-  });
+  private readonly reads: DirectoryReads;
   private readonly feed = new ViewFeed(
     () => this.view(),
     () => (this.opts.feedClients?.() ?? 1) > 0,
@@ -88,6 +80,14 @@ export class Directory {
       { machineId: opts.machineId ?? 'local', region: opts.region ?? 'local', bootId: this.bootId },
       opts.source.list(),
     );
+    this.reads = new DirectoryReads({
+      self: this.self,
+      state: this.state,
+      now: this.now,
+      stale: () => this.stale,
+      thumbnails: () => this.thumbnails,
+      thumbnailRevision: () => this.thumbnailRevision,
+    });
     this.peers = new PeerNetwork({
       enabled: this.enabled,
       // Without an app name the peer side never starts, so '' is never asked of DNS.
@@ -125,30 +125,15 @@ export class Directory {
 
   /** The lists come from the cache (shared, frozen); `lastSeenMs` and `stale` are read now. */
   view(): DirectoryView {
-    const { streams, machines } = this.built();
-    const nowMs = this.now();
-    const selfId = this.self.current.machineId;
-    return {
-      streams: streams as DirectoryStream[],
-      machines: machines.map((m) => ({
-        ...m,
-        lastSeenMs: m.id === selfId ? nowMs : (this.state.records.get(m.id)?.lastSeenMs ?? nowMs),
-      })),
-      stale: this.stale,
-    };
+    return this.reads.view();
   }
 
   list(): readonly DirectoryStream[] {
-    return this.built().streams;
+    return this.reads.list();
   }
 
   get(id: string): DirectoryStream | undefined {
-    return this.built().byId.get(id);
-  }
-
-  private built(): BuiltView {
-    // Both counters only grow, so their sum changes whenever peers or the copies of thumbnails do.
-    return this.cache.current(this.self.current, this.state.revision + this.thumbnailRevision);
+    return this.reads.get(id);
   }
 
   /** false only when the directory is fresh and does not know the Machine; undefined when it cannot tell. */
@@ -209,7 +194,7 @@ export class Directory {
       version: this.self.current.version,
       ...this.counters,
       sseClients: this.opts.feedClients?.() ?? 0,
-      viewBuilds: this.cache.builds,
+      viewBuilds: this.reads.builds,
       peers: [...this.state.records.values()].map(peerStats),
     };
   }
@@ -218,9 +203,7 @@ export class Directory {
 
   /** Streams hosted by peers, each with the thumbnail version its home advertises. */
   peerStreams(): DirectoryStream[] {
-    const selfId = this.self.current.machineId;
-    const view = buildView(this.self.current, this.state.records.values(), this.now(), false);
-    return view.streams.filter((s) => s.machineId !== selfId);
+    return this.reads.peerStreams();
   }
 
   /** Called whenever what peers advertise may have changed. Returns unsubscribe. */

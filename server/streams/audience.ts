@@ -34,6 +34,14 @@ export class Audience implements Iterable<ViewerSession> {
     for (const viewer of this.viewers) viewer.peer.sendText(bytes);
   }
 
+  /** Every viewer gets `bytes` (when given), then a close (over a copy: a closed viewer leaves the audience). */
+  closeAll(bytes: Uint8Array | null, code: number, reason: string): void {
+    for (const viewer of [...this.viewers]) {
+      if (bytes !== null) viewer.peer.sendText(bytes);
+      viewer.close(code, reason);
+    }
+  }
+
   /** One pass over the audience: are most viewers not yet behind over the lag limit at once? */
   crowdLate(maxLagMs: number): boolean {
     let within = 0;

@@ -17,7 +17,7 @@ import type { RelayCounters } from './relay-counters.ts';
 import type { RelayLimits } from './relay-limits.ts';
 import type { StreamSummary } from './source.ts';
 import { type ChatRole, type ChatSender, StreamChat } from './stream-chat.ts';
-import { describeStream, helloFields, summarizeStream } from './stream-info.ts';
+import { describeStream, helloFields, publisherHello, summarizeStream, viewerHello } from './stream-info.ts';
 import { StreamMedia } from './stream-media.ts';
 import type { NewHome, StreamDeps, StreamMeta, StreamState } from './stream-types.ts';
 import { Deadline, RateGate, Throttle } from './throttle.ts';
@@ -126,15 +126,7 @@ export class LiveStream implements PublisherHost, ViewerHost {
     if (!wasListed && this.meta.startedAt === undefined) this.startedAt = this.now();
     this.state = 'live';
     this.media.restart();
-    peer.sendText(
-      encodeControl({
-        type: 'hello',
-        role: 'publisher',
-        ...this.helloFields(),
-        maxFrameBytes: this.limits.maxFrameBytes,
-        maxAudioFrameBytes: this.limits.maxAudioFrameBytes,
-      }),
-    );
+    peer.sendText(publisherHello(this.helloFields(), this.limits));
     if (wasDisconnected) this.broadcastViewers({ type: 'publisher', connected: true });
     if (!wasListed) this.deps.onEvent(this, 'listed');
     this.log.info({ stream: this.id, reconnect: wasDisconnected || previous !== null }, 'publisher connected');
@@ -203,16 +195,7 @@ export class LiveStream implements PublisherHost, ViewerHost {
   addViewer(peer: Peer, clientKey?: string): ViewerSession {
     const viewer = new ViewerSession(peer, this, this.chatRoom.gateFor(clientKey));
     this.viewers.add(viewer);
-    peer.sendText(
-      encodeControl({
-        type: 'hello',
-        role: 'viewer',
-        ...this.helloFields(),
-        config: this.media.config,
-        audioConfig: this.media.audioConfig,
-        publisherConnected: this.publisher !== null,
-      }),
-    );
+    peer.sendText(viewerHello(this.helloFields(), this.media, this.publisher !== null));
     const gop = this.media.joinFrames();
     viewer.start(gop);
     if (gop.length === 0) this.requestKeyframe();
@@ -288,11 +271,7 @@ export class LiveStream implements PublisherHost, ViewerHost {
     this.endDeadline.cancel();
     this.viewerCount.cancel();
     this.media.forget();
-    const bytes = notice === null ? null : utf8.encode(encodeControl(notice));
-    for (const viewer of [...this.viewers]) {
-      if (bytes !== null) viewer.peer.sendText(bytes);
-      viewer.close(viewerCode, reason);
-    }
+    this.viewers.closeAll(notice === null ? null : utf8.encode(encodeControl(notice)), viewerCode, reason);
     const publisher = this.publisher;
     this.publisher = null;
     publisher?.close(publisherCode, reason);
