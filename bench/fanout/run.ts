@@ -1,5 +1,15 @@
 import { loadavg } from 'node:os';
-import { AUDIO, AUDIO_FPS, AUDIO_FRAME_BYTES, FPS, FRAME_BYTES, type Outcome, runRound } from './round.ts';
+import {
+  AUDIO,
+  AUDIO_FPS,
+  AUDIO_FRAME_BYTES,
+  AUDIO_PACKET_MS,
+  AUDIO_PACKETS,
+  FPS,
+  FRAME_BYTES,
+  type Outcome,
+  runRound,
+} from './round.ts';
 import {
   type Check,
   checkLine,
@@ -148,7 +158,7 @@ console.log(
 
 if (AUDIO)
   console.log(
-    `audio on: ${fmt(AUDIO_FPS)} audio frames a second of ${AUDIO_FRAME_BYTES} bytes besides the pictures, to relay and bare loop alike`,
+    `audio on: ${fmt(AUDIO_FPS)} audio frames a second of ${AUDIO_PACKETS} x ${AUDIO_PACKET_MS} ms packets (${AUDIO_FRAME_BYTES} bytes) besides the pictures, to relay and bare loop alike`,
   );
 
 const began = performance.now();

@@ -52,7 +52,7 @@ export interface PublishView {
   moves: number;
   viewers: number;
   framesSent: number;
-  /** Audio messages sent (60 ms each). */
+  /** Audio messages sent (AUDIO_PACKETS_PER_MESSAGE 60 ms packets each). */
   audioFramesSent: number;
   keyframes: number;
   skipped: number;
