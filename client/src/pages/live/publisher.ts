@@ -184,6 +184,8 @@ export class Publisher {
   /** The page has sound to send (a microphone or the test tone), or no longer has. */
   setAudio(on: boolean): void {
     this.audioOn = on;
+    // A packet still gathering for its message belongs to sound that stopped: never sent late.
+    if (!on) this.audio.close();
     if (!on && this.audioConfigSent !== null && this.socket.isOpen) this.announceAudio(null);
   }
 
