@@ -1,6 +1,7 @@
 import type { Browser, BrowserContext, Page } from '@playwright/test';
 import { RECONNECT_BACKOFF } from '../client/src/lib/reconnect.ts';
 import { FLASH_BOX } from '../client/src/lib/test-signal.ts';
+import { encodeAudioPayload } from '../shared/audio-packets.ts';
 import { decodeFrame, encodeFrame, PROTOCOL_VERSION, TRACK_AUDIO, TRACK_VIDEO } from '../shared/protocol.ts';
 import {
   avPairs,
@@ -231,7 +232,7 @@ test('a broken track does not stop the other: undecodable sound leaves the pictu
   await context.addInitScript(() => localStorage.setItem('replaycast:sound', '{"muted":false,"volume":1}'));
   try {
     const deaf = await context.newPage();
-    await breakTrack(deaf, TRACK_AUDIO, BAD_OPUS_PACKET);
+    await breakTrack(deaf, TRACK_AUDIO, encodeAudioPayload([{ offsetUs: 0, data: BAD_OPUS_PACKET }]));
     await deaf.goto(watchUrl);
     // The audio decoder fails on every packet: rebuilt twice, then given up, and the page says so.
     await expect(deaf.getByTestId('sound')).toHaveAttribute('data-state', 'unsupported');

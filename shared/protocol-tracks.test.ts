@@ -90,7 +90,7 @@ test('audio-config from a publisher: a config, or null for "no audio"; bad ones 
 const stream = { id: 's', title: 't', creator: 'c', startedAt: 1, machineId: null, region: null };
 
 test('a hello of another protocol version reads as a mismatch on both pages, whatever else it holds', () => {
-  for (const serverVersion of [1, 3, PROTOCOL_VERSION + 10]) {
+  for (const serverVersion of [1, 2, 4, PROTOCOL_VERSION + 10]) {
     const viewer = parseServerToViewer(
       JSON.stringify({ type: 'hello', role: 'viewer', protocolVersion: serverVersion }),
     );
@@ -111,11 +111,12 @@ test('protocolRefusal: absent or this version goes on; anything else is refused 
   assert.equal(protocolRefusal(undefined), null);
   assert.equal(protocolRefusal(String(PROTOCOL_VERSION)), null);
   const refused: Array<[unknown, RegExp]> = [
-    ['1', /"1".*speaks 2/],
-    ['3', /"3".*speaks 2/],
+    ['1', /"1".*speaks 3/],
+    ['2', /"2".*speaks 3/],
+    ['4', /"4".*speaks 3/],
     ['', /""/],
     ['x'.repeat(500), /"x{12}"/],
-    [['2', '2'], /several values/],
+    [['3', '3'], /several values/],
   ];
   for (const [value, re] of refused) {
     const reason = protocolRefusal(value);

@@ -3,7 +3,7 @@
  *
  * Two kinds of WebSocket message travel on `/ws/publish/<id>` and `/ws/watch/<id>`:
  * - text messages: one JSON control object with a `type` field (typed per direction below);
- * - binary messages: one encoded chunk (video or audio) in the frame layout below.
+ * - binary messages: one video chunk, or a few audio packets, in the frame layout below.
  * Every decode/parse function returns `{ ok: false, error }` on bad input instead of throwing.
  * See shared/PROTOCOL.md for the prose version.
  */
@@ -16,8 +16,9 @@ export type { AudioConfig } from './audio-config.ts';
 /**
  * Bumped on any incompatible change to the frame layout or the control messages.
  * 2: frames carry a track (video or audio); `audio-config` messages; hellos carry the audio config.
+ * 3: an audio frame carries several Opus packets (shared/audio-packets.ts), not one.
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /**
  * Clients name the version they speak in this query parameter of both socket URLs; a server that
@@ -89,7 +90,8 @@ export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];
 //   1       1     flags+track  bit 0: keyframe (video only, 0 on audio); bits 1-3 reserved, must be 0;
 //                              bits 4-7: track (0 video, 1 audio; 2-15 unknown to this version)
 //   2       8     timestampUs  unsigned microseconds (<= 2^53 - 1), the chunk's presentation time
-//   10      n     payload      the encoded chunk (EncodedVideoChunk / EncodedAudioChunk data), n >= 1
+//   10      n     payload      video: the encoded chunk (EncodedVideoChunk data), n >= 1;
+//                              audio: one or more Opus packets (layout in shared/audio-packets.ts)
 //
 // Publishers send this layout; the server relays the very same bytes to every viewer. Both tracks'
 // timestamps are on one clock (the publisher's wall clock), which is what keeps them in sync.

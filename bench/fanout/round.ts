@@ -2,6 +2,8 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
+import { AUDIO_PACKETS_PER_MESSAGE } from '../../shared/audio-packets.ts';
+import { FRAME_HEADER_BYTES } from '../../shared/protocol.ts';
 import { taskTimes } from '../proc.ts';
 import { type DisturbanceLimits, disturbed, type RoundFigures } from './rounds.ts';
 import type { RunParams, RunResult } from './viewers.ts';
@@ -14,13 +16,18 @@ import type { RunParams, RunResult } from './viewers.ts';
 export const FPS = 30;
 export const FRAME_BYTES = 10 * 1024;
 /**
- * BENCH_AUDIO=1: the publisher also sends 60 ms Opus-sized audio frames (what the go-live page sends:
- * about 17 a second, ~370 bytes at 48 kbit/s), to relay and bare loop alike, so a viewer gets about
- * 47 messages a second in all.
+ * BENCH_AUDIO=1: the publisher also sends what the go-live page sends: audio frames of
+ * AUDIO_PACKETS_PER_MESSAGE (2) Opus-sized 60 ms packets (~360 bytes each at 48 kbit/s), about 8.3 a
+ * second, to relay and bare loop alike, so a viewer gets about 38 messages a second in all.
+ * BENCH_AUDIO_PACKETS=1 sends one packet a message instead (protocol 2's rate, ~47 messages a second).
  */
 export const AUDIO = process.env.BENCH_AUDIO === '1';
-export const AUDIO_FPS = AUDIO ? 1000 / 60 : 0;
-export const AUDIO_FRAME_BYTES = 370;
+export const AUDIO_PACKETS = Number(process.env.BENCH_AUDIO_PACKETS ?? AUDIO_PACKETS_PER_MESSAGE);
+export const AUDIO_PACKET_MS = 60;
+export const AUDIO_FPS = AUDIO ? 1000 / (AUDIO_PACKET_MS * AUDIO_PACKETS) : 0;
+export const AUDIO_PACKET_BYTES = 360;
+/** A whole audio message: header, packet count, and per packet its offset, length and bytes. */
+export const AUDIO_FRAME_BYTES = FRAME_HEADER_BYTES + 1 + AUDIO_PACKETS * (6 + AUDIO_PACKET_BYTES);
 const WARMUP_MS = 2000;
 const DRAIN_MS = 1500;
 /** Healthy viewers ack every 500 ms of media time, each at its own phase (see viewers.ts). */
@@ -167,7 +174,9 @@ export async function runRound(
     drainMs: DRAIN_MS,
     ackIntervalMs: ACK_INTERVAL_MS,
     audioFps: AUDIO_FPS,
-    audioFrameBytes: AUDIO_FRAME_BYTES,
+    audioPackets: AUDIO_PACKETS,
+    audioPacketMs: AUDIO_PACKET_MS,
+    audioPacketBytes: AUDIO_PACKET_BYTES,
   };
   load.send({ type: 'run', params });
 

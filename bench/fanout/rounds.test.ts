@@ -3,12 +3,15 @@ import { test } from 'node:test';
 import {
   checkLine,
   disturbed,
+  type InterferenceSummary,
+  interferenceLine,
   median,
   type RoundFigures,
   ratios,
   roundOrder,
   shouldRetry,
   summarise,
+  summariseInterference,
   trustworthy,
   verdicts,
 } from './rounds.ts';
@@ -146,4 +149,31 @@ test('shouldRetry: only a disturbed round, and only while both retry budgets las
   assert.equal(shouldRetry(true, 1, 3, limits), true);
   assert.equal(shouldRetry(true, 2, 0, limits), false);
   assert.equal(shouldRetry(true, 0, 4, limits), false);
+});
+
+test('the run-wide interference summary: medians of rest and of the longer wait, disturbed rounds counted', () => {
+  const round = (restPct: number, serverWaitPct: number, loadWaitPct: number, isDisturbed: boolean) => ({
+    restPct,
+    serverWaitPct,
+    loadWaitPct,
+    disturbed: isDisturbed,
+  });
+  const rows: Array<[string, Array<ReturnType<typeof round>>, InterferenceSummary]> = [
+    ['no rounds', [], { rounds: 0, disturbedRounds: 0, restPct: 0, waitPct: 0 }],
+    [
+      'quiet',
+      [round(5, 2, 3, false), round(7, 4, 1, false), round(3, 1, 1, false)],
+      { rounds: 3, disturbedRounds: 0, restPct: 5, waitPct: 3 },
+    ],
+    [
+      'busy: the wait of whichever process waited longer',
+      [round(100, 50, 60, true), round(120, 70, 40, true), round(20, 5, 9, false), round(110, 55, 45, true)],
+      { rounds: 4, disturbedRounds: 3, restPct: 105, waitPct: 57.5 },
+    ],
+  ];
+  for (const [what, rounds, expected] of rows) assert.deepEqual(summariseInterference(rounds), expected, what);
+  assert.equal(
+    interferenceLine({ rounds: 4, disturbedRounds: 3, restPct: 105, waitPct: 57.5 }),
+    '3 of 4 rounds disturbed by other work; over the run, median "rest" (CPU used by neither process) 105 % of a core, median wait for a core 58 % of the window',
+  );
 });

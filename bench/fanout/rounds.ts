@@ -209,3 +209,32 @@ export function shouldRetry(
 ): boolean {
   return wasDisturbed && retriesOfRound < limits.maxRetriesPerRound && retriesOfRun < limits.maxRetriesPerRun;
 }
+
+/** How much other work got in the way over a whole run, for the verdict line. */
+export interface InterferenceSummary {
+  rounds: number;
+  disturbedRounds: number;
+  /** Medians over the rounds: "rest" in % of one core, the longer of the two processes' waits in % of the window. */
+  restPct: number;
+  waitPct: number;
+}
+
+export function summariseInterference(
+  rounds: ReadonlyArray<Interference & { disturbed: boolean }>,
+): InterferenceSummary {
+  if (rounds.length === 0) return { rounds: 0, disturbedRounds: 0, restPct: 0, waitPct: 0 };
+  return {
+    rounds: rounds.length,
+    disturbedRounds: rounds.filter((r) => r.disturbed).length,
+    restPct: median(rounds.map((r) => r.restPct)),
+    waitPct: median(rounds.map((r) => Math.max(r.serverWaitPct, r.loadWaitPct))),
+  };
+}
+
+/** What the verdict line says about interference: measured, not guessed from the load average. */
+export function interferenceLine(s: InterferenceSummary): string {
+  return (
+    `${s.disturbedRounds} of ${s.rounds} rounds disturbed by other work; over the run, median ` +
+    `"rest" (CPU used by neither process) ${s.restPct.toFixed(0)} % of a core, median wait for a core ${s.waitPct.toFixed(0)} % of the window`
+  );
+}

@@ -1,15 +1,27 @@
 import { loadavg } from 'node:os';
-import { AUDIO, AUDIO_FPS, AUDIO_FRAME_BYTES, FPS, FRAME_BYTES, type Outcome, runRound } from './round.ts';
+import {
+  AUDIO,
+  AUDIO_FPS,
+  AUDIO_FRAME_BYTES,
+  AUDIO_PACKET_MS,
+  AUDIO_PACKETS,
+  FPS,
+  FRAME_BYTES,
+  type Outcome,
+  runRound,
+} from './round.ts';
 import {
   type Check,
   checkLine,
   type DisturbanceLimits,
+  interferenceLine,
   type RetryLimits,
   ratios,
   roundOrder,
   type SideSummary,
   shouldRetry,
   summarise,
+  summariseInterference,
   type Targets,
   verdicts,
 } from './rounds.ts';
@@ -148,7 +160,7 @@ console.log(
 
 if (AUDIO)
   console.log(
-    `audio on: ${fmt(AUDIO_FPS)} audio frames a second of ${AUDIO_FRAME_BYTES} bytes besides the pictures, to relay and bare loop alike`,
+    `audio on: ${fmt(AUDIO_FPS)} audio frames a second of ${AUDIO_PACKETS} x ${AUDIO_PACKET_MS} ms packets (${AUDIO_FRAME_BYTES} bytes) besides the pictures, to relay and bare loop alike`,
   );
 
 const began = performance.now();
@@ -156,6 +168,8 @@ const checks: Check[] = [];
 let roundNo = 0;
 let retries = 0;
 const byKind = new Map<string, Outcome[]>();
+/** Every round run, retries included: what the verdict line says about interference. */
+const allRounds: Outcome[] = [];
 for (const { viewers, kinds } of plan) {
   for (const kind of roundOrder(kinds, roundsFor(viewers))) {
     roundNo++;
@@ -171,6 +185,7 @@ for (const { viewers, kinds } of plan) {
           DISTURBANCE,
         );
         show(label, o);
+        allRounds.push(o);
         if (AUDIO) console.log(`  messages per viewer per second: ${fmt(o.result.sentInWindow / (ROUND_MS / 1000))}`);
       } catch (err) {
         // A server so far behind that it cannot even answer the orchestrator: the machine is too busy.
@@ -243,6 +258,16 @@ if (STALL_VIEWERS > 0) {
   });
 }
 
+const interference = interferenceLine(
+  summariseInterference(
+    allRounds.map((o) => ({
+      restPct: o.restPct,
+      serverWaitPct: o.serverWaitPct,
+      loadWaitPct: o.loadWaitPct,
+      disturbed: o.figures.disturbed,
+    })),
+  ),
+);
 const untrusted = checks.filter((c) => !c.trusted).length;
 console.log(
   `\nall checks (took ${fmt((performance.now() - began) / 1000, 0)} s; ${retries} disturbed rounds run again; load average now ${loads()}):`,
@@ -250,7 +275,7 @@ console.log(
 for (const c of checks) console.log(checkLine(c));
 console.log(
   untrusted > 0
-    ? `verdict: NOT TRUSTWORTHY: ${untrusted} of ${checks.length} checks rest on rounds that other work disturbed (more than a third of a side's rounds); run again when the machine is calmer`
-    : `verdict: ${checks.every((c) => c.ok) ? 'PASS' : 'FAIL'} (${checks.filter((c) => c.ok).length} of ${checks.length} checks pass; no comparison was disturbed)`,
+    ? `verdict: NOT TRUSTWORTHY: ${untrusted} of ${checks.length} checks rest on rounds that other work disturbed (more than a third of a side's rounds); run again when the machine is calmer (${interference})`
+    : `verdict: ${checks.every((c) => c.ok) ? 'PASS' : 'FAIL'} (${checks.filter((c) => c.ok).length} of ${checks.length} checks pass; no comparison was disturbed; ${interference})`,
 );
 process.exitCode = checks.every((c) => c.ok && c.trusted) ? 0 : 1;

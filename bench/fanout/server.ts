@@ -143,8 +143,9 @@ process.on('message', (msg: { type: string; id?: number; phase?: string }) => {
       stats: { ...(server.stats() as object), loopDelayMaxMs: holdUpMs(), gcMs, gcMaxMs },
     });
     if (msg.phase !== undefined) {
+      // lastTickMs is kept: a hold-up still going on belongs to the new phase too. (Reset, a loop held up
+      // through a whole window would read 0: both of its samples are then handled in one turn, back to back.)
       loopHoldUpMaxMs = 0;
-      lastTickMs = performance.now();
       gcMs = 0;
       gcMaxMs = 0;
       void phase(msg.phase);

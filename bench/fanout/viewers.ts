@@ -1,6 +1,7 @@
 import { createHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import WebSocket from 'ws';
-import { encodeControl, encodeFrame, TRACK_AUDIO } from '../../shared/protocol.ts';
+import { encodeAudioFrame } from '../../shared/audio-packets.ts';
+import { encodeControl, encodeFrame } from '../../shared/protocol.ts';
 import { RawViewer } from './raw-viewer.ts';
 
 /**
@@ -21,9 +22,11 @@ export interface RunParams {
   measureMs: number;
   drainMs: number;
   ackIntervalMs: number;
-  /** Audio frames a second (0: video only) and their size, header included. */
+  /** Audio frames a second (0: video only), the packets each carries, their duration and size. */
   audioFps: number;
-  audioFrameBytes: number;
+  audioPackets: number;
+  audioPacketMs: number;
+  audioPacketBytes: number;
 }
 
 export interface RunResult {
@@ -127,12 +130,16 @@ async function run(p: RunParams): Promise<RunResult> {
   let loadCpuPct = 0;
   const totalMs = p.warmupMs + p.measureMs;
   // Audio frames on their own clock, interleaved with the pictures as a real publisher's are.
-  const audioPayload = new Uint8Array(Math.max(1, p.audioFrameBytes - 10)).fill(3);
+  const audioPackets = Array.from({ length: p.audioPackets }, (_, i) => ({
+    offsetUs: i * p.audioPacketMs * 1000,
+    data: new Uint8Array(p.audioPacketBytes).fill(3),
+  }));
   let audioN = 0;
   const audioTick = () => {
     if (performance.now() - started >= totalMs || windowEndUs !== Infinity) return;
     const ts = nowUs();
-    publisher.send(encodeFrame({ track: TRACK_AUDIO, keyframe: false, timestampUs: ts, payload: audioPayload }));
+    // Stamped with the send time like the pictures, so its latency measures the relay alone.
+    publisher.send(encodeAudioFrame(ts, audioPackets));
     if (ts >= windowStartUs) sentInWindow++;
     audioN++;
     setTimeout(audioTick, Math.max(0, started + (audioN * 1000) / p.audioFps - performance.now()));

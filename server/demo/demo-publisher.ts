@@ -1,10 +1,5 @@
-import {
-  encodeControl,
-  FRAME_HEADER_BYTES,
-  parseServerToPublisher,
-  TRACK_AUDIO,
-  writeFrameHeader,
-} from '../../shared/protocol.ts';
+import { AudioFramer } from '../../shared/audio-packets.ts';
+import { encodeControl, FRAME_HEADER_BYTES, parseServerToPublisher, writeFrameHeader } from '../../shared/protocol.ts';
 import type { LiveStream } from '../streams/live-stream.ts';
 import type { Peer } from '../streams/peer.ts';
 import type { PublisherSession } from '../streams/publisher-session.ts';
@@ -28,8 +23,8 @@ export class DemoPublisher implements Peer {
   /** Each fixture frame with room for the wire header, rewritten in place for every send. */
   private readonly wire: Uint8Array[];
   private readonly audio: DemoAudioTrack | null;
-  /** The same for each audio packet of the loop. */
-  private readonly audioWire = new Map<Uint8Array, Uint8Array>();
+  /** Gathers the audio packets into messages as the go-live page does (AUDIO_PACKETS_PER_MESSAGE each). */
+  private readonly framer = new AudioFramer();
   /** After a jump, the sound restarts at the next frame sent. */
   private reseekAudio = true;
 
@@ -63,6 +58,7 @@ export class DemoPublisher implements Peer {
   }
 
   stop(): void {
+    this.framer.clear();
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     this.session = null;
@@ -90,17 +86,13 @@ export class DemoPublisher implements Peer {
     if (audio === null || this.session === null) return;
     if (this.reseekAudio) {
       this.reseekAudio = false;
+      // What was gathered of the old stretch goes now, on its own.
+      const rest = this.framer.flush();
+      if (rest !== null) this.session.onBinary(rest);
       audio.seek(this.index * this.frameMs * 1000, timestampUs);
     }
     for (const packet of audio.due(timestampUs)) {
-      let buf = this.audioWire.get(packet.payload);
-      if (buf === undefined) {
-        buf = new Uint8Array(FRAME_HEADER_BYTES + packet.payload.byteLength);
-        buf.set(packet.payload, FRAME_HEADER_BYTES);
-        this.audioWire.set(packet.payload, buf);
-      }
-      writeFrameHeader(buf, false, packet.timestampUs, TRACK_AUDIO);
-      this.session.onBinary(buf);
+      for (const message of this.framer.add(packet.timestampUs, packet.payload)) this.session.onBinary(message);
     }
   }
 

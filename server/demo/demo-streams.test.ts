@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
+import { AUDIO_PACKETS_PER_MESSAGE, decodeAudioPayload } from '../../shared/audio-packets.ts';
 import { encodeControl, TRACK_AUDIO, TRACK_VIDEO } from '../../shared/protocol.ts';
 import { build, SELF_ID } from '../../test/support/app.ts';
 import { TestSocket, until } from '../../test/support/stream-client.ts';
@@ -85,16 +86,23 @@ test('two scripted viewers get the demo stream from a keyframe with live timesta
       video.every((f) => fixturePayloads.has(Buffer.from(f.payload).toString('base64'))),
       'payloads are the fixture frames',
     );
-    // About one 60 ms packet per 1.8 video frames, stamped on the same clock, 60 ms apart.
-    assert.ok(audio.length >= Math.floor(video.length / 1.8) - 2, `${audio.length} audio for ${video.length} video`);
-    assert.ok(audio.every((f) => audioPayloads.has(Buffer.from(f.payload).toString('base64'))));
+    // Two 60 ms packets a message: about one message per 3.6 video frames, stamped on the same clock.
+    assert.ok(audio.length >= Math.floor(video.length / 3.6) - 2, `${audio.length} audio for ${video.length} video`);
+    const packets = audio.map((f) => {
+      const decoded = decodeAudioPayload(f.payload);
+      assert.ok(decoded.ok);
+      return decoded.value;
+    });
+    assert.ok(packets.every((p) => p.length === AUDIO_PACKETS_PER_MESSAGE && p[1]!.offsetUs === 60_000));
+    assert.ok(packets.flat().every((p) => audioPayloads.has(Buffer.from(p.data).toString('base64'))));
     const ats = audio.map((f) => f.timestampUs);
     assert.ok(
-      ats.every((x, i) => i === 0 || x - ats[i - 1]! === 60_000),
-      'audio timestamps 60 ms apart',
+      ats.every((x, i) => i === 0 || x - ats[i - 1]! === 120_000),
+      'audio messages 120 ms apart',
     );
-    // A packet goes out once the timeline passed its end: the newest audio starts 60-120 ms before the newest picture.
-    assert.ok(Math.abs(ats.at(-1)! - ts.at(-1)!) < 200_000, 'both tracks on one clock');
+    // A packet goes out once the timeline passed its end, a message with its second packet: the newest
+    // message starts 120-240 ms before the newest picture.
+    assert.ok(Math.abs(ats.at(-1)! - ts.at(-1)!) < 300_000, 'both tracks on one clock');
   }
 
   a.send(encodeControl({ type: 'chat', text: 'hello b', name: 'a' }));

@@ -1,9 +1,11 @@
-import { crowdLate } from './viewer-policy.ts';
+import { relayLagMs } from './viewer-policy.ts';
 import type { ViewerSession } from './viewer-session.ts';
 
 /** A stream's viewers, and the questions asked of all of them at once. */
 export class Audience implements Iterable<ViewerSession> {
   private readonly viewers = new Set<ViewerSession>();
+  /** Reused by relayLagMs (it runs per frame while the relay is late): no allocation per call. */
+  private lags = new Float64Array(64);
 
   get size(): number {
     return this.viewers.size;
@@ -42,15 +44,14 @@ export class Audience implements Iterable<ViewerSession> {
     }
   }
 
-  /** One pass over the audience: are most viewers not yet behind over the lag limit at once? */
-  crowdLate(maxLagMs: number): boolean {
-    let within = 0;
-    let over = 0;
+  /** One pass over the audience: the lag most of it shares, the relay's own (see relayLagMs). */
+  relayLagMs(): number {
+    if (this.lags.length < this.viewers.size) this.lags = new Float64Array(this.viewers.size * 2);
+    let count = 0;
     for (const viewer of this.viewers) {
-      if (viewer.behind) continue;
-      if (viewer.overLag(maxLagMs)) over++;
-      else within++;
+      const lag = viewer.lagMs;
+      if (lag !== null) this.lags[count++] = lag;
     }
-    return crowdLate(within, over);
+    return relayLagMs(this.lags, count);
   }
 }

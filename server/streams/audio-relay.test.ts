@@ -9,6 +9,7 @@ import {
   TRACK_AUDIO,
   TRACK_VIDEO,
 } from '../../shared/protocol.ts';
+import { payloadFor } from '../../test/support/audio-payload.ts';
 import { FakeClock } from '../../test/support/fake-clock.ts';
 import { FakePeer } from '../../test/support/fake-peer.ts';
 import { StreamRegistry } from './registry.ts';
@@ -54,9 +55,7 @@ function setup(overrides: Partial<RelayLimits> = {}) {
   let ts = 1_000_000;
   const send = (track: number, keyframe: boolean, bytes: number) => {
     ts += 20_000;
-    publisher.onBinary(
-      encodeFrame({ track, keyframe, timestampUs: ts, payload: new Uint8Array(bytes).fill(track + 1) }),
-    );
+    publisher.onBinary(encodeFrame({ track, keyframe, timestampUs: ts, payload: payloadFor(track, bytes, track + 1) }));
     clock.advance(20);
     return ts;
   };
@@ -89,12 +88,14 @@ test('a late joiner gets the audio config in its hello and the audio of its cach
 test('audio never triggers a keyframe request, nor starts a group of pictures, even with the keyframe flag set', () => {
   const { stream, pubPeer, publisher, v } = setup();
   const requests = () => pubPeer.publisherMessages().filter((m) => m.type === 'keyframe-request').length;
-  publisher.onBinary(encodeFrame({ track: TRACK_AUDIO, keyframe: true, timestampUs: 5, payload: new Uint8Array(9) }));
+  publisher.onBinary(
+    encodeFrame({ track: TRACK_AUDIO, keyframe: true, timestampUs: 5, payload: payloadFor(TRACK_AUDIO, 9) }),
+  );
   assert.equal(requests(), 0);
   assert.equal(stream.gopBytes, 0, 'nothing cached before a video keyframe');
   const k = v(true);
   publisher.onBinary(
-    encodeFrame({ track: TRACK_AUDIO, keyframe: true, timestampUs: k + 1, payload: new Uint8Array(9) }),
+    encodeFrame({ track: TRACK_AUDIO, keyframe: true, timestampUs: k + 1, payload: payloadFor(TRACK_AUDIO, 9) }),
   );
   const viewer = new FakePeer();
   stream.addViewer(viewer);
@@ -186,7 +187,7 @@ test('bad audio input gets one clear error each and the stream goes on: before i
   const errors = () =>
     pubPeer.publisherMessages().flatMap((m) => (m.type === 'error' ? [`${m.code}: ${m.message}`] : []));
   const frame = (track: number, ts: number, bytes = 20, keyframe = false) =>
-    publisher.onBinary(encodeFrame({ track, keyframe, timestampUs: ts, payload: new Uint8Array(bytes) }));
+    publisher.onBinary(encodeFrame({ track, keyframe, timestampUs: ts, payload: payloadFor(track, bytes) }));
 
   frame(TRACK_VIDEO, 1, 20, true);
   frame(TRACK_AUDIO, 2);

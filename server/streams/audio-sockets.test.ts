@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { type TestContext, test } from 'node:test';
+import { encodeAudioPayload } from '../../shared/audio-packets.ts';
 import {
   CloseCode,
   encodeControl,
@@ -10,6 +11,7 @@ import {
   TRACK_VIDEO,
 } from '../../shared/protocol.ts';
 import { build, SELF_ID } from '../../test/support/app.ts';
+import { payloadFor } from '../../test/support/audio-payload.ts';
 import { TestSocket, until } from '../../test/support/stream-client.ts';
 
 async function started(t: TestContext) {
@@ -32,8 +34,8 @@ async function started(t: TestContext) {
 test('a socket naming another protocol version is closed with 4010 and a reason saying which one the server speaks', async (t) => {
   const { publisher, viewer } = await started(t);
   for (const [what, socket] of [
-    ['viewer v1', viewer('&protocol=1')],
-    ['publisher v3', publisher('&protocol=3')],
+    ['viewer v2', viewer('&protocol=2')],
+    ['publisher v4', publisher('&protocol=4')],
     ['viewer naming it twice', viewer(`&protocol=${PROTOCOL_VERSION}&protocol=${PROTOCOL_VERSION}`)],
   ] as const) {
     const closed = await socket.waitClosed();
@@ -58,9 +60,22 @@ test('audio travels publisher -> relay -> viewer byte for byte over real sockets
   pub.send(encodeControl({ type: 'audio-config', config: audioConfig }));
   const sent = [
     { track: TRACK_VIDEO, keyframe: true, timestampUs: 1_000, payload: new Uint8Array([1, 2, 3]) },
-    { track: TRACK_AUDIO, keyframe: false, timestampUs: 1_010, payload: new Uint8Array([0xfc, 0xff, 0xfe]) },
+    {
+      track: TRACK_AUDIO,
+      keyframe: false,
+      timestampUs: 1_010,
+      payload: encodeAudioPayload([{ offsetUs: 0, data: new Uint8Array([0xfc, 0xff, 0xfe]) }]),
+    },
     { track: TRACK_VIDEO, keyframe: false, timestampUs: 34_333, payload: new Uint8Array([4]) },
-    { track: TRACK_AUDIO, keyframe: false, timestampUs: 61_010, payload: new Uint8Array([0xfc, 7]) },
+    {
+      track: TRACK_AUDIO,
+      keyframe: false,
+      timestampUs: 61_010,
+      payload: encodeAudioPayload([
+        { offsetUs: 0, data: new Uint8Array([0xfc]) },
+        { offsetUs: 60_000, data: new Uint8Array([7]) },
+      ]),
+    },
   ];
   for (const f of sent.slice(0, 2)) pub.send(encodeFrame(f));
   // Sockets are ordered: once the publisher's next message is answered, the frames before it are in.
@@ -83,7 +98,7 @@ test('bad audio over a real socket: one clear error each, the publisher stays co
   const v = viewer();
   await until(() => v.of('hello').length === 1, 'viewer hello');
   const frame = (track: number, timestampUs: number, bytes = 20, keyframe = false) =>
-    pub.send(encodeFrame({ track, keyframe, timestampUs, payload: new Uint8Array(bytes) }));
+    pub.send(encodeFrame({ track, keyframe, timestampUs, payload: payloadFor(track, bytes) }));
   frame(TRACK_VIDEO, 1, 20, true);
   frame(TRACK_AUDIO, 2);
   pub.send('{"type":"audio-config","config":{"codec":"opus","sampleRate":48000,"numberOfChannels":0}}');

@@ -1,3 +1,4 @@
+import { decodeAudioPayload } from '../../shared/audio-packets.ts';
 import { CloseCode, decodeFrame, type ErrorCode, TRACK_AUDIO, TRACK_VIDEO, trackName } from '../../shared/protocol.ts';
 
 export interface IntakeLimits {
@@ -25,7 +26,8 @@ export type IntakeVerdict =
 /**
  * What to do with one binary message from a publisher. Broken framing and frames over the socket-wide
  * limit close the connection as before; an audio problem (no audio config yet, an oversized frame) and
- * a track this version does not know drop just that frame with an error, so the picture goes on.
+ * an audio frame whose packets are malformed, and a track this version does not know drop just that
+ * frame with an error, so the picture goes on.
  * The keyframe flag means something on video only: an audio frame never restarts a group of pictures.
  */
 export function judgeFrame(data: Uint8Array, state: IntakeState, limits: IntakeLimits): IntakeVerdict {
@@ -62,6 +64,13 @@ export function judgeFrame(data: Uint8Array, state: IntakeState, limits: IntakeL
           code: 'not-configured',
           message: 'send an audio-config message before audio frames; audio frames are dropped until then',
         };
+      }
+      {
+        // Checked here so every viewer can trust the packet layout (the Opus bytes themselves are the decoder's).
+        const packets = decodeAudioPayload(frame.value.payload);
+        if (!packets.ok) {
+          return { action: 'drop', warn: 'audio-malformed', code: 'bad-message', message: `${packets.error}: dropped` };
+        }
       }
       return { action: 'relay', track, keyframe: false, timestampUs };
     default:

@@ -427,7 +427,7 @@ test('acks beyond what was sent count as caught up', () => {
   assert.equal(peer.binaries.length, 51);
 });
 
-test('a burst the relay sends late, before it read any ack, skips no healthy viewer; a stalled one among them is still skipped at its own 2 s', () => {
+test('a burst the relay sends late, before it read any ack, skips no healthy viewer; a stalled one among them is skipped once 2 s behind the others', () => {
   const { stream, publish, clock, registry } = setup();
   publish(true);
   const healthy = Array.from({ length: 12 }, () => new FakePeer());
@@ -452,12 +452,39 @@ test('a burst the relay sends late, before it read any ack, skips no healthy vie
     ackAll();
   }
   for (const peer of healthy) assert.equal(peer.binaries.length, 1 + 30 + 90 + 100, 'every frame, burst included');
-  // Its lag passed 2 s at frame 61 of its own timeline (inside the burst, while the others were still within).
-  assert.equal(stalled.binaries.length, 1 + 61, 'skipped from the frame after its own lag passed the limit');
+  // Inside the burst its lag passed 2 s, but the whole audience's lag rose with it (the relay's); once
+  // the others' acks came back it stood 4 s behind them, and was skipped from the next frame.
+  assert.equal(stalled.binaries.length, 1 + 30 + 90, 'skipped once its lag beyond the audience passed the limit');
   assert.equal(registry.stats().viewersBehindLag, 1, 'only the stalled viewer fell behind');
 });
 
-test('a lone viewer is judged on its own lag: the crowd rule needs LAG_CROWD_MIN_VIEWERS', () => {
+test('a saturated relay whose whole audience falls behind together skips none of it; a viewer that stopped reading still is', () => {
+  const { stream, publish, registry } = setup();
+  publish(true);
+  const peers = Array.from({ length: 20 }, () => new FakePeer());
+  const sessions = peers.map((p) => stream.addViewer(p));
+  const stalled = new FakePeer();
+  stream.addViewer(stalled);
+  // Each viewer acks every 15 frames (500 ms) at its own phase what it got `late` frames before: the
+  // acks come back later and later, up to 5 s, as from a machine that cannot keep up. Each viewer's lag
+  // passes 2 s at its own frame, never most of them at once.
+  for (let i = 1; i <= 600; i++) {
+    publish(i % 30 === 0);
+    const late = Math.min(150, Math.floor(i / 2));
+    for (const [k, v] of sessions.entries()) {
+      if ((i + k) % 15 !== 0) continue;
+      const frames = peers[k]!.frames();
+      const acked = frames[frames.length - 1 - late];
+      if (acked !== undefined) v.onText(encodeControl({ type: 'ack', timestampUs: acked.timestampUs }));
+    }
+  }
+  for (const peer of peers) assert.equal(peer.binaries.length, 601, 'every frame to everyone in the audience');
+  assert.equal(registry.stats().viewersBehindLag, 1, 'only the stalled viewer fell behind');
+  // Its lag grows twice as fast as the audience's: 2 s beyond it after about 4.5 s.
+  assert.ok(stalled.binaries.length > 100 && stalled.binaries.length < 160, `${stalled.binaries.length} frames`);
+});
+
+test('a lone viewer is judged on its own lag: the audience counts from LAG_CROWD_MIN_VIEWERS', () => {
   const { stream, publish, clock } = setup();
   publish(true);
   const alone = new FakePeer();

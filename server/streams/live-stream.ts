@@ -170,8 +170,8 @@ export class LiveStream implements PublisherHost, ViewerHost {
     this.counters.framesReceived++;
     const frame = this.media.store(data, keyframe, timestampUs, track);
     const now = this.now();
-    let late: boolean | undefined;
-    const crowd = { late: () => (late ??= this.viewers.crowdLate(this.limits.viewerMaxLagMs)) };
+    let relayLag: number | undefined;
+    const crowd = { relayLagMs: () => (relayLag ??= this.viewers.relayLagMs()) };
     for (const viewer of this.viewers) viewer.offer(frame, now, crowd);
   }
 

@@ -4,7 +4,6 @@ import { FakeClock } from '../../test/support/fake-clock.ts';
 import { GopCache, type StoredFrame } from './gop-cache.ts';
 import { RateGate, Throttle } from './throttle.ts';
 import {
-  crowdLate,
   decideFrame,
   type FlowDecision,
   type FlowState,
@@ -12,6 +11,7 @@ import {
   initialFlowState,
   LAG_CROWD_MIN_VIEWERS,
   lagMs,
+  relayLagMs,
 } from './viewer-policy.ts';
 
 const limits = { viewerMaxBacklogBytes: 1000, viewerMaxLagMs: 2000, slowViewerCloseMs: 10_000 };
@@ -28,7 +28,7 @@ const offer = (o: Partial<FrameOffer>): FrameOffer => ({
   bufferedBytes: 0,
   lagMs: 0,
   ackUs: 5_000_000,
-  crowdLate: false,
+  relayLagMs: 0,
   ...o,
 });
 
@@ -142,30 +142,51 @@ test('slow-viewer policy, row by row', () => {
       behind(90_000, 5_000_000),
     ],
     [
-      'crowd late: a viewer over the lag limit is not skipped (the relay is the slow one)',
+      'relay late: lag the audience shares is not held against a viewer (the relay is the slow one)',
       ok,
-      offer({ lagMs: 5000, crowdLate: true }),
+      offer({ lagMs: 5000, relayLagMs: 4000 }),
       { action: 'send', reason: 'ok' },
       ok,
     ],
     [
-      'crowd late: a viewer already behind by lag stays behind',
-      behind(95_000, 5_000_000),
-      offer({ lagMs: 5000, crowdLate: true }),
-      { action: 'skip', reason: 'lag' },
-      behind(95_000, 5_000_000),
-    ],
-    [
-      'crowd late: a viewer already behind by backlog and now over the lag limit is held by lag',
-      behind(95_000),
-      offer({ lagMs: 5000, crowdLate: true }),
-      { action: 'skip', reason: 'lag' },
-      behind(95_000, 5_000_000),
-    ],
-    [
-      'crowd late: over the backlog limit is still skipped (memory is bounded regardless)',
+      'relay late: lag exactly the limit beyond the audience is sent',
       ok,
-      offer({ bufferedBytes: 1001, crowdLate: true }),
+      offer({ lagMs: 6000, relayLagMs: 4000 }),
+      { action: 'send', reason: 'ok' },
+      ok,
+    ],
+    [
+      'relay late: lag 1 ms over the limit beyond the audience is skipped',
+      ok,
+      offer({ lagMs: 6001, relayLagMs: 4000 }),
+      { action: 'skip', reason: 'lag' },
+      behind(100_000, 5_000_000),
+    ],
+    [
+      'relay late: a viewer already behind by lag stays behind while its ack has not moved',
+      behind(95_000, 5_000_000),
+      offer({ lagMs: 5000, relayLagMs: 5000 }),
+      { action: 'skip', reason: 'lag' },
+      behind(95_000, 5_000_000),
+    ],
+    [
+      'relay late: behind by lag, an ack moved and it is within the audience: waits for a keyframe',
+      behind(95_000, 5_000_000),
+      offer({ lagMs: 5000, relayLagMs: 4000, ackUs: 6_000_000 }),
+      { action: 'skip', reason: 'await-keyframe' },
+      skipping,
+    ],
+    [
+      'relay late: a viewer behind by backlog and over the lag limit beyond the audience is held by lag',
+      behind(95_000),
+      offer({ lagMs: 7000, relayLagMs: 4000 }),
+      { action: 'skip', reason: 'lag' },
+      behind(95_000, 5_000_000),
+    ],
+    [
+      'relay late: over the backlog limit is still skipped (memory is bounded regardless)',
+      ok,
+      offer({ bufferedBytes: 1001, lagMs: 5000, relayLagMs: 5000 }),
       { action: 'skip', reason: 'backlog' },
       behind(100_000),
     ],
@@ -177,20 +198,29 @@ test('slow-viewer policy, row by row', () => {
   }
 });
 
-test('crowd rule: the relay is late when more than half of at least LAG_CROWD_MIN_VIEWERS are over the lag limit', () => {
+test("the relay's lateness is the lag at least half of at least LAG_CROWD_MIN_VIEWERS viewers have", () => {
   assert.equal(LAG_CROWD_MIN_VIEWERS, 10);
-  const rows: Array<[within: number, over: number, late: boolean, why: string]> = [
-    [0, 0, false, 'no viewers'],
-    [0, 9, false, 'nine of nine: too few to tell a late relay from stalled viewers'],
-    [0, 10, true, 'ten of ten'],
-    [4, 6, true, 'six of ten'],
-    [5, 5, false, 'exactly half is not most'],
-    [900, 100, false, 'a tenth stalled'],
-    [999, 1001, true, 'just over half of two thousand'],
-    [1, 0, false, 'one healthy viewer'],
-    [0, 1, false, 'one stalled viewer alone is judged on its own'],
+  const n = (count: number, ms: number) => Array<number>(count).fill(ms);
+  const rows: Array<[lags: number[], relayMs: number, why: string]> = [
+    [[], 0, 'no viewers'],
+    [n(9, 3000), 0, 'nine of nine behind: too few to tell a late relay from stalled viewers'],
+    [n(10, 3000), 3000, 'ten of ten behind: the relay'],
+    [[...n(4, 100), ...n(6, 3000)], 3000, 'six of ten behind'],
+    [[...n(5, 100), ...n(5, 3000)], 100, 'exactly half behind is not the relay'],
+    [[...n(900, 200), ...n(100, 9000)], 200, 'a tenth stalled: the others set it'],
+    [[...n(999, 100), ...n(1001, 2500)], 2500, 'just over half of two thousand'],
+    [[5, 1, 4, 2, 3, 9, 8, 7, 6, 0], 4, 'unsorted: the lower median'],
+    [
+      Array.from({ length: 2000 }, (_, i) => 1500 + (i % 500)),
+      1749,
+      'saturated: everyone behind by 1.5-2 s, the spread of their acks',
+    ],
   ];
-  for (const [within, over, late, why] of rows) assert.equal(crowdLate(within, over), late, why);
+  for (const [lags, relayMs, why] of rows) {
+    const buffer = new Float64Array(lags.length + 3).fill(99_999);
+    buffer.set(lags);
+    assert.equal(relayLagMs(buffer, lags.length), relayMs, why);
+  }
 });
 
 test('initial flow state and lag computation', () => {

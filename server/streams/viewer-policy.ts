@@ -30,8 +30,11 @@ export interface FrameOffer {
   lagMs: number | null;
   /** The timestamp it last acked (before its first ack, the frame that counts as acked); null before any frame. */
   ackUs: number | null;
-  /** Most of the audience is over the lag limit at once (see crowdLate): the relay is the slow one. */
-  crowdLate: boolean;
+  /**
+   * The lag the audience shares (see relayLagMs): the relay's own lateness, which is held against no
+   * viewer; only a viewer's lag beyond it counts. 0 for an audience too small to tell.
+   */
+  relayLagMs: number;
 }
 
 export type FlowAction = 'send' | 'skip' | 'close';
@@ -58,11 +61,10 @@ export const initialFlowState = (haveKeyframe: boolean): FlowState => (haveKeyfr
 
 export function decideFrame(state: FlowState, offer: FrameOffer, limits: FlowLimits): FlowDecision {
   const overBacklog = offer.bufferedBytes > limits.viewerMaxBacklogBytes;
-  const overLag = offer.lagMs !== null && offer.lagMs > limits.viewerMaxLagMs;
-  const wasBehind = state.behindSinceMs !== null;
+  // Lag the whole audience shares is the relay's (its loop, its CPU, its network), not this viewer's.
+  const overLag = offer.lagMs !== null && offer.lagMs - offer.relayLagMs > limits.viewerMaxLagMs;
   const lagHeld = state.lagHeldAtAckUs !== null && offer.ackUs === state.lagHeldAtAckUs;
-  // When most viewers are over the lag limit at once, the relay is late: no one newly falls behind for it.
-  const behindByLag = lagHeld || (overLag && (wasBehind || !offer.crowdLate));
+  const behindByLag = lagHeld || overLag;
   if (overBacklog || behindByLag) {
     const behindSinceMs = state.behindSinceMs ?? offer.nowMs;
     const lagHeldAtAckUs = behindByLag ? (lagHeld ? state.lagHeldAtAckUs : offer.ackUs) : null;
@@ -85,17 +87,20 @@ export function lagMs(lastSentUs: number | null, lastAckUs: number | null): numb
   return Math.max(0, (lastSentUs - lastAckUs) / 1000);
 }
 
-/** Below this many viewers (not already behind), the crowd rule never applies: a few can all stall. */
+/** Below this many viewers (with a lag), the audience's lag is not told apart from each viewer's: a few can all stall. */
 export const LAG_CROWD_MIN_VIEWERS = 10;
 
 /**
- * Whether the relay itself is the slow one: more than half of the viewers that are not already behind
- * are over the lag limit at once. Independent viewers do not all fall behind together; when they
- * seem to, the relay (its event loop, its CPU, its network) is late, and skipping them would only
- * punish healthy viewers. A viewer already behind is judged on its own, and the backlog rule (memory)
- * always applies.
+ * The relay's own lateness as its audience shows it: the lag at least half of the viewers have (the
+ * lower median of `lagsMs[0..count)`, which it sorts in place), or 0 for fewer than
+ * LAG_CROWD_MIN_VIEWERS. Independent viewers do not fall behind together; when they all seem to (a
+ * held-up event loop relaying a queued burst before it can read an ack, a saturated machine), the
+ * relay is the slow one, and skipping them would only punish healthy viewers. Measured against this,
+ * a viewer that stopped reading still stands out (its lag grows, the audience's does not), unless it
+ * is half the audience: then the backlog limit (memory) is what catches it.
  */
-export function crowdLate(viewersWithin: number, viewersOverLag: number): boolean {
-  const candidates = viewersWithin + viewersOverLag;
-  return candidates >= LAG_CROWD_MIN_VIEWERS && viewersOverLag * 2 > candidates;
+export function relayLagMs(lagsMs: Float64Array, count: number): number {
+  if (count < LAG_CROWD_MIN_VIEWERS) return 0;
+  const lags = lagsMs.subarray(0, count).sort();
+  return lags[(count - 1) >> 1]!;
 }

@@ -43,7 +43,7 @@ const scratch: FrameOffer = {
   bufferedBytes: 0,
   lagMs: null,
   ackUs: null,
-  crowdLate: false,
+  relayLagMs: 0,
 };
 
 /** One watch socket: applies the slow-viewer policy to every frame offered to it. */
@@ -77,19 +77,13 @@ export class ViewerSession implements Refusing {
     this.lastAckUs = null;
   }
 
-  /** Already behind (skipping for a limit, not merely waiting for a keyframe). */
-  get behind(): boolean {
-    return this.flow.behindSinceMs !== null;
+  /** Its ack lag now, ms (null before any frame): the stream takes the audience's to tell when the relay is late. */
+  get lagMs(): number | null {
+    return lagMs(this.lastSentUs, this.lastAckUs);
   }
 
-  /** Whether its ack lag is over `maxLagMs` now (the stream counts these to tell when the relay is late). */
-  overLag(maxLagMs: number): boolean {
-    const lag = lagMs(this.lastSentUs, this.lastAckUs);
-    return lag !== null && lag > maxLagMs;
-  }
-
-  /** `crowd.late()`: most of the audience is over the lag limit at once, so the relay is the slow one. */
-  offer(frame: StoredFrame, nowMs: number, crowd: { late(): boolean }): void {
+  /** `crowd.relayLagMs()`: the lag the whole audience shares, the relay's own (asked at most once per frame). */
+  offer(frame: StoredFrame, nowMs: number, crowd: { relayLagMs(): number }): void {
     if (this.closed) return;
     const lag = lagMs(this.lastSentUs, this.lastAckUs);
     scratch.keyframe = frame.keyframe;
@@ -97,10 +91,10 @@ export class ViewerSession implements Refusing {
     scratch.bufferedBytes = this.peer.bufferedAmount;
     scratch.lagMs = lag;
     scratch.ackUs = this.lastAckUs;
-    // The crowd only matters for a viewer over the lag limit that is not behind yet, and asking costs a
-    // pass over the audience: so only then (the rule decides the same either way).
-    scratch.crowdLate =
-      lag !== null && lag > this.host.limits.viewerMaxLagMs && this.flow.behindSinceMs === null && crowd.late();
+    // The audience's lag only matters for a viewer over the limit on its own and not held behind by lag
+    // already, and asking costs a pass over the audience: so only then (the rule decides the same).
+    const held = this.flow.lagHeldAtAckUs !== null && this.flow.lagHeldAtAckUs === this.lastAckUs;
+    scratch.relayLagMs = lag !== null && lag > this.host.limits.viewerMaxLagMs && !held ? crowd.relayLagMs() : 0;
     const decision = decideFrame(this.flow, scratch, this.host.limits);
     const wasSkipping = this.flow.skipping;
     const wasBehind = this.flow.behindSinceMs !== null;

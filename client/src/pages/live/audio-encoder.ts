@@ -1,11 +1,13 @@
 import type { AudioConfig } from '../../../../shared/audio-config.ts';
-import { bytesToBase64, FRAME_HEADER_BYTES, TRACK_AUDIO, writeFrameHeader } from '../../../../shared/protocol.ts';
+import { AUDIO_PACKETS_PER_MESSAGE, AudioFramer } from '../../../../shared/audio-packets.ts';
+import { bytesToBase64 } from '../../../../shared/protocol.ts';
 import { audioDiscontinuity } from '../../lib/audio-input.ts';
 
 /**
- * Opus, mono, in 60 ms frames: about 17 audio messages a second, so with 30 fps video a viewer gets
- * about 47 messages a second in all (each message costs the relay one send per viewer; 20 ms frames
- * would add 50 on their own). 48 kbit/s is plenty for a voice or a beep.
+ * Opus, mono, in 60 ms frames, AUDIO_PACKETS_PER_MESSAGE (2) to a message: about 8.3 audio messages a
+ * second, so with 30 fps video a viewer gets about 38 messages a second in all (each message costs the
+ * relay one send per viewer; one 20 ms frame a message would add 50 on their own). 48 kbit/s is plenty
+ * for a voice or a beep.
  */
 export const AUDIO_FRAME_DURATION_US = 60_000;
 export const AUDIO_BITRATE_BPS = 48_000;
@@ -41,8 +43,8 @@ function toAudioConfig(meta: AudioDecoderConfig): AudioConfig {
 }
 
 /**
- * Encodes the stream's sound with WebCodecs and hands out wire-ready audio frames, each with the
- * decoder config it belongs to. Configured from the first chunk's sample rate (a microphone may run at
+ * Encodes the stream's sound with WebCodecs and hands out wire-ready audio frames (each with
+ * AUDIO_PACKETS_PER_MESSAGE packets), each with the decoder config it belongs to. Configured from the first chunk's sample rate (a microphone may run at
  * 44.1 kHz); a chunk at another rate (a different input), or one that does not follow on from the
  * previous (see audioDiscontinuity), starts a new encoder: the encoder stamps by counting samples.
  */
@@ -50,6 +52,7 @@ export class AudioTrackEncoder {
   private encoder: AudioEncoder | null = null;
   private sampleRate = 0;
   private config: AudioConfig | null = null;
+  private readonly framer = new AudioFramer(AUDIO_PACKETS_PER_MESSAGE);
   /** Where the previous input chunk ended (µs). */
   private expectedUs: number | null = null;
 
@@ -79,20 +82,31 @@ export class AudioTrackEncoder {
   }
 
   close(): void {
+    this.framer.clear();
     if (this.encoder !== null && this.encoder.state !== 'closed') this.encoder.close();
     this.encoder = null;
   }
 
+  /** What was gathered goes out now, with the config it was encoded with. */
+  private flush(): void {
+    const rest = this.framer.flush();
+    if (rest !== null && this.config !== null) this.out(this.config, rest);
+  }
+
   private start(sampleRate: number): void {
+    this.flush();
     this.close();
     const encoder = new AudioEncoder({
       output: (chunk, meta) => {
-        if (meta?.decoderConfig) this.config = toAudioConfig(meta.decoderConfig);
-        if (this.config === null || this.encoder !== encoder) return;
-        const buf = new Uint8Array(FRAME_HEADER_BYTES + chunk.byteLength);
-        chunk.copyTo(buf.subarray(FRAME_HEADER_BYTES));
-        writeFrameHeader(buf, false, chunk.timestamp, TRACK_AUDIO);
-        this.out(this.config, buf);
+        if (this.encoder !== encoder) return;
+        if (meta?.decoderConfig) {
+          this.flush();
+          this.config = toAudioConfig(meta.decoderConfig);
+        }
+        if (this.config === null) return;
+        const packet = new Uint8Array(chunk.byteLength);
+        chunk.copyTo(packet);
+        for (const frame of this.framer.add(chunk.timestamp, packet)) this.out(this.config, frame);
       },
       error: (err) => this.onError(err.message),
     });

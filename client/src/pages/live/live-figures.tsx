@@ -22,7 +22,8 @@ export function LiveFigures({ view }: { view: PublishView }) {
       </li>
       {view.audioFramesSent > 0 && (
         <li>
-          <strong data-testid="audio-frames-sent">{view.audioFramesSent}</strong> sound packets (60 ms each)
+          <strong data-testid="audio-frames-sent">{view.audioFramesSent}</strong> sound messages (two 60 ms packets
+          each)
         </li>
       )}
       {view.skipped > 0 && (

@@ -52,7 +52,7 @@ export interface PublishView {
   moves: number;
   viewers: number;
   framesSent: number;
-  /** Audio messages sent (60 ms each). */
+  /** Audio messages sent (AUDIO_PACKETS_PER_MESSAGE 60 ms packets each). */
   audioFramesSent: number;
   keyframes: number;
   skipped: number;
@@ -184,6 +184,8 @@ export class Publisher {
   /** The page has sound to send (a microphone or the test tone), or no longer has. */
   setAudio(on: boolean): void {
     this.audioOn = on;
+    // A packet still gathering for its message belongs to sound that stopped: never sent late.
+    if (!on) this.audio.close();
     if (!on && this.audioConfigSent !== null && this.socket.isOpen) this.announceAudio(null);
   }
 

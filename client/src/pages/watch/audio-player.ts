@@ -1,4 +1,5 @@
 import type { AudioConfig } from '../../../../shared/audio-config.ts';
+import { decodeAudioPayload } from '../../../../shared/audio-packets.ts';
 import { base64ToBytes, type Frame } from '../../../../shared/protocol.ts';
 import {
   type Anchor,
@@ -23,7 +24,7 @@ export const MAX_AUDIO_DECODER_FAILURES = 3;
  * so they stop and go on together with it; longer, and the pictures go on alone.
  */
 export const AUDIO_STARVED_WAIT_S = 1.0;
-/** Chunks held back for the picture are bounded (about 2 s of 60 ms chunks): the oldest go first. */
+/** Chunks held back for the picture are bounded (about 2 s of 60 ms packets): the oldest go first. */
 export const MAX_HELD_CHUNKS = 32;
 /**
  * Encoded chunks waiting in the decoder beyond this are dropped (a decoder that stopped answering):
@@ -140,17 +141,23 @@ export class AudioPlayer {
     this.changed();
   }
 
+  /** An audio frame: its packets (each decodes alone) go to the decoder one by one, each at its own time. */
   push(frame: Frame): void {
-    const decoder = this.decoder;
+    const packets = decodeAudioPayload(frame.payload);
+    // The relay checks the layout: a malformed frame can only come from elsewhere; skipped.
+    if (!packets.ok) return;
+    const newestUs = frame.timestampUs + packets.value.at(-1)!.offsetUs;
     // Rising, except for a new timeline far below (a publisher whose clock restarted).
-    if (frame.timestampUs > this.newestUs || frame.timestampUs < this.newestUs - NEW_TIMELINE_US) {
-      this.newestUs = frame.timestampUs;
-    }
+    if (newestUs > this.newestUs || newestUs < this.newestUs - NEW_TIMELINE_US) this.newestUs = newestUs;
+    const decoder = this.decoder;
     if (this.closed || decoder === null || decoder.state !== 'configured') return;
     if (decoder.decodeQueueSize > MAX_DECODE_QUEUE) return;
     try {
-      decoder.decode(new EncodedAudioChunk({ type: 'key', timestamp: frame.timestampUs, data: frame.payload }));
-      this.inDecoder.push(frame.timestampUs);
+      for (const packet of packets.value) {
+        const timestamp = frame.timestampUs + packet.offsetUs;
+        decoder.decode(new EncodedAudioChunk({ type: 'key', timestamp, data: packet.data }));
+        this.inDecoder.push(timestamp);
+      }
     } catch (err) {
       this.fail(err);
     }
