@@ -6,10 +6,11 @@ import {
   type DecoderConfig,
   type EndReason,
   encodeControl,
+  type ServerToViewer,
   type StreamInfo,
   TRACK_VIDEO,
 } from '../../shared/protocol.ts';
-import { Audience } from './audience.ts';
+import { FanOut } from './fan-out.ts';
 import type { Log } from './log.ts';
 import type { Peer } from './peer.ts';
 import { type PublisherHost, PublisherSession } from './publisher-session.ts';
@@ -18,7 +19,7 @@ import type { RelayLimits } from './relay-limits.ts';
 import type { StreamSummary } from './source.ts';
 import { type ChatRole, type ChatSender, StreamChat } from './stream-chat.ts';
 import { describeStream, helloFields, summarizeStream } from './stream-info.ts';
-import { StreamMedia } from './stream-media.ts';
+import type { StreamTap } from './stream-tap.ts';
 import type { NewHome, StreamDeps, StreamMeta, StreamState } from './stream-types.ts';
 import { Deadline, RateGate, Throttle } from './throttle.ts';
 import { type ViewerHost, ViewerSession } from './viewer-session.ts';
@@ -32,8 +33,11 @@ export class LiveStream implements PublisherHost, ViewerHost {
   readonly limits: RelayLimits;
   readonly counters: RelayCounters;
   readonly log: Log;
-  private readonly media: StreamMedia;
-  private readonly viewers = new Audience();
+  private readonly fanOut: FanOut;
+  /** Viewers on other Machines that relay this stream (their counts, summed by the relay link). */
+  private relayViewers = 0;
+  /** Where the stream is mirrored for relays (NATS); null while nobody taps it. */
+  private tap: StreamTap | null = null;
   private publisher: PublisherSession | null = null;
   /** The publisher can resume on another Machine (a browser socket; the demo publisher cannot). */
   private publisherMovable = false;
@@ -51,7 +55,7 @@ export class LiveStream implements PublisherHost, ViewerHost {
     this.counters = deps.counters;
     this.log = deps.log;
     this.startedAt = meta.startedAt ?? meta.createdAt;
-    this.media = new StreamMedia(deps.limits);
+    this.fanOut = new FanOut(this);
     this.chatRoom = new StreamChat(meta.creator, meta.chatSeq);
     this.keyframeGate = new RateGate(deps.limits.keyframeRequestIntervalMs);
     this.viewerCount = new Throttle(deps.limits.viewerCountIntervalMs, () => this.broadcastViewerCount(), deps.clock);
@@ -68,8 +72,43 @@ export class LiveStream implements PublisherHost, ViewerHost {
     return this.limits.maxFrameBytes;
   }
 
+  /** Viewers on this Machine. */
   get viewerTotal(): number {
-    return this.viewers.size;
+    return this.fanOut.size;
+  }
+
+  /** Viewers everywhere: here and on the Machines relaying it. */
+  get totalViewers(): number {
+    return this.fanOut.size + this.relayViewers;
+  }
+
+  /** The relays' viewers changed (summed over every relay). */
+  setRelayViewers(count: number): void {
+    if (count === this.relayViewers || this.state === 'ended') return;
+    this.relayViewers = count;
+    this.viewerCount.trigger();
+  }
+
+  /** Mirrors what this stream's viewers get (frames, configs, events) to `tap`; null stops it. */
+  setTap(tap: StreamTap | null): void {
+    this.tap = tap;
+  }
+
+  /** What a relay starts from: the configs, the cached GOP, the chat history and the stream's state. */
+  joinState() {
+    return {
+      stream: this.info(),
+      config: this.media.config,
+      audioConfig: this.media.audioConfig,
+      gop: this.media.joinFrames(),
+      chat: this.chatRoom.history,
+      viewers: this.totalViewers,
+      publisherConnected: this.publisher !== null,
+    };
+  }
+
+  private get media() {
+    return this.fanOut.media;
   }
 
   get publisherConnected(): boolean {
@@ -82,7 +121,7 @@ export class LiveStream implements PublisherHost, ViewerHost {
 
   /** Bytes queued in user space for this stream's viewers (shared frames are counted per viewer). */
   backlogBytes(): number {
-    return this.viewers.backlogBytes();
+    return this.fanOut.viewers.backlogBytes();
   }
 
   /** Bytes held by the GOP cache (for stats and tests). */
@@ -100,11 +139,11 @@ export class LiveStream implements PublisherHost, ViewerHost {
 
   /** What both roles' hellos say of this stream and Machine. */
   private helloFields() {
-    return helloFields(this.info(), this.deps, this.viewers.size, this.chatRoom.history);
+    return helloFields(this.info(), this.deps, this.totalViewers, this.chatRoom.history);
   }
 
   summary(): StreamSummary {
-    return summarizeStream(this.meta, this.startedAt, this.viewers.size);
+    return summarizeStream(this.meta, this.startedAt, this.totalViewers, this.fanOut.size);
   }
 
   // -- publisher side ---------------------------------------------------------------------------
@@ -155,32 +194,20 @@ export class LiveStream implements PublisherHost, ViewerHost {
   }
 
   setConfig(config: DecoderConfig): void {
-    this.media.setConfig(config);
-    const message = utf8.encode(encodeControl({ type: 'config', config }));
-    for (const viewer of this.viewers) {
-      viewer.resetTimeline();
-      viewer.peer.sendText(message);
-    }
+    this.fanOut.setConfig(config);
+    this.tap?.control({ type: 'config', config });
   }
 
   /** A new audio config (or none): viewers are told; cached audio of the old one is of no use to a late joiner. */
   setAudioConfig(config: AudioConfig | null): void {
-    if (this.media.setAudioConfig(config)) this.broadcastViewers({ type: 'audio-config', config });
+    if (this.fanOut.setAudioConfig(config)) this.tap?.control({ type: 'audio-config', config });
   }
 
   relay(data: Uint8Array, keyframe: boolean, timestampUs: number, track: number = TRACK_VIDEO): void {
     if (this.state !== 'live') return;
-    const intake = this.media.intake(keyframe, track);
-    if (intake !== 'relay') {
-      if (intake === 'drop-and-ask-keyframe') this.requestKeyframe();
-      return;
-    }
-    this.counters.framesReceived++;
-    const frame = this.media.store(data, keyframe, timestampUs, track);
-    const now = this.now();
-    let late: boolean | undefined;
-    const crowd = { late: () => (late ??= this.viewers.crowdLate(this.limits.viewerMaxLagMs)) };
-    for (const viewer of this.viewers) viewer.offer(frame, now, crowd);
+    const frame = this.fanOut.deliver(data, keyframe, timestampUs, track);
+    // Published once, whatever the number of relays: NATS copies it once per region.
+    if (frame !== null) this.tap?.frame(frame.data);
   }
 
   stop(): void {
@@ -202,8 +229,7 @@ export class LiveStream implements PublisherHost, ViewerHost {
    */
   addViewer(peer: Peer, clientKey?: string): ViewerSession {
     const viewer = new ViewerSession(peer, this, this.chatRoom.gateFor(clientKey));
-    this.viewers.add(viewer);
-    peer.sendText(
+    const started = this.fanOut.admit(viewer, () =>
       encodeControl({
         type: 'hello',
         role: 'viewer',
@@ -213,15 +239,13 @@ export class LiveStream implements PublisherHost, ViewerHost {
         publisherConnected: this.publisher !== null,
       }),
     );
-    const gop = this.media.joinFrames();
-    viewer.start(gop);
-    if (gop.length === 0) this.requestKeyframe();
+    if (!started) this.requestKeyframe();
     this.viewerCount.trigger();
     return viewer;
   }
 
   removeViewer(viewer: ViewerSession): void {
-    if (this.viewers.delete(viewer) && this.state !== 'ended') this.viewerCount.trigger();
+    if (this.fanOut.remove(viewer) && this.state !== 'ended') this.viewerCount.trigger();
   }
 
   // -- chat ---------------------------------------------------------------------------------------
@@ -230,9 +254,11 @@ export class LiveStream implements PublisherHost, ViewerHost {
     const chat = this.chatRoom.admit(from, message, role, this.now());
     if (chat === null) return;
     this.counters.chatMessages++;
-    const bytes = utf8.encode(encodeControl({ type: 'chat', ...chat }));
-    this.viewers.sendText(bytes);
+    const broadcast = { type: 'chat', ...chat } as const;
+    const bytes = utf8.encode(encodeControl(broadcast));
+    this.fanOut.sendText(bytes);
     this.publisher?.peer.sendText(bytes);
+    this.tap?.control(broadcast);
   }
 
   // -- ending and moving --------------------------------------------------------------------------
@@ -283,29 +309,29 @@ export class LiveStream implements PublisherHost, ViewerHost {
   }
 
   /** Ends it here: viewers get `notice` (if any) and a close, the publisher a close. */
-  private closeAll(notice: ControlMessage | null, viewerCode: number, publisherCode: number, reason: string): void {
+  private closeAll(notice: ServerToViewer | null, viewerCode: number, publisherCode: number, reason: string): void {
     this.state = 'ended';
     this.endDeadline.cancel();
     this.viewerCount.cancel();
-    this.media.forget();
-    const bytes = notice === null ? null : utf8.encode(encodeControl(notice));
-    for (const viewer of [...this.viewers]) {
-      if (bytes !== null) viewer.peer.sendText(bytes);
-      viewer.close(viewerCode, reason);
-    }
+    this.fanOut.closeAll(notice === null ? null : utf8.encode(encodeControl(notice)), viewerCode, reason);
+    // Relays close their viewers the same way: `gone` is a going-away close without a notice.
+    this.tap?.control(notice ?? { type: 'gone' });
     const publisher = this.publisher;
     this.publisher = null;
     publisher?.close(publisherCode, reason);
   }
 
   private broadcastViewerCount(): void {
-    const bytes = utf8.encode(encodeControl({ type: 'viewers', count: this.viewers.size }));
-    this.viewers.sendText(bytes);
+    const message = { type: 'viewers', count: this.totalViewers } as const;
+    const bytes = utf8.encode(encodeControl(message));
+    this.fanOut.sendText(bytes);
     this.publisher?.peer.sendText(bytes);
+    this.tap?.control(message);
     if (this.listed) this.deps.onEvent(this, 'viewers');
   }
 
-  private broadcastViewers(message: ControlMessage): void {
-    this.viewers.sendText(utf8.encode(encodeControl(message)));
+  private broadcastViewers(message: ServerToViewer): void {
+    this.fanOut.sendText(utf8.encode(encodeControl(message)));
+    this.tap?.control(message);
   }
 }

@@ -22,8 +22,23 @@ export function describeStream(meta: StreamMeta, startedAt: number, home: HomeFa
 }
 
 /** The stream as the directory lists it. */
-export function summarizeStream(meta: StreamMeta, startedAt: number, viewers: number): StreamSummary {
-  return { id: meta.id, title: meta.title, creator: meta.creator, viewers, startedAt, epoch: meta.epoch };
+export function summarizeStream(
+  meta: StreamMeta,
+  startedAt: number,
+  viewers: number,
+  localViewers: number = viewers,
+): StreamSummary {
+  const summary: StreamSummary = {
+    id: meta.id,
+    title: meta.title,
+    creator: meta.creator,
+    viewers,
+    startedAt,
+    epoch: meta.epoch,
+  };
+  // Only a relayed stream says how many of its viewers watch on the home itself.
+  if (localViewers !== viewers) summary.homeViewers = localViewers;
+  return summary;
 }
 
 /** What both roles' hellos say of this stream and Machine. */
