@@ -8,6 +8,7 @@ import type { MetricsOptions } from './metrics/plugin.ts';
 import type { MovesOptions } from './moves/plugin.ts';
 import { DEFAULT_RELAY_LIMITS } from './relay/limits.ts';
 import type { RelayConfig } from './relay/plugin.ts';
+import { RELAY_MODES, type RelayedOptions, type RelayMode } from './relayed/settings.ts';
 import type { RoutingOptions } from './routing/plugin.ts';
 import type { StreamsOptions } from './streams/plugin.ts';
 import { HEARTBEAT_INTERVAL_MS, MAX_MESSAGE_BYTES } from './streams/socket-limits.ts';
@@ -54,6 +55,7 @@ export interface Config {
   thumbnails: ThumbnailsOptions;
   metrics: MetricsOptions;
   relay: RelayConfig;
+  relayed: RelayedOptions;
   demo: DemoOptions;
   web: WebOptions;
 }
@@ -99,6 +101,13 @@ function pattern(env: Env, name: string, re: RegExp, what: string): string | nul
   const raw = text(env, name);
   if (raw !== null && !re.test(raw)) throw new ConfigError(name, `must be ${what}, got ${JSON.stringify(raw)}`);
   return raw;
+}
+
+function relayMode(env: Env): RelayMode {
+  const raw = text(env, 'RELAY_MODE') ?? 'overflow';
+  if (!RELAY_MODES.includes(raw as RelayMode))
+    throw new ConfigError('RELAY_MODE', `must be one of ${RELAY_MODES.join(', ')}, got ${JSON.stringify(raw)}`);
+  return raw as RelayMode;
 }
 
 /** URL-safe and quote-safe: it goes into nats-server's config and route URLs as it is. */
@@ -238,6 +247,13 @@ export function loadConfig(env: Env = process.env): Config {
       writeDeadlineMs: integer(env, 'NATS_WRITE_DEADLINE_MS', 2000, 100, 60_000),
       limits: DEFAULT_RELAY_LIMITS,
     },
+    relayed: {
+      mode: relayMode(env),
+      overflowViewers: integer(env, 'RELAY_OVERFLOW_VIEWERS', 800, 1, 1_000_000),
+      lingerMs: integer(env, 'RELAY_LINGER_MS', 30_000, 0, 3_600_000),
+      joinTimeoutMs: integer(env, 'RELAY_JOIN_TIMEOUT_MS', 3000, 100, 60_000),
+      heartbeatMs: integer(env, 'RELAY_HEARTBEAT_MS', 5000, 100, 600_000),
+    },
     demo: { streams: integer(env, 'DEMO_STREAMS', 0, 0, 100), thumbnailIntervalMs: thumbnails.intervalMs },
     web: { root: defaultClientRoot() },
   };
@@ -279,6 +295,7 @@ export function testConfig(overrides: ConfigOverrides = {}): Config {
     thumbnails: { ...base.thumbnails, ...overrides.thumbnails },
     metrics: { ...base.metrics, host: '127.0.0.1', port: 0, ...overrides.metrics },
     relay: { ...base.relay, host: '127.0.0.1', serverBin: 'off', ...overrides.relay },
+    relayed: { ...base.relayed, ...overrides.relayed },
     demo: { ...base.demo, ...overrides.demo },
     web: { ...base.web, ...overrides.web },
   };

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger, FastifyPluginAsync } from 'fastify';
 import { ulid } from 'ulid';
-import type { RelayReadiness } from '../../shared/directory-api.ts';
+import type { RelayedStreamLoad, RelayReadiness } from '../../shared/directory-api.ts';
 import type { LocalStreamSource } from '../streams/source.ts';
 import type { DirectoryLimits } from './limits.ts';
 import { LocalSnapshot } from './local-snapshot.ts';
@@ -197,6 +197,13 @@ export class Directory {
   /** This Machine's relay readiness, carried in its snapshot; a change is pushed to peers like a stream change. */
   setRelay(relay: RelayReadiness): void {
     if (this.peers.stopped || !this.self.setRelay(relay)) return;
+    this.feed.changed();
+    this.peers.selfChanged();
+  }
+
+  /** This Machine's relay load (sockets, relayed streams), carried in its snapshot; pushed on change. */
+  setLoad(connections: number, relayed: RelayedStreamLoad[]): void {
+    if (this.peers.stopped || !this.self.setLoad(connections, relayed)) return;
     this.feed.changed();
     this.peers.selfChanged();
   }

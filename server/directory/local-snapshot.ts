@@ -1,4 +1,4 @@
-import type { RelayReadiness } from '../../shared/directory-api.ts';
+import type { RelayedStreamLoad, RelayReadiness } from '../../shared/directory-api.ts';
 import type { Snapshot } from './snapshot.ts';
 
 export type SnapshotIdentity = Pick<Snapshot, 'machineId' | 'region' | 'bootId'>;
@@ -34,6 +34,14 @@ export class LocalSnapshot {
   setRelay(relay: RelayReadiness): boolean {
     if (this.snapshot.relay === relay) return false;
     this.snapshot = { ...nextSnapshot(this.snapshot, this.snapshot.streams), relay };
+    return true;
+  }
+
+  /** A new version with this relay load; false (no new version) when it is the one held. */
+  setLoad(connections: number, relayed: RelayedStreamLoad[]): boolean {
+    const held = this.snapshot;
+    if (held.connections === connections && JSON.stringify(held.relayed) === JSON.stringify(relayed)) return false;
+    this.snapshot = { ...nextSnapshot(held, held.streams), connections, relayed };
     return true;
   }
 

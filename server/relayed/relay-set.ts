@@ -4,7 +4,7 @@ import type { Log } from '../streams/log.ts';
 import type { Peer } from '../streams/peer.ts';
 import type { RelayCounters } from '../streams/relay-counters.ts';
 import type { RelayLimits } from '../streams/relay-limits.ts';
-import type { ChatGate, ViewerSession } from '../streams/viewer-session.ts';
+import type { ViewerSession } from '../streams/viewer-session.ts';
 import { RelayedStream } from './relayed-stream.ts';
 
 /** One stream this Machine relays, as its directory snapshot lists it. */
@@ -45,7 +45,7 @@ export class RelaySet {
   }
 
   /** A viewer of `id` here: the stream is subscribed on its first viewer. Null when it cannot be relayed. */
-  addViewer(id: string, peer: Peer, gate?: ChatGate): ViewerSession | null {
+  addViewer(id: string, peer: Peer, clientKey?: string): ViewerSession | null {
     let stream = this.streams.get(id);
     if (stream === undefined || stream.closed) {
       const nc = this.opts.connection();
@@ -69,7 +69,7 @@ export class RelaySet {
       this.streams.set(id, stream);
       this.opts.log.info({ stream: id }, 'relay: subscribed for a first viewer');
     }
-    return stream.addViewer(peer, gate);
+    return stream.addViewer(peer, stream.gateFor(clientKey));
   }
 
   get size(): number {

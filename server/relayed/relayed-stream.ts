@@ -12,6 +12,7 @@ import {
   PROTOCOL_VERSION,
   type StreamInfo,
 } from '../../shared/protocol.ts';
+import { RatePerClient } from '../clients/per-client.ts';
 import type { Clock } from '../streams/clock.ts';
 import { FanOut } from '../streams/fan-out.ts';
 import type { Log } from '../streams/log.ts';
@@ -75,6 +76,8 @@ export class RelayedStream implements ViewerHost {
   private readonly linger: Deadline;
   private readonly joinDeadline: Deadline;
   private readonly heartbeat: NodeJS.Timeout;
+  /** Viewers' chat rate per client address, as on a home. */
+  private readonly perClient = new RatePerClient(CHAT_RATE_MAX_MESSAGES, CHAT_RATE_WINDOW_MS);
 
   constructor(
     readonly id: string,
@@ -216,6 +219,12 @@ export class RelayedStream implements ViewerHost {
   }
 
   // -- viewers here ----------------------------------------------------------------------------------
+
+  /** A client's sockets share one chat rate; without a key (in-process viewers) a socket has its own. */
+  gateFor(clientKey: string | undefined): ChatGate | undefined {
+    if (clientKey === undefined) return undefined;
+    return { tryTake: (nowMs) => this.perClient.tryTake(clientKey, nowMs) };
+  }
 
   addViewer(peer: Peer, gate?: ChatGate): ViewerSession {
     const viewer = new ViewerSession(peer, this, gate);

@@ -67,6 +67,16 @@ export interface StreamsService extends LocalStreamSource {
   pollWhileMoving(poll: () => Promise<void>): void;
   /** Another Machine of the app verifies this one's tokens (on Fly, STREAM_SECRET set). */
   readonly canMove: boolean;
+  /** The listed streams homed here (the relayed plugin mirrors them for relays). */
+  live(): LiveStream[];
+  /** Serves watch sockets of streams homed elsewhere through `relays` (set once, by the relayed plugin). */
+  useRelays(relays: WatchRelays): void;
+}
+
+/** Watch sockets for streams this Machine relays rather than hosts. */
+export interface WatchRelays {
+  canServe(id: string): boolean;
+  addViewer(id: string, peer: WsPeer, clientKey: string): Session | null;
 }
 
 declare module 'fastify' {
@@ -75,7 +85,7 @@ declare module 'fastify' {
   }
 }
 
-type Session = { onText(text: string): void; onBinary(data: Uint8Array): void; onClose(): void };
+export type Session = { onText(text: string): void; onBinary(data: Uint8Array): void; onClose(): void };
 
 /**
  * The live-stream relay: `POST /api/streams`, `/ws/publish/:id`, `/ws/watch/:id` (shared/PROTOCOL.md),
@@ -135,6 +145,7 @@ async function streams(app: FastifyInstance, opts: StreamsOptions): Promise<void
    * whose streams can live on elsewhere (going-away.ts).
    */
   let pollPeers: (() => Promise<void>) | undefined;
+  let relays: WatchRelays | null = null;
   async function closeSockets(this: FastifyInstance): Promise<void> {
     await goAway({ registry, wss: this.websocketServer, canMove, drainTimeoutMs, log: this.log, poll: pollPeers });
   }
@@ -161,6 +172,10 @@ async function streams(app: FastifyInstance, opts: StreamsOptions): Promise<void
       pollPeers = poll;
     },
     canMove,
+    live: () => registry.list().flatMap((summary) => registry.get(summary.id) ?? []),
+    useRelays: (r: WatchRelays) => {
+      relays = r;
+    },
   } satisfies StreamsService);
 
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -206,7 +221,8 @@ async function streams(app: FastifyInstance, opts: StreamsOptions): Promise<void
 
   // preHandler, not preValidation: the schema has checked the id by then; still before any upgrade.
   const admitViewer = async (request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
-    if (registry.get(request.params.id) === undefined) {
+    const id = request.params.id;
+    if (registry.get(id) === undefined && relays?.canServe(id) !== true) {
       return reply.code(404).send({ error: 'no such stream on this Machine' });
     }
     // A plain GET gets its 404 from @fastify/websocket and holds no slot.
@@ -243,6 +259,7 @@ async function streams(app: FastifyInstance, opts: StreamsOptions): Promise<void
     socket: WebSocket,
     request: { params: { id: string }; query: unknown },
     open: (stream: LiveStream, peer: WsPeer) => Session,
+    relayed?: (peer: WsPeer) => Session | null,
   ) => {
     const peer = new WsPeer(socket);
     const refusal = protocolRefusal((request.query as Record<string, unknown>)[PROTOCOL_QUERY_PARAM]);
@@ -251,11 +268,16 @@ async function streams(app: FastifyInstance, opts: StreamsOptions): Promise<void
       return;
     }
     const stream = registry.get(request.params.id);
-    if (stream === undefined || stream.state === 'ended') {
+    const session =
+      stream !== undefined && stream.state !== 'ended'
+        ? open(stream, peer)
+        : stream === undefined && relayed !== undefined
+          ? relayed(peer)
+          : null;
+    if (session === null) {
       peer.close(CloseCode.notFound, 'stream ended');
       return;
     }
-    const session = open(stream, peer);
     sockets.add(socket);
     socket.on('message', (data, isBinary) => {
       const bytes = data as Buffer;
@@ -270,7 +292,12 @@ async function streams(app: FastifyInstance, opts: StreamsOptions): Promise<void
   );
 
   api.get('/ws/watch/:id', { websocket: true, schema: WatchSchema, preHandler: admitViewer }, (socket, request) =>
-    attach(socket, request, (stream, peer) => stream.addViewer(peer, keyOf(request))),
+    attach(
+      socket,
+      request,
+      (stream, peer) => stream.addViewer(peer, keyOf(request)),
+      (peer) => relays?.addViewer(request.params.id, peer, keyOf(request)) ?? null,
+    ),
   );
 
   app.addHook('onClose', async () => {

@@ -29,6 +29,10 @@ export class FakeStreamSource implements StreamsService {
   readonly canMove = false;
 
   pollWhileMoving(): void {}
+  live(): never[] {
+    return [];
+  }
+  useRelays(): void {}
 
   holds(id: string): HoldState {
     if (!this.streams.has(id)) return null;
