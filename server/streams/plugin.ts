@@ -67,6 +67,8 @@ export interface StreamsService extends LocalStreamSource {
   pollWhileMoving(poll: () => Promise<void>): void;
   /** Another Machine of the app verifies this one's tokens (on Fly, STREAM_SECRET set). */
   readonly canMove: boolean;
+  /** The fan-out's limits (relayed streams use the same). */
+  readonly limits: RelayLimits;
   /** The listed streams homed here (the relayed plugin mirrors them for relays). */
   live(): LiveStream[];
   /** Serves watch sockets of streams homed elsewhere through `relays` (set once, by the relayed plugin). */
@@ -172,6 +174,7 @@ async function streams(app: FastifyInstance, opts: StreamsOptions): Promise<void
       pollPeers = poll;
     },
     canMove,
+    limits,
     live: () => registry.list().flatMap((summary) => registry.get(summary.id) ?? []),
     useRelays: (r: WatchRelays) => {
       relays = r;

@@ -33,6 +33,7 @@ export class FakeStreamSource implements StreamsService {
     return [];
   }
   useRelays(): void {}
+  readonly limits = loadConfig({}).streams;
 
   holds(id: string): HoldState {
     if (!this.streams.has(id)) return null;
