@@ -86,8 +86,8 @@ function addServedBy(byId: Map<string, DirectoryStream>, sources: Source[], home
     for (const r of snapshot.relayed ?? []) {
       const stream = byId.get(r.id);
       if (stream === undefined || stream.machineId === snapshot.machineId) continue;
-      let list = relays.get(r.id);
-      if (list === undefined) relays.set(r.id, (list = []));
+      const list = relays.get(r.id) ?? [];
+      relays.set(r.id, list);
       list.push({ machineId: snapshot.machineId, region: snapshot.region, viewers: r.viewers, role: 'relay' });
     }
   }

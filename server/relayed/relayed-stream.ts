@@ -20,7 +20,6 @@ import type { Peer } from '../streams/peer.ts';
 import type { RelayCounters } from '../streams/relay-counters.ts';
 import type { RelayLimits } from '../streams/relay-limits.ts';
 import type { ChatSender } from '../streams/stream-chat.ts';
-import type { TapControl } from '../streams/stream-tap.ts';
 import { Deadline, RateGate, Throttle } from '../streams/throttle.ts';
 import { type ChatGate, type ViewerHost, ViewerSession } from '../streams/viewer-session.ts';
 import { JoinReceiver } from './join-receiver.ts';

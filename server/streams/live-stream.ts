@@ -2,7 +2,6 @@ import {
   type AudioConfig,
   type ChatSendMessage,
   CloseCode,
-  type ControlMessage,
   type DecoderConfig,
   type EndReason,
   encodeControl,
