@@ -24,7 +24,7 @@ declare module 'fastify' {
   }
 }
 
-/** Relays' reports, and the home's sums of them, on the same interval as the viewer counts. */
+/** Chat from all of one stream's relayed viewers, per chat window, at the home (each viewer is limited on its relay). */
 const RELAY_CHAT_PER_WINDOW = 1000;
 
 /**
@@ -67,6 +67,7 @@ export const relayedPlugin = fp<RelayedOptions>(
           loadTimer = null;
           publishLoad();
         }, streams.limits.viewerCountIntervalMs);
+        loadTimer.unref();
       },
     });
     const connections = () => {
@@ -99,6 +100,7 @@ export const relayedPlugin = fp<RelayedOptions>(
       if (!now && relays.size > 0) {
         // A short outage is ridden out (the client reconnects by itself); a long one sends viewers back.
         downTimer = setTimeout(() => relays.closeAll('this relay lost NATS'), options.joinTimeoutMs);
+        downTimer.unref();
       }
       wasReady = now;
     });
