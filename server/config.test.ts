@@ -133,7 +133,10 @@ test('relay settings: defaults, every mode, and limits accepted up to their edge
     lingerMs: 30_000,
     joinTimeoutMs: 3000,
     heartbeatMs: 5000,
+    maxStreamViewers: 1_000_000,
   });
+  assert.equal(relayed({ MAX_STREAM_VIEWERS: '7' }).maxStreamViewers, 7, "the directory's limit, copied");
+  assert.equal(loadConfig({ MAX_STREAM_VIEWERS: '7' }).directory.limits.maxViewersPerStream, 7);
   for (const mode of ['off', 'overflow', 'regional']) assert.equal(relayed({ RELAY_MODE: mode }).mode, mode);
   assert.equal(relayed({ RELAY_OVERFLOW_VIEWERS: '1' }).overflowViewers, 1);
   assert.equal(relayed({ RELAY_LINGER_MS: '0' }).lingerMs, 0);

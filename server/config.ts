@@ -140,6 +140,14 @@ export function loadConfig(env: Env = process.env): Config {
   const anyMachine = text(env, 'ANY_MACHINE_PATHS');
   const maxStreams = integer(env, 'MAX_STREAMS', 50, 1, 10_000);
   const streamSecret = secret(env, 'STREAM_SECRET', STREAM_SECRET_MIN_CHARS);
+  // The total viewers of one stream (home and relays) a snapshot may carry; relays' counts are held to it too.
+  const maxStreamViewers = integer(
+    env,
+    'MAX_STREAM_VIEWERS',
+    DEFAULT_DIRECTORY_LIMITS.maxViewersPerStream,
+    1,
+    Number.MAX_SAFE_INTEGER,
+  );
   const peerClockSkewMs = integer(env, 'PEER_CLOCK_SKEW_MS', DEFAULT_DIRECTORY_LIMITS.peerClockSkewMs, 0, 3_600_000);
   const thumbnails = thumbnailOptions(env);
   const dnsServer = pattern(env, 'FLY_DNS_SERVER', DNS_SERVER_PATTERN, 'host:port, e.g. 127.0.0.1:8053');
@@ -211,13 +219,7 @@ export function loadConfig(env: Env = process.env): Config {
         ),
         // No Machine of the app hosts more than MAX_STREAMS, so no peer snapshot lists more.
         maxStreamsPerSnapshot: maxStreams,
-        maxViewersPerStream: integer(
-          env,
-          'MAX_STREAM_VIEWERS',
-          DEFAULT_DIRECTORY_LIMITS.maxViewersPerStream,
-          1,
-          Number.MAX_SAFE_INTEGER,
-        ),
+        maxViewersPerStream: maxStreamViewers,
         peerClockSkewMs,
         maxMachines: integer(env, 'MAX_DIRECTORY_MACHINES', DEFAULT_DIRECTORY_LIMITS.maxMachines, 1, 100_000),
       },
@@ -253,6 +255,7 @@ export function loadConfig(env: Env = process.env): Config {
       lingerMs: integer(env, 'RELAY_LINGER_MS', 30_000, 0, 3_600_000),
       joinTimeoutMs: integer(env, 'RELAY_JOIN_TIMEOUT_MS', 3000, 100, 60_000),
       heartbeatMs: integer(env, 'RELAY_HEARTBEAT_MS', 5000, 100, 600_000),
+      maxStreamViewers,
     },
     demo: { streams: integer(env, 'DEMO_STREAMS', 0, 0, 100), thumbnailIntervalMs: thumbnails.intervalMs },
     web: { root: defaultClientRoot() },

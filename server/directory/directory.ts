@@ -3,7 +3,7 @@ import { ulid } from 'ulid';
 import type { RelayedStreamLoad, RelayReadiness } from '../../shared/directory-api.ts';
 import type { LocalStreamSource } from '../streams/source.ts';
 import type { DirectoryLimits } from './limits.ts';
-import { LocalSnapshot } from './local-snapshot.ts';
+import { cappedStreams, LocalSnapshot } from './local-snapshot.ts';
 import type { PeerResponse } from './peer-client.ts';
 import type { PeerFetch } from './peer-link.ts';
 import { type PeerMember, PeerNetwork } from './peer-network.ts';
@@ -86,7 +86,7 @@ export class Directory {
     });
     this.self = new LocalSnapshot(
       { machineId: opts.machineId ?? 'local', region: opts.region ?? 'local', bootId: this.bootId },
-      opts.source.list(),
+      cappedStreams(opts.source.list(), opts.limits.maxViewersPerStream),
     );
     this.peers = new PeerNetwork({
       enabled: this.enabled,
@@ -310,7 +310,7 @@ export class Directory {
   }
 
   private ownStreams(): Snapshot['streams'] {
-    const streams = this.opts.source.list();
+    const streams = cappedStreams(this.opts.source.list(), this.opts.limits.maxViewersPerStream);
     return this.thumbnails === null ? streams : withOwnThumbnails(streams, this.thumbnails);
   }
 

@@ -3,6 +3,23 @@ import type { Snapshot } from './snapshot.ts';
 
 export type SnapshotIdentity = Pick<Snapshot, 'machineId' | 'region' | 'bootId'>;
 
+/**
+ * This Machine's streams as its snapshot carries them: a total (home and relays) above MAX_STREAM_VIEWERS
+ * is advertised as MAX_STREAM_VIEWERS, since peers refuse a whole snapshot with a count above it.
+ */
+export function cappedStreams(streams: Snapshot['streams'], maxViewers: number): Snapshot['streams'] {
+  if (streams.every((s) => s.viewers <= maxViewers)) return streams;
+  return streams.map((s) =>
+    s.viewers <= maxViewers
+      ? s
+      : {
+          ...s,
+          viewers: maxViewers,
+          ...(s.homeViewers !== undefined && { homeViewers: Math.min(s.homeViewers, maxViewers) }),
+        },
+  );
+}
+
 export function firstSnapshot(identity: SnapshotIdentity, streams: Snapshot['streams']): Snapshot {
   return { machineId: identity.machineId, region: identity.region, bootId: identity.bootId, version: 1, streams };
 }

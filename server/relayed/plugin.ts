@@ -3,6 +3,7 @@ import { CHAT_RATE_WINDOW_MS } from '../../shared/protocol.ts';
 import { systemClock } from '../streams/clock.ts';
 import { newCounters } from '../streams/relay-counters.ts';
 import { HomeLinks } from './home-links.ts';
+import { RelayOutage } from './outage.ts';
 import { RelaySet } from './relay-set.ts';
 import type { RelayedOptions } from './settings.ts';
 
@@ -44,7 +45,7 @@ export const relayedPlugin = fp<RelayedOptions>(
       log,
       now: Date.now,
       countTtlMs: options.heartbeatMs * 3,
-      maxViewersPerRelay: 1_000_000,
+      maxViewersPerRelay: options.maxStreamViewers,
       relayChatMaxMessages: RELAY_CHAT_PER_WINDOW,
       relayChatWindowMs: CHAT_RATE_WINDOW_MS,
     });
@@ -86,29 +87,16 @@ export const relayedPlugin = fp<RelayedOptions>(
     });
     directory.onPeersChange(() => relays.dropOrphans());
 
-    let wasReady = false;
-    let downTimer: NodeJS.Timeout | null = null;
+    const outage = new RelayOutage(relays, options.joinTimeoutMs, systemClock);
     engine.onStatus((status) => {
       links.sync();
-      const now = status === 'ok';
-      if (now && !wasReady) {
-        // Back after a cut: frames were lost on the way, so every relayed stream rejoins at a keyframe.
-        relays.rejoinAll();
-      }
-      if (downTimer !== null) clearTimeout(downTimer);
-      downTimer = null;
-      if (!now && relays.size > 0) {
-        // A short outage is ridden out (the client reconnects by itself); a long one sends viewers back.
-        downTimer = setTimeout(() => relays.closeAll('this relay lost NATS'), options.joinTimeoutMs);
-        downTimer.unref();
-      }
-      wasReady = now;
+      outage.status(status);
     });
 
     app.decorate('relayed', { options, ready, connections, relays } satisfies RelayedService);
     app.addHook('preClose', async () => {
       if (loadTimer !== null) clearTimeout(loadTimer);
-      if (downTimer !== null) clearTimeout(downTimer);
+      outage.cancel();
       relays.closeAll('server shutting down');
       links.closeAll();
     });

@@ -87,6 +87,11 @@ export class RelaySet {
     return [...this.streams.values()].map((s) => ({ id: s.id, viewers: s.localViewers }));
   }
 
+  /** The NATS link is lost: frames from now on are missing, so every stream waits for its next keyframe. */
+  suspendAll(): void {
+    for (const stream of this.streams.values()) stream.suspend();
+  }
+
   /** The NATS link came back after a cut: frames were lost, so every stream rejoins at its next keyframe. */
   rejoinAll(): void {
     for (const stream of this.streams.values()) stream.sendJoin();

@@ -50,6 +50,9 @@ type State = 'joining' | 'live' | 'closed';
 
 const utf8 = new TextEncoder();
 
+/** A join that got a bad reply (NATS's "no responders") is asked again this often, until joinTimeoutMs. */
+export const JOIN_RETRY_MS = 200;
+
 /**
  * A stream this Machine relays from its home over NATS: one subscription whatever the number of
  * viewers here, fed into the same fan-out a home uses. Chat and keyframe requests go to the home, which
@@ -74,6 +77,7 @@ export class RelayedStream implements ViewerHost {
   private readonly countThrottle: Throttle;
   private readonly linger: Deadline;
   private readonly joinDeadline: Deadline;
+  private readonly joinRetry: Deadline;
   private readonly heartbeat: NodeJS.Timeout;
   /** Viewers' chat rate per client address, as on a home. */
   private readonly perClient = new RatePerClient(CHAT_RATE_MAX_MESSAGES, CHAT_RATE_WINDOW_MS);
@@ -94,6 +98,7 @@ export class RelayedStream implements ViewerHost {
       this.log.warn({ stream: id }, 'relay: no join reply from the home; viewers sent back to the directory');
       this.close(null, CloseCode.goingAway, 'stream home not reachable from this relay');
     });
+    this.joinRetry = new Deadline(opts.clock, () => this.requestJoin());
     this.heartbeat = setInterval(() => this.sendCount(), opts.heartbeatMs);
     this.heartbeat.unref();
     const { nc } = opts;
@@ -131,20 +136,38 @@ export class RelayedStream implements ViewerHost {
   // -- from the home ---------------------------------------------------------------------------------
 
   /**
-   * Asks the home for its state and GOP (first join, or after the NATS link was cut: frames were lost,
-   * so the viewers here resume at the next keyframe).
+   * NATS is away: frames are being lost, so whatever arrives once it is back waits for the next keyframe
+   * (a delta after the gap asks the home for one). The viewers keep their sockets.
+   */
+  suspend(): void {
+    if (this.state === 'live') this.fanOut.media.restart();
+  }
+
+  /**
+   * Asks the home for its state and GOP: the first join, or a rejoin once NATS is back (the chat history,
+   * total and publisher state may have moved on; the viewers here resume at the next keyframe).
    */
   sendJoin(): void {
     if (this.state === 'closed') return;
+    this.joinDeadline.start(this.opts.joinTimeoutMs);
+    this.requestJoin();
+  }
+
+  private requestJoin(): void {
     this.join?.cancel();
     const inbox = createInbox();
     this.join = new JoinReceiver(this.opts.nc, inbox, (result) => {
-      this.joinDeadline.cancel();
-      if (result.ok) this.joined(result.value.header, result.value.frames);
-      else this.log.warn({ stream: this.id, error: result.error }, 'relay: bad join reply');
+      if (this.state === 'closed') return;
+      if (result.ok) {
+        this.joinDeadline.cancel();
+        this.joined(result.value.header, result.value.frames);
+        return;
+      }
+      // NATS answers "no responders" while the home's subscription has not reached this region yet (or
+      // is gone): asked again until the join deadline sends the viewers back.
+      this.log.debug({ stream: this.id, error: result.error }, 'relay: no join reply yet; asking again');
+      this.joinRetry.start(JOIN_RETRY_MS);
     });
-    this.joinDeadline.start(this.opts.joinTimeoutMs);
-    if (this.state === 'live') this.fanOut.media.restart();
     requestQuietly(
       this.opts.nc,
       this.subjects.join,
@@ -296,6 +319,7 @@ export class RelayedStream implements ViewerHost {
     this.state = 'closed';
     this.linger.cancel();
     this.joinDeadline.cancel();
+    this.joinRetry.cancel();
     this.countThrottle.cancel();
     clearInterval(this.heartbeat);
     this.join?.cancel();

@@ -16,4 +16,6 @@ export interface RelayedOptions {
   joinTimeoutMs: number;
   /** RELAY_HEARTBEAT_MS: a relay re-sends its viewer count this often; the home forgets one silent for 3 of them. */
   heartbeatMs: number;
+  /** MAX_STREAM_VIEWERS (the directory's): a relay's count above it is refused; the total is advertised up to it. */
+  maxStreamViewers: number;
 }
