@@ -9,7 +9,7 @@ import type { ChatSender } from '../streams/stream-chat.ts';
 import type { StreamTap, TapControl } from '../streams/stream-tap.ts';
 import { publishQuietly } from './publish.ts';
 import { RelayTally } from './relay-tally.ts';
-import { parseRelayCount, type StreamSubjects, streamSubjects } from './subjects.ts';
+import { type JoinHeader, parseRelayCount, type StreamSubjects, streamSubjects } from './subjects.ts';
 
 export interface HomeLinkOptions {
   nc: NatsConnection;
@@ -90,11 +90,11 @@ export class HomeLink implements StreamTap {
    */
   private join(msg: Msg): void {
     if (msg.reply === undefined || msg.reply === '' || this.stream.state === 'ended') return;
-    const state = this.stream.joinState();
-    const header = { type: 'joined', ...state, gop: undefined, frames: state.gop.length };
+    const gop = this.stream.joinFrames();
+    const header: JoinHeader = { type: 'joined', ...this.stream.audienceState(), frames: gop.length };
     const { nc, log } = this.opts;
     if (!publishQuietly(nc, msg.reply, JSON.stringify(header), log)) return;
-    for (const frame of state.gop) publishQuietly(nc, msg.reply, frame.data, log);
+    for (const frame of gop) publishQuietly(nc, msg.reply, frame.data, log);
   }
 
   private chat(msg: Msg): void {

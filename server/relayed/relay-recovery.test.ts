@@ -39,7 +39,6 @@ test("a relay whose nats-server is cut keeps its viewers, and they resume at the
     30_000,
     50,
   );
-  assert.ok(statuses.at(-1) === 'ok' || relayEngine.status() === 'ok', 'NATS is back on the relay');
   assert.equal(viewer.binaries.length, before, 'no frame after the gap before a keyframe');
   const resumed = [publish(true), publish(false)];
   await waitFor('the keyframe and the frame after it', () => viewer.binaries.length === before + 2, 10_000);

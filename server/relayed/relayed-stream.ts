@@ -1,29 +1,25 @@
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
-import { createInbox } from '@nats-io/transport-node';
 import {
   CHAT_HISTORY_MESSAGES,
-  CHAT_RATE_MAX_MESSAGES,
-  CHAT_RATE_WINDOW_MS,
   type ChatMessage,
   type ChatSendMessage,
   CloseCode,
   decodeFrame,
   encodeControl,
-  PROTOCOL_VERSION,
   type StreamInfo,
 } from '../../shared/protocol.ts';
-import { RatePerClient } from '../clients/per-client.ts';
 import type { Clock } from '../streams/clock.ts';
 import { FanOut } from '../streams/fan-out.ts';
 import type { Log } from '../streams/log.ts';
 import type { Peer } from '../streams/peer.ts';
 import type { RelayCounters } from '../streams/relay-counters.ts';
 import type { RelayLimits } from '../streams/relay-limits.ts';
-import type { ChatSender } from '../streams/stream-chat.ts';
+import { ChatRates, type ChatSender, chatAllowed } from '../streams/stream-chat.ts';
+import { viewerHello } from '../streams/stream-info.ts';
 import { Deadline, RateGate, Throttle } from '../streams/throttle.ts';
 import { type ChatGate, type ViewerHost, ViewerSession } from '../streams/viewer-session.ts';
-import { JoinReceiver } from './join-receiver.ts';
-import { publishQuietly, requestQuietly } from './publish.ts';
+import { publishQuietly } from './publish.ts';
+import { RelayJoin } from './relay-join.ts';
 import { type JoinHeader, parseTapControl, type StreamSubjects, streamSubjects } from './subjects.ts';
 
 export interface RelayedStreamOptions {
@@ -50,9 +46,6 @@ type State = 'joining' | 'live' | 'closed';
 
 const utf8 = new TextEncoder();
 
-/** A join that got a bad reply (NATS's "no responders") is asked again this often, until joinTimeoutMs. */
-export const JOIN_RETRY_MS = 200;
-
 /**
  * A stream this Machine relays from its home over NATS: one subscription whatever the number of
  * viewers here, fed into the same fan-out a home uses. Chat and keyframe requests go to the home, which
@@ -68,7 +61,7 @@ export class RelayedStream implements ViewerHost {
   /** Viewers that arrived before the join reply: admitted with it. */
   private pending: ViewerSession[] = [];
   private readonly subs: Subscription[] = [];
-  private join: JoinReceiver | null = null;
+  private readonly join: RelayJoin;
   private info: StreamInfo | null = null;
   private chatHistory: ChatMessage[] = [];
   private totalViewers = 0;
@@ -76,11 +69,9 @@ export class RelayedStream implements ViewerHost {
   private readonly keyframeGate: RateGate;
   private readonly countThrottle: Throttle;
   private readonly linger: Deadline;
-  private readonly joinDeadline: Deadline;
-  private readonly joinRetry: Deadline;
   private readonly heartbeat: NodeJS.Timeout;
   /** Viewers' chat rate per client address, as on a home. */
-  private readonly perClient = new RatePerClient(CHAT_RATE_MAX_MESSAGES, CHAT_RATE_WINDOW_MS);
+  private readonly chatRates = new ChatRates();
 
   constructor(
     readonly id: string,
@@ -94,11 +85,20 @@ export class RelayedStream implements ViewerHost {
     this.keyframeGate = new RateGate(opts.limits.keyframeRequestIntervalMs);
     this.countThrottle = new Throttle(opts.limits.viewerCountIntervalMs, () => this.sendCount(), opts.clock);
     this.linger = new Deadline(opts.clock, () => this.close(null, CloseCode.goingAway, 'relay stopped'));
-    this.joinDeadline = new Deadline(opts.clock, () => {
-      this.log.warn({ stream: id }, 'relay: no join reply from the home; viewers sent back to the directory');
-      this.close(null, CloseCode.goingAway, 'stream home not reachable from this relay');
+    this.join = new RelayJoin({
+      nc: opts.nc,
+      clock: opts.clock,
+      log: opts.log,
+      streamId: id,
+      subject: this.subjects.join,
+      machineId: opts.self.machineId,
+      timeoutMs: opts.joinTimeoutMs,
+      onJoined: (reply) => this.joined(reply.header, reply.frames),
+      onTimeout: () => {
+        this.log.warn({ stream: id }, 'relay: no join reply from the home; viewers sent back to the directory');
+        this.close(null, CloseCode.goingAway, 'stream home not reachable from this relay');
+      },
     });
-    this.joinRetry = new Deadline(opts.clock, () => this.requestJoin());
     this.heartbeat = setInterval(() => this.sendCount(), opts.heartbeatMs);
     this.heartbeat.unref();
     const { nc } = opts;
@@ -148,33 +148,7 @@ export class RelayedStream implements ViewerHost {
    * total and publisher state may have moved on; the viewers here resume at the next keyframe).
    */
   sendJoin(): void {
-    if (this.state === 'closed') return;
-    this.joinDeadline.start(this.opts.joinTimeoutMs);
-    this.requestJoin();
-  }
-
-  private requestJoin(): void {
-    this.join?.cancel();
-    const inbox = createInbox();
-    this.join = new JoinReceiver(this.opts.nc, inbox, (result) => {
-      if (this.state === 'closed') return;
-      if (result.ok) {
-        this.joinDeadline.cancel();
-        this.joined(result.value.header, result.value.frames);
-        return;
-      }
-      // NATS answers "no responders" while the home's subscription has not reached this region yet (or
-      // is gone): asked again until the join deadline sends the viewers back.
-      this.log.debug({ stream: this.id, error: result.error }, 'relay: no join reply yet; asking again');
-      this.joinRetry.start(JOIN_RETRY_MS);
-    });
-    requestQuietly(
-      this.opts.nc,
-      this.subjects.join,
-      inbox,
-      JSON.stringify({ machineId: this.opts.self.machineId }),
-      this.log,
-    );
+    if (this.state !== 'closed') this.join.start();
   }
 
   private joined(header: JoinHeader, frames: Uint8Array[]): void {
@@ -244,8 +218,7 @@ export class RelayedStream implements ViewerHost {
 
   /** A client's sockets share one chat rate; without a key (in-process viewers) a socket has its own. */
   gateFor(clientKey: string | undefined): ChatGate | undefined {
-    if (clientKey === undefined) return undefined;
-    return { tryTake: (nowMs) => this.perClient.tryTake(clientKey, nowMs) };
+    return this.chatRates.gateFor(clientKey);
   }
 
   addViewer(peer: Peer, gate?: ChatGate): ViewerSession {
@@ -259,20 +232,18 @@ export class RelayedStream implements ViewerHost {
 
   private admit(viewer: ViewerSession): void {
     const started = this.fanOut.admit(viewer, () =>
-      encodeControl({
-        type: 'hello',
-        role: 'viewer',
-        protocolVersion: PROTOCOL_VERSION,
-        machineId: this.opts.self.machineId,
-        region: this.opts.self.region,
-        stream: this.info!,
-        viewers: this.totalViewers,
-        chat: this.chatHistory,
-        config: this.fanOut.media.config,
-        audioConfig: this.fanOut.media.audioConfig,
-        publisherConnected: this.publisherConnected,
-        relayed: true,
-      }),
+      viewerHello(
+        this.opts.self,
+        {
+          stream: this.info!,
+          config: this.fanOut.media.config,
+          audioConfig: this.fanOut.media.audioConfig,
+          chat: this.chatHistory,
+          viewers: this.totalViewers,
+          publisherConnected: this.publisherConnected,
+        },
+        true,
+      ),
     );
     if (!started) this.requestKeyframe();
   }
@@ -294,21 +265,9 @@ export class RelayedStream implements ViewerHost {
 
   /** Rate-limited per client here; numbered by the home, which sends it back to every viewer. */
   chat(from: ChatSender, message: ChatSendMessage): void {
-    const allowed = from.limiter.tryTake(this.now());
-    if (!allowed.ok) {
-      from.refusals.refuse(
-        from,
-        {
-          type: 'error',
-          code: 'rate-limited',
-          retryAfterMs: allowed.retryAfterMs,
-          message: `at most ${CHAT_RATE_MAX_MESSAGES} chat messages per ${CHAT_RATE_WINDOW_MS / 1000} s from one address; try again in ${Math.ceil(allowed.retryAfterMs / 1000)} s`,
-        },
-        this.now(),
-      );
-      return;
+    if (chatAllowed(from, this.now())) {
+      publishQuietly(this.opts.nc, this.subjects.chat, encodeControl(message), this.log);
     }
-    publishQuietly(this.opts.nc, this.subjects.chat, encodeControl(message), this.log);
   }
 
   // -- leaving ---------------------------------------------------------------------------------------
@@ -318,11 +277,9 @@ export class RelayedStream implements ViewerHost {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.linger.cancel();
-    this.joinDeadline.cancel();
-    this.joinRetry.cancel();
     this.countThrottle.cancel();
     clearInterval(this.heartbeat);
-    this.join?.cancel();
+    this.join.cancel();
     for (const sub of this.subs) sub.unsubscribe();
     const bytes = notice === null ? null : utf8.encode(notice);
     for (const viewer of this.pending.splice(0)) {

@@ -1,17 +1,9 @@
 import { isObject } from '../../shared/guards.ts';
 import { isMachineId } from '../../shared/machine-id.ts';
-import {
-  type AudioConfig,
-  type ChatMessage,
-  type DecoderConfig,
-  PROTOCOL_VERSION,
-  parseServerToViewer,
-  type Result,
-  type StreamInfo,
-  type ViewerHello,
-} from '../../shared/protocol.ts';
+import { PROTOCOL_VERSION, parseServerToViewer, type Result, type ViewerHello } from '../../shared/protocol.ts';
 import { isRegionCode } from '../../shared/region.ts';
 import { isStreamId } from '../../shared/stream-id.ts';
+import type { AudienceState } from '../streams/stream-info.ts';
 import type { TapControl } from '../streams/stream-tap.ts';
 
 /** Every subject of the relay protocol starts with this (shared/PROTOCOL.md "Relays over NATS"). */
@@ -64,14 +56,8 @@ export function parseTapControl(data: Uint8Array): Result<TapControl> {
 }
 
 /** The first message of a join reply; `frames` binary frames (the cached GOP, oldest first) follow it. */
-export interface JoinHeader {
+export interface JoinHeader extends AudienceState {
   type: 'joined';
-  stream: StreamInfo;
-  config: DecoderConfig | null;
-  audioConfig: AudioConfig | null;
-  chat: ChatMessage[];
-  viewers: number;
-  publisherConnected: boolean;
   frames: number;
 }
 

@@ -10,6 +10,7 @@ import {
   TRACK_VIDEO,
 } from '../../shared/protocol.ts';
 import { FanOut } from './fan-out.ts';
+import type { StoredFrame } from './gop-cache.ts';
 import type { Log } from './log.ts';
 import type { Peer } from './peer.ts';
 import { type PublisherHost, PublisherSession } from './publisher-session.ts';
@@ -17,13 +18,13 @@ import type { RelayCounters } from './relay-counters.ts';
 import type { RelayLimits } from './relay-limits.ts';
 import type { StreamSummary } from './source.ts';
 import { type ChatRole, type ChatSender, StreamChat } from './stream-chat.ts';
-import { describeStream, helloFields, summarizeStream } from './stream-info.ts';
+import { type AudienceState, describeStream, publisherHello, summarizeStream, viewerHello } from './stream-info.ts';
+import { StreamOutbox } from './stream-outbox.ts';
 import type { StreamTap } from './stream-tap.ts';
 import type { NewHome, StreamDeps, StreamMeta, StreamState } from './stream-types.ts';
-import { Deadline, RateGate, Throttle } from './throttle.ts';
+import { Deadline, RateGate } from './throttle.ts';
+import { ViewerCount } from './viewer-count.ts';
 import { type ViewerHost, ViewerSession } from './viewer-session.ts';
-
-const utf8 = new TextEncoder();
 
 /** One live stream on its home Machine: its publisher, viewers, GOP cache and chat. */
 export class LiveStream implements PublisherHost, ViewerHost {
@@ -33,10 +34,7 @@ export class LiveStream implements PublisherHost, ViewerHost {
   readonly counters: RelayCounters;
   readonly log: Log;
   private readonly fanOut: FanOut;
-  /** Viewers on other Machines that relay this stream (their counts, summed by the relay link). */
-  private relayViewers = 0;
-  /** Where the stream is mirrored for relays (NATS); null while nobody taps it. */
-  private tap: StreamTap | null = null;
+  private readonly outbox: StreamOutbox;
   private publisher: PublisherSession | null = null;
   /** The publisher can resume on another Machine (a browser socket; the demo publisher cannot). */
   private publisherMovable = false;
@@ -44,7 +42,7 @@ export class LiveStream implements PublisherHost, ViewerHost {
   /** Ends a stream nobody publishes to: before its first publisher, and after one drops. */
   private readonly endDeadline: Deadline;
   private readonly keyframeGate: RateGate;
-  private readonly viewerCount: Throttle;
+  private readonly viewerCount: ViewerCount;
 
   constructor(
     readonly meta: StreamMeta,
@@ -55,9 +53,18 @@ export class LiveStream implements PublisherHost, ViewerHost {
     this.log = deps.log;
     this.startedAt = meta.startedAt ?? meta.createdAt;
     this.fanOut = new FanOut(this);
+    this.outbox = new StreamOutbox(this.fanOut, () => this.publisher?.peer ?? null);
     this.chatRoom = new StreamChat(meta.creator, meta.chatSeq);
     this.keyframeGate = new RateGate(deps.limits.keyframeRequestIntervalMs);
-    this.viewerCount = new Throttle(deps.limits.viewerCountIntervalMs, () => this.broadcastViewerCount(), deps.clock);
+    this.viewerCount = new ViewerCount(
+      () => this.fanOut.size,
+      deps.limits.viewerCountIntervalMs,
+      deps.clock,
+      (count) => {
+        this.outbox.toAll({ type: 'viewers', count });
+        if (this.listed) this.deps.onEvent(this, 'viewers');
+      },
+    );
     this.endDeadline = new Deadline(deps.clock, () => this.end('publisher-lost'));
     // A created stream nobody publishes to must not linger.
     this.endDeadline.start(deps.limits.publishStartTimeoutMs);
@@ -78,32 +85,34 @@ export class LiveStream implements PublisherHost, ViewerHost {
 
   /** Viewers everywhere: here and on the Machines relaying it. */
   get totalViewers(): number {
-    return this.fanOut.size + this.relayViewers;
+    return this.viewerCount.total;
   }
 
   /** The relays' viewers changed (summed over every relay). */
   setRelayViewers(count: number): void {
-    if (count === this.relayViewers || this.state === 'ended') return;
-    this.relayViewers = count;
-    this.viewerCount.trigger();
+    if (this.state !== 'ended') this.viewerCount.setRelayed(count);
   }
 
   /** Mirrors what this stream's viewers get (frames, configs, events) to `tap`; null stops it. */
   setTap(tap: StreamTap | null): void {
-    this.tap = tap;
+    this.outbox.setTap(tap);
   }
 
-  /** What a relay starts from: the configs, the cached GOP, the chat history and the stream's state. */
-  joinState() {
+  /** What a newcomer here (its hello) or a relay (with the cached GOP: its join) starts from. */
+  audienceState(): AudienceState {
     return {
       stream: this.info(),
       config: this.media.config,
       audioConfig: this.media.audioConfig,
-      gop: this.media.joinFrames(),
       chat: this.chatRoom.history,
       viewers: this.totalViewers,
       publisherConnected: this.publisher !== null,
     };
+  }
+
+  /** The cached GOP a relay joins with. */
+  joinFrames(): readonly StoredFrame[] {
+    return this.media.joinFrames();
   }
 
   private get media() {
@@ -136,11 +145,6 @@ export class LiveStream implements PublisherHost, ViewerHost {
     return describeStream(this.meta, this.startedAt, this.deps);
   }
 
-  /** What both roles' hellos say of this stream and Machine. */
-  private helloFields() {
-    return helloFields(this.info(), this.deps, this.totalViewers, this.chatRoom.history);
-  }
-
   summary(): StreamSummary {
     return summarizeStream(this.meta, this.startedAt, this.totalViewers, this.fanOut.size);
   }
@@ -164,16 +168,8 @@ export class LiveStream implements PublisherHost, ViewerHost {
     if (!wasListed && this.meta.startedAt === undefined) this.startedAt = this.now();
     this.state = 'live';
     this.media.restart();
-    peer.sendText(
-      encodeControl({
-        type: 'hello',
-        role: 'publisher',
-        ...this.helloFields(),
-        maxFrameBytes: this.limits.maxFrameBytes,
-        maxAudioFrameBytes: this.limits.maxAudioFrameBytes,
-      }),
-    );
-    if (wasDisconnected) this.broadcastViewers({ type: 'publisher', connected: true });
+    peer.sendText(publisherHello(this.deps, this.audienceState(), this.limits));
+    if (wasDisconnected) this.outbox.toViewers({ type: 'publisher', connected: true });
     if (!wasListed) this.deps.onEvent(this, 'listed');
     this.log.info({ stream: this.id, reconnect: wasDisconnected || previous !== null }, 'publisher connected');
     return session;
@@ -184,7 +180,7 @@ export class LiveStream implements PublisherHost, ViewerHost {
     this.publisher = null;
     this.state = 'grace';
     this.media.forget();
-    this.broadcastViewers({ type: 'publisher', connected: false });
+    this.outbox.toViewers({ type: 'publisher', connected: false });
     this.endDeadline.start(this.limits.publishGraceMs);
     this.log.info(
       { stream: this.id, graceMs: this.limits.publishGraceMs },
@@ -194,19 +190,18 @@ export class LiveStream implements PublisherHost, ViewerHost {
 
   setConfig(config: DecoderConfig): void {
     this.fanOut.setConfig(config);
-    this.tap?.control({ type: 'config', config });
+    this.outbox.toRelays({ type: 'config', config });
   }
 
   /** A new audio config (or none): viewers are told; cached audio of the old one is of no use to a late joiner. */
   setAudioConfig(config: AudioConfig | null): void {
-    if (this.fanOut.setAudioConfig(config)) this.tap?.control({ type: 'audio-config', config });
+    if (this.fanOut.setAudioConfig(config)) this.outbox.toRelays({ type: 'audio-config', config });
   }
 
   relay(data: Uint8Array, keyframe: boolean, timestampUs: number, track: number = TRACK_VIDEO): void {
     if (this.state !== 'live') return;
     const frame = this.fanOut.deliver(data, keyframe, timestampUs, track);
-    // Published once, whatever the number of relays: NATS copies it once per region.
-    if (frame !== null) this.tap?.frame(frame.data);
+    if (frame !== null) this.outbox.frame(frame.data);
   }
 
   stop(): void {
@@ -228,23 +223,14 @@ export class LiveStream implements PublisherHost, ViewerHost {
    */
   addViewer(peer: Peer, clientKey?: string): ViewerSession {
     const viewer = new ViewerSession(peer, this, this.chatRoom.gateFor(clientKey));
-    const started = this.fanOut.admit(viewer, () =>
-      encodeControl({
-        type: 'hello',
-        role: 'viewer',
-        ...this.helloFields(),
-        config: this.media.config,
-        audioConfig: this.media.audioConfig,
-        publisherConnected: this.publisher !== null,
-      }),
-    );
+    const started = this.fanOut.admit(viewer, () => viewerHello(this.deps, this.audienceState()));
     if (!started) this.requestKeyframe();
-    this.viewerCount.trigger();
+    this.viewerCount.changed();
     return viewer;
   }
 
   removeViewer(viewer: ViewerSession): void {
-    if (this.fanOut.remove(viewer) && this.state !== 'ended') this.viewerCount.trigger();
+    if (this.fanOut.remove(viewer) && this.state !== 'ended') this.viewerCount.changed();
   }
 
   // -- chat ---------------------------------------------------------------------------------------
@@ -253,11 +239,7 @@ export class LiveStream implements PublisherHost, ViewerHost {
     const chat = this.chatRoom.admit(from, message, role, this.now());
     if (chat === null) return;
     this.counters.chatMessages++;
-    const broadcast = { type: 'chat', ...chat } as const;
-    const bytes = utf8.encode(encodeControl(broadcast));
-    this.fanOut.sendText(bytes);
-    this.publisher?.peer.sendText(bytes);
-    this.tap?.control(broadcast);
+    this.outbox.toAll({ type: 'chat', ...chat });
   }
 
   // -- ending and moving --------------------------------------------------------------------------
@@ -285,7 +267,7 @@ export class LiveStream implements PublisherHost, ViewerHost {
     this.publisher = null;
     publisher?.peer.sendText(encodeControl({ type: 'move' }));
     publisher?.close(CloseCode.goingAway, 'Machine going away: resume the stream elsewhere');
-    this.broadcastViewers({ type: 'publisher', connected: false });
+    this.outbox.toViewers({ type: 'publisher', connected: false });
     this.log.info({ stream: this.id }, 'publisher asked to move the stream');
     return true;
   }
@@ -312,25 +294,9 @@ export class LiveStream implements PublisherHost, ViewerHost {
     this.state = 'ended';
     this.endDeadline.cancel();
     this.viewerCount.cancel();
-    this.fanOut.closeAll(notice === null ? null : utf8.encode(encodeControl(notice)), viewerCode, reason);
-    // Relays close their viewers the same way: `gone` is a going-away close without a notice.
-    this.tap?.control(notice ?? { type: 'gone' });
+    this.outbox.closeViewers(notice, viewerCode, reason);
     const publisher = this.publisher;
     this.publisher = null;
     publisher?.close(publisherCode, reason);
-  }
-
-  private broadcastViewerCount(): void {
-    const message = { type: 'viewers', count: this.totalViewers } as const;
-    const bytes = utf8.encode(encodeControl(message));
-    this.fanOut.sendText(bytes);
-    this.publisher?.peer.sendText(bytes);
-    this.tap?.control(message);
-    if (this.listed) this.deps.onEvent(this, 'viewers');
-  }
-
-  private broadcastViewers(message: ServerToViewer): void {
-    this.fanOut.sendText(utf8.encode(encodeControl(message)));
-    this.tap?.control(message);
   }
 }

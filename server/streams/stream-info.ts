@@ -1,4 +1,11 @@
-import { type ChatMessage, PROTOCOL_VERSION, type StreamInfo } from '../../shared/protocol.ts';
+import {
+  type AudioConfig,
+  type ChatMessage,
+  type DecoderConfig,
+  encodeControl,
+  PROTOCOL_VERSION,
+  type StreamInfo,
+} from '../../shared/protocol.ts';
 import type { StreamSummary } from './source.ts';
 import type { StreamMeta } from './stream-types.ts';
 
@@ -51,4 +58,43 @@ export function helloFields(stream: StreamInfo, home: HomeFacts, viewers: number
     viewers,
     chat,
   } as const;
+}
+
+/** What a newcomer starts from, a viewer (its hello) or a relay (its join): the stream's state now. */
+export interface AudienceState {
+  stream: StreamInfo;
+  config: DecoderConfig | null;
+  audioConfig: AudioConfig | null;
+  chat: ChatMessage[];
+  /** Viewers everywhere: on the home and on the Machines relaying it. */
+  viewers: number;
+  publisherConnected: boolean;
+}
+
+/** A viewer's hello from the Machine serving it (`server`): the home, or a relay (`relayed`). */
+export function viewerHello(server: HomeFacts, state: AudienceState, relayed = false): string {
+  return encodeControl({
+    type: 'hello',
+    role: 'viewer',
+    protocolVersion: PROTOCOL_VERSION,
+    machineId: server.machineId,
+    region: server.region,
+    ...state,
+    ...(relayed && { relayed: true as const }),
+  });
+}
+
+/** The publisher's hello: the stream as its viewers see it, and the frame size limits it must keep to. */
+export function publisherHello(
+  home: HomeFacts,
+  state: AudienceState,
+  limits: { maxFrameBytes: number; maxAudioFrameBytes: number },
+): string {
+  return encodeControl({
+    type: 'hello',
+    role: 'publisher',
+    ...helloFields(state.stream, home, state.viewers, state.chat),
+    maxFrameBytes: limits.maxFrameBytes,
+    maxAudioFrameBytes: limits.maxAudioFrameBytes,
+  });
 }
