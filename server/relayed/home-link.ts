@@ -1,5 +1,7 @@
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { ChatLimiter } from '../../shared/chat-limiter.ts';
+import { isObject } from '../../shared/guards.ts';
+import { isMachineId } from '../../shared/machine-id.ts';
 import { encodeControl, parseViewerMessage } from '../../shared/protocol.ts';
 import type { LiveStream } from '../streams/live-stream.ts';
 import type { Log } from '../streams/log.ts';
@@ -26,6 +28,16 @@ export interface HomeLinkOptions {
 const silentPeer: Peer = { sendText() {}, sendBinary() {}, bufferedAmount: 0, close() {} };
 const encoder = new TextEncoder();
 const GONE = encoder.encode('{"type":"gone"}');
+
+/** The Machine a join request names ('' when it names none). */
+function joinerOf(msg: Msg): string {
+  try {
+    const body: unknown = JSON.parse(msg.string());
+    return isObject(body) && isMachineId(body.machineId) ? body.machineId : '';
+  } catch {
+    return '';
+  }
+}
 
 /**
  * A stream on its home, mirrored for relays: frames and viewer messages published once each on the
@@ -91,7 +103,10 @@ export class HomeLink implements StreamTap {
   private join(msg: Msg): void {
     if (msg.reply === undefined || msg.reply === '' || this.stream.state === 'ended') return;
     const gop = this.stream.joinFrames();
-    const header: JoinHeader = { type: 'joined', ...this.stream.audienceState(), frames: gop.length };
+    const state = this.stream.audienceState();
+    // The total without the joining relay's own viewers: it adds the count it has now (see its hello).
+    const viewers = Math.max(0, state.viewers - this.tally.countOf(joinerOf(msg)));
+    const header: JoinHeader = { type: 'joined', ...state, viewers, frames: gop.length };
     const { nc, log } = this.opts;
     if (!publishQuietly(nc, msg.reply, JSON.stringify(header), log)) return;
     for (const frame of gop) publishQuietly(nc, msg.reply, frame.data, log);

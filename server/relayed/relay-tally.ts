@@ -22,6 +22,11 @@ export class RelayTally {
     return sum;
   }
 
+  /** What one relay last reported (0 when it has not, or let go). */
+  countOf(machineId: string): number {
+    return this.counts.get(machineId)?.viewers ?? 0;
+  }
+
   get relays(): number {
     return this.counts.size;
   }

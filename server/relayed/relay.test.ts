@@ -24,6 +24,7 @@ test('a relay joins at the GOP, then gets every frame byte for byte; chat is num
     assert.equal(hello.region, 'ams');
     assert.equal(hello.stream.machineId, HOME, 'the stream stays homed on its Machine');
     assert.equal(hello.relayed, true);
+    assert.equal(hello.viewers, 2, 'the home viewer and this one: a hello counts its own viewer, as on a home');
     assert.deepEqual(hello.config, decoderConfig);
   }
   assert.deepEqual(relayed.binaries.map(Buffer.from), gop.map(Buffer.from), 'the GOP, byte for byte');

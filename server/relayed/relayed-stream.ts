@@ -65,6 +65,10 @@ export class RelayedStream implements ViewerHost {
   private info: StreamInfo | null = null;
   private chatHistory: ChatMessage[] = [];
   private totalViewers = 0;
+  /** The viewer count last sent to the home. */
+  private reported = 0;
+  /** This relay's count inside `totalViewers`: none in a join header, the last one reported in a later total. */
+  private counted = 0;
   private publisherConnected = false;
   private readonly keyframeGate: RateGate;
   private readonly countThrottle: Throttle;
@@ -157,6 +161,7 @@ export class RelayedStream implements ViewerHost {
     this.info = header.stream;
     this.chatHistory = header.chat;
     this.totalViewers = header.viewers;
+    this.counted = 0;
     this.publisherConnected = header.publisherConnected;
     this.state = 'live';
     const config = header.config;
@@ -197,6 +202,7 @@ export class RelayedStream implements ViewerHost {
         break;
       case 'viewers':
         this.totalViewers = message.count;
+        this.counted = this.reported;
         break;
       case 'publisher':
         this.publisherConnected = message.connected;
@@ -239,13 +245,18 @@ export class RelayedStream implements ViewerHost {
           config: this.fanOut.media.config,
           audioConfig: this.fanOut.media.audioConfig,
           chat: this.chatHistory,
-          viewers: this.totalViewers,
+          viewers: this.viewersNow(),
           publisherConnected: this.publisherConnected,
         },
         true,
       ),
     );
     if (!started) this.requestKeyframe();
+  }
+
+  /** The home's total with this relay's newest count in it: a hello counts its own viewer, as on a home. */
+  private viewersNow(): number {
+    return Math.max(0, this.totalViewers - this.counted + this.localViewers);
   }
 
   removeViewer(viewer: ViewerSession): void {
@@ -293,6 +304,7 @@ export class RelayedStream implements ViewerHost {
 
   private sendCount(viewers = this.localViewers): void {
     const { machineId, region } = this.opts.self;
+    this.reported = viewers;
     publishQuietly(this.opts.nc, this.subjects.counts, JSON.stringify({ machineId, region, viewers }), this.log);
     this.opts.onCount();
   }
