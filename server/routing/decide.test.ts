@@ -350,8 +350,28 @@ function relayRows(): Array<[string, Partial<RoutingInput>, Expect]> {
     ],
     ['off: relays nothing', w({ mode: 'off' }), { action: 'replay', reason: 'instance', target: HOME }],
     [
-      'overflow: a viewer arriving at a relay goes to the home',
-      w({ mode: 'overflow' }),
+      'overflow: a viewer arriving at another Machine goes to the home while it has room',
+      w({ mode: 'overflow', home: { machineId: HOME, region: 'dfw', viewers: 2 } }),
+      { action: 'replay', reason: 'instance', target: HOME },
+    ],
+    [
+      'overflow: the home is full: the Machine the edge picked relays, no replay (the home could not replay it on)',
+      w({ mode: 'overflow', home: { machineId: HOME, region: 'dfw', viewers: 3 } }),
+      { action: 'serve', reason: 'relay', cookie: undefined },
+    ],
+    [
+      'overflow: the home is full and this Machine too: the least-loaded relay of the edge region',
+      w({ mode: 'overflow', selfConnections: 3, home: { machineId: HOME, region: 'dfw', viewers: 3 } }),
+      relayTo(AMS2),
+    ],
+    [
+      'overflow: the home is full, NATS down here, no relay with room: the home serves',
+      w({
+        mode: 'overflow',
+        selfReady: false,
+        home: { machineId: HOME, region: 'dfw', viewers: 3 },
+        machines: base.machines.map((m) => ({ ...m, connections: 3 })),
+      }),
       { action: 'replay', reason: 'instance', target: HOME },
     ],
     [

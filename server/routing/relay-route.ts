@@ -60,13 +60,21 @@ export function pickRelay(w: WatchFacts, self: string, region: string | null): s
 
 /**
  * On a Machine that is not the stream's home (`target` is the home the link names). A request the home
- * (or another Machine) replayed here is served as a relay when NATS is up here. In `regional` mode a
- * viewer whose edge is outside the home's region is served in its edge's region: here when this Machine
- * is there, ready and has room (no replay at all), else by a Machine there that is.
+ * (or another Machine) replayed here is served as a relay when NATS is up here. In `overflow` mode, once
+ * the directory says the home is full, this Machine relays the viewer itself when it can (the home could
+ * not replay a request already replayed to it), else replays it to a relay as the home would. In
+ * `regional` mode a viewer whose edge is outside the home's region is served in its edge's region: here
+ * when this Machine is there, ready and has room (no replay at all), else by a Machine there that is.
  */
 export function relayAway(w: WatchFacts | undefined, self: string, target: string, replayed: boolean): RelayRoute {
   if (w === undefined || w.mode === 'off' || w.home?.machineId !== target) return null;
   if (replayed) return w.selfReady ? { kind: 'serve' } : null;
+  if (w.mode === 'overflow') {
+    if (w.home.viewers < w.overflowViewers) return null;
+    if (w.selfReady && hasRoom(w.selfConnections, w)) return { kind: 'serve' };
+    const relay = pickRelay(w, self, null);
+    return relay === null ? null : { kind: 'replay', target: relay };
+  }
   if (w.mode !== 'regional') return null;
   const edge = w.edgeRegion;
   if (edge === undefined || edge === w.home.region) return null;
