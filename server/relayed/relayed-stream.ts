@@ -144,7 +144,7 @@ export class RelayedStream implements ViewerHost {
    * (a delta after the gap asks the home for one). The viewers keep their sockets.
    */
   suspend(): void {
-    if (this.state === 'live') this.fanOut.media.restart();
+    if (this.state === 'live') this.fanOut.resync();
   }
 
   /**

@@ -51,6 +51,15 @@ export class FanOut {
     return frame;
   }
 
+  /**
+   * Frames were lost on the way (a relay's NATS link was cut): every viewer waits for the next keyframe,
+   * and its old acks mean nothing, so the gap does not count as the viewer falling behind.
+   */
+  resync(): void {
+    this.media.restart();
+    for (const viewer of this.viewers) viewer.resetTimeline();
+  }
+
   setConfig(config: DecoderConfig): void {
     this.media.setConfig(config);
     const message = utf8.encode(encodeControl({ type: 'config', config }));
