@@ -57,3 +57,12 @@ export async function machineAction(id: string, action: 'stop' | 'start' | 'kill
 export async function controlStats(): Promise<StatsSnapshot> {
   return json<StatsSnapshot>(`${clusterInfo().control}/stats`);
 }
+
+/** `POST /machines/<id>/restart` with the Machine's own env over the cluster's (`{}` drops it). */
+export async function restartWithEnv(id: string, env: Record<string, string>): Promise<MachineInfo> {
+  return json<MachineInfo>(`${clusterInfo().control}/machines/${id}/restart`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ env }),
+  });
+}

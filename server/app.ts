@@ -9,6 +9,7 @@ import { machinePlugin } from './machine.ts';
 import { metricsPlugin } from './metrics/plugin.ts';
 import { movesPlugin } from './moves/plugin.ts';
 import { relayEnginePlugin, relayEngineWiringPlugin } from './relay/plugin.ts';
+import { relayedPlugin } from './relayed/plugin.ts';
 import { healthRoutes } from './routes/health.ts';
 import { whoamiRoutes } from './routes/whoami.ts';
 import { routingPlugin } from './routing/plugin.ts';
@@ -81,6 +82,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(metricsPlugin, config.metrics);
   // Discovery's peers to the engine, its readiness into the directory snapshot, its figures to metrics.
   await app.register(relayEngineWiringPlugin);
+  // Regional relays: streams homed here mirrored on NATS, streams homed elsewhere relayed to viewers here.
+  await app.register(relayedPlugin, config.relayed);
   // Before web, whose assets live in an encapsulated context that copies the app's hooks when it
   // registers. Every other plugin adds its routes to the app itself, which the hook reaches wherever
   // it was registered.

@@ -101,6 +101,11 @@ const bad: Array<[string, Record<string, string>]> = [
   ['NATS_WRITE_DEADLINE_MS', { NATS_WRITE_DEADLINE_MS: '99' }],
   ['NATS_WRITE_DEADLINE_MS', { NATS_WRITE_DEADLINE_MS: '60001' }],
   ['FLY_PRIVATE_IP', { FLY_PRIVATE_IP: 'fdaa::2; rm' }],
+  ['RELAY_MODE', { RELAY_MODE: 'always' }],
+  ['RELAY_OVERFLOW_VIEWERS', { RELAY_OVERFLOW_VIEWERS: '0' }],
+  ['RELAY_LINGER_MS', { RELAY_LINGER_MS: '3600001' }],
+  ['RELAY_JOIN_TIMEOUT_MS', { RELAY_JOIN_TIMEOUT_MS: '99' }],
+  ['RELAY_HEARTBEAT_MS', { RELAY_HEARTBEAT_MS: '99' }],
 ];
 for (const [variable, env] of bad) {
   test(`a malformed ${variable} is a ConfigError naming it (${JSON.stringify(Object.values(env)[0])})`, () => {
@@ -118,6 +123,24 @@ test('limits are accepted up to their edges', () => {
   assert.equal(loadConfig({ REPLAY_TIMEOUT_MS: '100' }).routing.replayTimeoutMs, 100);
   assert.equal(loadConfig({ REPLAY_TIMEOUT_MS: '60000' }).routing.replayTimeoutMs, 60000);
   assert.equal(loadConfig({ PORT: '65535' }).server.port, 65535);
+});
+
+test('relay settings: defaults, every mode, and limits accepted up to their edges', () => {
+  const relayed = (env: Record<string, string>) => loadConfig(env).relayed;
+  assert.deepEqual(relayed({}), {
+    mode: 'overflow',
+    overflowViewers: 800,
+    lingerMs: 30_000,
+    joinTimeoutMs: 3000,
+    heartbeatMs: 5000,
+    maxStreamViewers: 1_000_000,
+  });
+  assert.equal(relayed({ MAX_STREAM_VIEWERS: '7' }).maxStreamViewers, 7, "the directory's limit, copied");
+  assert.equal(loadConfig({ MAX_STREAM_VIEWERS: '7' }).directory.limits.maxViewersPerStream, 7);
+  for (const mode of ['off', 'overflow', 'regional']) assert.equal(relayed({ RELAY_MODE: mode }).mode, mode);
+  assert.equal(relayed({ RELAY_OVERFLOW_VIEWERS: '1' }).overflowViewers, 1);
+  assert.equal(relayed({ RELAY_LINGER_MS: '0' }).lingerMs, 0);
+  assert.equal(relayed({ RELAY_LINGER_MS: '3600000' }).lingerMs, 3_600_000);
 });
 
 test('NATS settings: defaults, and limits accepted up to their edges', () => {

@@ -8,6 +8,7 @@ import type { MetricsOptions } from './metrics/plugin.ts';
 import type { MovesOptions } from './moves/plugin.ts';
 import { DEFAULT_RELAY_LIMITS } from './relay/limits.ts';
 import type { RelayConfig } from './relay/plugin.ts';
+import { RELAY_MODES, type RelayedOptions, type RelayMode } from './relayed/settings.ts';
 import type { RoutingOptions } from './routing/plugin.ts';
 import type { StreamsOptions } from './streams/plugin.ts';
 import { HEARTBEAT_INTERVAL_MS, MAX_MESSAGE_BYTES } from './streams/socket-limits.ts';
@@ -54,6 +55,7 @@ export interface Config {
   thumbnails: ThumbnailsOptions;
   metrics: MetricsOptions;
   relay: RelayConfig;
+  relayed: RelayedOptions;
   demo: DemoOptions;
   web: WebOptions;
 }
@@ -101,6 +103,13 @@ function pattern(env: Env, name: string, re: RegExp, what: string): string | nul
   return raw;
 }
 
+function relayMode(env: Env): RelayMode {
+  const raw = text(env, 'RELAY_MODE') ?? 'overflow';
+  if (!RELAY_MODES.includes(raw as RelayMode))
+    throw new ConfigError('RELAY_MODE', `must be one of ${RELAY_MODES.join(', ')}, got ${JSON.stringify(raw)}`);
+  return raw as RelayMode;
+}
+
 /** URL-safe and quote-safe: it goes into nats-server's config and route URLs as it is. */
 const RELAY_SECRET_PATTERN = /^[A-Za-z0-9._~-]{16,256}$/;
 
@@ -131,6 +140,14 @@ export function loadConfig(env: Env = process.env): Config {
   const anyMachine = text(env, 'ANY_MACHINE_PATHS');
   const maxStreams = integer(env, 'MAX_STREAMS', 50, 1, 10_000);
   const streamSecret = secret(env, 'STREAM_SECRET', STREAM_SECRET_MIN_CHARS);
+  // The total viewers of one stream (home and relays) a snapshot may carry; relays' counts are held to it too.
+  const maxStreamViewers = integer(
+    env,
+    'MAX_STREAM_VIEWERS',
+    DEFAULT_DIRECTORY_LIMITS.maxViewersPerStream,
+    1,
+    Number.MAX_SAFE_INTEGER,
+  );
   const peerClockSkewMs = integer(env, 'PEER_CLOCK_SKEW_MS', DEFAULT_DIRECTORY_LIMITS.peerClockSkewMs, 0, 3_600_000);
   const thumbnails = thumbnailOptions(env);
   const dnsServer = pattern(env, 'FLY_DNS_SERVER', DNS_SERVER_PATTERN, 'host:port, e.g. 127.0.0.1:8053');
@@ -202,13 +219,7 @@ export function loadConfig(env: Env = process.env): Config {
         ),
         // No Machine of the app hosts more than MAX_STREAMS, so no peer snapshot lists more.
         maxStreamsPerSnapshot: maxStreams,
-        maxViewersPerStream: integer(
-          env,
-          'MAX_STREAM_VIEWERS',
-          DEFAULT_DIRECTORY_LIMITS.maxViewersPerStream,
-          1,
-          Number.MAX_SAFE_INTEGER,
-        ),
+        maxViewersPerStream: maxStreamViewers,
         peerClockSkewMs,
         maxMachines: integer(env, 'MAX_DIRECTORY_MACHINES', DEFAULT_DIRECTORY_LIMITS.maxMachines, 1, 100_000),
       },
@@ -237,6 +248,14 @@ export function loadConfig(env: Env = process.env): Config {
       maxPayloadBytes: integer(env, 'NATS_MAX_PAYLOAD_BYTES', 2 * 1024 * 1024, 1024, 64 * 1024 * 1024),
       writeDeadlineMs: integer(env, 'NATS_WRITE_DEADLINE_MS', 2000, 100, 60_000),
       limits: DEFAULT_RELAY_LIMITS,
+    },
+    relayed: {
+      mode: relayMode(env),
+      overflowViewers: integer(env, 'RELAY_OVERFLOW_VIEWERS', 800, 1, 1_000_000),
+      lingerMs: integer(env, 'RELAY_LINGER_MS', 30_000, 0, 3_600_000),
+      joinTimeoutMs: integer(env, 'RELAY_JOIN_TIMEOUT_MS', 3000, 100, 60_000),
+      heartbeatMs: integer(env, 'RELAY_HEARTBEAT_MS', 5000, 100, 600_000),
+      maxStreamViewers,
     },
     demo: { streams: integer(env, 'DEMO_STREAMS', 0, 0, 100), thumbnailIntervalMs: thumbnails.intervalMs },
     web: { root: defaultClientRoot() },
@@ -279,6 +298,7 @@ export function testConfig(overrides: ConfigOverrides = {}): Config {
     thumbnails: { ...base.thumbnails, ...overrides.thumbnails },
     metrics: { ...base.metrics, host: '127.0.0.1', port: 0, ...overrides.metrics },
     relay: { ...base.relay, host: '127.0.0.1', serverBin: 'off', ...overrides.relay },
+    relayed: { ...base.relayed, ...overrides.relayed },
     demo: { ...base.demo, ...overrides.demo },
     web: { ...base.web, ...overrides.web },
   };

@@ -17,10 +17,29 @@ export interface DirectoryStream {
   /** Moves between Machines so far (0 where it was created); a move names a new `machineId`. */
   epoch: number;
   /**
+   * Where its viewers are served: its home first, then each Machine relaying it (from their snapshots).
+   * `viewers` above is the home's total, which may run a second ahead of these.
+   */
+  servedBy?: ServedBy[];
+  /**
    * Version of the stream's thumbnail that the answering Machine serves at `/api/streams/<id>/thumbnail`
    * (it grows with each new one); absent while it has none.
    */
   thumbnail?: number;
+}
+
+/** One Machine serving a stream's viewers: its home, or a relay. */
+export interface ServedBy {
+  machineId: string;
+  region: string;
+  viewers: number;
+  role: 'home' | 'relay';
+}
+
+/** A stream a Machine relays for its home elsewhere, with the viewers it serves. */
+export interface RelayedStreamLoad {
+  id: string;
+  viewers: number;
 }
 
 /** Whether a Machine can take relay work (its NATS engine): connected, or not, or NATS is off there. */
@@ -36,6 +55,10 @@ export interface DirectoryMachine {
   lastSeenMs: number;
   /** Its relay readiness; absent until it has reported one (or from a version that does not). */
   relay?: RelayReadiness;
+  /** Its open stream sockets (viewers, home and relayed, plus publishers); absent until reported. */
+  connections?: number;
+  /** The streams it relays for their homes, with its viewers of each; absent until reported. */
+  relayed?: RelayedStreamLoad[];
 }
 
 /** Body of `GET /api/streams` and of the SSE `state` event. */

@@ -345,6 +345,8 @@ export interface ViewerHello extends HelloBase {
   audioConfig: AudioConfig | null;
   /** Whether a publisher is connected now (false during its reconnect grace period). */
   publisherConnected: boolean;
+  /** Present when this Machine relays the stream from its home (`stream.machineId`) over NATS. */
+  relayed?: true;
 }
 /** A new decoder config (publisher (re)connected or changed size): reconfigure, wait for a keyframe. */
 export interface ConfigMessage {
@@ -615,6 +617,7 @@ export function parseServerToViewer(text: unknown): Result<ServerToViewer> {
         config,
         audioConfig: audio.value.config,
         publisherConnected: m.publisherConnected,
+        ...(m.relayed === true && { relayed: true as const }),
       });
     }
     case 'config': {

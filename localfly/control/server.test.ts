@@ -82,6 +82,27 @@ test('control API: list, add, stop, start, kill, restart, destroy Machines', asy
   assert.deepEqual((await call('GET', '/machines')).body, []);
 });
 
+test("control API: a restart with {env} sets the Machine's own variables over the cluster's; {} drops them", async (t) => {
+  const { call } = await setup(t);
+  const id: string = (await call('POST', '/machines', JSON.stringify({ region: 'ams' }))).body.id;
+  const envSeen = async () => {
+    const m = (await call('GET', `/machines/${id}`)).body;
+    const res = await fetch(`http://${m.address.includes(':') ? `[${m.address}]` : m.address}:${m.port}/`);
+    return ((await res.json()) as { env: Record<string, string> }).env;
+  };
+  assert.equal((await envSeen()).EXTRA_MODE, undefined);
+  const restarted = await call('POST', `/machines/${id}/restart`, JSON.stringify({ env: { EXTRA_MODE: 'regional' } }));
+  assert.equal(restarted.status, 200);
+  assert.deepEqual(restarted.body.env, { EXTRA_MODE: 'regional' });
+  assert.equal((await envSeen()).EXTRA_MODE, 'regional');
+  assert.equal((await call('POST', `/machines/${id}/restart`)).body.env.EXTRA_MODE, 'regional', 'kept without a body');
+  assert.deepEqual((await call('POST', `/machines/${id}/restart`, '{"env": {}}')).body.env, {});
+  assert.equal((await envSeen()).EXTRA_MODE, undefined);
+  for (const bad of ['{"env": []}', '{"env": {"lower": "x"}}', '{"env": {"A": 1}}']) {
+    assert.equal((await call('POST', `/machines/${id}/restart`, bad)).status, 400, bad);
+  }
+});
+
 test('control API: bad requests get a status and a reason', async (t) => {
   const { call } = await setup(t);
   const rows: Array<[string, string, string | undefined, number]> = [

@@ -44,6 +44,18 @@ function send(res: http.ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
+const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
+
+/** A restart's optional body `{"env": {"NAME": "value"}}`: the Machine's own variables from then on. */
+function machineEnvBody(body: unknown): Record<string, string> | undefined {
+  const env = typeof body === 'object' && body !== null ? (body as { env?: unknown }).env : undefined;
+  if (env === undefined) return undefined;
+  const bad = () => new HttpError(400, 'give {"env": {"NAME": "value", ...}} (names of A-Z, 0-9 and _), or no body');
+  if (typeof env !== 'object' || env === null || Array.isArray(env)) throw bad();
+  for (const [name, value] of Object.entries(env)) if (!ENV_NAME.test(name) || typeof value !== 'string') throw bad();
+  return env as Record<string, string>;
+}
+
 async function readJson(req: http.IncomingMessage): Promise<unknown> {
   let size = 0;
   const chunks: Buffer[] = [];
@@ -118,6 +130,10 @@ async function route(target: ControlTarget, req: http.IncomingMessage): Promise<
   if (!(MACHINE_ACTIONS as readonly string[]).includes(action))
     throw new HttpError(404, `no action ${action}; one of ${MACHINE_ACTIONS.join(', ')}`);
   allow(['POST']);
+  if (action === 'restart') {
+    const env = machineEnvBody(await readJson(req));
+    return [200, await machineOp(() => target.machines.restart(id, env))];
+  }
   return [200, await machineOp(() => target.machines[action as MachineAction](id))];
 }
 

@@ -17,6 +17,7 @@ function machine(id: string, region: string, state: MachineInfo['state']): Machi
     netns: null,
     startedAt: null,
     lastExit: null,
+    env: {},
   };
 }
 

@@ -77,6 +77,7 @@ export class Fleet {
       startedAt: null,
       lastExit: null,
       tail: [],
+      env: {},
       queue: Promise.resolve(),
     };
     this.#machines.set(id, m);
@@ -216,9 +217,17 @@ export class Fleet {
     return this.#enqueue(m, () => this.#stop(m, 'SIGKILL'));
   }
 
-  restart(id: string): Promise<MachineInfo> {
+  /**
+   * Graceful stop, then start. `env` (when given) replaces the Machine's own variables over the cluster's
+   * from this start on, as `fly machine update --env` would; `{}` drops them.
+   */
+  restart(id: string, env?: Record<string, string>): Promise<MachineInfo> {
     const m = this.#require(id);
-    return this.#enqueue(m, () => this.#stop(m, this.killSignal)).then(() => this.start(id));
+    return this.#enqueue(m, async () => {
+      const stopped = await this.#stop(m, this.killSignal);
+      if (env !== undefined) m.env = { ...env };
+      return stopped;
+    }).then(() => this.start(id));
   }
 
   /** Stops the Machine and forgets it: its id becomes unknown everywhere (like `fly machine destroy`). */

@@ -14,6 +14,8 @@ export interface MachineInfo extends MachineView {
   startedAt: string | null;
   /** How the Machine's process last ended, if it did. */
   lastExit: (Exit & { at: string }) | null;
+  /** Its own variables over the cluster's `--env` (a restart through the control API sets them). */
+  env: Record<string, string>;
 }
 
 export interface FleetOptions {
@@ -51,6 +53,8 @@ export interface Machine {
   startedAt: string | null;
   lastExit: MachineInfo['lastExit'];
   tail: string[];
+  /** This Machine's own variables over the cluster's `--env` (set through the control API's restart). */
+  env: Record<string, string>;
   /** Operations on one Machine run one after another. */
   queue: Promise<unknown>;
 }
@@ -70,6 +74,7 @@ export function viewOf(m: Machine): MachineInfo {
     netns: m.net.netns,
     startedAt: m.startedAt,
     lastExit: m.lastExit,
+    env: { ...m.env },
   };
 }
 
@@ -85,16 +90,20 @@ export function launch(
     onExit(proc: GroupProcess, exit: Exit): void;
   },
 ): GroupProcess | null {
-  const env = machineEnv(process.env, o.env, {
-    id: m.id,
-    region: m.region,
-    app: o.app,
-    primaryRegion: o.primaryRegion,
-    privateIp: m.net.privateIp,
-    port: m.net.port,
-    binPath: `${o.cwd}/node_modules/.bin`,
-    modeEnv: m.net.env,
-  });
+  const env = machineEnv(
+    process.env,
+    { ...o.env, ...m.env },
+    {
+      id: m.id,
+      region: m.region,
+      app: o.app,
+      primaryRegion: o.primaryRegion,
+      privateIp: m.net.privateIp,
+      port: m.net.port,
+      binPath: `${o.cwd}/node_modules/.bin`,
+      modeEnv: m.net.env,
+    },
+  );
   m.tail = [];
   const file = o.command[0] ?? '';
   // A wrapper (`ip netns exec`) would hide a missing command behind its own exit code.

@@ -1,9 +1,9 @@
 import type { FastifyBaseLogger, FastifyPluginAsync } from 'fastify';
 import { ulid } from 'ulid';
-import type { RelayReadiness } from '../../shared/directory-api.ts';
+import type { RelayedStreamLoad, RelayReadiness } from '../../shared/directory-api.ts';
 import type { LocalStreamSource } from '../streams/source.ts';
 import type { DirectoryLimits } from './limits.ts';
-import { LocalSnapshot } from './local-snapshot.ts';
+import { cappedStreams, LocalSnapshot } from './local-snapshot.ts';
 import type { PeerResponse } from './peer-client.ts';
 import type { PeerFetch } from './peer-link.ts';
 import { type PeerMember, PeerNetwork } from './peer-network.ts';
@@ -78,7 +78,7 @@ export class Directory {
     });
     this.self = new LocalSnapshot(
       { machineId: opts.machineId ?? 'local', region: opts.region ?? 'local', bootId: this.bootId },
-      opts.source.list(),
+      cappedStreams(opts.source.list(), opts.limits.maxViewersPerStream),
     );
     this.reads = new DirectoryReads({
       self: this.self,
@@ -186,6 +186,13 @@ export class Directory {
     this.peers.selfChanged();
   }
 
+  /** This Machine's relay load (sockets, relayed streams), carried in its snapshot; pushed on change. */
+  setLoad(connections: number, relayed: RelayedStreamLoad[]): void {
+    if (this.peers.stopped || !this.self.setLoad(connections, relayed)) return;
+    this.feed.changed();
+    this.peers.selfChanged();
+  }
+
   stats(): DirectoryStats {
     return {
       enabled: this.enabled,
@@ -286,7 +293,7 @@ export class Directory {
   }
 
   private ownStreams(): Snapshot['streams'] {
-    const streams = this.opts.source.list();
+    const streams = cappedStreams(this.opts.source.list(), this.opts.limits.maxViewersPerStream);
     return this.thumbnails === null ? streams : withOwnThumbnails(streams, this.thumbnails);
   }
 

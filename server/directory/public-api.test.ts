@@ -87,6 +87,26 @@ test('GET /api/streams lists local streams in the documented shape; off Fly the 
   assert.equal(typeof body.machines[0].lastSeenMs, 'number');
 });
 
+test("GET /api/streams: a Machine's relay load (connections, relayed streams) reaches the response", async (t) => {
+  const { app } = await single(t);
+  const relayedId = streamId('relayed');
+  app.directory.setRelay('ok');
+  app.directory.setLoad(3, [{ id: relayedId, viewers: 2 }]);
+  const body = (await app.inject('/api/streams')).json();
+  assert.deepEqual(
+    { ...body.machines[0], lastSeenMs: 0 },
+    {
+      id: 'local',
+      region: 'local',
+      streams: 0,
+      lastSeenMs: 0,
+      relay: 'ok',
+      connections: 3,
+      relayed: [{ id: relayedId, viewers: 2 }],
+    },
+  );
+});
+
 test('GET /api/streams/:id: one entry, or 404 JSON', async (t) => {
   const { app, source } = await single(t, { id: 'aaaaaaaaaaaaaa', region: 'ams' });
   source.start({ id: 'abc', title: 'T', creator: 'c', viewers: 1, startedAt: 5 });

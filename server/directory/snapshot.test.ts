@@ -218,3 +218,49 @@ test('bootTimeMs: the time of a ULID, null for anything else', () => {
   assert.equal(bootTimeMs('Z'.repeat(26)), null);
   assert.equal(bootTimeMs(42), null);
 });
+
+test('parseSnapshot: relay load (connections, relayed streams, a stream home viewers) at its edges', () => {
+  const maxConnections = 1000 * 3 * 2;
+  const rows: { name: string; value: Record<string, unknown>; error: RegExp | null }[] = [
+    { name: 'connections 0', value: { ...good, connections: 0 }, error: null },
+    { name: `connections ${maxConnections}`, value: { ...good, connections: maxConnections }, error: null },
+    { name: 'connections over', value: { ...good, connections: maxConnections + 1 }, error: /connections/ },
+    { name: 'connections negative', value: { ...good, connections: -1 }, error: /connections/ },
+    { name: 'relayed empty', value: { ...good, relayed: [] }, error: null },
+    { name: 'relayed one', value: { ...good, relayed: [{ id: STREAM_ID, viewers: 1000 }] }, error: null },
+    { name: 'relayed viewers over', value: { ...good, relayed: [{ id: STREAM_ID, viewers: 1001 }] }, error: /viewers/ },
+    { name: 'relayed bad id', value: { ...good, relayed: [{ id: 'x', viewers: 1 }] }, error: /stream id/ },
+    {
+      name: 'relayed twice',
+      value: {
+        ...good,
+        relayed: [
+          { id: STREAM_ID, viewers: 1 },
+          { id: STREAM_ID, viewers: 1 },
+        ],
+      },
+      error: /listed once/,
+    },
+    { name: 'relayed not an array', value: { ...good, relayed: {} }, error: /relayed must be an array/ },
+    {
+      name: 'homeViewers up to viewers',
+      value: { ...good, streams: [{ ...good.streams[0], homeViewers: 2 }] },
+      error: null,
+    },
+    {
+      name: 'homeViewers over viewers',
+      value: { ...good, streams: [{ ...good.streams[0], homeViewers: 3 }] },
+      error: /homeViewers/,
+    },
+  ];
+  for (const { name, value, error } of rows) {
+    const result = parseSnapshot(value, rules);
+    if (error === null) assert.equal(result.ok, true, `${name}: ${result.ok ? '' : result.error}`);
+    else assert.match(result.ok ? '' : result.error, error, name);
+  }
+  const parsed = parseSnapshot({ ...good, connections: 5, relayed: [{ id: STREAM_ID, viewers: 4, x: 1 }] }, rules);
+  assert.deepEqual(parsed.ok && [parsed.snapshot.connections, parsed.snapshot.relayed], [
+    5,
+    [{ id: STREAM_ID, viewers: 4 }],
+  ]);
+});

@@ -1,5 +1,5 @@
 import { decodeTime } from 'ulid';
-import { RELAY_READINESS, type RelayReadiness } from '../../shared/directory-api.ts';
+import { RELAY_READINESS, type RelayedStreamLoad, type RelayReadiness } from '../../shared/directory-api.ts';
 import { isObject } from '../../shared/guards.ts';
 import { isMachineId } from '../../shared/machine-id.ts';
 import { isRegionCode } from '../../shared/region.ts';
@@ -25,6 +25,10 @@ export interface Snapshot {
   streams: SnapshotStream[];
   /** Whether it can take relay work (its NATS engine); absent from a Machine that has not said. */
   relay?: RelayReadiness;
+  /** Its open stream sockets; absent from a Machine that has not said. */
+  connections?: number;
+  /** The streams it relays, with its viewers of each; absent from a Machine that has not said. */
+  relayed?: RelayedStreamLoad[];
 }
 
 /** The ordering key of a snapshot; kept after a Machine is forgotten so its late messages stay ignored. */
@@ -131,6 +135,12 @@ function parseStream(value: unknown, at: string, bootMs: number, rules: Snapshot
     clockSkewMs: rules.clockSkewMs,
   });
   if (start !== null) return `${at}.startedAt ${start}`;
+  const { homeViewers } = value;
+  if (
+    homeViewers !== undefined &&
+    (!Number.isSafeInteger(homeViewers) || (homeViewers as number) < 0 || (homeViewers as number) > (viewers as number))
+  )
+    return `${at}.homeViewers must be a whole number from 0 to its viewers`;
   if (!isThumbnailVersion(thumbnail, bootMs, rules))
     return `${at}.thumbnail must be a thumbnail version: ms since the epoch, after its Machine booted and not in the future`;
   // Copy only the known fields: a peer cannot smuggle extra data into our public API.
@@ -141,6 +151,7 @@ function parseStream(value: unknown, at: string, bootMs: number, rules: Snapshot
     viewers: viewers as number,
     startedAt: startedAt as number,
     epoch,
+    ...(homeViewers !== undefined && { homeViewers: homeViewers as number }),
     ...(thumbnail !== undefined && { thumbnail }),
   };
 }
@@ -180,5 +191,40 @@ export function parseSnapshot(value: unknown, rules: SnapshotRules): ParseResult
     streams: parsed,
   };
   if (relay !== undefined) snapshot.relay = relay as RelayReadiness;
+  const load = parseLoad(value.connections, value.relayed, rules);
+  if (typeof load === 'string') return { ok: false, error: load };
+  Object.assign(snapshot, load);
   return { ok: true, snapshot };
+}
+
+/** A Machine's relay load: optional, bounded like stream entries (MAX_STREAMS relayed, counted viewers). */
+function parseLoad(
+  connections: unknown,
+  relayed: unknown,
+  rules: SnapshotRules,
+): Pick<Snapshot, 'connections' | 'relayed'> | string {
+  const out: Pick<Snapshot, 'connections' | 'relayed'> = {};
+  const maxConnections = rules.maxViewersPerStream * Math.max(1, rules.maxStreams) * 2;
+  if (connections !== undefined) {
+    if (!Number.isSafeInteger(connections) || (connections as number) < 0 || (connections as number) > maxConnections)
+      return `connections must be a whole number from 0 to ${maxConnections}`;
+    out.connections = connections as number;
+  }
+  if (relayed !== undefined) {
+    if (!Array.isArray(relayed) || relayed.length > rules.maxStreams)
+      return `relayed must be an array of at most ${rules.maxStreams} (MAX_STREAMS) streams`;
+    const ids = new Set<string>();
+    const list: RelayedStreamLoad[] = [];
+    for (const [i, entry] of relayed.entries()) {
+      if (!isObject(entry) || !isStreamId(entry.id) || ids.has(entry.id))
+        return `relayed[${i}].id must be a stream id, listed once`;
+      const { viewers } = entry;
+      if (!Number.isSafeInteger(viewers) || (viewers as number) < 0 || (viewers as number) > rules.maxViewersPerStream)
+        return `relayed[${i}].viewers must be a whole number from 0 to ${rules.maxViewersPerStream}`;
+      ids.add(entry.id);
+      list.push({ id: entry.id, viewers: viewers as number });
+    }
+    out.relayed = list;
+  }
+  return out;
 }

@@ -181,3 +181,42 @@ test('diffViews emits removals, upserts and machine changes only', () => {
     assert.deepEqual(events, row.events, row.name);
   }
 });
+
+test('a relayed stream lists where it is served: its home, then its relays by region; machines carry their load', () => {
+  const home = snapshot(SELF, 'dfw', [
+    ['S1', 10],
+    ['S2', 20],
+  ]);
+  home.streams[0]!.viewers = 9;
+  home.streams[0]!.homeViewers = 2;
+  const fra = { ...snapshot(Q, 'fra', []), connections: 4, relayed: [{ id: 'S1', viewers: 4 }] };
+  const ams = { ...snapshot(P, 'ams', []), connections: 3, relayed: [{ id: 'S1', viewers: 3 }] };
+  const view = buildView(home, [record(fra, Q, 1), record(ams, P, 1)], 5, false);
+  const s1 = view.streams.find((s) => s.id === 'S1')!;
+  assert.equal(s1.viewers, 9, 'the home total');
+  assert.deepEqual(s1.servedBy, [
+    { machineId: SELF, region: 'dfw', viewers: 2, role: 'home' },
+    { machineId: P, region: 'ams', viewers: 3, role: 'relay' },
+    { machineId: Q, region: 'fra', viewers: 4, role: 'relay' },
+  ]);
+  assert.equal(view.streams.find((s) => s.id === 'S2')!.servedBy, undefined, 'nobody relays it');
+  assert.deepEqual(
+    view.machines.map((m) => [m.id, m.connections, m.relayed]),
+    [
+      [P, 3, [{ id: 'S1', viewers: 3 }]],
+      [SELF, undefined, undefined],
+      [Q, 4, [{ id: 'S1', viewers: 4 }]],
+    ],
+  );
+  // A relay's count moving is an SSE change of the stream and of the machines.
+  const moved = buildView(
+    home,
+    [record(fra, Q, 1), record({ ...ams, relayed: [{ id: 'S1', viewers: 5 }] }, P, 1)],
+    5,
+    false,
+  );
+  assert.deepEqual(
+    diffViews(view, moved).map((e) => e.event),
+    ['stream', 'machines'],
+  );
+});

@@ -1,4 +1,4 @@
-import type { DirectoryMachine, DirectoryStream, DirectoryView } from '../../shared/directory-api.ts';
+import type { DirectoryMachine, DirectoryStream, DirectoryView, ServedBy } from '../../shared/directory-api.ts';
 import { compareClaims } from './claims.ts';
 import type { Snapshot } from './snapshot.ts';
 import type { MachineRecord } from './state.ts';
@@ -36,6 +36,7 @@ export function buildView(
     }
   }
   const byId = new Map<string, DirectoryStream>();
+  const homeViewers = new Map<string, number>();
   const machines: DirectoryMachine[] = [];
   for (const { snapshot, lastSeenMs } of sources) {
     const machine: DirectoryMachine = {
@@ -45,10 +46,13 @@ export function buildView(
       lastSeenMs,
     };
     if (snapshot.relay !== undefined) machine.relay = snapshot.relay;
+    if (snapshot.connections !== undefined) machine.connections = snapshot.connections;
+    if (snapshot.relayed !== undefined) machine.relayed = snapshot.relayed;
     machines.push(machine);
     for (const s of snapshot.streams) {
       const held = byId.get(s.id);
       if (held !== undefined && compareClaims(held, { ...s, machineId: snapshot.machineId }) >= 0) continue;
+      homeViewers.set(s.id, s.homeViewers ?? s.viewers);
       byId.set(s.id, {
         id: s.id,
         title: s.title,
@@ -62,6 +66,7 @@ export function buildView(
       });
     }
   }
+  addServedBy(byId, sources, homeViewers);
   const streams = [...byId.values()].sort(
     (a, b) => b.startedAt - a.startedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
   );
@@ -70,6 +75,36 @@ export function buildView(
   );
   return { streams, machines, stale };
 }
+
+/**
+ * Where each relayed stream's viewers are: its home, then every Machine whose snapshot says it relays it
+ * (by region, then id). Streams nobody relays get no list: all their viewers are on the home.
+ */
+function addServedBy(byId: Map<string, DirectoryStream>, sources: Source[], homeViewers: Map<string, number>): void {
+  const relays = new Map<string, ServedBy[]>();
+  for (const { snapshot } of sources) {
+    for (const r of snapshot.relayed ?? []) {
+      const stream = byId.get(r.id);
+      if (stream === undefined || stream.machineId === snapshot.machineId) continue;
+      const list = relays.get(r.id) ?? [];
+      relays.set(r.id, list);
+      list.push({ machineId: snapshot.machineId, region: snapshot.region, viewers: r.viewers, role: 'relay' });
+    }
+  }
+  for (const [id, list] of relays) {
+    const stream = byId.get(id)!;
+    list.sort((a, b) => (a.region < b.region ? -1 : a.region > b.region ? 1 : a.machineId < b.machineId ? -1 : 1));
+    const home: ServedBy = {
+      machineId: stream.machineId,
+      region: stream.region,
+      viewers: homeViewers.get(id) ?? stream.viewers,
+      role: 'home',
+    };
+    stream.servedBy = [home, ...list];
+  }
+}
+
+const sameServedBy = (a: ServedBy[] | undefined, b: ServedBy[] | undefined) => JSON.stringify(a) === JSON.stringify(b);
 
 function sameStream(a: DirectoryStream, b: DirectoryStream): boolean {
   return (
@@ -80,7 +115,8 @@ function sameStream(a: DirectoryStream, b: DirectoryStream): boolean {
     a.viewers === b.viewers &&
     a.startedAt === b.startedAt &&
     a.epoch === b.epoch &&
-    a.thumbnail === b.thumbnail
+    a.thumbnail === b.thumbnail &&
+    sameServedBy(a.servedBy, b.servedBy)
   );
 }
 
@@ -90,7 +126,12 @@ function sameMachines(a: readonly DirectoryMachine[], b: readonly DirectoryMachi
     a.length === b.length &&
     a.every(
       (m, i) =>
-        m.id === b[i]!.id && m.region === b[i]!.region && m.streams === b[i]!.streams && m.relay === b[i]!.relay,
+        m.id === b[i]!.id &&
+        m.region === b[i]!.region &&
+        m.streams === b[i]!.streams &&
+        m.relay === b[i]!.relay &&
+        m.connections === b[i]!.connections &&
+        JSON.stringify(m.relayed) === JSON.stringify(b[i]!.relayed),
     )
   );
 }

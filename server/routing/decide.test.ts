@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type Decision, decide, type RoutingInput } from './decide.ts';
+import type { WatchFacts } from './relay-route.ts';
 
 const SELF = '0123456789abcd';
 const OTHER = 'fedcba98765432';
@@ -262,7 +263,185 @@ const rows: Array<[string, Partial<RoutingInput>, Expect]> = [
     { cookie: OTHER, replayCacheStatus: 'HIT ' },
     { action: 'replay', reason: 'cookie', invalidateCache: undefined },
   ],
+  // 18. relays (watch pages and sockets only; `watch` absent for every other path)
+  ...relayRows(),
 ];
+
+function relayRows(): Array<[string, Partial<RoutingInput>, Expect]> {
+  const HOME = OTHER;
+  const AMS1 = 'a1a1a1a1a1a1a1';
+  const AMS2 = 'a2a2a2a2a2a2a2';
+  const FRA = 'f0f0f0f0f0f0f0';
+  const base: WatchFacts = {
+    mode: 'regional',
+    selfRegion: 'ams',
+    selfReady: true,
+    selfConnections: 0,
+    edgeRegion: 'ams',
+    home: { machineId: HOME, region: 'dfw', viewers: 1 },
+    machines: [
+      { id: HOME, region: 'dfw', relay: 'ok', connections: 1 },
+      { id: AMS1, region: 'ams', relay: 'ok', connections: 5 },
+      { id: AMS2, region: 'ams', relay: 'ok', connections: 2 },
+      { id: FRA, region: 'fra', relay: 'ok', connections: 0 },
+    ],
+    overflowViewers: 3,
+  };
+  const w = (patch: Partial<WatchFacts>): Partial<RoutingInput> => ({
+    instanceParams: [HOME],
+    watch: { ...base, ...patch },
+  });
+  // On the home itself: the link names this Machine.
+  const atHome = (patch: Partial<WatchFacts>): Partial<RoutingInput> => ({
+    instanceParams: [SELF],
+    watch: { ...base, selfRegion: 'dfw', home: { machineId: SELF, region: 'dfw', viewers: 1 }, ...patch },
+  });
+  const relayTo = (target: string): Expect => ({
+    action: 'replay',
+    reason: 'relay',
+    target,
+    header: `instance=${target};timeout=5s;fallback=prefer_self`,
+  });
+  const homeMachines = base.machines.map((m) => (m.id === HOME ? { ...m, id: SELF } : m));
+  return [
+    [
+      'regional: the edge picked a ready Machine in its region: it relays, no replay',
+      w({}),
+      { action: 'serve', reason: 'relay', cookie: undefined },
+    ],
+    [
+      'regional: this Machine is full: the least-loaded one of the edge region relays',
+      w({ selfConnections: 3, machines: [...base.machines] }),
+      relayTo(AMS2),
+    ],
+    ['regional: NATS down here: another ams Machine relays', w({ selfReady: false }), relayTo(AMS2)],
+    [
+      'regional: nobody in the edge region can relay: the home serves',
+      w({
+        selfReady: false,
+        machines: base.machines.map((m) => ({ ...m, relay: m.region === 'ams' ? 'down' : m.relay })),
+      }),
+      { action: 'replay', reason: 'instance', target: HOME },
+    ],
+    [
+      'regional: relays without a reported load are not picked',
+      w({ selfReady: false, machines: base.machines.map((m) => ({ ...m, connections: undefined })) }),
+      { action: 'replay', reason: 'instance', target: HOME },
+    ],
+    [
+      'regional: a viewer of the home region goes to the home',
+      w({ edgeRegion: 'dfw' }),
+      { action: 'replay', reason: 'instance', target: HOME },
+    ],
+    [
+      'regional: no edge region (not behind the proxy): the home',
+      w({ edgeRegion: undefined }),
+      { action: 'replay', reason: 'instance', target: HOME },
+    ],
+    [
+      'regional: the link names a Machine that is not the home: as before',
+      { ...w({}), instanceParams: [FRA] },
+      { action: 'replay', reason: 'instance', target: FRA },
+    ],
+    [
+      'regional: the directory does not know the stream: as before',
+      w({ home: undefined }),
+      { action: 'replay', reason: 'instance', target: HOME },
+    ],
+    ['off: relays nothing', w({ mode: 'off' }), { action: 'replay', reason: 'instance', target: HOME }],
+    [
+      'overflow: a viewer arriving at another Machine goes to the home while it has room',
+      w({ mode: 'overflow', home: { machineId: HOME, region: 'dfw', viewers: 2 } }),
+      { action: 'replay', reason: 'instance', target: HOME },
+    ],
+    [
+      'overflow: the home is full: the Machine the edge picked relays, no replay (the home could not replay it on)',
+      w({ mode: 'overflow', home: { machineId: HOME, region: 'dfw', viewers: 3 } }),
+      { action: 'serve', reason: 'relay', cookie: undefined },
+    ],
+    [
+      'overflow: the home is full and this Machine too: the least-loaded relay of the edge region',
+      w({ mode: 'overflow', selfConnections: 3, home: { machineId: HOME, region: 'dfw', viewers: 3 } }),
+      relayTo(AMS2),
+    ],
+    [
+      'overflow: the home is full, NATS down here, no relay with room: the home serves',
+      w({
+        mode: 'overflow',
+        selfReady: false,
+        home: { machineId: HOME, region: 'dfw', viewers: 3 },
+        machines: base.machines.map((m) => ({ ...m, connections: 3 })),
+      }),
+      { action: 'replay', reason: 'instance', target: HOME },
+    ],
+    [
+      'replayed here by the home: served as a relay, not as a loop',
+      { ...w({ mode: 'overflow' }), replaySrc: `instance=${HOME};region=dfw;t=1` },
+      { action: 'serve', reason: 'relay', loopFrom: undefined, cookie: undefined },
+    ],
+    [
+      'replayed here but NATS is down here: served as a replayed request (the stream is not here)',
+      { ...w({ mode: 'overflow', selfReady: false }), replaySrc: `instance=${HOME};region=dfw;t=1` },
+      { action: 'serve', reason: 'already-replayed', loopFrom: HOME },
+    ],
+    [
+      'off: a replayed watch request is not relayed',
+      { ...w({ mode: 'off' }), replaySrc: `instance=${HOME};region=dfw;t=1` },
+      { action: 'serve', reason: 'already-replayed' },
+    ],
+    [
+      'overflow: the home under RELAY_OVERFLOW_VIEWERS serves',
+      atHome({ mode: 'overflow', machines: homeMachines, home: { machineId: SELF, region: 'dfw', viewers: 2 } }),
+      { action: 'serve', reason: 'instance-self' },
+    ],
+    [
+      'overflow: the home at RELAY_OVERFLOW_VIEWERS replays to the least-loaded relay of the edge region',
+      atHome({ mode: 'overflow', machines: homeMachines, home: { machineId: SELF, region: 'dfw', viewers: 3 } }),
+      relayTo(AMS2),
+    ],
+    [
+      'overflow: no room in the edge region: the nearest region with room',
+      atHome({
+        mode: 'overflow',
+        machines: homeMachines.map((m) => (m.region === 'ams' ? { ...m, connections: 3 } : m)),
+        home: { machineId: SELF, region: 'dfw', viewers: 3 },
+      }),
+      relayTo(FRA),
+    ],
+    [
+      'overflow: no relay with room anywhere: the home serves',
+      atHome({
+        mode: 'overflow',
+        machines: homeMachines.map((m) => ({ ...m, relay: 'off' as const })),
+        home: { machineId: SELF, region: 'dfw', viewers: 3 },
+      }),
+      { action: 'serve', reason: 'instance-self' },
+    ],
+    [
+      'overflow: a request already replayed to the home stays there',
+      {
+        ...atHome({ mode: 'overflow', machines: homeMachines, home: { machineId: SELF, region: 'dfw', viewers: 3 } }),
+        replaySrc: 'instance=x',
+      },
+      { action: 'serve', reason: 'instance-self' },
+    ],
+    [
+      'regional: the home sends a viewer from another region to a relay there',
+      atHome({ machines: homeMachines }),
+      relayTo(AMS2),
+    ],
+    [
+      'regional: the home serves its own region',
+      atHome({ machines: homeMachines, edgeRegion: 'dfw' }),
+      { action: 'serve', reason: 'instance-self' },
+    ],
+    [
+      'off: the home serves everyone',
+      atHome({ mode: 'off', machines: homeMachines, home: { machineId: SELF, region: 'dfw', viewers: 99 } }),
+      { action: 'serve', reason: 'instance-self' },
+    ],
+  ];
+}
 
 for (const [name, overrides, expected] of rows) {
   test(`decide: ${name}`, () => {

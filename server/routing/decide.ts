@@ -1,4 +1,5 @@
 import { isMachineId } from '../../shared/machine-id.ts';
+import { relayAway, relayFromHome, type WatchFacts } from './relay-route.ts';
 
 /** Six days, in seconds: Set-Cookie Max-Age is seconds (a value in ms makes a 16-year cookie). */
 export const COOKIE_MAX_AGE_S = 6 * 24 * 60 * 60;
@@ -31,6 +32,8 @@ export interface RoutingInput {
   machineKnown?: (id: string) => boolean | undefined;
   maxReplayBodyBytes: number;
   replayTimeoutMs: number;
+  /** For a watch page or watch socket: what relaying needs to know (undefined for other paths). */
+  watch?: WatchFacts;
 }
 
 export type ServeReason =
@@ -44,7 +47,9 @@ export type ServeReason =
   | 'cookie-exempt'
   | 'already-replayed'
   | 'replay-failed'
-  | 'no-preference';
+  | 'no-preference'
+  /** A watch request this Machine serves as a relay of the stream's home. */
+  | 'relay';
 
 export type CookieChange = { set: string } | 'clear';
 
@@ -53,7 +58,7 @@ export type Decision =
   | {
       action: 'replay';
       /** `cache-wrong-machine`: Fly's replay cache sent the cookie's request to another Machine. */
-      reason: 'instance' | 'cookie' | 'cache-wrong-machine';
+      reason: 'instance' | 'cookie' | 'cache-wrong-machine' | 'relay';
       target: string;
       header: string;
       /** Answer with `fly-replay-cache: invalidate` too, so the edge forgets the entry that misrouted. */
@@ -104,6 +109,16 @@ function unreplayableBody(input: RoutingInput): Decision | null {
   return null;
 }
 
+/** A watch request sent to a relay: an explicit Machine, and back here should it be unreachable. */
+function relayReplay(input: RoutingInput, target: string): Decision {
+  return {
+    action: 'replay',
+    reason: 'relay',
+    target,
+    header: `instance=${target};timeout=${formatTimeout(input.replayTimeoutMs)};fallback=prefer_self`,
+  };
+}
+
 /**
  * The routing decision tree (README "Routing rules"): which Machine serves this request.
  * Order matters; every branch has a row in decide.test.ts.
@@ -134,7 +149,11 @@ export function decide(input: RoutingInput): Decision {
         error: 'the instance parameter must be a Machine id: 14 lowercase hex characters',
       };
     }
-    if (target === self) return { action: 'serve', reason: 'instance-self', cookie: { set: self } };
+    if (target === self) {
+      const away = relayFromHome(input.watch, self, replayed);
+      if (away?.kind === 'replay') return relayReplay(input, away.target);
+      return { action: 'serve', reason: 'instance-self', cookie: { set: self } };
+    }
     if (input.replayFailed !== undefined) {
       // Fly could not reach the Machine named in the link: it is gone (destroyed, or the stream moved).
       if (input.apiPath) {
@@ -148,6 +167,9 @@ export function decide(input: RoutingInput): Decision {
       }
       return { action: 'serve', reason: 'replay-failed', cookie: { set: self }, loopFrom: target };
     }
+    const relay = relayAway(input.watch, self, target, replayed);
+    if (relay?.kind === 'serve') return { action: 'serve', reason: 'relay' };
+    if (relay?.kind === 'replay') return relayReplay(input, relay.target);
     if (replayed) return { action: 'serve', reason: 'already-replayed', cookie: { set: self }, loopFrom: target };
     return (
       unreplayableBody(input) ?? {

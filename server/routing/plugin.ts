@@ -5,6 +5,7 @@ import { errorPage } from '../errors/error-page.ts';
 import { isWebSocketUpgrade, machineCookie, UpgradeCookies } from './cookie.ts';
 import { type CookieChange, decide } from './decide.ts';
 import { type FactsContext, RequestFacts } from './request-facts.ts';
+import { watchFactsOf } from './watch-facts.ts';
 
 /** The routing hook's settings: `config.routing`. */
 export interface RoutingOptions {
@@ -74,6 +75,7 @@ export const routingPlugin = fp<RoutingOptions>(
       machineKnown: (id: string) => directory.machineKnown(id),
       maxReplayBodyBytes: opts.maxReplayBodyBytes,
       replayTimeoutMs: opts.replayTimeoutMs,
+      watchFacts: watchFactsOf(app),
     };
     // Callback style, not async: this runs on every request and a promise per call is measurable.
     app.addHook('onRequest', function routingHook(request, reply, done) {
@@ -131,6 +133,6 @@ export const routingPlugin = fp<RoutingOptions>(
     name: 'routing',
     fastify: '5.x',
     // @fastify/websocket: its server writes the 101s that must carry the cookie (registered by streams).
-    dependencies: ['@fastify/cookie', '@fastify/websocket', 'machine', 'directory', 'metrics'],
+    dependencies: ['@fastify/cookie', '@fastify/websocket', 'machine', 'directory', 'metrics', 'relayed'],
   },
 );

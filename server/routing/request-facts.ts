@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { RoutingInput } from './decide.ts';
+import type { WatchFacts } from './relay-route.ts';
 
 type Headers = FastifyRequest['headers'];
 
@@ -11,7 +12,12 @@ export interface FactsContext {
   machineKnown?: (id: string) => boolean | undefined;
   maxReplayBodyBytes: number;
   replayTimeoutMs: number;
+  /** What relaying a watch request for `streamId` needs to know; absent: no relays. */
+  watchFacts?: (streamId: string, edgeRegion: string | undefined) => WatchFacts;
 }
+
+/** Watch pages and watch sockets: the requests a relay can serve. */
+const WATCH_PATH = /^\/(?:ws\/)?watch\/([0-9A-Z]{26})$/;
 
 const NO_INSTANCE_PARAMS: readonly string[] = [];
 
@@ -97,5 +103,12 @@ export class RequestFacts implements RoutingInput {
 
   get replayTimeoutMs(): number {
     return this.ctx.replayTimeoutMs;
+  }
+
+  get watch(): WatchFacts | undefined {
+    const facts = this.ctx.watchFacts;
+    if (facts === undefined || (this.method !== 'GET' && this.method !== 'HEAD')) return undefined;
+    const m = WATCH_PATH.exec(this.path);
+    return m === null ? undefined : facts(m[1]!, header(this.headers, 'fly-region'));
   }
 }

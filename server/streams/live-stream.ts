@@ -2,14 +2,15 @@ import {
   type AudioConfig,
   type ChatSendMessage,
   CloseCode,
-  type ControlMessage,
   type DecoderConfig,
   type EndReason,
   encodeControl,
+  type ServerToViewer,
   type StreamInfo,
   TRACK_VIDEO,
 } from '../../shared/protocol.ts';
-import { Audience } from './audience.ts';
+import { FanOut } from './fan-out.ts';
+import type { StoredFrame } from './gop-cache.ts';
 import type { Log } from './log.ts';
 import type { Peer } from './peer.ts';
 import { type PublisherHost, PublisherSession } from './publisher-session.ts';
@@ -17,13 +18,13 @@ import type { RelayCounters } from './relay-counters.ts';
 import type { RelayLimits } from './relay-limits.ts';
 import type { StreamSummary } from './source.ts';
 import { type ChatRole, type ChatSender, StreamChat } from './stream-chat.ts';
-import { describeStream, helloFields, publisherHello, summarizeStream, viewerHello } from './stream-info.ts';
-import { StreamMedia } from './stream-media.ts';
+import { type AudienceState, describeStream, publisherHello, summarizeStream, viewerHello } from './stream-info.ts';
+import { StreamOutbox } from './stream-outbox.ts';
+import type { StreamTap } from './stream-tap.ts';
 import type { NewHome, StreamDeps, StreamMeta, StreamState } from './stream-types.ts';
-import { Deadline, RateGate, Throttle } from './throttle.ts';
+import { Deadline, RateGate } from './throttle.ts';
+import { ViewerCount } from './viewer-count.ts';
 import { type ViewerHost, ViewerSession } from './viewer-session.ts';
-
-const utf8 = new TextEncoder();
 
 /** One live stream on its home Machine: its publisher, viewers, GOP cache and chat. */
 export class LiveStream implements PublisherHost, ViewerHost {
@@ -32,8 +33,8 @@ export class LiveStream implements PublisherHost, ViewerHost {
   readonly limits: RelayLimits;
   readonly counters: RelayCounters;
   readonly log: Log;
-  private readonly media: StreamMedia;
-  private readonly viewers = new Audience();
+  private readonly fanOut: FanOut;
+  private readonly outbox: StreamOutbox;
   private publisher: PublisherSession | null = null;
   /** The publisher can resume on another Machine (a browser socket; the demo publisher cannot). */
   private publisherMovable = false;
@@ -41,7 +42,7 @@ export class LiveStream implements PublisherHost, ViewerHost {
   /** Ends a stream nobody publishes to: before its first publisher, and after one drops. */
   private readonly endDeadline: Deadline;
   private readonly keyframeGate: RateGate;
-  private readonly viewerCount: Throttle;
+  private readonly viewerCount: ViewerCount;
 
   constructor(
     readonly meta: StreamMeta,
@@ -51,10 +52,19 @@ export class LiveStream implements PublisherHost, ViewerHost {
     this.counters = deps.counters;
     this.log = deps.log;
     this.startedAt = meta.startedAt ?? meta.createdAt;
-    this.media = new StreamMedia(deps.limits);
+    this.fanOut = new FanOut(this);
+    this.outbox = new StreamOutbox(this.fanOut, () => this.publisher?.peer ?? null);
     this.chatRoom = new StreamChat(meta.creator, meta.chatSeq);
     this.keyframeGate = new RateGate(deps.limits.keyframeRequestIntervalMs);
-    this.viewerCount = new Throttle(deps.limits.viewerCountIntervalMs, () => this.broadcastViewerCount(), deps.clock);
+    this.viewerCount = new ViewerCount(
+      () => this.fanOut.size,
+      deps.limits.viewerCountIntervalMs,
+      deps.clock,
+      (count) => {
+        this.outbox.toAll({ type: 'viewers', count });
+        if (this.listed) this.deps.onEvent(this, 'viewers');
+      },
+    );
     this.endDeadline = new Deadline(deps.clock, () => this.end('publisher-lost'));
     // A created stream nobody publishes to must not linger.
     this.endDeadline.start(deps.limits.publishStartTimeoutMs);
@@ -68,8 +78,45 @@ export class LiveStream implements PublisherHost, ViewerHost {
     return this.limits.maxFrameBytes;
   }
 
+  /** Viewers on this Machine. */
   get viewerTotal(): number {
-    return this.viewers.size;
+    return this.fanOut.size;
+  }
+
+  /** Viewers everywhere: here and on the Machines relaying it. */
+  get totalViewers(): number {
+    return this.viewerCount.total;
+  }
+
+  /** The relays' viewers changed (summed over every relay). */
+  setRelayViewers(count: number): void {
+    if (this.state !== 'ended') this.viewerCount.setRelayed(count);
+  }
+
+  /** Mirrors what this stream's viewers get (frames, configs, events) to `tap`; null stops it. */
+  setTap(tap: StreamTap | null): void {
+    this.outbox.setTap(tap);
+  }
+
+  /** What a newcomer here (its hello) or a relay (with the cached GOP: its join) starts from. */
+  audienceState(): AudienceState {
+    return {
+      stream: this.info(),
+      config: this.media.config,
+      audioConfig: this.media.audioConfig,
+      chat: this.chatRoom.history,
+      viewers: this.totalViewers,
+      publisherConnected: this.publisher !== null,
+    };
+  }
+
+  /** The cached GOP a relay joins with. */
+  joinFrames(): readonly StoredFrame[] {
+    return this.media.joinFrames();
+  }
+
+  private get media() {
+    return this.fanOut.media;
   }
 
   get publisherConnected(): boolean {
@@ -82,7 +129,7 @@ export class LiveStream implements PublisherHost, ViewerHost {
 
   /** Bytes queued in user space for this stream's viewers (shared frames are counted per viewer). */
   backlogBytes(): number {
-    return this.viewers.backlogBytes();
+    return this.fanOut.viewers.backlogBytes();
   }
 
   /** Bytes held by the GOP cache (for stats and tests). */
@@ -98,13 +145,8 @@ export class LiveStream implements PublisherHost, ViewerHost {
     return describeStream(this.meta, this.startedAt, this.deps);
   }
 
-  /** What both roles' hellos say of this stream and Machine. */
-  private helloFields() {
-    return helloFields(this.info(), this.deps, this.viewers.size, this.chatRoom.history);
-  }
-
   summary(): StreamSummary {
-    return summarizeStream(this.meta, this.startedAt, this.viewers.size);
+    return summarizeStream(this.meta, this.startedAt, this.totalViewers, this.fanOut.size);
   }
 
   // -- publisher side ---------------------------------------------------------------------------
@@ -126,8 +168,8 @@ export class LiveStream implements PublisherHost, ViewerHost {
     if (!wasListed && this.meta.startedAt === undefined) this.startedAt = this.now();
     this.state = 'live';
     this.media.restart();
-    peer.sendText(publisherHello(this.helloFields(), this.limits));
-    if (wasDisconnected) this.broadcastViewers({ type: 'publisher', connected: true });
+    peer.sendText(publisherHello(this.deps, this.audienceState(), this.limits));
+    if (wasDisconnected) this.outbox.toViewers({ type: 'publisher', connected: true });
     if (!wasListed) this.deps.onEvent(this, 'listed');
     this.log.info({ stream: this.id, reconnect: wasDisconnected || previous !== null }, 'publisher connected');
     return session;
@@ -138,7 +180,7 @@ export class LiveStream implements PublisherHost, ViewerHost {
     this.publisher = null;
     this.state = 'grace';
     this.media.forget();
-    this.broadcastViewers({ type: 'publisher', connected: false });
+    this.outbox.toViewers({ type: 'publisher', connected: false });
     this.endDeadline.start(this.limits.publishGraceMs);
     this.log.info(
       { stream: this.id, graceMs: this.limits.publishGraceMs },
@@ -147,32 +189,19 @@ export class LiveStream implements PublisherHost, ViewerHost {
   }
 
   setConfig(config: DecoderConfig): void {
-    this.media.setConfig(config);
-    const message = utf8.encode(encodeControl({ type: 'config', config }));
-    for (const viewer of this.viewers) {
-      viewer.resetTimeline();
-      viewer.peer.sendText(message);
-    }
+    this.fanOut.setConfig(config);
+    this.outbox.toRelays({ type: 'config', config });
   }
 
   /** A new audio config (or none): viewers are told; cached audio of the old one is of no use to a late joiner. */
   setAudioConfig(config: AudioConfig | null): void {
-    if (this.media.setAudioConfig(config)) this.broadcastViewers({ type: 'audio-config', config });
+    if (this.fanOut.setAudioConfig(config)) this.outbox.toRelays({ type: 'audio-config', config });
   }
 
   relay(data: Uint8Array, keyframe: boolean, timestampUs: number, track: number = TRACK_VIDEO): void {
     if (this.state !== 'live') return;
-    const intake = this.media.intake(keyframe, track);
-    if (intake !== 'relay') {
-      if (intake === 'drop-and-ask-keyframe') this.requestKeyframe();
-      return;
-    }
-    this.counters.framesReceived++;
-    const frame = this.media.store(data, keyframe, timestampUs, track);
-    const now = this.now();
-    let relayLag: number | undefined;
-    const crowd = { relayLagMs: () => (relayLag ??= this.viewers.relayLagMs()) };
-    for (const viewer of this.viewers) viewer.offer(frame, now, crowd);
+    const frame = this.fanOut.deliver(data, keyframe, timestampUs, track);
+    if (frame !== null) this.outbox.frame(frame.data);
   }
 
   stop(): void {
@@ -194,17 +223,14 @@ export class LiveStream implements PublisherHost, ViewerHost {
    */
   addViewer(peer: Peer, clientKey?: string): ViewerSession {
     const viewer = new ViewerSession(peer, this, this.chatRoom.gateFor(clientKey));
-    this.viewers.add(viewer);
-    peer.sendText(viewerHello(this.helloFields(), this.media, this.publisher !== null));
-    const gop = this.media.joinFrames();
-    viewer.start(gop);
-    if (gop.length === 0) this.requestKeyframe();
-    this.viewerCount.trigger();
+    const started = this.fanOut.admit(viewer, () => viewerHello(this.deps, this.audienceState()));
+    if (!started) this.requestKeyframe();
+    this.viewerCount.changed();
     return viewer;
   }
 
   removeViewer(viewer: ViewerSession): void {
-    if (this.viewers.delete(viewer) && this.state !== 'ended') this.viewerCount.trigger();
+    if (this.fanOut.remove(viewer) && this.state !== 'ended') this.viewerCount.changed();
   }
 
   // -- chat ---------------------------------------------------------------------------------------
@@ -213,9 +239,7 @@ export class LiveStream implements PublisherHost, ViewerHost {
     const chat = this.chatRoom.admit(from, message, role, this.now());
     if (chat === null) return;
     this.counters.chatMessages++;
-    const bytes = utf8.encode(encodeControl({ type: 'chat', ...chat }));
-    this.viewers.sendText(bytes);
-    this.publisher?.peer.sendText(bytes);
+    this.outbox.toAll({ type: 'chat', ...chat });
   }
 
   // -- ending and moving --------------------------------------------------------------------------
@@ -243,7 +267,7 @@ export class LiveStream implements PublisherHost, ViewerHost {
     this.publisher = null;
     publisher?.peer.sendText(encodeControl({ type: 'move' }));
     publisher?.close(CloseCode.goingAway, 'Machine going away: resume the stream elsewhere');
-    this.broadcastViewers({ type: 'publisher', connected: false });
+    this.outbox.toViewers({ type: 'publisher', connected: false });
     this.log.info({ stream: this.id }, 'publisher asked to move the stream');
     return true;
   }
@@ -266,25 +290,13 @@ export class LiveStream implements PublisherHost, ViewerHost {
   }
 
   /** Ends it here: viewers get `notice` (if any) and a close, the publisher a close. */
-  private closeAll(notice: ControlMessage | null, viewerCode: number, publisherCode: number, reason: string): void {
+  private closeAll(notice: ServerToViewer | null, viewerCode: number, publisherCode: number, reason: string): void {
     this.state = 'ended';
     this.endDeadline.cancel();
     this.viewerCount.cancel();
-    this.media.forget();
-    this.viewers.closeAll(notice === null ? null : utf8.encode(encodeControl(notice)), viewerCode, reason);
+    this.outbox.closeViewers(notice, viewerCode, reason);
     const publisher = this.publisher;
     this.publisher = null;
     publisher?.close(publisherCode, reason);
-  }
-
-  private broadcastViewerCount(): void {
-    const bytes = utf8.encode(encodeControl({ type: 'viewers', count: this.viewers.size }));
-    this.viewers.sendText(bytes);
-    this.publisher?.peer.sendText(bytes);
-    if (this.listed) this.deps.onEvent(this, 'viewers');
-  }
-
-  private broadcastViewers(message: ControlMessage): void {
-    this.viewers.sendText(utf8.encode(encodeControl(message)));
   }
 }

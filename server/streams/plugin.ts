@@ -5,20 +5,14 @@ import fp from 'fastify-plugin';
 import type WebSocket from 'ws';
 import { CloseCode, PROTOCOL_QUERY_PARAM, protocolRefusal } from '../../shared/protocol.ts';
 import { clientKey } from '../clients/client-key.ts';
-import { ConnectionCaps, RatePerClient } from '../clients/per-client.ts';
+import { ConnectionCaps } from '../clients/per-client.ts';
 import { systemClock } from './clock.ts';
+import { createRoute } from './create-route.ts';
 import { goAway } from './going-away.ts';
 import type { LiveStream } from './live-stream.ts';
-import {
-  type CreateResult,
-  FULL_RETRY_AFTER_MS,
-  type RelayStats,
-  type ResumeInput,
-  type ResumeResult,
-  StreamRegistry,
-} from './registry.ts';
+import { type CreateResult, type RelayStats, type ResumeInput, type ResumeResult, StreamRegistry } from './registry.ts';
 import type { RelayLimits } from './relay-limits.ts';
-import { CreateStreamSchema, PublishSchema, WatchSchema } from './schemas.ts';
+import { PublishSchema, WatchSchema } from './schemas.ts';
 import { socketErrorHandler } from './socket-errors.ts';
 import { MAX_MESSAGE_BYTES } from './socket-limits.ts';
 import { SocketSet } from './socket-set.ts';
@@ -26,9 +20,6 @@ import type { HoldState, LocalStreamSource } from './source.ts';
 import type { NewHome } from './stream-types.ts';
 import { PublishTokens } from './tokens.ts';
 import { WsPeer } from './ws-peer.ts';
-
-/** `POST /api/streams` bodies are two short strings; anything bigger is refused (413) unread. */
-export const CREATE_BODY_MAX_BYTES = 4096;
 
 /** The streams plugin's options, `config.streams`: the relay's limits (README "Streams and the wire protocol") and its own. */
 export interface StreamsOptions extends RelayLimits {
@@ -67,6 +58,18 @@ export interface StreamsService extends LocalStreamSource {
   pollWhileMoving(poll: () => Promise<void>): void;
   /** Another Machine of the app verifies this one's tokens (on Fly, STREAM_SECRET set). */
   readonly canMove: boolean;
+  /** The fan-out's limits (relayed streams use the same). */
+  readonly limits: RelayLimits;
+  /** The listed streams homed here (the relayed plugin mirrors them for relays). */
+  live(): LiveStream[];
+  /** Serves watch sockets of streams homed elsewhere through `relays` (set once, by the relayed plugin). */
+  useRelays(relays: WatchRelays): void;
+}
+
+/** Watch sockets for streams this Machine relays rather than hosts. */
+export interface WatchRelays {
+  canServe(id: string): boolean;
+  addViewer(id: string, peer: WsPeer, clientKey: string): Session | null;
 }
 
 declare module 'fastify' {
@@ -75,7 +78,9 @@ declare module 'fastify' {
   }
 }
 
-type Session = { onText(text: string): void; onBinary(data: Uint8Array): void; onClose(): void };
+export { CREATE_BODY_MAX_BYTES } from './create-route.ts';
+
+export type Session = { onText(text: string): void; onBinary(data: Uint8Array): void; onClose(): void };
 
 /**
  * The live-stream relay: `POST /api/streams`, `/ws/publish/:id`, `/ws/watch/:id` (shared/PROTOCOL.md),
@@ -109,7 +114,6 @@ async function streams(app: FastifyInstance, opts: StreamsOptions): Promise<void
   const sockets = new SocketSet(heartbeatIntervalMs);
   // Per client (fly-client-ip on Fly, else the socket address), so one client cannot use up what the
   // Machine has for everyone: its stream slots, its connection limit, a stream's chat.
-  const creations = new RatePerClient(createStreamsPerMinute, 60_000);
   const watchSockets = new ConnectionCaps(maxWatchSocketsPerClient);
   const keyOf = (request: FastifyRequest) => {
     const header = request.headers['fly-client-ip'];
@@ -135,6 +139,7 @@ async function streams(app: FastifyInstance, opts: StreamsOptions): Promise<void
    * whose streams can live on elsewhere (going-away.ts).
    */
   let pollPeers: (() => Promise<void>) | undefined;
+  let relays: WatchRelays | null = null;
   async function closeSockets(this: FastifyInstance): Promise<void> {
     await goAway({ registry, wss: this.websocketServer, canMove, drainTimeoutMs, log: this.log, poll: pollPeers });
   }
@@ -161,52 +166,21 @@ async function streams(app: FastifyInstance, opts: StreamsOptions): Promise<void
       pollPeers = poll;
     },
     canMove,
+    limits,
+    live: () => registry.list().flatMap((summary) => registry.get(summary.id) ?? []),
+    useRelays: (r: WatchRelays) => {
+      relays = r;
+    },
   } satisfies StreamsService);
 
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
 
-  api.post('/api/streams', { bodyLimit: CREATE_BODY_MAX_BYTES, schema: CreateStreamSchema }, async (request, reply) => {
-    // The schema checked the fields' rules on the trimmed values; the stream keeps them trimmed.
-    const fields = { title: request.body.title.trim(), creator: request.body.creator.trim() };
-    // The Machine's refusals first, so a creation it could not have made does not count against the client.
-    const refusal = registry.refusal();
-    if (refusal !== null) {
-      return reply
-        .code(refusal.status)
-        .header('retry-after', seconds(refusal.retryAfterMs))
-        .send({ error: refusal.error });
-    }
-    const rate = creations.tryTake(keyOf(request), Date.now());
-    if (!rate.ok) {
-      return reply
-        .code(429)
-        .header('retry-after', seconds(rate.retryAfterMs))
-        .send({ error: `at most ${createStreamsPerMinute} new streams per minute from one address; try again later` });
-    }
-    const created = registry.create(fields);
-    if (!created.ok) {
-      return reply
-        .code(created.status)
-        .header('retry-after', seconds(FULL_RETRY_AFTER_MS))
-        .send({ error: created.error });
-    }
-    const { id } = created.stream;
-    request.log.info({ stream: id, creator: fields.creator }, 'stream created');
-    return reply
-      .code(201)
-      .header('cache-control', 'no-store')
-      .send({
-        id,
-        machineId: machine.id,
-        region: machine.region,
-        publishToken: created.publishToken,
-        watchUrl: machine.id === null ? `/watch/${id}` : `/watch/${id}?instance=${machine.id}`,
-      });
-  });
+  createRoute(api, { registry, machine, createStreamsPerMinute, keyOf });
 
   // preHandler, not preValidation: the schema has checked the id by then; still before any upgrade.
   const admitViewer = async (request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
-    if (registry.get(request.params.id) === undefined) {
+    const id = request.params.id;
+    if (registry.get(id) === undefined && relays?.canServe(id) !== true) {
       return reply.code(404).send({ error: 'no such stream on this Machine' });
     }
     // A plain GET gets its 404 from @fastify/websocket and holds no slot.
@@ -243,6 +217,7 @@ async function streams(app: FastifyInstance, opts: StreamsOptions): Promise<void
     socket: WebSocket,
     request: { params: { id: string }; query: unknown },
     open: (stream: LiveStream, peer: WsPeer) => Session,
+    relayed?: (peer: WsPeer) => Session | null,
   ) => {
     const peer = new WsPeer(socket);
     const refusal = protocolRefusal((request.query as Record<string, unknown>)[PROTOCOL_QUERY_PARAM]);
@@ -251,11 +226,16 @@ async function streams(app: FastifyInstance, opts: StreamsOptions): Promise<void
       return;
     }
     const stream = registry.get(request.params.id);
-    if (stream === undefined || stream.state === 'ended') {
+    const session =
+      stream !== undefined && stream.state !== 'ended'
+        ? open(stream, peer)
+        : stream === undefined && relayed !== undefined
+          ? relayed(peer)
+          : null;
+    if (session === null) {
       peer.close(CloseCode.notFound, 'stream ended');
       return;
     }
-    const session = open(stream, peer);
     sockets.add(socket);
     socket.on('message', (data, isBinary) => {
       const bytes = data as Buffer;
@@ -270,16 +250,18 @@ async function streams(app: FastifyInstance, opts: StreamsOptions): Promise<void
   );
 
   api.get('/ws/watch/:id', { websocket: true, schema: WatchSchema, preHandler: admitViewer }, (socket, request) =>
-    attach(socket, request, (stream, peer) => stream.addViewer(peer, keyOf(request))),
+    attach(
+      socket,
+      request,
+      (stream, peer) => stream.addViewer(peer, keyOf(request)),
+      (peer) => relays?.addViewer(request.params.id, peer, keyOf(request)) ?? null,
+    ),
   );
 
   app.addHook('onClose', async () => {
     sockets.stop();
   });
 }
-
-/** A `retry-after` value: whole seconds, at least 1. */
-const seconds = (ms: number): string => String(Math.max(1, Math.ceil(ms / 1000)));
 
 export const streamsPlugin = fp(streams, {
   name: 'streams',

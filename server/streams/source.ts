@@ -6,7 +6,10 @@ export interface StreamSummary {
   id: string;
   title: string;
   creator: string;
+  /** Viewers everywhere: on the home and on the Machines relaying it. */
   viewers: number;
+  /** Of those, the viewers on the home itself; absent when every viewer is there. */
+  homeViewers?: number;
   /** Milliseconds since the epoch. */
   startedAt: number;
   /** Moves between Machines so far: of two Machines listing one id, the higher epoch is its home. */

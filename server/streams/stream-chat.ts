@@ -15,12 +15,39 @@ export type ChatRole = 'viewer' | 'creator';
 export const MOVING_CHAT_RETRY_MS = 2000;
 export type ChatSender = Refusing & { limiter: ChatGate };
 
+/** Viewers' chat rate per client address, shared by all its watch sockets on one stream (home or relay). */
+export class ChatRates {
+  private readonly perClient = new RatePerClient(CHAT_RATE_MAX_MESSAGES, CHAT_RATE_WINDOW_MS);
+
+  /** The gate for a viewer socket: a client's sockets share one; without a key (in-process viewers) none. */
+  gateFor(clientKey: string | undefined): ChatGate | undefined {
+    if (clientKey === undefined) return undefined;
+    return { tryTake: (nowMs) => this.perClient.tryTake(clientKey, nowMs) };
+  }
+}
+
+/** Whether `from` may send a chat message now; when not, it was told when to try again. */
+export function chatAllowed(from: ChatSender, now: number): boolean {
+  const allowed = from.limiter.tryTake(now);
+  if (allowed.ok) return true;
+  from.refusals.refuse(
+    from,
+    {
+      type: 'error',
+      code: 'rate-limited',
+      retryAfterMs: allowed.retryAfterMs,
+      message: `at most ${CHAT_RATE_MAX_MESSAGES} chat messages per ${CHAT_RATE_WINDOW_MS / 1000} s from one address; try again in ${Math.ceil(allowed.retryAfterMs / 1000)} s`,
+    },
+    now,
+  );
+  return false;
+}
+
 /** A stream's chat: the recent history late joiners get, sequence numbers, and who may post how often. */
 export class StreamChat {
   readonly history: ChatMessage[] = [];
   private paused = false;
-  /** Viewers' chat rate per client address, shared by all its watch sockets on this stream. */
-  private readonly perClient = new RatePerClient(CHAT_RATE_MAX_MESSAGES, CHAT_RATE_WINDOW_MS);
+  private readonly rates = new ChatRates();
 
   constructor(
     private readonly creator: string,
@@ -35,8 +62,7 @@ export class StreamChat {
 
   /** The gate for a viewer socket: a client's sockets share one; without a key (in-process viewers) none. */
   gateFor(clientKey: string | undefined): ChatGate | undefined {
-    if (clientKey === undefined) return undefined;
-    return { tryTake: (nowMs) => this.perClient.tryTake(clientKey, nowMs) };
+    return this.rates.gateFor(clientKey);
   }
 
   /** The message to broadcast, or null when the sender is over its rate (it was told why). */
@@ -50,20 +76,7 @@ export class StreamChat {
       );
       return null;
     }
-    const allowed = from.limiter.tryTake(now);
-    if (!allowed.ok) {
-      from.refusals.refuse(
-        from,
-        {
-          type: 'error',
-          code: 'rate-limited',
-          retryAfterMs: allowed.retryAfterMs,
-          message: `at most ${CHAT_RATE_MAX_MESSAGES} chat messages per ${CHAT_RATE_WINDOW_MS / 1000} s from one address; try again in ${Math.ceil(allowed.retryAfterMs / 1000)} s`,
-        },
-        now,
-      );
-      return null;
-    }
+    if (!chatAllowed(from, now)) return null;
     const chat: ChatMessage = {
       seq: ++this.seq,
       name: role === 'creator' ? this.creator : (message.name ?? 'viewer'),

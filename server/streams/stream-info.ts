@@ -1,7 +1,12 @@
-import { type ChatMessage, encodeControl, PROTOCOL_VERSION, type StreamInfo } from '../../shared/protocol.ts';
-import type { RelayLimits } from './relay-limits.ts';
+import {
+  type AudioConfig,
+  type ChatMessage,
+  type DecoderConfig,
+  encodeControl,
+  PROTOCOL_VERSION,
+  type StreamInfo,
+} from '../../shared/protocol.ts';
 import type { StreamSummary } from './source.ts';
-import type { StreamMedia } from './stream-media.ts';
 import type { StreamMeta } from './stream-types.ts';
 
 /** The Machine holding a stream (null off Fly). */
@@ -24,8 +29,23 @@ export function describeStream(meta: StreamMeta, startedAt: number, home: HomeFa
 }
 
 /** The stream as the directory lists it. */
-export function summarizeStream(meta: StreamMeta, startedAt: number, viewers: number): StreamSummary {
-  return { id: meta.id, title: meta.title, creator: meta.creator, viewers, startedAt, epoch: meta.epoch };
+export function summarizeStream(
+  meta: StreamMeta,
+  startedAt: number,
+  viewers: number,
+  localViewers: number = viewers,
+): StreamSummary {
+  const summary: StreamSummary = {
+    id: meta.id,
+    title: meta.title,
+    creator: meta.creator,
+    viewers,
+    startedAt,
+    epoch: meta.epoch,
+  };
+  // Only a relayed stream says how many of its viewers watch on the home itself.
+  if (localViewers !== viewers) summary.homeViewers = localViewers;
+  return summary;
 }
 
 /** What both roles' hellos say of this stream and Machine. */
@@ -40,31 +60,41 @@ export function helloFields(stream: StreamInfo, home: HomeFacts, viewers: number
   } as const;
 }
 
-type HelloFields = ReturnType<typeof helloFields>;
-
-/** The publisher's hello: the stream, this Machine, and the largest frames it may send. */
-export function publisherHello(fields: HelloFields, limits: RelayLimits): string {
-  return encodeControl({
-    type: 'hello',
-    role: 'publisher',
-    ...fields,
-    maxFrameBytes: limits.maxFrameBytes,
-    maxAudioFrameBytes: limits.maxAudioFrameBytes,
-  });
+/** What a newcomer starts from, a viewer (its hello) or a relay (its join): the stream's state now. */
+export interface AudienceState {
+  stream: StreamInfo;
+  config: DecoderConfig | null;
+  audioConfig: AudioConfig | null;
+  chat: ChatMessage[];
+  /** Viewers everywhere: on the home and on the Machines relaying it. */
+  viewers: number;
+  publisherConnected: boolean;
 }
 
-/** A viewer's hello: the stream, this Machine, the decoder configs to start from, and whether a publisher is on. */
-export function viewerHello(
-  fields: HelloFields,
-  media: Pick<StreamMedia, 'config' | 'audioConfig'>,
-  publisherConnected: boolean,
-): string {
+/** A viewer's hello from the Machine serving it (`server`): the home, or a relay (`relayed`). */
+export function viewerHello(server: HomeFacts, state: AudienceState, relayed = false): string {
   return encodeControl({
     type: 'hello',
     role: 'viewer',
-    ...fields,
-    config: media.config,
-    audioConfig: media.audioConfig,
-    publisherConnected,
+    protocolVersion: PROTOCOL_VERSION,
+    machineId: server.machineId,
+    region: server.region,
+    ...state,
+    ...(relayed && { relayed: true as const }),
+  });
+}
+
+/** The publisher's hello: the stream as its viewers see it, and the frame size limits it must keep to. */
+export function publisherHello(
+  home: HomeFacts,
+  state: AudienceState,
+  limits: { maxFrameBytes: number; maxAudioFrameBytes: number },
+): string {
+  return encodeControl({
+    type: 'hello',
+    role: 'publisher',
+    ...helloFields(state.stream, home, state.viewers, state.chat),
+    maxFrameBytes: limits.maxFrameBytes,
+    maxAudioFrameBytes: limits.maxAudioFrameBytes,
   });
 }

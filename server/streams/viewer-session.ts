@@ -77,6 +77,11 @@ export class ViewerSession implements Refusing {
     this.lastAckUs = null;
   }
 
+  /** Already behind (skipping for a limit, not merely waiting for a keyframe). */
+  get behind(): boolean {
+    return this.flow.behindSinceMs !== null;
+  }
+
   /** Its ack lag now, ms (null before any frame): the stream takes the audience's to tell when the relay is late. */
   get lagMs(): number | null {
     return lagMs(this.lastSentUs, this.lastAckUs);

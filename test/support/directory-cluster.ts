@@ -29,6 +29,11 @@ export class FakeStreamSource implements StreamsService {
   readonly canMove = false;
 
   pollWhileMoving(): void {}
+  live(): never[] {
+    return [];
+  }
+  useRelays(): void {}
+  readonly limits = loadConfig({}).streams;
 
   holds(id: string): HoldState {
     if (!this.streams.has(id)) return null;

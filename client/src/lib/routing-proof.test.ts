@@ -66,3 +66,11 @@ test('a Machine without a region is shown by id alone', () => {
   const proof = routingProof({ ...base, socketRegion: null });
   assert.equal(proof.headline, `served by ${HOME} - same Machine as the creator`);
 });
+
+test('socket on a relay: relayed by it from the home, a good verdict (not a misroute)', () => {
+  const proof = routingProof({ ...base, socketMachine: EDGE_MACHINE, socketRegion: 'ams', relayed: true });
+  assert.equal(proof.verdict, 'relayed');
+  assert.equal(proof.headline, `relayed by ${EDGE_MACHINE} (ams) from home ${HOME} (dfw)`);
+  const misrouted = routingProof({ ...base, socketMachine: EDGE_MACHINE, socketRegion: 'ams' });
+  assert.equal(misrouted.verdict, 'different-machine', 'without the hello saying so, another Machine is a misroute');
+});

@@ -6,6 +6,8 @@ export interface ProofInput {
   /** The Machine serving the watch socket, from the hello. */
   socketMachine: string | null;
   socketRegion: string | null;
+  /** The socket's Machine relays the stream from its home over NATS (the hello's `relayed`). */
+  relayed?: boolean;
   /** The stream's home, as the hello's stream metadata states it. */
   homeMachine: string | null;
   homeRegion: string | null;
@@ -18,7 +20,7 @@ export interface ProofInput {
   edgeRegion: string | null;
 }
 
-export type Verdict = 'same-machine' | 'different-machine' | 'local';
+export type Verdict = 'same-machine' | 'relayed' | 'different-machine' | 'local';
 
 export interface Proof {
   verdict: Verdict;
@@ -43,6 +45,9 @@ export function routingProof(input: ProofInput): Proof {
   } else if (socketMachine !== null && socketMachine === homeMachine) {
     verdict = 'same-machine';
     headline = `served by ${where(socketMachine, input.socketRegion)} - same Machine as the creator`;
+  } else if (input.relayed === true && socketMachine !== null && homeMachine !== null) {
+    verdict = 'relayed';
+    headline = `relayed by ${where(socketMachine, input.socketRegion)} from home ${where(homeMachine, input.homeRegion)}`;
   } else {
     verdict = 'different-machine';
     headline = `served by ${where(socketMachine, input.socketRegion)} - NOT the creator's Machine ${where(homeMachine, input.homeRegion)}`;

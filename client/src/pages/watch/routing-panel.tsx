@@ -27,6 +27,7 @@ export function RoutingPanel({
   const proof = routingProof({
     socketMachine: view.socketMachine,
     socketRegion: view.socketRegion,
+    relayed: view.relayed,
     homeMachine: view.stream.machineId,
     homeRegion: view.stream.region,
     requestedHome,

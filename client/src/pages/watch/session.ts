@@ -48,6 +48,8 @@ export interface WatchView {
   /** The Machine and region that served the socket, from the hello. */
   socketMachine: string | null;
   socketRegion: string | null;
+  /** The socket's Machine relays the stream from its home (the hello says so). */
+  relayed: boolean;
   /** Where this page connects (null off Fly or before the directory answered). */
   home: string | null;
   viewers: number;
@@ -72,6 +74,7 @@ const initialView = (home: string | null): WatchView => ({
   stream: null,
   socketMachine: null,
   socketRegion: null,
+  relayed: false,
   home,
   viewers: 0,
   publisherConnected: true,
@@ -272,6 +275,7 @@ export class WatchSession {
           stream: message.stream,
           socketMachine: message.machineId,
           socketRegion: message.region,
+          relayed: message.relayed === true,
           home: home ?? this.view.home,
           viewers: message.viewers,
           publisherConnected: message.publisherConnected,
