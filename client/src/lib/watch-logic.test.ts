@@ -7,8 +7,11 @@ import {
   KeyframeGate,
   latencyMs,
   nextStep,
+  pendingRetryState,
   recheckHome,
   type StepContext,
+  UNREACHABLE_AFTER_MS,
+  type WatchState,
 } from './watch-logic.ts';
 
 const HOME = '24d0000000000b';
@@ -178,4 +181,19 @@ test('recheckHome: another home listed just before a retry is followed; anything
   assert.deepEqual(recheckHome({ kind: 'gone' }, HOME), { home: HOME }, 'gone for a moment while it moves');
   assert.deepEqual(recheckHome({ kind: 'unreachable' }, HOME), { home: HOME });
   assert.deepEqual(recheckHome({ kind: 'found', machineId: 'local', region: 'x' }, null), { home: null });
+});
+
+test('pendingRetryState: a retry to the same home pending past UNREACHABLE_AFTER_MS shows offline; nothing else changes', () => {
+  const rows: Array<[WatchState, number, WatchState]> = [
+    ['reconnecting', 0, 'reconnecting'],
+    ['reconnecting', UNREACHABLE_AFTER_MS - 1, 'reconnecting'],
+    ['reconnecting', UNREACHABLE_AFTER_MS, 'offline'],
+    ['reconnecting', 60_000, 'offline'],
+    ['offline', UNREACHABLE_AFTER_MS, 'offline'],
+    ['connecting', UNREACHABLE_AFTER_MS, 'connecting'],
+    ['live', UNREACHABLE_AFTER_MS, 'live'],
+    ['ended', UNREACHABLE_AFTER_MS, 'ended'],
+  ];
+  for (const [current, waited, expected] of rows)
+    assert.equal(pendingRetryState(current, waited), expected, `${current} after ${waited} ms`);
 });

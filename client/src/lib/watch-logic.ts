@@ -98,6 +98,18 @@ export function nextStep(
   };
 }
 
+/**
+ * A retry's socket to the same home that has not opened after this long: the home does not answer (it
+ * crashed, and the edge may be starting it again, which takes seconds), so the page says offline while
+ * it keeps trying, rather than "reconnecting" for as long as the start takes.
+ */
+export const UNREACHABLE_AFTER_MS = 2000;
+
+/** What the page shows while a retry's socket is still pending, `waitedMs` after it was opened. */
+export function pendingRetryState(current: WatchState, waitedMs: number): WatchState {
+  return current === 'reconnecting' && waitedMs >= UNREACHABLE_AFTER_MS ? 'offline' : current;
+}
+
 /** What a `moved` message said just before the close: where the stream lives now. */
 export interface MovedHint {
   machineId: string;

@@ -24,6 +24,7 @@ import {
   MOVED_NOTICE_MS,
   type MovedHint,
   nextStep,
+  pendingRetryState,
   recheckHome,
   type WatchState,
 } from '../../lib/watch-logic.ts';
@@ -398,7 +399,7 @@ export class WatchSession {
    * A retry to the same home. While its socket has not opened (a crashed home may be auto started, which
    * takes seconds, only to answer 404), the directory is asked again every PENDING_LOOKUP_INTERVAL_MS: a
    * creator whose home crashed resumes the stream elsewhere within a second or so, and the page follows
-   * it there at once (recheckHome).
+   * it there at once (recheckHome). Past UNREACHABLE_AFTER_MS the page says offline meanwhile.
    */
   private retry(home: string | null): void {
     this.connect(home);
@@ -410,6 +411,8 @@ export class WatchSession {
       if (over() || Date.now() - started > PENDING_LOOKUP_WINDOW_MS) return;
       const next = recheckHome(await lookupStream(this.streamId), home);
       if (over()) return;
+      const shown = pendingRetryState(this.view.state, Date.now() - started);
+      if (shown !== this.view.state) this.update({ state: shown });
       if (next.movedTo !== undefined) {
         this.followed(next.home, next.movedTo);
         this.update({ state: 'connecting' });
