@@ -180,6 +180,9 @@ async function runner(t: TestContext, ...args: string[]) {
     stdio: ['ignore', 'pipe', 'ignore'],
   });
   t.after(() => child.kill('SIGKILL'));
+  // Listened for before anything is awaited: the 'crash' run may exit while the leftovers are listed.
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  exited.catch(() => undefined);
   const [line] = (await once(readline.createInterface({ input: child.stdout! }), 'line')) as [string];
   const started = JSON.parse(line) as { machines: Array<{ pid: number; id: string }>; network: { run: string } };
   const pids = started.machines.map((m) => m.pid);
@@ -188,7 +191,7 @@ async function runner(t: TestContext, ...args: string[]) {
   const before = await runLeftovers(started.network.run);
   for (const m of started.machines) assert.ok(before.includes(`localfly-${started.network.run}-${m.id}`), `${before}`);
   assert.ok(before.includes(`lfly${started.network.run}`), `${before}`);
-  return { child, pids, run: started.network.run };
+  return { child, exited, pids, run: started.network.run };
 }
 
 test('nothing is left behind when localfly is killed with SIGKILL: the reaper removes namespaces, links and files', async (t) => {
@@ -199,8 +202,8 @@ test('nothing is left behind when localfly is killed with SIGKILL: the reaper re
 });
 
 test('nothing is left behind when localfly crashes', async (t) => {
-  const { child, pids, run } = await runner(t, 'crash');
-  const [code] = (await once(child, 'exit')) as [number | null];
+  const { exited, pids, run } = await runner(t, 'crash');
+  const [code] = await exited;
   assert.equal(code, 1);
   await until(() => pids.every((p) => !isAlive(p)), 10_000, 'every Machine to be gone');
   await until(async () => (await runLeftovers(run)).length === 0, 10_000, `run ${run} to be cleaned up`);
