@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
 import { loadConfig } from '../../server/config.ts';
 import { HomeLinks } from '../../server/relayed/home-links.ts';
 import { systemClock } from '../../server/streams/clock.ts';
@@ -85,4 +87,28 @@ process.on('message', (msg: { type: string; n?: number }) => {
   }
 });
 process.on('disconnect', () => void shutdown());
-process.send!({ type: 'ready', streamId: stream.id });
+// BENCH_DIRECT_WS=1: the direct viewers are real WebSocket clients (run.ts opens them), so a viewer's
+// cost includes its socket writes, as on a Machine.
+let wsPort: number | undefined;
+if (process.env.BENCH_DIRECT_WS === '1') {
+  const wss = new WebSocketServer({ host: AT.dfw, port: 0 });
+  await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
+  wsPort = (wss.address() as AddressInfo).port;
+  wss.on('connection', (ws) => {
+    ws.on('error', () => {});
+    const session = stream.addViewer({
+      get bufferedAmount() {
+        return ws.bufferedAmount;
+      },
+      sendText: (data) => ws.send(data),
+      sendBinary: (data) => ws.send(data, { binary: true }),
+      close: (code, reason) => ws.close(code, reason),
+    });
+    if (session === null) return void ws.close(1013, 'refused');
+    ws.on('message', (data, isBinary) => {
+      if (!isBinary) session.onText(data.toString());
+    });
+    ws.on('close', () => session.onClose());
+  });
+}
+process.send!({ type: 'ready', streamId: stream.id, wsPort });
