@@ -2,7 +2,7 @@
  * bench/relay-home: what a relay costs its stream's home Machine, against what a direct viewer costs.
  *
  * The home (home.ts: its RelayEngine and nats-server, the stream with its publisher at 30 fps x 10 KB,
- * HomeLinks, its direct in-process viewers) runs in a child process; this process holds the two ams
+ * HomeLinks, its direct viewers) runs in a child process; this process holds the two ams
  * relays (their own RelayEngines, RelaySets with RELAY_VIEWERS in-process viewers each). The home's CPU
  * is its Node process plus its nats-server (/proc schedstat, every thread). Interleaved rounds of
  * ROUND_MS, all in one run: `relays` (N direct viewers, both relays attached), `alone` (N direct, no
