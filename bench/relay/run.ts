@@ -12,8 +12,12 @@
  * Copies per region: the home server's outbound gateway to ams counts its messages (/gatewayz); per
  * frame published, about one crosses, whatever the number of relays and viewers there.
  *
+ * A stalled relay (bench/relay/stall.ts): after the window the first ams relay's NATS client stops
+ * reading; its nats-server must cut it within write_deadline, and the other relay's viewers must not
+ * notice (no loss, p99 against the window before).
+ *
  * Run: npm run bench -- relay. Exit 1 on a lost frame, relayed p99 more than RELAY_P99_BUDGET_MS above
- * the home viewers' in the same run, or more than COPIES_MAX messages over the gateway per frame.
+ * the home viewers' in the same run, more than COPIES_MAX messages over the gateway per frame, or a failed stall check.
  */
 import assert from 'node:assert/strict';
 import { loadavg } from 'node:os';
@@ -31,6 +35,7 @@ import type { ViewerSession } from '../../server/streams/viewer-session.ts';
 import { decodeFrame, encodeControl, encodeFrame } from '../../shared/protocol.ts';
 import { requireNatsServer, waitFor } from '../../test/support/nats.ts';
 import { summarize } from '../nats/paths.ts';
+import { stallPhase } from './stall.ts';
 
 const FPS = 30;
 const FRAME_BYTES = 10 * 1024;
@@ -43,6 +48,10 @@ const RELAY_VIEWERS = 20;
 const RELAY_P99_BUDGET_MS = 10;
 /** Messages over the gateway per frame: one, plus the few viewer-count events in the same window. */
 const COPIES_MAX = 1.1;
+/** nats-server's write_deadline in the app's config: a peer whose writes block this long is cut. */
+const WRITE_DEADLINE_MS = loadConfig({}).relay.writeDeadlineMs;
+/** The stall phase gives up after this long (the kernel buffers take about 13 s to fill at 300 KB/s). */
+const STALL_MAX_MS = 60_000;
 /** Viewers ack every this many frames (half a second of media, as the client does). */
 const ACK_EVERY = 15;
 /** This benchmark's loopback block: 127.0.27.2-4. */
@@ -258,10 +267,26 @@ async function main(): Promise<number> {
     console.log(
       `gateway dfw -> ams: ${gatewayAfter - gatewayBefore} messages for ${total} frames = ${copies.toFixed(3)} per frame (2 relays, ${RELAY_VIEWERS * 2} viewers in ams)`,
     );
+    const stalledNc = relays[0]!.connection();
+    assert.ok(stalledNc !== null);
+    const stall = await stallPhase({
+      connection: stalledNc,
+      serverHost: AT.ams1,
+      clientName: `replaycast ${IDS.ams1}`,
+      others: relayViewers.slice(RELAY_VIEWERS),
+      baselineFrames: total,
+      publish,
+      fps: FPS,
+      writeDeadlineMs: WRITE_DEADLINE_MS,
+      maxMs: STALL_MAX_MS,
+      afterCutMs: 3000,
+      summarize,
+    });
     const verdicts = [
       ['no lost frame', h.lost + r.lost === 0],
       [`relayed p99 within +${RELAY_P99_BUDGET_MS} ms of the home's`, r.p99 - h.p99 <= RELAY_P99_BUDGET_MS],
       [`at most ${COPIES_MAX} gateway messages per frame`, copies >= 1 && copies <= COPIES_MAX],
+      ...stall,
     ] as const;
     for (const [what, ok] of verdicts) console.log(`${ok ? 'PASS' : 'FAIL'}  ${what}`);
     return verdicts.every(([, ok]) => ok) ? 0 : 1;

@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+import { loadConfig } from '../../server/config.ts';
+import { HomeLinks } from '../../server/relayed/home-links.ts';
+import { systemClock } from '../../server/streams/clock.ts';
+import { StreamRegistry } from '../../server/streams/registry.ts';
+import { encodeControl, encodeFrame } from '../../shared/protocol.ts';
+import { waitFor } from '../../test/support/nats.ts';
+import { AT, CountingViewer, IDS, silent, startEngine } from './cluster.ts';
+
+/**
+ * The home Machine of bench/relay-home, alone in its process so its CPU is its own: its RelayEngine
+ * (nats-server child), the stream with its publisher (30 fps x 10 KB, from here), HomeLinks and its
+ * direct in-process viewers. run.ts sets the number of direct viewers over IPC: `{type: 'viewers', n}`.
+ */
+const FPS = 30;
+const FRAME_BYTES = 10 * 1024;
+const KEYFRAME_EVERY = 30;
+/** Bounded: the process exits after this long whatever happens to run.ts. */
+const MAX_LIFE_MS = 10 * 60_000;
+
+const secret = process.env.BENCH_SECRET;
+if (secret === undefined) throw new Error('BENCH_SECRET is required');
+const home = startEngine(IDS.dfw, 'dfw', AT.dfw, secret);
+await waitFor('the home nats-server', () => home.status() === 'ok', 30_000, 100);
+const { streams } = loadConfig({});
+const registry = new StreamRegistry({
+  limits: streams,
+  clock: systemClock,
+  log: silent,
+  machineId: IDS.dfw,
+  region: 'dfw',
+  maxStreams: 1,
+  maxPendingStreams: 1,
+});
+const created = registry.create({ title: 'Bench', creator: 'bench' });
+assert.ok(created.ok);
+const stream = created.stream;
+const publisher = stream.connectPublisher({ sendText() {}, sendBinary() {}, bufferedAmount: 0, close() {} });
+publisher.onText(encodeControl({ type: 'config', config: { codec: 'vp8', codedWidth: 320, codedHeight: 180 } }));
+const links = new HomeLinks({
+  connection: () => home.connection(),
+  streams: () => registry.list().flatMap((s) => registry.get(s.id) ?? []),
+  log: silent,
+  now: Date.now,
+  countTtlMs: 15_000,
+  maxViewersPerRelay: 1_000_000,
+  relayChatMaxMessages: 1000,
+  relayChatWindowMs: 10_000,
+});
+links.sync();
+
+let seq = 0;
+const start = performance.now();
+const payload = new Uint8Array(FRAME_BYTES);
+const tick = () => {
+  publisher.onBinary(
+    encodeFrame({ keyframe: seq % KEYFRAME_EVERY === 0, timestampUs: 1_000_000 + seq * 33_333, payload }),
+  );
+  seq++;
+  if (performance.now() - start > MAX_LIFE_MS) return void shutdown();
+  timer = setTimeout(tick, Math.max(0, start + (seq * 1000) / FPS - performance.now()));
+};
+let timer = setTimeout(tick, 0);
+
+const viewers: CountingViewer[] = [];
+async function shutdown(): Promise<void> {
+  clearTimeout(timer);
+  links.closeAll();
+  await home.stop();
+  process.exit(0);
+}
+
+process.on('message', (msg: { type: string; n?: number }) => {
+  if (msg.type === 'viewers') {
+    while (viewers.length < msg.n!) {
+      const v = new CountingViewer();
+      v.session = stream.addViewer(v);
+      assert.ok(v.session !== null);
+      viewers.push(v);
+    }
+    while (viewers.length > msg.n!) viewers.pop()!.session!.onClose();
+    process.send!({ type: 'viewers', n: viewers.length, frames: viewers.reduce((a, v) => a + v.frames, 0) });
+  } else if (msg.type === 'close') {
+    void shutdown();
+  }
+});
+process.on('disconnect', () => void shutdown());
+// BENCH_DIRECT_WS=1: the direct viewers are real WebSocket clients (run.ts opens them), so a viewer's
+// cost includes its socket writes, as on a Machine.
+let wsPort: number | undefined;
+if (process.env.BENCH_DIRECT_WS === '1') {
+  const wss = new WebSocketServer({ host: AT.dfw, port: 0 });
+  await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
+  wsPort = (wss.address() as AddressInfo).port;
+  wss.on('connection', (ws) => {
+    ws.on('error', () => {});
+    const session = stream.addViewer({
+      get bufferedAmount() {
+        return ws.bufferedAmount;
+      },
+      sendText: (data) => ws.send(data),
+      sendBinary: (data) => ws.send(data, { binary: true }),
+      close: (code, reason) => ws.close(code, reason),
+    });
+    if (session === null) return void ws.close(1013, 'refused');
+    ws.on('message', (data, isBinary) => {
+      if (!isBinary) session.onText(data.toString());
+    });
+    ws.on('close', () => session.onClose());
+  });
+}
+process.send!({ type: 'ready', streamId: stream.id, wsPort });
