@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
-import { loadConfig } from '../../server/config.ts';
-import { HomeLinks } from '../../server/relayed/home-links.ts';
-import { systemClock } from '../../server/streams/clock.ts';
-import { StreamRegistry } from '../../server/streams/registry.ts';
-import { encodeControl, encodeFrame } from '../../shared/protocol.ts';
+import { encodeFrame } from '../../shared/protocol.ts';
 import { waitFor } from '../../test/support/nats.ts';
+import { homeStream } from '../relay/home-stream.ts';
 import { AT, CountingViewer, IDS, silent, startEngine } from './cluster.ts';
 
 /**
@@ -24,32 +21,7 @@ const secret = process.env.BENCH_SECRET;
 if (secret === undefined) throw new Error('BENCH_SECRET is required');
 const home = startEngine(IDS.dfw, 'dfw', AT.dfw, secret);
 await waitFor('the home nats-server', () => home.status() === 'ok', 30_000, 100);
-const { streams } = loadConfig({});
-const registry = new StreamRegistry({
-  limits: streams,
-  clock: systemClock,
-  log: silent,
-  machineId: IDS.dfw,
-  region: 'dfw',
-  maxStreams: 1,
-  maxPendingStreams: 1,
-});
-const created = registry.create({ title: 'Bench', creator: 'bench' });
-assert.ok(created.ok);
-const stream = created.stream;
-const publisher = stream.connectPublisher({ sendText() {}, sendBinary() {}, bufferedAmount: 0, close() {} });
-publisher.onText(encodeControl({ type: 'config', config: { codec: 'vp8', codedWidth: 320, codedHeight: 180 } }));
-const links = new HomeLinks({
-  connection: () => home.connection(),
-  streams: () => registry.list().flatMap((s) => registry.get(s.id) ?? []),
-  log: silent,
-  now: Date.now,
-  countTtlMs: 15_000,
-  maxViewersPerRelay: 1_000_000,
-  relayChatMaxMessages: 1000,
-  relayChatWindowMs: 10_000,
-});
-links.sync();
+const { stream, publisher, links } = homeStream(home, IDS.dfw, silent);
 
 let seq = 0;
 const start = performance.now();

@@ -25,16 +25,15 @@ import pino from 'pino';
 import { loadConfig } from '../../server/config.ts';
 import { RelayEngine } from '../../server/relay/engine.ts';
 import { DEFAULT_RELAY_LIMITS } from '../../server/relay/limits.ts';
-import { HomeLinks } from '../../server/relayed/home-links.ts';
 import { RelaySet } from '../../server/relayed/relay-set.ts';
 import { systemClock } from '../../server/streams/clock.ts';
 import type { Peer } from '../../server/streams/peer.ts';
-import { StreamRegistry } from '../../server/streams/registry.ts';
 import { newCounters } from '../../server/streams/relay-counters.ts';
 import type { ViewerSession } from '../../server/streams/viewer-session.ts';
 import { decodeFrame, encodeControl, encodeFrame } from '../../shared/protocol.ts';
 import { requireNatsServer, waitFor } from '../../test/support/nats.ts';
 import { summarize } from '../nats/paths.ts';
+import { homeStream } from './home-stream.ts';
 import { stallPhase } from './stall.ts';
 
 const FPS = 30;
@@ -136,32 +135,7 @@ async function main(): Promise<number> {
   const cleanups: Array<() => unknown> = [];
   try {
     await waitFor('the supercluster', () => all.every((e) => e.status() === 'ok'), 30_000, 100);
-    const { streams } = loadConfig({});
-    const registry = new StreamRegistry({
-      limits: streams,
-      clock: systemClock,
-      log: silent,
-      machineId: IDS.dfw,
-      region: 'dfw',
-      maxStreams: 1,
-      maxPendingStreams: 1,
-    });
-    const created = registry.create({ title: 'Bench', creator: 'bench' });
-    assert.ok(created.ok);
-    const stream = created.stream;
-    const publisher = stream.connectPublisher({ sendText() {}, sendBinary() {}, bufferedAmount: 0, close() {} });
-    publisher.onText(encodeControl({ type: 'config', config: { codec: 'vp8', codedWidth: 320, codedHeight: 180 } }));
-    const links = new HomeLinks({
-      connection: () => home.connection(),
-      streams: () => registry.list().flatMap((s) => registry.get(s.id) ?? []),
-      log: silent,
-      now: Date.now,
-      countTtlMs: 15_000,
-      maxViewersPerRelay: 1_000_000,
-      relayChatMaxMessages: 1000,
-      relayChatWindowMs: 10_000,
-    });
-    links.sync();
+    const { stream, publisher, links } = homeStream(home, IDS.dfw, silent);
     cleanups.push(() => links.closeAll());
     let seq = 0;
     const publish = () => {
@@ -191,7 +165,7 @@ async function main(): Promise<number> {
         connection: () => engine.connection(),
         homeOf: () => ({ machineId: IDS.dfw }),
         self: { machineId: i === 0 ? IDS.ams1 : IDS.ams2, region: 'ams' },
-        limits: streams,
+        limits: loadConfig({}).streams,
         clock: systemClock,
         counters: newCounters(),
         log: silent,
