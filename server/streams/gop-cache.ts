@@ -1,6 +1,8 @@
-/** One relayed frame, stored once: `data` is the exact wire message every viewer is sent. */
+/** One relayed frame, stored once: `data` is the exact message every viewer is sent. */
 export interface StoredFrame {
   data: Uint8Array;
+  /** `data` as a whole WebSocket frame (ws-frame.ts), when framed: written to each viewer's socket as is. */
+  wire?: Uint8Array;
   /** Video keyframes only (an audio frame never starts a group of pictures). */
   keyframe: boolean;
   timestampUs: number;

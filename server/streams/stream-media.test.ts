@@ -20,7 +20,7 @@ test('intake: nothing before the first video keyframe, everything after it, agai
   assert.equal(media.intake(false, TRACK_VIDEO), 'drop-and-ask-keyframe', 'a new encoder starts at a keyframe');
 });
 
-test('joinFrames: the cached group once a config and a keyframe arrived; stored frames are exact copies', () => {
+test('joinFrames: the cached group once a config and a keyframe arrived; stored frames are exact framed copies', () => {
   const media = new StreamMedia(limits);
   media.setConfig(config);
   assert.deepEqual(media.joinFrames(), [], 'no keyframe yet');
@@ -29,7 +29,8 @@ test('joinFrames: the cached group once a config and a keyframe arrived; stored 
   const frame = media.store(backing.subarray(1, 4), true, 1000, TRACK_VIDEO);
   backing[2] = 7;
   assert.deepEqual([...frame.data], [1, 2, 3], 'the cache does not share the receive buffer');
-  assert.equal(frame.data.buffer.byteLength, 3, 'an exact-size copy');
+  assert.deepEqual([...(frame.wire ?? [])], [0x82, 3, 1, 2, 3], 'framed once for the wire: binary, 3 bytes');
+  assert.equal(frame.data.buffer.byteLength, 5, 'one exact-size buffer: the 2-byte frame header and the data');
   media.store(new Uint8Array([4]), false, 41000, TRACK_AUDIO);
   assert.deepEqual(
     media.joinFrames().map((f) => f.timestampUs),

@@ -1,6 +1,7 @@
 import { sameAudioConfig } from '../../shared/audio-config.ts';
 import { type AudioConfig, type DecoderConfig, TRACK_AUDIO, TRACK_VIDEO } from '../../shared/protocol.ts';
 import { GopCache, type GopLimits, type StoredFrame } from './gop-cache.ts';
+import { frameBinary } from './ws-frame.ts';
 
 /** What to do with a frame the publisher sent. */
 export type Intake = 'relay' | 'drop' | 'drop-and-ask-keyframe';
@@ -60,14 +61,13 @@ export class StreamMedia {
   }
 
   /**
-   * Stores a relayed frame as one exact-size copy: ws may hand us a view into a larger receive buffer,
-   * which the cache must not pin. Every viewer then gets this same buffer; a Buffer (not a plain
-   * Uint8Array) so ws does not wrap it in a new view for each send.
+   * Stores a relayed frame as one exact-size copy, already framed for the wire (ws-frame.ts): ws may hand
+   * us a view into a larger receive buffer, which the cache must not pin. Every viewer then gets these
+   * same bytes.
    */
   store(data: Uint8Array, keyframe: boolean, timestampUs: number, track: number): StoredFrame {
-    const copy = Buffer.allocUnsafeSlow(data.byteLength);
-    copy.set(data);
-    const frame = { data: copy, keyframe, timestampUs, track };
+    const framed = frameBinary(data);
+    const frame = { data: framed.data, wire: framed.wire, keyframe, timestampUs, track };
     this.gop.push(frame);
     return frame;
   }

@@ -170,7 +170,7 @@ export class ViewerSession implements Refusing {
   }
 
   private send(frame: StoredFrame): void {
-    this.peer.sendBinary(frame.data);
+    this.peer.sendBinary(frame.data, frame.wire);
     this.lastSentUs = frame.timestampUs;
     // Until its first ack, a viewer counts as having decoded the first frame it was sent, so one
     // that never acks (or stalls before it could) is still caught by the lag rule: kernel socket

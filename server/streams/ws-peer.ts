@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import WebSocket from 'ws';
 import { CloseCode } from '../../shared/protocol.ts';
 import type { Peer } from './peer.ts';
@@ -17,9 +18,23 @@ export const POLICY_CLOSE_TIMEOUT_MS = 300;
 const TEXT = { binary: false } as const;
 const BINARY = { binary: true } as const;
 
+/**
+ * The TCP socket under a ws WebSocket, when a frame framed once (ws-frame.ts) may be written to it as is:
+ * no extension negotiated (a permessage-deflate frame differs per socket), so ws's sender never queues
+ * and a direct write keeps the order of everything ws sends. `_socket` is ws's; bufferedAmount reads it.
+ */
+function rawSocket(socket: WebSocket): Writable | null {
+  const raw = (socket as unknown as { _socket?: unknown })._socket;
+  return socket.extensions === '' && raw instanceof Writable ? raw : null;
+}
+
 /** Adapts a `ws` socket to the relay's Peer. Sends after close are dropped (ws ignores them too). */
 export class WsPeer implements Peer {
-  constructor(readonly socket: WebSocket) {}
+  private readonly raw: Writable | null;
+
+  constructor(readonly socket: WebSocket) {
+    this.raw = rawSocket(socket);
+  }
 
   sendText(data: string | Uint8Array): void {
     if (this.socket.readyState !== WebSocket.OPEN) return;
@@ -27,9 +42,11 @@ export class WsPeer implements Peer {
     this.socket.send(data, TEXT);
   }
 
-  sendBinary(data: Uint8Array): void {
+  sendBinary(data: Uint8Array, wire?: Uint8Array): void {
     if (this.socket.readyState !== WebSocket.OPEN) return;
-    this.socket.send(data, BINARY);
+    // One write of the shared frame instead of ws framing it again for this socket (the relay's hot path).
+    if (wire !== undefined && this.raw !== null) this.raw.write(wire);
+    else this.socket.send(data, BINARY);
   }
 
   get bufferedAmount(): number {
