@@ -30,16 +30,22 @@ export interface HeartbeatSocket {
   readonly CLOSED: number;
   ping(): void;
   terminate(): void;
-  on(event: 'pong' | 'close', listener: () => void): unknown;
+  on(event: 'pong' | 'close' | 'message', listener: () => void): unknown;
   once(event: 'close', listener: () => void): unknown;
 }
 
+/** Since the last beat: it sent something (alive, no ping needed), sent nothing, or was pinged and owes a pong. */
+type Liveness = 'heard' | 'quiet' | 'pinged';
+
 /**
- * The relay's open sockets: a heartbeat that cuts connections which stopped answering pings
- * (a dead publisher must enter its grace period, not linger).
+ * The relay's open sockets: a heartbeat that cuts connections which stopped answering
+ * (a dead publisher must enter its grace period, not linger). A socket that sent anything since the
+ * last beat (a publisher's frames, a viewer's acks) is alive and is not pinged: a big audience acks
+ * every 500 ms, and pinging each of 1000 viewers would cost 1000 sends and 1000 reads per beat for
+ * nothing. A socket quiet for a whole interval is pinged, and cut at the next beat if it did not answer.
  */
 export class SocketSet<S extends HeartbeatSocket = WebSocket> {
-  private readonly alive = new Map<S, boolean>();
+  private readonly liveness = new Map<S, Liveness>();
   private readonly heartbeat: NodeJS.Timeout;
   private slice: NodeJS.Immediate | null = null;
 
@@ -49,26 +55,28 @@ export class SocketSet<S extends HeartbeatSocket = WebSocket> {
   }
 
   get size(): number {
-    return this.alive.size;
+    return this.liveness.size;
   }
 
   add(socket: S): void {
-    this.alive.set(socket, true);
-    socket.on('pong', () => this.alive.set(socket, true));
-    socket.on('close', () => this.alive.delete(socket));
+    const heard = () => this.liveness.set(socket, 'heard');
+    heard();
+    socket.on('pong', heard);
+    socket.on('message', heard);
+    socket.on('close', () => this.liveness.delete(socket));
   }
 
   stop(): void {
     clearInterval(this.heartbeat);
     if (this.slice !== null) clearImmediate(this.slice);
     this.slice = null;
-    for (const socket of this.alive.keys()) socket.terminate();
+    for (const socket of this.liveness.keys()) socket.terminate();
   }
 
   private beat(): void {
     // A beat still slicing when the next is due (thousands of sockets on a busy loop) runs to its end first.
     if (this.slice !== null) return;
-    const sockets = [...this.alive.keys()];
+    const sockets = [...this.liveness.keys()];
     const next = (from: number): void => {
       this.slice = null;
       const end = Math.min(from + HEARTBEAT_SLICE_SOCKETS, sockets.length);
@@ -79,13 +87,19 @@ export class SocketSet<S extends HeartbeatSocket = WebSocket> {
   }
 
   private check(socket: S): void {
-    const answered = this.alive.get(socket);
-    if (answered === undefined) return; // closed since the beat began
-    if (!answered) {
-      socket.terminate();
-      return;
+    switch (this.liveness.get(socket)) {
+      case undefined: // closed since the beat began
+        return;
+      case 'heard':
+        this.liveness.set(socket, 'quiet');
+        return;
+      case 'quiet':
+        this.liveness.set(socket, 'pinged');
+        socket.ping();
+        return;
+      case 'pinged':
+        socket.terminate();
+        return;
     }
-    this.alive.set(socket, false);
-    socket.ping();
   }
 }
