@@ -28,7 +28,13 @@ export const AUDIO_FPS = AUDIO ? 1000 / (AUDIO_PACKET_MS * AUDIO_PACKETS) : 0;
 export const AUDIO_PACKET_BYTES = 360;
 /** A whole audio message: header, packet count, and per packet its offset, length and bytes. */
 export const AUDIO_FRAME_BYTES = FRAME_HEADER_BYTES + 1 + AUDIO_PACKETS * (6 + AUDIO_PACKET_BYTES);
-const WARMUP_MS = 2000;
+/**
+ * From the first frame to the window: the viewers' join storm must be over. The relay tells each of 1000
+ * viewers the publisher is live, both configs and the viewer count as the stream starts (4000 text sends the
+ * bare loop has not), and at about 90 % of a core it took 3-4 s to drain that (timeline: worst latency per
+ * second 317-375, 218-275, 154-231, 68-75 ms), against the bare loop's 2.
+ */
+export const WARMUP_MS = 4000;
 const DRAIN_MS = 1500;
 /** Healthy viewers ack every 500 ms of media time, each at its own phase (see viewers.ts). */
 const ACK_INTERVAL_MS = 500;

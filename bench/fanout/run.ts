@@ -9,6 +9,7 @@ import {
   FRAME_BYTES,
   type Outcome,
   runRound,
+  WARMUP_MS,
 } from './round.ts';
 import {
   type Check,
@@ -155,7 +156,7 @@ const loads = () =>
 
 console.log(
   `fanout: ${FPS} fps x ${FRAME_BYTES / 1024} KB; ${totalRounds} interleaved rounds (${plan.map((p) => `${roundsFor(p.viewers)} per side at ${p.viewers}`).join(', ')}) of ` +
-    `2 s warm-up + ${ROUND_MS / 1000} s window; then ${MEMORY_MS / 1000} s memory run(s) with ${stalledCount} of ${STALL_VIEWERS} viewers stalled; load average ${loads()}`,
+    `${WARMUP_MS / 1000} s warm-up + ${ROUND_MS / 1000} s window; then ${MEMORY_MS / 1000} s memory run(s) with ${stalledCount} of ${STALL_VIEWERS} viewers stalled; load average ${loads()}`,
 );
 
 if (AUDIO)
