@@ -16,6 +16,11 @@ import { combineRotations, judgeWithControl, type MedianEstimate, medianEstimate
  * The verdict is on the median of the rounds with its confidence interval, and only when the control
  * shows the run can resolve a difference the size of the one being judged.
  */
+/** BENCH_INPROCESS=1: the in-process lower bound instead (in-process.ts). */
+if (process.env.BENCH_INPROCESS === '1') {
+  await import('./in-process.ts');
+  process.exit(process.exitCode ?? 0);
+}
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 18);
 const ROUND_SECONDS = Number(process.env.BENCH_ROUND_SECONDS ?? 2.5);
 /**
