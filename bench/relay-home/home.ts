@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
+import { WsPeer } from '../../server/streams/ws-peer.ts';
 import { encodeFrame } from '../../shared/protocol.ts';
 import { waitFor } from '../../test/support/nats.ts';
 import { homeStream } from '../relay/home-stream.ts';
@@ -54,6 +55,10 @@ process.on('message', (msg: { type: string; n?: number }) => {
     }
     while (viewers.length > msg.n!) viewers.pop()!.session!.onClose();
     process.send!({ type: 'viewers', n: viewers.length, frames: viewers.reduce((a, v) => a + v.frames, 0) });
+  } else if (msg.type === 'nats') {
+    // The home's own NATS client: what its Node process sent and received (nats.js counters).
+    const stats = home.connection()?.stats();
+    process.send!({ type: 'nats', inMsgs: stats?.inMsgs ?? 0, outMsgs: stats?.outMsgs ?? 0 });
   } else if (msg.type === 'close') {
     void shutdown();
   }
@@ -68,14 +73,8 @@ if (process.env.BENCH_DIRECT_WS === '1') {
   wsPort = (wss.address() as AddressInfo).port;
   wss.on('connection', (ws) => {
     ws.on('error', () => {});
-    const session = stream.addViewer({
-      get bufferedAmount() {
-        return ws.bufferedAmount;
-      },
-      sendText: (data) => ws.send(data),
-      sendBinary: (data) => ws.send(data, { binary: true }),
-      close: (code, reason) => ws.close(code, reason),
-    });
+    // The app's own peer: each frame framed once and written to every socket as is.
+    const session = stream.addViewer(new WsPeer(ws));
     if (session === null) return void ws.close(1013, 'refused');
     ws.on('message', (data, isBinary) => {
       if (!isBinary) session.onText(data.toString());
