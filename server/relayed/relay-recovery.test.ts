@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CloseCode } from '../../shared/protocol.ts';
+import { CloseCode, encodeControl } from '../../shared/protocol.ts';
 import { FakePeer } from '../../test/support/fake-peer.ts';
 import { waitFor } from '../../test/support/nats.ts';
 import { relayPair } from '../../test/support/relay-pair.ts';
@@ -45,6 +45,35 @@ test("a relay whose nats-server is cut keeps its viewers, and they resume at the
   assert.deepEqual(viewer.binaries.slice(before).map(Buffer.from), resumed.map(Buffer.from));
   assert.equal(viewer.closed, null, 'the viewer kept its socket');
   assert.equal(relays.size, 1);
+});
+
+test("a relayed viewer's chat sent while the relay's nats-server is down reaches the home once it is back", async (t) => {
+  const { stream, relays, publish, relayEngine } = await relayPair(t);
+  publish(true);
+  const homeViewer = new FakePeer();
+  assert.ok(stream.addViewer(homeViewer) !== null);
+  const relayed = new FakePeer();
+  const session = relays.addViewer(stream.id, relayed);
+  assert.ok(session !== null);
+  await waitFor('the relayed GOP', () => relayed.binaries.length === 1, 10_000);
+
+  const statuses: RelayStatus[] = [];
+  t.after(relayEngine.onStatus((s) => statuses.push(s)));
+  const pid = relayEngine.stats().serverPid;
+  assert.ok(pid !== null);
+  process.kill(pid, 'SIGKILL');
+  await waitFor('the relay saw NATS go', () => statuses.includes('down'), 10_000);
+  session.onText(encodeControl({ type: 'chat', text: 'sent during the cut', name: 'bob' }));
+
+  const chats = (peer: FakePeer) => peer.viewerMessages().flatMap((m) => (m.type === 'chat' ? [m.text] : []));
+  await waitFor('the chat at the home', () => chats(homeViewer).length === 1, 30_000);
+  assert.deepEqual(chats(homeViewer), ['sent during the cut']);
+  await waitFor('and back at the relayed viewer, numbered by the home', () => chats(relayed).length === 1, 10_000);
+  assert.equal(
+    relayed.viewerMessages().some((m) => m.type === 'error'),
+    false,
+    'nothing was refused: the client held it until NATS was back',
+  );
 });
 
 test('a relay whose join gets no reply sends its viewers back with 1001 after RELAY_JOIN_TIMEOUT_MS', async (t) => {

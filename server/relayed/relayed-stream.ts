@@ -18,6 +18,7 @@ import { ChatRates, type ChatSender, chatAllowed } from '../streams/stream-chat.
 import { viewerHello } from '../streams/stream-info.ts';
 import { Deadline, RateGate, Throttle } from '../streams/throttle.ts';
 import { type ChatGate, type ViewerHost, ViewerSession } from '../streams/viewer-session.ts';
+import { ChatToHome } from './chat-to-home.ts';
 import { publishQuietly } from './publish.ts';
 import { RelayJoin } from './relay-join.ts';
 import { type JoinHeader, parseTapControl, type StreamSubjects, streamSubjects } from './subjects.ts';
@@ -36,6 +37,8 @@ export interface RelayedStreamOptions {
   joinTimeoutMs: number;
   /** The relay's viewer count is re-sent this often, so the home can forget relays that vanish. */
   heartbeatMs: number;
+  /** Chat held while the way to the home is not proven (chat-to-home.ts); default RELAY_HELD_CHAT_MAX. */
+  heldChatMax?: number;
   /** The stream left this Machine (linger over, ended, or the home gone). */
   onClosed(stream: RelayedStream): void;
   /** Its viewer count changed (already throttled). */
@@ -45,6 +48,8 @@ export interface RelayedStreamOptions {
 type State = 'joining' | 'live' | 'closed';
 
 const utf8 = new TextEncoder();
+/** A relayed viewer whose chat could be neither sent nor held is told to retry after this long. */
+const HELD_CHAT_RETRY_MS = 1000;
 
 /**
  * A stream this Machine relays from its home over NATS: one subscription whatever the number of
@@ -76,6 +81,7 @@ export class RelayedStream implements ViewerHost {
   private readonly heartbeat: NodeJS.Timeout;
   /** Viewers' chat rate per client address, as on a home. */
   private readonly chatRates = new ChatRates();
+  private readonly toHome: ChatToHome;
 
   constructor(
     readonly id: string,
@@ -85,6 +91,10 @@ export class RelayedStream implements ViewerHost {
     this.counters = opts.counters;
     this.log = opts.log;
     this.subjects = streamSubjects(id);
+    this.toHome = new ChatToHome(
+      (bytes) => publishQuietly(opts.nc, this.subjects.chat, bytes, opts.log),
+      opts.heldChatMax,
+    );
     this.fanOut = new FanOut(this);
     this.keyframeGate = new RateGate(opts.limits.keyframeRequestIntervalMs);
     this.countThrottle = new Throttle(opts.limits.viewerCountIntervalMs, () => this.sendCount(), opts.clock);
@@ -144,6 +154,7 @@ export class RelayedStream implements ViewerHost {
    * (a delta after the gap asks the home for one). The viewers keep their sockets.
    */
   suspend(): void {
+    this.toHome.down();
     if (this.state === 'live') this.fanOut.resync();
   }
 
@@ -164,6 +175,8 @@ export class RelayedStream implements ViewerHost {
     this.counted = 0;
     this.publisherConnected = header.publisherConnected;
     this.state = 'live';
+    // The answer came over the same NATS path chat takes: what viewers sent meanwhile goes now.
+    this.toHome.up();
     const config = header.config;
     if (config !== null && (first || JSON.stringify(config) !== JSON.stringify(this.fanOut.media.config))) {
       this.fanOut.setConfig(config);
@@ -276,9 +289,18 @@ export class RelayedStream implements ViewerHost {
 
   /** Rate-limited per client here; numbered by the home, which sends it back to every viewer. */
   chat(from: ChatSender, message: ChatSendMessage): void {
-    if (chatAllowed(from, this.now())) {
-      publishQuietly(this.opts.nc, this.subjects.chat, encodeControl(message), this.log);
-    }
+    const now = this.now();
+    if (!chatAllowed(from, now) || this.toHome.offer(utf8.encode(encodeControl(message)))) return;
+    from.refusals.refuse(
+      from,
+      {
+        type: 'error',
+        code: 'rate-limited',
+        retryAfterMs: HELD_CHAT_RETRY_MS,
+        message: "chat cannot reach the stream's home Machine right now; send it again in a moment",
+      },
+      now,
+    );
   }
 
   // -- leaving ---------------------------------------------------------------------------------------
