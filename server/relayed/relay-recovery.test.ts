@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { CloseCode, encodeControl } from '../../shared/protocol.ts';
 import { FakePeer } from '../../test/support/fake-peer.ts';
 import { waitFor } from '../../test/support/nats.ts';
 import { relayPair } from '../../test/support/relay-pair.ts';
+
+type RelayPair = Awaited<ReturnType<typeof relayPair>>;
+
 import type { RelayStatus } from '../relay/readiness.ts';
 
 // What a relay does when its link to the home breaks: ride out a cut (resume at the next keyframe), or
@@ -11,6 +14,16 @@ import type { RelayStatus } from '../relay/readiness.ts';
 
 const keyframeRequests = (peer: FakePeer) =>
   peer.publisherMessages().filter((m) => m.type === 'keyframe-request').length;
+
+/** SIGKILLs the relay's nats-server; resolves once the relay has seen NATS go. */
+async function killRelayNats(t: TestContext, relayEngine: RelayPair['relayEngine']): Promise<void> {
+  const statuses: RelayStatus[] = [];
+  t.after(relayEngine.onStatus((s) => statuses.push(s)));
+  const pid = relayEngine.stats().serverPid;
+  assert.ok(pid !== null);
+  process.kill(pid, 'SIGKILL');
+  await waitFor('the relay saw NATS go', () => statuses.includes('down'), 10_000);
+}
 
 test("a relay whose nats-server is cut keeps its viewers, and they resume at the home's next keyframe", async (t) => {
   const { stream, publisherPeer, relays, publish, relayEngine } = await relayPair(t);
@@ -20,12 +33,7 @@ test("a relay whose nats-server is cut keeps its viewers, and they resume at the
   publish(false);
   await waitFor('the GOP and a live frame', () => viewer.binaries.length === 2, 10_000);
 
-  const statuses: RelayStatus[] = [];
-  t.after(relayEngine.onStatus((s) => statuses.push(s)));
-  const pid = relayEngine.stats().serverPid;
-  assert.ok(pid !== null);
-  process.kill(pid, 'SIGKILL');
-  await waitFor('the relay saw NATS go', () => statuses.includes('down'), 10_000);
+  await killRelayNats(t, relayEngine);
   const before = viewer.binaries.length;
   const asked = keyframeRequests(publisherPeer);
 
@@ -57,12 +65,7 @@ test("a relayed viewer's chat sent while the relay's nats-server is down reaches
   assert.ok(session !== null);
   await waitFor('the relayed GOP', () => relayed.binaries.length === 1, 10_000);
 
-  const statuses: RelayStatus[] = [];
-  t.after(relayEngine.onStatus((s) => statuses.push(s)));
-  const pid = relayEngine.stats().serverPid;
-  assert.ok(pid !== null);
-  process.kill(pid, 'SIGKILL');
-  await waitFor('the relay saw NATS go', () => statuses.includes('down'), 10_000);
+  await killRelayNats(t, relayEngine);
   session.onText(encodeControl({ type: 'chat', text: 'sent during the cut', name: 'bob' }));
 
   const chats = (peer: FakePeer) => peer.viewerMessages().flatMap((m) => (m.type === 'chat' ? [m.text] : []));
