@@ -17,7 +17,8 @@ export interface DirectoryStream {
   /** Moves between Machines so far (0 where it was created); a move names a new `machineId`. */
   epoch: number;
   /**
-   * Where its viewers are served: its home first, then each Machine relaying it (from their snapshots).
+   * Where its viewers are served: its home first, then each Machine relaying it to at least one viewer
+   * (from their snapshots).
    * `viewers` above is the home's total, which may run a second ahead of these.
    */
   servedBy?: ServedBy[];

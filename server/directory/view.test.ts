@@ -189,7 +189,14 @@ test('a relayed stream lists where it is served: its home, then its relays by re
   ]);
   home.streams[0]!.viewers = 9;
   home.streams[0]!.homeViewers = 2;
-  const fra = { ...snapshot(Q, 'fra', []), connections: 4, relayed: [{ id: 'S1', viewers: 4 }] };
+  const fra = {
+    ...snapshot(Q, 'fra', []),
+    connections: 4,
+    relayed: [
+      { id: 'S1', viewers: 4 },
+      { id: 'S2', viewers: 0 },
+    ],
+  };
   const ams = { ...snapshot(P, 'ams', []), connections: 3, relayed: [{ id: 'S1', viewers: 3 }] };
   const view = buildView(home, [record(fra, Q, 1), record(ams, P, 1)], 5, false);
   const s1 = view.streams.find((s) => s.id === 'S1')!;
@@ -199,14 +206,26 @@ test('a relayed stream lists where it is served: its home, then its relays by re
     { machineId: P, region: 'ams', viewers: 3, role: 'relay' },
     { machineId: Q, region: 'fra', viewers: 4, role: 'relay' },
   ]);
-  assert.equal(view.streams.find((s) => s.id === 'S2')!.servedBy, undefined, 'nobody relays it');
+  assert.equal(
+    view.streams.find((s) => s.id === 'S2')!.servedBy,
+    undefined,
+    'a relay lingering with no viewer serves no one: all its viewers are on the home',
+  );
   assert.deepEqual(
     view.machines.map((m) => [m.id, m.connections, m.relayed]),
     [
       [P, 3, [{ id: 'S1', viewers: 3 }]],
       [SELF, undefined, undefined],
-      [Q, 4, [{ id: 'S1', viewers: 4 }]],
+      [
+        Q,
+        4,
+        [
+          { id: 'S1', viewers: 4 },
+          { id: 'S2', viewers: 0 },
+        ],
+      ],
     ],
+    "a Machine's own load still lists what it keeps subscribed",
   );
   // A relay's count moving is an SSE change of the stream and of the machines.
   const moved = buildView(

@@ -78,14 +78,16 @@ export function buildView(
 
 /**
  * Where each relayed stream's viewers are: its home, then every Machine whose snapshot says it relays it
- * (by region, then id). Streams nobody relays get no list: all their viewers are on the home.
+ * with viewers (by region, then id). Streams nobody relays to a viewer get no list: all their viewers are
+ * on the home.
  */
 function addServedBy(byId: Map<string, DirectoryStream>, sources: Source[], homeViewers: Map<string, number>): void {
   const relays = new Map<string, ServedBy[]>();
   for (const { snapshot } of sources) {
     for (const r of snapshot.relayed ?? []) {
       const stream = byId.get(r.id);
-      if (stream === undefined || stream.machineId === snapshot.machineId) continue;
+      // A relay still subscribed for RELAY_LINGER_MS after its last viewer left serves no one.
+      if (stream === undefined || stream.machineId === snapshot.machineId || r.viewers === 0) continue;
       const list = relays.get(r.id) ?? [];
       relays.set(r.id, list);
       list.push({ machineId: snapshot.machineId, region: snapshot.region, viewers: r.viewers, role: 'relay' });
