@@ -106,6 +106,8 @@ const bad: Array<[string, Record<string, string>]> = [
   ['RELAY_LINGER_MS', { RELAY_LINGER_MS: '3600001' }],
   ['RELAY_JOIN_TIMEOUT_MS', { RELAY_JOIN_TIMEOUT_MS: '99' }],
   ['RELAY_HEARTBEAT_MS', { RELAY_HEARTBEAT_MS: '99' }],
+  ['RELAY_CHAT_MAX_MESSAGES', { RELAY_CHAT_MAX_MESSAGES: '0' }],
+  ['RELAY_HELD_CHAT_MAX', { RELAY_HELD_CHAT_MAX: '10001' }],
 ];
 for (const [variable, env] of bad) {
   test(`a malformed ${variable} is a ConfigError naming it (${JSON.stringify(Object.values(env)[0])})`, () => {
@@ -134,6 +136,8 @@ test('relay settings: defaults, every mode, and limits accepted up to their edge
     joinTimeoutMs: 3000,
     heartbeatMs: 5000,
     maxStreamViewers: 1_000_000,
+    chatMaxMessages: 1000,
+    heldChatMax: 20,
   });
   assert.equal(relayed({ MAX_STREAM_VIEWERS: '7' }).maxStreamViewers, 7, "the directory's limit, copied");
   assert.equal(loadConfig({ MAX_STREAM_VIEWERS: '7' }).directory.limits.maxViewersPerStream, 7);
@@ -141,6 +145,13 @@ test('relay settings: defaults, every mode, and limits accepted up to their edge
   assert.equal(relayed({ RELAY_OVERFLOW_VIEWERS: '1' }).overflowViewers, 1);
   assert.equal(relayed({ RELAY_LINGER_MS: '0' }).lingerMs, 0);
   assert.equal(relayed({ RELAY_LINGER_MS: '3600000' }).lingerMs, 3_600_000);
+  assert.equal(relayed({ RELAY_CHAT_MAX_MESSAGES: '1' }).chatMaxMessages, 1);
+  assert.equal(
+    relayed({ RELAY_HELD_CHAT_MAX: '0' }).heldChatMax,
+    0,
+    '0: nothing held, chat refused while the way is down',
+  );
+  assert.equal(relayed({ RELAY_HELD_CHAT_MAX: '10000' }).heldChatMax, 10_000);
 });
 
 test('NATS settings: defaults, and limits accepted up to their edges', () => {

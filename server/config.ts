@@ -8,6 +8,7 @@ import type { MetricsOptions } from './metrics/plugin.ts';
 import type { MovesOptions } from './moves/plugin.ts';
 import { DEFAULT_RELAY_LIMITS } from './relay/limits.ts';
 import type { RelayConfig } from './relay/plugin.ts';
+import { RELAY_HELD_CHAT_MAX } from './relayed/chat-to-home.ts';
 import { RELAY_MODES, type RelayedOptions, type RelayMode } from './relayed/settings.ts';
 import type { RoutingOptions } from './routing/plugin.ts';
 import type { StreamsOptions } from './streams/plugin.ts';
@@ -256,6 +257,8 @@ export function loadConfig(env: Env = process.env): Config {
       joinTimeoutMs: integer(env, 'RELAY_JOIN_TIMEOUT_MS', 3000, 100, 60_000),
       heartbeatMs: integer(env, 'RELAY_HEARTBEAT_MS', 5000, 100, 600_000),
       maxStreamViewers,
+      chatMaxMessages: integer(env, 'RELAY_CHAT_MAX_MESSAGES', 1000, 1, 1_000_000),
+      heldChatMax: integer(env, 'RELAY_HELD_CHAT_MAX', RELAY_HELD_CHAT_MAX, 0, 10_000),
     },
     demo: { streams: integer(env, 'DEMO_STREAMS', 0, 0, 100), thumbnailIntervalMs: thumbnails.intervalMs },
     web: { root: defaultClientRoot() },

@@ -56,6 +56,7 @@ test(`at most RELAY_HELD_CHAT_MAX (${RELAY_HELD_CHAT_MAX}) held: the next is ref
   assert.equal(l.sent.length, RELAY_HELD_CHAT_MAX);
   assert.equal(l.sent[0], 'm0');
   assert.equal(new ChatToHome(l.send, 1).offer(bytes('x')), true, 'the limit is an option');
+  assert.equal(new ChatToHome(l.send, 0).offer(bytes('x')), false, '0: nothing is held, so chat is refused');
 });
 
 test('a closed connection: the message is held, not lost, and the rest stays in order', () => {

@@ -25,9 +25,6 @@ declare module 'fastify' {
   }
 }
 
-/** Chat from all of one stream's relayed viewers, per chat window, at the home (each viewer is limited on its relay). */
-const RELAY_CHAT_PER_WINDOW = 1000;
-
 /**
  * Regional relays: mirrors the streams homed here on NATS, and relays streams homed elsewhere to the
  * viewers sent here (RELAY_MODE). Its load (sockets, relayed streams) goes into the directory snapshot.
@@ -46,7 +43,7 @@ export const relayedPlugin = fp<RelayedOptions>(
       now: Date.now,
       countTtlMs: options.heartbeatMs * 3,
       maxViewersPerRelay: options.maxStreamViewers,
-      relayChatMaxMessages: RELAY_CHAT_PER_WINDOW,
+      relayChatMaxMessages: options.chatMaxMessages,
       relayChatWindowMs: CHAT_RATE_WINDOW_MS,
     });
     const self = { machineId: machine.id ?? 'local', region: machine.region ?? '' };
@@ -62,6 +59,7 @@ export const relayedPlugin = fp<RelayedOptions>(
       lingerMs: options.lingerMs,
       joinTimeoutMs: options.joinTimeoutMs,
       heartbeatMs: options.heartbeatMs,
+      heldChatMax: options.heldChatMax,
       onChange: () => {
         // At most one snapshot change per viewer-count interval.
         loadTimer ??= setTimeout(() => {

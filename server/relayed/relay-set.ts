@@ -26,6 +26,8 @@ export interface RelaySetOptions {
   lingerMs: number;
   joinTimeoutMs: number;
   heartbeatMs: number;
+  /** RELAY_HELD_CHAT_MAX (chat-to-home.ts); its default when absent. */
+  heldChatMax?: number;
   /** What the directory advertises changed: a stream started or stopped being relayed, or a count moved. */
   onChange(): void;
 }
@@ -60,6 +62,7 @@ export class RelaySet {
         lingerMs: this.opts.lingerMs,
         joinTimeoutMs: this.opts.joinTimeoutMs,
         heartbeatMs: this.opts.heartbeatMs,
+        heldChatMax: this.opts.heldChatMax,
         onClosed: (s) => {
           if (this.streams.get(s.id) === s) this.streams.delete(s.id);
           this.opts.onChange();

@@ -18,4 +18,8 @@ export interface RelayedOptions {
   heartbeatMs: number;
   /** MAX_STREAM_VIEWERS (the directory's): a relay's count above it is refused; the total is advertised up to it. */
   maxStreamViewers: number;
+  /** RELAY_CHAT_MAX_MESSAGES: a home takes at most this many chat messages per chat window from all of a stream's relays. */
+  chatMaxMessages: number;
+  /** RELAY_HELD_CHAT_MAX: a relayed stream holds at most this many chat messages while its way to the home is down. */
+  heldChatMax: number;
 }
