@@ -266,7 +266,9 @@ async function replay<R>(
     region: directive.regions?.join(',') ?? (wanted !== undefined ? find(ctx, wanted)?.region : undefined),
     replaySource: source.id,
     reason,
-    elapsedMs: Date.now() - began,
+    // A timer can fire a millisecond early by the wall clock (libuv times it from its cached loop time):
+    // a replay that timed out waited its whole timeout.
+    elapsedMs: reason === 'timeout' ? Math.max(Date.now(), deadline) - began : Date.now() - began,
   });
   ctx.events?.fallback?.({ from: source, wanted: label, reason, to: target });
   const headers = withHop(ctx.request.headers, { 'fly-replay-src': src, 'fly-replay-failed': failed });
