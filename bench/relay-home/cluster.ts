@@ -1,10 +1,9 @@
 import pino from 'pino';
-import { loadConfig } from '../../server/config.ts';
-import { RelayEngine } from '../../server/relay/engine.ts';
-import { DEFAULT_RELAY_LIMITS } from '../../server/relay/limits.ts';
+import type { RelayEngine } from '../../server/relay/engine.ts';
 import type { Peer } from '../../server/streams/peer.ts';
 import type { ViewerSession } from '../../server/streams/viewer-session.ts';
 import { decodeFrame, encodeControl } from '../../shared/protocol.ts';
+import { loopbackEngine, tableResolver } from '../../test/support/loopback-engine.ts';
 
 /** The home (dfw) and two relays (ams) of bench/relay-home, on this benchmark's loopback block. */
 export const AT = { dfw: '127.0.28.2', ams1: '127.0.28.3', ams2: '127.0.28.4' };
@@ -22,23 +21,15 @@ export const silent = pino({ level: process.env.BENCH_LOG ?? 'silent' });
 
 /** One Machine's RelayEngine (real embedded nats-server), started, its peers the other two. */
 export function startEngine(id: string, region: string, address: string, secret: string): RelayEngine {
-  const e = new RelayEngine({
-    config: {
-      ...loadConfig({}).relay,
-      host: address,
-      privateIp: address,
-      secret,
-      limits: { ...DEFAULT_RELAY_LIMITS, monitorIntervalMs: 200, firstMembershipWaitMs: 100 },
-    },
-    machine: { id, region, appName: 'bench-relay-home' },
+  const e = loopbackEngine({
+    id,
+    region,
+    address,
+    secret,
+    appName: 'bench-relay-home',
     log: silent,
-    resolver: {
-      resolve6: async (name: string) => {
-        const found = TABLE.get(name.split('.')[0]!);
-        if (found === undefined) throw Object.assign(new Error(`ENOTFOUND ${name}`), { code: 'ENOTFOUND' });
-        return found.map((a) => `::ffff:${a}`);
-      },
-    },
+    resolver: tableResolver(TABLE),
+    monitorIntervalMs: 200,
   });
   e.setMembers(MEMBERS.filter((m) => m.id !== id));
   e.start();

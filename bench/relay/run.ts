@@ -23,14 +23,13 @@ import assert from 'node:assert/strict';
 import { loadavg } from 'node:os';
 import pino from 'pino';
 import { loadConfig } from '../../server/config.ts';
-import { RelayEngine } from '../../server/relay/engine.ts';
-import { DEFAULT_RELAY_LIMITS } from '../../server/relay/limits.ts';
 import { RelaySet } from '../../server/relayed/relay-set.ts';
 import { systemClock } from '../../server/streams/clock.ts';
 import type { Peer } from '../../server/streams/peer.ts';
 import { newCounters } from '../../server/streams/relay-counters.ts';
 import type { ViewerSession } from '../../server/streams/viewer-session.ts';
 import { decodeFrame, encodeControl, encodeFrame } from '../../shared/protocol.ts';
+import { loopbackEngine, tableResolver } from '../../test/support/loopback-engine.ts';
 import { requireNatsServer, waitFor } from '../../test/support/nats.ts';
 import { summarize } from '../nats/paths.ts';
 import { homeStream } from './home-stream.ts';
@@ -84,21 +83,8 @@ class TimingViewer implements Peer {
   close(): void {}
 }
 
-function engine(id: string, region: string, address: string, resolver: { resolve6(name: string): Promise<string[]> }) {
-  const e = new RelayEngine({
-    config: {
-      ...loadConfig({}).relay,
-      host: address,
-      privateIp: address,
-      secret: SECRET,
-      limits: { ...DEFAULT_RELAY_LIMITS, monitorIntervalMs: 200, firstMembershipWaitMs: 100 },
-    },
-    machine: { id, region, appName: APP },
-    log: silent,
-    resolver,
-  });
-  return e;
-}
+const engine = (id: string, region: string, address: string, resolver: ReturnType<typeof tableResolver>) =>
+  loopbackEngine({ id, region, address, secret: SECRET, appName: APP, log: silent, resolver, monitorIntervalMs: 200 });
 
 async function gatewayOutMsgs(host: string, to: string): Promise<number> {
   const res = await fetch(`http://${host}:8222/gatewayz`, { signal: AbortSignal.timeout(2000) });
@@ -113,13 +99,7 @@ async function main(): Promise<number> {
     ['dfw', [AT.dfw]],
     ['ams', [AT.ams1, AT.ams2]],
   ]);
-  const resolver = {
-    resolve6: async (name: string) => {
-      const found = table.get(name.split('.')[0]!);
-      if (found === undefined) throw Object.assign(new Error(`ENOTFOUND ${name}`), { code: 'ENOTFOUND' });
-      return found.map((a) => `::ffff:${a}`);
-    },
-  };
+  const resolver = tableResolver(table);
   const home = engine(IDS.dfw, 'dfw', AT.dfw, resolver);
   const relays = [engine(IDS.ams1, 'ams', AT.ams1, resolver), engine(IDS.ams2, 'ams', AT.ams2, resolver)];
   const all = [home, ...relays];

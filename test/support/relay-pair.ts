@@ -2,9 +2,6 @@ import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import pino from 'pino';
 import { ulid } from 'ulid';
-import { loadConfig } from '../../server/config.ts';
-import { RelayEngine } from '../../server/relay/engine.ts';
-import { DEFAULT_RELAY_LIMITS } from '../../server/relay/limits.ts';
 import { HomeLinks } from '../../server/relayed/home-links.ts';
 import { RelayOutage } from '../../server/relayed/outage.ts';
 import { RelaySet } from '../../server/relayed/relay-set.ts';
@@ -14,6 +11,7 @@ import { newCounters } from '../../server/streams/relay-counters.ts';
 import type { RelayLimits } from '../../server/streams/relay-limits.ts';
 import { encodeControl, encodeFrame } from '../../shared/protocol.ts';
 import { FakePeer } from './fake-peer.ts';
+import { loopbackEngine, tableResolver } from './loopback-engine.ts';
 import { captureLog, ownAddressBlock, requireNatsServer, waitFor } from './nats.ts';
 
 // Two Machines in two regions, each with its real nats-server on its own loopback address, joined by a
@@ -57,25 +55,17 @@ export async function relayPair(t: TestContext, opts: RelayPairOptions = {}) {
     ['dfw', [at(0)]],
     ['ams', [at(1)]],
   ]);
-  const resolver = {
-    resolve6: async (name: string) => {
-      const found = table.get(name.split('.')[0]!);
-      if (found === undefined) throw Object.assign(new Error(`ENOTFOUND ${name}`), { code: 'ENOTFOUND' });
-      return found.map((a) => `::ffff:${a}`);
-    },
-  };
+  const resolver = tableResolver(table);
   const engine = (id: string, region: string, address: string, other: { id: string; region: string }) => {
-    const e = new RelayEngine({
-      config: {
-        ...loadConfig({}).relay,
-        host: address,
-        privateIp: address,
-        secret: SECRET,
-        limits: { ...DEFAULT_RELAY_LIMITS, monitorIntervalMs: 100, firstMembershipWaitMs: 100 },
-      },
-      machine: { id, region, appName: APP },
+    const e = loopbackEngine({
+      id,
+      region,
+      address,
+      secret: SECRET,
+      appName: APP,
       log: captureLog().log,
       resolver,
+      monitorIntervalMs: 100,
     });
     t.after(() => e.stop());
     e.setMembers([other]);
