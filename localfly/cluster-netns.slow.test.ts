@@ -177,9 +177,10 @@ require('http').createServer((q, s) => s.end('ok')).listen(+process.env.PORT, '0
 async function runner(t: TestContext, ...args: string[]) {
   const child = spawn(process.execPath, ['--import', 'tsx', fixture('run-cluster.ts'), 'netns', ...args], {
     cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'ignore'],
+    stdio: ['pipe', 'pipe', 'ignore'],
   });
   t.after(() => child.kill('SIGKILL'));
+  child.stdin!.on('error', () => undefined);
   // Listened for before anything is awaited: the 'crash' run may exit while the leftovers are listed.
   const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
   exited.catch(() => undefined);
@@ -202,7 +203,9 @@ test('nothing is left behind when localfly is killed with SIGKILL: the reaper re
 });
 
 test('nothing is left behind when localfly crashes', async (t) => {
-  const { exited, pids, run } = await runner(t, 'crash');
+  const { child, exited, pids, run } = await runner(t, 'crash');
+  // Only once the test has seen its namespaces: a crash right after start raced the listing.
+  child.stdin!.write('crash\n');
   const [code] = await exited;
   assert.equal(code, 1);
   await until(() => pids.every((p) => !isAlive(p)), 10_000, 'every Machine to be gone');
