@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { after, type TestContext, test } from 'node:test';
 import WebSocket from 'ws';
+import { randomAddressBase } from '../../localfly/fixtures/support.ts';
 import { loadConfig } from '../../server/config.ts';
 import { METRICS_LISTENING_MSG, METRICS_PATH } from '../../server/metrics/plugin.ts';
 import { sampleValue } from '../support/prom-text.ts';
@@ -14,7 +14,7 @@ import { aptInstalls, parseDockerfile, stageConfig } from './dockerfile.ts';
 import { isIgnored, parseDockerignore } from './dockerignore.ts';
 import { durationMs, machineEnv, REPO_ROOT, readFlyToml } from './fly-toml.ts';
 import { buildImage, type ImageConfig, type StepReport } from './image-build.ts';
-import { canRunAs, startMachine } from './machine-process.ts';
+import { canRunAs, type MachineProcess, startMachine } from './machine-process.ts';
 import { installNode } from './node-release.ts';
 
 /**
@@ -227,23 +227,24 @@ async function rehearseStart(t: TestContext, nodeBinary: string): Promise<void> 
     process.getuid?.() === 0 && user !== undefined && Number.isInteger(user) && canRunAs(nodeBinary, cwd, user, user);
   t.diagnostic(asImageUser ? `running as uid ${user}` : `running as this test's user (uid ${process.getuid?.()})`);
 
+  const address = randomAddressBase();
   const env: Record<string, string> = {
     PATH: `${dirname(nodeBinary)}:/usr/local/bin:/usr/bin:/bin`,
     HOME: '/home/node',
     ...image.env,
     ...machine,
-    // Loopback and ephemeral ports here; on Fly these are :: and fly.toml's ports.
-    HOST: '127.0.0.1',
+    // A loopback address of its own and ephemeral HTTP ports here; on Fly these are :: and fly.toml's ports.
+    HOST: address,
     PORT: '0',
     INTERNAL_PORT: '0',
     METRICS_PORT: '0',
     FLY_DNS_SERVER: DEAD_DNS,
     // The demo stream reads its committed fixtures (picture and sound): proves the build ships them.
     DEMO_STREAMS: '1',
-    // Embedded NATS as on Fly (a Fly secret, the 6PN address), on free loopback ports here.
+    // Embedded NATS as on Fly: a Fly secret, fly.toml's ports on the Machine's own address. Ports probed
+    // free and closed again were not safe: the kernel may hand one to another socket before nats-server binds.
     RELAY_SECRET: 'rehearsal-secret-0123456789',
-    FLY_PRIVATE_IP: '127.0.0.1',
-    ...(await freeNatsPorts()),
+    FLY_PRIVATE_IP: address,
   };
   const started = Date.now();
   const proc = await startMachine({
@@ -282,7 +283,7 @@ async function rehearseStart(t: TestContext, nodeBinary: string): Promise<void> 
   assert.equal(replay.status, 307);
   assert.equal(replay.headers.get('fly-replay'), `prefer_instance=${OTHER_ID}`);
 
-  const metrics = await fetch(`http://127.0.0.1:${proc.metricsPort}${toml.metrics?.path ?? METRICS_PATH}`);
+  const metrics = await fetch(`http://${address}:${proc.metricsPort}${toml.metrics?.path ?? METRICS_PATH}`);
   assert.equal(metrics.status, 200);
   const text = await metrics.text();
   assert.equal(
@@ -298,14 +299,15 @@ async function rehearseStart(t: TestContext, nodeBinary: string): Promise<void> 
   assert.deepEqual(image.aptPackages, ['nats-server']);
   const ready = async () =>
     sampleValue(
-      await (await fetch(`http://127.0.0.1:${proc.metricsPort}${METRICS_PATH}`)).text(),
+      await (await fetch(`http://${address}:${proc.metricsPort}${METRICS_PATH}`)).text(),
       'replaycast_relay_ready',
     ) === 1;
   const readyDeadline = Date.now() + 20_000;
   while (!(await ready())) {
-    assert.ok(Date.now() < readyDeadline, `NATS never became ready; stderr: ${proc.stderr()}`);
+    assert.ok(Date.now() < readyDeadline, `NATS never became ready; ${natsLog(proc)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+  t.diagnostic(`relay ready after ${Date.now() - started} ms`);
   const natsPid = childNamed(proc.pid, 'nats-server');
   assert.ok(natsPid !== undefined, 'nats-server runs as a child of the app');
   if (asImageUser) assert.equal(uidOf(natsPid), user, `nats-server runs as uid ${user}`);
@@ -360,16 +362,10 @@ async function rehearseStart(t: TestContext, nodeBinary: string): Promise<void> 
   assert.ok(!existsSync(`/proc/${natsPid}`), 'nats-server stopped with the app');
 }
 
-/** Free loopback ports for the embedded nats-server (fixed defaults would collide with other runs). */
-async function freeNatsPorts(): Promise<Record<string, string>> {
-  const ports: Record<string, string> = {};
-  for (const name of ['NATS_CLIENT_PORT', 'NATS_CLUSTER_PORT', 'NATS_GATEWAY_PORT', 'NATS_MONITOR_PORT']) {
-    const probe = net.createServer();
-    await new Promise<void>((resolve) => probe.listen({ host: '127.0.0.1', port: 0 }, resolve));
-    ports[name] = String((probe.address() as net.AddressInfo).port);
-    await new Promise<void>((resolve) => probe.close(() => resolve()));
-  }
-  return ports;
+/** What the app logged about NATS (its own lines and nats-server's), and its stderr: why NATS is not ready. */
+function natsLog(proc: MachineProcess): string {
+  const lines = proc.lines.filter((l) => l.component === 'nats' || /nats|relay/i.test(l.msg ?? ''));
+  return `log:\n${lines.map((l) => JSON.stringify(l)).join('\n')}\nstderr: ${proc.stderr()}`;
 }
 
 function childNamed(pid: number, name: string): number | undefined {
