@@ -16,9 +16,13 @@ import { combineRotations, judgeWithControl, type MedianEstimate, medianEstimate
  * The verdict is on the median of the rounds with its confidence interval, and only when the control
  * shows the run can resolve a difference the size of the one being judged.
  */
-/** BENCH_INPROCESS=1: the in-process lower bound instead (in-process.ts). */
-if (process.env.BENCH_INPROCESS === '1') {
-  await import('./in-process.ts');
+/**
+ * The verdict comes from interleaved.ts (servers and client in one process, taking turns request by request):
+ * with this method three servers sharing a core could not be told apart within 5 % (bench/README.md).
+ * BENCH_WIRE=1 runs this method instead.
+ */
+if (process.env.BENCH_WIRE !== '1') {
+  await import('./interleaved.ts');
   process.exit(process.exitCode ?? 0);
 }
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 18);

@@ -129,7 +129,6 @@ export function decide(input: RoutingInput): Decision {
   if (input.anyMachinePath) return { action: 'serve', reason: 'any-machine' };
   if (input.forceInstanceId === self) return { action: 'serve', reason: 'forced' };
 
-  const replayed = wasReplayed(input);
   const params = input.instanceParams;
   if (params.length > 1) {
     return {
@@ -149,6 +148,7 @@ export function decide(input: RoutingInput): Decision {
         error: 'the instance parameter must be a Machine id: 14 lowercase hex characters',
       };
     }
+    const replayed = wasReplayed(input);
     if (target === self) {
       const away = relayFromHome(input.watch, self, replayed);
       if (away?.kind === 'replay') return relayReplay(input, away.target);
@@ -187,6 +187,8 @@ export function decide(input: RoutingInput): Decision {
   if (cookie === self) return COOKIE_SELF;
   if (!isMachineId(cookie)) return { action: 'serve', reason: 'cookie-malformed', cookie: 'clear' };
   if (input.cookieExempt) return { action: 'serve', reason: 'cookie-exempt' };
+  // Read only here: four header lookups the common request above (cookie = this Machine) does without.
+  const replayed = wasReplayed(input);
   if (replayed) return { action: 'serve', reason: 'already-replayed', cookie: { set: self }, loopFrom: cookie };
   if (input.machineKnown?.(cookie) === false)
     return { action: 'serve', reason: 'cookie-unknown-machine', cookie: { set: self } };
