@@ -7,10 +7,11 @@ export interface ShutdownOptions {
 }
 
 /**
- * Left at the end of SHUTDOWN_TIMEOUT_MS for what follows the cut (closing the listeners, the last
- * hooks, exiting), at most a quarter of it: a loaded Machine needs a few hundred milliseconds.
+ * Left at the end of SHUTDOWN_TIMEOUT_MS for what comes before the close starts (the signal reaching the
+ * event loop) and after the cut (the listeners, nats-server, the last hooks, exiting), at most a quarter of
+ * it: 150-400 ms here, but a CI runner building an image meanwhile once needed 1.1 s.
  */
-export const SHUTDOWN_FINAL_STEPS_MS = 1000;
+export const SHUTDOWN_FINAL_STEPS_MS = 2000;
 
 /** When requests still in flight are cut, counted from the start of the close. */
 export function requestCutAfterMs(shutdownTimeoutMs: number): number {
