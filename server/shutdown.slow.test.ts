@@ -115,6 +115,18 @@ test('SIGTERM with a viewer, a stalled viewer, an SSE feed and a trickling POST 
   const [code] = await server.exited;
   const elapsedMs = Date.now() - signalled;
   t.diagnostic(`SIGTERM -> exit ${code} after ${elapsedMs} ms (SHUTDOWN_TIMEOUT_MS ${SHUTDOWN_TIMEOUT_MS})`);
+  // Where the time went, for a run that comes close to the budget: each step's log line, ms after the signal.
+  const at = (msg: string) => {
+    const line = server
+      .output()
+      .split('\n')
+      .find((l) => l.includes(`"msg":"${msg}"`));
+    const time = line === undefined ? undefined : /"time":(\d+)/.exec(line)?.[1];
+    return time === undefined ? 'not logged' : `${Number(time) - signalled} ms`;
+  };
+  t.diagnostic(
+    `shutting down ${at('shutting down')}, sockets closed ${at('sockets closed')}, cut ${at('closing connections still open')}, nats-server exiting ${at('Server Exiting..')}`,
+  );
   assert.equal(code, 0, server.output().split('\n').slice(-8).join('\n'));
   assert.ok(
     elapsedMs <= SHUTDOWN_TIMEOUT_MS,
